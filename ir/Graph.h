@@ -1,0 +1,192 @@
+// The graph IR: values, nodes with attributes, and the graph that owns them.
+#pragma once
+
+#include "ir/Ops.h"
+#include "ir/Support.h"
+#include "ir/Types.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mlc {
+
+class Node;
+
+/// Immutable host data of a constant tensor, shared between copies of a graph.
+/// Bytes are little-endian, row-major, densely packed (bool: one byte 0/1).
+struct TensorData {
+  TensorType type;
+  std::shared_ptr<const std::vector<uint8_t>> bytes;
+
+  /// Pointer to the first element, viewed as T.
+  template <typename T> const T *data() const {
+    return reinterpret_cast<const T *>(bytes->data());
+  }
+  /// Number of elements (type must be static).
+  int64_t numElements() const;
+  bool operator==(const TensorData &other) const;
+};
+
+/// Creates tensor data, checking that `bytes` has exactly the type's size.
+Expected<TensorData> makeTensorData(TensorType type, std::vector<uint8_t> bytes);
+
+/// An attribute value. Float attributes are f64; integer lists are i64.
+using Attribute = std::variant<int64_t, double, std::string,
+                               std::vector<int64_t>, std::vector<double>,
+                               DType, TensorData>;
+
+/// Attributes of a node, sorted by name so that printing is deterministic.
+using AttributeMap = std::map<std::string, Attribute>;
+
+/// An SSA value: a graph input or a node result.
+class Value {
+public:
+  /// Unique name inside its graph (printed as %name).
+  const std::string &name() const { return name_; }
+  /// Element type and shape.
+  const TensorType &type() const { return type_; }
+  /// Replaces the type; used by type inference when shapes get refined.
+  void setType(TensorType type) { type_ = std::move(type); }
+  /// The node that defines this value, or null for graph inputs.
+  Node *producer() const { return producer_; }
+  /// Result index in the producer.
+  unsigned resultIndex() const { return resultIndex_; }
+
+private:
+  friend class Graph;
+  std::string name_;
+  TensorType type_;
+  Node *producer_ = nullptr;
+  unsigned resultIndex_ = 0;
+};
+
+/// One operation: an op kind applied to operand values, producing results.
+class Node {
+public:
+  OpKind kind() const { return kind_; }
+  /// Name of the source node (e.g. the ONNX node name); for diagnostics.
+  const std::string &name() const { return name_; }
+  void setName(std::string name) { name_ = std::move(name); }
+  const std::vector<Value *> &operands() const { return operands_; }
+  Value *operand(size_t i) const { return operands_[i]; }
+  size_t numOperands() const { return operands_.size(); }
+  /// Replaces operand `i`; the caller keeps the graph well typed.
+  void setOperand(size_t i, Value *value) { operands_[i] = value; }
+  const std::vector<Value *> &results() const { return results_; }
+  Value *result(size_t i = 0) const { return results_[i]; }
+  const AttributeMap &attrs() const { return attrs_; }
+  AttributeMap &mutableAttrs() { return attrs_; }
+  /// True when attribute `name` is present.
+  bool hasAttr(const std::string &name) const { return attrs_.count(name); }
+  /// Typed attribute access; asserts presence and type.
+  int64_t intAttr(const std::string &name) const;
+  double floatAttr(const std::string &name) const;
+  const std::string &stringAttr(const std::string &name) const;
+  const std::vector<int64_t> &intsAttr(const std::string &name) const;
+  DType dtypeAttr(const std::string &name) const;
+  const TensorData &tensorAttr(const std::string &name) const;
+  /// Kernel group assigned by fusion; -1 when not grouped.
+  int64_t group() const { return group_; }
+  void setGroup(int64_t group) { group_ = group; }
+
+private:
+  friend class Graph;
+  OpKind kind_ = OpKind::Constant;
+  std::string name_;
+  std::vector<Value *> operands_;
+  std::vector<Value *> results_;
+  AttributeMap attrs_;
+  int64_t group_ = -1;
+};
+
+/// A function-like graph: typed inputs, nodes in topological order, outputs.
+/// The graph owns its values and nodes. Node order is the execution order
+/// and the print order.
+class Graph {
+public:
+  Graph() = default;
+  Graph(const Graph &) = delete;
+  Graph &operator=(const Graph &) = delete;
+  Graph(Graph &&) = default;
+  Graph &operator=(Graph &&) = default;
+
+  /// Graph name (printed as @name).
+  const std::string &name() const { return name_; }
+  void setName(std::string name) { name_ = std::move(name); }
+
+  /// Adds a graph input. Fails if the name is taken.
+  Expected<Value *> addInput(const std::string &name, TensorType type);
+  /// Validating builder: infers result types from operand types and
+  /// attributes, and fails with a message if they are invalid. The node is
+  /// appended at the end of the node list. `resultNames` may be empty (fresh
+  /// names are made) or give one name per result.
+  Expected<Node *> addNode(OpKind kind, std::vector<Value *> operands,
+                           AttributeMap attrs = {}, std::string name = {},
+                           std::vector<std::string> resultNames = {});
+  /// Adds a constant node holding `data` and returns its result.
+  Expected<Value *> addConstant(TensorData data, std::string name = {});
+  /// Adds a node whose result types are given rather than inferred; used by
+  /// the parser and deserializer, which re-verify afterwards.
+  Expected<Node *> addNodeWithTypes(OpKind kind, std::vector<Value *> operands,
+                                    AttributeMap attrs,
+                                    std::vector<TensorType> resultTypes,
+                                    std::string name = {},
+                                    std::vector<std::string> resultNames = {});
+
+  const std::vector<Value *> &inputs() const { return inputs_; }
+  const std::vector<Value *> &outputs() const { return outputs_; }
+  /// Sets the graph outputs (values of this graph).
+  void setOutputs(std::vector<Value *> outputs) { outputs_ = std::move(outputs); }
+  /// Nodes in execution order.
+  const std::vector<std::unique_ptr<Node>> &nodes() const { return nodes_; }
+
+  /// Looks a value up by name; null if absent.
+  Value *findValue(const std::string &name) const;
+  /// Replaces every use of `from` (operands and outputs) with `to`.
+  void replaceAllUsesWith(Value *from, Value *to);
+  /// Number of uses of each value by nodes, plus one per graph output slot.
+  std::map<const Value *, int> useCounts() const;
+  /// Users of each value, in node order.
+  std::map<const Value *, std::vector<Node *>> users() const;
+  /// Removes nodes whose results are all unused; returns how many.
+  int removeDeadNodes();
+  /// Removes the given nodes; their results must be unused.
+  void eraseNodes(const std::vector<Node *> &nodes);
+  /// Reorders nodes topologically, keeping the current order where it is
+  /// already valid. Fails on a cycle.
+  Status sortTopologically();
+  /// Returns a fresh value name not used in this graph.
+  std::string freshName(const std::string &hint = "");
+  /// Deep copy (constant bytes are shared, being immutable).
+  Graph clone() const;
+
+private:
+  Value *newValue(std::string name, TensorType type);
+
+  std::string name_ = "main";
+  std::vector<std::unique_ptr<Value>> values_;
+  std::map<std::string, Value *> valueByName_;
+  std::vector<Value *> inputs_;
+  std::vector<Value *> outputs_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  int64_t nextId_ = 0;
+};
+
+/// Result types of applying `kind` to operands of `operandTypes` with
+/// `attrs`, or an error naming what is wrong (lowercase, no node name).
+/// This is the single source of typing rules for builders, the verifier and
+/// type inference.
+Expected<std::vector<TensorType>>
+inferResultTypes(OpKind kind, const std::vector<TensorType> &operandTypes,
+                 const AttributeMap &attrs);
+
+/// Checks the whole graph: unique names, operands defined before use, result
+/// types equal to the inferred ones, group ids well formed. The message has
+/// the form `<node name or value>: <lowercase message>`.
+Status verify(const Graph &graph);
+
+} // namespace mlc

@@ -1,0 +1,21 @@
+// Versioned binary serialization of the IR as a protobuf message (IR.proto).
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <string>
+#include <string_view>
+
+namespace mlc {
+
+/// Version of the serialized IR written by this build. Readers accept
+/// versions up to and including it; a newer one is a clear error.
+inline constexpr uint32_t kIRVersion = 1;
+
+/// Serializes `graph` (deterministically) to bytes.
+std::string serializeGraph(const Graph &graph);
+/// Reads bytes written by serializeGraph, checking the version and
+/// verifying the result.
+Expected<Graph> deserializeGraph(std::string_view bytes);
+
+} // namespace mlc

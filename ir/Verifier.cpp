@@ -1,0 +1,112 @@
+// Whole-graph verification: definitions before uses, types equal to the
+// type rules' results, well-formed groups.
+#include "ir/Graph.h"
+
+#include <set>
+
+namespace mlc {
+
+namespace {
+std::string describe(const Node &node) {
+  if (!node.name().empty())
+    return "node '" + node.name() + "'";
+  if (!node.results().empty())
+    return "node '%" + node.result()->name() + "'";
+  return "node of op '" + std::string(opName(node.kind())) + "'";
+}
+
+Status fail(const Node &node, const std::string &message) {
+  return makeError(describe(node) + ": " + message);
+}
+} // namespace
+
+Status verify(const Graph &graph) {
+  std::set<const Value *> defined;
+  std::set<std::string> names;
+  for (const Value *in : graph.inputs()) {
+    if (!names.insert(in->name()).second)
+      return makeError("value '%" + in->name() + "' is defined twice");
+    defined.insert(in);
+  }
+  std::set<int64_t> closedGroups;
+  int64_t currentGroup = -1;
+  for (const auto &nodePtr : graph.nodes()) {
+    const Node &node = *nodePtr;
+    const OpInfo &info = opInfo(node.kind());
+    if (node.numOperands() < info.minOperands ||
+        node.numOperands() > info.maxOperands)
+      return fail(node, "'" + std::string(info.name) + "' takes " +
+                            std::to_string(info.minOperands) +
+                            (info.minOperands == info.maxOperands
+                                 ? ""
+                                 : " to " + std::to_string(info.maxOperands)) +
+                            " operands, got " +
+                            std::to_string(node.numOperands()));
+    std::vector<TensorType> operandTypes;
+    for (size_t i = 0; i < node.numOperands(); ++i) {
+      const Value *operand = node.operand(i);
+      if (!operand || !defined.count(operand))
+        return fail(node, "operand " + std::to_string(i) +
+                              " is used before it is defined");
+      operandTypes.push_back(operand->type());
+    }
+    std::vector<TensorType> expected;
+    if (node.kind() == OpKind::Constant) {
+      auto it = node.attrs().find("value");
+      if (it == node.attrs().end() ||
+          !std::holds_alternative<TensorData>(it->second))
+        return fail(node, "constant needs a tensor attribute 'value'");
+      const TensorData &data = std::get<TensorData>(it->second);
+      Expected<int64_t> size = byteSize(data.type);
+      if (!size)
+        return fail(node, size.message());
+      if (!data.bytes || static_cast<uint64_t>(*size) != data.bytes->size())
+        return fail(node, "constant data size does not match its type");
+      expected.push_back(data.type);
+    } else {
+      Expected<std::vector<TensorType>> inferred =
+          inferResultTypes(node.kind(), operandTypes, node.attrs());
+      if (!inferred)
+        return fail(node, std::string(info.name) + ": " + inferred.message());
+      expected = inferred.take();
+    }
+    if (expected.size() != node.results().size())
+      return fail(node, "has " + std::to_string(node.results().size()) +
+                            " results, expected " +
+                            std::to_string(expected.size()));
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const Value *r = node.result(i);
+      if (!(r->type() == expected[i]))
+        return fail(node, "result " + std::to_string(i) + " has type " +
+                              typeToString(r->type()) + ", expected " +
+                              typeToString(expected[i]));
+      if (!names.insert(r->name()).second)
+        return fail(node, "value '%" + r->name() + "' is defined twice");
+      defined.insert(r);
+    }
+    int64_t group = node.group();
+    if (group < -1)
+      return fail(node, "invalid group id " + std::to_string(group));
+    if (node.kind() == OpKind::Constant) {
+      // Constants are hoisted into the weights; they never join a kernel and
+      // do not interrupt one.
+      if (group != -1)
+        return fail(node, "constants cannot belong to a group");
+      continue;
+    }
+    if (group != currentGroup) {
+      if (currentGroup >= 0)
+        closedGroups.insert(currentGroup);
+      if (group >= 0 && closedGroups.count(group))
+        return fail(node, "group " + std::to_string(group) +
+                              " is not contiguous");
+      currentGroup = group;
+    }
+  }
+  for (const Value *out : graph.outputs())
+    if (!out || !defined.count(out))
+      return makeError("graph output is not defined");
+  return Status::success();
+}
+
+} // namespace mlc
