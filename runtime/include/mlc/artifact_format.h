@@ -1,0 +1,382 @@
+/* The mlc artifact file format (ABI 1), shared by the writer (compiler) and the reader (runtime). */
+#ifndef MLC_ARTIFACT_FORMAT_H
+#define MLC_ARTIFACT_FORMAT_H
+
+/*
+ * An artifact is [ELF shared object][metadata text][64-byte trailer]. The
+ * dynamic loader ignores bytes after the ELF image, so the ELF part is loaded
+ * as-is. docs/artifact.md is the full specification; everything a writer or a
+ * reader needs to agree on lives in this header, header-only, in C that also
+ * compiles as C++.
+ */
+
+#include <dlpack/dlpack.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+// This header is C; keep C++ includers' stricter warnings quiet about it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+extern "C" {
+#endif
+
+/// The eight magic bytes that open the trailer (no NUL terminator is stored).
+#define MLC_ARTIFACT_MAGIC "MLCART01"
+/// Number of magic bytes in the trailer.
+#define MLC_ARTIFACT_MAGIC_SIZE 8
+/// The artifact ABI version this header describes.
+#define MLC_ARTIFACT_ABI_VERSION 1u
+/// Size in bytes of the trailer at the very end of an artifact file.
+#define MLC_ARTIFACT_TRAILER_SIZE 64
+/// Name of the entry point every artifact's ELF part exports.
+#define MLC_ARTIFACT_ENTRY_SYMBOL "mlc_artifact_run"
+/// Alignment in bytes of the arena the runtime passes to the entry point.
+#define MLC_ARTIFACT_ARENA_ALIGNMENT 64
+/// Highest tensor rank the metadata may declare.
+#define MLC_ARTIFACT_MAX_RANK 32
+
+/// Signature of the exported entry point. inputs/outputs hold data pointers in
+/// metadata order; arena points to arena_bytes bytes aligned to
+/// MLC_ARTIFACT_ARENA_ALIGNMENT (NULL when arena_bytes is 0). Returns 0 on
+/// success. Must be reentrant: concurrent calls with distinct arenas are safe.
+typedef int32_t (*mlc_artifact_run_fn)(void *const *inputs,
+                                       void *const *outputs, void *arena);
+
+/// The trailer in host form. Its on-disk form is exactly 64 bytes,
+/// little-endian, in this field order; use mlc_artifact_trailer_encode/decode
+/// rather than copying the struct, so byte order never matters.
+typedef struct mlc_artifact_trailer {
+  char magic[MLC_ARTIFACT_MAGIC_SIZE]; ///< MLC_ARTIFACT_MAGIC.
+  uint32_t abi_version;                ///< MLC_ARTIFACT_ABI_VERSION.
+  uint32_t flags;                      ///< Must be 0 in ABI 1.
+  uint64_t elf_size;                   ///< Bytes of the ELF part.
+  uint64_t metadata_size;              ///< Bytes of the metadata part.
+  uint64_t checksum;                   ///< mlc_artifact_checksum(ELF+metadata).
+  uint8_t reserved[24];                ///< Zero when written; ignored when read.
+} mlc_artifact_trailer;
+
+#ifdef __cplusplus
+static_assert(sizeof(mlc_artifact_trailer) == MLC_ARTIFACT_TRAILER_SIZE,
+              "trailer must be 64 bytes");
+#else
+_Static_assert(sizeof(mlc_artifact_trailer) == MLC_ARTIFACT_TRAILER_SIZE,
+               "trailer must be 64 bytes");
+#endif
+
+/* ---- Little-endian byte access (alignment-safe) ---- */
+
+/// Reads a little-endian uint64 from possibly unaligned memory.
+static inline uint64_t mlc_artifact_load_u64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  return v;
+}
+
+/// Reads a little-endian uint32 from possibly unaligned memory.
+static inline uint32_t mlc_artifact_load_u32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  return v;
+}
+
+/// Writes a little-endian uint64 to possibly unaligned memory.
+static inline void mlc_artifact_store_u64(uint8_t *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  memcpy(p, &v, 8);
+}
+
+/// Writes a little-endian uint32 to possibly unaligned memory.
+static inline void mlc_artifact_store_u32(uint8_t *p, uint32_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  memcpy(p, &v, 4);
+}
+
+/* ---- Checksum: XXH64 with seed 0 ---- */
+
+#define MLC_XXH_P1 UINT64_C(0x9E3779B185EBCA87)
+#define MLC_XXH_P2 UINT64_C(0xC2B2AE3D27D4EB4F)
+#define MLC_XXH_P3 UINT64_C(0x165667B19E3779F9)
+#define MLC_XXH_P4 UINT64_C(0x85EBCA77C2B2AE63)
+#define MLC_XXH_P5 UINT64_C(0x27D4EB2F165667C5)
+
+/// Rotates left; helper of mlc_artifact_checksum.
+static inline uint64_t mlc_artifact_rotl64(uint64_t x, unsigned r) {
+  return (x << r) | (x >> (64u - r));
+}
+
+/// One XXH64 accumulator round; helper of mlc_artifact_checksum.
+static inline uint64_t mlc_artifact_xxh_round(uint64_t acc, uint64_t input) {
+  acc += input * MLC_XXH_P2;
+  acc = mlc_artifact_rotl64(acc, 31);
+  return acc * MLC_XXH_P1;
+}
+
+/// Folds one lane into the hash; helper of mlc_artifact_checksum.
+static inline uint64_t mlc_artifact_xxh_merge(uint64_t h, uint64_t lane) {
+  h ^= mlc_artifact_xxh_round(0, lane);
+  return h * MLC_XXH_P1 + MLC_XXH_P4;
+}
+
+/// The artifact checksum: XXH64 (seed 0) of `size` bytes. XXH64 reads eight
+/// bytes at a time over four independent lanes (several GB/s), is fully
+/// specified in docs/artifact.md, and matches `xxhsum -H64` so a file can be
+/// checked with standard tools.
+static inline uint64_t mlc_artifact_checksum(const void *data, uint64_t size) {
+  const uint8_t *p = (const uint8_t *)data;
+  const uint8_t *end = p + size;
+  uint64_t h;
+  if (size >= 32) {
+    uint64_t v1 = MLC_XXH_P1 + MLC_XXH_P2;
+    uint64_t v2 = MLC_XXH_P2;
+    uint64_t v3 = 0;
+    uint64_t v4 = (uint64_t)0 - MLC_XXH_P1;
+    const uint8_t *limit = end - 32;
+    do {
+      v1 = mlc_artifact_xxh_round(v1, mlc_artifact_load_u64(p));
+      v2 = mlc_artifact_xxh_round(v2, mlc_artifact_load_u64(p + 8));
+      v3 = mlc_artifact_xxh_round(v3, mlc_artifact_load_u64(p + 16));
+      v4 = mlc_artifact_xxh_round(v4, mlc_artifact_load_u64(p + 24));
+      p += 32;
+    } while (p <= limit);
+    h = mlc_artifact_rotl64(v1, 1) + mlc_artifact_rotl64(v2, 7) +
+        mlc_artifact_rotl64(v3, 12) + mlc_artifact_rotl64(v4, 18);
+    h = mlc_artifact_xxh_merge(h, v1);
+    h = mlc_artifact_xxh_merge(h, v2);
+    h = mlc_artifact_xxh_merge(h, v3);
+    h = mlc_artifact_xxh_merge(h, v4);
+  } else {
+    h = MLC_XXH_P5;
+  }
+  h += size;
+  while ((size_t)(end - p) >= 8) {
+    h ^= mlc_artifact_xxh_round(0, mlc_artifact_load_u64(p));
+    h = mlc_artifact_rotl64(h, 27) * MLC_XXH_P1 + MLC_XXH_P4;
+    p += 8;
+  }
+  if ((size_t)(end - p) >= 4) {
+    h ^= (uint64_t)mlc_artifact_load_u32(p) * MLC_XXH_P1;
+    h = mlc_artifact_rotl64(h, 23) * MLC_XXH_P2 + MLC_XXH_P3;
+    p += 4;
+  }
+  while (p < end) {
+    h ^= (uint64_t)(*p) * MLC_XXH_P5;
+    h = mlc_artifact_rotl64(h, 11) * MLC_XXH_P1;
+    ++p;
+  }
+  h ^= h >> 33;
+  h *= MLC_XXH_P2;
+  h ^= h >> 29;
+  h *= MLC_XXH_P3;
+  h ^= h >> 32;
+  return h;
+}
+
+/* ---- Trailer ---- */
+
+/// Fills a trailer for ABI MLC_ARTIFACT_ABI_VERSION with zero flags/reserved.
+static inline void mlc_artifact_trailer_init(mlc_artifact_trailer *t,
+                                             uint64_t elf_size,
+                                             uint64_t metadata_size,
+                                             uint64_t checksum) {
+  memset(t, 0, sizeof(*t));
+  memcpy(t->magic, MLC_ARTIFACT_MAGIC, MLC_ARTIFACT_MAGIC_SIZE);
+  t->abi_version = MLC_ARTIFACT_ABI_VERSION;
+  t->flags = 0;
+  t->elf_size = elf_size;
+  t->metadata_size = metadata_size;
+  t->checksum = checksum;
+}
+
+/// Serializes a trailer into its 64-byte little-endian on-disk form.
+static inline void
+mlc_artifact_trailer_encode(const mlc_artifact_trailer *t,
+                            uint8_t out[MLC_ARTIFACT_TRAILER_SIZE]) {
+  memcpy(out, t->magic, MLC_ARTIFACT_MAGIC_SIZE);
+  mlc_artifact_store_u32(out + 8, t->abi_version);
+  mlc_artifact_store_u32(out + 12, t->flags);
+  mlc_artifact_store_u64(out + 16, t->elf_size);
+  mlc_artifact_store_u64(out + 24, t->metadata_size);
+  mlc_artifact_store_u64(out + 32, t->checksum);
+  memcpy(out + 40, t->reserved, sizeof(t->reserved));
+}
+
+/// Parses the 64-byte on-disk form into a trailer; performs no validation.
+static inline void
+mlc_artifact_trailer_decode(const uint8_t in[MLC_ARTIFACT_TRAILER_SIZE],
+                            mlc_artifact_trailer *t) {
+  memcpy(t->magic, in, MLC_ARTIFACT_MAGIC_SIZE);
+  t->abi_version = mlc_artifact_load_u32(in + 8);
+  t->flags = mlc_artifact_load_u32(in + 12);
+  t->elf_size = mlc_artifact_load_u64(in + 16);
+  t->metadata_size = mlc_artifact_load_u64(in + 24);
+  t->checksum = mlc_artifact_load_u64(in + 32);
+  memcpy(t->reserved, in + 40, sizeof(t->reserved));
+}
+
+/// Writer convenience: given `payload` = ELF bytes immediately followed by
+/// metadata bytes, computes the checksum and writes the encoded trailer that
+/// must be appended after the payload.
+static inline void
+mlc_artifact_trailer_build(const void *payload, uint64_t elf_size,
+                           uint64_t metadata_size,
+                           uint8_t out[MLC_ARTIFACT_TRAILER_SIZE]) {
+  mlc_artifact_trailer t;
+  mlc_artifact_trailer_init(
+      &t, elf_size, metadata_size,
+      mlc_artifact_checksum(payload, elf_size + metadata_size));
+  mlc_artifact_trailer_encode(&t, out);
+}
+
+/* ---- Element types ---- */
+
+/// Number of element type names the metadata may use.
+#define MLC_ARTIFACT_NUM_DTYPES 13
+
+/// The index-th element type (0 <= index < MLC_ARTIFACT_NUM_DTYPES): writes its
+/// metadata name and DLPack type. Returns 0, or -1 past the end. DLPack 0.6 has
+/// no boolean code, so `bool` is one byte {kDLUInt, 8, 1}, the same DLPack type
+/// as `u8`; it is checked as such at run time.
+static inline int mlc_artifact_dtype_at(int32_t index, const char **name,
+                                        DLDataType *dtype) {
+  static const struct {
+    const char *name;
+    uint8_t code;
+    uint8_t bits;
+  } table[MLC_ARTIFACT_NUM_DTYPES] = {
+      {"f32", kDLFloat, 32}, {"f64", kDLFloat, 64},  {"f16", kDLFloat, 16},
+      {"bf16", kDLBfloat, 16}, {"i8", kDLInt, 8},    {"i16", kDLInt, 16},
+      {"i32", kDLInt, 32},   {"i64", kDLInt, 64},    {"u8", kDLUInt, 8},
+      {"u16", kDLUInt, 16},  {"u32", kDLUInt, 32},   {"u64", kDLUInt, 64},
+      {"bool", kDLUInt, 8},
+  };
+  if (index < 0 || index >= MLC_ARTIFACT_NUM_DTYPES)
+    return -1;
+  if (name)
+    *name = table[index].name;
+  if (dtype) {
+    dtype->code = table[index].code;
+    dtype->bits = table[index].bits;
+    dtype->lanes = 1;
+  }
+  return 0;
+}
+
+/// Looks up a metadata dtype name (`f32`, `bool`, ...) among the first `len`
+/// bytes of `name`. Returns 0 and fills *dtype, or -1 if the name is unknown.
+static inline int mlc_artifact_dtype_parse(const char *name, size_t len,
+                                           DLDataType *dtype) {
+  for (int32_t i = 0; i < MLC_ARTIFACT_NUM_DTYPES; ++i) {
+    const char *candidate;
+    mlc_artifact_dtype_at(i, &candidate, dtype);
+    if (strlen(candidate) == len && memcmp(candidate, name, len) == 0)
+      return 0;
+  }
+  return -1;
+}
+
+/// The metadata name of a DLPack type, or NULL if the format cannot express
+/// it. {kDLUInt, 8, 1} names as `u8` (see mlc_artifact_dtype_at about bool).
+static inline const char *mlc_artifact_dtype_name(DLDataType dtype) {
+  for (int32_t i = 0; i < MLC_ARTIFACT_NUM_DTYPES; ++i) {
+    const char *name;
+    DLDataType candidate;
+    mlc_artifact_dtype_at(i, &name, &candidate);
+    if (candidate.code == dtype.code && candidate.bits == dtype.bits &&
+        candidate.lanes == dtype.lanes)
+      return name;
+  }
+  return NULL;
+}
+
+/* ---- Tensor names ---- */
+
+/// True for the bytes a tensor name may carry unescaped: [A-Za-z0-9_.:/-].
+static inline int mlc_artifact_name_byte_is_plain(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
+         c == '/' || c == '-';
+}
+
+/// Percent-encodes `len` bytes of `name` (every byte outside the plain set
+/// becomes %XX, uppercase hex). Returns the encoded length (without NUL).
+/// Writes the encoding plus a NUL only if `out_cap` exceeds that length.
+static inline size_t mlc_artifact_name_encode(const char *name, size_t len,
+                                              char *out, size_t out_cap) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t need = 0;
+  for (size_t i = 0; i < len; ++i)
+    need += mlc_artifact_name_byte_is_plain((unsigned char)name[i]) ? 1u : 3u;
+  if (out == NULL || out_cap <= need)
+    return need;
+  size_t o = 0;
+  for (size_t i = 0; i < len; ++i) {
+    unsigned char c = (unsigned char)name[i];
+    if (mlc_artifact_name_byte_is_plain(c)) {
+      out[o++] = (char)c;
+    } else {
+      out[o++] = '%';
+      out[o++] = hex[c >> 4];
+      out[o++] = hex[c & 15];
+    }
+  }
+  out[o] = '\0';
+  return need;
+}
+
+/// Value of one hex digit, or -1; helper of mlc_artifact_name_decode.
+static inline int mlc_artifact_hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+/// Decodes `len` bytes of a percent-encoded name into `out` (which needs
+/// len + 1 bytes) and NUL-terminates it. Returns the decoded length, or -1 if
+/// the text has a byte outside the plain set, a malformed escape, or an
+/// escaped NUL.
+static inline int64_t mlc_artifact_name_decode(const char *in, size_t len,
+                                               char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < len; ++i) {
+    unsigned char c = (unsigned char)in[i];
+    if (c == '%') {
+      if (len - i < 3)
+        return -1;
+      int hi = mlc_artifact_hex_digit(in[i + 1]);
+      int lo = mlc_artifact_hex_digit(in[i + 2]);
+      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+        return -1;
+      out[o++] = (char)(unsigned char)(hi * 16 + lo);
+      i += 2;
+    } else if (mlc_artifact_name_byte_is_plain(c)) {
+      out[o++] = (char)c;
+    } else {
+      return -1;
+    }
+  }
+  out[o] = '\0';
+  return (int64_t)o;
+}
+
+#ifdef __cplusplus
+} // extern "C"
+#pragma GCC diagnostic pop
+#endif
+
+#endif // MLC_ARTIFACT_FORMAT_H

@@ -1,0 +1,131 @@
+/* Public C API of the mlc runtime: load compiled model artifacts and run them. */
+#ifndef MLC_RUNTIME_H
+#define MLC_RUNTIME_H
+
+/*
+ * Usage:
+ *   mlc_model *model;
+ *   if (mlc_model_load("model.mlc", &model) != MLC_OK)
+ *     fprintf(stderr, "%s\n", mlc_last_error());
+ *   ... mlc_model_run(model, inputs, 1, outputs, 1) ...
+ *   mlc_model_free(model);
+ *
+ * Every function reports failure as a status value and records a one-line
+ * message for mlc_last_error(). The caller owns all tensor memory. A loaded
+ * model is immutable; mlc_model_run may be called concurrently on one model.
+ */
+
+#include <dlpack/dlpack.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define MLC_RUNTIME_API
+#else
+#define MLC_RUNTIME_API __attribute__((visibility("default")))
+#endif
+
+/// Result of every fallible runtime call.
+typedef enum mlc_status {
+  MLC_OK = 0,                       ///< Success.
+  MLC_ERROR_INVALID_ARGUMENT,       ///< Bad pointer, index, count or layout.
+  MLC_ERROR_IO,                     ///< The file could not be read.
+  MLC_ERROR_CORRUPT_ARTIFACT,       ///< Damaged or malformed artifact.
+  MLC_ERROR_INCOMPATIBLE_ARTIFACT,  ///< Valid, but for another ABI version.
+  MLC_ERROR_UNSUPPORTED_CPU,        ///< Needs CPU features/arch not present.
+  MLC_ERROR_SHAPE_MISMATCH,         ///< Tensor rank or extents differ.
+  MLC_ERROR_DTYPE_MISMATCH,         ///< Tensor element type differs.
+  MLC_ERROR_OUT_OF_MEMORY,          ///< An allocation failed.
+  MLC_ERROR_RUN_FAILED,             ///< The compiled code reported failure.
+} mlc_status;
+
+/// A loaded model artifact. Opaque; create with mlc_model_load.
+typedef struct mlc_model mlc_model;
+
+/// Describes one model input or output. Pointers are owned by the model and
+/// stay valid until mlc_model_free.
+typedef struct mlc_tensor_info {
+  const char *name;     ///< Decoded tensor name (UTF-8, NUL-terminated).
+  DLDataType dtype;     ///< Element type (lanes is always 1).
+  int32_t ndim;         ///< Rank; 0 for a scalar.
+  const int64_t *shape; ///< ndim extents, row-major.
+} mlc_tensor_info;
+
+/// A short lowercase description of a status, e.g. "corrupt artifact".
+MLC_RUNTIME_API const char *mlc_status_string(mlc_status status);
+
+/// The artifact ABI version this runtime reads (1).
+MLC_RUNTIME_API uint32_t mlc_runtime_abi_version(void);
+
+/// The runtime's release version ("0.1.0").
+MLC_RUNTIME_API const char *mlc_runtime_version(void);
+
+/// The message of the last failing runtime call on the calling thread, or ""
+/// if none failed yet. Successful calls leave it unchanged. Valid until the
+/// next failing call on the same thread.
+MLC_RUNTIME_API const char *mlc_last_error(void);
+
+/// Loads the artifact at `path`: reads the whole file, validates the trailer,
+/// checksum, metadata, target architecture and CPU features, then loads the
+/// exact validated ELF bytes. On success stores a new model in *out; on
+/// failure stores NULL.
+MLC_RUNTIME_API mlc_status mlc_model_load(const char *path, mlc_model **out);
+
+/// Unloads a model and frees everything it owns. NULL is a no-op. No run may
+/// be in flight on the model.
+MLC_RUNTIME_API void mlc_model_free(mlc_model *model);
+
+/// Number of model inputs (-1 if model is NULL).
+MLC_RUNTIME_API int32_t mlc_model_num_inputs(const mlc_model *model);
+
+/// Number of model outputs (-1 if model is NULL).
+MLC_RUNTIME_API int32_t mlc_model_num_outputs(const mlc_model *model);
+
+/// Describes input `index` (0-based, metadata order).
+MLC_RUNTIME_API mlc_status mlc_model_input_info(const mlc_model *model,
+                                                int32_t index,
+                                                mlc_tensor_info *out);
+
+/// Describes output `index` (0-based, metadata order).
+MLC_RUNTIME_API mlc_status mlc_model_output_info(const mlc_model *model,
+                                                 int32_t index,
+                                                 mlc_tensor_info *out);
+
+/// The value of the first metadata line with this key (e.g. "target",
+/// "cpu_features", which may be ""), or NULL if absent. Owned by the model.
+MLC_RUNTIME_API const char *mlc_model_metadata(const mlc_model *model,
+                                               const char *key);
+
+/// The whole metadata text, NUL-terminated. Owned by the model.
+MLC_RUNTIME_API const char *mlc_model_metadata_text(const mlc_model *model);
+
+/// Runs the model. `inputs` and `outputs` are in metadata order and are
+/// checked on every call: counts, device (kDLCPU), dtype, rank, extents,
+/// non-NULL data aligned to the element size, and strides (NULL or compact
+/// row-major; extents of 1 may have any stride). byte_offset is honored.
+/// Outputs are written in place and must not overlap inputs or each other
+/// (not checked). Thread-safe: concurrent calls on one model
+/// each get their own scratch arena.
+MLC_RUNTIME_API mlc_status mlc_model_run(mlc_model *model,
+                                         const DLTensor *inputs,
+                                         int32_t num_inputs,
+                                         DLTensor *outputs,
+                                         int32_t num_outputs);
+
+/// Parses an artifact dtype name ("f32", "i64", "bool", ...).
+/// `bool` maps to {kDLUInt, 8, 1}: DLPack 0.6 has no boolean code.
+MLC_RUNTIME_API mlc_status mlc_dtype_from_name(const char *name,
+                                               DLDataType *out);
+
+/// The artifact name of a DLPack type ("f32", ...), or NULL if it has none.
+/// {kDLUInt, 8, 1} names as "u8".
+MLC_RUNTIME_API const char *mlc_dtype_name(DLDataType dtype);
+
+#ifdef __cplusplus
+} // extern "C"
+#endif
+
+#endif // MLC_RUNTIME_H

@@ -1,0 +1,81 @@
+/* Private declarations shared by the runtime's C sources. */
+#ifndef MLC_RUNTIME_INTERNAL_H
+#define MLC_RUNTIME_INTERNAL_H
+
+#include "mlc/runtime.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// How many idle arenas a model keeps for reuse; more are freed after a run.
+#define MLC_ARENA_CACHE_SIZE 16
+
+/// One input or output as declared by the metadata.
+typedef struct mlc_tensor_desc {
+  char *name;            ///< Decoded name.
+  DLDataType dtype;      ///< Element type.
+  const char *dtype_name; ///< Metadata spelling of dtype (static string).
+  int32_t ndim;          ///< Rank.
+  int64_t *shape;        ///< ndim extents (NULL when ndim is 0).
+  uint64_t num_elements; ///< Product of the extents.
+  uint64_t byte_size;    ///< num_elements * element size.
+  char *shape_text;      ///< Extents as written, e.g. "1x3" or "scalar".
+} mlc_tensor_desc;
+
+/// One `key value` metadata line, pointing into mlc_model.metadata_lines.
+typedef struct mlc_metadata_entry {
+  const char *key;   ///< Text before the first space.
+  const char *value; ///< Rest of the line; "" when the line has no space.
+} mlc_metadata_entry;
+
+/// A loaded artifact. Immutable after mlc_model_load except the arena cache,
+/// which arena_lock guards, so runs may proceed concurrently.
+struct mlc_model {
+  void *dl_handle; ///< From dlopen; NULL until the ELF part is loaded.
+  int elf_fd; ///< memfd kept open so its /proc path stays unique; or -1.
+  int32_t (*run)(void *const *, void *const *, void *); ///< Entry point.
+
+  char *metadata_text;  ///< The metadata as stored, NUL-terminated.
+  char *metadata_lines; ///< A copy split in place into keys and values.
+  mlc_metadata_entry *entries; ///< One per metadata line, in file order.
+  int32_t num_entries;         ///< Number of entries.
+
+  mlc_tensor_desc *inputs;  ///< Declared inputs, in calling order.
+  int32_t num_inputs;       ///< Number of inputs.
+  mlc_tensor_desc *outputs; ///< Declared outputs, in calling order.
+  int32_t num_outputs;      ///< Number of outputs.
+
+  const char *target;       ///< Value of `target`.
+  const char *cpu_features; ///< Value of `cpu_features`.
+  uint64_t arena_bytes;     ///< Rounded up to MLC_ARTIFACT_ARENA_ALIGNMENT.
+
+  pthread_mutex_t arena_lock;              ///< Guards the two fields below.
+  void *free_arenas[MLC_ARENA_CACHE_SIZE]; ///< Idle arenas for reuse.
+  int32_t num_free_arenas;                 ///< Number of idle arenas.
+};
+
+/// Records a one-line message for mlc_last_error and returns `status`.
+mlc_status mlc_set_error(mlc_status status, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/// Parses `model->metadata_text` (of `size` bytes) into entries, tensors and
+/// the required keys. On failure sets the error (prefixed by `path`).
+mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
+                              uint32_t abi_version, const char *path);
+
+/// Frees what mlc_metadata_parse allocated.
+void mlc_metadata_free(mlc_model *model);
+
+/// Architecture name of the host ("x86_64", "aarch64", ...).
+const char *mlc_host_arch(void);
+
+/// Checks that the host can run code for `target` with `cpu_features`
+/// (comma-separated). Sets the error on failure.
+mlc_status mlc_cpu_check(const char *path, const char *target,
+                         const char *cpu_features);
+
+/// ELF e_machine value of the host architecture, or 0 if unknown.
+uint16_t mlc_host_elf_machine(void);
+
+#endif // MLC_RUNTIME_INTERNAL_H

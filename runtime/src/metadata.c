@@ -1,0 +1,329 @@
+/* Strict parser for the artifact metadata text (docs/artifact.md). */
+#include "internal.h"
+
+#include "mlc/artifact_format.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/// Parses a canonical unsigned decimal (no sign, no leading zeros) of `len`
+/// bytes that must not exceed `max`. Returns 0 on success.
+static int parse_u64(const char *text, size_t len, uint64_t max,
+                     uint64_t *out) {
+  if (len == 0 || (len > 1 && text[0] == '0'))
+    return -1;
+  uint64_t value = 0;
+  for (size_t i = 0; i < len; ++i) {
+    if (text[i] < '0' || text[i] > '9')
+      return -1;
+    uint64_t digit = (uint64_t)(text[i] - '0');
+    if (value > (max - digit) / 10)
+      return -1;
+    value = value * 10 + digit;
+  }
+  *out = value;
+  return 0;
+}
+
+/// Copies `len` bytes into a new NUL-terminated string, or NULL.
+static char *copy_text(const char *text, size_t len) {
+  char *copy = malloc(len + 1);
+  if (copy) {
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+  }
+  return copy;
+}
+
+/// Parses `<name> <dtype> <dims>` into `desc`. On failure sets the error.
+static mlc_status parse_tensor(const char *path, int32_t line,
+                               const char *value, mlc_tensor_desc *desc) {
+  const char *name = value;
+  const char *space1 = strchr(name, ' ');
+  const char *dtype = space1 ? space1 + 1 : NULL;
+  const char *space2 = dtype ? strchr(dtype, ' ') : NULL;
+  const char *dims = space2 ? space2 + 1 : NULL;
+  if (!dims || strchr(dims, ' ') || space1 == name || space2 == dtype ||
+      *dims == '\0')
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: expected "
+                         "'<name> <dtype> <dims>'",
+                         path, line);
+  size_t name_len = (size_t)(space1 - name);
+  size_t dtype_len = (size_t)(space2 - dtype);
+
+  desc->name = malloc(name_len + 1);
+  if (!desc->name)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+  if (mlc_artifact_name_decode(name, name_len, desc->name) < 0)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: bad tensor name "
+                         "encoding '%.*s'",
+                         path, line, (int)name_len, name);
+  if (desc->name[0] == '\0')
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: empty tensor name",
+                         path, line);
+
+  // `bool` and `u8` share a DLPack type, so keep the spelling for messages.
+  for (int32_t i = 0; !desc->dtype_name && i < MLC_ARTIFACT_NUM_DTYPES; ++i) {
+    const char *candidate;
+    mlc_artifact_dtype_at(i, &candidate, &desc->dtype);
+    if (strlen(candidate) == dtype_len &&
+        memcmp(candidate, dtype, dtype_len) == 0)
+      desc->dtype_name = candidate;
+  }
+  if (!desc->dtype_name)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: unknown dtype '%.*s'",
+                         path, line, (int)dtype_len, dtype);
+
+  desc->shape_text = copy_text(dims, strlen(dims));
+  if (!desc->shape_text)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+
+  int32_t ndim = 0;
+  if (strcmp(dims, "scalar") != 0) {
+    ndim = 1;
+    for (const char *c = dims; *c; ++c)
+      if (*c == 'x' && ++ndim > MLC_ARTIFACT_MAX_RANK)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: rank exceeds %d",
+                             path, line, MLC_ARTIFACT_MAX_RANK);
+    desc->shape = malloc((size_t)ndim * sizeof(int64_t));
+    if (!desc->shape)
+      return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
+                           path);
+  }
+  desc->ndim = ndim;
+
+  uint64_t elements = 1;
+  const char *extent = dims;
+  for (int32_t d = 0; d < ndim; ++d) {
+    const char *next = strchr(extent, 'x');
+    size_t len = next ? (size_t)(next - extent) : strlen(extent);
+    uint64_t value;
+    if (parse_u64(extent, len, (uint64_t)INT64_MAX, &value) != 0)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: bad extent '%.*s' "
+                           "in dims '%s'",
+                           path, line, (int)len, extent, dims);
+    desc->shape[d] = (int64_t)value;
+    uint64_t product;
+    if (__builtin_mul_overflow(elements, value, &product) ||
+        product > (uint64_t)INT64_MAX)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: element count of "
+                           "dims '%s' overflows",
+                           path, line, dims);
+    elements = product;
+    extent = next ? next + 1 : extent + len;
+  }
+  uint64_t bytes;
+  if (__builtin_mul_overflow(elements, (uint64_t)(desc->dtype.bits / 8),
+                             &bytes) ||
+      bytes > (uint64_t)INT64_MAX || bytes > (uint64_t)SIZE_MAX)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: byte size of dims "
+                         "'%s' overflows",
+                         path, line, dims);
+  desc->num_elements = elements;
+  desc->byte_size = bytes;
+  return MLC_OK;
+}
+
+/// True if the key is one this runtime reads at most once.
+static int is_singular_key(const char *key) {
+  static const char *const keys[] = {"mlc_artifact", "mlc_version", "target",
+                                     "cpu", "cpu_features", "arena_bytes",
+                                     "model_hash"};
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); ++i)
+    if (strcmp(key, keys[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/// Checks tensors of one kind for duplicate names.
+static mlc_status check_unique(const char *path, const char *kind,
+                               const mlc_tensor_desc *tensors, int32_t count) {
+  for (int32_t i = 0; i < count; ++i)
+    for (int32_t j = 0; j < i; ++j)
+      if (strcmp(tensors[i].name, tensors[j].name) == 0)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: duplicate %s name '%s'",
+                             path, kind, tensors[i].name);
+  return MLC_OK;
+}
+
+mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
+                              uint32_t abi_version, const char *path) {
+  const char *text = model->metadata_text;
+  if (size == 0 || text[size - 1] != '\n')
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: text must end with a newline",
+                         path);
+
+  // Count lines and reject bytes that cannot appear in metadata.
+  uint64_t num_lines = 0;
+  int32_t line = 1;
+  for (size_t i = 0; i < size; ++i) {
+    unsigned char c = (unsigned char)text[i];
+    if (c == '\n') {
+      ++num_lines;
+      ++line;
+    } else if (c < 0x20 || c == 0x7f) {
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: control byte 0x%02X",
+                           path, line, c);
+    }
+  }
+  if (num_lines > (uint64_t)INT32_MAX)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: too many lines", path);
+
+  model->metadata_lines = copy_text(text, size);
+  model->entries = calloc((size_t)num_lines, sizeof(mlc_metadata_entry));
+  if (!model->metadata_lines || !model->entries)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+
+  // Split into entries; count tensors.
+  int32_t num_inputs = 0, num_outputs = 0;
+  char *cursor = model->metadata_lines;
+  for (int32_t i = 0; i < (int32_t)num_lines; ++i) {
+    char *newline = strchr(cursor, '\n');
+    *newline = '\0';
+    char *space = strchr(cursor, ' ');
+    if (space)
+      *space = '\0';
+    const char *key = cursor;
+    const char *value = space ? space + 1 : newline;
+    if (*key == '\0')
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: empty key", path,
+                           i + 1);
+    if (i == 0 && strcmp(key, "mlc_artifact") != 0)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: first line must be "
+                           "'mlc_artifact <abi>'",
+                           path);
+    if (is_singular_key(key))
+      for (int32_t j = 0; j < i; ++j)
+        if (strcmp(model->entries[j].key, key) == 0)
+          return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                               "%s: corrupt metadata: line %d: duplicate key "
+                               "'%s'",
+                               path, i + 1, key);
+    if (strcmp(key, "input") == 0)
+      ++num_inputs;
+    if (strcmp(key, "output") == 0)
+      ++num_outputs;
+    model->entries[i].key = key;
+    model->entries[i].value = value;
+    cursor = newline + 1;
+  }
+  model->num_entries = (int32_t)num_lines;
+
+  if (num_inputs > 0 &&
+      !(model->inputs = calloc((size_t)num_inputs, sizeof(mlc_tensor_desc))))
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+  if (num_outputs > 0 &&
+      !(model->outputs = calloc((size_t)num_outputs, sizeof(mlc_tensor_desc))))
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+
+  int have_version = 0, have_cpu = 0, have_arena = 0, have_hash = 0;
+  for (int32_t i = 0; i < model->num_entries; ++i) {
+    const char *key = model->entries[i].key;
+    const char *value = model->entries[i].value;
+    int32_t line_no = i + 1;
+    mlc_status status = MLC_OK;
+    if (strcmp(key, "mlc_artifact") == 0) {
+      uint64_t abi;
+      if (parse_u64(value, strlen(value), UINT32_MAX, &abi) != 0 ||
+          abi != abi_version)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: mlc_artifact "
+                             "'%s' does not match trailer ABI %u",
+                             path, line_no, value, (unsigned)abi_version);
+    } else if (strcmp(key, "mlc_version") == 0) {
+      have_version = 1;
+    } else if (strcmp(key, "target") == 0) {
+      model->target = value;
+    } else if (strcmp(key, "cpu") == 0) {
+      have_cpu = 1;
+    } else if (strcmp(key, "cpu_features") == 0) {
+      model->cpu_features = value;
+    } else if (strcmp(key, "arena_bytes") == 0) {
+      uint64_t bytes;
+      uint64_t max = (uint64_t)SIZE_MAX - MLC_ARTIFACT_ARENA_ALIGNMENT;
+      if (parse_u64(value, strlen(value), max, &bytes) != 0)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: bad arena_bytes "
+                             "'%s'",
+                             path, line_no, value);
+      // aligned_alloc wants a multiple of the alignment.
+      uint64_t align = MLC_ARTIFACT_ARENA_ALIGNMENT;
+      model->arena_bytes = (bytes + align - 1) / align * align;
+      have_arena = 1;
+    } else if (strcmp(key, "model_hash") == 0) {
+      have_hash = 1;
+    } else if (strcmp(key, "input") == 0) {
+      status = parse_tensor(path, line_no, value,
+                            &model->inputs[model->num_inputs++]);
+    } else if (strcmp(key, "output") == 0) {
+      status = parse_tensor(path, line_no, value,
+                            &model->outputs[model->num_outputs++]);
+    }
+    if (status != MLC_OK)
+      return status;
+  }
+
+  const char *missing = NULL;
+  if (!have_version)
+    missing = "mlc_version";
+  else if (!model->target || *model->target == '\0')
+    missing = "target";
+  else if (!have_cpu)
+    missing = "cpu";
+  else if (!model->cpu_features)
+    missing = "cpu_features";
+  else if (!have_arena)
+    missing = "arena_bytes";
+  else if (!have_hash)
+    missing = "model_hash";
+  if (missing)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: missing required key '%s'",
+                         path, missing);
+  if (model->num_outputs == 0)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: no 'output' line", path);
+
+  mlc_status status = check_unique(path, "input", model->inputs,
+                                   model->num_inputs);
+  if (status == MLC_OK)
+    status = check_unique(path, "output", model->outputs, model->num_outputs);
+  return status;
+}
+
+/// Frees one tensor list.
+static void free_tensors(mlc_tensor_desc *tensors, int32_t count) {
+  if (!tensors)
+    return;
+  for (int32_t i = 0; i < count; ++i) {
+    free(tensors[i].name);
+    free(tensors[i].shape);
+    free(tensors[i].shape_text);
+  }
+  free(tensors);
+}
+
+void mlc_metadata_free(mlc_model *model) {
+  // num_inputs/num_outputs count every tensor parse_tensor started, including
+  // one it left half-filled; unfilled fields are NULL from calloc.
+  free_tensors(model->inputs, model->num_inputs);
+  free_tensors(model->outputs, model->num_outputs);
+  free(model->entries);
+  free(model->metadata_lines);
+  free(model->metadata_text);
+}

@@ -1,0 +1,506 @@
+/* Loading, describing and running model artifacts. */
+#include "internal.h"
+
+#include "mlc/artifact_format.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/// Pointer arrays up to this many tensors live on the stack during a run.
+#define MLC_STACK_TENSORS 32
+
+/// Reads the whole regular file at `path` into a new buffer.
+static mlc_status read_file(const char *path, uint8_t **data, size_t *size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return mlc_set_error(MLC_ERROR_IO, "%s: cannot open: %m", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    mlc_status status = mlc_set_error(MLC_ERROR_IO, "%s: cannot stat: %m",
+                                      path);
+    close(fd);
+    return status;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return mlc_set_error(MLC_ERROR_IO, "%s: not a regular file", path);
+  }
+  if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX - 1) {
+    close(fd);
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: file too large", path);
+  }
+  size_t total = (size_t)st.st_size;
+  uint8_t *buffer = malloc(total ? total : 1);
+  if (!buffer) {
+    close(fd);
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
+                         "%s: cannot allocate %zu bytes", path, total);
+  }
+  size_t done = 0;
+  while (done < total) {
+    ssize_t n = read(fd, buffer + done, total - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      mlc_status status =
+          n < 0 ? mlc_set_error(MLC_ERROR_IO, "%s: read failed: %m", path)
+                : mlc_set_error(MLC_ERROR_IO, "%s: file shrank while reading",
+                                path);
+      free(buffer);
+      close(fd);
+      return status;
+    }
+    done += (size_t)n;
+  }
+  close(fd);
+  *data = buffer;
+  *size = total;
+  return MLC_OK;
+}
+
+/// Writes all of `data` to `fd`. Returns 0 on success.
+static int write_all(int fd, const uint8_t *data, size_t size) {
+  while (size > 0) {
+    ssize_t n = write(fd, data, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    data += n;
+    size -= (size_t)n;
+  }
+  return 0;
+}
+
+/// dlopens the ELF bytes from an anonymous memfd, so exactly the validated
+/// bytes are loaded and nothing touches the disk. The memfd stays open while
+/// the model lives: its /proc path must stay unique, because the loader
+/// treats a second dlopen of a path it already loaded as the same library.
+static void *open_from_memfd(const uint8_t *elf, size_t size, int *fd_out) {
+  int fd = memfd_create("mlc-artifact", MFD_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  char name[64];
+  snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+  void *handle = NULL;
+  if (write_all(fd, elf, size) == 0) {
+    void *existing = dlopen(name, RTLD_NOW | RTLD_NOLOAD);
+    if (existing)
+      dlclose(existing); // A stale library holds this path; use a temp file.
+    else
+      handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  }
+  if (!handle) {
+    close(fd);
+    return NULL;
+  }
+  *fd_out = fd;
+  return handle;
+}
+
+/// Fallback when memfds or /proc are unavailable: a private temp file with a
+/// unique name, removed as soon as it is loaded.
+static void *open_from_temp_file(const uint8_t *elf, size_t size) {
+  char name[] = "/tmp/mlc-artifact-XXXXXX";
+  int fd = mkostemp(name, O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  void *handle = NULL;
+  if (write_all(fd, elf, size) == 0)
+    handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  unlink(name);
+  close(fd);
+  return handle;
+}
+
+/// Validates the ELF header of the ELF part for this host.
+static mlc_status check_elf(const char *path, const uint8_t *elf,
+                            uint64_t size) {
+  if (size < sizeof(Elf64_Ehdr) || memcmp(elf, ELFMAG, SELFMAG) != 0)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: the ELF part does not start with an ELF header",
+                         path);
+  Elf64_Ehdr header;
+  memcpy(&header, elf, sizeof(header));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  const unsigned char data_encoding = ELFDATA2MSB;
+#else
+  const unsigned char data_encoding = ELFDATA2LSB;
+#endif
+  if (header.e_ident[EI_CLASS] != ELFCLASS64 ||
+      header.e_ident[EI_DATA] != data_encoding || header.e_type != ET_DYN)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: the ELF part is not a 64-bit native-endian "
+                         "shared object",
+                         path);
+  return MLC_OK;
+}
+
+/// Validates trailer, checksum, ELF header, metadata and CPU; then loads the
+/// ELF part into `model`.
+static mlc_status load_artifact(mlc_model *model, const char *path,
+                                const uint8_t *bytes, size_t size) {
+  if (size < MLC_ARTIFACT_TRAILER_SIZE)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: not an mlc artifact: the file is %zu bytes, "
+                         "smaller than the %d-byte trailer",
+                         path, size, MLC_ARTIFACT_TRAILER_SIZE);
+  mlc_artifact_trailer trailer;
+  mlc_artifact_trailer_decode(bytes + size - MLC_ARTIFACT_TRAILER_SIZE,
+                              &trailer);
+  if (memcmp(trailer.magic, MLC_ARTIFACT_MAGIC, MLC_ARTIFACT_MAGIC_SIZE) != 0)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: not an mlc artifact: no '%s' trailer at the end "
+                         "(truncated, or not an artifact)",
+                         path, MLC_ARTIFACT_MAGIC);
+  if (trailer.abi_version != MLC_ARTIFACT_ABI_VERSION)
+    return mlc_set_error(MLC_ERROR_INCOMPATIBLE_ARTIFACT,
+                         "%s: the artifact was built for ABI %" PRIu32
+                         ", this runtime reads ABI %u",
+                         path, trailer.abi_version, MLC_ARTIFACT_ABI_VERSION);
+  if (trailer.flags != 0)
+    return mlc_set_error(MLC_ERROR_INCOMPATIBLE_ARTIFACT,
+                         "%s: the artifact uses trailer flags 0x%" PRIx32
+                         " unknown to this runtime",
+                         path, trailer.flags);
+  uint64_t payload = (uint64_t)size - MLC_ARTIFACT_TRAILER_SIZE;
+  if (trailer.elf_size > payload ||
+      trailer.metadata_size != payload - trailer.elf_size)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: trailer sizes (ELF %" PRIu64 " + metadata %" PRIu64
+                         " bytes) do not match the file size %zu",
+                         path, trailer.elf_size, trailer.metadata_size, size);
+  if (mlc_artifact_checksum(bytes, payload) != trailer.checksum)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: checksum mismatch: the artifact is corrupt or "
+                         "truncated",
+                         path);
+  mlc_status status = check_elf(path, bytes, trailer.elf_size);
+  if (status != MLC_OK)
+    return status;
+
+  const uint8_t *metadata = bytes + trailer.elf_size;
+  size_t metadata_size = (size_t)trailer.metadata_size;
+  if (memchr(metadata, '\0', metadata_size))
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: contains a NUL byte", path);
+  model->metadata_text = malloc(metadata_size + 1);
+  if (!model->metadata_text)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+  memcpy(model->metadata_text, metadata, metadata_size);
+  model->metadata_text[metadata_size] = '\0';
+  status = mlc_metadata_parse(model, metadata_size, trailer.abi_version, path);
+  if (status != MLC_OK)
+    return status;
+
+  status = mlc_cpu_check(path, model->target, model->cpu_features);
+  if (status != MLC_OK)
+    return status;
+  Elf64_Ehdr header;
+  memcpy(&header, bytes, sizeof(header));
+  if (header.e_machine != mlc_host_elf_machine())
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: the ELF part's machine %u does not match target "
+                         "'%s'",
+                         path, (unsigned)header.e_machine, model->target);
+
+  model->dl_handle = open_from_memfd(bytes, (size_t)trailer.elf_size,
+                                     &model->elf_fd);
+  if (!model->dl_handle)
+    model->dl_handle = open_from_temp_file(bytes, (size_t)trailer.elf_size);
+  if (!model->dl_handle) {
+    const char *reason = dlerror();
+    return mlc_set_error(MLC_ERROR_INCOMPATIBLE_ARTIFACT,
+                         "%s: cannot load the ELF part: %s", path,
+                         reason ? reason : "cannot create a file to load from");
+  }
+  void *entry = dlsym(model->dl_handle, MLC_ARTIFACT_ENTRY_SYMBOL);
+  if (!entry)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: the ELF part does not export '%s'", path,
+                         MLC_ARTIFACT_ENTRY_SYMBOL);
+  // POSIX guarantees data and function pointers convert through dlsym.
+  memcpy(&model->run, &entry, sizeof(entry));
+  return MLC_OK;
+}
+
+mlc_status mlc_model_load(const char *path, mlc_model **out) {
+  if (out)
+    *out = NULL;
+  if (!path || !out)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "mlc_model_load: path and out must not be NULL");
+  mlc_model *model = calloc(1, sizeof(mlc_model));
+  if (!model)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+  model->elf_fd = -1;
+  if (pthread_mutex_init(&model->arena_lock, NULL) != 0) {
+    free(model);
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
+                         "%s: cannot create a mutex", path);
+  }
+  uint8_t *bytes = NULL;
+  size_t size = 0;
+  mlc_status status = read_file(path, &bytes, &size);
+  if (status == MLC_OK)
+    status = load_artifact(model, path, bytes, size);
+  free(bytes);
+  if (status != MLC_OK) {
+    mlc_model_free(model);
+    return status;
+  }
+  *out = model;
+  return MLC_OK;
+}
+
+void mlc_model_free(mlc_model *model) {
+  if (!model)
+    return;
+  if (model->dl_handle)
+    dlclose(model->dl_handle);
+  if (model->elf_fd >= 0)
+    close(model->elf_fd);
+  for (int32_t i = 0; i < model->num_free_arenas; ++i)
+    free(model->free_arenas[i]);
+  pthread_mutex_destroy(&model->arena_lock);
+  mlc_metadata_free(model);
+  free(model);
+}
+
+int32_t mlc_model_num_inputs(const mlc_model *model) {
+  return model ? model->num_inputs : -1;
+}
+
+int32_t mlc_model_num_outputs(const mlc_model *model) {
+  return model ? model->num_outputs : -1;
+}
+
+/// Shared body of mlc_model_input_info and mlc_model_output_info.
+static mlc_status tensor_info(const mlc_model *model, const char *kind,
+                              int32_t index, mlc_tensor_info *out) {
+  if (!model || !out)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "mlc_model_%s_info: model and out must not be NULL",
+                         kind);
+  int is_input = kind[0] == 'i';
+  int32_t count = is_input ? model->num_inputs : model->num_outputs;
+  if (index < 0 || index >= count)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "%s index %d out of range: the model has %d %ss",
+                         kind, index, count, kind);
+  const mlc_tensor_desc *desc =
+      is_input ? &model->inputs[index] : &model->outputs[index];
+  out->name = desc->name;
+  out->dtype = desc->dtype;
+  out->ndim = desc->ndim;
+  out->shape = desc->shape;
+  return MLC_OK;
+}
+
+mlc_status mlc_model_input_info(const mlc_model *model, int32_t index,
+                                mlc_tensor_info *out) {
+  return tensor_info(model, "input", index, out);
+}
+
+mlc_status mlc_model_output_info(const mlc_model *model, int32_t index,
+                                 mlc_tensor_info *out) {
+  return tensor_info(model, "output", index, out);
+}
+
+const char *mlc_model_metadata(const mlc_model *model, const char *key) {
+  if (!model || !key) {
+    mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                  "mlc_model_metadata: model and key must not be NULL");
+    return NULL;
+  }
+  for (int32_t i = 0; i < model->num_entries; ++i)
+    if (strcmp(model->entries[i].key, key) == 0)
+      return model->entries[i].value;
+  return NULL;
+}
+
+const char *mlc_model_metadata_text(const mlc_model *model) {
+  if (!model) {
+    mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                  "mlc_model_metadata_text: model must not be NULL");
+    return NULL;
+  }
+  return model->metadata_text;
+}
+
+/// Formats `ndim` extents as "2x3" (or "scalar") into `buffer`.
+static const char *format_dims(char *buffer, size_t capacity,
+                               const int64_t *dims, int32_t ndim) {
+  if (ndim == 0) {
+    snprintf(buffer, capacity, "scalar");
+    return buffer;
+  }
+  size_t used = 0;
+  buffer[0] = '\0';
+  for (int32_t d = 0; d < ndim && used < capacity; ++d) {
+    int n = snprintf(buffer + used, capacity - used, "%s%" PRId64,
+                     d ? "x" : "", dims[d]);
+    if (n < 0)
+      break;
+    used += (size_t)n;
+  }
+  return buffer;
+}
+
+/// Checks one caller tensor against its declaration and computes the data
+/// pointer the compiled code receives.
+static mlc_status check_tensor(const char *kind, int32_t index,
+                               const mlc_tensor_desc *desc, const DLTensor *t,
+                               void **data) {
+  char got[512];
+  if (t->device.device_type != kDLCPU)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "%s '%s' (index %d): expected a CPU tensor (kDLCPU), "
+                         "got device type %d",
+                         kind, desc->name, index, (int)t->device.device_type);
+  if (t->dtype.code != desc->dtype.code || t->dtype.bits != desc->dtype.bits ||
+      t->dtype.lanes != desc->dtype.lanes) {
+    const char *name = mlc_artifact_dtype_name(t->dtype);
+    if (!name) {
+      snprintf(got, sizeof(got), "(code %u, bits %u, lanes %u)",
+               (unsigned)t->dtype.code, (unsigned)t->dtype.bits,
+               (unsigned)t->dtype.lanes);
+      name = got;
+    }
+    return mlc_set_error(MLC_ERROR_DTYPE_MISMATCH,
+                         "%s '%s' (index %d): expected dtype %s, got %s", kind,
+                         desc->name, index, desc->dtype_name, name);
+  }
+  if (t->ndim < 0 || (t->ndim > 0 && !t->shape))
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "%s '%s' (index %d): invalid ndim %d or NULL shape",
+                         kind, desc->name, index, (int)t->ndim);
+  int same = t->ndim == desc->ndim;
+  for (int32_t d = 0; same && d < desc->ndim; ++d)
+    same = t->shape[d] == desc->shape[d];
+  if (!same)
+    return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                         "%s '%s' (index %d): expected shape %s, got %s", kind,
+                         desc->name, index, desc->shape_text,
+                         format_dims(got, sizeof(got), t->shape, t->ndim));
+  if (t->strides && desc->num_elements > 0) {
+    int64_t expected = 1;
+    int compact = 1;
+    for (int32_t d = desc->ndim - 1; d >= 0; --d) {
+      if (desc->shape[d] != 1 && t->strides[d] != expected)
+        compact = 0;
+      expected *= desc->shape[d]; // Bounded by num_elements: cannot overflow.
+    }
+    if (!compact)
+      return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                           "%s '%s' (index %d): strides %s are not compact "
+                           "row-major",
+                           kind, desc->name, index,
+                           format_dims(got, sizeof(got), t->strides, t->ndim));
+  }
+  char *pointer = (char *)t->data;
+  if (!pointer && desc->byte_size > 0)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "%s '%s' (index %d): data is NULL", kind, desc->name,
+                         index);
+  if (pointer)
+    pointer += t->byte_offset;
+  uintptr_t element_size = (uintptr_t)(desc->dtype.bits / 8);
+  if ((uintptr_t)pointer % element_size != 0)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "%s '%s' (index %d): data is not aligned to %u bytes",
+                         kind, desc->name, index, (unsigned)element_size);
+  *data = pointer;
+  return MLC_OK;
+}
+
+/// Takes a cached arena or allocates one (NULL with MLC_OK if none needed).
+static mlc_status arena_acquire(mlc_model *model, void **arena) {
+  *arena = NULL;
+  if (model->arena_bytes == 0)
+    return MLC_OK;
+  pthread_mutex_lock(&model->arena_lock);
+  if (model->num_free_arenas > 0)
+    *arena = model->free_arenas[--model->num_free_arenas];
+  pthread_mutex_unlock(&model->arena_lock);
+  if (*arena)
+    return MLC_OK;
+  *arena = aligned_alloc(MLC_ARTIFACT_ARENA_ALIGNMENT,
+                         (size_t)model->arena_bytes);
+  if (!*arena)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
+                         "cannot allocate a %" PRIu64 "-byte arena",
+                         model->arena_bytes);
+  return MLC_OK;
+}
+
+/// Returns an arena to the cache, or frees it when the cache is full.
+static void arena_release(mlc_model *model, void *arena) {
+  if (!arena)
+    return;
+  pthread_mutex_lock(&model->arena_lock);
+  if (model->num_free_arenas < MLC_ARENA_CACHE_SIZE) {
+    model->free_arenas[model->num_free_arenas++] = arena;
+    arena = NULL;
+  }
+  pthread_mutex_unlock(&model->arena_lock);
+  free(arena);
+}
+
+mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
+                         int32_t num_inputs, DLTensor *outputs,
+                         int32_t num_outputs) {
+  if (!model)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "mlc_model_run: model must not be NULL");
+  if (num_inputs != model->num_inputs)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "the model takes %d inputs, got %d",
+                         model->num_inputs, num_inputs);
+  if (num_outputs != model->num_outputs)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "the model produces %d outputs, got %d",
+                         model->num_outputs, num_outputs);
+  if ((num_inputs > 0 && !inputs) || (num_outputs > 0 && !outputs))
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "mlc_model_run: NULL tensor array");
+
+  void *stack_pointers[2 * MLC_STACK_TENSORS];
+  void **pointers = stack_pointers;
+  size_t total = (size_t)num_inputs + (size_t)num_outputs;
+  if (total > 2 * MLC_STACK_TENSORS &&
+      !(pointers = malloc(total * sizeof(void *))))
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "out of memory");
+  void **input_data = pointers;
+  void **output_data = pointers + num_inputs;
+
+  mlc_status status = MLC_OK;
+  for (int32_t i = 0; status == MLC_OK && i < num_inputs; ++i)
+    status = check_tensor("input", i, &model->inputs[i], &inputs[i],
+                          &input_data[i]);
+  for (int32_t i = 0; status == MLC_OK && i < num_outputs; ++i)
+    status = check_tensor("output", i, &model->outputs[i], &outputs[i],
+                          &output_data[i]);
+  void *arena = NULL;
+  if (status == MLC_OK)
+    status = arena_acquire(model, &arena);
+  if (status == MLC_OK) {
+    int32_t result = model->run(input_data, output_data, arena);
+    arena_release(model, arena);
+    if (result != 0)
+      status = mlc_set_error(MLC_ERROR_RUN_FAILED,
+                             "the compiled model failed with code %d", result);
+  }
+  if (pointers != stack_pointers)
+    free(pointers);
+  return status;
+}

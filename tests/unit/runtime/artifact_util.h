@@ -1,0 +1,43 @@
+// Helpers that build real artifacts from test kernels, as the compiler would.
+#ifndef MLC_TESTS_UNIT_RUNTIME_ARTIFACT_UTIL_H
+#define MLC_TESTS_UNIT_RUNTIME_ARTIFACT_UTIL_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlc::test {
+
+/// Reads a whole file; fails the current test if it cannot.
+std::vector<uint8_t> readBytes(const std::string &path);
+
+/// Writes a whole file; fails the current test if it cannot.
+void writeBytes(const std::string &path, const std::vector<uint8_t> &bytes);
+
+/// A path under the test work directory (created on first use).
+std::string workPath(const std::string &name);
+
+/// [elf][metadata][trailer] with a correct checksum for `abiVersion`.
+std::vector<uint8_t> makeArtifactBytes(const std::vector<uint8_t> &elf,
+                                       const std::string &metadata,
+                                       uint32_t abiVersion = 1);
+
+/// Builds an artifact from the ELF at `elfPath` and writes it to
+/// workPath(outName). Returns that path.
+std::string makeArtifact(const std::string &elfPath,
+                         const std::string &metadata,
+                         const std::string &outName);
+
+/// Metadata header lines (everything but tensors) with the given features.
+std::string metadataHeader(const std::string &cpuFeatures = "",
+                           uint64_t arenaBytes = 0);
+
+/// Metadata of the affine kernel: input x f32 2x3, output y f32 2x3.
+std::string affineMetadata();
+
+/// Metadata of the arena kernel (see kernels/arena.c).
+std::string arenaMetadata();
+
+} // namespace mlc::test
+
+#endif // MLC_TESTS_UNIT_RUNTIME_ARTIFACT_UTIL_H
