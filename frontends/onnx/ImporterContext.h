@@ -1,0 +1,128 @@
+// Internal state shared by the ONNX importer's model reader and op table.
+#pragma once
+
+#include "frontends/onnx/OnnxImporter.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mlc::onnx_import {
+
+/// Converts an ONNX TensorProto (inline or external data) into tensor data.
+/// `baseDir` resolves external data; "" forbids it.
+Expected<TensorData> convertTensor(const onnx::TensorProto &tensor,
+                                   const std::string &baseDir);
+
+/// Maps an ONNX TensorProto_DataType to an IR dtype.
+Expected<DType> convertDType(int32_t onnxType);
+
+/// Builds tensor data of `type` (static) filled with `value` converted to
+/// the dtype (f16/bf16 rounded to nearest even, integers truncated).
+Expected<TensorData> makeFilledTensor(const TensorType &type, double value);
+
+/// Reads element `i` of a tensor as a double (any dtype).
+double tensorElementAsDouble(const TensorData &data, int64_t i);
+
+/// The importer's state while translating one graph.
+class Importer {
+public:
+  Importer(Graph &graph, int64_t opset, std::string baseDir)
+      : graph_(graph), opset_(opset), baseDir_(std::move(baseDir)) {}
+
+  Graph &graph() { return graph_; }
+  int64_t opset() const { return opset_; }
+  /// Directory that external data resolves against ("" forbids it).
+  const std::string &baseDir() const { return baseDir_; }
+
+  /// Appends an IR node named `nodeName` and returns its first result,
+  /// named `resultName` when given (a fresh name otherwise).
+  Expected<Value *> emit(OpKind kind, std::vector<Value *> operands,
+                         AttributeMap attrs = {},
+                         const std::string &resultName = {});
+  /// Appends a constant node and returns its result.
+  Expected<Value *> emitConstant(TensorData data,
+                                 const std::string &resultName = {});
+  /// A constant scalar (rank 0) of `dtype` holding `value`.
+  Expected<Value *> emitScalar(DType dtype, double value);
+  /// A constant 1-D i64 tensor.
+  Expected<Value *> emitInts(const std::vector<int64_t> &values);
+  /// A reshape of `x` to the static `extents`.
+  Expected<Value *> emitReshape(Value *x, const std::vector<int64_t> &extents,
+                                const std::string &resultName = {});
+
+  /// The value of `v` when it is computable at import time (its producers
+  /// are all constants), evaluated with the reference interpreter.
+  Expected<TensorData> requireConstant(Value *v, const std::string &what);
+  /// Like requireConstant, for an integer tensor read as int64 values.
+  Expected<std::vector<int64_t>> requireInts(Value *v, const std::string &what);
+
+  /// A result name for ONNX name `name`: itself if free, else a fresh one.
+  std::string resultNameFor(const std::string &name);
+
+  /// Name given to every IR node emitted for the current ONNX node.
+  std::string nodeName;
+
+private:
+  Graph &graph_;
+  int64_t opset_;
+  std::string baseDir_;
+  /// Values whose producers transitively depend only on constants.
+  std::set<const Value *> constantLike_;
+  /// Values already evaluated at import time. Looked up only, never iterated.
+  std::map<const Value *, TensorData> known_;
+};
+
+/// One ONNX node being translated: its proto, resolved inputs and the
+/// outputs the translation defines.
+struct NodeContext {
+  const onnx::NodeProto &proto;
+  Importer &importer;
+  /// Resolved inputs; null for an absent optional input ("").
+  std::vector<Value *> inputs;
+  /// Values for each ONNX output; set by the translation (null = none).
+  std::vector<Value *> outputs;
+  /// True for each ONNX output consumed later (by a node or graph output).
+  std::vector<bool> outputUsed;
+
+  /// Number of ONNX inputs, counting absent optional ones.
+  size_t numInputs() const { return inputs.size(); }
+  /// Input `i`, or an error when it is absent.
+  Expected<Value *> input(size_t i) const;
+  /// Input `i`, or null when absent or beyond the list.
+  Value *optionalInput(size_t i) const {
+    return i < inputs.size() ? inputs[i] : nullptr;
+  }
+  /// Result name for ONNX output `i` (fresh when empty or taken).
+  std::string outputName(size_t i) const;
+  /// Fails when ONNX output `i` (an output the IR cannot produce) is used.
+  Status requireUnused(size_t i, const std::string &what) const;
+
+  /// Attribute lookup; null when absent.
+  const onnx::AttributeProto *attr(const std::string &name) const;
+  /// Typed attribute readers: default when absent, error on a wrong type.
+  Expected<int64_t> intAttr(const std::string &name, int64_t def) const;
+  Expected<double> floatAttr(const std::string &name, double def) const;
+  Expected<std::string> stringAttr(const std::string &name,
+                                   const std::string &def) const;
+  Expected<std::vector<int64_t>> intsAttr(const std::string &name) const;
+  Expected<std::vector<double>> floatsAttr(const std::string &name) const;
+  /// True when attribute `name` is present.
+  bool hasAttr(const std::string &name) const { return attr(name); }
+};
+
+/// Translates one ONNX node in the default domain, setting ctx.outputs.
+/// Errors are plain messages; the caller prefixes the node and op.
+Status translateNode(NodeContext &ctx);
+
+/// True when `opType` is in the op table.
+bool isSupportedOp(const std::string &opType);
+
+/// Normalizes axis `axis` against `rank` (negative counts from the end).
+Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+} // namespace mlc::onnx_import

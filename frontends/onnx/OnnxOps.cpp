@@ -1,0 +1,1219 @@
+// The ONNX op table: one translation function per ONNX op (opsets 13..22),
+// looked up in a sorted constexpr table (no static registration).
+#include "frontends/onnx/ImporterContext.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace mlc::onnx_import {
+
+namespace {
+
+/// Declares `decl` from an Expected, returning its error from the caller.
+#define ONNX_ASSIGN(decl, expr)                                                \
+  auto decl##OrErr_ = (expr);                                                  \
+  if (!decl##OrErr_)                                                           \
+    return decl##OrErr_.error();                                               \
+  auto decl = decl##OrErr_.take()
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+Status setOutput(NodeContext &ctx, size_t i, Expected<Value *> value) {
+  if (!value)
+    return value.error();
+  if (i < ctx.outputs.size())
+    ctx.outputs[i] = *value;
+  return Status::success();
+}
+
+Expected<std::vector<int64_t>> staticShape(Value *v, const std::string &what) {
+  if (!isStatic(v->type().shape))
+    return makeError(what + " needs a static shape, got " +
+                     typeToString(v->type()) +
+                     " (fix dynamic input dims in the import options)");
+  return staticExtents(v->type().shape);
+}
+
+std::string joinInts(const std::vector<int64_t> &v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+/// Normalizes, sorts and checks a list of axes for uniqueness.
+Expected<std::vector<int64_t>> normalizeAxes(std::vector<int64_t> axes,
+                                             int64_t rank) {
+  for (int64_t &a : axes) {
+    ONNX_ASSIGN(n, normalizeAxis(a, rank));
+    a = n;
+  }
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    return makeError("axes " + joinInts(axes) + " repeat an axis");
+  return axes;
+}
+
+/// Reads a constant scalar (or one-element tensor) input as a double.
+Expected<double> scalarInput(NodeContext &ctx, Value *v,
+                             const std::string &what) {
+  ONNX_ASSIGN(data, ctx.importer.requireConstant(v, what));
+  if (data.numElements() != 1)
+    return makeError(what + " must have one element, got " +
+                     typeToString(data.type));
+  return tensorElementAsDouble(data, 0);
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+Status unaryOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  return setOutput(ctx, 0, ctx.importer.emit(kind, {x}, {}, ctx.outputName(0)));
+}
+
+Status binaryOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(kind, {a, b}, {}, ctx.outputName(0)));
+}
+
+/// LessOrEqual / GreaterOrEqual as or(less|greater, equal): exact for NaN.
+Status compareOrEqualOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  ONNX_ASSIGN(strict, ctx.importer.emit(kind, {a, b}));
+  ONNX_ASSIGN(eq, ctx.importer.emit(OpKind::Equal, {a, b}));
+  return setOutput(
+      ctx, 0,
+      ctx.importer.emit(OpKind::Or, {strict, eq}, {}, ctx.outputName(0)));
+}
+
+Status powOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  if (b->type().dtype != a->type().dtype) {
+    AttributeMap attrs{{"to", a->type().dtype}};
+    ONNX_ASSIGN(cast, ctx.importer.emit(OpKind::Cast, {b}, attrs));
+    b = cast;
+  }
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Pow, {a, b}, {}, ctx.outputName(0)));
+}
+
+/// Max, Min, Sum (kind Add): a left-to-right chain over 1..n inputs.
+Status variadicOp(NodeContext &ctx, OpKind kind) {
+  if (ctx.numInputs() == 0)
+    return makeError("needs at least one input");
+  ONNX_ASSIGN(acc, ctx.input(0));
+  if (ctx.numInputs() == 1)
+    return setOutput(ctx, 0, acc);
+  for (size_t i = 1; i < ctx.numInputs(); ++i) {
+    ONNX_ASSIGN(next, ctx.input(i));
+    bool last = i + 1 == ctx.numInputs();
+    ONNX_ASSIGN(v, ctx.importer.emit(kind, {acc, next}, {},
+                                     last ? ctx.outputName(0) : ""));
+    acc = v;
+  }
+  return setOutput(ctx, 0, acc);
+}
+
+Status meanOp(NodeContext &ctx, OpKind) {
+  if (ctx.numInputs() == 0)
+    return makeError("needs at least one input");
+  ONNX_ASSIGN(acc, ctx.input(0));
+  if (ctx.numInputs() == 1)
+    return setOutput(ctx, 0, acc);
+  for (size_t i = 1; i < ctx.numInputs(); ++i) {
+    ONNX_ASSIGN(next, ctx.input(i));
+    ONNX_ASSIGN(v, ctx.importer.emit(OpKind::Add, {acc, next}));
+    acc = v;
+  }
+  ONNX_ASSIGN(n, ctx.importer.emitScalar(acc->type().dtype,
+                                         static_cast<double>(ctx.numInputs())));
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Div, {acc, n}, {}, ctx.outputName(0)));
+}
+
+Status whereOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(c, ctx.input(0));
+  ONNX_ASSIGN(a, ctx.input(1));
+  ONNX_ASSIGN(b, ctx.input(2));
+  return setOutput(
+      ctx, 0,
+      ctx.importer.emit(OpKind::Where, {c, a, b}, {}, ctx.outputName(0)));
+}
+
+Status castOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (!ctx.hasAttr("to"))
+    return makeError("missing required attribute 'to'");
+  ONNX_ASSIGN(to, ctx.intAttr("to", 0));
+  if (to < INT32_MIN || to > INT32_MAX)
+    return makeError("attribute 'to' is not an ONNX element type");
+  ONNX_ASSIGN(dtype, convertDType(static_cast<int32_t>(to)));
+  AttributeMap attrs{{"to", dtype}};
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Cast, {x}, attrs, ctx.outputName(0)));
+}
+
+Status clipOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  double lo = -kInf, hi = kInf;
+  Value *dynLo = nullptr, *dynHi = nullptr;
+  // Constant bounds become attributes; computed ones become max/min ops.
+  for (int i = 1; i <= 2; ++i) {
+    Value *bound = ctx.optionalInput(i);
+    if (!bound)
+      continue;
+    auto value = scalarInput(ctx, bound, i == 1 ? "min" : "max");
+    if (!value) {
+      (i == 1 ? dynLo : dynHi) = bound;
+      continue;
+    }
+    (i == 1 ? lo : hi) = *value;
+  }
+  AttributeMap attrs{{"min", lo}, {"max", hi}};
+  bool dyn = dynLo || dynHi;
+  ONNX_ASSIGN(y, ctx.importer.emit(OpKind::Clip, {x}, attrs,
+                                   dyn ? "" : ctx.outputName(0)));
+  if (dynLo) {
+    ONNX_ASSIGN(v, ctx.importer.emit(OpKind::Max, {y, dynLo}, {},
+                                     dynHi ? "" : ctx.outputName(0)));
+    y = v;
+  }
+  if (dynHi) {
+    ONNX_ASSIGN(
+        v, ctx.importer.emit(OpKind::Min, {y, dynHi}, {}, ctx.outputName(0)));
+    y = v;
+  }
+  return setOutput(ctx, 0, y);
+}
+
+Status leakyReluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 0.01));
+  AttributeMap attrs{{"alpha", alpha}};
+  return setOutput(
+      ctx, 0,
+      ctx.importer.emit(OpKind::LeakyRelu, {x}, attrs, ctx.outputName(0)));
+}
+
+/// clip(alpha * x + beta, 0, 1), named `name`.
+Expected<Value *> hardSigmoid(NodeContext &ctx, Value *x, double alpha,
+                              double beta, const std::string &name) {
+  DType dt = x->type().dtype;
+  ONNX_ASSIGN(a, ctx.importer.emitScalar(dt, alpha));
+  ONNX_ASSIGN(b, ctx.importer.emitScalar(dt, beta));
+  ONNX_ASSIGN(ax, ctx.importer.emit(OpKind::Mul, {x, a}));
+  ONNX_ASSIGN(axb, ctx.importer.emit(OpKind::Add, {ax, b}));
+  AttributeMap attrs{{"min", 0.0}, {"max", 1.0}};
+  return ctx.importer.emit(OpKind::Clip, {axb}, attrs, name);
+}
+
+Status hardSigmoidOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 0.2));
+  ONNX_ASSIGN(beta, ctx.floatAttr("beta", 0.5));
+  return setOutput(ctx, 0, hardSigmoid(ctx, x, alpha, beta, ctx.outputName(0)));
+}
+
+Status hardSwishOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(hs, hardSigmoid(ctx, x, 1.0 / 6.0, 0.5, ""));
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Mul, {x, hs}, {}, ctx.outputName(0)));
+}
+
+Status softplusOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(e, ctx.importer.emit(OpKind::Exp, {x}));
+  ONNX_ASSIGN(one, ctx.importer.emitScalar(x->type().dtype, 1.0));
+  ONNX_ASSIGN(s, ctx.importer.emit(OpKind::Add, {e, one}));
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::Log, {s}, {}, ctx.outputName(0)));
+}
+
+Status geluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(approximate, ctx.stringAttr("approximate", "none"));
+  DType dt = x->type().dtype;
+  Importer &im = ctx.importer;
+  Value *inner = nullptr;
+  if (approximate == "none") {
+    // 0.5 * x * (1 + erf(x / sqrt(2)))
+    ONNX_ASSIGN(c, im.emitScalar(dt, 1.0 / std::sqrt(2.0)));
+    ONNX_ASSIGN(xc, im.emit(OpKind::Mul, {x, c}));
+    ONNX_ASSIGN(e, im.emit(OpKind::Erf, {xc}));
+    inner = e;
+  } else if (approximate == "tanh") {
+    // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+    ONNX_ASSIGN(k, im.emitScalar(dt, 0.044715));
+    ONNX_ASSIGN(c, im.emitScalar(dt, std::sqrt(2.0 / M_PI)));
+    ONNX_ASSIGN(x2, im.emit(OpKind::Mul, {x, x}));
+    ONNX_ASSIGN(x3, im.emit(OpKind::Mul, {x2, x}));
+    ONNX_ASSIGN(kx3, im.emit(OpKind::Mul, {x3, k}));
+    ONNX_ASSIGN(sum, im.emit(OpKind::Add, {x, kx3}));
+    ONNX_ASSIGN(arg, im.emit(OpKind::Mul, {sum, c}));
+    ONNX_ASSIGN(t, im.emit(OpKind::Tanh, {arg}));
+    inner = t;
+  } else {
+    return makeError("attribute 'approximate' must be \"none\" or \"tanh\", "
+                     "got \"" +
+                     approximate + "\"");
+  }
+  ONNX_ASSIGN(one, im.emitScalar(dt, 1.0));
+  ONNX_ASSIGN(half, im.emitScalar(dt, 0.5));
+  ONNX_ASSIGN(p, im.emit(OpKind::Add, {inner, one}));
+  ONNX_ASSIGN(hx, im.emit(OpKind::Mul, {x, half}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {hx, p}, {}, ctx.outputName(0)));
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+Status matMulOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  int64_t ra = a->type().rank(), rb = b->type().rank();
+  if (ra == 0 || rb == 0)
+    return makeError("operands must have rank >= 1");
+  if (ra >= 2 && rb >= 2)
+    return setOutput(
+        ctx, 0,
+        ctx.importer.emit(OpKind::MatMul, {a, b}, {}, ctx.outputName(0)));
+  // numpy rules: a 1-D operand is promoted to a matrix, and the added dim
+  // is removed from the result.
+  if (ra == 1) {
+    ONNX_ASSIGN(ext, staticShape(a, "a 1-D matmul operand"));
+    ONNX_ASSIGN(r, ctx.importer.emitReshape(a, {1, ext[0]}));
+    a = r;
+  }
+  if (rb == 1) {
+    ONNX_ASSIGN(ext, staticShape(b, "a 1-D matmul operand"));
+    ONNX_ASSIGN(r, ctx.importer.emitReshape(b, {ext[0], 1}));
+    b = r;
+  }
+  ONNX_ASSIGN(m, ctx.importer.emit(OpKind::MatMul, {a, b}));
+  ONNX_ASSIGN(ext, staticShape(m, "matmul with a 1-D operand"));
+  if (rb == 1)
+    ext.pop_back();
+  if (ra == 1)
+    ext.erase(ext.end() - (rb == 1 ? 1 : 2));
+  return setOutput(ctx, 0, ctx.importer.emitReshape(m, ext, ctx.outputName(0)));
+}
+
+Status gemmOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  Value *c = ctx.optionalInput(2);
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  ONNX_ASSIGN(beta, ctx.floatAttr("beta", 1.0));
+  ONNX_ASSIGN(transA, ctx.intAttr("transA", 0));
+  ONNX_ASSIGN(transB, ctx.intAttr("transB", 0));
+  if (a->type().rank() != 2 || b->type().rank() != 2)
+    return makeError("A and B must be 2-D, got " + typeToString(a->type()) +
+                     " and " + typeToString(b->type()));
+  Importer &im = ctx.importer;
+  AttributeMap swap{{"perm", std::vector<int64_t>{1, 0}}};
+  if (transA) {
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {a}, swap));
+    a = t;
+  }
+  if (transB) {
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {b}, swap));
+    b = t;
+  }
+  bool scaleAlpha = alpha != 1.0;
+  bool addC = c && beta != 0.0;
+  ONNX_ASSIGN(y, im.emit(OpKind::MatMul, {a, b}, {},
+                         scaleAlpha || addC ? "" : ctx.outputName(0)));
+  if (scaleAlpha) {
+    ONNX_ASSIGN(s, im.emitScalar(y->type().dtype, alpha));
+    ONNX_ASSIGN(
+        v, im.emit(OpKind::Mul, {y, s}, {}, addC ? "" : ctx.outputName(0)));
+    y = v;
+  }
+  if (addC) {
+    if (beta != 1.0) {
+      ONNX_ASSIGN(s, im.emitScalar(c->type().dtype, beta));
+      ONNX_ASSIGN(v, im.emit(OpKind::Mul, {c, s}));
+      c = v;
+    }
+    ONNX_ASSIGN(v, im.emit(OpKind::Add, {y, c}, {}, ctx.outputName(0)));
+    y = v;
+  }
+  return setOutput(ctx, 0, y);
+}
+
+/// Reads the window attributes shared by Conv and the pools and resolves
+/// auto_pad. `kernel` must already hold k extents.
+Status windowAttrs(NodeContext &ctx, Value *x,
+                   const std::vector<int64_t> &kernel, bool hasDilations,
+                   std::vector<int64_t> &strides, std::vector<int64_t> &pads,
+                   std::vector<int64_t> &dilations) {
+  size_t k = kernel.size();
+  ONNX_ASSIGN(s, ctx.intsAttr("strides"));
+  ONNX_ASSIGN(p, ctx.intsAttr("pads"));
+  ONNX_ASSIGN(d, ctx.intsAttr("dilations"));
+  strides = s.empty() ? std::vector<int64_t>(k, 1) : s;
+  dilations = d.empty() ? std::vector<int64_t>(k, 1) : d;
+  pads = p.empty() ? std::vector<int64_t>(2 * k, 0) : p;
+  if (strides.size() != k)
+    return makeError("attribute 'strides' needs " + std::to_string(k) +
+                     " values, got " + joinInts(strides));
+  if (dilations.size() != k)
+    return makeError("attribute 'dilations' needs " + std::to_string(k) +
+                     " values, got " + joinInts(dilations));
+  if (pads.size() != 2 * k)
+    return makeError("attribute 'pads' needs " + std::to_string(2 * k) +
+                     " values, got " + joinInts(pads));
+  for (size_t i = 0; i < k; ++i) {
+    if (strides[i] < 1 || dilations[i] < 1 || kernel[i] < 1)
+      return makeError("kernel, strides and dilations must be positive");
+    if (!hasDilations && dilations[i] != 1)
+      return makeError("dilations other than 1 are not supported");
+  }
+  for (int64_t v : pads)
+    if (v < 0)
+      return makeError("negative pads are not supported");
+  ONNX_ASSIGN(autoPad, ctx.stringAttr("auto_pad", "NOTSET"));
+  if (autoPad == "NOTSET")
+    return Status::success();
+  if (autoPad == "VALID") {
+    pads.assign(2 * k, 0);
+    return Status::success();
+  }
+  if (autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER")
+    return makeError("unknown auto_pad \"" + autoPad + "\"");
+  ONNX_ASSIGN(ext, staticShape(x, "auto_pad " + autoPad));
+  for (size_t i = 0; i < k; ++i) {
+    int64_t in = ext[2 + i];
+    int64_t out = (in + strides[i] - 1) / strides[i];
+    int64_t total = std::max<int64_t>(
+        0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - in);
+    int64_t small = total / 2, big = total - small;
+    pads[i] = autoPad == "SAME_UPPER" ? small : big;
+    pads[k + i] = autoPad == "SAME_UPPER" ? big : small;
+  }
+  return Status::success();
+}
+
+Status convOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  Value *bias = ctx.optionalInput(2);
+  int64_t k = x->type().rank() - 2;
+  if (k < 1 || k > 3)
+    return makeError("input must have rank 3..5, got " +
+                     typeToString(x->type()));
+  if (w->type().rank() != k + 2)
+    return makeError("weight rank does not match the input, got " +
+                     typeToString(w->type()));
+  ONNX_ASSIGN(kernel, ctx.intsAttr("kernel_shape"));
+  if (kernel.empty()) {
+    ONNX_ASSIGN(wext, staticShape(w, "conv weight"));
+    kernel.assign(wext.begin() + 2, wext.end());
+  }
+  if (static_cast<int64_t>(kernel.size()) != k)
+    return makeError("attribute 'kernel_shape' needs " + std::to_string(k) +
+                     " values");
+  std::vector<int64_t> strides, pads, dilations;
+  MLC_RETURN_IF_ERROR(
+      windowAttrs(ctx, x, kernel, true, strides, pads, dilations));
+  ONNX_ASSIGN(group, ctx.intAttr("group", 1));
+  AttributeMap attrs{{"strides", strides},
+                     {"pads", pads},
+                     {"dilations", dilations},
+                     {"group", group}};
+  std::vector<Value *> operands{x, w};
+  if (bias)
+    operands.push_back(bias);
+  return setOutput(
+      ctx, 0,
+      ctx.importer.emit(OpKind::Conv, operands, attrs, ctx.outputName(0)));
+}
+
+//===----------------------------------------------------------------------===//
+// Windows, reductions and normalizations
+//===----------------------------------------------------------------------===//
+
+Status poolOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (kind == OpKind::MaxPool)
+    MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "Indices"));
+  int64_t k = x->type().rank() - 2;
+  if (k < 1)
+    return makeError("input must have rank >= 3, got " +
+                     typeToString(x->type()));
+  if (!ctx.hasAttr("kernel_shape"))
+    return makeError("missing required attribute 'kernel_shape'");
+  ONNX_ASSIGN(kernel, ctx.intsAttr("kernel_shape"));
+  if (static_cast<int64_t>(kernel.size()) != k)
+    return makeError("attribute 'kernel_shape' needs " + std::to_string(k) +
+                     " values");
+  std::vector<int64_t> strides, pads, dilations;
+  MLC_RETURN_IF_ERROR(windowAttrs(ctx, x, kernel, kind == OpKind::MaxPool,
+                                  strides, pads, dilations));
+  ONNX_ASSIGN(ceilMode, ctx.intAttr("ceil_mode", 0));
+  AttributeMap attrs{{"kernel", kernel},
+                     {"strides", strides},
+                     {"pads", pads},
+                     {"ceil_mode", ceilMode ? int64_t(1) : int64_t(0)}};
+  if (kind == OpKind::MaxPool) {
+    attrs["dilations"] = dilations;
+  } else {
+    ONNX_ASSIGN(cip, ctx.intAttr("count_include_pad", 0));
+    attrs["count_include_pad"] = cip ? int64_t(1) : int64_t(0);
+  }
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+}
+
+Status globalPoolOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  int64_t rank = x->type().rank();
+  if (rank < 3)
+    return makeError("input must have rank >= 3, got " +
+                     typeToString(x->type()));
+  std::vector<int64_t> axes;
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  AttributeMap attrs{{"axes", axes}, {"keepdims", int64_t(1)}};
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+}
+
+Status reduceOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
+  bool axesAsInput = ctx.importer.opset() >= 18 || kind == OpKind::ReduceSum;
+  std::vector<int64_t> axes;
+  bool noop = false;
+  if (axesAsInput) {
+    if (ctx.hasAttr("axes"))
+      return makeError("attribute 'axes' is not allowed at this opset (axes "
+                       "is an input)");
+    ONNX_ASSIGN(n, ctx.intAttr("noop_with_empty_axes", 0));
+    noop = n != 0;
+    if (Value *a = ctx.optionalInput(1)) {
+      ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
+      axes = list;
+    }
+  } else {
+    ONNX_ASSIGN(list, ctx.intsAttr("axes"));
+    axes = list;
+  }
+  if (axes.empty()) {
+    if (noop)
+      return setOutput(ctx, 0, x);
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  ONNX_ASSIGN(norm, normalizeAxes(axes, rank));
+  AttributeMap attrs{{"axes", norm},
+                     {"keepdims", keepdims ? int64_t(1) : int64_t(0)}};
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+}
+
+Status argMaxOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
+  ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
+  ONNX_ASSIGN(last, ctx.intAttr("select_last_index", 0));
+  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  AttributeMap attrs{{"axis", a},
+                     {"keepdims", keepdims ? int64_t(1) : int64_t(0)},
+                     {"select_last_index", last ? int64_t(1) : int64_t(0)}};
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::ArgMax, {x}, attrs, ctx.outputName(0)));
+}
+
+Status softmaxOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", -1));
+  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  AttributeMap attrs{{"axis", a}};
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+}
+
+Status layerNormOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  Value *bias = ctx.optionalInput(2);
+  MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "Mean"));
+  MLC_RETURN_IF_ERROR(ctx.requireUnused(2, "InvStdDev"));
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", -1));
+  ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
+  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  AttributeMap attrs{{"axis", a}, {"epsilon", eps}};
+  std::vector<Value *> operands{x, scale};
+  if (bias)
+    operands.push_back(bias);
+  return setOutput(
+      ctx, 0,
+      ctx.importer.emit(OpKind::LayerNorm, operands, attrs, ctx.outputName(0)));
+}
+
+Status batchNormOp(NodeContext &ctx, OpKind) {
+  std::vector<Value *> operands;
+  for (size_t i = 0; i < 5; ++i) {
+    ONNX_ASSIGN(v, ctx.input(i));
+    operands.push_back(v);
+  }
+  ONNX_ASSIGN(training, ctx.intAttr("training_mode", 0));
+  if (training)
+    return makeError("training_mode = 1 is not supported (inference only)");
+  MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "running_mean"));
+  MLC_RETURN_IF_ERROR(ctx.requireUnused(2, "running_var"));
+  ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
+  AttributeMap attrs{{"epsilon", eps}};
+  return setOutput(
+      ctx, 0,
+      ctx.importer.emit(OpKind::BatchNorm, operands, attrs, ctx.outputName(0)));
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+Status reshapeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(shapeIn, ctx.input(1));
+  ONNX_ASSIGN(target, ctx.importer.requireInts(shapeIn, "shape"));
+  ONNX_ASSIGN(allowZero, ctx.intAttr("allowzero", 0));
+  const Shape &in = x->type().shape;
+  int64_t inferred = -1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == 0 && !allowZero) {
+      if (i >= in.size())
+        return makeError("shape " + joinInts(target) + " copies dim " +
+                         std::to_string(i) + " that the input " +
+                         typeToString(x->type()) + " lacks");
+      if (!in[i].isStatic())
+        return makeError("shape " + joinInts(target) + " copies dynamic dim " +
+                         std::to_string(i) + " of " + typeToString(x->type()));
+      target[i] = in[i].value();
+    } else if (target[i] == -1) {
+      if (inferred >= 0)
+        return makeError("shape " + joinInts(target) + " has more than one -1");
+      inferred = static_cast<int64_t>(i);
+    } else if (target[i] < 0) {
+      return makeError("shape " + joinInts(target) + " has a negative dim");
+    }
+  }
+  if (inferred >= 0) {
+    ONNX_ASSIGN(ext, staticShape(x, "reshape with -1"));
+    ONNX_ASSIGN(total, elementCount(makeShape(ext)));
+    int64_t rest = 1;
+    for (size_t i = 0; i < target.size(); ++i)
+      if (static_cast<int64_t>(i) != inferred) {
+        ONNX_ASSIGN(m, checkedMul(rest, target[i]));
+        rest = m;
+      }
+    if (rest == 0 || total % rest != 0)
+      return makeError("cannot reshape " + typeToString(x->type()) + " to " +
+                       joinInts(target));
+    target[inferred] = total / rest;
+  }
+  return setOutput(ctx, 0,
+                   ctx.importer.emitReshape(x, target, ctx.outputName(0)));
+}
+
+Status flattenOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", 1));
+  int64_t rank = x->type().rank();
+  if (axis < -rank || axis > rank)
+    return makeError("axis " + std::to_string(axis) +
+                     " is out of range for "
+                     "rank " +
+                     std::to_string(rank));
+  if (axis < 0)
+    axis += rank;
+  ONNX_ASSIGN(ext, staticShape(x, "Flatten"));
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < rank; ++i) {
+    ONNX_ASSIGN(m, checkedMul(i < axis ? outer : inner, ext[i]));
+    (i < axis ? outer : inner) = m;
+  }
+  return setOutput(
+      ctx, 0, ctx.importer.emitReshape(x, {outer, inner}, ctx.outputName(0)));
+}
+
+Status squeezeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  const Shape &in = x->type().shape;
+  int64_t rank = x->type().rank();
+  std::vector<int64_t> axes;
+  if (Value *a = ctx.optionalInput(1)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
+    ONNX_ASSIGN(norm, normalizeAxes(list, rank));
+    axes = norm;
+  } else {
+    for (int64_t i = 0; i < rank; ++i) {
+      if (!in[i].isStatic())
+        return makeError("cannot tell whether dynamic dim " +
+                         std::to_string(i) + " of " + typeToString(x->type()) +
+                         " is 1; give axes");
+      if (in[i].value() == 1)
+        axes.push_back(i);
+    }
+  }
+  std::vector<int64_t> out;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool squeezed = std::binary_search(axes.begin(), axes.end(), i);
+    if (squeezed && !(in[i].isStatic() && in[i].value() == 1))
+      return makeError("cannot squeeze dim " + std::to_string(i) + " of " +
+                       typeToString(x->type()) + " (not 1)");
+    if (squeezed)
+      continue;
+    if (!in[i].isStatic())
+      return makeError("Squeeze needs a static shape, got " +
+                       typeToString(x->type()));
+    out.push_back(in[i].value());
+  }
+  return setOutput(ctx, 0, ctx.importer.emitReshape(x, out, ctx.outputName(0)));
+}
+
+Status unsqueezeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(a, ctx.input(1));
+  ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
+  ONNX_ASSIGN(ext, staticShape(x, "Unsqueeze"));
+  int64_t outRank = static_cast<int64_t>(ext.size() + list.size());
+  ONNX_ASSIGN(axes, normalizeAxes(list, outRank));
+  std::vector<int64_t> out;
+  size_t next = 0;
+  for (int64_t i = 0; i < outRank; ++i) {
+    if (std::binary_search(axes.begin(), axes.end(), i))
+      out.push_back(1);
+    else
+      out.push_back(ext[next++]);
+  }
+  return setOutput(ctx, 0, ctx.importer.emitReshape(x, out, ctx.outputName(0)));
+}
+
+Status transposeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(perm, ctx.intsAttr("perm"));
+  int64_t rank = x->type().rank();
+  if (!ctx.hasAttr("perm"))
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < static_cast<int64_t>(sorted.size()); ++i)
+    if (sorted[i] != i || static_cast<int64_t>(sorted.size()) != rank)
+      return makeError("perm " + joinInts(perm) +
+                       " is not a permutation of "
+                       "rank " +
+                       std::to_string(rank));
+  if (static_cast<int64_t>(perm.size()) != rank)
+    return makeError("perm " + joinInts(perm) + " does not match rank " +
+                     std::to_string(rank));
+  AttributeMap attrs{{"perm", perm}};
+  return setOutput(
+      ctx, 0,
+      ctx.importer.emit(OpKind::Transpose, {x}, attrs, ctx.outputName(0)));
+}
+
+Status concatOp(NodeContext &ctx, OpKind) {
+  if (ctx.numInputs() == 0)
+    return makeError("needs at least one input");
+  std::vector<Value *> operands;
+  for (size_t i = 0; i < ctx.numInputs(); ++i) {
+    ONNX_ASSIGN(v, ctx.input(i));
+    operands.push_back(v);
+  }
+  if (!ctx.hasAttr("axis"))
+    return makeError("missing required attribute 'axis'");
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
+  ONNX_ASSIGN(a, normalizeAxis(axis, operands[0]->type().rank()));
+  AttributeMap attrs{{"axis", a}};
+  return setOutput(
+      ctx, 0,
+      ctx.importer.emit(OpKind::Concat, operands, attrs, ctx.outputName(0)));
+}
+
+/// A slice of `x` (static extents `ext`) taking [start, end) of `axis`.
+Expected<Value *> sliceAxis(NodeContext &ctx, Value *x,
+                            const std::vector<int64_t> &ext, int64_t axis,
+                            int64_t start, int64_t end,
+                            const std::string &name) {
+  std::vector<int64_t> starts(ext.size(), 0), ends = ext, steps(ext.size(), 1);
+  starts[axis] = start;
+  ends[axis] = end;
+  AttributeMap attrs{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+  return ctx.importer.emit(OpKind::Slice, {x}, attrs, name);
+}
+
+Status splitOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(ext, staticShape(x, "Split"));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", 0));
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, x->type().rank()));
+  int64_t dim = ext[axis];
+  size_t n = ctx.outputs.size();
+  if (n == 0)
+    return makeError("has no outputs");
+  std::vector<int64_t> sizes;
+  if (Value *s = ctx.optionalInput(1)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(s, "split"));
+    sizes = list;
+    if (sizes.size() != n)
+      return makeError("split " + joinInts(sizes) +
+                       " does not give one size "
+                       "per output (" +
+                       std::to_string(n) + ")");
+  } else if (ctx.hasAttr("num_outputs")) {
+    ONNX_ASSIGN(num, ctx.intAttr("num_outputs", 0));
+    if (num != static_cast<int64_t>(n))
+      return makeError("num_outputs " + std::to_string(num) +
+                       " does not match the " + std::to_string(n) + " outputs");
+    int64_t chunk = (dim + num - 1) / num;
+    for (int64_t i = 0; i < num; ++i)
+      sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - i * chunk)));
+  } else {
+    if (dim % static_cast<int64_t>(n) != 0)
+      return makeError("dim " + std::to_string(dim) +
+                       " does not split evenly "
+                       "into " +
+                       std::to_string(n) + " outputs");
+    sizes.assign(n, dim / static_cast<int64_t>(n));
+  }
+  int64_t offset = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (sizes[i] < 0 || sizes[i] > dim - offset)
+      return makeError("split sizes " + joinInts(sizes) + " do not fit dim " +
+                       std::to_string(dim));
+    if (ctx.proto.output(static_cast<int>(i)).empty()) {
+      offset += sizes[i];
+      continue;
+    }
+    ONNX_ASSIGN(part, sliceAxis(ctx, x, ext, axis, offset, offset + sizes[i],
+                                ctx.outputName(i)));
+    ctx.outputs[i] = part;
+    offset += sizes[i];
+  }
+  if (offset != dim)
+    return makeError("split sizes " + joinInts(sizes) + " do not sum to dim " +
+                     std::to_string(dim));
+  return Status::success();
+}
+
+Status sliceOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(startsIn, ctx.input(1));
+  ONNX_ASSIGN(endsIn, ctx.input(2));
+  ONNX_ASSIGN(starts, ctx.importer.requireInts(startsIn, "starts"));
+  ONNX_ASSIGN(ends, ctx.importer.requireInts(endsIn, "ends"));
+  int64_t rank = x->type().rank();
+  std::vector<int64_t> axes, steps;
+  if (Value *a = ctx.optionalInput(3)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
+    axes = list;
+  } else {
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(static_cast<int64_t>(i));
+  }
+  if (Value *s = ctx.optionalInput(4)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(s, "steps"));
+    steps = list;
+  } else {
+    steps.assign(starts.size(), 1);
+  }
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return makeError("starts, ends, axes and steps must have equal lengths");
+  ONNX_ASSIGN(ext, staticShape(x, "Slice"));
+  std::vector<int64_t> outStarts(rank, 0), outEnds = ext, outSteps(rank, 1);
+  std::vector<bool> seen(rank, false);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    ONNX_ASSIGN(axis, normalizeAxis(axes[i], rank));
+    if (seen[axis])
+      return makeError("axis " + std::to_string(axis) + " is sliced twice");
+    seen[axis] = true;
+    int64_t dim = ext[axis], step = steps[i];
+    if (step == 0)
+      return makeError("steps must be non-zero");
+    int64_t start = starts[i], end = ends[i];
+    // Clamp as the ONNX spec says; adding dim to a negative value can't
+    // overflow.
+    if (start < 0)
+      start += dim;
+    if (end < 0)
+      end += dim;
+    if (step > 0) {
+      start = std::clamp<int64_t>(start, 0, dim);
+      end = std::clamp<int64_t>(end, 0, dim);
+    } else if (dim == 0) {
+      start = end = 0;
+    } else {
+      start = std::clamp<int64_t>(start, 0, dim - 1);
+      end = std::clamp<int64_t>(end, -1, dim - 1);
+    }
+    outStarts[axis] = start;
+    outEnds[axis] = end;
+    outSteps[axis] = step;
+  }
+  AttributeMap attrs{
+      {"starts", outStarts}, {"ends", outEnds}, {"steps", outSteps}};
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Slice, {x}, attrs, ctx.outputName(0)));
+}
+
+Status gatherOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
+  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  AttributeMap attrs{{"axis", a}};
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::Gather, {x, indices}, attrs,
+                                     ctx.outputName(0)));
+}
+
+Status expandOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(s, ctx.input(1));
+  ONNX_ASSIGN(shape, ctx.importer.requireInts(s, "shape"));
+  AttributeMap attrs{{"shape", shape}};
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Expand, {x}, attrs, ctx.outputName(0)));
+}
+
+Status padOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(padsIn, ctx.input(1));
+  ONNX_ASSIGN(pads, ctx.importer.requireInts(padsIn, "pads"));
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", "constant"));
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    return makeError("pad mode \"" + mode + "\" is not supported");
+  int64_t rank = x->type().rank();
+  double value = 0.0;
+  if (Value *v = ctx.optionalInput(2)) {
+    ONNX_ASSIGN(c, scalarInput(ctx, v, "constant_value"));
+    value = c;
+  }
+  std::vector<int64_t> full(2 * rank, 0);
+  if (Value *a = ctx.optionalInput(3)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
+    if (pads.size() != 2 * list.size())
+      return makeError("pads " + joinInts(pads) + " needs 2 values per axis");
+    std::vector<bool> seen(rank, false);
+    for (size_t i = 0; i < list.size(); ++i) {
+      ONNX_ASSIGN(axis, normalizeAxis(list[i], rank));
+      if (seen[axis])
+        return makeError("axis " + std::to_string(axis) + " is padded twice");
+      seen[axis] = true;
+      full[axis] = pads[i];
+      full[rank + axis] = pads[list.size() + i];
+    }
+  } else {
+    if (static_cast<int64_t>(pads.size()) != 2 * rank)
+      return makeError("pads " + joinInts(pads) + " needs " +
+                       std::to_string(2 * rank) + " values");
+    full = pads;
+  }
+  for (int64_t p : full)
+    if (p < 0)
+      return makeError("negative pads are not supported");
+  AttributeMap attrs{{"pads", full}, {"mode", mode}, {"value", value}};
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Pad, {x}, attrs, ctx.outputName(0)));
+}
+
+//===----------------------------------------------------------------------===//
+// Aliases, constants and shapes
+//===----------------------------------------------------------------------===//
+
+Status identityOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  return setOutput(ctx, 0, x);
+}
+
+Status dropoutOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "mask"));
+  if (Value *t = ctx.optionalInput(2)) {
+    ONNX_ASSIGN(training, scalarInput(ctx, t, "training_mode"));
+    if (training != 0)
+      return makeError("training_mode = true is not supported");
+  }
+  return setOutput(ctx, 0, x);
+}
+
+Status emitTensorOutput(NodeContext &ctx, TensorData data) {
+  return setOutput(
+      ctx, 0, ctx.importer.emitConstant(std::move(data), ctx.outputName(0)));
+}
+
+Expected<TensorData> intsTensor(const std::vector<int64_t> &values,
+                                Shape shape) {
+  std::vector<uint8_t> bytes(values.size() * sizeof(int64_t));
+  if (!values.empty())
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+  return makeTensorData(TensorType{DType::I64, std::move(shape)},
+                        std::move(bytes));
+}
+
+Status shapeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN(start, ctx.intAttr("start", 0));
+  ONNX_ASSIGN(end, ctx.intAttr("end", rank));
+  if (start < 0)
+    start += rank;
+  if (end < 0)
+    end += rank;
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, 0, rank);
+  std::vector<int64_t> dims;
+  for (int64_t i = start; i < end; ++i) {
+    const Dim &d = x->type().shape[i];
+    if (!d.isStatic())
+      return makeError("dim " + std::to_string(i) + " of " +
+                       typeToString(x->type()) +
+                       " is dynamic; fix it in the import options");
+    dims.push_back(d.value());
+  }
+  ONNX_ASSIGN(data, intsTensor(dims, {Dim(static_cast<int64_t>(dims.size()))}));
+  return emitTensorOutput(ctx, std::move(data));
+}
+
+Status sizeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(ext, staticShape(x, "Size"));
+  ONNX_ASSIGN(count, elementCount(makeShape(ext)));
+  ONNX_ASSIGN(data, intsTensor({count}, {}));
+  return emitTensorOutput(ctx, std::move(data));
+}
+
+Status constantOfShapeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(s, ctx.input(0));
+  ONNX_ASSIGN(extents, ctx.importer.requireInts(s, "shape"));
+  for (int64_t e : extents)
+    if (e < 0)
+      return makeError("shape " + joinInts(extents) + " has a negative dim");
+  TensorType type{DType::F32, makeShape(extents)};
+  std::vector<uint8_t> element(4, 0);
+  if (const auto *a = ctx.attr("value")) {
+    if (a->type() != onnx::AttributeProto::TENSOR)
+      return makeError("attribute 'value' must be a tensor");
+    ONNX_ASSIGN(v, convertTensor(a->t(), ctx.importer.baseDir()));
+    if (v.numElements() != 1)
+      return makeError("attribute 'value' must have one element");
+    type.dtype = v.type.dtype;
+    element.assign(v.bytes->begin(), v.bytes->end());
+  }
+  ONNX_ASSIGN(size, byteSize(type));
+  ONNX_ASSIGN(count, elementCount(type.shape));
+  std::vector<uint8_t> bytes;
+  bytes.reserve(static_cast<size_t>(size));
+  for (int64_t i = 0; i < count; ++i)
+    bytes.insert(bytes.end(), element.begin(), element.end());
+  ONNX_ASSIGN(data, makeTensorData(type, std::move(bytes)));
+  return emitTensorOutput(ctx, std::move(data));
+}
+
+Status constantOp(NodeContext &ctx, OpKind) {
+  if (ctx.proto.attribute_size() != 1)
+    return makeError("needs exactly one value attribute");
+  const auto &a = ctx.proto.attribute(0);
+  using AP = onnx::AttributeProto;
+  auto floats = [&](const std::vector<float> &v,
+                    Shape shape) -> Expected<TensorData> {
+    std::vector<uint8_t> bytes(v.size() * 4);
+    if (!v.empty())
+      std::memcpy(bytes.data(), v.data(), bytes.size());
+    return makeTensorData(TensorType{DType::F32, std::move(shape)},
+                          std::move(bytes));
+  };
+  Expected<TensorData> data =
+      makeError("unsupported Constant attribute '" + a.name() + "'");
+  if (a.name() == "value" && a.type() == AP::TENSOR) {
+    data = convertTensor(a.t(), ctx.importer.baseDir());
+  } else if (a.name() == "value_float" && a.type() == AP::FLOAT) {
+    data = floats({a.f()}, {});
+  } else if (a.name() == "value_floats" && a.type() == AP::FLOATS) {
+    data = floats(std::vector<float>(a.floats().begin(), a.floats().end()),
+                  {Dim(a.floats_size())});
+  } else if (a.name() == "value_int" && a.type() == AP::INT) {
+    data = intsTensor({a.i()}, {});
+  } else if (a.name() == "value_ints" && a.type() == AP::INTS) {
+    data = intsTensor(std::vector<int64_t>(a.ints().begin(), a.ints().end()),
+                      {Dim(a.ints_size())});
+  } else if (a.name() == "value" || a.name() == "value_float" ||
+             a.name() == "value_floats" || a.name() == "value_int" ||
+             a.name() == "value_ints") {
+    return makeError("attribute '" + a.name() + "' has the wrong type");
+  }
+  if (!data)
+    return data.error();
+  return emitTensorOutput(ctx, data.take());
+}
+
+Status rangeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(startIn, ctx.input(0));
+  ONNX_ASSIGN(limitIn, ctx.input(1));
+  ONNX_ASSIGN(deltaIn, ctx.input(2));
+  ONNX_ASSIGN(s, ctx.importer.requireConstant(startIn, "start"));
+  ONNX_ASSIGN(l, ctx.importer.requireConstant(limitIn, "limit"));
+  ONNX_ASSIGN(d, ctx.importer.requireConstant(deltaIn, "delta"));
+  DType dt = s.type.dtype;
+  if (l.type.dtype != dt || d.type.dtype != dt)
+    return makeError("start, limit and delta must have the same type");
+  if (s.numElements() != 1 || l.numElements() != 1 || d.numElements() != 1)
+    return makeError("start, limit and delta must be scalars");
+  double start = tensorElementAsDouble(s, 0);
+  double limit = tensorElementAsDouble(l, 0);
+  double delta = tensorElementAsDouble(d, 0);
+  if (delta == 0 || std::isnan(start) || std::isnan(limit) || std::isnan(delta))
+    return makeError("delta must be non-zero and all values numbers");
+  double n = std::max(std::ceil((limit - start) / delta), 0.0);
+  if (n > 1e9)
+    return makeError("range of " + std::to_string(n) +
+                     " elements is too large");
+  int64_t count = static_cast<int64_t>(n);
+  TensorType type{dt, {Dim(count)}};
+  int64_t elem = dtypeSize(dt);
+  std::vector<uint8_t> bytes(static_cast<size_t>(count * elem));
+  for (int64_t i = 0; i < count; ++i) {
+    double v = start + static_cast<double>(i) * delta;
+    ONNX_ASSIGN(e, makeFilledTensor(TensorType{dt, {}}, v));
+    std::memcpy(bytes.data() + i * elem, e.bytes->data(), elem);
+  }
+  ONNX_ASSIGN(out, makeTensorData(type, std::move(bytes)));
+  return emitTensorOutput(ctx, std::move(out));
+}
+
+//===----------------------------------------------------------------------===//
+// The table
+//===----------------------------------------------------------------------===//
+
+using TranslateFn = Status (*)(NodeContext &, OpKind);
+
+struct OpEntry {
+  std::string_view name;
+  TranslateFn fn;
+  OpKind kind;
+};
+
+/// Sorted by name (checked by a static_assert below).
+constexpr std::array kOps = {
+    OpEntry{"Abs", unaryOp, OpKind::Abs},
+    OpEntry{"Add", binaryOp, OpKind::Add},
+    OpEntry{"And", binaryOp, OpKind::And},
+    OpEntry{"ArgMax", argMaxOp, OpKind::ArgMax},
+    OpEntry{"AveragePool", poolOp, OpKind::AvgPool},
+    OpEntry{"BatchNormalization", batchNormOp, OpKind::BatchNorm},
+    OpEntry{"Cast", castOp, OpKind::Cast},
+    OpEntry{"Ceil", unaryOp, OpKind::Ceil},
+    OpEntry{"Clip", clipOp, OpKind::Clip},
+    OpEntry{"Concat", concatOp, OpKind::Concat},
+    OpEntry{"Constant", constantOp, OpKind::Constant},
+    OpEntry{"ConstantOfShape", constantOfShapeOp, OpKind::Constant},
+    OpEntry{"Conv", convOp, OpKind::Conv},
+    OpEntry{"Cos", unaryOp, OpKind::Cos},
+    OpEntry{"Div", binaryOp, OpKind::Div},
+    OpEntry{"Dropout", dropoutOp, OpKind::Constant},
+    OpEntry{"Equal", binaryOp, OpKind::Equal},
+    OpEntry{"Erf", unaryOp, OpKind::Erf},
+    OpEntry{"Exp", unaryOp, OpKind::Exp},
+    OpEntry{"Expand", expandOp, OpKind::Expand},
+    OpEntry{"Flatten", flattenOp, OpKind::Reshape},
+    OpEntry{"Floor", unaryOp, OpKind::Floor},
+    OpEntry{"Gather", gatherOp, OpKind::Gather},
+    OpEntry{"Gelu", geluOp, OpKind::Erf},
+    OpEntry{"Gemm", gemmOp, OpKind::MatMul},
+    OpEntry{"GlobalAveragePool", globalPoolOp, OpKind::ReduceMean},
+    OpEntry{"GlobalMaxPool", globalPoolOp, OpKind::ReduceMax},
+    OpEntry{"Greater", binaryOp, OpKind::Greater},
+    OpEntry{"GreaterOrEqual", compareOrEqualOp, OpKind::Greater},
+    OpEntry{"HardSigmoid", hardSigmoidOp, OpKind::Clip},
+    OpEntry{"HardSwish", hardSwishOp, OpKind::Clip},
+    OpEntry{"Identity", identityOp, OpKind::Constant},
+    OpEntry{"LayerNormalization", layerNormOp, OpKind::LayerNorm},
+    OpEntry{"LeakyRelu", leakyReluOp, OpKind::LeakyRelu},
+    OpEntry{"Less", binaryOp, OpKind::Less},
+    OpEntry{"LessOrEqual", compareOrEqualOp, OpKind::Less},
+    OpEntry{"Log", unaryOp, OpKind::Log},
+    OpEntry{"LogSoftmax", softmaxOp, OpKind::LogSoftmax},
+    OpEntry{"MatMul", matMulOp, OpKind::MatMul},
+    OpEntry{"Max", variadicOp, OpKind::Max},
+    OpEntry{"MaxPool", poolOp, OpKind::MaxPool},
+    OpEntry{"Mean", meanOp, OpKind::Add},
+    OpEntry{"Min", variadicOp, OpKind::Min},
+    OpEntry{"Mul", binaryOp, OpKind::Mul},
+    OpEntry{"Neg", unaryOp, OpKind::Neg},
+    OpEntry{"Not", unaryOp, OpKind::Not},
+    OpEntry{"Or", binaryOp, OpKind::Or},
+    OpEntry{"Pad", padOp, OpKind::Pad},
+    OpEntry{"Pow", powOp, OpKind::Pow},
+    OpEntry{"Range", rangeOp, OpKind::Constant},
+    OpEntry{"Reciprocal", unaryOp, OpKind::Reciprocal},
+    OpEntry{"ReduceMax", reduceOp, OpKind::ReduceMax},
+    OpEntry{"ReduceMean", reduceOp, OpKind::ReduceMean},
+    OpEntry{"ReduceMin", reduceOp, OpKind::ReduceMin},
+    OpEntry{"ReduceProd", reduceOp, OpKind::ReduceProd},
+    OpEntry{"ReduceSum", reduceOp, OpKind::ReduceSum},
+    OpEntry{"Relu", unaryOp, OpKind::Relu},
+    OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
+    OpEntry{"Shape", shapeOp, OpKind::Constant},
+    OpEntry{"Sigmoid", unaryOp, OpKind::Sigmoid},
+    OpEntry{"Sin", unaryOp, OpKind::Sin},
+    OpEntry{"Size", sizeOp, OpKind::Constant},
+    OpEntry{"Slice", sliceOp, OpKind::Slice},
+    OpEntry{"Softmax", softmaxOp, OpKind::Softmax},
+    OpEntry{"Softplus", softplusOp, OpKind::Log},
+    OpEntry{"Split", splitOp, OpKind::Slice},
+    OpEntry{"Sqrt", unaryOp, OpKind::Sqrt},
+    OpEntry{"Squeeze", squeezeOp, OpKind::Reshape},
+    OpEntry{"Sub", binaryOp, OpKind::Sub},
+    OpEntry{"Sum", variadicOp, OpKind::Add},
+    OpEntry{"Tanh", unaryOp, OpKind::Tanh},
+    OpEntry{"Transpose", transposeOp, OpKind::Transpose},
+    OpEntry{"Unsqueeze", unsqueezeOp, OpKind::Reshape},
+    OpEntry{"Where", whereOp, OpKind::Where},
+};
+
+constexpr bool isSorted() {
+  for (size_t i = 1; i < kOps.size(); ++i)
+    if (!(kOps[i - 1].name < kOps[i].name))
+      return false;
+  return true;
+}
+static_assert(isSorted(), "kOps must be sorted by name");
+
+const OpEntry *findOp(std::string_view name) {
+  auto it = std::lower_bound(
+      kOps.begin(), kOps.end(), name,
+      [](const OpEntry &e, std::string_view n) { return e.name < n; });
+  if (it == kOps.end() || it->name != name)
+    return nullptr;
+  return &*it;
+}
+
+} // namespace
+
+bool isSupportedOp(const std::string &opType) { return findOp(opType); }
+
+Status translateNode(NodeContext &ctx) {
+  const OpEntry *entry = findOp(ctx.proto.op_type());
+  if (!entry)
+    return makeError("unsupported op");
+  return entry->fn(ctx, entry->kind);
+}
+
+} // namespace mlc::onnx_import

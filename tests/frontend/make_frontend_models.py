@@ -1,0 +1,614 @@
+#!/usr/bin/env python3
+"""Writes small ONNX models for the ONNX frontend tests into a directory.
+
+Usage: make_frontend_models.py OUT_DIR
+
+Writes one model per supported op family (checkable against onnxruntime) and
+a set of malformed or hostile models, plus OUT_DIR/manifest.json:
+  [{"name", "path", "kind": "good" | "bad", "expect": [words in the error],
+    "args": [extra mlc-import-onnx arguments], "numerics": bool}]
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+F = TensorProto.FLOAT
+I64 = TensorProto.INT64
+B = TensorProto.BOOL
+
+OUT = None
+MANIFEST = []
+
+
+def vi(name, elem, shape):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def model(nodes, inputs, outputs, inits=(), opset=17, ir_version=8,
+          name="g", extra_opsets=()):
+    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
+    opsets = [helper.make_opsetid("", opset)] + list(extra_opsets)
+    m = helper.make_model(graph, opset_imports=opsets)
+    m.ir_version = ir_version
+    return m
+
+
+def save(m, name, kind="good", expect=(), args=(), numerics=True, subdir=None):
+    directory = os.path.join(OUT, subdir) if subdir else OUT
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name + ".onnx")
+    if isinstance(m, bytes):
+        with open(path, "wb") as f:
+            f.write(m)
+    else:
+        with open(path, "wb") as f:
+            f.write(m.SerializeToString())
+    MANIFEST.append({"name": name, "path": path, "kind": kind,
+                     "expect": list(expect), "args": list(args),
+                     "numerics": numerics and kind == "good"})
+
+
+def good(name, nodes, inputs, outputs, inits=(), **kw):
+    opts = {k: kw.pop(k) for k in ("args", "numerics") if k in kw}
+    save(model(nodes, inputs, outputs, inits, **kw), name, **opts)
+
+
+def bad(name, m, *expect, **kw):
+    save(m, name, kind="bad", expect=expect, **kw)
+
+
+def n(op, ins, outs, name=None, **attrs):
+    return helper.make_node(op, ins, outs, name=name or (op.lower() + "0"),
+                            **attrs)
+
+
+def unary_models():
+    x = vi("x", F, [2, 3, 4])
+    y = vi("y", F, [2, 3, 4])
+    for op in ["Relu", "Sigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt",
+               "Reciprocal", "Neg", "Abs", "Floor", "Ceil", "Sin", "Cos",
+               "Softplus", "HardSigmoid", "HardSwish", "Identity"]:
+        good("unary_" + op, [n(op, ["x"], ["y"])], [x], [y])
+    good("unary_LeakyRelu", [n("LeakyRelu", ["x"], ["y"], alpha=0.3)], [x], [y])
+    good("unary_HardSigmoid_attrs",
+         [n("HardSigmoid", ["x"], ["y"], alpha=0.4, beta=0.3)], [x], [y])
+    good("unary_Not", [n("Not", ["x"], ["y"])], [vi("x", B, [5])],
+         [vi("y", B, [5])])
+    for approx in ["none", "tanh"]:
+        good("gelu_" + approx, [n("Gelu", ["x"], ["y"], approximate=approx)],
+             [x], [y], opset=20, ir_version=9)
+    good("dropout", [n("Dropout", ["x"], ["y"])], [x], [y])
+    good("cast_f32_i32", [n("Cast", ["x"], ["y"], to=TensorProto.INT32)], [x],
+         [vi("y", TensorProto.INT32, [2, 3, 4])])
+    good("cast_i64_f32", [n("Cast", ["x"], ["y"], to=F)], [vi("x", I64, [6])],
+         [vi("y", F, [6])])
+    good("clip_const", [n("Clip", ["x", "lo", "hi"], ["y"])], [x], [y],
+         [init("lo", np.float32(-0.5)), init("hi", np.float32(0.7))])
+    good("clip_min_only", [n("Clip", ["x", "lo"], ["y"])], [x], [y],
+         [init("lo", np.float32(0.1))])
+    good("clip_none", [n("Clip", ["x"], ["y"])], [x], [y])
+    good("clip_dynamic", [n("Clip", ["x", "lo", "hi"], ["y"])],
+         [x, vi("lo", F, []), vi("hi", F, [])], [y])
+
+
+def binary_models():
+    a = vi("a", F, [2, 3, 4])
+    b = vi("b", F, [3, 1])
+    y = vi("y", F, [2, 3, 4])
+    for op in ["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"]:
+        good("binary_" + op, [n(op, ["a", "b"], ["y"])], [a, b], [y])
+    c = vi("c", F, [4])
+    for op in ["Sum", "Mean", "Max", "Min"]:
+        good("variadic_" + op, [n(op, ["a", "b", "c"], ["y"])], [a, b, c], [y])
+    good("variadic_Sum1", [n("Sum", ["a"], ["y"])], [a], [y])
+    good("pow_int_exponent", [n("Pow", ["a", "e"], ["y"])], [a], [y],
+         [init("e", np.int64(2))])
+    ia = vi("a", I64, [2, 3])
+    ib = vi("b", I64, [3])
+    yb = vi("y", B, [2, 3])
+    for op in ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"]:
+        good("compare_" + op, [n(op, ["a", "b"], ["y"])], [ia, ib], [yb])
+    good("compare_float_LessOrEqual", [n("LessOrEqual", ["a", "b"], ["y"])],
+         [a, b], [vi("y", B, [2, 3, 4])])
+    for op in ["And", "Or"]:
+        good("logic_" + op, [n(op, ["a", "b"], ["y"])],
+             [vi("a", B, [2, 3]), vi("b", B, [3])], [yb])
+    good("where", [n("Where", ["c", "a", "b"], ["y"])],
+         [vi("c", B, [3, 4]), a, b], [y])
+    good("int_add", [n("Add", ["a", "b"], ["y"])], [ia, ib],
+         [vi("y", I64, [2, 3])])
+
+
+def contraction_models():
+    rng = np.random.default_rng(0)
+    w = lambda *s: rng.standard_normal(s).astype(np.float32)
+    good("matmul_2d", [n("MatMul", ["a", "b"], ["y"])],
+         [vi("a", F, [3, 4]), vi("b", F, [4, 5])], [vi("y", F, [3, 5])])
+    good("matmul_batched", [n("MatMul", ["a", "b"], ["y"])],
+         [vi("a", F, [2, 3, 4]), vi("b", F, [4, 5])], [vi("y", F, [2, 3, 5])])
+    good("matmul_1d_left", [n("MatMul", ["a", "b"], ["y"])],
+         [vi("a", F, [4]), vi("b", F, [2, 4, 5])], [vi("y", F, [2, 5])])
+    good("matmul_1d_right", [n("MatMul", ["a", "b"], ["y"])],
+         [vi("a", F, [2, 3, 4]), vi("b", F, [4])], [vi("y", F, [2, 3])])
+    good("matmul_1d_both", [n("MatMul", ["a", "b"], ["y"])],
+         [vi("a", F, [4]), vi("b", F, [4])], [vi("y", F, [])])
+    good("gemm", [n("Gemm", ["a", "w", "c"], ["y"], alpha=0.5, beta=2.0,
+                    transB=1)],
+         [vi("a", F, [3, 4])], [vi("y", F, [3, 5])],
+         [init("w", w(5, 4)), init("c", w(5))])
+    good("gemm_transA_noC", [n("Gemm", ["a", "w"], ["y"], transA=1)],
+         [vi("a", F, [4, 3])], [vi("y", F, [3, 5])], [init("w", w(4, 5))])
+    x = vi("x", F, [1, 4, 9, 9])
+    good("conv_basic", [n("Conv", ["x", "w", "b"], ["y"], pads=[1, 0, 2, 1],
+                          strides=[2, 1])],
+         [x], [vi("y", F, None)], [init("w", w(6, 4, 3, 3)), init("b", w(6))])
+    good("conv_same_upper", [n("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER",
+                               strides=[2, 2])],
+         [x], [vi("y", F, None)], [init("w", w(2, 4, 4, 4))])
+    good("conv_same_lower", [n("Conv", ["x", "w"], ["y"], auto_pad="SAME_LOWER",
+                               kernel_shape=[2, 2])],
+         [x], [vi("y", F, None)], [init("w", w(2, 4, 2, 2))])
+    good("conv_valid", [n("Conv", ["x", "w"], ["y"], auto_pad="VALID")],
+         [x], [vi("y", F, None)], [init("w", w(2, 4, 3, 3))])
+    good("conv_group_dilation", [n("Conv", ["x", "w"], ["y"], group=4,
+                                   dilations=[2, 2], pads=[2, 2, 2, 2])],
+         [x], [vi("y", F, None)], [init("w", w(4, 1, 3, 3))])
+    good("conv_1d", [n("Conv", ["x", "w"], ["y"], pads=[1, 1])],
+         [vi("x", F, [2, 3, 7])], [vi("y", F, None)], [init("w", w(5, 3, 3))])
+    good("batchnorm", [n("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"],
+                         epsilon=1e-3)],
+         [x], [vi("y", F, None)],
+         [init("s", w(4)), init("b", w(4)), init("m", w(4)),
+          init("v", np.abs(w(4)) + 0.5)])
+
+
+def window_models():
+    x = vi("x", F, [1, 3, 8, 7])
+    out = [vi("y", F, None)]
+    good("maxpool", [n("MaxPool", ["x"], ["y"], kernel_shape=[3, 3],
+                       strides=[2, 2], pads=[1, 1, 1, 1])], [x], out)
+    good("maxpool_ceil", [n("MaxPool", ["x"], ["y"], kernel_shape=[2, 2],
+                            strides=[2, 2], ceil_mode=1)], [x], out)
+    good("maxpool_same", [n("MaxPool", ["x"], ["y"], kernel_shape=[3, 3],
+                            strides=[2, 2], auto_pad="SAME_UPPER")], [x], out)
+    for cip in [0, 1]:
+        good("avgpool_cip%d" % cip,
+             [n("AveragePool", ["x"], ["y"], kernel_shape=[3, 2],
+                strides=[2, 1], pads=[1, 0, 1, 1], count_include_pad=cip)],
+             [x], out)
+    good("global_avgpool", [n("GlobalAveragePool", ["x"], ["y"])], [x], out)
+    good("global_maxpool", [n("GlobalMaxPool", ["x"], ["y"])], [x], out)
+    r = vi("x", F, [2, 3, 4])
+    good("reducesum_input", [n("ReduceSum", ["x", "axes"], ["y"], keepdims=0)],
+         [r], out, [init("axes", np.array([0, -1], np.int64))], opset=13,
+         ir_version=7)
+    good("reducesum_all", [n("ReduceSum", ["x"], ["y"])], [r], out)
+    good("reducesum_noop", [n("ReduceSum", ["x"], ["y"],
+                              noop_with_empty_axes=1)], [r], out)
+    good("reducemean_attr", [n("ReduceMean", ["x"], ["y"], axes=[1])], [r],
+         out)
+    good("reducemax_attr_keep0", [n("ReduceMax", ["x"], ["y"], axes=[-1],
+                                    keepdims=0)], [r], out)
+    good("reducemin_op18", [n("ReduceMin", ["x", "axes"], ["y"])], [r], out,
+         [init("axes", np.array([1], np.int64))], opset=18)
+    good("reduceprod_op18_all", [n("ReduceProd", ["x"], ["y"], keepdims=0)],
+         [r], out, opset=18)
+    good("argmax", [n("ArgMax", ["x"], ["y"], axis=1, keepdims=0)], [r],
+         [vi("y", I64, None)])
+    good("argmax_last", [n("ArgMax", ["x"], ["y"], axis=-1,
+                           select_last_index=1)],
+         [vi("x", I64, [3, 5])], [vi("y", I64, None)])
+    good("softmax", [n("Softmax", ["x"], ["y"], axis=1)], [r], out)
+    good("softmax_default", [n("Softmax", ["x"], ["y"])], [r], out)
+    good("logsoftmax", [n("LogSoftmax", ["x"], ["y"])], [r], out)
+    good("layernorm", [n("LayerNormalization", ["x", "s", "b"], ["y"],
+                         epsilon=1e-5)], [r], out,
+         [init("s", np.linspace(0.5, 1.5, 4).astype(np.float32)),
+          init("b", np.linspace(-1, 1, 4).astype(np.float32))])
+    good("layernorm_axis1_nobias", [n("LayerNormalization", ["x", "s"], ["y"],
+                                      axis=1)], [r], out,
+         [init("s", np.ones((3, 4), np.float32))])
+
+
+def data_models():
+    x = vi("x", F, [2, 3, 4])
+    out = [vi("y", F, None)]
+    good("reshape", [n("Reshape", ["x", "s"], ["y"])], [x], out,
+         [init("s", np.array([0, -1, 2], np.int64))])
+    good("reshape_allowzero", [n("Reshape", ["x", "s"], ["y"], allowzero=1)],
+         [x], out, [init("s", np.array([4, 6], np.int64))])
+    good("flatten", [n("Flatten", ["x"], ["y"], axis=2)], [x], out)
+    good("flatten_0", [n("Flatten", ["x"], ["y"], axis=0)], [x], out)
+    good("squeeze_axes", [n("Squeeze", ["x", "a"], ["y"])],
+         [vi("x", F, [1, 3, 1, 2])], out, [init("a", np.array([-2], np.int64))])
+    good("squeeze_all", [n("Squeeze", ["x"], ["y"])],
+         [vi("x", F, [1, 3, 1, 2])], out)
+    good("unsqueeze", [n("Unsqueeze", ["x", "a"], ["y"])], [x], out,
+         [init("a", np.array([0, -1], np.int64))])
+    good("transpose_default", [n("Transpose", ["x"], ["y"])], [x], out)
+    good("transpose_perm", [n("Transpose", ["x"], ["y"], perm=[1, 0, 2])], [x],
+         out)
+    good("concat", [n("Concat", ["x", "z"], ["y"], axis=-1)],
+         [x, vi("z", F, [2, 3, 2])], out)
+    good("split_input", [n("Split", ["x", "s"], ["y", "y2"], axis=2)], [x],
+         [vi("y", F, None), vi("y2", F, None)],
+         [init("s", np.array([1, 3], np.int64))])
+    good("split_equal", [n("Split", ["x"], ["y", "y2", "y3"], axis=1)], [x],
+         [vi("y", F, None), vi("y2", F, None), vi("y3", F, None)])
+    good("split_num_outputs", [n("Split", ["x"], ["y", "y2", "y3"], axis=2,
+                                 num_outputs=3)], [vi("x", F, [2, 3, 5])],
+         [vi("y", F, None), vi("y2", F, None), vi("y3", F, None)], opset=18)
+    good("slice_basic", [n("Slice", ["x", "st", "en"], ["y"])], [x], out,
+         [init("st", np.array([1, 0], np.int64)),
+          init("en", np.array([2, -1], np.int64))])
+    good("slice_steps_clamp", [n("Slice", ["x", "st", "en", "ax", "sp"], ["y"])],
+         [x], out,
+         [init("st", np.array([-1, 100], np.int64)),
+          init("en", np.array([-100, 0], np.int64)),
+          init("ax", np.array([2, 1], np.int64)),
+          init("sp", np.array([-2, -1], np.int64))])
+    good("slice_big_end", [n("Slice", ["x", "st", "en", "ax"], ["y"])], [x], out,
+         [init("st", np.array([1], np.int64)),
+          init("en", np.array([2**63 - 1], np.int64)),
+          init("ax", np.array([-1], np.int64))])
+    good("gather", [n("Gather", ["x", "i"], ["y"], axis=1)], [x], out,
+         [init("i", np.array([[2, -1], [0, 1]], np.int64))])
+    good("gather_scalar_index", [n("Gather", ["x", "i"], ["y"])], [x], out,
+         [init("i", np.array(1, np.int64))])
+    good("expand", [n("Expand", ["x", "s"], ["y"])], [vi("x", F, [3, 1])], out,
+         [init("s", np.array([2, 1, 4], np.int64))])
+    for mode in ["constant", "reflect", "edge"]:
+        good("pad_" + mode, [n("Pad", ["x", "p", "v"], ["y"], mode=mode)],
+             [vi("x", F, [3, 4])], out,
+             [init("p", np.array([1, 2, 2, 1], np.int64)),
+              init("v", np.float32(1.5))])
+    good("pad_axes", [n("Pad", ["x", "p", "", "ax"], ["y"])], [x], out,
+         [init("p", np.array([1, 2], np.int64)),
+          init("ax", np.array([-1], np.int64))], opset=18)
+
+
+def constant_models():
+    x = vi("x", F, [2, 3, 4])
+    out = [vi("y", F, None)]
+    # The torch pattern: Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
+    good("shape_chain", [
+        n("Shape", ["x"], ["s"], name="shape0"),
+        n("Gather", ["s", "i0"], ["d0"], name="gather0", axis=0),
+        n("Unsqueeze", ["d0", "ax0"], ["d0u"], name="unsq0"),
+        n("Constant", [], ["minus1"], name="c0",
+          value=helper.make_tensor("", I64, [1], [-1])),
+        n("Concat", ["d0u", "minus1"], ["newshape"], name="concat0", axis=0),
+        n("Reshape", ["x", "newshape"], ["y"], name="reshape0"),
+    ], [x], out, [init("i0", np.array(0, np.int64)),
+                  init("ax0", np.array([0], np.int64))])
+    good("shape_start_end", [
+        n("Shape", ["x"], ["s"], start=1, end=-1),
+        n("Cast", ["s"], ["y"], to=F)], [vi("x", F, ["batch", 3, 4])], out,
+         numerics=False)
+    good("shape_start_end_fixed", [
+        n("Shape", ["x"], ["s"], start=-2),
+        n("Cast", ["s"], ["y"], to=F)], [vi("x", F, ["batch", 3, 4])], out,
+         args=["--input-shape", "x=2,3,4"])
+    good("size", [n("Size", ["x"], ["s"]), n("Cast", ["s"], ["sf"], to=F),
+                  n("Add", ["x", "sf"], ["y"], name="add0")], [x], out)
+    good("constant_of_shape", [
+        n("ConstantOfShape", ["s"], ["c"],
+          value=helper.make_tensor("", F, [1], [2.5])),
+        n("Add", ["x", "c"], ["y"])], [x], out,
+         [init("s", np.array([3, 4], np.int64))])
+    good("constant_of_shape_default", [
+        n("ConstantOfShape", ["s"], ["c"]), n("Add", ["x", "c"], ["y"])],
+         [x], out, [init("s", np.array([4], np.int64))])
+    good("constant_variants", [
+        n("Constant", [], ["a"], name="ca", value_float=1.5),
+        n("Constant", [], ["b"], name="cb", value_floats=[1.0, 2.0, 3.0, 4.0]),
+        n("Constant", [], ["c"], name="cc", value_ints=[1, 2, 3, 4]),
+        n("Constant", [], ["d"], name="cd", value_int=3),
+        n("Cast", ["c"], ["cf"], name="cast0", to=F),
+        n("Cast", ["d"], ["df"], name="cast1", to=F),
+        n("Sum", ["x", "a", "b", "cf", "df"], ["y"], name="sum0")], [x], out)
+    good("range", [
+        n("Range", ["st", "li", "de"], ["r"]),
+        n("Add", ["x", "r"], ["y"])], [vi("x", F, [2, 4])], out,
+         [init("st", np.float32(1.0)), init("li", np.float32(3.0)),
+          init("de", np.float32(0.5))])
+    good("range_int_to_reshape", [
+        n("Range", ["st", "li", "de"], ["r"]),
+        n("Reshape", ["x", "r"], ["y"])], [vi("x", F, [2, 3])], out,
+         [init("st", np.int64(3)), init("li", np.int64(1)),
+          init("de", np.int64(-1))])
+    # Typed-field initializers (no raw_data).
+    t16 = helper.make_tensor("h", TensorProto.FLOAT16, [2],
+                             np.array([1.5, -2], np.float16).view(np.uint16))
+    good("typed_fields", [
+        n("Cast", ["h"], ["hf"], name="c1", to=F),
+        n("Cast", ["i8"], ["i8f"], name="c2", to=F),
+        n("Cast", ["u64"], ["u64f"], name="c3", to=F),
+        n("Cast", ["bl"], ["blf"], name="c4", to=F),
+        n("Sum", ["x", "hf", "i8f", "u64f", "blf", "d"], ["y"], name="s")],
+         [vi("x", F, [2])], out,
+         [t16,
+          helper.make_tensor("i8", TensorProto.INT8, [2], [-3, 7]),
+          helper.make_tensor("u64", TensorProto.UINT64, [2], [5, 9]),
+          helper.make_tensor("bl", TensorProto.BOOL, [2], [True, False]),
+          helper.make_tensor("d", F, [2], [0.25, 0.5])])
+
+
+def network_models():
+    rng = np.random.default_rng(1)
+    w = lambda *s: (0.3 * rng.standard_normal(s)).astype(np.float32)
+    # A ResNet-style block.
+    good("tiny_cnn", [
+        n("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        n("BatchNormalization", ["c1", "s", "bb", "m", "v"], ["bn"], name="bn"),
+        n("Relu", ["bn"], ["r"], name="relu"),
+        n("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2],
+          strides=[2, 2]),
+        n("Conv", ["p", "w2"], ["c2"], name="conv2", group=8, pads=[1, 1, 1, 1]),
+        n("Clip", ["c2", "zero", "six"], ["c6"], name="relu6"),
+        n("GlobalAveragePool", ["c6"], ["g"], name="gap"),
+        n("Flatten", ["g"], ["f"], name="flat"),
+        n("Gemm", ["f", "fw", "fb"], ["y"], name="fc", transB=1)],
+         [vi("x", F, [2, 3, 8, 8])], [vi("y", F, [2, 10])],
+         [init("w1", w(8, 3, 3, 3)), init("b1", w(8)), init("s", w(8)),
+          init("bb", w(8)), init("m", w(8)), init("v", np.abs(w(8)) + 1),
+          init("w2", w(8, 1, 3, 3)), init("zero", np.float32(0)),
+          init("six", np.float32(6)), init("fw", w(10, 8)), init("fb", w(10))])
+    # A BERT-style attention block with torch's shape arithmetic.
+    B_, S, H, NH = 2, 5, 8, 2
+    D = H // NH
+    nodes = [
+        n("LayerNormalization", ["x", "ln_s", "ln_b"], ["ln"], name="ln"),
+        n("MatMul", ["ln", "wq"], ["q0"], name="q_mm"),
+        n("Add", ["q0", "bq"], ["q"], name="q_add"),
+        n("Shape", ["q"], ["qs"], name="q_shape"),
+        n("Gather", ["qs", "i0"], ["bsz"], name="g_b", axis=0),
+        n("Gather", ["qs", "i1"], ["seq"], name="g_s", axis=0),
+        n("Unsqueeze", ["bsz", "ax0"], ["bsz1"], name="u_b"),
+        n("Unsqueeze", ["seq", "ax0"], ["seq1"], name="u_s"),
+        n("Concat", ["bsz1", "seq1", "heads"], ["qshape"], name="cat", axis=0),
+        n("Reshape", ["q", "qshape"], ["q4"], name="q_reshape"),
+        n("Transpose", ["q4"], ["qt"], name="q_t", perm=[0, 2, 1, 3]),
+        n("Transpose", ["q4"], ["kt"], name="k_t", perm=[0, 2, 3, 1]),
+        n("MatMul", ["qt", "kt"], ["sc0"], name="scores"),
+        n("Div", ["sc0", "scale"], ["sc"], name="scale_div"),
+        n("Softmax", ["sc"], ["pr"], name="softmax", axis=-1),
+        n("MatMul", ["pr", "qt"], ["ctx"], name="ctx_mm"),
+        n("Transpose", ["ctx"], ["ctx_t"], name="ctx_t", perm=[0, 2, 1, 3]),
+        n("Reshape", ["ctx_t", "flat_shape"], ["ctx2"], name="ctx_reshape"),
+        n("MatMul", ["ctx2", "wo"], ["o0"], name="o_mm"),
+        n("Div", ["o0", "sqrt2"], ["o1"], name="gelu_div"),
+        n("Erf", ["o1"], ["o2"], name="gelu_erf"),
+        n("Add", ["o2", "one"], ["o3"], name="gelu_add"),
+        n("Mul", ["o0", "o3"], ["o4"], name="gelu_mul"),
+        n("Mul", ["o4", "half"], ["o5"], name="gelu_half"),
+        n("Add", ["o5", "x"], ["y"], name="residual"),
+    ]
+    good("tiny_attention", nodes, [vi("x", F, ["batch", "seq", H])],
+         [vi("y", F, ["batch", "seq", H])],
+         [init("ln_s", w(H) + 1), init("ln_b", w(H)), init("wq", w(H, H)),
+          init("bq", w(H)), init("i0", np.int64(0)), init("i1", np.int64(1)),
+          init("ax0", np.array([0], np.int64)),
+          init("heads", np.array([NH, D], np.int64)),
+          init("scale", np.float32(np.sqrt(D))),
+          init("flat_shape", np.array([0, 0, -1], np.int64)),
+          init("wo", w(H, H)), init("sqrt2", np.float32(np.sqrt(2))),
+          init("one", np.float32(1)), init("half", np.float32(0.5))],
+         args=["--input-shape", "x=%d,%d,%d" % (B_, S, H)])
+    # A newer file format (ir_version 10, opset 21) must parse.
+    good("ir10_opset21", [n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
+         [vi("y", F, [4])], opset=21, ir_version=10)
+    good("ir11_opset22", [n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
+         [vi("y", F, [4])], opset=22, ir_version=11)
+    # Dynamic dims import without fixing (no numerics: inputs must be static).
+    good("dynamic_dims", [n("Relu", ["x"], ["y"])],
+         [vi("x", F, ["batch", None, 4])], [vi("y", F, None)], numerics=False)
+    # An initializer listed as a graph input is a constant.
+    good("initializer_as_input", [n("Add", ["x", "w"], ["y"])],
+         [vi("x", F, [3]), vi("w", F, [3])], [vi("y", F, [3])],
+         [init("w", np.array([1, 2, 3], np.float32))])
+    # Unnamed nodes and colliding value names get fresh names.
+    good("unnamed_nodes", [
+        helper.make_node("Relu", ["x"], ["t"]),
+        helper.make_node("Neg", ["t"], ["y"])],
+         [vi("x", F, [3])], [vi("y", F, [3])])
+
+
+def external(name, location, data, *expect, offset=None, length=None,
+             setup=None):
+    """A model whose initializer 'w' (f32[4]) lives in external data."""
+    directory = os.path.join(OUT, "ext_" + name)
+    os.makedirs(directory, exist_ok=True)
+    if setup:
+        setup(directory)
+    elif data is not None:
+        with open(os.path.join(directory, "w.bin"), "wb") as f:
+            f.write(data)
+    t = TensorProto()
+    t.name = "w"
+    t.data_type = F
+    t.dims.extend([4])
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in [("location", location), ("offset", offset),
+                 ("length", length)]:
+        if v is not None:
+            e = t.external_data.add()
+            e.key, e.value = k, str(v)
+    m = model([n("Add", ["x", "w"], ["y"])], [vi("x", F, [4])],
+              [vi("y", F, [4])], [t])
+    if expect:
+        bad("ext_" + name, m, *expect, subdir="ext_" + name)
+    else:
+        save(m, "ext_" + name, subdir="ext_" + name)
+
+
+def bad_models():
+    four = np.arange(4, dtype=np.float32).tobytes()
+    external("good", "w.bin", b"\0" * 8 + four, offset=8, length=16)
+    external("good_subdir", "sub/./w.bin", None, setup=lambda d: (
+        os.makedirs(os.path.join(d, "sub"), exist_ok=True),
+        open(os.path.join(d, "sub", "w.bin"), "wb").write(four)))
+    external("dotdot", "../w.bin", four, "'w'", "'..'")
+    external("absolute", os.path.join(OUT, "ext_absolute", "w.bin"), four,
+             "'w'", "absolute")
+
+    def symlink_setup(d):
+        outside = os.path.join(OUT, "outside.bin")
+        with open(outside, "wb") as f:
+            f.write(four)
+        link = os.path.join(d, "w.bin")
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink(outside, link)
+    external("symlink", "w.bin", None, "'w'", "symbolic link",
+             setup=symlink_setup)
+
+    def symlink_dir_setup(d):
+        link = os.path.join(d, "sub")
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink(OUT, link)
+        with open(os.path.join(OUT, "w2.bin"), "wb") as f:
+            f.write(four)
+    external("symlink_dir", "sub/w2.bin", None, "'w'", "symbolic link",
+             setup=symlink_dir_setup)
+
+    def hardlink_setup(d):
+        p = os.path.join(d, "w.bin")
+        with open(p, "wb") as f:
+            f.write(four)
+        q = os.path.join(d, "other.bin")
+        if os.path.lexists(q):
+            os.remove(q)
+        os.link(p, q)
+    external("hardlink", "w.bin", None, "'w'", "hard link",
+             setup=hardlink_setup)
+    external("missing", "nothere.bin", None, "'w'", "nothere.bin",
+             "no such file")
+    external("short", "w.bin", four[:8], "'w'", "too short")
+    external("offset_beyond", "w.bin", four, "'w'", "too short", offset=100)
+    external("length_mismatch", "w.bin", four, "'w'", "length 8", length=8)
+    external("not_regular", "sub", None, "'w'", "not a regular file",
+             setup=lambda d: os.makedirs(os.path.join(d, "sub"), exist_ok=True))
+    external("bad_offset", "w.bin", four, "'w'", "offset", offset="12abc")
+
+    relu = model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
+                 [vi("y", F, [4])],
+                 [init("big", np.zeros(1000, np.float32))])
+    data = relu.SerializeToString()
+    bad("truncated", data[:len(data) // 2], "failed to parse",
+        "not a valid ModelProto")
+    bad("random_bytes", np.random.default_rng(7).integers(
+        0, 256, 2000, dtype=np.uint8).tobytes(), "failed to parse")
+    bad("empty_file", b"", "failed to parse")
+    bad("unknown_op", model([n("Foo", ["x"], ["y"], name="n3")],
+                            [vi("x", F, [4])], [vi("y", F, [4])]),
+        "node 'n3' (op Foo, opset 17): unsupported op")
+    bad("custom_domain", model(
+        [helper.make_node("Relu", ["x"], ["y"], name="n1", domain="com.x")],
+        [vi("x", F, [4])], [vi("y", F, [4])],
+        extra_opsets=[helper.make_opsetid("com.x", 1)]),
+        "node 'n1'", "unsupported op", "com.x")
+    bad("opset11", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
+                         [vi("y", F, [4])], opset=11, ir_version=6),
+        "opset 11 is not supported (need 13 or newer)")
+    bad("opset23", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
+                         [vi("y", F, [4])], opset=23, ir_version=11),
+        "opset 23 is not supported")
+    short = TensorProto(name="w", data_type=F, dims=[2, 3])
+    short.raw_data = b"\0" * 12
+    bad("raw_size", model([n("Add", ["x", "w"], ["y"])], [vi("x", F, [2, 3])],
+                          [vi("y", F, [2, 3])], [short]),
+        "initializer 'w': 12 bytes of data for shape 2x3 of f32 (expected 24)")
+    bad("typed_count", model([n("Add", ["x", "w"], ["y"])], [vi("x", F, [3])],
+                             [vi("y", F, [3])],
+                             [TensorProto(name="w", data_type=F, dims=[3],
+                                          float_data=[1.0, 2.0])]),
+        "initializer 'w'", "2 elements in float_data", "expected 3")
+    big = TensorProto(name="w", data_type=F, dims=[2**40, 2**40])
+    big.raw_data = b"\0" * 4
+    bad("overflow_shape", model([n("Add", ["x", "w"], ["y"])],
+                                [vi("x", F, [3])], [vi("y", F, [3])], [big]),
+        "initializer 'w'", "overflow")
+    bad("overflow_input", model([n("Relu", ["x"], ["y"])],
+                                [vi("x", F, [2**40, 2**40])],
+                                [vi("y", F, None)]),
+        "input 'x'", "overflow")
+    bad("string_input", model([n("Identity", ["x"], ["y"])],
+                              [vi("x", TensorProto.STRING, [2])],
+                              [vi("y", TensorProto.STRING, [2])]),
+        "input 'x'", "STRING", "not supported")
+    bad("layernorm_mean_used", model(
+        [n("LayerNormalization", ["x", "s"], ["y", "mean"], name="ln")],
+        [vi("x", F, [2, 4])], [vi("y", F, None), vi("mean", F, None)],
+        [init("s", np.ones(4, np.float32))]),
+        "node 'ln' (op LayerNormalization, opset 17)", "Mean")
+    bad("dropout_mask_used", model(
+        [n("Dropout", ["x"], ["y", "mask"], name="dr")],
+        [vi("x", F, [4])], [vi("y", F, None), vi("mask", B, None)]),
+        "node 'dr'", "mask")
+    bad("reshape_dynamic_shape", model(
+        [n("Reshape", ["x", "s"], ["y"], name="rs")],
+        [vi("x", F, [4]), vi("s", I64, [1])], [vi("y", F, None)]),
+        "node 'rs' (op Reshape, opset 17)", "import time")
+    bad("reshape_symbolic", model(
+        [n("Reshape", ["x", "s"], ["y"], name="rs")],
+        [vi("x", F, ["n", 4])], [vi("y", F, None)],
+        [init("s", np.array([-1], np.int64))]),
+        "node 'rs'", "static shape")
+    bad("attr_wrong_type", model(
+        [helper.make_node("Conv", ["x", "w"], ["y"], name="cv",
+                          strides=[1.0, 1.0])],
+        [vi("x", F, [1, 1, 4, 4])], [vi("y", F, None)],
+        [init("w", np.ones((1, 1, 3, 3), np.float32))]),
+        "node 'cv' (op Conv, opset 17)", "attribute 'strides'")
+    bad("missing_input", model([n("Add", ["x"], ["y"], name="ad")],
+                               [vi("x", F, [4])], [vi("y", F, None)]),
+        "node 'ad'", "missing required input 1")
+    bad("undefined_input", model([n("Relu", ["nope"], ["y"], name="r")],
+                                 [vi("x", F, [4])], [vi("y", F, None)]),
+        "node 'r'", "'nope' is not defined")
+    bad("undefined_output", model([n("Relu", ["x"], ["y"], name="r")],
+                                  [vi("x", F, [4])], [vi("z", F, None)]),
+        "graph output 'z' is not defined")
+    bad("type_mismatch", model([n("Add", ["x", "i"], ["y"], name="ad")],
+                               [vi("x", F, [4]), vi("i", I64, [4])],
+                               [vi("y", F, None)]),
+        "node 'ad' (op Add, opset 17)")
+    bad("bad_input_shape_option", model([n("Relu", ["x"], ["y"])],
+                                        [vi("x", F, ["n", 4])],
+                                        [vi("y", F, None)]),
+        "input 'x'", "disagrees", args=["--input-shape", "x=2,5"])
+    bad("unknown_input_shape_option", model([n("Relu", ["x"], ["y"])],
+                                            [vi("x", F, ["n", 4])],
+                                            [vi("y", F, None)]),
+        "'q'", "not a graph input", args=["--input-shape", "q=2,5"])
+
+
+def main():
+    global OUT
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    OUT = os.path.abspath(sys.argv[1])
+    os.makedirs(OUT, exist_ok=True)
+    for make in [unary_models, binary_models, contraction_models,
+                 window_models, data_models, constant_models, network_models,
+                 bad_models]:
+        make()
+    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+        json.dump(MANIFEST, f, indent=1)
+    print("wrote %d models to %s" % (len(MANIFEST), OUT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
