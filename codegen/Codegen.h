@@ -5,6 +5,7 @@
 #include "ir/Graph.h"
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ struct TargetOptions {
   std::string triple;
   /// CPU name for -mcpu; empty or "native" means the build host's CPU.
   std::string cpu;
+  /// Fill CodegenResult::mlir and ::llvmIR (costly for big models; the
+  /// weights are elided from the LLVM IR text).
+  bool emitText = false;
+  /// When set, one line per kernel describing its schedule record is written
+  /// here (`mlc compile --schedule-report`).
+  std::ostream *scheduleReport = nullptr;
 };
 
 /// Everything codegen produces for one model.
@@ -39,6 +46,9 @@ struct CodegenResult {
   std::string triple;
   std::string cpu;
   std::vector<std::string> cpuFeatures;
+  /// One line per scheduled contraction (Schedule.h's ScheduleRecord), for
+  /// --schedule-report.
+  std::string scheduleReport;
 };
 
 /// Lowers a fused, statically shaped graph (every non-constant node carries
@@ -46,5 +56,10 @@ struct CodegenResult {
 /// docs/artifact.md).
 Expected<CodegenResult> generateCode(const Graph &graph,
                                      const TargetOptions &options);
+
+/// Only the first stage: the MLIR module text (kernels + entry) that
+/// generateCode would lower, without scheduling or lowering it. Cheap;
+/// for --emit=mlir and debugging.
+Expected<std::string> emitMLIR(const Graph &graph);
 
 } // namespace mlc

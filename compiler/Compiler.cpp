@@ -184,7 +184,7 @@ Expected<std::string> compileModel(const std::string &modelPath,
   if (size_t slash = modelPath.rfind('/'); slash != std::string::npos)
     baseDir = modelPath.substr(0, slash == 0 ? 1 : slash);
   Expected<Graph> graph =
-      importOnnxBytes(*modelBytes, baseDir, options.import);
+      importOnnxBytes(*modelBytes, baseDir, options.import, modelPath);
   if (!graph)
     return graph.error();
   for (const Value *in : graph->inputs())

@@ -1,0 +1,94 @@
+// The codegen pipeline, top to bottom: graph -> MLIR text -> schedules ->
+// LLVM IR -> artifact entry and weights -> O3 -> object.
+#include "codegen/Codegen.h"
+
+#include "codegen/KernelEmitter.h"
+#include "codegen/Lowering.h"
+#include "codegen/ObjectEmitter.h"
+#include "codegen/Schedule.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <cstring>
+
+namespace mlc {
+
+namespace {
+
+/// Concatenates the constants at their planned offsets.
+std::string buildWeights(const codegen::EmittedModule &emitted) {
+  std::string blob(static_cast<size_t>(emitted.weightsBytes), '\0');
+  for (size_t i = 0; i < emitted.constants.size(); ++i) {
+    const Node *producer = emitted.constants[i]->producer();
+    const TensorData &data = producer->tensorAttr("value");
+    if (!data.bytes->empty())
+      std::memcpy(blob.data() + emitted.constantOffsets[i], data.bytes->data(),
+                  data.bytes->size());
+  }
+  return blob;
+}
+
+} // namespace
+
+Expected<CodegenResult> generateCode(const Graph &graph,
+                                     const TargetOptions &options) {
+  if (options.target != "llvm")
+    return makeError("codegen: unknown target '" + options.target + "'");
+  CodegenResult result;
+
+  // 1. Target first: schedules depend on its vector width.
+  auto target = codegen::createTarget(options.triple, options.cpu);
+  if (!target.ok())
+    return target.error();
+  result.triple = target->triple;
+  result.cpu = target->cpu;
+  result.cpuFeatures = target->features;
+
+  // 2. Graph -> MLIR text: kernels per group, entry, memory plan.
+  auto emitted = codegen::emitModule(graph);
+  if (!emitted.ok())
+    return emitted.error();
+  result.arenaBytes = emitted->arenaBytes;
+  result.naiveIntermediateBytes = emitted->naiveIntermediateBytes;
+  if (options.emitText)
+    result.mlir = emitted->text;
+
+  // 3. Schedules: one record per contraction, applied as a transform script.
+  codegen::ScheduleTarget scheduleTarget{target->avx512};
+  std::vector<codegen::ScheduleRecord> records;
+  for (const codegen::ContractionSite &site : emitted->sites)
+    if (auto record = codegen::chooseSchedule(site, scheduleTarget))
+      records.push_back(*record);
+  result.scheduleReport = codegen::formatSchedules(records);
+
+  // 4. MLIR lowering to LLVM IR.
+  llvm::LLVMContext context;
+  auto module = codegen::lowerToLLVMIR(
+      emitted->text, codegen::transformScript(records), context);
+  if (!module.ok())
+    return module.error();
+
+  // 5. Artifact entry point and weights, O3, object.
+  MLC_RETURN_IF_ERROR(codegen::finalizeArtifact(
+      **module, *target, buildWeights(*emitted), graph.inputs().size(),
+      graph.outputs().size()));
+  codegen::optimize(**module, *target);
+  if (options.emitText)
+    result.llvmIR = codegen::printWithoutWeights(**module);
+  auto object = codegen::emitObject(**module, *target);
+  if (!object.ok())
+    return object.error();
+  result.object = object.take();
+  return result;
+}
+
+Expected<std::string> emitMLIR(const Graph &graph) {
+  auto emitted = codegen::emitModule(graph);
+  if (!emitted.ok())
+    return emitted.error();
+  return emitted->text;
+}
+
+} // namespace mlc

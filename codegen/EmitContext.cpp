@@ -1,0 +1,367 @@
+// Text builder shared by the per-op emitters: SSA names, types, linalg.generic.
+#include "codegen/EmitContext.h"
+
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/SmallString.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <limits>
+
+namespace mlc::codegen {
+
+std::string storageType(DType type) {
+  switch (type) {
+  case DType::F32:
+    return "f32";
+  case DType::F64:
+    return "f64";
+  case DType::F16:
+    return "f16";
+  case DType::BF16:
+    return "bf16";
+  case DType::I8:
+  case DType::U8:
+  case DType::Bool:
+    return "i8";
+  case DType::I16:
+  case DType::U16:
+    return "i16";
+  case DType::I32:
+  case DType::U32:
+    return "i32";
+  case DType::I64:
+  case DType::U64:
+    return "i64";
+  }
+  return "i8";
+}
+
+std::string computeType(DType type) {
+  return type == DType::Bool ? "i1" : storageType(type);
+}
+
+std::string tensorType(DType dtype, const std::vector<int64_t> &shape) {
+  std::string s = "tensor<";
+  for (int64_t d : shape)
+    s += std::to_string(d) + "x";
+  return s + storageType(dtype) + ">";
+}
+
+std::string tensorType(const TensorType &type) {
+  return tensorType(type.dtype, staticExtents(type.shape));
+}
+
+std::string memrefType(const TensorType &type) {
+  std::string s = "memref<";
+  for (int64_t d : staticExtents(type.shape))
+    s += std::to_string(d) + "x";
+  return s + storageType(type.dtype) + ">";
+}
+
+std::string dim(int i) { return "d" + std::to_string(i); }
+
+std::string affineMap(int numDims, const std::vector<std::string> &exprs) {
+  std::string s = "affine_map<(";
+  for (int i = 0; i < numDims; ++i)
+    s += (i ? ", " : "") + dim(i);
+  s += ") -> (";
+  for (size_t i = 0; i < exprs.size(); ++i)
+    s += (i ? ", " : "") + exprs[i];
+  return s + ")>";
+}
+
+std::string identityMap(int rank) {
+  std::vector<std::string> exprs;
+  for (int i = 0; i < rank; ++i)
+    exprs.push_back(dim(i));
+  return affineMap(rank, exprs);
+}
+
+std::string broadcastMap(const std::vector<int64_t> &operand,
+                         const std::vector<int64_t> &result) {
+  int rank = static_cast<int>(result.size());
+  int offset = rank - static_cast<int>(operand.size());
+  std::vector<std::string> exprs;
+  for (size_t i = 0; i < operand.size(); ++i) {
+    int d = offset + static_cast<int>(i);
+    exprs.push_back(operand[i] == 1 && result[d] != 1 ? "0" : dim(d));
+  }
+  return affineMap(rank, exprs);
+}
+
+std::string floatLiteral(double value, DType type) {
+  const llvm::fltSemantics *sem = &llvm::APFloat::IEEEsingle();
+  switch (type) {
+  case DType::F64:
+    sem = &llvm::APFloat::IEEEdouble();
+    break;
+  case DType::F16:
+    sem = &llvm::APFloat::IEEEhalf();
+    break;
+  case DType::BF16:
+    sem = &llvm::APFloat::BFloat();
+    break;
+  default:
+    break;
+  }
+  llvm::APFloat f(value);
+  bool losesInfo = false;
+  f.convert(*sem, llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  llvm::APInt bits = f.bitcastToAPInt();
+  llvm::SmallString<32> hex;
+  bits.toStringUnsigned(hex, 16);
+  return "0x" + std::string(hex.str());
+}
+
+std::string KernelBuilder::fresh() { return "%v" + std::to_string(counter_++); }
+
+void KernelBuilder::line(const std::string &text) {
+  text_.append(indent_ * 2, ' ');
+  text_ += text;
+  text_ += '\n';
+}
+
+std::string KernelBuilder::indexConst(int64_t value) {
+  std::string v = fresh();
+  line(v + " = arith.constant " + std::to_string(value) + " : index");
+  return v;
+}
+
+std::string KernelBuilder::floatConst(double value, DType dtype) {
+  std::string v = fresh();
+  line(v + " = arith.constant " + floatLiteral(value, dtype) + " : " +
+       computeType(dtype));
+  return v;
+}
+
+std::string KernelBuilder::intConst(int64_t value, DType dtype) {
+  std::string v = fresh();
+  if (dtype == DType::Bool)
+    line(v + " = arith.constant " + std::string(value ? "true" : "false"));
+  else
+    line(v + " = arith.constant " + std::to_string(value) + " : " +
+         computeType(dtype));
+  return v;
+}
+
+std::string KernelBuilder::scalarConst(double value, DType dtype) {
+  if (isFloat(dtype))
+    return floatConst(value, dtype);
+  return intConst(static_cast<int64_t>(value), dtype);
+}
+
+namespace {
+/// Extremes of integer dtypes, as the signless bit pattern printed by MLIR.
+std::pair<int64_t, int64_t> intRange(DType dtype) {
+  switch (dtype) {
+  case DType::I8:
+    return {-128, 127};
+  case DType::I16:
+    return {-32768, 32767};
+  case DType::I32:
+    return {std::numeric_limits<int32_t>::min(),
+            std::numeric_limits<int32_t>::max()};
+  case DType::I64:
+    return {std::numeric_limits<int64_t>::min(),
+            std::numeric_limits<int64_t>::max()};
+  case DType::U8:
+    return {0, -1};
+  case DType::U16:
+    return {0, -1};
+  case DType::U32:
+    return {0, -1};
+  case DType::U64:
+    return {0, -1};
+  default:
+    return {0, 1};
+  }
+}
+} // namespace
+
+std::string KernelBuilder::lowestConst(DType dtype) {
+  if (isFloat(dtype))
+    return floatConst(-std::numeric_limits<double>::infinity(), dtype);
+  return intConst(intRange(dtype).first, dtype);
+}
+
+std::string KernelBuilder::highestConst(DType dtype) {
+  if (isFloat(dtype))
+    return floatConst(std::numeric_limits<double>::infinity(), dtype);
+  return intConst(intRange(dtype).second, dtype);
+}
+
+std::string KernelBuilder::empty(DType dtype,
+                                 const std::vector<int64_t> &shape) {
+  std::string v = fresh();
+  line(v + " = tensor.empty() : " + tensorType(dtype, shape));
+  return v;
+}
+
+std::string KernelBuilder::toCompute(const std::string &value, DType dtype) {
+  if (dtype != DType::Bool)
+    return value;
+  std::string v = fresh();
+  line(v + " = arith.trunci " + value + " : i8 to i1");
+  return v;
+}
+
+std::string KernelBuilder::toStorage(const std::string &value, DType dtype) {
+  if (dtype != DType::Bool)
+    return value;
+  std::string v = fresh();
+  line(v + " = arith.extui " + value + " : i1 to i8");
+  return v;
+}
+
+std::string KernelBuilder::filled(const std::string &scalar, DType dtype,
+                                  const std::vector<int64_t> &shape) {
+  std::string init = empty(dtype, shape);
+  std::string s = toStorage(scalar, dtype);
+  std::string v = fresh();
+  line(v + " = linalg.fill ins(" + s + " : " + storageType(dtype) + ") outs(" +
+       init + " : " + tensorType(dtype, shape) + ") -> " +
+       tensorType(dtype, shape));
+  return v;
+}
+
+Expected<std::vector<std::string>>
+KernelBuilder::generic(const std::vector<GenericOperand> &ins,
+                       const std::vector<GenericOperand> &outs,
+                       const std::vector<std::string> &iterators,
+                       const BodyFn &body, const std::string &attrs) {
+  std::vector<std::string> results;
+  for (size_t i = 0; i < outs.size(); ++i)
+    results.push_back(fresh());
+  std::string head;
+  for (size_t i = 0; i < results.size(); ++i)
+    head += (i ? ", " : "") + results[i];
+  head += " = linalg.generic {indexing_maps = [";
+  bool first = true;
+  for (const auto *list : {&ins, &outs})
+    for (const GenericOperand &op : *list) {
+      head += (first ? "" : ", ") + op.map;
+      first = false;
+    }
+  head += "], iterator_types = [";
+  for (size_t i = 0; i < iterators.size(); ++i)
+    head += (i ? ", \"" : "\"") + iterators[i] + "\"";
+  head += "]";
+  if (!attrs.empty())
+    head += ", " + attrs;
+  head += "}";
+  auto operandList = [&](const std::vector<GenericOperand> &list) {
+    std::string names, types;
+    for (size_t i = 0; i < list.size(); ++i) {
+      names += (i ? ", " : "") + list[i].value;
+      types += (i ? ", " : "") + tensorType(list[i].dtype, list[i].shape);
+    }
+    return names + " : " + types;
+  };
+  if (!ins.empty())
+    head += " ins(" + operandList(ins) + ")";
+  head += " outs(" + operandList(outs) + ") {";
+  line(head);
+  std::vector<std::string> args;
+  std::string bb = "^bb0(";
+  for (const auto *list : {&ins, &outs})
+    for (const GenericOperand &op : *list) {
+      args.push_back(fresh());
+      bb += (args.size() > 1 ? ", " : "") + args.back() + ": " +
+            storageType(op.dtype);
+    }
+  line(bb + "):");
+  ++indent_;
+  Expected<std::vector<std::string>> yielded = body(*this, args);
+  if (!yielded.ok())
+    return yielded.error();
+  std::string yield = "linalg.yield ";
+  for (size_t i = 0; i < yielded->size(); ++i)
+    yield += (i ? ", " : "") + (*yielded)[i];
+  yield += " : ";
+  for (size_t i = 0; i < outs.size(); ++i)
+    yield += (i ? ", " : "") + storageType(outs[i].dtype);
+  line(yield);
+  --indent_;
+  std::string tail;
+  for (size_t i = 0; i < outs.size(); ++i)
+    tail += (i ? ", " : "") + tensorType(outs[i].dtype, outs[i].shape);
+  line(outs.size() == 1 ? "} -> " + tail : "} -> (" + tail + ")");
+  return results;
+}
+
+Expected<std::string> KernelBuilder::map(const std::vector<GenericOperand> &ins,
+                                         DType outType,
+                                         const std::vector<int64_t> &shape,
+                                         const BodyFn &body) {
+  int rank = static_cast<int>(shape.size());
+  std::string init = empty(outType, shape);
+  std::vector<std::string> iterators(rank, "parallel");
+  auto results = generic(ins, {{init, outType, shape, identityMap(rank)}},
+                         iterators, body);
+  if (!results.ok())
+    return results.error();
+  return (*results)[0];
+}
+
+std::string KernelBuilder::reshape(const std::string &value, DType dtype,
+                                   const std::vector<int64_t> &from,
+                                   const std::vector<int64_t> &to) {
+  if (from == to)
+    return value;
+  std::string cur = value;
+  std::vector<int64_t> curShape = from;
+  int64_t count = 1;
+  for (int64_t d : from)
+    count *= d;
+  // Collapse to 1-D (or 0-D when the target is rank 0), then expand.
+  if (from.size() > 1 || (to.empty() && from.size() == 1)) {
+    std::string reassoc;
+    if (!to.empty()) {
+      reassoc = "[[";
+      for (size_t i = 0; i < from.size(); ++i)
+        reassoc += (i ? ", " : "") + std::to_string(i);
+      reassoc += "]]";
+      curShape = {count};
+    } else {
+      reassoc = "[]";
+      curShape = {};
+    }
+    std::string v = fresh();
+    line(v + " = tensor.collapse_shape " + cur + " " + reassoc + " : " +
+         tensorType(dtype, from) + " into " + tensorType(dtype, curShape));
+    cur = v;
+  }
+  if (curShape == to)
+    return cur;
+  std::string reassoc;
+  if (curShape.empty()) {
+    reassoc = "[]";
+  } else {
+    reassoc = "[[";
+    for (size_t i = 0; i < to.size(); ++i)
+      reassoc += (i ? ", " : "") + std::to_string(i);
+    reassoc += "]]";
+  }
+  std::string outShape = "[";
+  for (size_t i = 0; i < to.size(); ++i)
+    outShape += (i ? ", " : "") + std::to_string(to[i]);
+  outShape += "]";
+  std::string v = fresh();
+  line(v + " = tensor.expand_shape " + cur + " " + reassoc + " output_shape " +
+       outShape + " : " + tensorType(dtype, curShape) + " into " +
+       tensorType(dtype, to));
+  return v;
+}
+
+Error unsupported(const Node &node, DType dtype) {
+  return makeError("codegen: op '" + std::string(opName(node.kind())) +
+                   "' on " + std::string(dtypeName(dtype)) +
+                   " is not supported");
+}
+
+std::vector<int64_t> extents(const Value *value) {
+  return staticExtents(value->type().shape);
+}
+
+} // namespace mlc::codegen

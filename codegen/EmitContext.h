@@ -1,0 +1,153 @@
+// Text builder shared by the per-op emitters: SSA names, types, linalg.generic.
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mlc::codegen {
+
+/// MLIR element type used in memory for `type` (bool is stored as i8; the
+/// unsigned types use signless integers of the same width).
+std::string storageType(DType type);
+/// MLIR element type used for arithmetic (bool is i1).
+std::string computeType(DType type);
+/// `tensor<2x3xf32>` / `tensor<f32>` for the storage form of `type`.
+std::string tensorType(const TensorType &type);
+/// `memref<2x3xf32>` for the storage form of `type`.
+std::string memrefType(const TensorType &type);
+/// Like tensorType, from explicit extents.
+std::string tensorType(DType dtype, const std::vector<int64_t> &shape);
+/// `affine_map<(d0, ..) -> (exprs)>` over `numDims` dims.
+std::string affineMap(int numDims, const std::vector<std::string> &exprs);
+/// The identity map of rank `rank`.
+std::string identityMap(int rank);
+/// The numpy-broadcast map reading an operand of shape `operand` inside an
+/// iteration space equal to the (static) shape `result`.
+std::string broadcastMap(const std::vector<int64_t> &operand,
+                         const std::vector<int64_t> &result);
+/// `d<i>` as an affine expression.
+std::string dim(int i);
+/// An exact literal of `value` in `type` for arith.constant (hex for floats).
+std::string floatLiteral(double value, DType type);
+
+/// One operand of a linalg.generic: SSA tensor value, its type and its map.
+struct GenericOperand {
+  std::string value;
+  DType dtype;
+  std::vector<int64_t> shape;
+  std::string map;
+};
+
+/// Accumulates the text of one kernel function.
+class KernelBuilder {
+public:
+  /// Body callback: receives the block arguments (storage types; ins then
+  /// outs) and returns the values to yield (storage types).
+  using BodyFn = std::function<Expected<std::vector<std::string>>(
+      KernelBuilder &, const std::vector<std::string> &)>;
+
+  /// A fresh SSA name, `%v<N>`.
+  std::string fresh();
+  /// Appends one line at the current indentation.
+  void line(const std::string &text);
+  /// The accumulated text.
+  const std::string &text() const { return text_; }
+
+  /// `arith.constant` of index type.
+  std::string indexConst(int64_t value);
+  /// `arith.constant` of a float value in compute type of `dtype`.
+  std::string floatConst(double value, DType dtype);
+  /// `arith.constant` of an integer value in compute type of `dtype`.
+  std::string intConst(int64_t value, DType dtype);
+  /// The constant `value` in `dtype` (float or integer as the dtype says).
+  std::string scalarConst(double value, DType dtype);
+  /// Lowest / highest finite-or-infinite value (identity of max / min).
+  std::string lowestConst(DType dtype);
+  std::string highestConst(DType dtype);
+
+  /// `tensor.empty` of the given shape.
+  std::string empty(DType dtype, const std::vector<int64_t> &shape);
+  /// `linalg.fill` of a scalar SSA value (compute type) into a fresh tensor.
+  std::string filled(const std::string &scalar, DType dtype,
+                     const std::vector<int64_t> &shape);
+  /// Converts a storage-typed scalar to compute type (bool: i8 -> i1).
+  std::string toCompute(const std::string &value, DType dtype);
+  /// Converts a compute-typed scalar to storage type (bool: i1 -> i8).
+  std::string toStorage(const std::string &value, DType dtype);
+
+  /// Emits a linalg.generic and returns its result names (one per out).
+  Expected<std::vector<std::string>>
+  generic(const std::vector<GenericOperand> &ins,
+          const std::vector<GenericOperand> &outs,
+          const std::vector<std::string> &iterators, const BodyFn &body,
+          const std::string &attrs = "");
+  /// A generic over `shape` writing a fresh tensor of `outType` from `ins`
+  /// (all parallel, output map identity).
+  Expected<std::string> map(const std::vector<GenericOperand> &ins,
+                            DType outType, const std::vector<int64_t> &shape,
+                            const BodyFn &body);
+  /// Reshapes through collapse/expand (both static, same element count).
+  std::string reshape(const std::string &value, DType dtype,
+                      const std::vector<int64_t> &from,
+                      const std::vector<int64_t> &to);
+
+  /// Next id for a scheduled op attribute (`mlc.sched = N`).
+  int64_t nextScheduleId = 0;
+
+private:
+  std::string text_;
+  int indent_ = 2;
+  int64_t counter_ = 0;
+};
+
+/// What the emitter records about a scheduled contraction (for Schedule.h).
+struct ContractionSite {
+  int64_t id;
+  /// "matmul" or "batch_matmul".
+  std::string op;
+  int64_t batch, m, n, k;
+};
+
+/// Emits the computation of one node into `b`. `operands` are the tensor SSA
+/// names of the node's operands; returns the result tensor names.
+/// Contractions worth scheduling are appended to `sites`.
+Expected<std::vector<std::string>>
+emitNode(KernelBuilder &b, const Node &node,
+         const std::vector<std::string> &operands,
+         std::vector<ContractionSite> &sites);
+
+// Per-family emitters, called by emitNode.
+Expected<std::string> emitElementwise(KernelBuilder &b, const Node &node,
+                                      const std::vector<std::string> &operands);
+Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
+                                 const std::vector<std::string> &operands,
+                                 std::vector<ContractionSite> &sites);
+Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
+                               const std::vector<std::string> &operands,
+                               std::vector<ContractionSite> &sites);
+Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
+                               const std::vector<std::string> &operands);
+Expected<std::string> emitReduction(KernelBuilder &b, const Node &node,
+                                    const std::vector<std::string> &operands);
+Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
+                                        const std::vector<std::string> &operands);
+Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
+                                       const std::vector<std::string> &operands);
+
+/// Scalar binary op on compute-typed values; used by several emitters.
+Expected<std::string> emitScalarBinary(KernelBuilder &b, OpKind kind,
+                                       DType dtype, const std::string &x,
+                                       const std::string &y);
+/// Scalar unary op on a compute-typed value.
+Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
+                                      DType dtype, const std::string &x);
+
+/// The standard "op on dtype unsupported" error.
+Error unsupported(const Node &node, DType dtype);
+/// Static extents of a value's type.
+std::vector<int64_t> extents(const Value *value);
+
+} // namespace mlc::codegen

@@ -1,0 +1,268 @@
+// Elementwise ops (unary, binary, ternary, cast) as broadcasting linalg.generic.
+#include "codegen/EmitContext.h"
+
+#include <limits>
+
+namespace mlc::codegen {
+namespace {
+
+bool isUnsigned(DType t) { return isInteger(t) && !isSignedInteger(t); }
+
+/// Emits `v = <op> <operands> : <type>` and returns v.
+std::string op(KernelBuilder &b, const std::string &name,
+               const std::string &operands, const std::string &type) {
+  std::string v = b.fresh();
+  b.line(v + " = " + name + " " + operands + " : " + type);
+  return v;
+}
+
+/// Converts a compute-typed scalar between dtypes, per docs/ir.md `cast`.
+std::string castScalar(KernelBuilder &b, const std::string &x, DType from,
+                       DType to) {
+  std::string ft = computeType(from), tt = computeType(to);
+  if (from == to)
+    return x;
+  if (to == DType::Bool) {
+    if (isFloat(from)) {
+      std::string zero = b.floatConst(0.0, from);
+      return op(b, "arith.cmpf une,", x + ", " + zero, ft);
+    }
+    std::string zero = b.intConst(0, from);
+    return op(b, "arith.cmpi ne,", x + ", " + zero, ft);
+  }
+  if (isFloat(from) && isFloat(to)) {
+    auto width = [](DType t) {
+      return t == DType::F64 ? 64 : t == DType::F32 ? 32 : 16;
+    };
+    if (width(from) == 16 && width(to) == 16) {
+      std::string mid = op(b, "arith.extf", x, ft + " to f32");
+      return op(b, "arith.truncf", mid, "f32 to " + tt);
+    }
+    return op(b, width(to) > width(from) ? "arith.extf" : "arith.truncf", x,
+              ft + " to " + tt);
+  }
+  if (isFloat(from))
+    return op(b, isUnsigned(to) ? "arith.fptoui" : "arith.fptosi", x,
+              ft + " to " + tt);
+  bool srcUnsigned = from == DType::Bool || isUnsigned(from);
+  if (isFloat(to))
+    return op(b, srcUnsigned ? "arith.uitofp" : "arith.sitofp", x,
+              ft + " to " + tt);
+  int64_t fw = from == DType::Bool ? 1 : dtypeSize(from) * 8;
+  int64_t tw = dtypeSize(to) * 8;
+  if (fw == tw)
+    return x;
+  if (tw < fw)
+    return op(b, "arith.trunci", x, ft + " to " + tt);
+  return op(b, srcUnsigned ? "arith.extui" : "arith.extsi", x,
+            ft + " to " + tt);
+}
+
+} // namespace
+
+Expected<std::string> emitScalarBinary(KernelBuilder &b, OpKind kind,
+                                       DType dtype, const std::string &x,
+                                       const std::string &y) {
+  std::string t = computeType(dtype);
+  std::string xy = x + ", " + y;
+  bool f = isFloat(dtype), u = isUnsigned(dtype) || dtype == DType::Bool;
+  bool isBool = dtype == DType::Bool;
+  switch (kind) {
+  case OpKind::Add:
+    if (isBool)
+      break;
+    return op(b, f ? "arith.addf" : "arith.addi", xy, t);
+  case OpKind::Sub:
+    if (isBool)
+      break;
+    return op(b, f ? "arith.subf" : "arith.subi", xy, t);
+  case OpKind::Mul:
+    if (isBool)
+      break;
+    return op(b, f ? "arith.mulf" : "arith.muli", xy, t);
+  case OpKind::Div:
+    if (isBool)
+      break;
+    return op(b, f ? "arith.divf" : u ? "arith.divui" : "arith.divsi", xy, t);
+  case OpKind::Pow:
+    if (!f)
+      break;
+    return op(b, "math.powf", xy, t);
+  case OpKind::Max:
+    if (isBool)
+      break;
+    return op(b, f ? "arith.maximumf" : u ? "arith.maxui" : "arith.maxsi", xy,
+              t);
+  case OpKind::Min:
+    if (isBool)
+      break;
+    return op(b, f ? "arith.minimumf" : u ? "arith.minui" : "arith.minsi", xy,
+              t);
+  case OpKind::Equal:
+    return op(b, f ? "arith.cmpf oeq," : "arith.cmpi eq,", xy, t);
+  case OpKind::Less:
+    if (isBool)
+      break;
+    return op(b, f ? "arith.cmpf olt," : u ? "arith.cmpi ult," : "arith.cmpi slt,",
+              xy, t);
+  case OpKind::Greater:
+    if (isBool)
+      break;
+    return op(b, f ? "arith.cmpf ogt," : u ? "arith.cmpi ugt," : "arith.cmpi sgt,",
+              xy, t);
+  case OpKind::And:
+    if (!isBool)
+      break;
+    return op(b, "arith.andi", xy, t);
+  case OpKind::Or:
+    if (!isBool)
+      break;
+    return op(b, "arith.ori", xy, t);
+  default:
+    break;
+  }
+  return makeError("codegen: op '" + std::string(opName(kind)) + "' on " +
+                   std::string(dtypeName(dtype)) + " is not supported");
+}
+
+Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
+                                      DType dtype, const std::string &x) {
+  std::string t = computeType(dtype);
+  bool f = isFloat(dtype);
+  bool sInt = isSignedInteger(dtype);
+  switch (node.kind()) {
+  case OpKind::Neg:
+    if (f)
+      return op(b, "arith.negf", x, t);
+    if (sInt)
+      return op(b, "arith.subi", b.intConst(0, dtype) + ", " + x, t);
+    break;
+  case OpKind::Abs:
+    if (f)
+      return op(b, "math.absf", x, t);
+    if (sInt)
+      return op(b, "math.absi", x, t);
+    if (isInteger(dtype))
+      return x;
+    break;
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sqrt:
+  case OpKind::Tanh:
+  case OpKind::Erf:
+  case OpKind::Sin:
+  case OpKind::Cos:
+  case OpKind::Floor:
+  case OpKind::Ceil: {
+    if (!f)
+      break;
+    const char *name = node.kind() == OpKind::Exp    ? "math.exp"
+                       : node.kind() == OpKind::Log  ? "math.log"
+                       : node.kind() == OpKind::Sqrt ? "math.sqrt"
+                       : node.kind() == OpKind::Tanh ? "math.tanh"
+                       : node.kind() == OpKind::Erf  ? "math.erf"
+                       : node.kind() == OpKind::Sin  ? "math.sin"
+                       : node.kind() == OpKind::Cos  ? "math.cos"
+                       : node.kind() == OpKind::Floor ? "math.floor"
+                                                      : "math.ceil";
+    return op(b, name, x, t);
+  }
+  case OpKind::Reciprocal:
+    if (!f)
+      break;
+    return op(b, "arith.divf", b.floatConst(1.0, dtype) + ", " + x, t);
+  case OpKind::Sigmoid: {
+    if (!f)
+      break;
+    std::string one = b.floatConst(1.0, dtype);
+    std::string n = op(b, "arith.negf", x, t);
+    std::string e = op(b, "math.exp", n, t);
+    std::string d = op(b, "arith.addf", one + ", " + e, t);
+    return op(b, "arith.divf", one + ", " + d, t);
+  }
+  case OpKind::Relu:
+    if (f)
+      return op(b, "arith.maximumf", x + ", " + b.floatConst(0.0, dtype), t);
+    if (sInt)
+      return op(b, "arith.maxsi", x + ", " + b.intConst(0, dtype), t);
+    break;
+  case OpKind::Not:
+    if (dtype != DType::Bool)
+      break;
+    return op(b, "arith.xori", x + ", " + b.intConst(1, dtype), t);
+  case OpKind::Clip: {
+    if (dtype == DType::Bool)
+      break;
+    double lo = node.floatAttr("min"), hi = node.floatAttr("max");
+    std::string v = x;
+    if (f) {
+      v = op(b, "arith.maximumf", v + ", " + b.floatConst(lo, dtype), t);
+      return op(b, "arith.minimumf", v + ", " + b.floatConst(hi, dtype), t);
+    }
+    bool u = isUnsigned(dtype);
+    if (lo > -std::numeric_limits<double>::infinity() && !(u && lo <= 0))
+      v = op(b, u ? "arith.maxui" : "arith.maxsi",
+             v + ", " + b.intConst(static_cast<int64_t>(lo), dtype), t);
+    if (hi < std::numeric_limits<double>::infinity())
+      v = op(b, u ? "arith.minui" : "arith.minsi",
+             v + ", " + b.intConst(static_cast<int64_t>(hi), dtype), t);
+    return v;
+  }
+  case OpKind::LeakyRelu: {
+    if (!f)
+      break;
+    std::string zero = b.floatConst(0.0, dtype);
+    std::string alpha = b.floatConst(node.floatAttr("alpha"), dtype);
+    std::string scaled = op(b, "arith.mulf", x + ", " + alpha, t);
+    std::string ge = op(b, "arith.cmpf oge,", x + ", " + zero, t);
+    return op(b, "arith.select", ge + ", " + x + ", " + scaled, t);
+  }
+  case OpKind::Cast:
+    return castScalar(b, x, dtype, node.dtypeAttr("to"));
+  default:
+    break;
+  }
+  return unsupported(node, dtype);
+}
+
+Expected<std::string> emitElementwise(KernelBuilder &b, const Node &node,
+                                      const std::vector<std::string> &operands) {
+  const Value *result = node.result();
+  std::vector<int64_t> shape = extents(result);
+  std::vector<GenericOperand> ins;
+  for (size_t i = 0; i < operands.size(); ++i) {
+    const Value *v = node.operand(i);
+    ins.push_back({operands[i], v->type().dtype, extents(v),
+                   broadcastMap(extents(v), shape)});
+  }
+  DType inType = node.operand(node.kind() == OpKind::Where ? 1 : 0)->type().dtype;
+  DType outType = result->type().dtype;
+  OpClass cls = opInfo(node.kind()).opClass;
+  return b.map(
+      ins, outType, shape,
+      [&](KernelBuilder &b,
+          const std::vector<std::string> &args) -> Expected<std::vector<std::string>> {
+        std::vector<std::string> xs;
+        for (size_t i = 0; i < ins.size(); ++i)
+          xs.push_back(b.toCompute(args[i], ins[i].dtype));
+        std::string r;
+        if (node.kind() == OpKind::Where) {
+          r = b.fresh();
+          b.line(r + " = arith.select " + xs[0] + ", " + xs[1] + ", " + xs[2] +
+                 " : " + computeType(inType));
+        } else if (cls == OpClass::ElementwiseBinary) {
+          auto v = emitScalarBinary(b, node.kind(), inType, xs[0], xs[1]);
+          if (!v.ok())
+            return v.error();
+          r = *v;
+        } else {
+          auto v = emitScalarUnary(b, node, inType, xs[0]);
+          if (!v.ok())
+            return v.error();
+          r = *v;
+        }
+        return std::vector<std::string>{b.toStorage(r, outType)};
+      });
+}
+
+} // namespace mlc::codegen

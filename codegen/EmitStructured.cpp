@@ -1,0 +1,672 @@
+// Contractions, windows, reductions and normalizations as linalg on tensors.
+#include "codegen/EmitContext.h"
+
+#include <numeric>
+
+namespace mlc::codegen {
+namespace {
+
+using Shape64 = std::vector<int64_t>;
+
+int64_t product(const Shape64 &s, size_t begin = 0, size_t end = SIZE_MAX) {
+  int64_t p = 1;
+  for (size_t i = begin; i < s.size() && i < end; ++i)
+    p *= s[i];
+  return p;
+}
+
+std::vector<std::string> iterators(size_t n, const char *kind) {
+  return std::vector<std::string>(n, kind);
+}
+
+/// Emits a named contraction (matmul / batch_matmul) with a zero init.
+std::string contraction(KernelBuilder &b, const std::string &opName,
+                        DType dtype, const std::string &lhs, const Shape64 &ls,
+                        const std::string &rhs, const Shape64 &rs,
+                        const Shape64 &out, std::vector<ContractionSite> &sites) {
+  std::string init = b.filled(b.scalarConst(0.0, dtype), dtype, out);
+  std::string attrs;
+  if (dtype == DType::F32) {
+    int64_t id = b.nextScheduleId++;
+    attrs = " {mlc.sched = " + std::to_string(id) + " : i64}";
+    bool batched = out.size() == 3;
+    sites.push_back({id, opName, batched ? out[0] : 1, out[out.size() - 2],
+                     out.back(), ls.back()});
+  }
+  std::string v = b.fresh();
+  b.line(v + " = linalg." + opName + attrs + " ins(" + lhs + ", " + rhs +
+         " : " + tensorType(dtype, ls) + ", " + tensorType(dtype, rs) +
+         ") outs(" + init + " : " + tensorType(dtype, out) + ") -> " +
+         tensorType(dtype, out));
+  return v;
+}
+
+/// A copy of `value` broadcast to `to` (identity when shapes match).
+Expected<std::string> broadcastTo(KernelBuilder &b, const std::string &value,
+                                  DType dtype, const Shape64 &from,
+                                  const Shape64 &to) {
+  if (from == to)
+    return value;
+  return b.map({{value, dtype, from, broadcastMap(from, to)}}, dtype, to,
+               [](KernelBuilder &, const std::vector<std::string> &args)
+                   -> Expected<std::vector<std::string>> {
+                 return std::vector<std::string>{args[0]};
+               });
+}
+
+/// Pads the trailing (spatial) dims of `x` with the scalar `pad`.
+std::string padSpatial(KernelBuilder &b, const std::string &x, DType dtype,
+                       const Shape64 &shape, const Shape64 &lo,
+                       const Shape64 &hi, const std::string &padValue,
+                       Shape64 &padded) {
+  size_t k = lo.size(), r = shape.size();
+  padded = shape;
+  bool any = false;
+  for (size_t i = 0; i < k; ++i) {
+    padded[r - k + i] += lo[i] + hi[i];
+    any |= lo[i] != 0 || hi[i] != 0;
+  }
+  if (!any)
+    return x;
+  std::string low = "[", high = "[", bb = "^bb0(";
+  for (size_t i = 0; i < r; ++i) {
+    int64_t l = i < r - k ? 0 : lo[i - (r - k)];
+    int64_t h = i < r - k ? 0 : hi[i - (r - k)];
+    low += (i ? ", " : "") + std::to_string(l);
+    high += (i ? ", " : "") + std::to_string(h);
+    bb += (i ? ", " : "") + b.fresh() + ": index";
+  }
+  std::string storagePad = b.toStorage(padValue, dtype);
+  std::string v = b.fresh();
+  b.line(v + " = tensor.pad " + x + " low" + low + "] high" + high + "] {");
+  b.line(bb + "):");
+  b.line("  tensor.yield " + storagePad + " : " + storageType(dtype));
+  b.line("} : " + tensorType(dtype, shape) + " to " + tensorType(dtype, padded));
+  return v;
+}
+
+/// `d<o> * s + d<k> * dl` as an affine expression.
+std::string windowExpr(int o, int64_t stride, int k, int64_t dilation) {
+  return dim(o) + " * " + std::to_string(stride) + " + " + dim(k) + " * " +
+         std::to_string(dilation);
+}
+
+Shape64 intsOr(const Node &node, const std::string &name, size_t n,
+               int64_t fallback) {
+  if (node.hasAttr(name))
+    return node.intsAttr(name);
+  return Shape64(n, fallback);
+}
+
+} // namespace
+
+Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
+                                 const std::vector<std::string> &operands,
+                                 std::vector<ContractionSite> &sites) {
+  DType dtype = node.result()->type().dtype;
+  if (!isFloat(dtype) && !isInteger(dtype))
+    return unsupported(node, dtype);
+  Shape64 as = extents(node.operand(0)), bs = extents(node.operand(1));
+  Shape64 out = extents(node.result());
+  int64_t m = out[out.size() - 2], n = out.back(), k = as.back();
+  if (bs.size() == 2) {
+    // [..., M, K] x [K, N]: fold the batch dims into M (one big GEMM).
+    int64_t rows = product(as, 0, as.size() - 1);
+    std::string a2 = b.reshape(operands[0], dtype, as, {rows, k});
+    std::string mm = contraction(b, "matmul", dtype, a2, {rows, k},
+                                 operands[1], bs, {rows, n}, sites);
+    return b.reshape(mm, dtype, {rows, n}, out);
+  }
+  Shape64 batch(out.begin(), out.end() - 2);
+  int64_t nb = product(batch);
+  Shape64 aFull = batch, bFull = batch;
+  aFull.insert(aFull.end(), {m, k});
+  bFull.insert(bFull.end(), {k, n});
+  auto a1 = broadcastTo(b, operands[0], dtype, as, aFull);
+  if (!a1.ok())
+    return a1.error();
+  auto b1 = broadcastTo(b, operands[1], dtype, bs, bFull);
+  if (!b1.ok())
+    return b1.error();
+  std::string a3 = b.reshape(*a1, dtype, aFull, {nb, m, k});
+  std::string b3 = b.reshape(*b1, dtype, bFull, {nb, k, n});
+  std::string mm = contraction(b, "batch_matmul", dtype, a3, {nb, m, k}, b3,
+                               {nb, k, n}, {nb, m, n}, sites);
+  return b.reshape(mm, dtype, {nb, m, n}, out);
+}
+
+Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
+                               const std::vector<std::string> &operands,
+                               std::vector<ContractionSite> &sites) {
+  DType dtype = node.result()->type().dtype;
+  if (!isFloat(dtype))
+    return unsupported(node, dtype);
+  Shape64 xs = extents(node.operand(0)), ws = extents(node.operand(1));
+  Shape64 out = extents(node.result());
+  size_t k = xs.size() - 2;
+  Shape64 strides = intsOr(node, "strides", k, 1);
+  Shape64 dil = intsOr(node, "dilations", k, 1);
+  Shape64 pads = intsOr(node, "pads", 2 * k, 0);
+  int64_t group = node.hasAttr("group") ? node.intAttr("group") : 1;
+  Shape64 lo(pads.begin(), pads.begin() + k), hi(pads.begin() + k, pads.end());
+  int64_t n = xs[0], c = xs[1], f = ws[0], cg = ws[1];
+  Shape64 kernel(ws.begin() + 2, ws.end()), ospatial(out.begin() + 2, out.end());
+  int64_t kprod = product(kernel), oprod = product(ospatial);
+  bool hasBias = node.numOperands() > 2;
+
+  Shape64 xpShape;
+  std::string zero = b.floatConst(0.0, dtype);
+  std::string xp = padSpatial(b, operands[0], dtype, xs, lo, hi, zero, xpShape);
+  std::string result;
+  if (group == 1) {
+    // im2col: col[c, k.., n, o..] = xp[n, c, o*s + k*dl]; then
+    // out[F, N*O] = W[F, C*K] x col[C*K, N*O].
+    bool pointwise = n == 1 && kprod == 1 && lo == Shape64(k, 0) &&
+                     hi == Shape64(k, 0) && strides == Shape64(k, 1) &&
+                     product(xs, 2) == oprod;
+    std::string col2;
+    Shape64 col2Shape = {c * kprod, n * oprod};
+    if (pointwise) {
+      col2 = b.reshape(xp, dtype, xs, col2Shape);
+    } else {
+      int nd = static_cast<int>(2 * k + 2);
+      Shape64 colShape = {c};
+      colShape.insert(colShape.end(), kernel.begin(), kernel.end());
+      colShape.push_back(n);
+      colShape.insert(colShape.end(), ospatial.begin(), ospatial.end());
+      std::vector<std::string> xe = {dim(static_cast<int>(k) + 1), dim(0)};
+      for (size_t i = 0; i < k; ++i)
+        xe.push_back(windowExpr(static_cast<int>(k + 2 + i), strides[i],
+                                static_cast<int>(1 + i), dil[i]));
+      auto col = b.map({{xp, dtype, xpShape, affineMap(nd, xe)}}, dtype,
+                       colShape,
+                       [](KernelBuilder &, const std::vector<std::string> &a)
+                           -> Expected<std::vector<std::string>> {
+                         return std::vector<std::string>{a[0]};
+                       });
+      if (!col.ok())
+        return col.error();
+      col2 = b.reshape(*col, dtype, colShape, col2Shape);
+    }
+    std::string w2 = b.reshape(operands[1], dtype, ws, {f, c * kprod});
+    std::string mm = contraction(b, "matmul", dtype, w2, {f, c * kprod}, col2,
+                                 col2Shape, {f, n * oprod}, sites);
+    if (n == 1) {
+      result = b.reshape(mm, dtype, {f, oprod}, out);
+    } else {
+      // Reorder [F, N, O..] to [N, F, O..].
+      Shape64 mmShape = {f, n};
+      mmShape.insert(mmShape.end(), ospatial.begin(), ospatial.end());
+      std::string mm3 = b.reshape(mm, dtype, {f, n * oprod}, mmShape);
+      std::vector<std::string> e = {dim(1), dim(0)};
+      for (size_t i = 0; i < k; ++i)
+        e.push_back(dim(static_cast<int>(2 + i)));
+      auto t = b.map({{mm3, dtype, mmShape,
+                       affineMap(static_cast<int>(out.size()), e)}},
+                     dtype, out,
+                     [](KernelBuilder &, const std::vector<std::string> &a)
+                         -> Expected<std::vector<std::string>> {
+                       return std::vector<std::string>{a[0]};
+                     });
+      if (!t.ok())
+        return t.error();
+      result = *t;
+    }
+  } else {
+    // Grouped / depthwise: direct loop nest (n, f, c', k.., o..) with the
+    // spatial output innermost so that it vectorizes along o.
+    int nd = static_cast<int>(3 + 2 * k);
+    int64_t fg = f / group;
+    std::vector<std::string> xe = {dim(0), "(" + dim(1) + " floordiv " +
+                                               std::to_string(fg) + ") * " +
+                                               std::to_string(cg) + " + " +
+                                               dim(2)};
+    std::vector<std::string> we = {dim(1), dim(2)}, oe = {dim(0), dim(1)};
+    std::vector<std::string> its = {"parallel", "parallel", "reduction"};
+    for (size_t i = 0; i < k; ++i) {
+      xe.push_back(windowExpr(static_cast<int>(3 + k + i), strides[i],
+                              static_cast<int>(3 + i), dil[i]));
+      we.push_back(dim(static_cast<int>(3 + i)));
+      its.push_back("reduction");
+    }
+    for (size_t i = 0; i < k; ++i) {
+      oe.push_back(dim(static_cast<int>(3 + k + i)));
+      its.push_back("parallel");
+    }
+    std::string init = b.filled(zero, dtype, out);
+    auto r = b.generic(
+        {{xp, dtype, xpShape, affineMap(nd, xe)},
+         {operands[1], dtype, ws, affineMap(nd, we)}},
+        {{init, dtype, out, affineMap(nd, oe)}}, its,
+        [&](KernelBuilder &b, const std::vector<std::string> &a)
+            -> Expected<std::vector<std::string>> {
+          std::string t = storageType(dtype);
+          std::string p = b.fresh(), s = b.fresh();
+          b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
+          b.line(s + " = arith.addf " + a[2] + ", " + p + " : " + t);
+          return std::vector<std::string>{s};
+        });
+    if (!r.ok())
+      return r.error();
+    result = (*r)[0];
+  }
+  if (!hasBias)
+    return result;
+  Shape64 bs = extents(node.operand(2));
+  return b.map({{result, dtype, out, identityMap(static_cast<int>(out.size()))},
+                {operands[2], dtype, bs,
+                 affineMap(static_cast<int>(out.size()), {dim(1)})}},
+               dtype, out,
+               [&](KernelBuilder &b, const std::vector<std::string> &a)
+                   -> Expected<std::vector<std::string>> {
+                 std::string s = b.fresh();
+                 b.line(s + " = arith.addf " + a[0] + ", " + a[1] + " : " +
+                        storageType(dtype));
+                 return std::vector<std::string>{s};
+               });
+}
+
+Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
+                               const std::vector<std::string> &operands) {
+  DType dtype = node.result()->type().dtype;
+  bool isMax = node.kind() == OpKind::MaxPool;
+  if (dtype == DType::Bool || (!isMax && !isFloat(dtype)))
+    return unsupported(node, dtype);
+  Shape64 xs = extents(node.operand(0)), out = extents(node.result());
+  size_t k = xs.size() - 2;
+  Shape64 kernel = node.intsAttr("kernel");
+  Shape64 strides = intsOr(node, "strides", k, 1);
+  Shape64 dil = intsOr(node, "dilations", k, 1);
+  Shape64 pads = intsOr(node, "pads", 2 * k, 0);
+  Shape64 lo(pads.begin(), pads.begin() + k), hi(pads.begin() + k, pads.end());
+  // ceil_mode may read past the end padding: pad further so reads stay in
+  // bounds (those positions never win a max and never count for avg).
+  Shape64 hiExt = hi;
+  for (size_t i = 0; i < k; ++i) {
+    int64_t need = (out[2 + i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1;
+    int64_t have = xs[2 + i] + lo[i] + hi[i];
+    if (need > have)
+      hiExt[i] += need - have;
+  }
+  std::string padValue = isMax ? b.lowestConst(dtype) : b.floatConst(0.0, dtype);
+  Shape64 xpShape;
+  std::string xp =
+      padSpatial(b, operands[0], dtype, xs, lo, hiExt, padValue, xpShape);
+  int nd = static_cast<int>(2 + 2 * k);
+  std::vector<std::string> xe = {dim(0), dim(1)}, oe = {dim(0), dim(1)}, we;
+  std::vector<std::string> its = {"parallel", "parallel"};
+  for (size_t i = 0; i < k; ++i) {
+    xe.push_back(windowExpr(static_cast<int>(2 + i), strides[i],
+                            static_cast<int>(2 + k + i), dil[i]));
+    oe.push_back(dim(static_cast<int>(2 + i)));
+    its.push_back("parallel");
+  }
+  for (size_t i = 0; i < k; ++i) {
+    we.push_back(dim(static_cast<int>(2 + k + i)));
+    its.push_back("reduction");
+  }
+  std::string window = b.empty(dtype, kernel);
+  std::string init = b.filled(padValue, dtype, out);
+  auto r = b.generic({{xp, dtype, xpShape, affineMap(nd, xe)},
+                      {window, dtype, kernel, affineMap(nd, we)}},
+                     {{init, dtype, out, affineMap(nd, oe)}}, its,
+                     [&](KernelBuilder &b, const std::vector<std::string> &a)
+                         -> Expected<std::vector<std::string>> {
+                       auto v = emitScalarBinary(
+                           b, isMax ? OpKind::Max : OpKind::Add, dtype, a[0],
+                           a[2]);
+                       if (!v.ok())
+                         return v.error();
+                       return std::vector<std::string>{*v};
+                     });
+  if (!r.ok())
+    return r.error();
+  if (isMax)
+    return (*r)[0];
+  bool includePad = node.hasAttr("count_include_pad") &&
+                    node.intAttr("count_include_pad") != 0;
+  return b.map(
+      {{(*r)[0], dtype, out, identityMap(static_cast<int>(out.size()))}},
+      dtype, out,
+      [&](KernelBuilder &b, const std::vector<std::string> &a)
+          -> Expected<std::vector<std::string>> {
+        std::string count = b.indexConst(1);
+        for (size_t i = 0; i < k; ++i) {
+          auto idx = [&](const std::string &expr) {
+            std::string v = b.fresh();
+            b.line(v + " = " + expr);
+            return v;
+          };
+          std::string o = idx("linalg.index " + std::to_string(2 + i) + " : index");
+          std::string start = idx("arith.muli " + o + ", " +
+                                  b.indexConst(strides[i]) + " : index");
+          start = idx("arith.subi " + start + ", " + b.indexConst(lo[i]) +
+                      " : index");
+          std::string end = idx("arith.addi " + start + ", " +
+                                b.indexConst(kernel[i]) + " : index");
+          int64_t limit = includePad ? xs[2 + i] + hi[i] : xs[2 + i];
+          end = idx("arith.minsi " + end + ", " + b.indexConst(limit) + " : index");
+          std::string begin = start;
+          if (!includePad)
+            begin = idx("arith.maxsi " + start + ", " + b.indexConst(0) +
+                        " : index");
+          std::string cnt = idx("arith.subi " + end + ", " + begin + " : index");
+          count = idx("arith.muli " + count + ", " + cnt + " : index");
+        }
+        std::string c64 = b.fresh(), cf = b.fresh(), q = b.fresh();
+        std::string t = storageType(dtype);
+        b.line(c64 + " = arith.index_cast " + count + " : index to i64");
+        b.line(cf + " = arith.sitofp " + c64 + " : i64 to " + t);
+        b.line(q + " = arith.divf " + a[0] + ", " + cf + " : " + t);
+        return std::vector<std::string>{q};
+      });
+}
+
+namespace {
+
+/// Reduces `x` over `axes` with `combine`, starting from `init`; the result
+/// keeps reduced dims as 1 when `keepdims`.
+Expected<std::string> reduce(KernelBuilder &b, const std::string &x,
+                             DType dtype, const Shape64 &xs,
+                             const std::vector<int64_t> &axes, bool keepdims,
+                             const std::string &initScalar, OpKind combine,
+                             Shape64 &outShape) {
+  int r = static_cast<int>(xs.size());
+  std::vector<std::string> oe, its;
+  outShape.clear();
+  for (int i = 0; i < r; ++i) {
+    bool reduced = std::find(axes.begin(), axes.end(), i) != axes.end();
+    its.push_back(reduced ? "reduction" : "parallel");
+    if (!reduced) {
+      oe.push_back(dim(i));
+      outShape.push_back(xs[i]);
+    } else if (keepdims) {
+      oe.push_back("0");
+      outShape.push_back(1);
+    }
+  }
+  std::string init = b.filled(initScalar, dtype, outShape);
+  auto res = b.generic({{x, dtype, xs, identityMap(r)}},
+                       {{init, dtype, outShape, affineMap(r, oe)}}, its,
+                       [&](KernelBuilder &b, const std::vector<std::string> &a)
+                           -> Expected<std::vector<std::string>> {
+                         auto v = emitScalarBinary(b, combine, dtype, a[0], a[1]);
+                         if (!v.ok())
+                           return v.error();
+                         return std::vector<std::string>{*v};
+                       });
+  if (!res.ok())
+    return res.error();
+  return (*res)[0];
+}
+
+/// Map from the full iteration space (rank r) to a tensor without `axes`.
+std::string dropMap(int r, const std::vector<int64_t> &axes) {
+  std::vector<std::string> e;
+  for (int i = 0; i < r; ++i)
+    if (std::find(axes.begin(), axes.end(), i) == axes.end())
+      e.push_back(dim(i));
+  return affineMap(r, e);
+}
+
+std::string scalarOp(KernelBuilder &b, const std::string &name,
+                     const std::string &operands, DType dtype) {
+  std::string v = b.fresh();
+  b.line(v + " = " + name + " " + operands + " : " + storageType(dtype));
+  return v;
+}
+
+} // namespace
+
+Expected<std::string> emitReduction(KernelBuilder &b, const Node &node,
+                                    const std::vector<std::string> &operands) {
+  DType dtype = node.operand(0)->type().dtype;
+  if (dtype == DType::Bool)
+    return unsupported(node, dtype);
+  Shape64 xs = extents(node.operand(0)), out = extents(node.result());
+  int r = static_cast<int>(xs.size());
+  bool keepdims = node.hasAttr("keepdims") && node.intAttr("keepdims") != 0;
+  if (node.kind() == OpKind::ArgMax) {
+    int64_t axis = node.intAttr("axis");
+    bool last = node.hasAttr("select_last_index") &&
+                node.intAttr("select_last_index") != 0;
+    Shape64 os;
+    std::vector<std::string> oe, its;
+    for (int i = 0; i < r; ++i) {
+      its.push_back(i == axis ? "reduction" : "parallel");
+      if (i != axis) {
+        oe.push_back(dim(i));
+        os.push_back(xs[i]);
+      } else if (keepdims) {
+        oe.push_back("0");
+        os.push_back(1);
+      }
+    }
+    std::string vinit = b.filled(b.lowestConst(dtype), dtype, os);
+    std::string iinit = b.filled(b.intConst(0, DType::I64), DType::I64, os);
+    auto res = b.generic(
+        {{operands[0], dtype, xs, identityMap(r)}},
+        {{vinit, dtype, os, affineMap(r, oe)},
+         {iinit, DType::I64, os, affineMap(r, oe)}},
+        its,
+        [&](KernelBuilder &b, const std::vector<std::string> &a)
+            -> Expected<std::vector<std::string>> {
+          std::string t = storageType(dtype);
+          std::string pred;
+          if (isFloat(dtype))
+            pred = last ? "arith.cmpf oge," : "arith.cmpf ogt,";
+          else if (isSignedInteger(dtype))
+            pred = last ? "arith.cmpi sge," : "arith.cmpi sgt,";
+          else
+            pred = last ? "arith.cmpi uge," : "arith.cmpi ugt,";
+          std::string better = scalarOp(b, pred, a[0] + ", " + a[1], dtype);
+          std::string idx = b.fresh(), idx64 = b.fresh();
+          b.line(idx + " = linalg.index " + std::to_string(axis) + " : index");
+          b.line(idx64 + " = arith.index_cast " + idx + " : index to i64");
+          std::string v = b.fresh(), i = b.fresh();
+          b.line(v + " = arith.select " + better + ", " + a[0] + ", " + a[1] +
+                 " : " + t);
+          b.line(i + " = arith.select " + better + ", " + idx64 + ", " + a[2] +
+                 " : i64");
+          return std::vector<std::string>{v, i};
+        });
+    if (!res.ok())
+      return res.error();
+    return (*res)[1];
+  }
+  const std::vector<int64_t> &axes = node.intsAttr("axes");
+  if (axes.empty())
+    return operands[0];
+  OpKind combine = OpKind::Add;
+  std::string init;
+  switch (node.kind()) {
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+    init = b.scalarConst(0.0, dtype);
+    break;
+  case OpKind::ReduceProd:
+    combine = OpKind::Mul;
+    init = b.scalarConst(1.0, dtype);
+    break;
+  case OpKind::ReduceMax:
+    combine = OpKind::Max;
+    init = b.lowestConst(dtype);
+    break;
+  default:
+    combine = OpKind::Min;
+    init = b.highestConst(dtype);
+    break;
+  }
+  Shape64 os;
+  auto red = reduce(b, operands[0], dtype, xs, axes, keepdims, init, combine, os);
+  if (!red.ok() || node.kind() != OpKind::ReduceMean)
+    return red;
+  int64_t count = 1;
+  for (int64_t a : axes)
+    count *= xs[a];
+  return b.map({{*red, dtype, os, identityMap(static_cast<int>(os.size()))}},
+               dtype, os,
+               [&](KernelBuilder &b, const std::vector<std::string> &a)
+                   -> Expected<std::vector<std::string>> {
+                 std::string c = b.scalarConst(static_cast<double>(count), dtype);
+                 auto q = emitScalarBinary(b, OpKind::Div, dtype, a[0], c);
+                 if (!q.ok())
+                   return q.error();
+                 return std::vector<std::string>{*q};
+               });
+}
+
+Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
+                                        const std::vector<std::string> &operands) {
+  DType dtype = node.result()->type().dtype;
+  if (!isFloat(dtype))
+    return unsupported(node, dtype);
+  Shape64 xs = extents(node.operand(0));
+  int r = static_cast<int>(xs.size());
+  std::string t = storageType(dtype);
+  auto body = [&](auto fn) {
+    return [fn](KernelBuilder &b, const std::vector<std::string> &a)
+               -> Expected<std::vector<std::string>> {
+      return std::vector<std::string>{fn(b, a)};
+    };
+  };
+  auto ins1 = [&](const std::string &v, const Shape64 &s, const std::string &m) {
+    return GenericOperand{v, dtype, s, m};
+  };
+  if (node.kind() == OpKind::Softmax || node.kind() == OpKind::LogSoftmax) {
+    int64_t axis = node.intAttr("axis");
+    Shape64 rs;
+    auto mx = reduce(b, operands[0], dtype, xs, {axis}, false,
+                     b.lowestConst(dtype), OpKind::Max, rs);
+    if (!mx.ok())
+      return mx;
+    std::string rmap = dropMap(r, {axis});
+    auto e = b.map({ins1(operands[0], xs, identityMap(r)), ins1(*mx, rs, rmap)},
+                   dtype, xs, body([t, dtype](KernelBuilder &b, const auto &a) {
+                     std::string d =
+                         scalarOp(b, "arith.subf", a[0] + ", " + a[1], dtype);
+                     std::string v = b.fresh();
+                     b.line(v + " = math.exp " + d + " : " + t);
+                     return v;
+                   }));
+    if (!e.ok())
+      return e;
+    auto s = reduce(b, *e, dtype, xs, {axis}, false, b.scalarConst(0.0, dtype),
+                    OpKind::Add, rs);
+    if (!s.ok())
+      return s;
+    if (node.kind() == OpKind::Softmax)
+      return b.map({ins1(*e, xs, identityMap(r)), ins1(*s, rs, rmap)}, dtype, xs,
+                   body([t](KernelBuilder &b, const auto &a) {
+                     std::string v = b.fresh();
+                     b.line(v + " = arith.divf " + a[0] + ", " + a[1] + " : " + t);
+                     return v;
+                   }));
+    return b.map({ins1(operands[0], xs, identityMap(r)), ins1(*mx, rs, rmap),
+                  ins1(*s, rs, rmap)},
+                 dtype, xs, body([t](KernelBuilder &b, const auto &a) {
+                   std::string l = b.fresh(), d = b.fresh(), v = b.fresh();
+                   b.line(l + " = math.log " + a[2] + " : " + t);
+                   b.line(d + " = arith.subf " + a[0] + ", " + a[1] + " : " + t);
+                   b.line(v + " = arith.subf " + d + ", " + l + " : " + t);
+                   return v;
+                 }));
+  }
+  double eps = node.floatAttr("epsilon");
+  if (node.kind() == OpKind::BatchNorm) {
+    // Per channel: a = scale / sqrt(var + eps), c = bias - mean * a.
+    int64_t c = xs[1];
+    std::string m1 = identityMap(1);
+    auto ab = b.generic(
+        {ins1(operands[1], {c}, m1), ins1(operands[2], {c}, m1),
+         ins1(operands[3], {c}, m1), ins1(operands[4], {c}, m1)},
+        {ins1(b.empty(dtype, {c}), {c}, m1), ins1(b.empty(dtype, {c}), {c}, m1)},
+        {"parallel"},
+        [&](KernelBuilder &b, const std::vector<std::string> &a)
+            -> Expected<std::vector<std::string>> {
+          std::string e = b.floatConst(eps, dtype);
+          std::string ve = scalarOp(b, "arith.addf", a[3] + ", " + e, dtype);
+          std::string sd = b.fresh();
+          b.line(sd + " = math.sqrt " + ve + " : " + t);
+          std::string sc = scalarOp(b, "arith.divf", a[0] + ", " + sd, dtype);
+          std::string ms = scalarOp(b, "arith.mulf", a[2] + ", " + sc, dtype);
+          std::string sh = scalarOp(b, "arith.subf", a[1] + ", " + ms, dtype);
+          return std::vector<std::string>{sc, sh};
+        });
+    if (!ab.ok())
+      return ab.error();
+    std::string cm = affineMap(r, {dim(1)});
+    return b.map({ins1(operands[0], xs, identityMap(r)), ins1((*ab)[0], {c}, cm),
+                  ins1((*ab)[1], {c}, cm)},
+                 dtype, xs, body([t](KernelBuilder &b, const auto &a) {
+                   std::string p = b.fresh(), v = b.fresh();
+                   b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
+                   b.line(v + " = arith.addf " + p + ", " + a[2] + " : " + t);
+                   return v;
+                 }));
+  }
+  // layer_norm over dims axis..r-1.
+  int64_t axis = node.intAttr("axis");
+  std::vector<int64_t> axes;
+  int64_t count = 1;
+  for (int64_t i = axis; i < r; ++i) {
+    axes.push_back(i);
+    count *= xs[i];
+  }
+  Shape64 rs;
+  auto sum = reduce(b, operands[0], dtype, xs, axes, false,
+                    b.scalarConst(0.0, dtype), OpKind::Add, rs);
+  if (!sum.ok())
+    return sum;
+  int rr = static_cast<int>(rs.size());
+  auto mean = b.map({ins1(*sum, rs, identityMap(rr))}, dtype, rs,
+                    body([&](KernelBuilder &b, const auto &a) {
+                      std::string n = b.floatConst(double(count), dtype);
+                      return scalarOp(b, "arith.divf", a[0] + ", " + n, dtype);
+                    }));
+  if (!mean.ok())
+    return mean;
+  std::string rmap = dropMap(r, axes);
+  std::string init = b.filled(b.scalarConst(0.0, dtype), dtype, rs);
+  std::vector<std::string> its;
+  for (int i = 0; i < r; ++i)
+    its.push_back(i >= axis ? "reduction" : "parallel");
+  auto sq = b.generic({ins1(operands[0], xs, identityMap(r)), ins1(*mean, rs, rmap)},
+                      {ins1(init, rs, rmap)}, its,
+                      body([&](KernelBuilder &b, const auto &a) {
+                        std::string d = scalarOp(b, "arith.subf", a[0] + ", " + a[1], dtype);
+                        std::string s = scalarOp(b, "arith.mulf", d + ", " + d, dtype);
+                        return scalarOp(b, "arith.addf", a[2] + ", " + s, dtype);
+                      }));
+  if (!sq.ok())
+    return sq.error();
+  auto rstd = b.map({ins1((*sq)[0], rs, identityMap(rr))}, dtype, rs,
+                    body([&](KernelBuilder &b, const auto &a) {
+                      std::string n = b.floatConst(double(count), dtype);
+                      std::string e = b.floatConst(eps, dtype);
+                      std::string v = scalarOp(b, "arith.divf", a[0] + ", " + n, dtype);
+                      std::string ve = scalarOp(b, "arith.addf", v + ", " + e, dtype);
+                      std::string s = b.fresh();
+                      b.line(s + " = math.rsqrt " + ve + " : " + t);
+                      return s;
+                    }));
+  if (!rstd.ok())
+    return rstd;
+  std::vector<GenericOperand> ins = {ins1(operands[0], xs, identityMap(r)),
+                                     ins1(*mean, rs, rmap), ins1(*rstd, rs, rmap)};
+  for (size_t i = 1; i < node.numOperands(); ++i) {
+    Shape64 s = extents(node.operand(i));
+    ins.push_back(ins1(operands[i], s, broadcastMap(s, xs)));
+  }
+  bool hasBias = node.numOperands() > 2;
+  return b.map(ins, dtype, xs, body([&, hasBias](KernelBuilder &b, const auto &a) {
+                 std::string d = scalarOp(b, "arith.subf", a[0] + ", " + a[1], dtype);
+                 std::string n = scalarOp(b, "arith.mulf", d + ", " + a[2], dtype);
+                 std::string s = scalarOp(b, "arith.mulf", n + ", " + a[3], dtype);
+                 if (hasBias)
+                   s = scalarOp(b, "arith.addf", s + ", " + a[4], dtype);
+                 return s;
+               }));
+}
+
+} // namespace mlc::codegen

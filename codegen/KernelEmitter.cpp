@@ -1,0 +1,320 @@
+// Graph -> one MLIR module (text): a kernel per fusion group plus the entry.
+#include "codegen/KernelEmitter.h"
+
+#include "codegen/MemoryPlan.h"
+
+#include <map>
+#include <set>
+
+namespace mlc::codegen {
+
+Expected<std::vector<std::string>>
+emitNode(KernelBuilder &b, const Node &node,
+         const std::vector<std::string> &operands,
+         std::vector<ContractionSite> &sites) {
+  for (const Value *v : node.results())
+    if (!isStatic(v->type().shape))
+      return makeError("codegen: " + node.name() + ": value %" + v->name() +
+                       " has a symbolic shape; codegen needs static shapes");
+  Expected<std::string> r = makeError("");
+  switch (node.kind()) {
+  case OpKind::Constant:
+    return makeError("codegen: constant nodes cannot be inside a kernel");
+  case OpKind::MatMul:
+    r = emitMatMul(b, node, operands, sites);
+    break;
+  case OpKind::Conv:
+    r = emitConv(b, node, operands, sites);
+    break;
+  case OpKind::MaxPool:
+  case OpKind::AvgPool:
+    r = emitPool(b, node, operands);
+    break;
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+  case OpKind::ReduceProd:
+  case OpKind::ArgMax:
+    r = emitReduction(b, node, operands);
+    break;
+  case OpKind::Softmax:
+  case OpKind::LogSoftmax:
+  case OpKind::LayerNorm:
+  case OpKind::BatchNorm:
+    r = emitNormalization(b, node, operands);
+    break;
+  case OpKind::Reshape:
+  case OpKind::Transpose:
+  case OpKind::Concat:
+  case OpKind::Slice:
+  case OpKind::Gather:
+  case OpKind::Expand:
+  case OpKind::Pad:
+    r = emitDataMovement(b, node, operands);
+    break;
+  default:
+    r = emitElementwise(b, node, operands);
+    break;
+  }
+  if (!r.ok())
+    return r.error();
+  return std::vector<std::string>{*r};
+}
+
+namespace {
+
+/// One fusion group: its nodes, external inputs and outputs, in order.
+struct Group {
+  std::vector<const Node *> nodes;
+  std::vector<const Value *> inputs;
+  std::vector<const Value *> outputs;
+};
+
+/// Splits the non-constant nodes into contiguous groups (group -1: alone).
+std::vector<Group> formGroups(const Graph &graph) {
+  std::vector<Group> groups;
+  int64_t lastKey = 0;
+  bool haveLast = false;
+  for (const auto &node : graph.nodes()) {
+    if (node->kind() == OpKind::Constant)
+      continue;
+    int64_t key = node->group();
+    if (key < 0 || !haveLast || key != lastKey)
+      groups.emplace_back();
+    groups.back().nodes.push_back(node.get());
+    lastKey = key;
+    haveLast = key >= 0;
+  }
+  std::set<const Value *> graphOutputs(graph.outputs().begin(),
+                                       graph.outputs().end());
+  auto users = graph.users();
+  std::map<const Node *, size_t> groupOf;
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (const Node *n : groups[g].nodes)
+      groupOf[n] = g;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    Group &group = groups[g];
+    std::set<const Value *> defined, seen;
+    for (const Node *n : group.nodes) {
+      for (const Value *v : n->operands())
+        if (!defined.count(v) && seen.insert(v).second)
+          group.inputs.push_back(v);
+      for (const Value *v : n->results())
+        defined.insert(v);
+    }
+    for (const Node *n : group.nodes)
+      for (const Value *v : n->results()) {
+        bool external = graphOutputs.count(v) > 0;
+        auto it = users.find(v);
+        if (it != users.end())
+          for (const Node *u : it->second)
+            external |= groupOf.count(u) && groupOf[u] != g;
+        if (external)
+          group.outputs.push_back(v);
+      }
+  }
+  return groups;
+}
+
+bool isZeroSize(const Value *v) {
+  for (int64_t d : extents(v))
+    if (d == 0)
+      return true;
+  return false;
+}
+
+constexpr int64_t kAlign = 64;
+
+/// Where a value lives from the entry function's point of view.
+struct Location {
+  enum Kind { Input, Output, Weights, Arena } kind;
+  int64_t index = 0; // argument index or byte offset
+};
+
+} // namespace
+
+Expected<EmittedModule> emitModule(const Graph &graph) {
+  EmittedModule out;
+  for (const Value *v : graph.inputs())
+    if (!isStatic(v->type().shape))
+      return makeError("codegen: graph input %" + v->name() +
+                       " has a symbolic shape; codegen needs static shapes");
+  std::vector<Group> groups = formGroups(graph);
+
+  // Locations: graph inputs, first output slot of each produced value,
+  // constants in the weights blob, the rest in the arena.
+  std::map<const Value *, Location> loc;
+  for (size_t i = 0; i < graph.inputs().size(); ++i)
+    loc[graph.inputs()[i]] = {Location::Input, static_cast<int64_t>(i)};
+  std::map<const Value *, size_t> producedBy;
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (const Value *v : groups[g].outputs)
+      producedBy[v] = g;
+  for (size_t j = 0; j < graph.outputs().size(); ++j) {
+    const Value *v = graph.outputs()[j];
+    if (producedBy.count(v) && !loc.count(v))
+      loc[v] = {Location::Output, static_cast<int64_t>(j)};
+  }
+  auto placeConstant = [&](const Value *v) -> Status {
+    if (loc.count(v))
+      return Status::success();
+    const Node *p = v->producer();
+    if (!p || p->kind() != OpKind::Constant)
+      return makeError("codegen: value %" + v->name() + " has no producer");
+    auto bytes = byteSize(v->type());
+    if (!bytes.ok())
+      return bytes.status();
+    out.weightsBytes = (out.weightsBytes + kAlign - 1) / kAlign * kAlign;
+    loc[v] = {Location::Weights, out.weightsBytes};
+    out.constants.push_back(v);
+    out.constantOffsets.push_back(out.weightsBytes);
+    out.weightsBytes += *bytes;
+    return Status::success();
+  };
+  for (const Group &g : groups)
+    for (const Value *v : g.inputs)
+      if (!producedBy.count(v) && !loc.count(v))
+        MLC_RETURN_IF_ERROR(placeConstant(v));
+  for (const Value *v : graph.outputs())
+    if (!producedBy.count(v) && !loc.count(v))
+      MLC_RETURN_IF_ERROR(placeConstant(v));
+
+  // Memory plan for the arena values.
+  std::vector<const Value *> arenaValues;
+  std::vector<BufferRequest> requests;
+  std::map<const Value *, int64_t> lastUse;
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (const Value *v : groups[g].inputs)
+      lastUse[v] = static_cast<int64_t>(g);
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (const Value *v : groups[g].outputs) {
+      if (loc.count(v))
+        continue;
+      auto bytes = byteSize(v->type());
+      if (!bytes.ok())
+        return bytes.error();
+      int64_t first = static_cast<int64_t>(g);
+      int64_t last = lastUse.count(v) ? std::max(lastUse[v], first) : first;
+      arenaValues.push_back(v);
+      requests.push_back({*bytes, first, last});
+    }
+  MemoryPlan plan = planMemory(requests);
+  for (size_t i = 0; i < arenaValues.size(); ++i)
+    loc[arenaValues[i]] = {Location::Arena, plan.offsets[i]};
+  out.arenaBytes = plan.arenaBytes;
+  out.naiveIntermediateBytes = plan.naiveBytes;
+
+  std::string text = "module {\n";
+  KernelBuilder entry;
+  std::map<const Value *, std::string> views;
+  auto viewOf = [&](const Value *v) -> std::string {
+    auto it = views.find(v);
+    if (it != views.end())
+      return it->second;
+    const Location &l = loc.at(v);
+    std::string name;
+    if (l.kind == Location::Input) {
+      name = "%in" + std::to_string(l.index);
+    } else if (l.kind == Location::Output) {
+      name = "%out" + std::to_string(l.index);
+    } else {
+      std::string off = entry.indexConst(l.index);
+      name = entry.fresh();
+      bool w = l.kind == Location::Weights;
+      entry.line(name + " = memref.view " + (w ? "%weights" : "%arena") + "[" +
+                 off + "][] : memref<" +
+                 std::to_string(w ? out.weightsBytes : out.arenaBytes) +
+                 "xi8> to " + memrefType(v->type()));
+    }
+    views[v] = name;
+    return name;
+  };
+
+  int64_t kernelId = 0;
+  for (const Group &g : groups) {
+    bool allEmpty = true;
+    for (const Value *v : g.outputs)
+      allEmpty &= isZeroSize(v);
+    if (g.outputs.empty() || allEmpty)
+      continue;
+    KernelBuilder b;
+    b.nextScheduleId = static_cast<int64_t>(out.sites.size());
+    std::string name = "@k" + std::to_string(kernelId++);
+    std::string sig;
+    std::map<const Value *, std::string> tensors;
+    std::vector<std::string> callArgs, callTypes;
+    for (size_t i = 0; i < g.inputs.size(); ++i) {
+      const Value *v = g.inputs[i];
+      std::string arg = "%a" + std::to_string(i);
+      sig += (i ? ", " : "") + arg + ": " + memrefType(v->type());
+      std::string t = b.fresh();
+      b.line(t + " = bufferization.to_tensor " + arg + " restrict : " +
+             memrefType(v->type()));
+      tensors[v] = t;
+      callArgs.push_back(viewOf(v));
+      callTypes.push_back(memrefType(v->type()));
+    }
+    for (size_t i = 0; i < g.outputs.size(); ++i) {
+      const Value *v = g.outputs[i];
+      sig += (sig.empty() ? "" : ", ") + std::string("%o") + std::to_string(i) +
+             ": " + memrefType(v->type());
+      callArgs.push_back(viewOf(v));
+      callTypes.push_back(memrefType(v->type()));
+    }
+    for (const Node *n : g.nodes) {
+      std::vector<std::string> operands;
+      for (const Value *v : n->operands())
+        operands.push_back(tensors.at(v));
+      auto results = emitNode(b, *n, operands, out.sites);
+      if (!results.ok()) {
+        std::string msg = results.message();
+        if (!n->name().empty())
+          msg += " (node " + n->name() + ")";
+        return makeError(msg);
+      }
+      for (size_t i = 0; i < n->results().size(); ++i)
+        tensors[n->result(i)] = (*results)[i];
+    }
+    for (size_t i = 0; i < g.outputs.size(); ++i) {
+      const Value *v = g.outputs[i];
+      b.line("bufferization.materialize_in_destination " + tensors.at(v) +
+             " in restrict writable %o" + std::to_string(i) + " : (" +
+             tensorType(v->type()) + ", " + memrefType(v->type()) + ") -> ()");
+    }
+    b.line("return");
+    text += "  func.func private " + name + "(" + sig + ") {\n" + b.text() +
+            "  }\n";
+    std::string args, types;
+    for (size_t i = 0; i < callArgs.size(); ++i) {
+      args += (i ? ", " : "") + callArgs[i];
+      types += (i ? ", " : "") + callTypes[i];
+    }
+    entry.line("func.call " + name + "(" + args + ") : (" + types + ") -> ()");
+  }
+  // Output slots not written by a kernel: copies.
+  for (size_t j = 0; j < graph.outputs().size(); ++j) {
+    const Value *v = graph.outputs()[j];
+    const Location &l = loc.at(v);
+    if (l.kind == Location::Output && l.index == static_cast<int64_t>(j))
+      continue;
+    std::string type = memrefType(v->type());
+    entry.line("memref.copy " + viewOf(v) + ", %out" + std::to_string(j) +
+               " : " + type + " to " + type);
+  }
+  entry.line("return");
+  std::string sig;
+  for (size_t i = 0; i < graph.inputs().size(); ++i)
+    sig += "%in" + std::to_string(i) + ": " +
+           memrefType(graph.inputs()[i]->type()) + ", ";
+  for (size_t j = 0; j < graph.outputs().size(); ++j)
+    sig += "%out" + std::to_string(j) + ": " +
+           memrefType(graph.outputs()[j]->type()) + ", ";
+  sig += "%arena: memref<" + std::to_string(out.arenaBytes) +
+         "xi8>, %weights: memref<" + std::to_string(out.weightsBytes) + "xi8>";
+  text += "  func.func @mlc_graph(" + sig + ") {\n" + entry.text() + "  }\n}\n";
+  out.text = std::move(text);
+  return out;
+}
+
+} // namespace mlc::codegen

@@ -1,0 +1,34 @@
+// Graph -> one MLIR module (text): a kernel per fusion group plus the entry.
+#pragma once
+
+#include "codegen/EmitContext.h"
+#include "ir/Graph.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlc::codegen {
+
+/// The MLIR text of a whole graph and the facts later stages need.
+struct EmittedModule {
+  /// `func.func private @k<N>` per group and `func.func @mlc_graph`.
+  std::string text;
+  /// Contractions that may get a schedule, by `mlc.sched` id.
+  std::vector<ContractionSite> sites;
+  /// Constants placed in the weights blob, and their byte offsets.
+  std::vector<const Value *> constants;
+  std::vector<int64_t> constantOffsets;
+  int64_t weightsBytes = 0;
+  /// Activation arena size and the no-reuse total, from the memory plan.
+  int64_t arenaBytes = 0;
+  int64_t naiveIntermediateBytes = 0;
+};
+
+/// Emits the module: kernels in destination-passing style on memrefs
+/// (arguments: external inputs, then outputs; tensors inside), and the entry
+/// `@mlc_graph(inputs..., outputs..., arena, weights)` that carves static
+/// views out of the arena and the weights and calls the kernels in order.
+Expected<EmittedModule> emitModule(const Graph &graph);
+
+} // namespace mlc::codegen

@@ -1,0 +1,175 @@
+// MLIR stages: parse, apply schedules, bufferize, lower to the LLVM dialect,
+// translate to LLVM IR. Internal to codegen.
+#include "codegen/Lowering.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlc::codegen {
+namespace {
+
+/// Collects MLIR diagnostics into one line for an Error.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(mlir::MLIRContext &context)
+      : handler_(&context, [this](mlir::Diagnostic &diag) {
+          if (diag.getSeverity() == mlir::DiagnosticSeverity::Error &&
+              message_.empty()) {
+            llvm::raw_string_ostream os(message_);
+            os << diag.getLocation() << ": " << diag.str();
+          }
+          return mlir::success();
+        }) {}
+  Error error(const std::string &stage) const {
+    return makeError("codegen: " + stage + " failed" +
+                     (message_.empty() ? std::string() : ": " + message_));
+  }
+
+private:
+  std::string message_;
+  mlir::ScopedDiagnosticHandler handler_;
+};
+
+void registerEverything(mlir::DialectRegistry &registry) {
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+}
+
+/// Stage 2: fusion and bufferization, on tensors -> memrefs.
+void addBufferizationPasses(mlir::PassManager &pm) {
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
+  pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
+  mlir::bufferization::OneShotBufferizationOptions options;
+  // Copies as linalg.copy: they lower to loops, so artifacts never need the
+  // MLIR runner library's memrefCopy.
+  options.memCpyFn = [](mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value from, mlir::Value to) {
+    b.create<mlir::linalg::CopyOp>(loc, from, to);
+    return mlir::success();
+  };
+  pm.addPass(mlir::bufferization::createOneShotBufferizePass(options));
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
+  pm.addPass(mlir::createCanonicalizerPass());
+  mlir::bufferization::buildBufferDeallocationPipeline(
+      pm, mlir::bufferization::BufferDeallocationPipelineOptions());
+}
+
+/// Stage 3: linalg and vector ops to loops.
+void addLoopPasses(mlir::PassManager &pm) {
+  pm.addPass(mlir::createConvertLinalgToLoopsPass());
+  pm.addPass(mlir::createConvertVectorToSCFPass(
+      mlir::VectorTransferToSCFOptions().enableFullUnroll()));
+  pm.addPass(mlir::createCanonicalizerPass());
+}
+
+/// Stage 4: to the LLVM dialect with bare pointers for static memrefs.
+void addLLVMPasses(mlir::PassManager &pm) {
+  pm.addPass(mlir::memref::createFoldMemRefAliasOpsPass());
+  pm.addPass(mlir::memref::createExpandStridedMetadataPass());
+  pm.addPass(mlir::createLowerAffinePass());
+  pm.addPass(mlir::arith::createArithExpandOpsPass());
+  pm.addPass(mlir::createConvertSCFToCFPass());
+  pm.addPass(mlir::createConvertVectorToLLVMPass());
+  pm.addPass(mlir::createConvertMathToLLVMPass());
+  pm.addPass(mlir::createConvertMathToLibmPass());
+  pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());
+  mlir::ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(mlir::createConvertFuncToLLVMPass(funcOptions));
+  pm.addPass(mlir::createArithToLLVMConversionPass());
+  pm.addPass(mlir::createConvertControlFlowToLLVMPass());
+  pm.addPass(mlir::createReconcileUnrealizedCastsPass());
+  pm.addPass(mlir::createCanonicalizerPass());
+}
+
+/// Replaces f32 exp/log/tanh/erf/sin/cos/... with polynomials so that
+/// artifacts do not call libm for them (and they vectorize).
+mlir::LogicalResult approximateMath(mlir::ModuleOp module) {
+  mlir::RewritePatternSet patterns(module.getContext());
+  mlir::populateMathPolynomialApproximationPatterns(patterns, {});
+  return mlir::applyPatternsAndFoldGreedily(module, std::move(patterns));
+}
+
+} // namespace
+
+Expected<std::unique_ptr<llvm::Module>>
+lowerToLLVMIR(const std::string &moduleText, const std::string &transformLibrary,
+              llvm::LLVMContext &llvmContext) {
+  mlir::DialectRegistry registry;
+  registerEverything(registry);
+  mlir::MLIRContext context(registry, mlir::MLIRContext::Threading::DISABLED);
+  context.loadAllAvailableDialects();
+  DiagnosticCollector diagnostics(context);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(moduleText, &context, "kernels");
+  if (!module)
+    return diagnostics.error("parsing the kernel module");
+
+  if (!transformLibrary.empty()) {
+    mlir::OwningOpRef<mlir::ModuleOp> library =
+        mlir::parseSourceString<mlir::ModuleOp>(transformLibrary, &context,
+                                                "schedules");
+    if (!library)
+      return diagnostics.error("parsing the schedule script");
+    mlir::Operation *entry = mlir::transform::detail::findTransformEntryPoint(
+        module->getOperation(), *library, "__transform_main");
+    if (!entry)
+      return diagnostics.error("finding the schedule entry point");
+    if (mlir::failed(mlir::transform::applyTransformNamedSequence(
+            module->getOperation(), entry, *library,
+            mlir::transform::TransformOptions())))
+      return diagnostics.error("applying schedules");
+  }
+
+  mlir::PassManager bufferize(&context);
+  addBufferizationPasses(bufferize);
+  addLoopPasses(bufferize);
+  if (mlir::failed(bufferize.run(*module)))
+    return diagnostics.error("bufferization");
+  if (mlir::failed(approximateMath(*module)))
+    return diagnostics.error("math approximation");
+  mlir::PassManager toLLVM(&context);
+  addLLVMPasses(toLLVM);
+  if (mlir::failed(toLLVM.run(*module)))
+    return diagnostics.error("lowering to the LLVM dialect");
+
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(*module, llvmContext, "mlc");
+  if (!llvmModule)
+    return diagnostics.error("translation to LLVM IR");
+  return llvmModule;
+}
+
+} // namespace mlc::codegen

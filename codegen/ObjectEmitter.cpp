@@ -1,0 +1,188 @@
+// LLVM stages: target machine, weights global, ABI entry, O3, ELF object.
+// Internal to codegen.
+#include "codegen/ObjectEmitter.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Analysis/CGSCCPassManager.h"
+#include "llvm/Analysis/LoopAnalysisManager.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/PassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <algorithm>
+
+namespace mlc::codegen {
+namespace {
+
+/// The features the runtime checks before running an artifact.
+const char *const kCheckedFeatures[] = {
+    "sse4.1",   "sse4.2",   "avx",      "avx2",       "fma",
+    "f16c",     "bmi",      "bmi2",     "popcnt",     "avx512f",
+    "avx512bw", "avx512cd", "avx512dq", "avx512vl",   "avx512vnni",
+    "avx512bf16", "avx512fp16"};
+
+constexpr const char *kWeightsName = "mlc_weights";
+
+} // namespace
+
+Expected<Target> createTarget(const std::string &triple, const std::string &cpu) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  Target t;
+  t.triple = triple.empty() ? llvm::sys::getDefaultTargetTriple() : triple;
+  bool host = cpu.empty() || cpu == "native";
+  t.cpu = host ? llvm::sys::getHostCPUName().str() : cpu;
+  if (host) {
+    // Sorted so that the string (and the object) is deterministic.
+    std::vector<std::string> parts;
+    for (const auto &f : llvm::sys::getHostCPUFeatures())
+      parts.push_back((f.second ? "+" : "-") + f.first().str());
+    std::sort(parts.begin(), parts.end());
+    for (const std::string &p : parts)
+      t.featureString += (t.featureString.empty() ? "" : ",") + p;
+  }
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(t.triple, error);
+  if (!target)
+    return makeError("codegen: unknown target triple '" + t.triple + "': " + error);
+  llvm::TargetOptions options;
+  options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
+  t.machine.reset(target->createTargetMachine(
+      t.triple, t.cpu, t.featureString, options, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!t.machine)
+    return makeError("codegen: cannot create a target machine for '" + t.triple +
+                     "' cpu '" + t.cpu + "'");
+  const llvm::MCSubtargetInfo *sti = t.machine->getMCSubtargetInfo();
+  for (const char *f : kCheckedFeatures)
+    if (sti->checkFeatures(std::string("+") + f))
+      t.features.push_back(f);
+  t.avx512 = sti->checkFeatures("+avx512f");
+  return t;
+}
+
+Status finalizeArtifact(llvm::Module &module, const Target &target,
+                        const std::string &weights, size_t numInputs,
+                        size_t numOutputs) {
+  llvm::LLVMContext &ctx = module.getContext();
+  module.setTargetTriple(target.triple);
+  module.setDataLayout(target.machine->createDataLayout());
+  llvm::Function *graph = module.getFunction("mlc_graph");
+  if (!graph || graph->arg_size() != numInputs + numOutputs + 2)
+    return makeError("codegen: lowered module lacks a well-formed mlc_graph");
+  for (llvm::Function &f : module) {
+    if (f.isDeclaration())
+      continue;
+    f.setLinkage(llvm::GlobalValue::InternalLinkage);
+    f.addFnAttr("target-cpu", target.cpu);
+    if (!target.featureString.empty())
+      f.addFnAttr("target-features", target.featureString);
+    f.addFnAttr(llvm::Attribute::NoUnwind);
+    // A kernel's buffers never overlap: the memory plan keeps values that
+    // are live in the same kernel apart, and operands are deduplicated.
+    if (&f != graph)
+      for (llvm::Argument &arg : f.args())
+        if (arg.getType()->isPointerTy())
+          arg.addAttr(llvm::Attribute::NoAlias);
+  }
+
+  auto *bytesType = llvm::ArrayType::get(llvm::Type::getInt8Ty(ctx), weights.size());
+  llvm::Constant *init = llvm::ConstantDataArray::getRaw(
+      weights, weights.size(), llvm::Type::getInt8Ty(ctx));
+  auto *blob = new llvm::GlobalVariable(module, bytesType, /*isConstant=*/true,
+                                        llvm::GlobalValue::PrivateLinkage, init,
+                                        kWeightsName);
+  blob->setAlignment(llvm::Align(64));
+
+  auto *ptrType = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *fnType = llvm::FunctionType::get(i32, {ptrType, ptrType, ptrType}, false);
+  auto *run = llvm::Function::Create(fnType, llvm::GlobalValue::ExternalLinkage,
+                                     "mlc_artifact_run", module);
+  run->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  run->addFnAttr("target-cpu", target.cpu);
+  if (!target.featureString.empty())
+    run->addFnAttr("target-features", target.featureString);
+  run->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::Argument *inputs = run->getArg(0), *outputs = run->getArg(1);
+  inputs->setName("inputs");
+  outputs->setName("outputs");
+  run->getArg(2)->setName("arena");
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", run));
+  llvm::SmallVector<llvm::Value *> args;
+  auto load = [&](llvm::Value *base, size_t i) {
+    llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptrType, base, i);
+    return b.CreateLoad(ptrType, slot);
+  };
+  for (size_t i = 0; i < numInputs; ++i)
+    args.push_back(load(inputs, i));
+  for (size_t i = 0; i < numOutputs; ++i)
+    args.push_back(load(outputs, i));
+  args.push_back(run->getArg(2));
+  args.push_back(blob);
+  b.CreateCall(graph, args);
+  b.CreateRet(llvm::ConstantInt::get(i32, 0));
+  return Status::success();
+}
+
+void optimize(llvm::Module &module, const Target &target) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  // The tuning defaults leave both vectorizers off; clang and opt turn them
+  // on at O2/O3, and the elementwise loops depend on them.
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  tuning.LoopUnrolling = true;
+  llvm::PassBuilder pb(target.machine.get(), tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm =
+      pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(module, mam);
+}
+
+Expected<std::string> emitObject(llvm::Module &module, const Target &target) {
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  if (target.machine->addPassesToEmitFile(pm, os, nullptr,
+                                          llvm::CodeGenFileType::ObjectFile))
+    return makeError("codegen: the target cannot emit object files");
+  pm.run(module);
+  return std::string(buffer.begin(), buffer.end());
+}
+
+std::string printWithoutWeights(llvm::Module &module) {
+  llvm::GlobalVariable *blob = module.getNamedGlobal(kWeightsName);
+  llvm::Constant *saved = nullptr;
+  if (blob && blob->hasInitializer()) {
+    saved = blob->getInitializer();
+    blob->setInitializer(llvm::ConstantAggregateZero::get(blob->getValueType()));
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "; mlc_weights initializer elided\n";
+  module.print(os, nullptr);
+  if (saved)
+    blob->setInitializer(saved);
+  return text;
+}
+
+} // namespace mlc::codegen

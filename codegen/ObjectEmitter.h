@@ -1,0 +1,51 @@
+// LLVM stages: target machine, weights global, ABI entry, O3, ELF object.
+// Internal to codegen.
+#pragma once
+
+#include "ir/Support.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace mlc::codegen {
+
+/// A configured x86-64 target.
+struct Target {
+  std::string triple;
+  std::string cpu;
+  /// Sorted `+feat,-feat` string handed to the TargetMachine.
+  std::string featureString;
+  /// The features from the runtime's check list that are enabled.
+  std::vector<std::string> features;
+  bool avx512 = false;
+  std::unique_ptr<llvm::TargetMachine> machine;
+};
+
+/// Creates the target for `triple` (empty: host) and `cpu` (empty or
+/// "native": host CPU with the host's features), PIC, FMA contraction on.
+Expected<Target> createTarget(const std::string &triple, const std::string &cpu);
+
+/// Turns the lowered module into the artifact: adds `mlc_weights` (one
+/// 64-aligned private constant) and the exported C entry
+/// `int32_t mlc_artifact_run(void *const *inputs, void *const *outputs,
+/// void *arena)` that calls `mlc_graph`; everything else becomes internal.
+Status finalizeArtifact(llvm::Module &module, const Target &target,
+                        const std::string &weights, size_t numInputs,
+                        size_t numOutputs);
+
+/// Runs the new pass manager's O3 pipeline.
+void optimize(llvm::Module &module, const Target &target);
+
+/// Emits a relocatable ELF object.
+Expected<std::string> emitObject(llvm::Module &module, const Target &target);
+
+/// Prints the module with the weights initializer elided.
+std::string printWithoutWeights(llvm::Module &module);
+
+} // namespace mlc::codegen

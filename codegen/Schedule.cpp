@@ -1,0 +1,123 @@
+// Schedules as data: per-contraction tile records, a heuristic that picks
+// them, and the transform-dialect script that applies them.
+#include "codegen/Schedule.h"
+
+namespace mlc::codegen {
+namespace {
+
+/// Largest divisor of `n` that is <= `limit` and a multiple of `unit`
+/// (0 when there is none).
+int64_t divisorUpTo(int64_t n, int64_t limit, int64_t unit) {
+  for (int64_t d = std::min(n, limit); d >= unit; --d)
+    if (n % d == 0 && d % unit == 0)
+      return d;
+  return 0;
+}
+
+} // namespace
+
+std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
+                                             const ScheduleTarget &target) {
+  ScheduleRecord r;
+  r.id = site.id;
+  r.op = site.op;
+  r.batch = site.batch;
+  r.m = site.m;
+  r.n = site.n;
+  r.k = site.k;
+  if (site.m * site.n * site.k < 4096 || site.k == 0)
+    return std::nullopt;
+  // Register tile: AVX-512 holds an 8x32 f32 accumulator in 16 of its 32
+  // registers; AVX2 a 4x32 one in 16 ymm (measured best of 4x16/8x16/4x32).
+  int64_t wantM = target.avx512 ? 8 : 4, wantN = 32;
+  r.regM = divisorUpTo(site.m, wantM, 1);
+  r.regN = divisorUpTo(site.n, wantN, 8);
+  if (r.regN == 0)
+    r.regN = divisorUpTo(site.n, wantN, 4);
+  if (r.regM == 0 || r.regN == 0)
+    return std::nullopt;
+  r.regK = 1;
+  r.tileM = divisorUpTo(site.m, 64, r.regM);
+  r.tileN = divisorUpTo(site.n, 256, r.regN);
+  r.tileK = divisorUpTo(site.k, 256, 1);
+  return r;
+}
+
+std::string formatSchedules(const std::vector<ScheduleRecord> &records) {
+  std::string s;
+  for (const ScheduleRecord &r : records) {
+    s += "sched " + std::to_string(r.id) + " " + r.op + " ";
+    if (r.op == "batch_matmul")
+      s += std::to_string(r.batch) + "x";
+    s += std::to_string(r.m) + "x" + std::to_string(r.n) + "x" +
+         std::to_string(r.k) + " tile " + std::to_string(r.tileM) + "x" +
+         std::to_string(r.tileN) + "x" + std::to_string(r.tileK) + " reg " +
+         std::to_string(r.regM) + "x" + std::to_string(r.regN) + "x" +
+         std::to_string(r.regK) + "\n";
+  }
+  return s;
+}
+
+std::string transformScript(const std::vector<ScheduleRecord> &records) {
+  if (records.empty())
+    return "";
+  const std::string anyOp = "!transform.any_op";
+  std::string s = "module attributes {transform.with_named_sequence} {\n"
+                  "  transform.named_sequence @__transform_main(%root: " +
+                  anyOp + " {transform.readonly}) {\n";
+  auto tile = [&](const std::string &in, const std::string &out,
+                  const ScheduleRecord &r, int64_t m, int64_t n, int64_t k) {
+    bool batched = r.op == "batch_matmul";
+    std::string sizes = (batched ? "1, " : "") + std::to_string(m) + ", " +
+                        std::to_string(n) + ", " + std::to_string(k);
+    int loops = batched ? 4 : 3;
+    std::string results = "(" + anyOp;
+    for (int i = 0; i < loops; ++i)
+      results += ", " + anyOp;
+    results += ")";
+    s += "    " + out + ", %l" + out.substr(1) + ":" + std::to_string(loops) +
+         " = transform.structured.tile_using_for " + in + " tile_sizes [" +
+         sizes + "] : (" + anyOp + ") -> " + results + "\n";
+  };
+  for (const ScheduleRecord &r : records) {
+    std::string id = std::to_string(r.id);
+    s += "    %m" + id + " = transform.structured.match ops{[\"linalg." + r.op +
+         "\"]} attributes{mlc.sched = " + id + " : i64} in %root : (" + anyOp +
+         ") -> " + anyOp + "\n";
+    tile("%m" + id, "%a" + id, r, r.tileM, r.tileN, r.tileK);
+    tile("%a" + id, "%b" + id, r, r.regM, r.regN, r.regK);
+    s += "    transform.structured.vectorize %b" + id + " : " + anyOp + "\n";
+  }
+  // Function-wide clean-up: fold the tile slices into the transfers, hoist
+  // the accumulator out of the k loop (on tensors, where it is provably not
+  // aliased) and lower the contractions to FMAs.
+  s += "    %f = transform.structured.match ops{[\"func.func\"]} in %root : (" +
+       anyOp + ") -> " + anyOp + "\n";
+  s += "    transform.apply_patterns to %f {\n"
+       "      transform.apply_patterns.canonicalization\n"
+       "      transform.apply_patterns.tensor.fold_tensor_subset_ops_into_vector_transfers\n"
+       "    } : " + anyOp + "\n";
+  s += "    transform.apply_cse to %f : " + anyOp + "\n";
+  s += "    %loops = transform.structured.match ops{[\"scf.for\"]} in %root : (" +
+       anyOp + ") -> " + anyOp + "\n";
+  s += "    transform.apply_licm to %loops : " + anyOp + "\n";
+  s += "    transform.loop.hoist_loop_invariant_subsets %loops : " + anyOp + "\n";
+  s += "    transform.apply_patterns to %f {\n"
+       "      transform.apply_patterns.vector.lower_contraction lowering_strategy = \"outerproduct\"\n"
+       "      transform.apply_patterns.vector.lower_outerproduct\n"
+       "      transform.apply_patterns.canonicalization\n"
+       "    } : " + anyOp + "\n";
+  // Break the 2-D transfers, broadcasts and shape casts into 1-D vector ops
+  // while still on tensors; left to the generic lowering they scalarize.
+  s += "    transform.apply_patterns to %f {\n"
+       "      transform.apply_patterns.vector.transfer_permutation_patterns\n"
+       "      transform.apply_patterns.vector.lower_transfer max_transfer_rank = 1\n"
+       "      transform.apply_patterns.vector.lower_broadcast\n"
+       "      transform.apply_patterns.vector.lower_shape_cast\n"
+       "      transform.apply_patterns.canonicalization\n"
+       "    } : " + anyOp + "\n";
+  s += "    transform.yield\n  }\n}\n";
+  return s;
+}
+
+} // namespace mlc::codegen

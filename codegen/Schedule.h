@@ -1,0 +1,51 @@
+// Schedules as data: per-contraction tile records, a heuristic that picks
+// them, and the transform-dialect script that applies them.
+#pragma once
+
+#include "codegen/EmitContext.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlc::codegen {
+
+/// The schedule of one matmul / batch_matmul: a cache tile, then a register
+/// tile that is vectorized (on tensors, before bufferization), with the
+/// accumulator hoisted out of the k loop and the contraction lowered to
+/// outer-product FMAs. Tile sizes are (M, N, K); batch tiles are always 1.
+struct ScheduleRecord {
+  /// The op it applies to (`mlc.sched` id in the kernel text).
+  int64_t id = 0;
+  std::string op;
+  /// Problem size, for reports.
+  int64_t batch = 1, m = 0, n = 0, k = 0;
+  /// Cache tile.
+  int64_t tileM = 0, tileN = 0, tileK = 0;
+  /// Register tile (vectorized; tileK 1 gives outer products).
+  int64_t regM = 0, regN = 0, regK = 1;
+  bool operator==(const ScheduleRecord &) const = default;
+};
+
+/// Target facts the heuristic looks at.
+struct ScheduleTarget {
+  /// 512-bit vectors with 32 registers (else AVX2: 256-bit, 16 registers).
+  bool avx512 = false;
+};
+
+/// Picks a schedule for `site`, or none when the op is too small or its
+/// shape admits no exact tiling (then it lowers to plain loops). Tile sizes
+/// always divide the problem so that every vector is full.
+std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
+                                             const ScheduleTarget &target);
+
+/// One line per record, e.g. `sched 0 matmul 128x768x768 tile 64x256x256
+/// reg 8x32x1`, for --schedule-report.
+std::string formatSchedules(const std::vector<ScheduleRecord> &records);
+
+/// The transform-dialect library module (`@__transform_main`) that applies
+/// `records`; empty when there are none.
+std::string transformScript(const std::vector<ScheduleRecord> &records);
+
+} // namespace mlc::codegen

@@ -1,0 +1,634 @@
+// mlc-codegen-check: compiles one small graph per op (and fused groups),
+// links each object into a shared library, runs it through the artifact ABI
+// and compares with the reference interpreter. `--bench` times a 1024^3
+// matmul and a ResNet-50 3x3 conv instead.
+#include "codegen/Codegen.h"
+#include "ir/Interpreter.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace mlc;
+
+namespace {
+
+using RunFn = int32_t (*)(void *const *, void *const *, void *);
+
+/// A graph under test and the range of its random inputs.
+struct Case {
+  std::string name;
+  Graph graph;
+  double lo = -1.0, hi = 1.0;
+};
+
+[[noreturn]] void die(const std::string &message) {
+  std::fprintf(stderr, "mlc-codegen-check: %s\n", message.c_str());
+  std::exit(2);
+}
+
+TensorType tt(DType d, std::vector<int64_t> s) { return {d, makeShape(s)}; }
+
+Value *input(Graph &g, const std::string &name, DType d,
+             std::vector<int64_t> shape) {
+  auto v = g.addInput(name, tt(d, std::move(shape)));
+  if (!v.ok())
+    die(v.message());
+  return *v;
+}
+
+Value *op(Graph &g, OpKind kind, std::vector<Value *> operands,
+          AttributeMap attrs = {}, int64_t group = -1) {
+  auto n = g.addNode(kind, std::move(operands), std::move(attrs));
+  if (!n.ok())
+    die(std::string(opName(kind)) + ": " + n.message());
+  (*n)->setGroup(group);
+  return (*n)->result();
+}
+
+/// Random tensor data of `type` with values in [lo, hi] (integers rounded,
+/// bool 0/1).
+TensorData randomData(const TensorType &type, double lo, double hi,
+                      std::mt19937 &rng) {
+  int64_t n = *elementCount(type.shape);
+  std::vector<uint8_t> bytes(static_cast<size_t>(n * dtypeSize(type.dtype)));
+  std::uniform_real_distribution<double> dist(lo, hi);
+  for (int64_t i = 0; i < n; ++i) {
+    double v = dist(rng);
+    void *p = bytes.data() + i * dtypeSize(type.dtype);
+    auto put = [&](auto x) { std::memcpy(p, &x, sizeof(x)); };
+    switch (type.dtype) {
+    case DType::F32:
+      put(static_cast<float>(v));
+      break;
+    case DType::F64:
+      put(v);
+      break;
+    case DType::I8:
+      put(static_cast<int8_t>(std::lround(v)));
+      break;
+    case DType::I16:
+      put(static_cast<int16_t>(std::lround(v)));
+      break;
+    case DType::I32:
+      put(static_cast<int32_t>(std::lround(v)));
+      break;
+    case DType::I64:
+      put(static_cast<int64_t>(std::lround(v)));
+      break;
+    case DType::U8:
+      put(static_cast<uint8_t>(std::lround(std::fabs(v))));
+      break;
+    case DType::Bool:
+      put(static_cast<uint8_t>(rng() & 1));
+      break;
+    default:
+      die("random data for " + std::string(dtypeName(type.dtype)));
+    }
+  }
+  return *makeTensorData(type, std::move(bytes));
+}
+
+Value *constant(Graph &g, DType d, std::vector<int64_t> shape, double lo,
+                double hi, std::mt19937 &rng) {
+  auto v = g.addConstant(randomData(tt(d, std::move(shape)), lo, hi, rng));
+  if (!v.ok())
+    die(v.message());
+  return *v;
+}
+
+double element(const TensorData &t, int64_t i) {
+  const uint8_t *p = t.bytes->data() + i * dtypeSize(t.type.dtype);
+  auto get = [&](auto x) {
+    std::memcpy(&x, p, sizeof(x));
+    return static_cast<double>(x);
+  };
+  switch (t.type.dtype) {
+  case DType::F32:
+    return get(float());
+  case DType::F64:
+    return get(double());
+  case DType::I8:
+    return get(int8_t());
+  case DType::I16:
+    return get(int16_t());
+  case DType::I32:
+    return get(int32_t());
+  case DType::I64:
+    return get(int64_t());
+  case DType::U8:
+  case DType::Bool:
+    return get(uint8_t());
+  default:
+    return std::nan("");
+  }
+}
+
+/// Compiles `graph`, links it with `cc` and returns the loaded entry.
+RunFn compileAndLoad(const Graph &graph, const std::string &dir,
+                     const std::string &name, CodegenResult &result,
+                     std::string &error) {
+  auto r = generateCode(graph, TargetOptions());
+  if (!r.ok()) {
+    error = r.message();
+    return nullptr;
+  }
+  result = r.take();
+  std::string obj = dir + "/" + name + ".o", so = dir + "/" + name + ".so";
+  std::ofstream(obj, std::ios::binary) << result.object;
+  std::string cmd = "cc -shared " + obj + " -o " + so + " -lm";
+  if (std::system(cmd.c_str()) != 0) {
+    error = "link failed: " + cmd;
+    return nullptr;
+  }
+  void *lib = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    error = std::string("dlopen: ") + dlerror();
+    return nullptr;
+  }
+  auto fn = reinterpret_cast<RunFn>(dlsym(lib, "mlc_artifact_run"));
+  if (!fn)
+    error = "no mlc_artifact_run";
+  return fn;
+}
+
+bool runCase(const Case &c, const std::string &dir) {
+  std::mt19937 rng(1234);
+  std::vector<TensorData> inputs;
+  for (const Value *v : c.graph.inputs())
+    inputs.push_back(randomData(v->type(), c.lo, c.hi, rng));
+  auto expected = interpretGraph(c.graph, inputs);
+  if (!expected.ok()) {
+    std::printf("SKIP %-28s interpreter: %s\n", c.name.c_str(),
+                expected.message().c_str());
+    return true;
+  }
+  CodegenResult result;
+  std::string error;
+  static int serial = 0;
+  RunFn run = compileAndLoad(c.graph, dir, "case" + std::to_string(serial++),
+                             result, error);
+  if (!run) {
+    std::printf("FAIL %-28s %s\n", c.name.c_str(), error.c_str());
+    return false;
+  }
+  std::vector<void *> in, out;
+  for (TensorData &t : inputs)
+    in.push_back(const_cast<uint8_t *>(t.bytes->data()));
+  std::vector<std::vector<uint8_t>> outBufs;
+  for (const Value *v : c.graph.outputs())
+    outBufs.emplace_back(static_cast<size_t>(*byteSize(v->type())) + 1, 0xCD);
+  for (auto &b : outBufs)
+    out.push_back(b.data());
+  std::vector<uint8_t> arena(static_cast<size_t>(result.arenaBytes) + 64);
+  void *arenaPtr = arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
+  if (run(in.data(), out.data(), arenaPtr) != 0) {
+    std::printf("FAIL %-28s nonzero status\n", c.name.c_str());
+    return false;
+  }
+  double worst = 0;
+  for (size_t o = 0; o < outBufs.size(); ++o) {
+    const TensorData &e = (*expected)[o];
+    outBufs[o].pop_back();
+    TensorData got = *makeTensorData(e.type, outBufs[o]);
+    bool exact = !isFloat(e.type.dtype);
+    for (int64_t i = 0; i < e.numElements(); ++i) {
+      double x = element(got, i), y = element(e, i);
+      bool ok = exact ? x == y
+                      : (std::isnan(x) && std::isnan(y)) ||
+                            std::fabs(x - y) <= 1e-4 + 1e-3 * std::fabs(y);
+      if (!ok) {
+        std::printf("FAIL %-28s output %zu element %lld: got %.8g want %.8g\n",
+                    c.name.c_str(), o, static_cast<long long>(i), x, y);
+        return false;
+      }
+      if (!exact && std::isfinite(y))
+        worst = std::max(worst, std::fabs(x - y) / (1e-4 + 1e-3 * std::fabs(y)));
+    }
+  }
+  std::printf("ok   %-28s arena %lld/%lld bytes, worst err %.2f of tolerance\n",
+              c.name.c_str(), static_cast<long long>(result.arenaBytes),
+              static_cast<long long>(result.naiveIntermediateBytes), worst);
+  return true;
+}
+
+std::vector<Case> makeCases() {
+  std::vector<Case> cases;
+  std::mt19937 rng(7);
+  auto add = [&](const std::string &name, std::function<void(Graph &)> build,
+                 double lo = -1.0, double hi = 1.0) {
+    Case c;
+    c.name = name;
+    c.lo = lo;
+    c.hi = hi;
+    build(c.graph);
+    cases.push_back(std::move(c));
+  };
+  const DType f = DType::F32;
+  auto unary = [&](OpKind k, double lo = -2, double hi = 2, AttributeMap a = {},
+                   DType d = DType::F32) {
+    std::string suffix;
+    if (k == OpKind::Cast)
+      suffix = "_to_" + std::string(dtypeName(std::get<DType>(a.at("to"))));
+    add(std::string(opName(k)) + "_" + std::string(dtypeName(d)) + suffix,
+        [=](Graph &g) {
+          Value *x = input(g, "x", d, {3, 17});
+          g.setOutputs({op(g, k, {x}, a)});
+        },
+        lo, hi);
+  };
+  for (OpKind k : {OpKind::Neg, OpKind::Abs, OpKind::Exp, OpKind::Tanh,
+                   OpKind::Sigmoid, OpKind::Relu, OpKind::Erf, OpKind::Floor,
+                   OpKind::Ceil, OpKind::Sin, OpKind::Cos})
+    unary(k, -3, 3);
+  for (OpKind k : {OpKind::Log, OpKind::Sqrt, OpKind::Reciprocal})
+    unary(k, 0.1, 5);
+  unary(OpKind::Clip, -2, 2, {{"min", -0.25}, {"max", 0.5}});
+  unary(OpKind::Clip, -9, 9, {{"min", -3.0}, {"max", 4.0}}, DType::I32);
+  unary(OpKind::LeakyRelu, -2, 2, {{"alpha", 0.1}});
+  unary(OpKind::Neg, -9, 9, {}, DType::I32);
+  unary(OpKind::Abs, -9, 9, {}, DType::I64);
+  unary(OpKind::Relu, -9, 9, {}, DType::I8);
+  unary(OpKind::Not, 0, 1, {}, DType::Bool);
+  unary(OpKind::Exp, -3, 3, {}, DType::F64);
+  unary(OpKind::Erf, -3, 3, {}, DType::F64);
+  unary(OpKind::Cast, -9, 9, {{"to", DType::I32}});
+  unary(OpKind::Cast, -2, 2, {{"to", DType::Bool}});
+  unary(OpKind::Cast, -2, 2, {{"to", DType::F64}});
+  unary(OpKind::Cast, -9, 9, {{"to", DType::F32}}, DType::I32);
+  unary(OpKind::Cast, -9, 9, {{"to", DType::I64}}, DType::I32);
+  unary(OpKind::Cast, -300, 300, {{"to", DType::I8}}, DType::I32);
+  unary(OpKind::Cast, 0, 1, {{"to", DType::F32}}, DType::Bool);
+  unary(OpKind::Cast, 0, 1, {{"to", DType::I32}}, DType::Bool);
+  auto binary = [&](OpKind k, DType d, double lo = -2, double hi = 2) {
+    add(std::string(opName(k)) + "_" + std::string(dtypeName(d)),
+        [=](Graph &g) {
+          Value *x = input(g, "x", d, {3, 1, 5});
+          Value *y = input(g, "y", d, {4, 5});
+          g.setOutputs({op(g, k, {x, y})});
+        },
+        lo, hi);
+  };
+  for (OpKind k : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div,
+                   OpKind::Max, OpKind::Min, OpKind::Equal, OpKind::Less,
+                   OpKind::Greater})
+    binary(k, f);
+  binary(OpKind::Pow, f, 0.1, 3);
+  for (OpKind k : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Max,
+                   OpKind::Min, OpKind::Equal, OpKind::Less, OpKind::Greater})
+    binary(k, DType::I32, -9, 9);
+  binary(OpKind::Div, DType::I32, 1, 9);
+  binary(OpKind::And, DType::Bool, 0, 1);
+  binary(OpKind::Or, DType::Bool, 0, 1);
+  binary(OpKind::Equal, DType::Bool, 0, 1);
+  add("where", [&](Graph &g) {
+    Value *c = input(g, "c", DType::Bool, {3, 1});
+    Value *x = input(g, "x", f, {4});
+    Value *y = input(g, "y", f, {3, 4});
+    g.setOutputs({op(g, OpKind::Where, {c, x, y})});
+  });
+
+  auto matmul = [&](const std::string &name, std::vector<int64_t> a,
+                    std::vector<int64_t> b, DType d = DType::F32) {
+    add(name,
+        [=](Graph &g) {
+          Value *x = input(g, "a", d, a), *y = input(g, "b", d, b);
+          g.setOutputs({op(g, OpKind::MatMul, {x, y})});
+        },
+        d == f ? -1 : -4, d == f ? 1 : 4);
+  };
+  matmul("matmul_small", {4, 8}, {8, 16});
+  matmul("matmul_sched", {64, 96}, {96, 128});
+  matmul("matmul_odd", {30, 50}, {50, 70});
+  matmul("matmul_fold_batch", {2, 3, 8, 16}, {16, 32});
+  matmul("matmul_batched", {3, 16, 32}, {3, 32, 64});
+  matmul("matmul_bcast", {1, 3, 8, 4}, {2, 1, 4, 8});
+  matmul("matmul_i32", {5, 7}, {7, 3}, DType::I32);
+
+  auto conv = [&](const std::string &name, std::vector<int64_t> xs,
+                  std::vector<int64_t> ws, std::vector<int64_t> strides,
+                  std::vector<int64_t> pads, std::vector<int64_t> dil,
+                  int64_t group, bool bias) {
+    add(name, [=, &rng](Graph &g) {
+      Value *x = input(g, "x", f, xs);
+      Value *w = input(g, "w", f, ws);
+      std::vector<Value *> ops = {x, w};
+      if (bias)
+        ops.push_back(constant(g, f, {ws[0]}, -1, 1, rng));
+      g.setOutputs({op(g, OpKind::Conv, ops,
+                       {{"strides", strides}, {"pads", pads},
+                        {"dilations", dil}, {"group", group}})});
+    });
+  };
+  conv("conv2d_3x3_bias", {1, 3, 8, 8}, {4, 3, 3, 3}, {1, 1}, {1, 1, 1, 1},
+       {1, 1}, 1, true);
+  conv("conv2d_s2_d2_batch2", {2, 3, 9, 9}, {5, 3, 3, 3}, {2, 2}, {2, 1, 0, 2},
+       {2, 2}, 1, false);
+  conv("conv2d_1x1", {1, 16, 7, 7}, {8, 16, 1, 1}, {1, 1}, {0, 0, 0, 0},
+       {1, 1}, 1, true);
+  conv("conv2d_grouped", {1, 4, 6, 6}, {6, 2, 3, 3}, {1, 1}, {1, 1, 1, 1},
+       {1, 1}, 2, true);
+  conv("conv2d_depthwise", {2, 4, 7, 7}, {8, 1, 3, 3}, {2, 2}, {1, 1, 1, 1},
+       {1, 1}, 4, false);
+  conv("conv1d", {2, 3, 11}, {4, 3, 3}, {2}, {1, 0}, {1}, 1, true);
+  conv("conv3d", {1, 2, 4, 5, 5}, {3, 2, 2, 3, 3}, {1, 1, 2}, {0, 1, 1, 0, 1, 1},
+       {1, 1, 1}, 1, false);
+  conv("conv2d_resnet_like", {1, 64, 14, 14}, {64, 64, 3, 3}, {1, 1},
+       {1, 1, 1, 1}, {1, 1}, 1, true);
+
+  auto pool = [&](const std::string &name, OpKind k, std::vector<int64_t> xs,
+                  AttributeMap a, DType d = DType::F32) {
+    add(name, [=](Graph &g) {
+      Value *x = input(g, "x", d, xs);
+      g.setOutputs({op(g, k, {x}, a)});
+    }, -5, 5);
+  };
+  pool("max_pool_2x2", OpKind::MaxPool, {1, 2, 8, 8},
+       {{"kernel", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}},
+        {"pads", std::vector<int64_t>{0, 0, 0, 0}}, {"dilations", std::vector<int64_t>{1, 1}},
+        {"ceil_mode", int64_t(0)}});
+  pool("max_pool_3x3_pad_ceil", OpKind::MaxPool, {2, 3, 9, 10},
+       {{"kernel", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}},
+        {"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"dilations", std::vector<int64_t>{1, 1}},
+        {"ceil_mode", int64_t(1)}});
+  pool("max_pool_i32_dil", OpKind::MaxPool, {1, 2, 9},
+       {{"kernel", std::vector<int64_t>{2}}, {"strides", std::vector<int64_t>{1}},
+        {"pads", std::vector<int64_t>{1, 1}}, {"dilations", std::vector<int64_t>{2}},
+        {"ceil_mode", int64_t(0)}}, DType::I32);
+  for (int64_t includePad : {0, 1})
+    pool("avg_pool_ceil_pad" + std::to_string(includePad), OpKind::AvgPool,
+         {1, 2, 7, 8},
+         {{"kernel", std::vector<int64_t>{3, 2}}, {"strides", std::vector<int64_t>{2, 2}},
+          {"pads", std::vector<int64_t>{1, 0, 1, 1}}, {"ceil_mode", int64_t(1)},
+          {"count_include_pad", includePad}});
+  pool("avg_pool_global", OpKind::AvgPool, {1, 8, 7, 7},
+       {{"kernel", std::vector<int64_t>{7, 7}}, {"strides", std::vector<int64_t>{1, 1}},
+        {"pads", std::vector<int64_t>{0, 0, 0, 0}}, {"ceil_mode", int64_t(0)},
+        {"count_include_pad", int64_t(0)}});
+
+  auto reduce = [&](OpKind k, std::vector<int64_t> axes, int64_t keep,
+                    DType d = DType::F32, double lo = -2, double hi = 2) {
+    add(std::string(opName(k)) + "_" + std::string(dtypeName(d)) + "_k" +
+            std::to_string(keep),
+        [=](Graph &g) {
+          Value *x = input(g, "x", d, {3, 5, 7});
+          g.setOutputs({op(g, k, {x}, {{"axes", axes}, {"keepdims", keep}})});
+        },
+        lo, hi);
+  };
+  reduce(OpKind::ReduceSum, {1}, 0);
+  reduce(OpKind::ReduceMean, {0, 2}, 1);
+  reduce(OpKind::ReduceMax, {2}, 0);
+  reduce(OpKind::ReduceMin, {0, 1, 2}, 0);
+  reduce(OpKind::ReduceProd, {1}, 1, DType::F32, 0.5, 1.5);
+  reduce(OpKind::ReduceSum, {0, 2}, 0, DType::I32, -9, 9);
+  reduce(OpKind::ReduceMax, {1}, 1, DType::I64, -9, 9);
+  reduce(OpKind::ReduceSum, {}, 0);
+  for (int64_t last : {0, 1})
+    add("arg_max_last" + std::to_string(last), [=](Graph &g) {
+      Value *x = input(g, "x", DType::I32, {3, 5, 4});
+      g.setOutputs({op(g, OpKind::ArgMax, {x},
+                       {{"axis", int64_t(1)}, {"keepdims", last},
+                        {"select_last_index", last}})});
+    }, -3, 3);
+  add("arg_max_f32", [=](Graph &g) {
+    Value *x = input(g, "x", f, {4, 9});
+    g.setOutputs({op(g, OpKind::ArgMax, {x},
+                     {{"axis", int64_t(1)}, {"keepdims", int64_t(0)},
+                      {"select_last_index", int64_t(0)}})});
+  });
+  for (OpKind k : {OpKind::Softmax, OpKind::LogSoftmax})
+    add(std::string(opName(k)), [=](Graph &g) {
+      Value *x = input(g, "x", f, {2, 5, 7});
+      g.setOutputs({op(g, k, {x}, {{"axis", int64_t(1)}})});
+    }, -4, 4);
+  add("layer_norm", [=](Graph &g) {
+    Value *x = input(g, "x", f, {2, 3, 16});
+    Value *s = input(g, "s", f, {16});
+    Value *b = input(g, "b", f, {16});
+    g.setOutputs({op(g, OpKind::LayerNorm, {x, s, b},
+                     {{"axis", int64_t(2)}, {"epsilon", 1e-5}})});
+  });
+  add("layer_norm_axis1_nobias", [=](Graph &g) {
+    Value *x = input(g, "x", f, {2, 3, 4});
+    Value *s = input(g, "s", f, {3, 4});
+    g.setOutputs({op(g, OpKind::LayerNorm, {x, s},
+                     {{"axis", int64_t(1)}, {"epsilon", 1e-3}})});
+  });
+  add("batch_norm", [&](Graph &g) {
+    Value *x = input(g, "x", f, {2, 3, 4, 5});
+    Value *s = constant(g, f, {3}, 0.5, 1.5, rng);
+    Value *b = constant(g, f, {3}, -1, 1, rng);
+    Value *m = constant(g, f, {3}, -1, 1, rng);
+    Value *v = constant(g, f, {3}, 0.5, 2, rng);
+    g.setOutputs({op(g, OpKind::BatchNorm, {x, s, b, m, v}, {{"epsilon", 1e-5}})});
+  });
+
+  add("reshape", [=](Graph &g) {
+    Value *x = input(g, "x", f, {2, 3, 4});
+    g.setOutputs({op(g, OpKind::Reshape, {x},
+                     {{"shape", std::vector<int64_t>{4, 6}}})});
+  });
+  add("reshape_scalar", [=](Graph &g) {
+    Value *x = input(g, "x", f, {1, 1});
+    g.setOutputs({op(g, OpKind::Reshape, {x}, {{"shape", std::vector<int64_t>{}}})});
+  });
+  add("transpose", [=](Graph &g) {
+    Value *x = input(g, "x", f, {2, 3, 4});
+    g.setOutputs({op(g, OpKind::Transpose, {x},
+                     {{"perm", std::vector<int64_t>{2, 0, 1}}})});
+  });
+  add("concat", [=](Graph &g) {
+    Value *a = input(g, "a", f, {2, 3, 4});
+    Value *b = input(g, "b", f, {2, 1, 4});
+    Value *c = input(g, "c", f, {2, 5, 4});
+    g.setOutputs({op(g, OpKind::Concat, {a, b, c}, {{"axis", int64_t(1)}})});
+  });
+  add("slice_steps", [=](Graph &g) {
+    Value *x = input(g, "x", f, {5, 8, 6});
+    g.setOutputs({op(g, OpKind::Slice, {x},
+                     {{"starts", std::vector<int64_t>{1, 7, 0}},
+                      {"ends", std::vector<int64_t>{5, -1, 6}},
+                      {"steps", std::vector<int64_t>{2, -3, 1}}})});
+  });
+  add("gather_i64_axis1", [=](Graph &g) {
+    Value *x = input(g, "x", f, {3, 4, 5});
+    Value *i = input(g, "i", DType::I64, {2, 3});
+    g.setOutputs({op(g, OpKind::Gather, {x, i}, {{"axis", int64_t(1)}})});
+  }, -4, 3);
+  add("gather_i32_axis0", [=](Graph &g) {
+    Value *x = input(g, "x", DType::I32, {6, 5});
+    Value *i = input(g, "i", DType::I32, {4});
+    g.setOutputs({op(g, OpKind::Gather, {x, i}, {{"axis", int64_t(0)}})});
+  }, -6, 5);
+  add("expand", [=](Graph &g) {
+    Value *x = input(g, "x", f, {3, 1});
+    g.setOutputs({op(g, OpKind::Expand, {x},
+                     {{"shape", std::vector<int64_t>{2, 3, 4}}})});
+  });
+  for (std::string mode : {"constant", "reflect", "edge"})
+    add("pad_" + mode, [=](Graph &g) {
+      Value *x = input(g, "x", f, {2, 4, 5});
+      g.setOutputs({op(g, OpKind::Pad, {x},
+                       {{"pads", std::vector<int64_t>{0, 2, 1, 1, 3, 2}},
+                        {"mode", mode},
+                        {"value", 0.5}})});
+    });
+
+  // Fused groups.
+  add("fused_matmul_bias_relu", [&](Graph &g) {
+    Value *x = input(g, "x", f, {32, 64});
+    Value *w = constant(g, f, {64, 128}, -1, 1, rng);
+    Value *b = constant(g, f, {128}, -1, 1, rng);
+    Value *m = op(g, OpKind::MatMul, {x, w}, {}, 0);
+    Value *a = op(g, OpKind::Add, {m, b}, {}, 0);
+    g.setOutputs({op(g, OpKind::Relu, {a}, {}, 0)});
+  });
+  add("fused_conv_bias_relu_add", [&](Graph &g) {
+    Value *x = input(g, "x", f, {1, 8, 10, 10});
+    Value *r = input(g, "r", f, {1, 16, 10, 10});
+    Value *w = constant(g, f, {16, 8, 3, 3}, -1, 1, rng);
+    Value *b = constant(g, f, {16}, -1, 1, rng);
+    Value *c = op(g, OpKind::Conv, {x, w, b},
+                  {{"strides", std::vector<int64_t>{1, 1}},
+                   {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                   {"dilations", std::vector<int64_t>{1, 1}}, {"group", int64_t(1)}},
+                  0);
+    Value *y = op(g, OpKind::Relu, {c}, {}, 0);
+    g.setOutputs({op(g, OpKind::Add, {y, r}, {}, 0)});
+  });
+  add("gelu_softmax_chain", [&](Graph &g) {
+    Value *x = input(g, "x", f, {4, 32});
+    Value *half = constant(g, f, {}, 0.5, 0.5, rng);
+    Value *e = op(g, OpKind::Erf, {x}, {}, 0);
+    Value *m = op(g, OpKind::Mul, {e, half}, {}, 0);
+    Value *s = op(g, OpKind::Softmax, {m}, {{"axis", int64_t(1)}}, 1);
+    Value *t = op(g, OpKind::Tanh, {s}, {}, 2);
+    g.setOutputs({op(g, OpKind::Add, {t, x}, {}, 3)});
+  });
+  // Output corner cases: input as output, duplicate output, constant
+  // output, zero-size output, an intermediate that is also an output.
+  add("outputs_corner_cases", [&](Graph &g) {
+    Value *x = input(g, "x", f, {3, 4});
+    Value *z = input(g, "z", f, {0, 4});
+    Value *c = constant(g, f, {2}, -1, 1, rng);
+    Value *e = op(g, OpKind::Exp, {x}, {}, 0);
+    Value *n = op(g, OpKind::Neg, {e}, {}, 1);
+    Value *zz = op(g, OpKind::Neg, {z}, {}, 2);
+    g.setOutputs({x, e, n, e, c, zz});
+  });
+  return cases;
+}
+
+/// Median and best of `runs` timings of `fn`, in seconds.
+std::pair<double, double> timeRuns(const std::function<void()> &fn, int runs) {
+  std::vector<double> t;
+  for (int i = 0; i < runs; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                              start)
+                    .count());
+  }
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], t[0]};
+}
+
+int bench(const std::string &dir) {
+  struct Bench {
+    std::string name;
+    Graph graph;
+    double flops;
+  };
+  std::vector<Bench> benches;
+  {
+    Bench b{"matmul_1024", Graph(), 2.0 * 1024 * 1024 * 1024};
+    Value *x = input(b.graph, "a", DType::F32, {1024, 1024});
+    Value *y = input(b.graph, "b", DType::F32, {1024, 1024});
+    b.graph.setOutputs({op(b.graph, OpKind::MatMul, {x, y})});
+    benches.push_back(std::move(b));
+  }
+  {
+    Bench b{"conv_resnet_64x56x56_3x3", Graph(), 2.0 * 64 * 56 * 56 * 64 * 9};
+    Value *x = input(b.graph, "x", DType::F32, {1, 64, 56, 56});
+    Value *w = input(b.graph, "w", DType::F32, {64, 64, 3, 3});
+    b.graph.setOutputs({op(b.graph, OpKind::Conv, {x, w},
+                           {{"strides", std::vector<int64_t>{1, 1}},
+                            {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                            {"dilations", std::vector<int64_t>{1, 1}},
+                            {"group", int64_t(1)}})});
+    benches.push_back(std::move(b));
+  }
+  std::mt19937 rng(1);
+  for (Bench &b : benches) {
+    CodegenResult result;
+    std::string error;
+    RunFn run = compileAndLoad(b.graph, dir, b.name, result, error);
+    if (!run) {
+      std::printf("FAIL %s: %s\n", b.name.c_str(), error.c_str());
+      return 1;
+    }
+    std::vector<TensorData> inputs;
+    std::vector<void *> in, out;
+    for (const Value *v : b.graph.inputs()) {
+      inputs.push_back(randomData(v->type(), -1, 1, rng));
+      in.push_back(const_cast<uint8_t *>(inputs.back().bytes->data()));
+    }
+    std::vector<uint8_t> outBuf(*byteSize(b.graph.outputs()[0]->type()));
+    out.push_back(outBuf.data());
+    std::vector<uint8_t> arena(result.arenaBytes + 64);
+    void *arenaPtr = arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
+    auto [median, best] =
+        timeRuns([&] { run(in.data(), out.data(), arenaPtr); }, 9);
+    std::printf("%-26s median %8.3f ms %6.1f GFLOP/s, best %6.1f GFLOP/s\n%s",
+                b.name.c_str(), median * 1e3, b.flops / median * 1e-9,
+                b.flops / best * 1e-9, result.scheduleReport.c_str());
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string filter;
+  bool doBench = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--bench")
+      doBench = true;
+    else
+      filter = a;
+  }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  char tmpl[] = "/tmp/mlc-codegen-check-XXXXXX";
+  if (!mkdtemp(tmpl))
+    die("cannot create a temporary directory");
+  std::string dir = tmpl;
+  if (doBench) {
+    int rc = bench(dir);
+    std::system(("rm -rf " + dir).c_str());
+    return rc;
+  }
+  int failures = 0, count = 0;
+  for (const Case &c : makeCases()) {
+    if (!filter.empty() && c.name.find(filter) == std::string::npos)
+      continue;
+    ++count;
+    failures += runCase(c, dir) ? 0 : 1;
+  }
+  std::system(("rm -rf " + dir).c_str());
+  std::printf("%d of %d cases passed\n", count - failures, count);
+  return failures ? 1 : 0;
+}

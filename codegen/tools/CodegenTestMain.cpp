@@ -1,0 +1,118 @@
+// mlc-codegen-test: graph text in; MLIR, LLVM IR, schedules or an object out.
+#include "codegen/Codegen.h"
+#include "codegen/KernelEmitter.h"
+#include "codegen/Schedule.h"
+#include "ir/Parser.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: mlc-codegen-test <graph.mlc|-> [--emit=mlir|llvm|obj|transform] "
+               "[--schedule-report] [--cpu=NAME] [-o FILE]\n");
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string input, emit = "mlir", output = "-", cpu;
+  bool scheduleReport = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--emit=", 0) == 0)
+      emit = a.substr(7);
+    else if (a.rfind("--cpu=", 0) == 0)
+      cpu = a.substr(6);
+    else if (a == "--schedule-report")
+      scheduleReport = true;
+    else if (a == "-o" && i + 1 < argc)
+      output = argv[++i];
+    else if (input.empty())
+      input = a;
+    else
+      return usage();
+  }
+  if (input.empty() || (emit != "mlir" && emit != "llvm" && emit != "obj" &&
+                        emit != "transform"))
+    return usage();
+  std::stringstream text;
+  if (input == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(input);
+    if (!in) {
+      std::fprintf(stderr, "error: cannot open %s\n", input.c_str());
+      return 1;
+    }
+    text << in.rdbuf();
+  }
+  auto graph = mlc::parseGraph(text.str(), input);
+  if (!graph.ok()) {
+    std::fprintf(stderr, "%s\n", graph.message().c_str());
+    return 1;
+  }
+  if (emit == "transform") {
+    // The transform script the heuristic schedules produce (AVX2 or, with
+    // --cpu=<avx512 cpu>, AVX-512 register tiles), for replaying the
+    // pipeline with mlir-opt.
+    auto emitted = mlc::codegen::emitModule(*graph);
+    if (!emitted.ok()) {
+      std::fprintf(stderr, "error: %s\n", emitted.message().c_str());
+      return 1;
+    }
+    std::vector<mlc::codegen::ScheduleRecord> records;
+    mlc::codegen::ScheduleTarget target{cpu.rfind("skx", 0) == 0 ||
+                                        cpu.rfind("znver4", 0) == 0 ||
+                                        cpu.rfind("sapphire", 0) == 0};
+    for (const auto &site : emitted->sites)
+      if (auto r = mlc::codegen::chooseSchedule(site, target))
+        records.push_back(*r);
+    std::string script = mlc::codegen::transformScript(records);
+    std::fwrite(script.data(), 1, script.size(), stdout);
+    return 0;
+  }
+  if (emit == "mlir" && !scheduleReport) {
+    auto text = mlc::emitMLIR(*graph);
+    if (!text.ok()) {
+      std::fprintf(stderr, "error: %s\n", text.message().c_str());
+      return 1;
+    }
+    std::fwrite(text->data(), 1, text->size(), stdout);
+    return 0;
+  }
+  mlc::TargetOptions options;
+  options.cpu = cpu;
+  options.emitText = emit != "obj";
+  auto result = mlc::generateCode(*graph, options);
+  if (!result.ok()) {
+    std::fprintf(stderr, "error: %s\n", result.message().c_str());
+    return 1;
+  }
+  std::string out;
+  if (scheduleReport)
+    out = result->scheduleReport;
+  else if (emit == "mlir")
+    out = result->mlir;
+  else if (emit == "llvm")
+    out = result->llvmIR;
+  else
+    out = result->object;
+  if (output == "-") {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  } else {
+    std::ofstream f(output, std::ios::binary);
+    f.write(out.data(), static_cast<std::streamsize>(out.size()));
+    if (!f) {
+      std::fprintf(stderr, "error: cannot write %s\n", output.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
