@@ -110,10 +110,13 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
   // Break the 2-D transfers, broadcasts and shape casts into 1-D vector ops
   // while still on tensors; left to the generic lowering they scalarize.
   s += "    transform.apply_patterns to %f {\n"
-       "      transform.apply_patterns.vector.transfer_permutation_patterns\n"
        "      transform.apply_patterns.vector.lower_transfer max_transfer_rank = 1\n"
        "      transform.apply_patterns.vector.lower_broadcast\n"
        "      transform.apply_patterns.vector.lower_shape_cast\n"
+       "    } : " + anyOp + "\n";
+  // Canonicalization runs on its own: mixed with broadcast lowering it can
+  // rewrite back and forth forever (docs/codegen-notes/conv.md, traps).
+  s += "    transform.apply_patterns to %f {\n"
        "      transform.apply_patterns.canonicalization\n"
        "    } : " + anyOp + "\n";
   s += "    transform.yield\n  }\n}\n";
