@@ -5,7 +5,6 @@
 #include "ir/Graph.h"
 
 #include <cstdint>
-#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,9 +21,6 @@ struct TargetOptions {
   /// Fill CodegenResult::mlir and ::llvmIR (costly for big models; the
   /// weights are elided from the LLVM IR text).
   bool emitText = false;
-  /// When set, one line per kernel describing its schedule record is written
-  /// here (`mlc compile --schedule-report`).
-  std::ostream *scheduleReport = nullptr;
 };
 
 /// Everything codegen produces for one model.

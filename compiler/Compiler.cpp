@@ -200,15 +200,15 @@ Expected<std::string> compileModel(const std::string &modelPath,
     print.elideConstantsAbove = 16;
     return printGraph(*graph, print);
   }
+  if (options.emit == EmitKind::MLIR)
+    return emitMLIR(*graph);
   TargetOptions target = options.target;
-  target.emitText = options.emit == EmitKind::MLIR ||
-                    options.emit == EmitKind::LLVM;
-  target.scheduleReport = options.scheduleReport;
+  target.emitText = options.emit == EmitKind::LLVM;
   Expected<CodegenResult> code = generateCode(*graph, target);
   if (!code)
     return code.error();
-  if (options.emit == EmitKind::MLIR)
-    return code->mlir;
+  if (options.scheduleReport)
+    *options.scheduleReport << code->scheduleReport;
   if (options.emit == EmitKind::LLVM)
     return code->llvmIR;
   if (options.emit == EmitKind::Object)
