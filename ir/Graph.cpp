@@ -170,6 +170,19 @@ Value *Graph::findValue(const std::string &name) const {
   return it == valueByName_.end() ? nullptr : it->second;
 }
 
+Status Graph::renameValue(Value *value, const std::string &name) {
+  if (name.empty())
+    return makeError("cannot rename '%" + value->name_ + "' to an empty name");
+  if (value->name_ == name)
+    return Status::success();
+  if (valueByName_.count(name))
+    return makeError("value name '" + name + "' is already defined");
+  valueByName_.erase(value->name_);
+  value->name_ = name;
+  valueByName_[name] = value;
+  return Status::success();
+}
+
 void Graph::replaceAllUsesWith(Value *from, Value *to) {
   for (auto &node : nodes_)
     for (Value *&operand : node->operands_)

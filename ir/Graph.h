@@ -146,6 +146,8 @@ public:
 
   /// Looks a value up by name; null if absent.
   Value *findValue(const std::string &name) const;
+  /// Renames `value`; fails if `name` is empty or taken by another value.
+  Status renameValue(Value *value, const std::string &name);
   /// Replaces every use of `from` (operands and outputs) with `to`.
   void replaceAllUsesWith(Value *from, Value *to);
   /// Number of uses of each value by nodes, plus one per graph output slot.

@@ -5,6 +5,7 @@
 #include "frontends/onnx/ImporterContext.h"
 #include "ir/Interpreter.h"
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <cstring>
@@ -18,6 +19,13 @@ using namespace onnx_import;
 namespace onnx_import {
 
 namespace {
+
+/// Static extents of a shape, or {} when a dim is symbolic (the reshape
+/// built from it then fails to type-check and the caller keeps the alias).
+std::vector<int64_t> staticExtentsOrEmpty(const Shape &shape) {
+  return isStatic(shape) ? staticExtents(shape) : std::vector<int64_t>{};
+}
+
 
 /// Newest ONNX IR version (file format) this importer has been checked with
 /// (onnx 1.23 writes 14 for its newest opsets).
@@ -492,7 +500,29 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
     auto it = env.find(out.name());
     if (it == env.end())
       return makeError("graph output '" + out.name() + "' is not defined");
-    outputs.push_back(it->second);
+    Value *value = it->second;
+    // Identity and Dropout alias their input, so an output may carry another
+    // value's name. Users address outputs by their ONNX names: rename the
+    // value, or copy it (a same-shape reshape) when it is a graph input,
+    // feeds an earlier output, or the name is taken.
+    if (value->name() != out.name()) {
+      bool isInput = std::find(graph.inputs().begin(), graph.inputs().end(),
+                               value) != graph.inputs().end();
+      bool isEarlierOutput =
+          std::find(outputs.begin(), outputs.end(), value) != outputs.end();
+      if (isInput || isEarlierOutput || graph.findValue(out.name())) {
+        Expected<Node *> copy = graph.addNode(
+            OpKind::Reshape, {value},
+            {{"shape", staticExtentsOrEmpty(value->type().shape)}},
+            "output copy " + out.name());
+        if (copy && !graph.findValue(out.name()) &&
+            graph.renameValue((*copy)->result(), out.name()).ok())
+          value = (*copy)->result();
+      } else {
+        MLC_RETURN_IF_ERROR(graph.renameValue(value, out.name()));
+      }
+    }
+    outputs.push_back(value);
   }
   if (outputs.empty())
     return makeError("the graph has no outputs");
