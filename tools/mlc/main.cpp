@@ -37,7 +37,8 @@ constexpr const char *kCompileHelp =
     R"(usage: mlc compile MODEL.onnx -o OUT [options]
 
 Options:
-  -o FILE                    output file (artifact, or text for --emit)
+  -o FILE                    output file (artifact, or text for --emit);
+                             '-' writes to standard output
   --target=llvm              code generation target (host CPU family)
   -mcpu=NAME                 CPU to generate code for (default: this host)
   --mtriple=TRIPLE           LLVM target triple (default: this host)
@@ -183,6 +184,10 @@ int compileCommand(int argc, char **argv) {
   Expected<std::string> result = compileModel(input, options);
   if (!result)
     return fail(result.message());
+  if (output == "-") {
+    std::fwrite(result->data(), 1, result->size(), stdout);
+    return 0;
+  }
   std::string tmp = output + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
