@@ -76,14 +76,37 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
     return b.map({{operands[0], dtype, xs, broadcastMap(xs, out)}}, dtype, out,
                  passThrough);
   case OpKind::Slice: {
+    // A strided tensor.extract_slice of the elements read (ascending), then a
+    // generic that reverses the dims with negative steps. (A single generic
+    // reading x at `d * step + start` is invalid: where that folds to a plain
+    // `d` linalg infers the loop extent from x, not from the result.)
     const Shape64 &starts = node.intsAttr("starts");
     const Shape64 &steps = node.intsAttr("steps");
+    bool empty = false, reversed = false;
+    for (int i = 0; i < r; ++i) {
+      empty |= out[i] == 0;
+      reversed |= steps[i] < 0;
+    }
+    if (empty)
+      return b.empty(dtype, out);
+    std::string offs, sizes, strides;
     std::vector<std::string> e;
-    for (int i = 0; i < r; ++i)
-      e.push_back(dim(i) + " * " + std::to_string(steps[i]) + " + " +
-                  std::to_string(starts[i]));
-    return b.map({{operands[0], dtype, xs, affineMap(r, e)}}, dtype, out,
-                 passThrough);
+    for (int i = 0; i < r; ++i) {
+      int64_t step = steps[i];
+      int64_t low = step > 0 ? starts[i] : starts[i] + (out[i] - 1) * step;
+      offs += (i ? ", " : "") + std::to_string(low);
+      sizes += (i ? ", " : "") + std::to_string(out[i]);
+      strides += (i ? ", " : "") + std::to_string(step > 0 ? step : -step);
+      e.push_back(step > 0 ? dim(i)
+                           : std::to_string(out[i] - 1) + " - " + dim(i));
+    }
+    std::string v = b.fresh();
+    b.line(v + " = tensor.extract_slice " + operands[0] + "[" + offs + "] [" +
+           sizes + "] [" + strides + "] : " + tensorType(dtype, xs) + " to " +
+           tensorType(dtype, out));
+    if (!reversed)
+      return v;
+    return b.map({{v, dtype, out, affineMap(r, e)}}, dtype, out, passThrough);
   }
   case OpKind::Concat: {
     int64_t axis = node.intAttr("axis");

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <sys/stat.h>
 
 namespace {
@@ -294,6 +295,63 @@ std::string fileNameFor(const std::string &name) {
   return out;
 }
 
+struct ArtifactFile {
+  uint64_t size = 0;
+  uint64_t elfSize = 0;
+  uint32_t abiVersion = 0;
+  std::string metadata;
+};
+
+/// Reads an artifact's trailer and metadata text without loading its code,
+/// so that artifacts built for another CPU can be inspected too.
+Expected<ArtifactFile> readArtifactFile(const std::string &artifact) {
+  std::ifstream in(artifact, std::ios::binary);
+  if (!in)
+    return makeError("cannot open '" + artifact + "'");
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  if (bytes.size() < MLC_ARTIFACT_TRAILER_SIZE)
+    return makeError("'" + artifact + "' is not an mlc artifact (too small)");
+  mlc_artifact_trailer trailer;
+  mlc_artifact_trailer_decode(
+      reinterpret_cast<const uint8_t *>(bytes.data()) + bytes.size() -
+          MLC_ARTIFACT_TRAILER_SIZE,
+      &trailer);
+  if (std::memcmp(trailer.magic, MLC_ARTIFACT_MAGIC,
+                  MLC_ARTIFACT_MAGIC_SIZE) != 0)
+    return makeError("'" + artifact + "' is not an mlc artifact (bad trailer)");
+  uint64_t payload = bytes.size() - MLC_ARTIFACT_TRAILER_SIZE;
+  if (trailer.elf_size > payload ||
+      trailer.metadata_size != payload - trailer.elf_size)
+    return makeError("'" + artifact + "' is corrupt or truncated");
+  if (mlc_artifact_checksum(bytes.data(), payload) != trailer.checksum)
+    return makeError("'" + artifact + "': checksum mismatch: the artifact is "
+                     "corrupt or truncated");
+  ArtifactFile file;
+  file.size = bytes.size();
+  file.elfSize = trailer.elf_size;
+  file.abiVersion = trailer.abi_version;
+  file.metadata = bytes.substr(trailer.elf_size, trailer.metadata_size);
+  return file;
+}
+
+/// The metadata dtype names of the `kind` ("input" or "output") tensors, in
+/// order. `bool` and `u8` share a DLPack type, so only the metadata tells
+/// `mlc run` which one to read and write.
+std::vector<std::string> metadataDTypes(const std::string &metadata,
+                                        const std::string &kind) {
+  std::vector<std::string> names;
+  std::istringstream lines(metadata);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string key, name, dtype;
+    if (words >> key >> name >> dtype && key == kind)
+      names.push_back(dtype);
+  }
+  return names;
+}
+
 int runCommand(int argc, char **argv) {
   std::string artifact, outputDir, value;
   std::map<std::string, std::string> inputFiles;
@@ -336,10 +394,18 @@ int runCommand(int argc, char **argv) {
     ~Guard() { mlc_model_free(m); }
   } guard{model};
 
-  auto infoType = [](const mlc_tensor_info &info) -> Expected<TensorType> {
+  std::string metadata = mlc_model_metadata_text(model);
+  std::vector<std::string> inputDTypes = metadataDTypes(metadata, "input");
+  std::vector<std::string> outputDTypes = metadataDTypes(metadata, "output");
+  auto infoType = [](const mlc_tensor_info &info,
+                     const std::vector<std::string> &dtypeNames,
+                     int32_t index) -> Expected<TensorType> {
     std::optional<DType> dtype = dtypeOf(info.dtype);
     if (!dtype)
       return makeError("unsupported dtype in artifact");
+    size_t i = static_cast<size_t>(index);
+    if (*dtype == DType::U8 && i < dtypeNames.size() && dtypeNames[i] == "bool")
+      dtype = DType::Bool;
     TensorType type;
     type.dtype = *dtype;
     for (int32_t d = 0; d < info.ndim; ++d)
@@ -356,7 +422,7 @@ int runCommand(int argc, char **argv) {
     mlc_tensor_info info;
     if (mlc_model_input_info(model, i, &info) != MLC_OK)
       return fail(mlc_last_error());
-    Expected<TensorType> type = infoType(info);
+    Expected<TensorType> type = infoType(info, inputDTypes, i);
     if (!type)
       return fail(type.message());
     auto it = inputFiles.find(info.name);
@@ -397,7 +463,7 @@ int runCommand(int argc, char **argv) {
     mlc_tensor_info info;
     if (mlc_model_output_info(model, i, &info) != MLC_OK)
       return fail(mlc_last_error());
-    Expected<TensorType> type = infoType(info);
+    Expected<TensorType> type = infoType(info, outputDTypes, i);
     if (!type)
       return fail(type.message());
     Expected<int64_t> bytes = byteSize(*type);
@@ -465,36 +531,14 @@ int inspectCommand(int argc, char **argv) {
   }
   if (artifact.empty())
     return fail("no artifact given (see mlc inspect --help)");
-  // Read the metadata without loading the code, so that artifacts built for
-  // another CPU can be inspected too.
-  std::ifstream in(artifact, std::ios::binary);
-  if (!in)
-    return fail("cannot open '" + artifact + "'");
-  std::string bytes((std::istreambuf_iterator<char>(in)),
-                    std::istreambuf_iterator<char>());
-  if (bytes.size() < MLC_ARTIFACT_TRAILER_SIZE)
-    return fail("'" + artifact + "' is not an mlc artifact (too small)");
-  mlc_artifact_trailer trailer;
-  mlc_artifact_trailer_decode(
-      reinterpret_cast<const uint8_t *>(bytes.data()) + bytes.size() -
-          MLC_ARTIFACT_TRAILER_SIZE,
-      &trailer);
-  if (std::memcmp(trailer.magic, MLC_ARTIFACT_MAGIC,
-                  MLC_ARTIFACT_MAGIC_SIZE) != 0)
-    return fail("'" + artifact + "' is not an mlc artifact (bad trailer)");
-  uint64_t payload = bytes.size() - MLC_ARTIFACT_TRAILER_SIZE;
-  if (trailer.elf_size > payload ||
-      trailer.metadata_size != payload - trailer.elf_size)
-    return fail("'" + artifact + "' is corrupt or truncated");
-  if (mlc_artifact_checksum(bytes.data(), payload) != trailer.checksum)
-    return fail("'" + artifact + "': checksum mismatch: the artifact is "
-                "corrupt or truncated");
+  Expected<ArtifactFile> file = readArtifactFile(artifact);
+  if (!file)
+    return fail(file.message());
   std::printf("artifact %s (%llu bytes, ELF %llu bytes, ABI %u)\n",
-              artifact.c_str(), static_cast<unsigned long long>(bytes.size()),
-              static_cast<unsigned long long>(trailer.elf_size),
-              trailer.abi_version);
-  std::fwrite(bytes.data() + trailer.elf_size, 1, trailer.metadata_size,
-              stdout);
+              artifact.c_str(), static_cast<unsigned long long>(file->size),
+              static_cast<unsigned long long>(file->elfSize),
+              file->abiVersion);
+  std::fwrite(file->metadata.data(), 1, file->metadata.size(), stdout);
   return 0;
 }
 
