@@ -17,15 +17,28 @@ namespace mlc {
 
 namespace {
 
-/// Concatenates the constants at their planned offsets.
+/// Concatenates the constants at their planned offsets; packed conv
+/// weights W[F, rest] are stored as Wp[F/w, rest, w].
 std::string buildWeights(const codegen::EmittedModule &emitted) {
   std::string blob(static_cast<size_t>(emitted.weightsBytes), '\0');
   for (size_t i = 0; i < emitted.constants.size(); ++i) {
-    const Node *producer = emitted.constants[i]->producer();
-    const TensorData &data = producer->tensorAttr("value");
-    if (!data.bytes->empty())
-      std::memcpy(blob.data() + emitted.constantOffsets[i], data.bytes->data(),
-                  data.bytes->size());
+    const Value *v = emitted.constants[i];
+    const TensorData &data = v->producer()->tensorAttr("value");
+    if (data.bytes->empty())
+      continue;
+    char *dst = blob.data() + emitted.constantOffsets[i];
+    size_t panel = static_cast<size_t>(emitted.constantPanel[i]);
+    if (panel == 0) {
+      std::memcpy(dst, data.bytes->data(), data.bytes->size());
+      continue;
+    }
+    const size_t esize = 4; // packed weights are f32
+    size_t rows = static_cast<size_t>(v->type().shape[0].value());
+    size_t cols = data.bytes->size() / esize / rows;
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t c = 0; c < cols; ++c)
+        std::memcpy(dst + ((r / panel * cols + c) * panel + r % panel) * esize,
+                    data.bytes->data() + (r * cols + c) * esize, esize);
   }
   return blob;
 }

@@ -4,6 +4,7 @@
 #include "ir/Graph.h"
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,9 @@ public:
 
   /// Next id for a scheduled op attribute (`mlc.sched = N`).
   int64_t nextScheduleId = 0;
+  /// Conv weights that the weights blob stores pre-packed, as
+  /// Wp[F/w, C*K.., w] (see convWeightPanel); lookups only.
+  std::set<const Value *> packedWeights;
 
 private:
   std::string text_;
@@ -106,10 +110,23 @@ private:
 /// What the emitter records about a scheduled contraction (for Schedule.h).
 struct ContractionSite {
   int64_t id;
-  /// "matmul" or "batch_matmul".
+  /// "matmul", "batch_matmul" or "matmul_t": the transposed conv form, a
+  /// linalg.generic over (m, n / w, w, k) computing
+  /// C[m, n] += A[k, m] * Bp[n / w, k, n % w] (w: convWeightPanel).
   std::string op;
   int64_t batch, m, n, k;
 };
+
+/// Whether a group-1 f32 conv is emitted in the transposed GEMM form
+/// out^T[N*O, F] = col^T[N*O, C*K] x W^T[C*K, F], vectorized along F (always
+/// a multiple of 8 in practice), instead of out[F, N*O] = W x col, which
+/// needs N*O to be a multiple of the vector width. Used when N*O is small
+/// or awkward (7x7 = 49, 14x14 = 196, 28x28 = 784: docs/codegen-notes/conv.md).
+bool convUsesTransposedForm(const Node &conv);
+
+/// The panel width w of a transposed-form conv's weights, which it reads as
+/// Wp[F/w, C*K.., w] (16 when F allows, else 8); 0 for other nodes.
+int64_t convWeightPanel(const Node &conv);
 
 /// Emits the computation of one node into `b`. `operands` are the tensor SSA
 /// names of the node's operands; returns the result tensor names.

@@ -100,6 +100,22 @@ Shape64 intsOr(const Node &node, const std::string &name, size_t n,
 
 } // namespace
 
+bool convUsesTransposedForm(const Node &conv) {
+  if (conv.kind() != OpKind::Conv || conv.result()->type().dtype != DType::F32)
+    return false;
+  if (conv.hasAttr("group") && conv.intAttr("group") != 1)
+    return false;
+  Shape64 ws = extents(conv.operand(1)), out = extents(conv.result());
+  int64_t f = ws[0], np = product(out, 2) * out[0];
+  return f % 8 == 0 && np % 32 != 0;
+}
+
+int64_t convWeightPanel(const Node &conv) {
+  if (!convUsesTransposedForm(conv))
+    return 0;
+  return extents(conv.operand(1))[0] % 16 == 0 ? 16 : 8;
+}
+
 Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
                                  const std::vector<std::string> &operands,
                                  std::vector<ContractionSite> &sites) {
@@ -188,9 +204,84 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
         return col.error();
       col2 = b.reshape(*col, dtype, colShape, col2Shape);
     }
-    std::string w2 = b.reshape(operands[1], dtype, ws, {f, c * kprod});
-    std::string mm = contraction(b, "matmul", dtype, w2, {f, c * kprod}, col2,
-                                 col2Shape, {f, n * oprod}, sites);
+    std::string mm;
+    int64_t ck = c * kprod, np = n * oprod;
+    if (convUsesTransposedForm(node)) {
+      // T[N*O, F] = sum_k col[k, p] * W[F, k], then back to [F, N*O]
+      // (a transposing copy that elementwise fusion merges with the epilogue).
+      // B in panels Wp[F/w, C*K, w] (w = 16 or 8): a register tile's
+      // weights are one contiguous stream instead of a stride-F walk.
+      int64_t panel = convWeightPanel(node), fo = f / panel;
+      Shape64 wpShape = {fo, ck, panel};
+      std::string wp;
+      if (b.packedWeights.count(node.operand(1))) {
+        wp = operands[1];
+      } else {
+        std::string w2 = b.reshape(operands[1], dtype, ws, {f, ck});
+        auto t = b.map({{w2, dtype, {f, ck},
+                         affineMap(3, {dim(0) + " * " + std::to_string(panel) +
+                                           " + " + dim(2),
+                                       dim(1)})}},
+                       dtype, wpShape,
+                       [](KernelBuilder &, const std::vector<std::string> &a)
+                           -> Expected<std::vector<std::string>> {
+                         return std::vector<std::string>{a[0]};
+                       });
+        if (!t.ok())
+          return t.error();
+        wp = *t;
+      }
+      // N*O padded to a multiple of 4 rows (49 -> 52) so that the 4x16
+      // register tile applies; the extra rows are computed and dropped.
+      int64_t rows = (np + 3) / 4 * 4;
+      std::string a = col2;
+      if (rows != np) {
+        Shape64 padded;
+        a = padSpatial(b, col2, dtype, col2Shape, {0}, {rows - np}, zero,
+                       padded);
+      }
+      int64_t id = b.nextScheduleId++;
+      sites.push_back({id, "matmul_t", 1, rows, f, ck});
+      std::string init = b.filled(zero, dtype, {rows, fo, panel});
+      auto tr = b.generic(
+          {{a, dtype, {ck, rows}, affineMap(4, {dim(3), dim(0)})},
+           {wp, dtype, wpShape, affineMap(4, {dim(1), dim(3), dim(2)})}},
+          {{init, dtype, {rows, fo, panel},
+            affineMap(4, {dim(0), dim(1), dim(2)})}},
+          {"parallel", "parallel", "parallel", "reduction"},
+          [&](KernelBuilder &b, const std::vector<std::string> &a)
+              -> Expected<std::vector<std::string>> {
+            std::string t = storageType(dtype);
+            std::string p = b.fresh(), s = b.fresh();
+            b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
+            b.line(s + " = arith.addf " + a[2] + ", " + p + " : " + t);
+            return std::vector<std::string>{s};
+          },
+          "mlc.sched = " + std::to_string(id) + " : i64");
+      if (!tr.ok())
+        return tr.error();
+      std::string t2 = b.reshape((*tr)[0], dtype, {rows, fo, panel}, {rows, f});
+      std::string tv = t2;
+      if (rows != np) {
+        tv = b.fresh();
+        b.line(tv + " = tensor.extract_slice " + t2 + "[0, 0] [" +
+               std::to_string(np) + ", " + std::to_string(f) + "] [1, 1] : " +
+               tensorType(dtype, {rows, f}) + " to " + tensorType(dtype, {np, f}));
+      }
+      auto back = b.map({{tv, dtype, {np, f}, affineMap(2, {dim(1), dim(0)})}},
+                        dtype, {f, np},
+                        [](KernelBuilder &, const std::vector<std::string> &a)
+                            -> Expected<std::vector<std::string>> {
+                          return std::vector<std::string>{a[0]};
+                        });
+      if (!back.ok())
+        return back.error();
+      mm = *back;
+    } else {
+      std::string w2 = b.reshape(operands[1], dtype, ws, {f, ck});
+      mm = contraction(b, "matmul", dtype, w2, {f, ck}, col2, col2Shape,
+                       {f, np}, sites);
+    }
     if (n == 1) {
       result = b.reshape(mm, dtype, {f, oprod}, out);
     } else {
@@ -213,8 +304,10 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
       result = *t;
     }
   } else {
-    // Grouped / depthwise: direct loop nest (n, f, c', k.., o..) with the
-    // spatial output innermost so that it vectorizes along o.
+    // Grouped / depthwise: direct loop nest (n, f, c', o.., k..). The small
+    // kernel loops are innermost so LLVM unrolls them fully and the output
+    // row, then innermost, vectorizes with the accumulator in registers
+    // (k.. before o.. re-reads and re-writes the output per tap).
     int nd = static_cast<int>(3 + 2 * k);
     int64_t fg = f / group;
     std::vector<std::string> xe = {dim(0), "(" + dim(1) + " floordiv " +
@@ -224,14 +317,14 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
     std::vector<std::string> we = {dim(1), dim(2)}, oe = {dim(0), dim(1)};
     std::vector<std::string> its = {"parallel", "parallel", "reduction"};
     for (size_t i = 0; i < k; ++i) {
-      xe.push_back(windowExpr(static_cast<int>(3 + k + i), strides[i],
-                              static_cast<int>(3 + i), dil[i]));
-      we.push_back(dim(static_cast<int>(3 + i)));
-      its.push_back("reduction");
+      xe.push_back(windowExpr(static_cast<int>(3 + i), strides[i],
+                              static_cast<int>(3 + k + i), dil[i]));
+      oe.push_back(dim(static_cast<int>(3 + i)));
+      its.push_back("parallel");
     }
     for (size_t i = 0; i < k; ++i) {
-      oe.push_back(dim(static_cast<int>(3 + k + i)));
-      its.push_back("parallel");
+      we.push_back(dim(static_cast<int>(3 + k + i)));
+      its.push_back("reduction");
     }
     std::string init = b.filled(zero, dtype, out);
     auto r = b.generic(

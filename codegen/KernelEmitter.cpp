@@ -156,6 +156,43 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     if (producedBy.count(v) && !loc.count(v))
       loc[v] = {Location::Output, static_cast<int64_t>(j)};
   }
+  // Conv weights used only by transposed-form convs are stored packed,
+  // Wp[F/w, C*K.., w]: the packing happens here, at compile time.
+  std::map<const Value *, int64_t> panelOf;
+  std::set<const Value *> graphOutputs(graph.outputs().begin(),
+                                       graph.outputs().end());
+  auto users = graph.users();
+  for (const auto &node : graph.nodes()) {
+    const Value *v = node->kind() == OpKind::Constant ? node->result() : nullptr;
+    if (!v || graphOutputs.count(v) || !users.count(v) || v->type().rank() < 2)
+      continue;
+    int64_t panel = convWeightPanel(*users.at(v).front());
+    bool all = panel != 0;
+    for (const Node *u : users.at(v)) {
+      bool ok = convWeightPanel(*u) == panel && u->operand(1) == v;
+      for (size_t i = 0; i < u->numOperands(); ++i)
+        ok &= i == 1 || u->operand(i) != v;
+      all &= ok;
+    }
+    if (all)
+      panelOf[v] = panel;
+  }
+  std::set<const Value *> packed;
+  for (const auto &[v, panel] : panelOf)
+    packed.insert(v);
+  // The memref type of `v` as kernels and the entry see it.
+  auto storedMemref = [&](const Value *v) {
+    auto it = panelOf.find(v);
+    if (it == panelOf.end())
+      return memrefType(v->type());
+    std::vector<int64_t> s = extents(v);
+    int64_t rest = 1;
+    for (size_t i = 1; i < s.size(); ++i)
+      rest *= s[i];
+    return "memref<" + std::to_string(s[0] / it->second) + "x" +
+           std::to_string(rest) + "x" + std::to_string(it->second) + "x" +
+           storageType(v->type().dtype) + ">";
+  };
   auto placeConstant = [&](const Value *v) -> Status {
     if (loc.count(v))
       return Status::success();
@@ -169,6 +206,7 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     loc[v] = {Location::Weights, out.weightsBytes};
     out.constants.push_back(v);
     out.constantOffsets.push_back(out.weightsBytes);
+    out.constantPanel.push_back(panelOf.count(v) ? panelOf.at(v) : 0);
     out.weightsBytes += *bytes;
     return Status::success();
   };
@@ -225,7 +263,7 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
       entry.line(name + " = memref.view " + (w ? "%weights" : "%arena") + "[" +
                  off + "][] : memref<" +
                  std::to_string(w ? out.weightsBytes : out.arenaBytes) +
-                 "xi8> to " + memrefType(v->type()));
+                 "xi8> to " + storedMemref(v));
     }
     views[v] = name;
     return name;
@@ -240,6 +278,7 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
       continue;
     KernelBuilder b;
     b.nextScheduleId = static_cast<int64_t>(out.sites.size());
+    b.packedWeights = packed;
     std::string name = "@k" + std::to_string(kernelId++);
     std::string sig;
     std::map<const Value *, std::string> tensors;
@@ -247,13 +286,13 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     for (size_t i = 0; i < g.inputs.size(); ++i) {
       const Value *v = g.inputs[i];
       std::string arg = "%a" + std::to_string(i);
-      sig += (i ? ", " : "") + arg + ": " + memrefType(v->type());
+      sig += (i ? ", " : "") + arg + ": " + storedMemref(v);
       std::string t = b.fresh();
       b.line(t + " = bufferization.to_tensor " + arg + " restrict : " +
-             memrefType(v->type()));
+             storedMemref(v));
       tensors[v] = t;
       callArgs.push_back(viewOf(v));
-      callTypes.push_back(memrefType(v->type()));
+      callTypes.push_back(storedMemref(v));
     }
     for (size_t i = 0; i < g.outputs.size(); ++i) {
       const Value *v = g.outputs[i];

@@ -19,6 +19,10 @@ struct EmittedModule {
   /// Constants placed in the weights blob, and their byte offsets.
   std::vector<const Value *> constants;
   std::vector<int64_t> constantOffsets;
+  /// Per constant: 0, or the panel width w when it is stored packed as
+  /// [dim 0 / w, rest, w] (conv weights of the transposed GEMM form, see
+  /// convWeightPanel).
+  std::vector<int64_t> constantPanel;
   int64_t weightsBytes = 0;
   /// Activation arena size and the no-reuse total, from the memory plan.
   int64_t arenaBytes = 0;

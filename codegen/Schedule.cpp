@@ -2,6 +2,8 @@
 // them, and the transform-dialect script that applies them.
 #include "codegen/Schedule.h"
 
+#include <algorithm>
+
 namespace mlc::codegen {
 namespace {
 
@@ -27,9 +29,25 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
   r.k = site.k;
   if (site.m * site.n * site.k < 4096 || site.k == 0)
     return std::nullopt;
+  if (site.op == "matmul_t") {
+    // The transposed conv form: N (the filters) is a multiple of 8 and M
+    // (the output positions) is padded to a multiple of 4 by the emitter.
+    // 4x16 (8 ymm accumulators) as measured best in
+    // docs/codegen-notes/conv.md; regN must equal the weight panel width
+    // (convWeightPanel), as the loops are (m, n / panel, panel, k).
+    r.regM = site.m % 4 == 0 ? 4 : 0;
+    r.regN = site.n % 16 == 0 ? 16 : 8;
+    if (r.regM == 0 || site.n % 8 != 0)
+      return std::nullopt;
+    r.tileM = divisorUpTo(site.m, 196, r.regM);
+    r.tileN = divisorUpTo(site.n, 256, r.regN);
+    r.tileK = divisorUpTo(site.k, 256, 1);
+    return r;
+  }
   // Register tile: AVX-512 holds an 8x32 f32 accumulator in 16 of its 32
-  // registers; AVX2 a 4x32 one in 16 ymm (measured best of 4x16/8x16/4x32).
-  int64_t wantM = target.avx512 ? 8 : 4, wantN = 32;
+  // registers; AVX2 a 4x16 one in 8 of its 16 ymm (4x32 needs all 16 for
+  // accumulators and LLVM spills them in the k loop: 20 vs 35+ GFLOP/s).
+  int64_t wantM = target.avx512 ? 8 : 4, wantN = target.avx512 ? 32 : 16;
   r.regM = divisorUpTo(site.m, wantM, 1);
   r.regN = divisorUpTo(site.n, wantN, 8);
   if (r.regN == 0)
@@ -65,27 +83,43 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
   std::string s = "module attributes {transform.with_named_sequence} {\n"
                   "  transform.named_sequence @__transform_main(%root: " +
                   anyOp + " {transform.readonly}) {\n";
+  // `out` = `in` tiled by (m, n, k) (batch 1) with tile_using_for, or with
+  // structured.fuse (m, n only), which also pulls the accumulator's
+  // linalg.fill into the tile instead of zeroing the whole result up front.
   auto tile = [&](const std::string &in, const std::string &out,
-                  const ScheduleRecord &r, int64_t m, int64_t n, int64_t k) {
+                  const ScheduleRecord &r, int64_t m, int64_t n, int64_t k,
+                  bool fuse) {
     bool batched = r.op == "batch_matmul";
-    std::string sizes = (batched ? "1, " : "") + std::to_string(m) + ", " +
-                        std::to_string(n) + ", " + std::to_string(k);
-    int loops = batched ? 4 : 3;
-    std::string results = "(" + anyOp;
-    for (int i = 0; i < loops; ++i)
-      results += ", " + anyOp;
+    std::vector<int64_t> sizes = {m, n, k};
+    if (batched)
+      sizes.insert(sizes.begin(), 1);
+    // matmul_t loops are (m, n / panel, panel, k); the panel is never tiled.
+    if (r.op == "matmul_t")
+      sizes = {m, n / r.regN, 0, k};
+    std::string list, results = "(" + anyOp;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      list += (i ? ", " : "") + std::to_string(sizes[i]);
+      if (sizes[i] != 0)
+        results += ", " + anyOp;
+    }
     results += ")";
+    int loops = static_cast<int>(
+        std::count_if(sizes.begin(), sizes.end(), [](int64_t v) { return v; }));
     s += "    " + out + ", %l" + out.substr(1) + ":" + std::to_string(loops) +
-         " = transform.structured.tile_using_for " + in + " tile_sizes [" +
-         sizes + "] : (" + anyOp + ") -> " + results + "\n";
+         " = transform.structured." +
+         (fuse ? "fuse " + in + " {tile_sizes = [" + list + "]}"
+               : "tile_using_for " + in + " tile_sizes [" + list + "]") +
+         " : (" + anyOp + ") -> " + results + "\n";
   };
   for (const ScheduleRecord &r : records) {
     std::string id = std::to_string(r.id);
-    s += "    %m" + id + " = transform.structured.match ops{[\"linalg." + r.op +
+    std::string opName = r.op == "matmul_t" ? "generic" : r.op;
+    s += "    %m" + id + " = transform.structured.match ops{[\"linalg." + opName +
          "\"]} attributes{mlc.sched = " + id + " : i64} in %root : (" + anyOp +
          ") -> " + anyOp + "\n";
-    tile("%m" + id, "%a" + id, r, r.tileM, r.tileN, r.tileK);
-    tile("%a" + id, "%b" + id, r, r.regM, r.regN, r.regK);
+    tile("%m" + id, "%c" + id, r, r.tileM, r.tileN, 0, true);
+    tile("%c" + id, "%a" + id, r, 0, 0, r.tileK, false);
+    tile("%a" + id, "%b" + id, r, r.regM, r.regN, r.regK, false);
     s += "    transform.structured.vectorize %b" + id + " : " + anyOp + "\n";
   }
   // Function-wide clean-up: fold the tile slices into the transfers, hoist

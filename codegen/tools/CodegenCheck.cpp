@@ -509,6 +509,30 @@ std::vector<Case> makeCases() {
     Value *y = op(g, OpKind::Relu, {c}, {}, 0);
     g.setOutputs({op(g, OpKind::Add, {y, r}, {}, 0)});
   });
+  // Constant weights of transposed-form convs are stored packed in the
+  // weights blob; batch 2 x 7x7 = 98 positions are padded to 100 rows.
+  add("conv_const_w_packed_batch2", [&](Graph &g) {
+    Value *x = input(g, "x", f, {2, 32, 7, 7});
+    Value *w = constant(g, f, {16, 32, 3, 3}, -1, 1, rng);
+    Value *b = constant(g, f, {16}, -1, 1, rng);
+    g.setOutputs({op(g, OpKind::Conv, {x, w, b},
+                     {{"strides", std::vector<int64_t>{1, 1}},
+                      {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                      {"dilations", std::vector<int64_t>{1, 1}},
+                      {"group", int64_t(1)}})});
+  });
+  // One constant weight shared by two convs in different kernels.
+  add("conv_shared_const_w", [&](Graph &g) {
+    Value *x = input(g, "x", f, {1, 16, 6, 6});
+    Value *w = constant(g, f, {16, 16, 1, 1}, -1, 1, rng);
+    AttributeMap a = {{"strides", std::vector<int64_t>{1, 1}},
+                      {"pads", std::vector<int64_t>{0, 0, 0, 0}},
+                      {"dilations", std::vector<int64_t>{1, 1}},
+                      {"group", int64_t(1)}};
+    Value *c1 = op(g, OpKind::Conv, {x, w}, a);
+    Value *c2 = op(g, OpKind::Conv, {c1, w}, a);
+    g.setOutputs({c2});
+  });
   add("gelu_softmax_chain", [&](Graph &g) {
     Value *x = input(g, "x", f, {4, 32});
     Value *half = constant(g, f, {}, 0.5, 0.5, rng);
