@@ -106,34 +106,34 @@ Status powOp(NodeContext &ctx, OpKind) {
       ctx, 0, ctx.importer.emit(OpKind::Pow, {a, b}, {}, ctx.outputName(0)));
 }
 
-/// Max, Min, Sum (kind Add): a left-to-right chain over 1..n inputs.
-Status variadicOp(NodeContext &ctx, OpKind kind) {
+/// Folds the node's 1..n inputs left to right with the binary `kind`; the
+/// last result gets `lastName`.
+Expected<Value *> chainInputs(NodeContext &ctx, OpKind kind,
+                              const std::string &lastName) {
   if (ctx.numInputs() == 0)
     return makeError("needs at least one input");
   ONNX_ASSIGN(acc, ctx.input(0));
-  if (ctx.numInputs() == 1)
-    return setOutput(ctx, 0, acc);
   for (size_t i = 1; i < ctx.numInputs(); ++i) {
     ONNX_ASSIGN(next, ctx.input(i));
     bool last = i + 1 == ctx.numInputs();
     ONNX_ASSIGN(v, ctx.importer.emit(kind, {acc, next}, {},
-                                     last ? ctx.outputName(0) : ""));
+                                     last ? lastName : ""));
     acc = v;
   }
+  return acc;
+}
+
+/// Max, Min, Sum (kind Add): a left-to-right chain over 1..n inputs.
+Status variadicOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(acc, chainInputs(ctx, kind, ctx.outputName(0)));
   return setOutput(ctx, 0, acc);
 }
 
+/// Mean: the sum chain divided by the input count.
 Status meanOp(NodeContext &ctx, OpKind) {
-  if (ctx.numInputs() == 0)
-    return makeError("needs at least one input");
-  ONNX_ASSIGN(acc, ctx.input(0));
+  ONNX_ASSIGN(acc, chainInputs(ctx, OpKind::Add, ""));
   if (ctx.numInputs() == 1)
     return setOutput(ctx, 0, acc);
-  for (size_t i = 1; i < ctx.numInputs(); ++i) {
-    ONNX_ASSIGN(next, ctx.input(i));
-    ONNX_ASSIGN(v, ctx.importer.emit(OpKind::Add, {acc, next}));
-    acc = v;
-  }
   ONNX_ASSIGN(n, ctx.importer.emitScalar(acc->type().dtype,
                                          static_cast<double>(ctx.numInputs())));
   return setOutput(
