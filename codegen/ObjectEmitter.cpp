@@ -112,7 +112,9 @@ Status finalizeArtifact(llvm::Module &module, const Target &target,
 
   auto *ptrType = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
-  auto *fnType = llvm::FunctionType::get(i32, {ptrType, ptrType, ptrType}, false);
+  // ABI 2: (context, inputs, outputs, arena).
+  auto *fnType =
+      llvm::FunctionType::get(i32, {ptrType, ptrType, ptrType, ptrType}, false);
   auto *run = llvm::Function::Create(fnType, llvm::GlobalValue::ExternalLinkage,
                                      "mlc_artifact_run", module);
   run->setVisibility(llvm::GlobalValue::DefaultVisibility);
@@ -120,10 +122,11 @@ Status finalizeArtifact(llvm::Module &module, const Target &target,
   if (!target.featureString.empty())
     run->addFnAttr("target-features", target.featureString);
   run->addFnAttr(llvm::Attribute::NoUnwind);
-  llvm::Argument *inputs = run->getArg(0), *outputs = run->getArg(1);
+  run->getArg(0)->setName("context");
+  llvm::Argument *inputs = run->getArg(1), *outputs = run->getArg(2);
   inputs->setName("inputs");
   outputs->setName("outputs");
-  run->getArg(2)->setName("arena");
+  run->getArg(3)->setName("arena");
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", run));
   llvm::SmallVector<llvm::Value *> args;
   auto load = [&](llvm::Value *base, size_t i) {
@@ -134,7 +137,7 @@ Status finalizeArtifact(llvm::Module &module, const Target &target,
     args.push_back(load(inputs, i));
   for (size_t i = 0; i < numOutputs; ++i)
     args.push_back(load(outputs, i));
-  args.push_back(run->getArg(2));
+  args.push_back(run->getArg(3));
   args.push_back(blob);
   b.CreateCall(graph, args);
   b.CreateRet(llvm::ConstantInt::get(i32, 0));

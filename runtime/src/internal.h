@@ -2,11 +2,15 @@
 #ifndef MLC_RUNTIME_INTERNAL_H
 #define MLC_RUNTIME_INTERNAL_H
 
+#include "mlc/artifact_format.h"
 #include "mlc/runtime.h"
 
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/// Most threads one model may use.
+#define MLC_MAX_THREADS 256
 
 /// How many idle arenas a model keeps for reuse; more are freed after a run.
 #define MLC_ARENA_CACHE_SIZE 16
@@ -34,7 +38,9 @@ typedef struct mlc_metadata_entry {
 struct mlc_model {
   void *dl_handle; ///< From dlopen; NULL until the ELF part is loaded.
   int elf_fd; ///< memfd kept open so its /proc path stays unique; or -1.
-  int32_t (*run)(void *const *, void *const *, void *); ///< Entry point.
+  mlc_artifact_run_fn run; ///< Entry point.
+  int32_t num_threads; ///< Threads a run uses, the caller's included.
+  struct mlc_pool *pool; ///< Worker threads; NULL when num_threads is 1.
 
   char *metadata_text;  ///< The metadata as stored, NUL-terminated.
   char *metadata_lines; ///< A copy split in place into keys and values.
@@ -77,5 +83,25 @@ mlc_status mlc_cpu_check(const char *path, const char *target,
 
 /// ELF e_machine value of the host architecture, or 0 if unknown.
 uint16_t mlc_host_elf_machine(void);
+
+/// A fixed set of worker threads that runs parallel_for chunks for any
+/// number of concurrent callers (pool.c).
+typedef struct mlc_pool mlc_pool;
+
+/// One thread per CPU the process may run on (sched_getaffinity), at most
+/// MLC_MAX_THREADS.
+int32_t mlc_default_num_threads(void);
+
+/// Starts num_threads - 1 workers (the caller of parallel_for is the last
+/// thread). Stores NULL and succeeds when num_threads <= 1.
+mlc_status mlc_pool_create(int32_t num_threads, mlc_pool **out);
+
+/// Stops and joins the workers. NULL is a no-op. No parallel_for may be in
+/// flight.
+void mlc_pool_free(mlc_pool *pool);
+
+/// mlc_parallel_for_fn over a pool (NULL: runs on the calling thread).
+void mlc_pool_parallel_for(void *pool, mlc_task_fn fn, void *args,
+                           int64_t count);
 
 #endif // MLC_RUNTIME_INTERNAL_H

@@ -234,15 +234,39 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
 }
 
 mlc_status mlc_model_load(const char *path, mlc_model **out) {
+  return mlc_model_load_with_options(path, NULL, out);
+}
+
+mlc_status mlc_model_load_with_options(const char *path,
+                                       const mlc_load_options *options,
+                                       mlc_model **out) {
   if (out)
     *out = NULL;
   if (!path || !out)
     return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                          "mlc_model_load: path and out must not be NULL");
+  int32_t num_threads = 0;
+  if (options) {
+    if (options->struct_size < sizeof(mlc_load_options))
+      return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                           "mlc_load_options.struct_size is %u, expected at "
+                           "least %zu",
+                           (unsigned)options->struct_size,
+                           sizeof(mlc_load_options));
+    num_threads = options->num_threads;
+    if (num_threads < 0 || num_threads > MLC_MAX_THREADS)
+      return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                           "num_threads must be 0 (one per CPU) or 1..%d, got "
+                           "%d",
+                           MLC_MAX_THREADS, num_threads);
+  }
+  if (num_threads == 0)
+    num_threads = mlc_default_num_threads();
   mlc_model *model = calloc(1, sizeof(mlc_model));
   if (!model)
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
   model->elf_fd = -1;
+  model->num_threads = num_threads;
   if (pthread_mutex_init(&model->arena_lock, NULL) != 0) {
     free(model);
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
@@ -254,6 +278,9 @@ mlc_status mlc_model_load(const char *path, mlc_model **out) {
   if (status == MLC_OK)
     status = load_artifact(model, path, bytes, size);
   free(bytes);
+  // Threads start only for a valid artifact.
+  if (status == MLC_OK)
+    status = mlc_pool_create(num_threads, &model->pool);
   if (status != MLC_OK) {
     mlc_model_free(model);
     return status;
@@ -262,9 +289,14 @@ mlc_status mlc_model_load(const char *path, mlc_model **out) {
   return MLC_OK;
 }
 
+int32_t mlc_model_num_threads(const mlc_model *model) {
+  return model ? model->num_threads : -1;
+}
+
 void mlc_model_free(mlc_model *model) {
   if (!model)
     return;
+  mlc_pool_free(model->pool);
   if (model->dl_handle)
     dlclose(model->dl_handle);
   if (model->elf_fd >= 0)
@@ -494,7 +526,13 @@ mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
   if (status == MLC_OK)
     status = arena_acquire(model, &arena);
   if (status == MLC_OK) {
-    int32_t result = model->run(input_data, output_data, arena);
+    mlc_exec_context context;
+    memset(&context, 0, sizeof(context));
+    context.struct_size = sizeof(context);
+    context.num_threads = model->pool ? model->num_threads : 1;
+    context.pool = model->pool;
+    context.parallel_for = mlc_pool_parallel_for;
+    int32_t result = model->run(&context, input_data, output_data, arena);
     arena_release(model, arena);
     if (result != 0)
       status = mlc_set_error(MLC_ERROR_RUN_FAILED,

@@ -1,4 +1,4 @@
-/* The mlc artifact file format (ABI 1), shared by the writer (compiler) and the reader (runtime). */
+/* The mlc artifact file format (ABI 2), shared by the writer (compiler) and the reader (runtime). */
 #ifndef MLC_ARTIFACT_FORMAT_H
 #define MLC_ARTIFACT_FORMAT_H
 
@@ -27,7 +27,7 @@ extern "C" {
 /// Number of magic bytes in the trailer.
 #define MLC_ARTIFACT_MAGIC_SIZE 8
 /// The artifact ABI version this header describes.
-#define MLC_ARTIFACT_ABI_VERSION 1u
+#define MLC_ARTIFACT_ABI_VERSION 2u
 /// Size in bytes of the trailer at the very end of an artifact file.
 #define MLC_ARTIFACT_TRAILER_SIZE 64
 /// Name of the entry point every artifact's ELF part exports.
@@ -37,11 +37,33 @@ extern "C" {
 /// Highest tensor rank the metadata may declare.
 #define MLC_ARTIFACT_MAX_RANK 32
 
-/// Signature of the exported entry point. inputs/outputs hold data pointers in
-/// metadata order; arena points to arena_bytes bytes aligned to
-/// MLC_ARTIFACT_ARENA_ALIGNMENT (NULL when arena_bytes is 0). Returns 0 on
-/// success. Must be reentrant: concurrent calls with distinct arenas are safe.
-typedef int32_t (*mlc_artifact_run_fn)(void *const *inputs,
+/// A piece of parallel work: runs iterations [begin, end) of a loop whose
+/// iterations are independent. `args` is the loop's captured state.
+typedef void (*mlc_task_fn)(void *args, int64_t begin, int64_t end);
+
+/// Runs fn over [0, count) split into disjoint ranges, possibly on several
+/// threads, and returns when all of them have finished. Every iteration runs
+/// exactly once. May run everything on the calling thread.
+typedef void (*mlc_parallel_for_fn)(void *pool, mlc_task_fn fn, void *args,
+                                    int64_t count);
+
+/// What the runtime hands the entry point on every call (ABI 2). Generated
+/// code reads the fields at fixed offsets: num_threads at 4, pool at 8 and
+/// parallel_for at 16 (on 64-bit targets), so the layout is frozen.
+typedef struct mlc_exec_context {
+  uint32_t struct_size;             ///< sizeof(mlc_exec_context).
+  int32_t num_threads;              ///< Threads parallel_for may use (>= 1).
+  void *pool;                       ///< Opaque; passed back to parallel_for.
+  mlc_parallel_for_fn parallel_for; ///< Never NULL.
+} mlc_exec_context;
+
+/// Signature of the exported entry point. `context` is never NULL.
+/// inputs/outputs hold data pointers in metadata order; arena points to
+/// arena_bytes bytes aligned to MLC_ARTIFACT_ARENA_ALIGNMENT (NULL when
+/// arena_bytes is 0). Returns 0 on success. Must be reentrant: concurrent
+/// calls with distinct arenas are safe.
+typedef int32_t (*mlc_artifact_run_fn)(const mlc_exec_context *context,
+                                       void *const *inputs,
                                        void *const *outputs, void *arena);
 
 /// The trailer in host form. Its on-disk form is exactly 64 bytes,
@@ -50,7 +72,7 @@ typedef int32_t (*mlc_artifact_run_fn)(void *const *inputs,
 typedef struct mlc_artifact_trailer {
   char magic[MLC_ARTIFACT_MAGIC_SIZE]; ///< MLC_ARTIFACT_MAGIC.
   uint32_t abi_version;                ///< MLC_ARTIFACT_ABI_VERSION.
-  uint32_t flags;                      ///< Must be 0 in ABI 1.
+  uint32_t flags;                      ///< Must be 0 in ABI 2.
   uint64_t elf_size;                   ///< Bytes of the ELF part.
   uint64_t metadata_size;              ///< Bytes of the metadata part.
   uint64_t checksum;                   ///< mlc_artifact_checksum(ELF+metadata).

@@ -57,7 +57,7 @@ typedef struct mlc_tensor_info {
 /// A short lowercase description of a status, e.g. "corrupt artifact".
 MLC_RUNTIME_API const char *mlc_status_string(mlc_status status);
 
-/// The artifact ABI version this runtime reads (1).
+/// The artifact ABI version this runtime reads (2).
 MLC_RUNTIME_API uint32_t mlc_runtime_abi_version(void);
 
 /// The runtime's release version ("0.1.0").
@@ -70,9 +70,28 @@ MLC_RUNTIME_API const char *mlc_last_error(void);
 
 /// Loads the artifact at `path`: reads the whole file, validates the trailer,
 /// checksum, metadata, target architecture and CPU features, then loads the
-/// exact validated ELF bytes. On success stores a new model in *out; on
+/// exact validated ELF bytes. Runs use one thread per CPU (see
+/// mlc_model_load_with_options). On success stores a new model in *out; on
 /// failure stores NULL.
 MLC_RUNTIME_API mlc_status mlc_model_load(const char *path, mlc_model **out);
+
+/// Options for mlc_model_load_with_options. Zero-initialize, then set
+/// struct_size so that later runtimes can add fields.
+typedef struct mlc_load_options {
+  uint32_t struct_size; ///< sizeof(mlc_load_options).
+  /// Threads each mlc_model_run may use, the calling thread included:
+  /// 0 for one per CPU the process may run on, 1 to run on the calling
+  /// thread only. The model keeps num_threads - 1 worker threads, shared by
+  /// concurrent runs.
+  int32_t num_threads;
+} mlc_load_options;
+
+/// mlc_model_load with options; NULL options means the defaults (all zero).
+MLC_RUNTIME_API mlc_status mlc_model_load_with_options(
+    const char *path, const mlc_load_options *options, mlc_model **out);
+
+/// Threads a run of `model` may use (-1 if model is NULL).
+MLC_RUNTIME_API int32_t mlc_model_num_threads(const mlc_model *model);
 
 /// Unloads a model and frees everything it owns. NULL is a no-op. No run may
 /// be in flight on the model.

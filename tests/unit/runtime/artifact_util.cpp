@@ -63,7 +63,9 @@ std::string metadataHeader(const std::string &cpuFeatures,
 #else
   const char *target = "unknown-unknown-linux-gnu";
 #endif
-  std::string text = "mlc_artifact 1\nmlc_version 0.1.0\ntarget ";
+  std::string text = "mlc_artifact " +
+                     std::to_string(MLC_ARTIFACT_ABI_VERSION) +
+                     "\nmlc_version 0.1.0\ntarget ";
   text += target;
   text += "\ncpu generic\ncpu_features";
   if (!cpuFeatures.empty())
@@ -81,6 +83,11 @@ std::string arenaMetadata() {
   return metadataHeader("", 100) +
          "input input:0 f32 8\ninput scale f32 scalar\n"
          "output out%20put f32 8\noutput sum f64 scalar\n";
+}
+
+std::string parallelMetadata() {
+  return metadataHeader("", 64 + 4096 * 4) +
+         "input x f32 4096\noutput y f32 4096\noutput together i32 scalar\n";
 }
 
 } // namespace mlc::test

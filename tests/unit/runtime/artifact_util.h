@@ -2,6 +2,8 @@
 #ifndef MLC_TESTS_UNIT_RUNTIME_ARTIFACT_UTIL_H
 #define MLC_TESTS_UNIT_RUNTIME_ARTIFACT_UTIL_H
 
+#include "mlc/artifact_format.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,7 +22,7 @@ std::string workPath(const std::string &name);
 /// [elf][metadata][trailer] with a correct checksum for `abiVersion`.
 std::vector<uint8_t> makeArtifactBytes(const std::vector<uint8_t> &elf,
                                        const std::string &metadata,
-                                       uint32_t abiVersion = 1);
+                                       uint32_t abiVersion = MLC_ARTIFACT_ABI_VERSION);
 
 /// Builds an artifact from the ELF at `elfPath` and writes it to
 /// workPath(outName). Returns that path.
@@ -37,6 +39,9 @@ std::string affineMetadata();
 
 /// Metadata of the arena kernel (see kernels/arena.c).
 std::string arenaMetadata();
+
+/// Metadata of the parallel kernel (see kernels/parallel.c).
+std::string parallelMetadata();
 
 } // namespace mlc::test
 

@@ -61,7 +61,7 @@ TEST_CASE("trailer encodes to 64 little-endian bytes and back", "[format]") {
   uint8_t bytes[MLC_ARTIFACT_TRAILER_SIZE];
   mlc_artifact_trailer_encode(&trailer, bytes);
   CHECK(std::memcmp(bytes, "MLCART01", 8) == 0);
-  CHECK(bytes[8] == 1);
+  CHECK(bytes[8] == 2);
   CHECK(bytes[9] == 0);
   CHECK(bytes[12] == 0);
   CHECK(bytes[16] == 0x08);
@@ -123,7 +123,7 @@ TEST_CASE("dtype names map to DLPack types", "[format]") {
 }
 
 TEST_CASE("versions and status strings", "[format]") {
-  CHECK(mlc_runtime_abi_version() == 1);
+  CHECK(mlc_runtime_abi_version() == 2);
   CHECK(std::string(mlc_runtime_version()) == "0.1.0");
   CHECK(std::string(mlc_status_string(MLC_OK)) == "ok");
   CHECK(std::string(mlc_status_string(MLC_ERROR_CORRUPT_ARTIFACT)) ==

@@ -253,3 +253,104 @@ TEST_CASE("the last error is per thread", "[run][threads]") {
   CHECK(mlc_dtype_from_name("f32", &dtype) == MLC_OK);
   CHECK(std::string(mlc_last_error()) == mine);
 }
+
+namespace {
+
+const DLDataType kI32 = {kDLInt, 32, 1};
+
+/// Runs the parallel kernel once; returns the status and fills `together`.
+mlc_status runParallel(mlc_model *model, float base, int32_t &together,
+                       bool &correct) {
+  std::vector<float> x(4096), y(4096, -1.0f);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = base + static_cast<float>(i);
+  std::vector<int64_t> vecShape{4096}, scalarShape{};
+  together = -1;
+  DLTensor inputs[1] = {cpuTensor(x.data(), kF32, vecShape)};
+  DLTensor outputs[2] = {cpuTensor(y.data(), kF32, vecShape),
+                         cpuTensor(&together, kI32, scalarShape)};
+  mlc_status status = mlc_model_run(model, inputs, 1, outputs, 2);
+  correct = true;
+  for (size_t i = 0; i < x.size(); ++i)
+    correct &= y[i] == x[i] * 3.0f;
+  return status;
+}
+
+/// Loads the parallel kernel with `threads` threads.
+mlc_model *loadParallel(int32_t threads, const std::string &name) {
+  std::string path =
+      makeArtifact(MLC_TEST_PARALLEL_ELF, parallelMetadata(), name);
+  mlc_load_options options = {};
+  options.struct_size = sizeof(options);
+  options.num_threads = threads;
+  mlc_model *model = nullptr;
+  REQUIRE(mlc_model_load_with_options(path.c_str(), &options, &model) ==
+          MLC_OK);
+  return model;
+}
+
+} // namespace
+
+TEST_CASE("the thread pool runs num_threads chunks at once",
+          "[run][threads][pool]") {
+  for (int32_t threads : {1, 2, 3, 4}) {
+    INFO("threads " << threads);
+    mlc_model *model = loadParallel(threads, "pool.mlc");
+    CHECK(mlc_model_num_threads(model) == threads);
+    for (int round = 0; round < 20; ++round) {
+      int32_t together = -1;
+      bool correct = false;
+      REQUIRE(runParallel(model, static_cast<float>(round), together,
+                          correct) == MLC_OK);
+      CHECK(correct);
+      CHECK(together == 1);
+    }
+    mlc_model_free(model);
+  }
+}
+
+TEST_CASE("one pool serves concurrent runs", "[run][threads][pool]") {
+  mlc_model *model = loadParallel(2, "pool_concurrent.mlc");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      for (int r = 0; r < 10; ++r) {
+        int32_t together = -1;
+        bool correct = false;
+        if (runParallel(model, static_cast<float>(t * 100 + r), together,
+                        correct) != MLC_OK ||
+            !correct)
+          ++failures;
+      }
+    });
+  for (std::thread &caller : callers)
+    caller.join();
+  CHECK(failures.load() == 0);
+  mlc_model_free(model);
+}
+
+TEST_CASE("load options are checked", "[load][threads]") {
+  std::string path =
+      makeArtifact(MLC_TEST_AFFINE_ELF, affineMetadata(), "options.mlc");
+  mlc_model *model = nullptr;
+  mlc_load_options options = {};
+  options.num_threads = 1;
+  CHECK(mlc_model_load_with_options(path.c_str(), &options, &model) ==
+        MLC_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(mlc_last_error()).find("struct_size") !=
+        std::string::npos);
+  CHECK(model == nullptr);
+  options.struct_size = sizeof(options);
+  options.num_threads = -1;
+  CHECK(mlc_model_load_with_options(path.c_str(), &options, &model) ==
+        MLC_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(mlc_last_error()) ==
+        "num_threads must be 0 (one per CPU) or 1..256, got -1");
+  // NULL options and 0 threads: one per CPU.
+  REQUIRE(mlc_model_load_with_options(path.c_str(), nullptr, &model) ==
+          MLC_OK);
+  CHECK(mlc_model_num_threads(model) >= 1);
+  mlc_model_free(model);
+  CHECK(mlc_model_num_threads(nullptr) == -1);
+}

@@ -1,9 +1,13 @@
 /* Test kernel standing in for compiled code: y = 2x + 1 over f32[2,3], no arena. */
+#include "mlc/artifact_format.h"
+
 #include <stdint.h>
 
 /// Entry point of the test artifact (see docs/artifact.md).
 __attribute__((visibility("default"))) int32_t
-mlc_artifact_run(void *const *inputs, void *const *outputs, void *arena) {
+mlc_artifact_run(const mlc_exec_context *context, void *const *inputs,
+                 void *const *outputs, void *arena) {
+  (void)context;
   (void)arena;
   const float *x = (const float *)inputs[0];
   float *y = (float *)outputs[0];

@@ -1,4 +1,6 @@
 /* Test kernel that uses its arena: out = x * scale + x, sum = sum(out). */
+#include "mlc/artifact_format.h"
+
 #include <stdint.h>
 
 /// Bytes of arena this kernel touches; its metadata declares exactly this.
@@ -8,7 +10,9 @@
 /// Outputs: out f32[8], sum f64 scalar. Returns 3 for a bad arena and 7 when
 /// scale is negative (lets tests exercise MLC_ERROR_RUN_FAILED).
 __attribute__((visibility("default"))) int32_t
-mlc_artifact_run(void *const *inputs, void *const *outputs, void *arena) {
+mlc_artifact_run(const mlc_exec_context *context, void *const *inputs,
+                 void *const *outputs, void *arena) {
+  (void)context;
   const float *x = (const float *)inputs[0];
   float scale = *(const float *)inputs[1];
   float *out = (float *)outputs[0];
