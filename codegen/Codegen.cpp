@@ -79,7 +79,8 @@ Expected<CodegenResult> generateCode(const Graph &graph,
   // 4. MLIR lowering to LLVM IR.
   llvm::LLVMContext context;
   auto module = codegen::lowerToLLVMIR(
-      emitted->text, codegen::transformScript(records), context);
+      emitted->text, codegen::transformScript(records),
+      options.minParallelWork, context);
   if (!module.ok())
     return module.error();
 

@@ -18,6 +18,11 @@ struct TargetOptions {
   std::string triple;
   /// CPU name for -mcpu; empty or "native" means the build host's CPU.
   std::string cpu;
+  /// Top-level parallel loops of kernels whose estimated work (operations
+  /// executed) is below this run on the calling thread; the rest are split
+  /// across the runtime's threads. A fork-join costs a few microseconds;
+  /// 0 parallelizes every loop it can (tests use that).
+  int64_t minParallelWork = 32768;
   /// Fill CodegenResult::mlir and ::llvmIR (costly for big models; the
   /// weights are elided from the LLVM IR text).
   bool emitText = false;

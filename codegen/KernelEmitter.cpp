@@ -280,13 +280,15 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     b.nextScheduleId = static_cast<int64_t>(out.sites.size());
     b.packedWeights = packed;
     std::string name = "@k" + std::to_string(kernelId++);
-    std::string sig;
+    // Every kernel takes the execution context first; the parallelization
+    // stage hands it to the runtime's parallel_for (Parallelize.cpp).
+    std::string sig = "%ctx: !llvm.ptr";
     std::map<const Value *, std::string> tensors;
-    std::vector<std::string> callArgs, callTypes;
+    std::vector<std::string> callArgs = {"%ctx"}, callTypes = {"!llvm.ptr"};
     for (size_t i = 0; i < g.inputs.size(); ++i) {
       const Value *v = g.inputs[i];
       std::string arg = "%a" + std::to_string(i);
-      sig += (i ? ", " : "") + arg + ": " + storedMemref(v);
+      sig += ", " + arg + ": " + storedMemref(v);
       std::string t = b.fresh();
       b.line(t + " = bufferization.to_tensor " + arg + " restrict : " +
              storedMemref(v));
@@ -296,7 +298,7 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     }
     for (size_t i = 0; i < g.outputs.size(); ++i) {
       const Value *v = g.outputs[i];
-      sig += (sig.empty() ? "" : ", ") + std::string("%o") + std::to_string(i) +
+      sig += ", %o" + std::to_string(i) +
              ": " + memrefType(v->type());
       callArgs.push_back(viewOf(v));
       callTypes.push_back(memrefType(v->type()));
@@ -342,7 +344,7 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
                " : " + type + " to " + type);
   }
   entry.line("return");
-  std::string sig;
+  std::string sig = "%ctx: !llvm.ptr, ";
   for (size_t i = 0; i < graph.inputs().size(); ++i)
     sig += "%in" + std::to_string(i) + ": " +
            memrefType(graph.inputs()[i]->type()) + ", ";

@@ -2,6 +2,8 @@
 // translate to LLVM IR. Internal to codegen.
 #include "codegen/Lowering.h"
 
+#include "codegen/Parallelize.h"
+
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -87,7 +89,8 @@ void addBufferizationPasses(mlir::PassManager &pm) {
 
 /// Stage 3: linalg and vector ops to loops.
 void addLoopPasses(mlir::PassManager &pm) {
-  pm.addPass(mlir::createConvertLinalgToLoopsPass());
+  // Parallel dimensions become scf.parallel, which Parallelize outlines.
+  pm.addPass(mlir::createConvertLinalgToParallelLoopsPass());
   pm.addPass(mlir::createConvertVectorToSCFPass(
       mlir::VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addPass(mlir::createCanonicalizerPass());
@@ -125,7 +128,7 @@ mlir::LogicalResult approximateMath(mlir::ModuleOp module) {
 
 Expected<std::unique_ptr<llvm::Module>>
 lowerToLLVMIR(const std::string &moduleText, const std::string &transformLibrary,
-              llvm::LLVMContext &llvmContext) {
+              int64_t minParallelWork, llvm::LLVMContext &llvmContext) {
   mlir::DialectRegistry registry;
   registerEverything(registry);
   mlir::MLIRContext context(registry, mlir::MLIRContext::Threading::DISABLED);
@@ -158,6 +161,8 @@ lowerToLLVMIR(const std::string &moduleText, const std::string &transformLibrary
   addLoopPasses(bufferize);
   if (mlir::failed(bufferize.run(*module)))
     return diagnostics.error("bufferization");
+  if (mlir::failed(outlineParallelLoops(*module, minParallelWork)))
+    return diagnostics.error("parallelization");
   if (mlir::failed(approximateMath(*module)))
     return diagnostics.error("math approximation");
   mlir::PassManager toLLVM(&context);

@@ -4,6 +4,7 @@
 
 #include "ir/Support.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -20,11 +21,14 @@ namespace mlc::codegen {
 ///   1. transform interpreter (tile, vectorize, hoist the matmuls)
 ///   2. elementwise fusion, empty-tensor elimination, one-shot bufferize
 ///      (copies become linalg.copy, never memrefCopy), deallocation
-///   3. linalg -> loops, polynomial approximation of f32 math, vector -> scf
-///   4. everything -> LLVM dialect, bare-pointer calling convention
-///   5. translation to LLVM IR
+///   3. linalg -> (parallel) loops, vector -> scf
+///   4. top-level parallel loops outlined for the thread pool when their
+///      estimated work reaches `minParallelWork` (Parallelize.h)
+///   5. polynomial approximation of f32 math
+///   6. everything -> LLVM dialect, bare-pointer calling convention
+///   7. translation to LLVM IR
 Expected<std::unique_ptr<llvm::Module>>
 lowerToLLVMIR(const std::string &moduleText, const std::string &transformLibrary,
-              llvm::LLVMContext &context);
+              int64_t minParallelWork, llvm::LLVMContext &context);
 
 } // namespace mlc::codegen

@@ -2,6 +2,8 @@
 // Internal to codegen.
 #include "codegen/ObjectEmitter.h"
 
+#include "codegen/Parallelize.h"
+
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Analysis/CGSCCPassManager.h"
@@ -21,6 +23,7 @@
 #include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace mlc::codegen {
 namespace {
@@ -72,14 +75,94 @@ Expected<Target> createTarget(const std::string &triple, const std::string &cpu)
   return t;
 }
 
+/// Defines each `mlc_dispatch_<body>(ctx, captures..., count)` that
+/// Parallelize declared: with one thread it calls the body on [0, count);
+/// otherwise it stores the captures in 8-byte slots on the stack and hands
+/// `<body>_task(slots, begin, end)` to ctx->parallel_for (artifact ABI 2).
+static Status defineDispatchers(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptrType = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *voidType = llvm::Type::getVoidTy(ctx);
+  auto *taskType = llvm::FunctionType::get(voidType, {ptrType, i64, i64}, false);
+  auto *parallelForType =
+      llvm::FunctionType::get(voidType, {ptrType, ptrType, ptrType, i64}, false);
+  std::vector<llvm::Function *> dispatchers;
+  for (llvm::Function &f : module)
+    if (f.isDeclaration() && f.getName().starts_with(kDispatchPrefix))
+      dispatchers.push_back(&f);
+  for (llvm::Function *dispatch : dispatchers) {
+    std::string bodyName =
+        dispatch->getName().drop_front(std::strlen(kDispatchPrefix)).str();
+    llvm::Function *body = module.getFunction(bodyName);
+    size_t numCaptures = dispatch->arg_size() - 2;
+    if (!body || body->isDeclaration() ||
+        body->arg_size() != numCaptures + 2)
+      return makeError("codegen: parallel loop body '" + bodyName +
+                       "' is missing or malformed");
+
+    // <body>_task(slots, begin, end): unpack and call the body.
+    auto *task = llvm::Function::Create(taskType,
+                                        llvm::GlobalValue::InternalLinkage,
+                                        bodyName + "_task", module);
+    {
+      llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", task));
+      llvm::SmallVector<llvm::Value *> args;
+      for (size_t i = 0; i < numCaptures; ++i) {
+        llvm::Value *slot =
+            b.CreateConstInBoundsGEP1_64(i64, task->getArg(0), i);
+        args.push_back(b.CreateLoad(body->getArg(i)->getType(), slot));
+      }
+      args.push_back(task->getArg(1));
+      args.push_back(task->getArg(2));
+      b.CreateCall(body, args);
+      b.CreateRetVoid();
+    }
+
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", dispatch));
+    auto *serial = llvm::BasicBlock::Create(ctx, "serial", dispatch);
+    auto *parallel = llvm::BasicBlock::Create(ctx, "parallel", dispatch);
+    llvm::Value *context = dispatch->getArg(0);
+    llvm::Value *count = dispatch->getArg(dispatch->arg_size() - 1);
+    llvm::Value *slots = b.CreateAlloca(
+        i64, b.getInt64(std::max<size_t>(numCaptures, 1)), "slots");
+    llvm::Value *threads = b.CreateLoad(
+        i32, b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), context, 4));
+    b.CreateCondBr(b.CreateICmpSLE(threads, b.getInt32(1)), serial, parallel);
+
+    b.SetInsertPoint(serial);
+    llvm::SmallVector<llvm::Value *> args;
+    for (size_t i = 0; i < numCaptures; ++i)
+      args.push_back(dispatch->getArg(i + 1));
+    args.push_back(b.getInt64(0));
+    args.push_back(count);
+    b.CreateCall(body, args);
+    b.CreateRetVoid();
+
+    b.SetInsertPoint(parallel);
+    for (size_t i = 0; i < numCaptures; ++i)
+      b.CreateStore(dispatch->getArg(i + 1),
+                    b.CreateConstInBoundsGEP1_64(i64, slots, i));
+    llvm::Value *pool = b.CreateLoad(
+        ptrType, b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), context, 8));
+    llvm::Value *parallelFor = b.CreateLoad(
+        ptrType, b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), context, 16));
+    b.CreateCall(parallelForType, parallelFor, {pool, task, slots, count});
+    b.CreateRetVoid();
+  }
+  return Status::success();
+}
+
 Status finalizeArtifact(llvm::Module &module, const Target &target,
                         const std::string &weights, size_t numInputs,
                         size_t numOutputs) {
   llvm::LLVMContext &ctx = module.getContext();
   module.setTargetTriple(target.triple);
   module.setDataLayout(target.machine->createDataLayout());
+  MLC_RETURN_IF_ERROR(defineDispatchers(module));
   llvm::Function *graph = module.getFunction("mlc_graph");
-  if (!graph || graph->arg_size() != numInputs + numOutputs + 2)
+  if (!graph || graph->arg_size() != numInputs + numOutputs + 3)
     return makeError("codegen: lowered module lacks a well-formed mlc_graph");
   for (llvm::Function &f : module) {
     if (f.isDeclaration())
@@ -128,7 +211,7 @@ Status finalizeArtifact(llvm::Module &module, const Target &target,
   outputs->setName("outputs");
   run->getArg(3)->setName("arena");
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", run));
-  llvm::SmallVector<llvm::Value *> args;
+  llvm::SmallVector<llvm::Value *> args = {run->getArg(0)};
   auto load = [&](llvm::Value *base, size_t i) {
     llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptrType, base, i);
     return b.CreateLoad(ptrType, slot);

@@ -83,12 +83,9 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
   std::string s = "module attributes {transform.with_named_sequence} {\n"
                   "  transform.named_sequence @__transform_main(%root: " +
                   anyOp + " {transform.readonly}) {\n";
-  // `out` = `in` tiled by (m, n, k) (batch 1) with tile_using_for, or with
-  // structured.fuse (m, n only), which also pulls the accumulator's
-  // linalg.fill into the tile instead of zeroing the whole result up front.
+  // `out` = `in` tiled by (m, n, k) (batch 1) with tile_using_for.
   auto tile = [&](const std::string &in, const std::string &out,
-                  const ScheduleRecord &r, int64_t m, int64_t n, int64_t k,
-                  bool fuse) {
+                  const ScheduleRecord &r, int64_t m, int64_t n, int64_t k) {
     bool batched = r.op == "batch_matmul";
     std::vector<int64_t> sizes = {m, n, k};
     if (batched)
@@ -106,10 +103,33 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
     int loops = static_cast<int>(
         std::count_if(sizes.begin(), sizes.end(), [](int64_t v) { return v; }));
     s += "    " + out + ", %l" + out.substr(1) + ":" + std::to_string(loops) +
-         " = transform.structured." +
-         (fuse ? "fuse " + in + " {tile_sizes = [" + list + "]}"
-               : "tile_using_for " + in + " tile_sizes [" + list + "]") +
+         " = transform.structured.tile_using_for " + in + " tile_sizes [" +
+         list + "]" +
          " : (" + anyOp + ") -> " + results + "\n";
+  };
+  // The cache tiles as an scf.forall (independent iterations, which
+  // Parallelize hands to the thread pool), with the accumulator's
+  // linalg.fill (operand 2 of every scheduled op) fused into each tile
+  // instead of zeroing the whole result up front.
+  auto forallTile = [&](const std::string &in, const std::string &out,
+                        const ScheduleRecord &r, const std::string &id) {
+    std::vector<int64_t> sizes = {r.tileM, r.tileN};
+    if (r.op == "batch_matmul")
+      sizes.insert(sizes.begin(), 1);
+    if (r.op == "matmul_t")
+      sizes = {r.tileM, r.tileN / r.regN, 0};
+    std::string list;
+    for (size_t i = 0; i < sizes.size(); ++i)
+      list += (i ? ", " : "") + std::to_string(sizes[i]);
+    s += "    %fill" + id + " = transform.get_producer_of_operand " + in +
+         "[2] : (" + anyOp + ") -> " + anyOp + "\n";
+    s += "    " + out + ", %forall" + id +
+         " = transform.structured.tile_using_forall " + in + " tile_sizes [" +
+         list + "] : (" + anyOp + ") -> (" + anyOp + ", " + anyOp + ")\n";
+    s += "    %fused" + id + ", %forallf" + id +
+         " = transform.structured.fuse_into_containing_op %fill" + id +
+         " into %forall" + id + " : (" + anyOp + ", " + anyOp + ") -> (" +
+         anyOp + ", " + anyOp + ")\n";
   };
   for (const ScheduleRecord &r : records) {
     std::string id = std::to_string(r.id);
@@ -117,9 +137,9 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
     s += "    %m" + id + " = transform.structured.match ops{[\"linalg." + opName +
          "\"]} attributes{mlc.sched = " + id + " : i64} in %root : (" + anyOp +
          ") -> " + anyOp + "\n";
-    tile("%m" + id, "%c" + id, r, r.tileM, r.tileN, 0, true);
-    tile("%c" + id, "%a" + id, r, 0, 0, r.tileK, false);
-    tile("%a" + id, "%b" + id, r, r.regM, r.regN, r.regK, false);
+    forallTile("%m" + id, "%c" + id, r, id);
+    tile("%c" + id, "%a" + id, r, 0, 0, r.tileK);
+    tile("%a" + id, "%b" + id, r, r.regM, r.regN, r.regK);
     s += "    transform.structured.vectorize %b" + id + " : " + anyOp + "\n";
   }
   // Function-wide clean-up: fold the tile slices into the transfers, hoist

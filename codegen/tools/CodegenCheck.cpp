@@ -4,6 +4,7 @@
 // matmul and a ResNet-50 3x3 conv instead.
 #include "codegen/Codegen.h"
 #include "ir/Interpreter.h"
+#include "mlc/artifact_format.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -19,13 +20,46 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace mlc;
 
 namespace {
 
-using RunFn = int32_t (*)(void *const *, void *const *, void *);
+using RunFn = int32_t (*)(const mlc_exec_context *, void *const *,
+                          void *const *, void *);
+
+/// parallel_for for the check: splits [0, count) into `*pool` (an int
+/// thread count) near-equal ranges, the first on the caller, the rest on
+/// fresh threads; uneven counts exercise the split arithmetic.
+void threadedParallelFor(void *pool, mlc_task_fn fn, void *args,
+                         int64_t count) {
+  int64_t threads = std::min<int64_t>(*static_cast<int *>(pool), count);
+  if (threads <= 1) {
+    fn(args, 0, count);
+    return;
+  }
+  std::vector<std::thread> workers;
+  for (int64_t t = 1; t < threads; ++t)
+    workers.emplace_back(
+        [=] { fn(args, count * t / threads, count * (t + 1) / threads); });
+  fn(args, 0, count / threads);
+  for (std::thread &w : workers)
+    w.join();
+}
+
+/// A context running parallel loops on `threads` threads.
+struct CheckContext {
+  int threads;
+  mlc_exec_context context;
+  explicit CheckContext(int n) : threads(n) {
+    context.struct_size = sizeof(context);
+    context.num_threads = n;
+    context.pool = &threads;
+    context.parallel_for = threadedParallelFor;
+  }
+};
 
 /// A graph under test and the range of its random inputs.
 struct Case {
@@ -137,10 +171,15 @@ double element(const TensorData &t, int64_t i) {
 }
 
 /// Compiles `graph`, links it with `cc` and returns the loaded entry.
+/// `everyLoopParallel` outlines every parallel loop however small, so that
+/// threaded runs exercise the dispatch of every kernel shape.
 RunFn compileAndLoad(const Graph &graph, const std::string &dir,
                      const std::string &name, CodegenResult &result,
-                     std::string &error) {
-  auto r = generateCode(graph, TargetOptions());
+                     std::string &error, bool everyLoopParallel) {
+  TargetOptions options;
+  if (everyLoopParallel)
+    options.minParallelWork = 0;
+  auto r = generateCode(graph, options);
   if (!r.ok()) {
     error = r.message();
     return nullptr;
@@ -179,7 +218,7 @@ bool runCase(const Case &c, const std::string &dir) {
   std::string error;
   static int serial = 0;
   RunFn run = compileAndLoad(c.graph, dir, "case" + std::to_string(serial++),
-                             result, error);
+                             result, error, /*everyLoopParallel=*/true);
   if (!run) {
     std::printf("FAIL %-28s %s\n", c.name.c_str(), error.c_str());
     return false;
@@ -194,8 +233,22 @@ bool runCase(const Case &c, const std::string &dir) {
     out.push_back(b.data());
   std::vector<uint8_t> arena(static_cast<size_t>(result.arenaBytes) + 64);
   void *arenaPtr = arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
-  if (run(in.data(), out.data(), arenaPtr) != 0) {
+  // One thread first, then three: both must give the same bytes.
+  CheckContext serialContext(1), threadedContext(3);
+  if (run(&serialContext.context, in.data(), out.data(), arenaPtr) != 0) {
     std::printf("FAIL %-28s nonzero status\n", c.name.c_str());
+    return false;
+  }
+  std::vector<std::vector<uint8_t>> serialOut = outBufs;
+  for (auto &b : outBufs)
+    std::fill(b.begin(), b.end() - 1, 0xAB);
+  if (run(&threadedContext.context, in.data(), out.data(), arenaPtr) != 0) {
+    std::printf("FAIL %-28s nonzero status with 3 threads\n", c.name.c_str());
+    return false;
+  }
+  if (outBufs != serialOut) {
+    std::printf("FAIL %-28s 3 threads give other bytes than 1\n",
+                c.name.c_str());
     return false;
   }
   double worst = 0;
@@ -596,10 +649,12 @@ int bench(const std::string &dir) {
     benches.push_back(std::move(b));
   }
   std::mt19937 rng(1);
+  CheckContext serial(1);
   for (Bench &b : benches) {
     CodegenResult result;
     std::string error;
-    RunFn run = compileAndLoad(b.graph, dir, b.name, result, error);
+    RunFn run = compileAndLoad(b.graph, dir, b.name, result, error,
+                               /*everyLoopParallel=*/false);
     if (!run) {
       std::printf("FAIL %s: %s\n", b.name.c_str(), error.c_str());
       return 1;
@@ -615,7 +670,8 @@ int bench(const std::string &dir) {
     std::vector<uint8_t> arena(result.arenaBytes + 64);
     void *arenaPtr = arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
     auto [median, best] =
-        timeRuns([&] { run(in.data(), out.data(), arenaPtr); }, 9);
+        timeRuns([&] { run(&serial.context, in.data(), out.data(), arenaPtr); },
+                 9);
     std::printf("%-26s median %8.3f ms %6.1f GFLOP/s, best %6.1f GFLOP/s\n%s",
                 b.name.c_str(), median * 1e3, b.flops / median * 1e-9,
                 b.flops / best * 1e-9, result.scheduleReport.c_str());
