@@ -18,7 +18,8 @@ namespace mlc {
 namespace {
 
 /// Concatenates the constants at their planned offsets; packed conv
-/// weights W[F, rest] are stored as Wp[F/w, rest, w].
+/// weights W[F, rest] are stored as Wp[F/w, rest, w], packed matmul
+/// weights B[K, N] as Bp[N/w, K, w].
 std::string buildWeights(const codegen::EmittedModule &emitted) {
   std::string blob(static_cast<size_t>(emitted.weightsBytes), '\0');
   for (size_t i = 0; i < emitted.constants.size(); ++i) {
@@ -33,6 +34,15 @@ std::string buildWeights(const codegen::EmittedModule &emitted) {
       continue;
     }
     const size_t esize = 4; // packed weights are f32
+    if (emitted.constantPanelFromKN[i]) {
+      size_t k = static_cast<size_t>(v->type().shape[0].value());
+      size_t n = static_cast<size_t>(v->type().shape[1].value());
+      for (size_t r = 0; r < k; ++r)
+        for (size_t c = 0; c < n; ++c)
+          std::memcpy(dst + ((c / panel * k + r) * panel + c % panel) * esize,
+                      data.bytes->data() + (r * n + c) * esize, esize);
+      continue;
+    }
     size_t rows = static_cast<size_t>(v->type().shape[0].value());
     size_t cols = data.bytes->size() / esize / rows;
     for (size_t r = 0; r < rows; ++r)

@@ -97,8 +97,9 @@ public:
 
   /// Next id for a scheduled op attribute (`mlc.sched = N`).
   int64_t nextScheduleId = 0;
-  /// Conv weights that the weights blob stores pre-packed, as
-  /// Wp[F/w, C*K.., w] (see convWeightPanel); lookups only.
+  /// Weights that the weights blob stores pre-packed in panels (see
+  /// weightPanel): conv W[F, C, K..] as Wp[F/w, C*K.., w], matmul B[K, N]
+  /// as Bp[N/w, K, w]; lookups only.
   std::set<const Value *> packedWeights;
 
 private:
@@ -110,9 +111,10 @@ private:
 /// What the emitter records about a scheduled contraction (for Schedule.h).
 struct ContractionSite {
   int64_t id;
-  /// "matmul", "batch_matmul" or "matmul_t": the transposed conv form, a
-  /// linalg.generic over (m, n / w, w, k) computing
-  /// C[m, n] += A[k, m] * Bp[n / w, k, n % w] (w: convWeightPanel).
+  /// "matmul", "batch_matmul", or a linalg.generic over (m, n / w, w, k)
+  /// with B in panels of w (weightPanel): "matmul_t", the transposed conv
+  /// form C[m, n] += A[k, m] * Bp[n / w, k, n % w], or "matmul_p", the
+  /// packed matmul C[m, n] += A[m, k] * Bp[n / w, k, n % w].
   std::string op;
   int64_t batch, m, n, k;
 };
@@ -124,9 +126,15 @@ struct ContractionSite {
 /// or awkward (7x7 = 49, 14x14 = 196, 28x28 = 784: docs/codegen-notes/conv.md).
 bool convUsesTransposedForm(const Node &conv);
 
-/// The panel width w of a transposed-form conv's weights, which it reads as
-/// Wp[F/w, C*K.., w] (16 when F allows, else 8); 0 for other nodes.
-int64_t convWeightPanel(const Node &conv);
+/// The panel width w (16 when the output channels allow, else 8) of the
+/// weights of a transposed-form conv, read as Wp[F/w, C*K.., w], or of a
+/// 2-D f32 matmul's B[K, N], read as Bp[N/w, K, w]; 0 for other nodes.
+/// A matmul uses the packed form when its B is stored packed or has at
+/// least kMinPackedRows rows of A to amortize packing at run time.
+int64_t weightPanel(const Node &node);
+
+/// See weightPanel.
+inline constexpr int64_t kMinPackedRows = 16;
 
 /// Emits the computation of one node into `b`. `operands` are the tensor SSA
 /// names of the node's operands; returns the result tensor names.

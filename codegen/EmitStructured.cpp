@@ -110,10 +110,17 @@ bool convUsesTransposedForm(const Node &conv) {
   return f % 8 == 0 && np % 32 != 0;
 }
 
-int64_t convWeightPanel(const Node &conv) {
-  if (!convUsesTransposedForm(conv))
+int64_t weightPanel(const Node &node) {
+  if (node.kind() == OpKind::MatMul) {
+    if (node.result()->type().dtype != DType::F32 ||
+        node.operand(1)->type().rank() != 2)
+      return 0;
+    int64_t n = extents(node.operand(1))[1];
+    return n % 16 == 0 ? 16 : n % 8 == 0 ? 8 : 0;
+  }
+  if (!convUsesTransposedForm(node))
     return 0;
-  return extents(conv.operand(1))[0] % 16 == 0 ? 16 : 8;
+  return extents(node.operand(1))[0] % 16 == 0 ? 16 : 8;
 }
 
 Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
@@ -129,6 +136,52 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
     // [..., M, K] x [K, N]: fold the batch dims into M (one big GEMM).
     int64_t rows = product(as, 0, as.size() - 1);
     std::string a2 = b.reshape(operands[0], dtype, as, {rows, k});
+    int64_t panel = weightPanel(node);
+    bool packed = b.packedWeights.count(node.operand(1)) > 0;
+    if (panel != 0 && (packed || rows >= kMinPackedRows)) {
+      // C[m, n/w, w] += A[m, k] * Bp[n/w, k, w]: a register tile's B is one
+      // contiguous stream (docs/codegen.md, Contractions).
+      int64_t fo = n / panel;
+      Shape64 bpShape = {fo, k, panel};
+      std::string bp = operands[1];
+      if (!packed) {
+        auto t = b.map({{operands[1], dtype, bs,
+                         affineMap(3, {dim(1), dim(0) + " * " +
+                                                   std::to_string(panel) +
+                                                   " + " + dim(2)})}},
+                       dtype, bpShape,
+                       [](KernelBuilder &, const std::vector<std::string> &a)
+                           -> Expected<std::vector<std::string>> {
+                         return std::vector<std::string>{a[0]};
+                       });
+        if (!t.ok())
+          return t.error();
+        bp = *t;
+      }
+      int64_t id = b.nextScheduleId++;
+      sites.push_back({id, "matmul_p", 1, rows, n, k});
+      std::string zero = b.floatConst(0.0, dtype);
+      std::string init = b.filled(zero, dtype, {rows, fo, panel});
+      auto mm = b.generic(
+          {{a2, dtype, {rows, k}, affineMap(4, {dim(0), dim(3)})},
+           {bp, dtype, bpShape, affineMap(4, {dim(1), dim(3), dim(2)})}},
+          {{init, dtype, {rows, fo, panel},
+            affineMap(4, {dim(0), dim(1), dim(2)})}},
+          {"parallel", "parallel", "parallel", "reduction"},
+          [&](KernelBuilder &b, const std::vector<std::string> &a)
+              -> Expected<std::vector<std::string>> {
+            std::string t = storageType(dtype);
+            std::string p = b.fresh(), s = b.fresh();
+            b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
+            b.line(s + " = arith.addf " + a[2] + ", " + p + " : " + t);
+            return std::vector<std::string>{s};
+          },
+          "mlc.sched = " + std::to_string(id) + " : i64");
+      if (!mm.ok())
+        return mm.error();
+      std::string c2 = b.reshape((*mm)[0], dtype, {rows, fo, panel}, {rows, n});
+      return b.reshape(c2, dtype, {rows, n}, out);
+    }
     std::string mm = contraction(b, "matmul", dtype, a2, {rows, k},
                                  operands[1], bs, {rows, n}, sites);
     return b.reshape(mm, dtype, {rows, n}, out);
@@ -211,7 +264,7 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
       // (a transposing copy that elementwise fusion merges with the epilogue).
       // B in panels Wp[F/w, C*K, w] (w = 16 or 8): a register tile's
       // weights are one contiguous stream instead of a stride-F walk.
-      int64_t panel = convWeightPanel(node), fo = f / panel;
+      int64_t panel = weightPanel(node), fo = f / panel;
       Shape64 wpShape = {fo, ck, panel};
       std::string wp;
       if (b.packedWeights.count(node.operand(1))) {

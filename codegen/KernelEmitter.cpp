@@ -156,9 +156,11 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     if (producedBy.count(v) && !loc.count(v))
       loc[v] = {Location::Output, static_cast<int64_t>(j)};
   }
-  // Conv weights used only by transposed-form convs are stored packed,
-  // Wp[F/w, C*K.., w]: the packing happens here, at compile time.
+  // Weights used only as operand 1 of panel-form convs (Wp[F/w, C*K.., w])
+  // or matmuls (Bp[N/w, K, w]) are stored packed: the packing happens here,
+  // at compile time (see weightPanel).
   std::map<const Value *, int64_t> panelOf;
+  std::set<const Value *> panelFromKN;
   std::set<const Value *> graphOutputs(graph.outputs().begin(),
                                        graph.outputs().end());
   auto users = graph.users();
@@ -166,16 +168,21 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     const Value *v = node->kind() == OpKind::Constant ? node->result() : nullptr;
     if (!v || graphOutputs.count(v) || !users.count(v) || v->type().rank() < 2)
       continue;
-    int64_t panel = convWeightPanel(*users.at(v).front());
+    const Node *first = users.at(v).front();
+    int64_t panel = weightPanel(*first);
     bool all = panel != 0;
     for (const Node *u : users.at(v)) {
-      bool ok = convWeightPanel(*u) == panel && u->operand(1) == v;
+      bool ok = weightPanel(*u) == panel && u->operand(1) == v &&
+                u->kind() == first->kind();
       for (size_t i = 0; i < u->numOperands(); ++i)
         ok &= i == 1 || u->operand(i) != v;
       all &= ok;
     }
-    if (all)
+    if (all) {
       panelOf[v] = panel;
+      if (first->kind() == OpKind::MatMul)
+        panelFromKN.insert(v);
+    }
   }
   std::set<const Value *> packed;
   for (const auto &[v, panel] : panelOf)
@@ -186,6 +193,8 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     if (it == panelOf.end())
       return memrefType(v->type());
     std::vector<int64_t> s = extents(v);
+    if (panelFromKN.count(v))
+      std::swap(s[0], s[1]); // B[K, N] packs like W[N, K]
     int64_t rest = 1;
     for (size_t i = 1; i < s.size(); ++i)
       rest *= s[i];
@@ -207,6 +216,7 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     out.constants.push_back(v);
     out.constantOffsets.push_back(out.weightsBytes);
     out.constantPanel.push_back(panelOf.count(v) ? panelOf.at(v) : 0);
+    out.constantPanelFromKN.push_back(panelFromKN.count(v) > 0);
     out.weightsBytes += *bytes;
     return Status::success();
   };

@@ -19,10 +19,11 @@ struct EmittedModule {
   /// Constants placed in the weights blob, and their byte offsets.
   std::vector<const Value *> constants;
   std::vector<int64_t> constantOffsets;
-  /// Per constant: 0, or the panel width w when it is stored packed as
-  /// [dim 0 / w, rest, w] (conv weights of the transposed GEMM form, see
-  /// convWeightPanel).
+  /// Per constant: 0, or the panel width w when it is stored packed (see
+  /// weightPanel): as [dim 0 / w, rest, w] (conv weights), or, when
+  /// constantPanelFromKN is set, a matmul's B[K, N] as [N / w, K, w].
   std::vector<int64_t> constantPanel;
+  std::vector<bool> constantPanelFromKN;
   int64_t weightsBytes = 0;
   /// Activation arena size and the no-reuse total, from the memory plan.
   int64_t arenaBytes = 0;
@@ -30,8 +31,9 @@ struct EmittedModule {
 };
 
 /// Emits the module: kernels in destination-passing style on memrefs
-/// (arguments: external inputs, then outputs; tensors inside), and the entry
-/// `@mlc_graph(inputs..., outputs..., arena, weights)` that carves static
+/// (arguments: the execution context, external inputs, then outputs;
+/// tensors inside), and the entry
+/// `@mlc_graph(context, inputs..., outputs..., arena, weights)` that carves static
 /// views out of the arena and the weights and calls the kernels in order.
 Expected<EmittedModule> emitModule(const Graph &graph);
 

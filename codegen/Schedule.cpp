@@ -16,6 +16,33 @@ int64_t divisorUpTo(int64_t n, int64_t limit, int64_t unit) {
   return 0;
 }
 
+/// The generic (m, n / w, w, k) forms with B in panels.
+bool isPanelForm(const std::string &op) {
+  return op == "matmul_t" || op == "matmul_p";
+}
+
+/// Cache tiles are also the unit of multithreading (one scf.forall
+/// iteration each): shrink them, N first, until the problem has at least
+/// this many, as long as a tile keeps at least two register tiles per side.
+constexpr int64_t kMinTiles = 8;
+
+void splitForThreads(ScheduleRecord &r) {
+  auto tiles = [&] { return (r.m / r.tileM) * (r.n / r.tileN) * r.batch; };
+  while (tiles() < kMinTiles) {
+    int64_t n = divisorUpTo(r.n, r.tileN - 1, r.regN);
+    if (n >= 2 * r.regN) {
+      r.tileN = n;
+      continue;
+    }
+    int64_t m = divisorUpTo(r.m, r.tileM - 1, r.regM);
+    if (m >= 2 * r.regM) {
+      r.tileM = m;
+      continue;
+    }
+    break;
+  }
+}
+
 } // namespace
 
 std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
@@ -29,19 +56,20 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
   r.k = site.k;
   if (site.m * site.n * site.k < 4096 || site.k == 0)
     return std::nullopt;
-  if (site.op == "matmul_t") {
-    // The transposed conv form: N (the filters) is a multiple of 8 and M
-    // (the output positions) is padded to a multiple of 4 by the emitter.
-    // 4x16 (8 ymm accumulators) as measured best in
-    // docs/codegen-notes/conv.md; regN must equal the weight panel width
-    // (convWeightPanel), as the loops are (m, n / panel, panel, k).
-    r.regM = site.m % 4 == 0 ? 4 : 0;
+  if (site.op == "matmul_t" || site.op == "matmul_p") {
+    // The panel forms: N (filters, columns) is a multiple of 8; the emitter
+    // pads a conv's M (output positions) to a multiple of 4. 4x16 (8 ymm
+    // accumulators) as measured best in docs/codegen-notes/conv.md; regN
+    // must equal the weight panel width (weightPanel), as the loops are
+    // (m, n / panel, panel, k).
+    r.regM = divisorUpTo(site.m, 4, 1);
     r.regN = site.n % 16 == 0 ? 16 : 8;
     if (r.regM == 0 || site.n % 8 != 0)
       return std::nullopt;
     r.tileM = divisorUpTo(site.m, 196, r.regM);
     r.tileN = divisorUpTo(site.n, 256, r.regN);
     r.tileK = divisorUpTo(site.k, 256, 1);
+    splitForThreads(r);
     return r;
   }
   // Register tile: AVX-512 holds an 8x32 f32 accumulator in 16 of its 32
@@ -58,6 +86,7 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
   r.tileM = divisorUpTo(site.m, 64, r.regM);
   r.tileN = divisorUpTo(site.n, 256, r.regN);
   r.tileK = divisorUpTo(site.k, 256, 1);
+  splitForThreads(r);
   return r;
 }
 
@@ -91,7 +120,7 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
     if (batched)
       sizes.insert(sizes.begin(), 1);
     // matmul_t loops are (m, n / panel, panel, k); the panel is never tiled.
-    if (r.op == "matmul_t")
+    if (isPanelForm(r.op))
       sizes = {m, n / r.regN, 0, k};
     std::string list, results = "(" + anyOp;
     for (size_t i = 0; i < sizes.size(); ++i) {
@@ -116,7 +145,7 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
     std::vector<int64_t> sizes = {r.tileM, r.tileN};
     if (r.op == "batch_matmul")
       sizes.insert(sizes.begin(), 1);
-    if (r.op == "matmul_t")
+    if (isPanelForm(r.op))
       sizes = {r.tileM, r.tileN / r.regN, 0};
     std::string list;
     for (size_t i = 0; i < sizes.size(); ++i)
@@ -133,7 +162,7 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
   };
   for (const ScheduleRecord &r : records) {
     std::string id = std::to_string(r.id);
-    std::string opName = r.op == "matmul_t" ? "generic" : r.op;
+    std::string opName = isPanelForm(r.op) ? "generic" : r.op;
     s += "    %m" + id + " = transform.structured.match ops{[\"linalg." + opName +
          "\"]} attributes{mlc.sched = " + id + " : i64} in %root : (" + anyOp +
          ") -> " + anyOp + "\n";
