@@ -15,10 +15,6 @@ int64_t product(const Shape64 &s, size_t begin = 0, size_t end = SIZE_MAX) {
   return p;
 }
 
-std::vector<std::string> iterators(size_t n, const char *kind) {
-  return std::vector<std::string>(n, kind);
-}
-
 /// Emits a named contraction (matmul / batch_matmul) with a zero init.
 std::string contraction(KernelBuilder &b, const std::string &opName,
                         DType dtype, const std::string &lhs, const Shape64 &ls,
@@ -83,6 +79,126 @@ std::string padSpatial(KernelBuilder &b, const std::string &x, DType dtype,
   b.line("  tensor.yield " + storagePad + " : " + storageType(dtype));
   b.line("} : " + tensorType(dtype, shape) + " to " + tensorType(dtype, padded));
   return v;
+}
+
+/// Rows of A per register tile of a panel form, for `rows` rows of A.
+/// Schedule.cpp (chooseSchedule) relies on the same numbers.
+///  - matmul_p, A[m, k]: 6x16 keeps 12 ymm accumulators, 2 for B and 1 for
+///    the A broadcast (1032x1024x1024 GEMM: 89.5 GFLOP/s against 83.7 for
+///    4x16 and 43.8 for 8x16, which spills); 4 when that pads less.
+///  - matmul_t, A[k, m]: 4 (one 128-bit load of A per k; 6 makes it a
+///    vector<6xf32> that LLVM splits, and ResNet-50 got 30% slower).
+///  - fewer than 4 rows: all of them.
+int64_t panelRows(bool aIsKM, int64_t rows) {
+  if (rows < 4)
+    return rows;
+  if (aIsKM)
+    return 4;
+  int64_t by6 = (rows + 5) / 6 * 6, by4 = (rows + 3) / 4 * 4;
+  // 4x16 runs at ~0.93 of 6x16.
+  return by6 * 93 <= by4 * 100 ? 6 : 4;
+}
+
+/// One scheduled generic C[rows, n/w, w] = sum_k A * Bp[n/w, k, w].
+Expected<std::string> panelGeneric(KernelBuilder &b, DType dtype,
+                                   const std::string &a, const Shape64 &aShape,
+                                   bool aIsKM, const std::string &bp,
+                                   const Shape64 &bpShape,
+                                   const Shape64 &cShape,
+                                   const std::string &label,
+                                   std::vector<ContractionSite> &sites) {
+  int64_t id = b.nextScheduleId++;
+  sites.push_back({id, label, 1, cShape[0], cShape[1] * cShape[2], bpShape[1]});
+  std::string init = b.filled(b.floatConst(0.0, dtype), dtype, cShape);
+  auto mm = b.generic(
+      {{a, dtype, aShape,
+        affineMap(4, aIsKM ? std::vector<std::string>{dim(3), dim(0)}
+                           : std::vector<std::string>{dim(0), dim(3)})},
+       {bp, dtype, bpShape, affineMap(4, {dim(1), dim(3), dim(2)})}},
+      {{init, dtype, cShape, affineMap(4, {dim(0), dim(1), dim(2)})}},
+      {"parallel", "parallel", "parallel", "reduction"},
+      [&](KernelBuilder &b, const std::vector<std::string> &args)
+          -> Expected<std::vector<std::string>> {
+        std::string t = storageType(dtype);
+        std::string p = b.fresh(), sum = b.fresh();
+        b.line(p + " = arith.mulf " + args[0] + ", " + args[1] + " : " + t);
+        b.line(sum + " = arith.addf " + args[2] + ", " + p + " : " + t);
+        return std::vector<std::string>{sum};
+      },
+      "mlc.sched = " + std::to_string(id) + " : i64");
+  if (!mm.ok())
+    return mm.error();
+  return (*mm)[0];
+}
+
+/// A's rows from which a remainder is split off rather than padded.
+/// Padding copies A and C (2 x rows x 4 bytes per column); the split-off
+/// remainder streams Bp once more. 1024x1024x1024: split 23.5 ms, padded
+/// 29.1 ms; 128-row BERT GEMMs: padding is as fast and simpler.
+constexpr int64_t kSplitRows = 512;
+
+/// C[rows, n/w, w] = sum_k A * Bp[n/w, k, w] (see weightPanel), where A is
+/// [rows, k] or, with `aIsKM`, [k, rows] (a conv's im2col). So that every
+/// register tile is full, A's rows are zero-padded to a multiple of
+/// panelRows (the extra rows of C are computed and dropped), or, from
+/// kSplitRows rows of A[m, k] on, the remainder is a second generic.
+/// (Splitting small convs' remainders streams all the weights once more
+/// for a row or two: ResNet-50 +6%.)
+Expected<std::string> panelContraction(KernelBuilder &b, DType dtype,
+                                       const std::string &a, bool aIsKM,
+                                       int64_t rows, int64_t k,
+                                       const std::string &bp, int64_t fo,
+                                       int64_t panel, const std::string &label,
+                                       std::vector<ContractionSite> &sites) {
+  int64_t reg = panelRows(aIsKM, rows);
+  Shape64 bpShape = {fo, k, panel};
+  if (!aIsKM && rows >= kSplitRows && rows % reg != 0) {
+    int64_t main = rows / reg * reg, tail = rows - main;
+    std::string c = b.empty(dtype, {rows, fo, panel});
+    for (int64_t first : {int64_t(0), main}) {
+      int64_t count = first == 0 ? main : tail;
+      std::string part = b.fresh();
+      b.line(part + " = tensor.extract_slice " + a + "[" +
+             std::to_string(first) + ", 0] [" + std::to_string(count) + ", " +
+             std::to_string(k) + "] [1, 1] : " + tensorType(dtype, {rows, k}) +
+             " to " + tensorType(dtype, {count, k}));
+      auto mm = panelGeneric(b, dtype, part, {count, k}, false, bp, bpShape,
+                             {count, fo, panel}, label, sites);
+      if (!mm.ok())
+        return mm.error();
+      std::string next = b.fresh();
+      b.line(next + " = tensor.insert_slice " + *mm + " into " + c + "[" +
+             std::to_string(first) + ", 0, 0] [" + std::to_string(count) +
+             ", " + std::to_string(fo) + ", " + std::to_string(panel) +
+             "] [1, 1, 1] : " + tensorType(dtype, {count, fo, panel}) +
+             " into " + tensorType(dtype, {rows, fo, panel}));
+      c = next;
+    }
+    return c;
+  }
+  int64_t padded = reg == 0 ? rows : (rows + reg - 1) / reg * reg;
+  Shape64 aShape = aIsKM ? Shape64{k, rows} : Shape64{rows, k};
+  Shape64 apShape;
+  std::string zero = b.floatConst(0.0, dtype);
+  std::string ap =
+      aIsKM ? padSpatial(b, a, dtype, aShape, {0}, {padded - rows}, zero,
+                         apShape)
+            : padSpatial(b, a, dtype, aShape, {0, 0}, {padded - rows, 0},
+                         zero, apShape);
+  Shape64 cShape = {padded, fo, panel};
+  auto mm = panelGeneric(b, dtype, ap, apShape, aIsKM, bp, bpShape, cShape,
+                         label, sites);
+  if (!mm.ok())
+    return mm.error();
+  if (padded == rows)
+    return *mm;
+  std::string c = b.fresh();
+  Shape64 outShape = {rows, fo, panel};
+  b.line(c + " = tensor.extract_slice " + *mm + "[0, 0, 0] [" +
+         std::to_string(rows) + ", " + std::to_string(fo) + ", " +
+         std::to_string(panel) + "] [1, 1, 1] : " +
+         tensorType(dtype, cShape) + " to " + tensorType(dtype, outShape));
+  return c;
 }
 
 /// `d<o> * s + d<k> * dl` as an affine expression.
@@ -158,28 +274,11 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
           return t.error();
         bp = *t;
       }
-      int64_t id = b.nextScheduleId++;
-      sites.push_back({id, "matmul_p", 1, rows, n, k});
-      std::string zero = b.floatConst(0.0, dtype);
-      std::string init = b.filled(zero, dtype, {rows, fo, panel});
-      auto mm = b.generic(
-          {{a2, dtype, {rows, k}, affineMap(4, {dim(0), dim(3)})},
-           {bp, dtype, bpShape, affineMap(4, {dim(1), dim(3), dim(2)})}},
-          {{init, dtype, {rows, fo, panel},
-            affineMap(4, {dim(0), dim(1), dim(2)})}},
-          {"parallel", "parallel", "parallel", "reduction"},
-          [&](KernelBuilder &b, const std::vector<std::string> &a)
-              -> Expected<std::vector<std::string>> {
-            std::string t = storageType(dtype);
-            std::string p = b.fresh(), s = b.fresh();
-            b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
-            b.line(s + " = arith.addf " + a[2] + ", " + p + " : " + t);
-            return std::vector<std::string>{s};
-          },
-          "mlc.sched = " + std::to_string(id) + " : i64");
+      auto mm = panelContraction(b, dtype, a2, /*aIsKM=*/false, rows, k, bp,
+                                 fo, panel, "matmul_p", sites);
       if (!mm.ok())
         return mm.error();
-      std::string c2 = b.reshape((*mm)[0], dtype, {rows, fo, panel}, {rows, n});
+      std::string c2 = b.reshape(*mm, dtype, {rows, fo, panel}, {rows, n});
       return b.reshape(c2, dtype, {rows, n}, out);
     }
     std::string mm = contraction(b, "matmul", dtype, a2, {rows, k},
@@ -284,43 +383,11 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
           return t.error();
         wp = *t;
       }
-      // N*O padded to a multiple of 4 rows (49 -> 52) so that the 4x16
-      // register tile applies; the extra rows are computed and dropped.
-      int64_t rows = (np + 3) / 4 * 4;
-      std::string a = col2;
-      if (rows != np) {
-        Shape64 padded;
-        a = padSpatial(b, col2, dtype, col2Shape, {0}, {rows - np}, zero,
-                       padded);
-      }
-      int64_t id = b.nextScheduleId++;
-      sites.push_back({id, "matmul_t", 1, rows, f, ck});
-      std::string init = b.filled(zero, dtype, {rows, fo, panel});
-      auto tr = b.generic(
-          {{a, dtype, {ck, rows}, affineMap(4, {dim(3), dim(0)})},
-           {wp, dtype, wpShape, affineMap(4, {dim(1), dim(3), dim(2)})}},
-          {{init, dtype, {rows, fo, panel},
-            affineMap(4, {dim(0), dim(1), dim(2)})}},
-          {"parallel", "parallel", "parallel", "reduction"},
-          [&](KernelBuilder &b, const std::vector<std::string> &a)
-              -> Expected<std::vector<std::string>> {
-            std::string t = storageType(dtype);
-            std::string p = b.fresh(), s = b.fresh();
-            b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
-            b.line(s + " = arith.addf " + a[2] + ", " + p + " : " + t);
-            return std::vector<std::string>{s};
-          },
-          "mlc.sched = " + std::to_string(id) + " : i64");
+      auto tr = panelContraction(b, dtype, col2, /*aIsKM=*/true, np, ck, wp,
+                                 fo, panel, "matmul_t", sites);
       if (!tr.ok())
         return tr.error();
-      std::string t2 = b.reshape((*tr)[0], dtype, {rows, fo, panel}, {rows, f});
-      std::string tv = t2;
-      if (rows != np) {
-        tv = b.fresh();
-        b.line(tv + " = tensor.extract_slice " + t2 + "[0, 0] [" +
-               std::to_string(np) + ", " + std::to_string(f) + "] [1, 1] : " +
-               tensorType(dtype, {rows, f}) + " to " + tensorType(dtype, {np, f}));
-      }
+      std::string tv = b.reshape(*tr, dtype, {np, fo, panel}, {np, f});
       auto back = b.map({{tv, dtype, {np, f}, affineMap(2, {dim(1), dim(0)})}},
                         dtype, {f, np},
                         [](KernelBuilder &, const std::vector<std::string> &a)

@@ -58,11 +58,12 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
     return std::nullopt;
   if (site.op == "matmul_t" || site.op == "matmul_p") {
     // The panel forms: N (filters, columns) is a multiple of 8; the emitter
-    // pads a conv's M (output positions) to a multiple of 4. 4x16 (8 ymm
-    // accumulators) as measured best in docs/codegen-notes/conv.md; regN
+    // pads M to a multiple of 6 or 4 (panelRows in EmitStructured.cpp: 6
+    // only for matmul_p), or leaves fewer than 4 rows as they are. regN
     // must equal the weight panel width (weightPanel), as the loops are
     // (m, n / panel, panel, k).
-    r.regM = divisorUpTo(site.m, 4, 1);
+    bool six = site.op == "matmul_p" && site.m % 6 == 0;
+    r.regM = six ? 6 : site.m < 4 ? site.m : divisorUpTo(site.m, 4, 1);
     r.regN = site.n % 16 == 0 ? 16 : 8;
     if (r.regM == 0 || site.n % 8 != 0)
       return std::nullopt;

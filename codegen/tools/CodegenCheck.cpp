@@ -365,6 +365,11 @@ std::vector<Case> makeCases() {
   matmul("matmul_small", {4, 8}, {8, 16});
   matmul("matmul_sched", {64, 96}, {96, 128});
   matmul("matmul_odd", {30, 50}, {50, 70});
+  // Panel forms: 6-row register tiles with A padded (64 -> 66 rows), with
+  // the remainder split off (514 = 6 * 85 + 4), and 8-wide panels.
+  matmul("matmul_panel_pad", {64, 40}, {40, 48});
+  matmul("matmul_panel_split", {514, 24}, {24, 32});
+  matmul("matmul_panel_8", {20, 16}, {16, 24});
   matmul("matmul_fold_batch", {2, 3, 8, 16}, {16, 32});
   matmul("matmul_batched", {3, 16, 32}, {3, 32, 64});
   matmul("matmul_bcast", {1, 3, 8, 4}, {2, 1, 4, 8});
