@@ -298,8 +298,30 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
     return b1.error();
   std::string a3 = b.reshape(*a1, dtype, aFull, {nb, m, k});
   std::string b3 = b.reshape(*b1, dtype, bFull, {nb, k, n});
-  std::string mm = contraction(b, "batch_matmul", dtype, a3, {nb, m, k}, b3,
-                               {nb, k, n}, {nb, m, n}, sites);
+  // Awkward f32 shapes (attention over 197 tokens: 12x197x64 x 12x64x197)
+  // get no full register tile and would run as scalar loops: pad M to a
+  // multiple of 4 and N to one of 16 with zeros, compute, and slice.
+  int64_t mp = m, np = n;
+  if (dtype == DType::F32 && m * n * k >= 4096 && (m % 4 != 0 || n % 8 != 0)) {
+    mp = (m + 3) / 4 * 4;
+    np = (n + 15) / 16 * 16;
+    std::string zero = b.floatConst(0.0, dtype);
+    Shape64 padded;
+    a3 = padSpatial(b, a3, dtype, {nb, m, k}, {0, 0}, {mp - m, 0}, zero,
+                    padded);
+    b3 = padSpatial(b, b3, dtype, {nb, k, n}, {0}, {np - n}, zero, padded);
+  }
+  std::string mm = contraction(b, "batch_matmul", dtype, a3, {nb, mp, k}, b3,
+                               {nb, k, np}, {nb, mp, np}, sites);
+  if (mp != m || np != n) {
+    std::string sliced = b.fresh();
+    b.line(sliced + " = tensor.extract_slice " + mm + "[0, 0, 0] [" +
+           std::to_string(nb) + ", " + std::to_string(m) + ", " +
+           std::to_string(n) + "] [1, 1, 1] : " +
+           tensorType(dtype, {nb, mp, np}) + " to " +
+           tensorType(dtype, {nb, m, n}));
+    mm = sliced;
+  }
   return b.reshape(mm, dtype, {nb, m, n}, out);
 }
 

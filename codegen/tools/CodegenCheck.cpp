@@ -372,6 +372,8 @@ std::vector<Case> makeCases() {
   matmul("matmul_panel_8", {20, 16}, {16, 24});
   matmul("matmul_fold_batch", {2, 3, 8, 16}, {16, 32});
   matmul("matmul_batched", {3, 16, 32}, {3, 32, 64});
+  // Attention-like: M and N padded (13 -> 16 rows, 13 -> 16 columns).
+  matmul("matmul_batched_pad", {2, 13, 24}, {2, 24, 13});
   matmul("matmul_bcast", {1, 3, 8, 4}, {2, 1, 4, 8});
   matmul("matmul_i32", {5, 7}, {7, 3}, DType::I32);
 
