@@ -90,7 +90,8 @@ Expected<CodegenResult> generateCode(const Graph &graph,
   llvm::LLVMContext context;
   auto module = codegen::lowerToLLVMIR(
       emitted->text, codegen::transformScript(records),
-      options.minParallelWork, context);
+      options.minParallelWork, result.arenaBytes,
+      result.naiveIntermediateBytes, context);
   if (!module.ok())
     return module.error();
 

@@ -2,6 +2,7 @@
 // translate to LLVM IR. Internal to codegen.
 #include "codegen/Lowering.h"
 
+#include "codegen/KernelScratch.h"
 #include "codegen/Parallelize.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -128,7 +129,8 @@ mlir::LogicalResult approximateMath(mlir::ModuleOp module) {
 
 Expected<std::unique_ptr<llvm::Module>>
 lowerToLLVMIR(const std::string &moduleText, const std::string &transformLibrary,
-              int64_t minParallelWork, llvm::LLVMContext &llvmContext) {
+              int64_t minParallelWork, int64_t &arenaBytes, int64_t &naiveBytes,
+              llvm::LLVMContext &llvmContext) {
   mlir::DialectRegistry registry;
   registerEverything(registry);
   mlir::MLIRContext context(registry, mlir::MLIRContext::Threading::DISABLED);
@@ -161,6 +163,13 @@ lowerToLLVMIR(const std::string &moduleText, const std::string &transformLibrary
   addLoopPasses(bufferize);
   if (mlir::failed(bufferize.run(*module)))
     return diagnostics.error("bufferization");
+  mlir::FailureOr<ScratchLayout> scratch =
+      placeKernelScratch(*module, arenaBytes);
+  if (mlir::failed(scratch))
+    return diagnostics.error("placing kernel temporaries in the arena");
+  if (scratch->bytes > 0)
+    arenaBytes = scratch->offset + scratch->bytes;
+  naiveBytes += scratch->totalBytes;
   if (mlir::failed(outlineParallelLoops(*module, minParallelWork)))
     return diagnostics.error("parallelization");
   if (mlir::failed(approximateMath(*module)))

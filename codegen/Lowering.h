@@ -22,13 +22,17 @@ namespace mlc::codegen {
 ///   2. elementwise fusion, empty-tensor elimination, one-shot bufferize
 ///      (copies become linalg.copy, never memrefCopy), deallocation
 ///   3. linalg -> (parallel) loops, vector -> scf
-///   4. top-level parallel loops outlined for the thread pool when their
+///   4. kernels' temporaries moved into the arena (KernelScratch.h):
+///      `arenaBytes` grows by the scratch region, `naiveBytes` by the sum of
+///      all temporaries
+///   5. top-level parallel loops outlined for the thread pool when their
 ///      estimated work reaches `minParallelWork` (Parallelize.h)
-///   5. polynomial approximation of f32 math
-///   6. everything -> LLVM dialect, bare-pointer calling convention
-///   7. translation to LLVM IR
+///   6. polynomial approximation of f32 math
+///   7. everything -> LLVM dialect, bare-pointer calling convention
+///   8. translation to LLVM IR
 Expected<std::unique_ptr<llvm::Module>>
 lowerToLLVMIR(const std::string &moduleText, const std::string &transformLibrary,
-              int64_t minParallelWork, llvm::LLVMContext &context);
+              int64_t minParallelWork, int64_t &arenaBytes, int64_t &naiveBytes,
+              llvm::LLVMContext &context);
 
 } // namespace mlc::codegen
