@@ -6,6 +6,7 @@
 #include "mlc/runtime.h"
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -29,6 +30,7 @@ constexpr const char *kMainHelp =
 Commands:
   compile   compile an ONNX model into a native artifact (.so)
   run       run an artifact on inputs and write its outputs
+  bench     time an artifact's runs on seeded random inputs
   inspect   show an artifact's metadata
 
 Run 'mlc <command> --help' for the options of a command.
@@ -62,6 +64,30 @@ Options:
   --output-dir DIR     write each output as DIR/<output name>.npy
   --seed N             seed of the random inputs (default 0)
   --iterations N       run N times and report the median latency (default 1)
+  --threads N          threads per run: 0 for one per CPU (default), 1 for
+                       the calling thread only
+)";
+
+constexpr const char *kBenchHelp =
+    R"(usage: mlc bench ARTIFACT [options]
+
+Runs the artifact on seeded random inputs (or the given ones): WARMUP untimed
+runs, then ITERS runs each timed with a monotonic clock. Prints the median,
+mean, 90th percentile, min and max latency in milliseconds.
+
+Options:
+  --threads N          threads per run: 0 for one per CPU (default), 1 for
+                       the calling thread only
+  --warmup N           untimed runs first (default 3)
+  --iters N            timed runs (default 20)
+  --input NAME=FILE    input tensor from a .npy or ONNX TensorProto .pb file
+                       (repeatable); inputs not given are seeded random
+  --seed N             seed of the random inputs (default 0)
+  --json               also print the results as one JSON object, the last
+                       line of standard output: artifact, threads, warmup,
+                       iters, load_ms, median_ms, mean_ms, p90_ms, min_ms,
+                       max_ms, stddev_ms and times_ms (every timed run, in
+                       order)
 )";
 
 constexpr const char *kInspectHelp =
@@ -352,48 +378,65 @@ std::vector<std::string> metadataDTypes(const std::string &metadata,
   return names;
 }
 
-int runCommand(int argc, char **argv) {
-  std::string artifact, outputDir, value;
-  std::map<std::string, std::string> inputFiles;
-  uint64_t seed = 0;
-  int iterations = 1;
-  for (int i = 2; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kRunHelp, stdout);
-      return 0;
-    }
-    if (takeValue(argc, argv, i, "--input", value)) {
-      size_t eq = value.rfind('=');
-      if (eq == std::string::npos || eq == 0)
-        return fail("--input expects NAME=FILE, got '" + value + "'");
-      inputFiles[value.substr(0, eq)] = value.substr(eq + 1);
-    } else if (takeValue(argc, argv, i, "--output-dir", value)) {
-      outputDir = value;
-    } else if (takeValue(argc, argv, i, "--seed", value)) {
-      seed = std::strtoull(value.c_str(), nullptr, 10);
-    } else if (takeValue(argc, argv, i, "--iterations", value)) {
-      iterations = std::atoi(value.c_str());
-      if (iterations < 1)
-        return fail("--iterations must be at least 1");
-    } else if (!arg.empty() && arg[0] == '-') {
-      return fail("unknown option '" + arg + "' (see mlc run --help)");
-    } else if (artifact.empty()) {
-      artifact = arg;
-    } else {
-      return fail("unexpected argument '" + arg + "'");
-    }
-  }
-  if (artifact.empty())
-    return fail("no artifact given (see mlc run --help)");
-  mlc_model *model = nullptr;
-  if (mlc_model_load(artifact.c_str(), &model) != MLC_OK)
-    return fail(mlc_last_error());
-  struct Guard {
-    mlc_model *m;
-    ~Guard() { mlc_model_free(m); }
-  } guard{model};
+/// Parses a non-negative integer option value into `out`.
+bool parseCount(const std::string &text, long long max, int &out) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno || v < 0 || v > max)
+    return false;
+  out = static_cast<int>(v);
+  return true;
+}
 
+/// Unloads a model when it goes out of scope.
+struct ModelGuard {
+  mlc_model *model = nullptr;
+  ~ModelGuard() { mlc_model_free(model); }
+};
+
+/// Loads `artifact` for runs on `threads` threads (0: one per CPU).
+Expected<mlc_model *> loadModel(const std::string &artifact, int threads) {
+  mlc_load_options options;
+  std::memset(&options, 0, sizeof(options));
+  options.struct_size = sizeof(options);
+  options.num_threads = threads;
+  mlc_model *model = nullptr;
+  if (mlc_model_load_with_options(artifact.c_str(), &options, &model) !=
+      MLC_OK)
+    return makeError(mlc_last_error());
+  return model;
+}
+
+/// A model's input and output tensors, ready for mlc_model_run. The
+/// DLTensors point into the vectors here, so a ModelIO is never copied.
+struct ModelIO {
+  ModelIO() = default;
+  ModelIO(const ModelIO &) = delete;
+  ModelIO &operator=(const ModelIO &) = delete;
+
+  std::vector<TensorData> inputs;
+  std::vector<std::vector<int64_t>> inputShapes;
+  std::vector<DLTensor> inputTensors;
+  std::vector<std::vector<uint8_t>> outputs;
+  std::vector<TensorType> outputTypes;
+  std::vector<std::string> outputNames;
+  std::vector<std::vector<int64_t>> outputShapes;
+  std::vector<DLTensor> outputTensors;
+
+  mlc_status run(mlc_model *model) {
+    return mlc_model_run(model, inputTensors.data(),
+                         static_cast<int32_t>(inputTensors.size()),
+                         outputTensors.data(),
+                         static_cast<int32_t>(outputTensors.size()));
+  }
+};
+
+/// Fills `io` for `model`: inputs named in `inputFiles` are read from their
+/// files, the others get seeded random data; outputs get zeroed buffers.
+Status prepareIO(mlc_model *model,
+                 const std::map<std::string, std::string> &inputFiles,
+                 uint64_t seed, ModelIO &io) {
   std::string metadata = mlc_model_metadata_text(model);
   std::vector<std::string> inputDTypes = metadataDTypes(metadata, "input");
   std::vector<std::string> outputDTypes = metadataDTypes(metadata, "output");
@@ -415,102 +458,288 @@ int runCommand(int argc, char **argv) {
 
   int32_t numInputs = mlc_model_num_inputs(model);
   int32_t numOutputs = mlc_model_num_outputs(model);
-  std::vector<TensorData> inputs;
-  std::vector<DLTensor> inputTensors(static_cast<size_t>(numInputs));
   std::map<std::string, bool> used;
   for (int32_t i = 0; i < numInputs; ++i) {
     mlc_tensor_info info;
     if (mlc_model_input_info(model, i, &info) != MLC_OK)
-      return fail(mlc_last_error());
+      return makeError(mlc_last_error());
     Expected<TensorType> type = infoType(info, inputDTypes, i);
     if (!type)
-      return fail(type.message());
+      return makeError(type.message());
     auto it = inputFiles.find(info.name);
     if (it != inputFiles.end()) {
       Expected<TensorData> data = readInputFile(it->second);
       if (!data)
-        return fail(data.message());
-      inputs.push_back(data.take());
+        return makeError(data.message());
+      io.inputs.push_back(data.take());
       used[info.name] = true;
     } else {
-      inputs.push_back(randomTensor(*type, seed * 1000003 + i));
+      io.inputs.push_back(randomTensor(*type, seed * 1000003 + i));
     }
   }
   for (const auto &[name, file] : inputFiles)
     if (!used.count(name))
-      return fail("the artifact has no input named '" + name + "'");
-  std::vector<std::vector<int64_t>> inputShapes(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    for (const Dim &d : inputs[i].type.shape)
-      inputShapes[i].push_back(d.value());
-    DLTensor &t = inputTensors[i];
+      return makeError("the artifact has no input named '" + name + "'");
+  io.inputShapes.resize(io.inputs.size());
+  io.inputTensors.resize(io.inputs.size());
+  for (size_t i = 0; i < io.inputs.size(); ++i) {
+    for (const Dim &d : io.inputs[i].type.shape)
+      io.inputShapes[i].push_back(d.value());
+    DLTensor &t = io.inputTensors[i];
     t = DLTensor{};
-    t.data = const_cast<uint8_t *>(inputs[i].bytes->data());
+    t.data = const_cast<uint8_t *>(io.inputs[i].bytes->data());
     t.device = {kDLCPU, 0};
-    t.ndim = static_cast<int32_t>(inputShapes[i].size());
+    t.ndim = static_cast<int32_t>(io.inputShapes[i].size());
     mlc_status st = mlc_dtype_from_name(
-        std::string(dtypeName(inputs[i].type.dtype)).c_str(), &t.dtype);
+        std::string(dtypeName(io.inputs[i].type.dtype)).c_str(), &t.dtype);
     if (st != MLC_OK)
-      return fail(mlc_last_error());
-    t.shape = inputShapes[i].data();
+      return makeError(mlc_last_error());
+    t.shape = io.inputShapes[i].data();
   }
-  std::vector<std::vector<uint8_t>> outputs(static_cast<size_t>(numOutputs));
-  std::vector<TensorType> outputTypes;
-  std::vector<std::string> outputNames;
-  std::vector<DLTensor> outputTensors(static_cast<size_t>(numOutputs));
-  std::vector<std::vector<int64_t>> outputShapes(outputs.size());
+  size_t n = static_cast<size_t>(numOutputs);
+  io.outputs.resize(n);
+  io.outputShapes.resize(n);
+  io.outputTensors.resize(n);
   for (int32_t i = 0; i < numOutputs; ++i) {
     mlc_tensor_info info;
     if (mlc_model_output_info(model, i, &info) != MLC_OK)
-      return fail(mlc_last_error());
+      return makeError(mlc_last_error());
     Expected<TensorType> type = infoType(info, outputDTypes, i);
     if (!type)
-      return fail(type.message());
+      return makeError(type.message());
     Expected<int64_t> bytes = byteSize(*type);
     if (!bytes)
-      return fail(bytes.message());
-    outputs[i].resize(static_cast<size_t>(*bytes));
-    outputTypes.push_back(*type);
-    outputNames.push_back(info.name);
-    outputShapes[i].assign(info.shape, info.shape + info.ndim);
-    DLTensor &t = outputTensors[i];
+      return makeError(bytes.message());
+    io.outputs[i].resize(static_cast<size_t>(*bytes));
+    io.outputTypes.push_back(*type);
+    io.outputNames.push_back(info.name);
+    io.outputShapes[i].assign(info.shape, info.shape + info.ndim);
+    DLTensor &t = io.outputTensors[i];
     t = DLTensor{};
-    t.data = outputs[i].data();
+    t.data = io.outputs[i].data();
     t.device = {kDLCPU, 0};
     t.ndim = info.ndim;
     t.dtype = info.dtype;
-    t.shape = outputShapes[i].data();
+    t.shape = io.outputShapes[i].data();
   }
+  return Status();
+}
+
+double millisecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+int runCommand(int argc, char **argv) {
+  std::string artifact, outputDir, value;
+  std::map<std::string, std::string> inputFiles;
+  uint64_t seed = 0;
+  int iterations = 1;
+  int threads = 0;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kRunHelp, stdout);
+      return 0;
+    }
+    if (takeValue(argc, argv, i, "--input", value)) {
+      size_t eq = value.rfind('=');
+      if (eq == std::string::npos || eq == 0)
+        return fail("--input expects NAME=FILE, got '" + value + "'");
+      inputFiles[value.substr(0, eq)] = value.substr(eq + 1);
+    } else if (takeValue(argc, argv, i, "--output-dir", value)) {
+      outputDir = value;
+    } else if (takeValue(argc, argv, i, "--seed", value)) {
+      seed = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (takeValue(argc, argv, i, "--iterations", value)) {
+      iterations = std::atoi(value.c_str());
+      if (iterations < 1)
+        return fail("--iterations must be at least 1");
+    } else if (takeValue(argc, argv, i, "--threads", value)) {
+      if (!parseCount(value, 1 << 20, threads))
+        return fail("--threads expects a count (0: one per CPU), got '" +
+                    value + "'");
+    } else if (!arg.empty() && arg[0] == '-') {
+      return fail("unknown option '" + arg + "' (see mlc run --help)");
+    } else if (artifact.empty()) {
+      artifact = arg;
+    } else {
+      return fail("unexpected argument '" + arg + "'");
+    }
+  }
+  if (artifact.empty())
+    return fail("no artifact given (see mlc run --help)");
+  Expected<mlc_model *> loaded = loadModel(artifact, threads);
+  if (!loaded)
+    return fail(loaded.message());
+  ModelGuard guard{*loaded};
+  mlc_model *model = *loaded;
+  ModelIO io;
+  Status prepared = prepareIO(model, inputFiles, seed, io);
+  if (!prepared)
+    return fail(prepared.message());
+
   std::vector<double> times;
   for (int it = 0; it < iterations; ++it) {
     auto start = std::chrono::steady_clock::now();
-    if (mlc_model_run(model, inputTensors.data(), numInputs,
-                      outputTensors.data(), numOutputs) != MLC_OK)
+    if (io.run(model) != MLC_OK)
       return fail(mlc_last_error());
-    times.push_back(std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    times.push_back(millisecondsSince(start));
   }
   std::sort(times.begin(), times.end());
   if (!outputDir.empty())
     mkdir(outputDir.c_str(), 0755);
-  std::printf("ran %s: %d input(s), %d output(s), %d iteration(s), median "
+  std::printf("ran %s: %zu input(s), %zu output(s), %d iteration(s), median "
               "%.3f ms\n",
-              artifact.c_str(), numInputs, numOutputs, iterations,
-              times[times.size() / 2]);
-  for (int32_t i = 0; i < numOutputs; ++i) {
+              artifact.c_str(), io.inputTensors.size(),
+              io.outputTensors.size(), iterations, times[times.size() / 2]);
+  for (size_t i = 0; i < io.outputs.size(); ++i) {
     Expected<TensorData> data =
-        makeTensorData(outputTypes[i], std::move(outputs[i]));
+        makeTensorData(io.outputTypes[i], std::move(io.outputs[i]));
     if (!data)
       return fail(data.message());
-    std::printf("  output '%s': %s\n", outputNames[i].c_str(),
+    std::printf("  output '%s': %s\n", io.outputNames[i].c_str(),
                 summarize(*data).c_str());
     if (!outputDir.empty()) {
-      std::string path = outputDir + "/" + fileNameFor(outputNames[i]) + ".npy";
+      std::string path =
+          outputDir + "/" + fileNameFor(io.outputNames[i]) + ".npy";
       Status st = writeNpy(path, *data);
       if (!st)
         return fail(st.message());
     }
+  }
+  return 0;
+}
+
+/// Latency statistics over the timed runs of `mlc bench`, in milliseconds.
+struct BenchStats {
+  double median = 0, mean = 0, p90 = 0, min = 0, max = 0, stddev = 0;
+};
+
+/// `times` must be non-empty. The median of an even count is the mean of the
+/// middle two; p90 is the nearest-rank 90th percentile.
+BenchStats computeStats(std::vector<double> times) {
+  std::sort(times.begin(), times.end());
+  size_t n = times.size();
+  BenchStats s;
+  s.min = times.front();
+  s.max = times.back();
+  s.median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+  size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
+  s.p90 = times[std::max<size_t>(rank, 1) - 1];
+  double sum = 0;
+  for (double t : times)
+    sum += t;
+  s.mean = sum / static_cast<double>(n);
+  double sq = 0;
+  for (double t : times)
+    sq += (t - s.mean) * (t - s.mean);
+  s.stddev = n > 1 ? std::sqrt(sq / static_cast<double>(n - 1)) : 0.0;
+  return s;
+}
+
+/// `text` as a JSON string literal.
+std::string jsonString(const std::string &text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+int benchCommand(int argc, char **argv) {
+  std::string artifact, value;
+  std::map<std::string, std::string> inputFiles;
+  uint64_t seed = 0;
+  int threads = 0, warmup = 3, iters = 20;
+  bool json = false;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kBenchHelp, stdout);
+      return 0;
+    }
+    if (takeValue(argc, argv, i, "--threads", value)) {
+      if (!parseCount(value, 1 << 20, threads))
+        return fail("--threads expects a count (0: one per CPU), got '" +
+                    value + "'");
+    } else if (takeValue(argc, argv, i, "--warmup", value)) {
+      if (!parseCount(value, 1 << 30, warmup))
+        return fail("--warmup expects a count, got '" + value + "'");
+    } else if (takeValue(argc, argv, i, "--iters", value)) {
+      if (!parseCount(value, 1 << 30, iters) || iters < 1)
+        return fail("--iters expects a count of at least 1, got '" + value +
+                    "'");
+    } else if (takeValue(argc, argv, i, "--input", value)) {
+      size_t eq = value.rfind('=');
+      if (eq == std::string::npos || eq == 0)
+        return fail("--input expects NAME=FILE, got '" + value + "'");
+      inputFiles[value.substr(0, eq)] = value.substr(eq + 1);
+    } else if (takeValue(argc, argv, i, "--seed", value)) {
+      seed = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (arg == "--json") {
+      json = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      return fail("unknown option '" + arg + "' (see mlc bench --help)");
+    } else if (artifact.empty()) {
+      artifact = arg;
+    } else {
+      return fail("unexpected argument '" + arg + "'");
+    }
+  }
+  if (artifact.empty())
+    return fail("no artifact given (see mlc bench --help)");
+  auto loadStart = std::chrono::steady_clock::now();
+  Expected<mlc_model *> loaded = loadModel(artifact, threads);
+  if (!loaded)
+    return fail(loaded.message());
+  double loadMs = millisecondsSince(loadStart);
+  ModelGuard guard{*loaded};
+  mlc_model *model = *loaded;
+  ModelIO io;
+  Status prepared = prepareIO(model, inputFiles, seed, io);
+  if (!prepared)
+    return fail(prepared.message());
+
+  for (int it = 0; it < warmup; ++it)
+    if (io.run(model) != MLC_OK)
+      return fail(mlc_last_error());
+  std::vector<double> times;
+  times.reserve(static_cast<size_t>(iters));
+  for (int it = 0; it < iters; ++it) {
+    auto start = std::chrono::steady_clock::now();
+    if (io.run(model) != MLC_OK)
+      return fail(mlc_last_error());
+    times.push_back(millisecondsSince(start));
+  }
+  BenchStats s = computeStats(times);
+  int32_t usedThreads = mlc_model_num_threads(model);
+  std::printf("bench %s: %d thread(s), %d warmup, %d timed run(s), load "
+              "%.1f ms\n",
+              artifact.c_str(), usedThreads, warmup, iters, loadMs);
+  std::printf("  median %.3f ms  mean %.3f ms  p90 %.3f ms  min %.3f ms  "
+              "max %.3f ms  stddev %.3f ms\n",
+              s.median, s.mean, s.p90, s.min, s.max, s.stddev);
+  if (json) {
+    std::printf("{\"artifact\": %s, \"threads\": %d, \"warmup\": %d, "
+                "\"iters\": %d, \"load_ms\": %.4f, \"median_ms\": %.4f, "
+                "\"mean_ms\": %.4f, \"p90_ms\": %.4f, \"min_ms\": %.4f, "
+                "\"max_ms\": %.4f, \"stddev_ms\": %.4f, \"times_ms\": [",
+                jsonString(artifact).c_str(), usedThreads, warmup, iters,
+                loadMs, s.median, s.mean, s.p90, s.min, s.max, s.stddev);
+    for (size_t i = 0; i < times.size(); ++i)
+      std::printf("%s%.4f", i ? ", " : "", times[i]);
+    std::printf("]}\n");
   }
   return 0;
 }
@@ -561,6 +790,8 @@ int main(int argc, char **argv) {
     return compileCommand(argc, argv);
   if (command == "run")
     return runCommand(argc, argv);
+  if (command == "bench")
+    return benchCommand(argc, argv);
   if (command == "inspect")
     return inspectCommand(argc, argv);
   return fail("unknown command '" + command + "' (see mlc --help)");
