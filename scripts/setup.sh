@@ -7,6 +7,7 @@
 # Steps, each skipped when already done:
 #   1. apt packages (apt-get update + install only if some are missing; root or sudo)
 #   2. the PyPI venv .venv (from Debian's /usr/bin/python3) with scripts/requirements.txt
+#      and benchmarks/requirements.txt
 #   3. CMake configure (Ninja, ccache, BUILD_TESTING=ON) into build/, then build
 # Step output goes to <build dir>/setup-logs/; on failure its tail is printed.
 set -euo pipefail
@@ -30,7 +31,7 @@ while (($#)); do
     --no-build) DO_BUILD=0 ;;
     --build-type) BUILD_TYPE="${2:?--build-type needs a value}"; shift ;;
     --build-dir) BUILD_DIR="$(realpath -m "${2:?--build-dir needs a value}")"; shift ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; CMAKE_EXTRA=("$@"); break ;;
     *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -99,8 +100,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   run_logged venv "$SYSTEM_PYTHON" -m venv "$VENV"
 fi
 # pip is a fast no-op (and needs no network) when the pins are already met.
+# benchmarks/requirements.txt adds what `make bench` needs (matplotlib).
 run_logged pip "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
-  -r "$ROOT/scripts/requirements.txt"
+  -r "$ROOT/scripts/requirements.txt" -r "$ROOT/benchmarks/requirements.txt"
 run_logged venv-check "$VENV/bin/python" -c 'import onnx, onnxruntime, numpy'
 step "venv: $("$VENV/bin/python" -c 'import onnx, onnxruntime, numpy; print("onnx", onnx.__version__, "onnxruntime", onnxruntime.__version__, "numpy", numpy.__version__)')"
 run_logged torch-check "$SYSTEM_PYTHON" -c 'import torch, torchvision'

@@ -124,11 +124,12 @@ class BertEncoder(nn.Module):
 class Bundle:
     """One exportable model: how to build it and its example input."""
 
-    def __init__(self, build, example, input_name="input", dynamic_axes=None):
+    def __init__(self, build, example, input_name="input", dynamic_axes=None, no_grad=True):
         self.build = build
         self.example = example
         self.input_name = input_name
         self.dynamic_axes = dynamic_axes
+        self.no_grad = no_grad
 
 
 def torchvision_cnn(arch):
@@ -144,6 +145,31 @@ def torchvision_cnn(arch):
         randomize_batchnorm(model, lambda: torch.randn(4, 3, 224, 224, generator=g))
         return model
     return Bundle(build, lambda: torch.randn(1, 3, 224, 224))
+
+
+def vit_b_16():
+    """torchvision's ViT-B/16 with seeded random weights (no BatchNorm to calibrate)."""
+    def build():
+        import torchvision
+        model = torchvision.models.vit_b_16(weights=None)
+        # torchvision zero-initialises the class token, the classifier and
+        # every LayerNorm bias; trained models have none of that, and
+        # identical all-zero tensors would be deduplicated by the exporter.
+        with torch.no_grad():
+            model.class_token.normal_(0.0, 0.02)
+            model.heads.head.weight.normal_(0.0, 0.02)
+            for m in model.modules():
+                if isinstance(m, nn.Linear):
+                    m.bias.normal_(0.0, 0.02)
+                if isinstance(m, nn.LayerNorm):
+                    m.weight.uniform_(0.8, 1.2)
+                    m.bias.normal_(0.0, 0.05)
+        return model
+    # Traced with autograd on: under no_grad, eval-mode nn.MultiheadAttention
+    # takes torch's fused fast path (aten::_native_multi_head_attention),
+    # which has no ONNX export; with grad on it is spelled out as
+    # MatMul/Softmax like the BERT encoder.
+    return Bundle(build, lambda: torch.randn(1, 3, 224, 224), no_grad=False)
 
 
 def bert_encoder(dynamic_seq):
@@ -173,6 +199,7 @@ def models(dynamic_seq):
         "resnet50": torchvision_cnn("resnet50"),
         "mobilenet_v2": torchvision_cnn("mobilenet_v2"),
         "squeezenet1_1": torchvision_cnn("squeezenet1_1"),
+        "vit_b_16": vit_b_16(),
         "bert_encoder": bert_encoder(dynamic_seq),
     }
 
@@ -183,7 +210,7 @@ def export(bundle, path):
     model.eval()
     example = bundle.example()
     tmp = path + ".tmp"
-    with torch.no_grad():
+    with torch.set_grad_enabled(not bundle.no_grad):
         torch.onnx.export(
             model, (example,), tmp,
             export_params=True,
