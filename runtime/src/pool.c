@@ -21,6 +21,9 @@ _Static_assert(sizeof(void *) != 8 ||
 /// back within a run, so a short poll saves a futex wake-up per loop.
 #define MLC_SPIN_NANOSECONDS 100000
 
+/// Chunks per thread a parallel_for is split into (see below).
+#define MLC_CHUNKS_PER_THREAD 4
+
 /// One parallel_for call. Lives on the caller's stack; workers touch it only
 /// while holding the pool lock, so it may vanish once the caller returns.
 typedef struct mlc_job {
@@ -200,7 +203,11 @@ void mlc_pool_parallel_for(void *opaque, mlc_task_fn fn, void *args,
   job.fn = fn;
   job.args = args;
   job.count = count;
-  job.num_chunks = count < threads ? count : threads;
+  // Several chunks per thread, claimed dynamically: when a worker is slow
+  // to start (the CPU is shared with another process), the caller and the
+  // others take over its share instead of waiting for it.
+  int64_t chunks = threads * MLC_CHUNKS_PER_THREAD;
+  job.num_chunks = count < chunks ? count : chunks;
   atomic_init(&job.done, 0);
 
   pthread_mutex_lock(&pool->lock);
