@@ -88,11 +88,18 @@ std::string padSpatial(KernelBuilder &b, const std::string &x, DType dtype,
 ///    4x16 and 43.8 for 8x16, which spills); 4 when that pads less.
 ///  - matmul_t, A[k, m]: 4 (one 128-bit load of A per k; 6 makes it a
 ///    vector<6xf32> that LLVM splits, and ResNet-50 got 30% slower).
+///  - matmul_p with panels of 8 (N not a multiple of 16): 8 rows, so that 8
+///    accumulators cover the FMA latency. Not for matmul_t: there each row
+///    is a lane of one A load, and 8 lane broadcasts per 8 FMAs saturate
+///    the shuffle port (SqueezeNet's 1000-filter conv: 46 GFLOP/s at 8x8,
+///    ~52 at 4x8; padding F to 16 is the fix left to do).
 ///  - fewer than 4 rows: all of them.
-int64_t panelRows(bool aIsKM, int64_t rows) {
+int64_t panelRows(bool aIsKM, int64_t rows, int64_t panel) {
   if (rows < 4)
     return rows;
-  if (aIsKM)
+  if (panel == 8 && rows >= 8 && !aIsKM)
+    return 8;
+  if (aIsKM || panel == 8)
     return 4;
   int64_t by6 = (rows + 5) / 6 * 6, by4 = (rows + 3) / 4 * 4;
   // 4x16 runs at ~0.93 of 6x16.
@@ -150,7 +157,7 @@ Expected<std::string> panelContraction(KernelBuilder &b, DType dtype,
                                        const std::string &bp, int64_t fo,
                                        int64_t panel, const std::string &label,
                                        std::vector<ContractionSite> &sites) {
-  int64_t reg = panelRows(aIsKM, rows);
+  int64_t reg = panelRows(aIsKM, rows, panel);
   Shape64 bpShape = {fo, k, panel};
   if (!aIsKM && rows >= kSplitRows && rows % reg != 0) {
     int64_t main = rows / reg * reg, tail = rows - main;

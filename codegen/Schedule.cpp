@@ -62,9 +62,15 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
     // only for matmul_p), or leaves fewer than 4 rows as they are. regN
     // must equal the weight panel width (weightPanel), as the loops are
     // (m, n / panel, panel, k).
-    bool six = site.op == "matmul_p" && site.m % 6 == 0;
-    r.regM = six ? 6 : site.m < 4 ? site.m : divisorUpTo(site.m, 4, 1);
+    // matmul_p panels of 8 get 8 rows (8 accumulators; panelRows).
     r.regN = site.n % 16 == 0 ? 16 : 8;
+    bool packed = site.op == "matmul_p";
+    bool six = packed && site.m % 6 == 0 && r.regN == 16;
+    bool eight = packed && r.regN == 8 && site.m % 8 == 0;
+    r.regM = six     ? 6
+             : eight ? 8
+             : site.m < 4 ? site.m
+                          : divisorUpTo(site.m, 4, 1);
     if (r.regM == 0 || site.n % 8 != 0)
       return std::nullopt;
     r.tileM = divisorUpTo(site.m, 196, r.regM);
