@@ -471,6 +471,7 @@ def main():
     p.add_argument("--system-python", default="/usr/bin/python3",
                    help="python with torch, for the export (default /usr/bin/python3)")
     p.add_argument("--command", help="the command to record in the report (default: this one)")
+    p.add_argument("--note", help="run conditions to print at the top of the report")
     args = p.parse_args()
     if args.iters < 1 or args.rounds < 1 or args.kernel_iters < 1:
         p.error("--iters, --rounds and --kernel-iters must be at least 1")
@@ -484,6 +485,7 @@ def main():
     results = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": args.command or " ".join(shlex.quote(a) for a in sys.argv),
+        "note": args.note,
         "machine": cpu_info(),
         "load_average_start": load_average(),
         "versions": versions(args.mlc),
