@@ -81,6 +81,27 @@ std::string padSpatial(KernelBuilder &b, const std::string &x, DType dtype,
   return v;
 }
 
+/// Packs a 2-D B into panels of `panel` columns, Bp[N/w, K, w], at run
+/// time (constant weights are packed at compile time instead, see
+/// weightPanel). B is [K, N], or [N, K] with `nFirst` (conv weights).
+Expected<std::string> packPanels(KernelBuilder &b, const std::string &x,
+                                 DType dtype, int64_t k, int64_t n,
+                                 int64_t panel, bool nFirst) {
+  std::string column = dim(0) + " * " + std::to_string(panel) + " + " + dim(2);
+  Shape64 shape = nFirst ? Shape64{n, k} : Shape64{k, n};
+  std::vector<std::string> map = nFirst ? std::vector<std::string>{column, dim(1)}
+                                        : std::vector<std::string>{dim(1), column};
+  auto t = b.map({{x, dtype, shape, affineMap(3, map)}}, dtype,
+                 {n / panel, k, panel},
+                 [](KernelBuilder &, const std::vector<std::string> &a)
+                     -> Expected<std::vector<std::string>> {
+                   return std::vector<std::string>{a[0]};
+                 });
+  if (!t.ok())
+    return t.error();
+  return *t;
+}
+
 /// Rows of A per register tile of a panel form, for `rows` rows of A.
 /// Schedule.cpp (chooseSchedule) relies on the same numbers.
 ///  - matmul_p, A[m, k]: 6x16 keeps 12 ymm accumulators, 2 for B and 1 for
@@ -274,20 +295,12 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
     bool packed = b.packedWeights.count(node.operand(1)) > 0;
     if (panel != 0 && (packed || rows >= kMinPackedRows)) {
       // C[m, n/w, w] += A[m, k] * Bp[n/w, k, w]: a register tile's B is one
-      // contiguous stream (docs/codegen.md, Contractions).
+      // contiguous stream (docs/codegen.md, Kernels).
       int64_t fo = n / panel;
-      Shape64 bpShape = {fo, k, panel};
       std::string bp = operands[1];
       if (!packed) {
-        auto t = b.map({{operands[1], dtype, bs,
-                         affineMap(3, {dim(1), dim(0) + " * " +
-                                                   std::to_string(panel) +
-                                                   " + " + dim(2)})}},
-                       dtype, bpShape,
-                       [](KernelBuilder &, const std::vector<std::string> &a)
-                           -> Expected<std::vector<std::string>> {
-                         return std::vector<std::string>{a[0]};
-                       });
+        auto t = packPanels(b, operands[1], dtype, k, n, panel,
+                            /*nFirst=*/false);
         if (!t.ok())
           return t.error();
         bp = *t;
@@ -404,21 +417,12 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
       // B in panels Wp[F/w, C*K, w] (w = 16 or 8): a register tile's
       // weights are one contiguous stream instead of a stride-F walk.
       int64_t panel = weightPanel(node), fo = f / panel;
-      Shape64 wpShape = {fo, ck, panel};
       std::string wp;
       if (b.packedWeights.count(node.operand(1))) {
         wp = operands[1];
       } else {
         std::string w2 = b.reshape(operands[1], dtype, ws, {f, ck});
-        auto t = b.map({{w2, dtype, {f, ck},
-                         affineMap(3, {dim(0) + " * " + std::to_string(panel) +
-                                           " + " + dim(2),
-                                       dim(1)})}},
-                       dtype, wpShape,
-                       [](KernelBuilder &, const std::vector<std::string> &a)
-                           -> Expected<std::vector<std::string>> {
-                         return std::vector<std::string>{a[0]};
-                       });
+        auto t = packPanels(b, w2, dtype, ck, f, panel, /*nFirst=*/true);
         if (!t.ok())
           return t.error();
         wp = *t;
