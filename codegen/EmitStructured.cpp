@@ -1,5 +1,6 @@
 // Contractions, windows, reductions and normalizations as linalg on tensors.
 #include "codegen/EmitContext.h"
+#include "codegen/Schedule.h"
 
 #include <numeric>
 
@@ -205,16 +206,10 @@ Expected<std::string> panelContraction(KernelBuilder &b, DType dtype,
     return c;
   }
   int64_t padded = reg == 0 ? rows : (rows + reg - 1) / reg * reg;
-  // Cache tiles of M divide it (Schedule.cpp); 3025 rows (55x55) padded to
-  // 3028 = 4 * 757 would allow only 4-row tiles. Pad further, to a multiple
-  // of 32, when that leaves no tile of at least 32 rows up to 196.
-  auto bestTile = [&](int64_t m) {
-    for (int64_t t = std::min<int64_t>(m, 196); t >= reg && reg > 0; --t)
-      if (m % t == 0 && t % reg == 0)
-        return t;
-    return int64_t(0);
-  };
-  if (reg > 0 && padded >= 64 && bestTile(padded) < 32)
+  // Cache tiles of M divide it (chooseSchedule); 3025 rows (55x55) padded
+  // to 3028 = 4 * 757 would allow only 4-row tiles. Pad further, to a
+  // multiple of 32, when that leaves no tile of at least 32 rows.
+  if (reg > 0 && padded >= 64 && divisorUpTo(padded, kPanelTileM, reg) < 32)
     padded = (rows + 31) / 32 * 32;
   Shape64 aShape = aIsKM ? Shape64{k, rows} : Shape64{rows, k};
   Shape64 apShape;

@@ -1,9 +1,10 @@
 // Kernel temporaries in the arena instead of malloc (see KernelScratch.h).
 #include "codegen/KernelScratch.h"
 
+#include "codegen/Parallelize.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 
@@ -27,12 +28,6 @@ int64_t staticBytes(MemRefType type) {
     return -1;
   int64_t bits = type.getElementTypeBitWidth();
   return type.getNumElements() * ((bits + 7) / 8);
-}
-
-bool isKernel(func::FuncOp f) {
-  return !f.isExternal() && f.getNumArguments() > 0 &&
-         isa<LLVM::LLVMPointerType>(f.getArgument(0).getType()) &&
-         f.getSymName() != "mlc_graph";
 }
 
 } // namespace

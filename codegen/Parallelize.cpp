@@ -28,6 +28,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlc::codegen {
 namespace {
@@ -331,13 +332,13 @@ private:
   llvm::DenseMap<Operation *, int64_t> nextIndex_;
 };
 
+} // namespace
+
 bool isKernel(func::FuncOp f) {
   return !f.isExternal() && f.getNumArguments() > 0 &&
          isa<LLVM::LLVMPointerType>(f.getArgument(0).getType()) &&
          f.getSymName() != "mlc_graph";
 }
-
-} // namespace
 
 LogicalResult outlineParallelLoops(ModuleOp module, int64_t minWork) {
   SmallVector<func::FuncOp> kernels;
@@ -348,14 +349,14 @@ LogicalResult outlineParallelLoops(ModuleOp module, int64_t minWork) {
   for (func::FuncOp kernel : kernels) {
     if (!kernel.getBody().hasOneBlock())
       continue;
-    SmallVector<Operation *> candidates;
+    // Collected first: outlining erases the loop it replaces.
+    std::vector<ParallelLoop> candidates;
     for (Operation &op : kernel.getBody().front())
-      if (asParallelLoop(&op) && estimateWork(&op) >= minWork)
-        candidates.push_back(&op);
-    for (Operation *op : candidates) {
-      std::optional<ParallelLoop> loop = asParallelLoop(op);
-      outliner.outline(kernel, *loop);
-    }
+      if (std::optional<ParallelLoop> loop = asParallelLoop(&op))
+        if (estimateWork(&op) >= minWork)
+          candidates.push_back(*loop);
+    for (ParallelLoop &loop : candidates)
+      outliner.outline(kernel, loop);
   }
   return success();
 }

@@ -2,6 +2,7 @@
 // runtime's thread pool. Internal to codegen.
 #pragma once
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
 
@@ -12,6 +13,10 @@ namespace mlc::codegen {
 /// Prefix of the dispatch functions Parallelize declares; ObjectEmitter
 /// defines them in LLVM IR (finalizeDispatchers).
 inline constexpr const char *kDispatchPrefix = "mlc_dispatch_";
+
+/// Whether `f` is a kernel: a defined function, other than @mlc_graph,
+/// whose first argument is the `!llvm.ptr` execution context.
+bool isKernel(mlir::func::FuncOp f);
 
 /// Outlines each top-level `scf.forall` / `scf.parallel` of every kernel
 /// (a func.func whose first argument is the `!llvm.ptr` execution context)

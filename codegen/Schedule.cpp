@@ -5,16 +5,14 @@
 #include <algorithm>
 
 namespace mlc::codegen {
-namespace {
-
-/// Largest divisor of `n` that is <= `limit` and a multiple of `unit`
-/// (0 when there is none).
 int64_t divisorUpTo(int64_t n, int64_t limit, int64_t unit) {
   for (int64_t d = std::min(n, limit); d >= unit; --d)
     if (n % d == 0 && d % unit == 0)
       return d;
   return 0;
 }
+
+namespace {
 
 /// The generic (m, n / w, w, k) forms with B in panels.
 bool isPanelForm(const std::string &op) {
@@ -73,7 +71,7 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
                           : divisorUpTo(site.m, 4, 1);
     if (r.regM == 0 || site.n % 8 != 0)
       return std::nullopt;
-    r.tileM = divisorUpTo(site.m, 196, r.regM);
+    r.tileM = divisorUpTo(site.m, kPanelTileM, r.regM);
     r.tileN = divisorUpTo(site.n, 256, r.regN);
     r.tileK = divisorUpTo(site.k, 256, 1);
     splitForThreads(r);

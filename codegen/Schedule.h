@@ -28,6 +28,14 @@ struct ScheduleRecord {
   bool operator==(const ScheduleRecord &) const = default;
 };
 
+/// Largest divisor of `n` that is <= `limit` and a multiple of `unit`
+/// (0 when there is none). Tile sizes are chosen this way, so that every
+/// tile is full.
+int64_t divisorUpTo(int64_t n, int64_t limit, int64_t unit);
+
+/// Upper bound of a panel form's cache tile in M (rows of A).
+inline constexpr int64_t kPanelTileM = 196;
+
 /// Target facts the heuristic looks at.
 struct ScheduleTarget {
   /// 512-bit vectors with 32 registers (else AVX2: 256-bit, 16 registers).
