@@ -97,10 +97,11 @@ FailureOr<ScratchLayout> placeKernelScratch(ModuleOp module,
     if (it == kernelScratch.end())
       continue;
     OpBuilder b(call);
-    Value shift = b.create<arith::ConstantIndexOp>(call.getLoc(), layout.offset);
-    Value view = b.create<memref::ViewOp>(
-        call.getLoc(), MemRefType::get({it->second}, i8), arena, shift,
-        ValueRange{});
+    Value shift =
+        b.create<arith::ConstantIndexOp>(call.getLoc(), layout.offset);
+    Value view = b.create<memref::ViewOp>(call.getLoc(),
+                                          MemRefType::get({it->second}, i8),
+                                          arena, shift, ValueRange{});
     SmallVector<Value> operands(call.getOperands());
     operands.push_back(view);
     b.create<func::CallOp>(call.getLoc(), call.getCallee(), TypeRange{},

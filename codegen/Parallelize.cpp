@@ -154,15 +154,15 @@ bool isCapturable(Type type) {
 
 /// What the outlined body needs from the kernel.
 struct Captures {
-  SmallVector<Value> values;        ///< Passed as arguments, in order.
+  SmallVector<Value> values;               ///< Passed as arguments, in order.
   SmallVector<Operation *> rematerialized; ///< Cloned into the body, in order.
 };
 
 std::optional<Captures> collectCaptures(ParallelLoop &loop) {
   llvm::SetVector<Value> used;
   getUsedValuesDefinedAbove(loop.op->getRegions(), used);
-  for (OpFoldResult ofr : llvm::concat<OpFoldResult>(loop.lbs, loop.ubs,
-                                                     loop.steps))
+  for (OpFoldResult ofr :
+       llvm::concat<OpFoldResult>(loop.lbs, loop.ubs, loop.steps))
     if (auto v = dyn_cast<Value>(ofr))
       used.insert(v);
   Captures captures;
@@ -186,9 +186,8 @@ std::optional<Captures> collectCaptures(ParallelLoop &loop) {
   captures.rematerialized.assign(cloned.begin(), cloned.end());
   // All are defined above the loop in the kernel's single block: keep their
   // order so operands are cloned before their users.
-  llvm::sort(captures.rematerialized, [](Operation *a, Operation *b) {
-    return a->isBeforeInBlock(b);
-  });
+  llvm::sort(captures.rematerialized,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
   return captures;
 }
 
@@ -205,8 +204,7 @@ SmallVector<size_t> distributedDims(const ParallelLoop &loop,
     return nonUnit;
   SmallVector<size_t> dims;
   int64_t product = 1;
-  for (size_t i = 0; i + 1 < nonUnit.size() && product < kMinDistributed;
-       ++i) {
+  for (size_t i = 0; i + 1 < nonUnit.size() && product < kMinDistributed; ++i) {
     dims.push_back(nonUnit[i]);
     product *= trips[nonUnit[i]];
   }
@@ -249,8 +247,8 @@ public:
     bodyTypes.append({index, index});
     OpBuilder b(context);
     b.setInsertionPointToEnd(module_.getBody());
-    auto body = b.create<func::FuncOp>(loc, name,
-                                       b.getFunctionType(bodyTypes, {}));
+    auto body =
+        b.create<func::FuncOp>(loc, name, b.getFunctionType(bodyTypes, {}));
     body.setPrivate();
     Block *entry = body.addEntryBlock();
     b.setInsertionPointToStart(entry);
@@ -262,8 +260,7 @@ public:
     auto materialize = [&](OpFoldResult ofr) -> Value {
       if (auto v = dyn_cast<Value>(ofr))
         return map.lookupOrDefault(v);
-      return b.create<arith::ConstantIndexOp>(
-          loc, *getConstantIntValue(ofr));
+      return b.create<arith::ConstantIndexOp>(loc, *getConstantIntValue(ofr));
     };
     SmallVector<Value> lbs, ubs, steps;
     for (size_t d = 0; d < loop.lbs.size(); ++d) {

@@ -20,7 +20,8 @@ bool isKernel(mlir::func::FuncOp f);
 
 /// Outlines each top-level `scf.forall` / `scf.parallel` of every kernel
 /// (a func.func whose first argument is the `!llvm.ptr` execution context)
-/// whose estimated work (operations executed) reaches `minWork`. The loop body moves to a function
+/// whose estimated work (operations executed) reaches `minWork`. The loop body
+/// moves to a function
 /// `@<kernel>_p<N>(captures..., %begin: index, %end: index)` that runs the
 /// linearized iterations [begin, end) of the distributed dimensions, and the
 /// loop is replaced by a call to the declared

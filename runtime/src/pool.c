@@ -29,10 +29,10 @@ _Static_assert(sizeof(void *) != 8 ||
 typedef struct mlc_job {
   mlc_task_fn fn;
   void *args;
-  int64_t count;      ///< Iterations in all.
-  int64_t num_chunks; ///< Ranges the iterations are split into.
-  int64_t next_chunk; ///< First chunk nobody has claimed (under the lock).
-  atomic_llong done;  ///< Chunks finished (written under the lock).
+  int64_t count;        ///< Iterations in all.
+  int64_t num_chunks;   ///< Ranges the iterations are split into.
+  int64_t next_chunk;   ///< First chunk nobody has claimed (under the lock).
+  atomic_llong done;    ///< Chunks finished (written under the lock).
   struct mlc_job *next; ///< Next job with unclaimed chunks.
 } mlc_job;
 
@@ -250,8 +250,7 @@ void mlc_pool_parallel_for(void *opaque, mlc_task_fn fn, void *args,
       break;
   }
   pthread_mutex_lock(&pool->lock);
-  while (atomic_load_explicit(&job.done, memory_order_acquire) <
-         job.num_chunks)
+  while (atomic_load_explicit(&job.done, memory_order_acquire) < job.num_chunks)
     pthread_cond_wait(&pool->finished, &pool->lock);
   pthread_mutex_unlock(&pool->lock);
 }

@@ -14,9 +14,9 @@
 typedef struct shared_state {
   const float *x;
   float *y;
-  int32_t *hits;          ///< Times each element was visited.
-  atomic_int started;     ///< Tasks that have begun.
-  atomic_int all_met;     ///< Tasks that saw every other task running.
+  int32_t *hits;      ///< Times each element was visited.
+  atomic_int started; ///< Tasks that have begun.
+  atomic_int all_met; ///< Tasks that saw every other task running.
   int32_t num_threads;
 } shared_state;
 
