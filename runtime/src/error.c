@@ -46,6 +46,8 @@ const char *mlc_status_string(mlc_status status) {
     return "out of memory";
   case MLC_ERROR_RUN_FAILED:
     return "run failed";
+  case MLC_ERROR_NO_DEVICE:
+    return "no device";
   }
   return "unknown status";
 }

@@ -33,6 +33,51 @@ typedef struct mlc_metadata_entry {
   const char *value; ///< Rest of the line; "" when the line has no space.
 } mlc_metadata_entry;
 
+/// What one cuda_launch argument passes to the kernel.
+typedef enum mlc_cuda_arg_kind {
+  MLC_CUDA_ARG_INPUT,   ///< Device copy of input `index`.
+  MLC_CUDA_ARG_OUTPUT,  ///< Device buffer of output `index`.
+  MLC_CUDA_ARG_ARENA,   ///< The run's device scratch buffer.
+  MLC_CUDA_ARG_WEIGHTS, ///< The device copy of mlc_cuda_weights.
+} mlc_cuda_arg_kind;
+
+/// One kernel parameter of a launch.
+typedef struct mlc_cuda_arg {
+  mlc_cuda_arg_kind kind;
+  int32_t index; ///< Tensor index for inputs and outputs, else 0.
+} mlc_cuda_arg;
+
+/// One `cuda_launch` line.
+typedef struct mlc_cuda_launch {
+  char *kernel;          ///< Kernel name in the module.
+  uint32_t grid[3];      ///< Grid extents, each >= 1.
+  uint32_t block[3];     ///< Block extents, each >= 1.
+  uint32_t shared_bytes; ///< Dynamic shared memory per block.
+  mlc_cuda_arg *args;    ///< Kernel parameters, in order.
+  int32_t num_args;      ///< Number of parameters (>= 1).
+  int32_t line;          ///< Metadata line, for messages.
+} mlc_cuda_launch;
+
+/// A GPU architecture, sm_<major><minor>.
+typedef struct mlc_cuda_arch {
+  int32_t major;
+  int32_t minor;
+} mlc_cuda_arch;
+
+/// The CUDA keys of a CUDA artifact's metadata (all zero for CPU artifacts).
+typedef struct mlc_cuda_plan {
+  const char *host_target;   ///< Value of `host_target`.
+  mlc_cuda_arch ptx_arch;    ///< Value of `cuda_ptx`.
+  mlc_cuda_arch *cubins;     ///< Values of `cuda_cubins`, ascending.
+  int32_t num_cubins;        ///< Number of cubins.
+  uint64_t weights_bytes;    ///< Value of `cuda_weights_bytes`.
+  mlc_cuda_launch *launches; ///< The launches, in execution order.
+  int32_t num_launches;      ///< Number of launches (>= 1).
+} mlc_cuda_plan;
+
+/// Driver state of a model on a CUDA device (cuda.c).
+typedef struct mlc_cuda_model mlc_cuda_model;
+
 /// A loaded artifact. Immutable after mlc_model_load except the arena cache,
 /// which arena_lock guards, so runs may proceed concurrently.
 struct mlc_model {
@@ -56,6 +101,11 @@ struct mlc_model {
   const char *cpu_features; ///< Value of `cpu_features`.
   uint64_t arena_bytes;     ///< Rounded up to MLC_ARTIFACT_ARENA_ALIGNMENT.
 
+  DLDeviceType device_type; ///< kDLCPU, or kDLCUDA (metadata `device`).
+  int32_t device_id;        ///< The CUDA ordinal; 0 on the CPU.
+  mlc_cuda_plan cuda_plan;  ///< The CUDA keys (CUDA artifacts only).
+  mlc_cuda_model *cuda;     ///< Driver state; NULL for CPU models.
+
   pthread_mutex_t arena_lock;              ///< Guards the two fields below.
   void *free_arenas[MLC_ARENA_CACHE_SIZE]; ///< Idle arenas for reuse.
   int32_t num_free_arenas;                 ///< Number of idle arenas.
@@ -72,6 +122,29 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
 
 /// Frees what mlc_metadata_parse allocated.
 void mlc_metadata_free(mlc_model *model);
+
+/// Parses "sm_<major><minor>" (e.g. "sm_80", "sm_100") of `len` bytes.
+/// Returns 0 on success.
+int mlc_cuda_arch_parse(const char *text, size_t len, mlc_cuda_arch *out);
+
+/// Orders architectures by (major, minor): negative, zero or positive.
+int mlc_cuda_arch_compare(mlc_cuda_arch a, mlc_cuda_arch b);
+
+/// Loads the CUDA part of a parsed CUDA artifact whose ELF part is loaded:
+/// checks its data symbols, then opens the driver and device
+/// `model->device_id`, loads the module, resolves the kernels and uploads the
+/// weights into `model->cuda`. Sets the error (prefixed by `path`).
+mlc_status mlc_cuda_load(mlc_model *model, const char *path);
+
+/// Runs a CUDA model on checked tensors. `on_device[i]` tells whether data
+/// pointer i (inputs, then outputs) is a device address rather than a host
+/// one. Sets the error on failure.
+mlc_status mlc_cuda_run(mlc_model *model, void *const *input_data,
+                        void *const *output_data, const uint8_t *on_device);
+
+/// Frees everything mlc_cuda_load created. NULL-safe. No run may be in
+/// flight.
+void mlc_cuda_free(mlc_cuda_model *cuda);
 
 /// Architecture name of the host ("x86_64", "aarch64", ...).
 const char *mlc_host_arch(void);

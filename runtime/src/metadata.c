@@ -133,11 +133,246 @@ static mlc_status parse_tensor(const char *path, int32_t line,
   return MLC_OK;
 }
 
+int mlc_cuda_arch_parse(const char *text, size_t len, mlc_cuda_arch *out) {
+  // sm_ and two or three digits: the last is the minor version.
+  if (len < 5 || len > 6 || memcmp(text, "sm_", 3) != 0)
+    return -1;
+  uint64_t major;
+  if (parse_u64(text + 3, len - 4, 99, &major) != 0 || major == 0)
+    return -1;
+  char minor = text[len - 1];
+  if (minor < '0' || minor > '9')
+    return -1;
+  out->major = (int32_t)major;
+  out->minor = minor - '0';
+  return 0;
+}
+
+int mlc_cuda_arch_compare(mlc_cuda_arch a, mlc_cuda_arch b) {
+  if (a.major != b.major)
+    return a.major < b.major ? -1 : 1;
+  return a.minor < b.minor ? -1 : a.minor > b.minor;
+}
+
+/// Parses `cuda_cubins`: comma-separated sm_XY, strictly ascending.
+static mlc_status parse_cubins(const char *path, int32_t line,
+                               const char *value, mlc_cuda_plan *plan) {
+  if (*value == '\0')
+    return MLC_OK;
+  int32_t count = 1;
+  for (const char *c = value; *c; ++c)
+    count += *c == ',';
+  plan->cubins = calloc((size_t)count, sizeof(mlc_cuda_arch));
+  if (!plan->cubins)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+  const char *item = value;
+  for (int32_t i = 0; i < count; ++i) {
+    size_t len = strcspn(item, ",");
+    if (mlc_cuda_arch_parse(item, len, &plan->cubins[i]) != 0)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: bad cubin "
+                           "architecture '%.*s' (expected sm_XY)",
+                           path, line, (int)len, item);
+    if (i > 0 &&
+        mlc_cuda_arch_compare(plan->cubins[i - 1], plan->cubins[i]) >= 0)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: cuda_cubins must "
+                           "be strictly ascending, '%.*s' is out of order",
+                           path, line, (int)len, item);
+    item += len + 1;
+  }
+  plan->num_cubins = count;
+  return MLC_OK;
+}
+
+/// Parses "X,Y,Z" of `len` bytes into `out`, each 1 .. max[i]. Returns 0 on
+/// success.
+static int parse_dim3(const char *text, size_t len, const uint64_t max[3],
+                      uint32_t out[3]) {
+  const char *end = text + len;
+  for (int i = 0; i < 3; ++i) {
+    const char *comma = memchr(text, ',', (size_t)(end - text));
+    const char *stop = i < 2 ? comma : end;
+    if (!stop || (i == 2 && comma))
+      return -1;
+    uint64_t value;
+    if (parse_u64(text, (size_t)(stop - text), max[i], &value) != 0 ||
+        value == 0)
+      return -1;
+    out[i] = (uint32_t)value;
+    text = stop + 1;
+  }
+  return 0;
+}
+
+/// Parses one launch argument: in<i>, out<j>, arena or weights.
+static int parse_launch_arg(const char *text, size_t len, mlc_cuda_arg *out) {
+  uint64_t index;
+  if (len == 5 && memcmp(text, "arena", 5) == 0) {
+    out->kind = MLC_CUDA_ARG_ARENA;
+  } else if (len == 7 && memcmp(text, "weights", 7) == 0) {
+    out->kind = MLC_CUDA_ARG_WEIGHTS;
+  } else if (len > 2 && memcmp(text, "in", 2) == 0 &&
+             parse_u64(text + 2, len - 2, INT32_MAX, &index) == 0) {
+    out->kind = MLC_CUDA_ARG_INPUT;
+    out->index = (int32_t)index;
+  } else if (len > 3 && memcmp(text, "out", 3) == 0 &&
+             parse_u64(text + 3, len - 3, INT32_MAX, &index) == 0) {
+    out->kind = MLC_CUDA_ARG_OUTPUT;
+    out->index = (int32_t)index;
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
+/// Parses `<kernel> <gx>,<gy>,<gz> <bx>,<by>,<bz> <shared> <args>`.
+static mlc_status parse_launch(const char *path, int32_t line,
+                               const char *value, mlc_cuda_launch *launch) {
+  launch->line = line;
+  const char *fields[5];
+  size_t lens[5];
+  const char *cursor = value;
+  int32_t count = 0;
+  int at_end = 0;
+  while (count < 5 && !at_end) {
+    fields[count] = cursor;
+    lens[count] = strcspn(cursor, " ");
+    if (lens[count] == 0)
+      break;
+    cursor += lens[count++];
+    at_end = *cursor == '\0';
+    cursor += !at_end;
+  }
+  if (count != 5 || !at_end)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: expected "
+                         "'cuda_launch <kernel> <gx>,<gy>,<gz> <bx>,<by>,<bz> "
+                         "<shared> <args>'",
+                         path, line);
+
+  int name_ok = 1;
+  for (size_t i = 0; i < lens[0]; ++i) {
+    char c = fields[0][i];
+    name_ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               (c >= '0' && c <= '9') || c == '_';
+  }
+  if (!name_ok)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: bad kernel name "
+                         "'%.*s'",
+                         path, line, (int)lens[0], fields[0]);
+  launch->kernel = copy_text(fields[0], lens[0]);
+  if (!launch->kernel)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+
+  static const uint64_t grid_max[3] = {INT32_MAX, 65535, 65535};
+  if (parse_dim3(fields[1], lens[1], grid_max, launch->grid) != 0)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: bad grid '%.*s' "
+                         "(expected X,Y,Z with 1 <= X < 2^31 and 1 <= Y, Z < "
+                         "65536)",
+                         path, line, (int)lens[1], fields[1]);
+  static const uint64_t block_max[3] = {1024, 1024, 64};
+  if (parse_dim3(fields[2], lens[2], block_max, launch->block) != 0 ||
+      (uint64_t)launch->block[0] * launch->block[1] * launch->block[2] >
+          MLC_ARTIFACT_CUDA_MAX_BLOCK_THREADS)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: bad block '%.*s' "
+                         "(expected X,Y,Z with X, Y <= 1024, Z <= 64, each "
+                         ">= 1, at most 1024 threads)",
+                         path, line, (int)lens[2], fields[2]);
+  uint64_t shared;
+  if (parse_u64(fields[3], lens[3], UINT32_MAX, &shared) != 0)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: line %d: bad shared memory "
+                         "size '%.*s'",
+                         path, line, (int)lens[3], fields[3]);
+  launch->shared_bytes = (uint32_t)shared;
+
+  int32_t num_args = 1;
+  for (size_t i = 0; i < lens[4]; ++i)
+    num_args += fields[4][i] == ',';
+  launch->args = calloc((size_t)num_args, sizeof(mlc_cuda_arg));
+  if (!launch->args)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+  const char *arg = fields[4];
+  for (int32_t i = 0; i < num_args; ++i) {
+    size_t len = strcspn(arg, ",");
+    if (parse_launch_arg(arg, len, &launch->args[i]) != 0)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: bad argument "
+                           "'%.*s' (expected in<i>, out<j>, arena or "
+                           "weights)",
+                           path, line, (int)len, arg);
+    arg += len + 1;
+  }
+  launch->num_args = num_args;
+  return MLC_OK;
+}
+
+/// Checks the keys of a CUDA artifact once every line is parsed.
+static mlc_status check_cuda_plan(const char *path, const mlc_model *model,
+                                  int have_ptx, int have_cubins,
+                                  int have_weights) {
+  const mlc_cuda_plan *plan = &model->cuda_plan;
+  const char *missing = NULL;
+  if (!plan->host_target || *plan->host_target == '\0')
+    missing = "host_target";
+  else if (!have_ptx)
+    missing = "cuda_ptx";
+  else if (!have_cubins)
+    missing = "cuda_cubins";
+  else if (!have_weights)
+    missing = "cuda_weights_bytes";
+  if (missing)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: missing required key '%s' "
+                         "(device cuda)",
+                         path, missing);
+  if (plan->num_launches == 0)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: no 'cuda_launch' line", path);
+  if (strcmp(model->target, MLC_ARTIFACT_CUDA_TARGET) != 0)
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: target is '%s', expected "
+                         "'%s' for device cuda",
+                         path, model->target, MLC_ARTIFACT_CUDA_TARGET);
+  if (*model->cpu_features != '\0')
+    return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                         "%s: corrupt metadata: cpu_features must be empty "
+                         "for device cuda",
+                         path);
+  for (int32_t i = 0; i < plan->num_cubins; ++i)
+    if (mlc_cuda_arch_compare(plan->cubins[i], plan->ptx_arch) < 0)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: cubin sm_%d%d is older than "
+                           "cuda_ptx sm_%d%d",
+                           path, plan->cubins[i].major, plan->cubins[i].minor,
+                           plan->ptx_arch.major, plan->ptx_arch.minor);
+  for (int32_t i = 0; i < plan->num_launches; ++i) {
+    const mlc_cuda_launch *launch = &plan->launches[i];
+    for (int32_t a = 0; a < launch->num_args; ++a) {
+      const mlc_cuda_arg *arg = &launch->args[a];
+      int is_input = arg->kind == MLC_CUDA_ARG_INPUT;
+      int32_t count = is_input ? model->num_inputs : model->num_outputs;
+      if ((is_input || arg->kind == MLC_CUDA_ARG_OUTPUT) && arg->index >= count)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: argument "
+                             "'%s%d' but the model has %d %ss",
+                             path, launch->line, is_input ? "in" : "out",
+                             arg->index, count, is_input ? "input" : "output");
+    }
+  }
+  return MLC_OK;
+}
+
 /// True if the key is one this runtime reads at most once.
 static int is_singular_key(const char *key) {
-  static const char *const keys[] = {"mlc_artifact", "mlc_version", "target",
-                                     "cpu", "cpu_features", "arena_bytes",
-                                     "model_hash"};
+  static const char *const keys[] = {
+      "mlc_artifact", "mlc_version", "target",      "cpu",
+      "cpu_features", "arena_bytes", "model_hash",  "device",
+      "host_target",  "cuda_ptx",    "cuda_cubins", "cuda_weights_bytes"};
   for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); ++i)
     if (strcmp(key, keys[i]) == 0)
       return 1;
@@ -188,7 +423,7 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
 
   // Split into entries; count tensors.
-  int32_t num_inputs = 0, num_outputs = 0;
+  int32_t num_inputs = 0, num_outputs = 0, num_launches = 0;
   char *cursor = model->metadata_lines;
   for (int32_t i = 0; i < (int32_t)num_lines; ++i) {
     char *newline = strchr(cursor, '\n');
@@ -218,6 +453,8 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
       ++num_inputs;
     if (strcmp(key, "output") == 0)
       ++num_outputs;
+    if (strcmp(key, "cuda_launch") == 0)
+      ++num_launches;
     model->entries[i].key = key;
     model->entries[i].value = value;
     cursor = newline + 1;
@@ -231,7 +468,28 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
       !(model->outputs = calloc((size_t)num_outputs, sizeof(mlc_tensor_desc))))
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
 
+  // `device` decides how the CUDA keys are read, wherever it appears.
+  model->device_type = kDLCPU;
+  for (int32_t i = 0; i < model->num_entries; ++i) {
+    const char *value = model->entries[i].value;
+    if (strcmp(model->entries[i].key, "device") != 0)
+      continue;
+    if (strcmp(value, "cuda") == 0)
+      model->device_type = kDLCUDA;
+    else if (strcmp(value, "cpu") != 0)
+      return mlc_set_error(MLC_ERROR_INCOMPATIBLE_ARTIFACT,
+                           "%s: metadata line %d: device '%s' is not one this "
+                           "runtime supports (cpu, cuda)",
+                           path, i + 1, value);
+  }
+  int is_cuda = model->device_type == kDLCUDA;
+  mlc_cuda_plan *plan = &model->cuda_plan;
+  if (is_cuda && num_launches > 0 &&
+      !(plan->launches = calloc((size_t)num_launches, sizeof(mlc_cuda_launch))))
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+
   int have_version = 0, have_cpu = 0, have_arena = 0, have_hash = 0;
+  int have_ptx = 0, have_cubins = 0, have_weights = 0;
   for (int32_t i = 0; i < model->num_entries; ++i) {
     const char *key = model->entries[i].key;
     const char *value = model->entries[i].value;
@@ -273,6 +531,32 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
     } else if (strcmp(key, "output") == 0) {
       status = parse_tensor(path, line_no, value,
                             &model->outputs[model->num_outputs++]);
+    } else if (!is_cuda) {
+      // The CUDA keys mean nothing to a CPU artifact.
+    } else if (strcmp(key, "host_target") == 0) {
+      plan->host_target = value;
+    } else if (strcmp(key, "cuda_ptx") == 0) {
+      if (mlc_cuda_arch_parse(value, strlen(value), &plan->ptx_arch) != 0)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: bad cuda_ptx "
+                             "'%s' (expected sm_XY)",
+                             path, line_no, value);
+      have_ptx = 1;
+    } else if (strcmp(key, "cuda_cubins") == 0) {
+      status = parse_cubins(path, line_no, value, plan);
+      have_cubins = 1;
+    } else if (strcmp(key, "cuda_weights_bytes") == 0) {
+      if (parse_u64(value, strlen(value),
+                    (uint64_t)SIZE_MAX - MLC_ARTIFACT_CUDA_ALIGNMENT,
+                    &plan->weights_bytes) != 0)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: bad "
+                             "cuda_weights_bytes '%s'",
+                             path, line_no, value);
+      have_weights = 1;
+    } else if (strcmp(key, "cuda_launch") == 0) {
+      status = parse_launch(path, line_no, value,
+                            &plan->launches[plan->num_launches++]);
     }
     if (status != MLC_OK)
       return status;
@@ -303,6 +587,8 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
                                    model->num_inputs);
   if (status == MLC_OK)
     status = check_unique(path, "output", model->outputs, model->num_outputs);
+  if (status == MLC_OK && is_cuda)
+    status = check_cuda_plan(path, model, have_ptx, have_cubins, have_weights);
   return status;
 }
 
@@ -323,6 +609,13 @@ void mlc_metadata_free(mlc_model *model) {
   // one it left half-filled; unfilled fields are NULL from calloc.
   free_tensors(model->inputs, model->num_inputs);
   free_tensors(model->outputs, model->num_outputs);
+  mlc_cuda_plan *plan = &model->cuda_plan;
+  for (int32_t i = 0; i < plan->num_launches; ++i) {
+    free(plan->launches[i].kernel);
+    free(plan->launches[i].args);
+  }
+  free(plan->launches);
+  free(plan->cubins);
   free(model->entries);
   free(model->metadata_lines);
   free(model->metadata_text);

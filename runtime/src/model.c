@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,10 +146,51 @@ static mlc_status check_elf(const char *path, const uint8_t *elf,
   return MLC_OK;
 }
 
+/// Checks the requested device (load options) against the artifact's.
+static mlc_status check_device(const char *path, const mlc_model *model,
+                               int32_t requested_type) {
+  int32_t id = model->device_id;
+  if (model->device_type == kDLCUDA) {
+    if (requested_type != 0 && requested_type != kDLCUDA)
+      return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                           "%s: the artifact is for CUDA; it cannot run on "
+                           "device type %d",
+                           path, requested_type);
+    return MLC_OK;
+  }
+  if (requested_type == kDLCUDA)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "%s: the artifact is for the CPU; it cannot run on "
+                         "cuda:%d",
+                         path, id);
+  if (id != 0)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "%s: the artifact is for the CPU; device_id must be "
+                         "0, got %d",
+                         path, id);
+  return MLC_OK;
+}
+
+/// Loads the validated ELF bytes with the dynamic loader.
+static mlc_status open_elf(mlc_model *model, const char *path,
+                           const uint8_t *elf, size_t size) {
+  model->dl_handle = open_from_memfd(elf, size, &model->elf_fd);
+  if (!model->dl_handle)
+    model->dl_handle = open_from_temp_file(elf, size);
+  if (!model->dl_handle) {
+    const char *reason = dlerror();
+    return mlc_set_error(MLC_ERROR_INCOMPATIBLE_ARTIFACT,
+                         "%s: cannot load the ELF part: %s", path,
+                         reason ? reason : "cannot create a file to load from");
+  }
+  return MLC_OK;
+}
+
 /// Validates trailer, checksum, ELF header, metadata and CPU; then loads the
-/// ELF part into `model`.
+/// ELF part into `model` and, for a CUDA artifact, its code onto the device.
 static mlc_status load_artifact(mlc_model *model, const char *path,
-                                const uint8_t *bytes, size_t size) {
+                                const uint8_t *bytes, size_t size,
+                                int32_t requested_device_type) {
   if (size < MLC_ARTIFACT_TRAILER_SIZE)
     return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                          "%s: not an mlc artifact: the file is %zu bytes, "
@@ -199,10 +241,16 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
   memcpy(model->metadata_text, metadata, metadata_size);
   model->metadata_text[metadata_size] = '\0';
   status = mlc_metadata_parse(model, metadata_size, trailer.abi_version, path);
+  if (status == MLC_OK)
+    status = check_device(path, model, requested_device_type);
   if (status != MLC_OK)
     return status;
 
-  status = mlc_cpu_check(path, model->target, model->cpu_features);
+  // A CUDA artifact's ELF part is host code for `host_target`.
+  int is_cuda = model->device_type == kDLCUDA;
+  const char *host_target =
+      is_cuda ? model->cuda_plan.host_target : model->target;
+  status = mlc_cpu_check(path, host_target, model->cpu_features);
   if (status != MLC_OK)
     return status;
   Elf64_Ehdr header;
@@ -211,18 +259,13 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
     return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                          "%s: the ELF part's machine %u does not match target "
                          "'%s'",
-                         path, (unsigned)header.e_machine, model->target);
+                         path, (unsigned)header.e_machine, host_target);
 
-  model->dl_handle = open_from_memfd(bytes, (size_t)trailer.elf_size,
-                                     &model->elf_fd);
-  if (!model->dl_handle)
-    model->dl_handle = open_from_temp_file(bytes, (size_t)trailer.elf_size);
-  if (!model->dl_handle) {
-    const char *reason = dlerror();
-    return mlc_set_error(MLC_ERROR_INCOMPATIBLE_ARTIFACT,
-                         "%s: cannot load the ELF part: %s", path,
-                         reason ? reason : "cannot create a file to load from");
-  }
+  status = open_elf(model, path, bytes, (size_t)trailer.elf_size);
+  if (status != MLC_OK)
+    return status;
+  if (is_cuda)
+    return mlc_cuda_load(model, path);
   void *entry = dlsym(model->dl_handle, MLC_ARTIFACT_ENTRY_SYMBOL);
   if (!entry)
     return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
@@ -245,20 +288,35 @@ mlc_status mlc_model_load_with_options(const char *path,
   if (!path || !out)
     return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                          "mlc_model_load: path and out must not be NULL");
-  int32_t num_threads = 0;
+  int32_t num_threads = 0, device_type = 0, device_id = 0;
   if (options) {
-    if (options->struct_size < sizeof(mlc_load_options))
+    // Callers built against an older header pass a smaller struct; the
+    // fields it lacks keep their defaults.
+    size_t known = options->struct_size;
+    if (known < offsetof(mlc_load_options, device_type))
       return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                            "mlc_load_options.struct_size is %u, expected at "
                            "least %zu",
                            (unsigned)options->struct_size,
-                           sizeof(mlc_load_options));
+                           offsetof(mlc_load_options, device_type));
     num_threads = options->num_threads;
     if (num_threads < 0 || num_threads > MLC_MAX_THREADS)
       return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                            "num_threads must be 0 (one per CPU) or 1..%d, got "
                            "%d",
                            MLC_MAX_THREADS, num_threads);
+    if (known >= offsetof(mlc_load_options, device_type) + sizeof(int32_t))
+      device_type = options->device_type;
+    if (known >= offsetof(mlc_load_options, device_id) + sizeof(int32_t))
+      device_id = options->device_id;
+    if (device_type != 0 && device_type != kDLCPU && device_type != kDLCUDA)
+      return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                           "device_type must be 0 (the artifact's), kDLCPU "
+                           "(1) or kDLCUDA (2), got %d",
+                           device_type);
+    if (device_id < 0)
+      return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                           "device_id must be >= 0, got %d", device_id);
   }
   if (num_threads == 0)
     num_threads = mlc_default_num_threads();
@@ -267,6 +325,7 @@ mlc_status mlc_model_load_with_options(const char *path,
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
   model->elf_fd = -1;
   model->num_threads = num_threads;
+  model->device_id = device_id;
   if (pthread_mutex_init(&model->arena_lock, NULL) != 0) {
     free(model);
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
@@ -276,11 +335,14 @@ mlc_status mlc_model_load_with_options(const char *path,
   size_t size = 0;
   mlc_status status = read_file(path, &bytes, &size);
   if (status == MLC_OK)
-    status = load_artifact(model, path, bytes, size);
+    status = load_artifact(model, path, bytes, size, device_type);
   free(bytes);
+  // The GPU does the work of a CUDA model: it needs no worker threads.
+  if (model->device_type == kDLCUDA)
+    model->num_threads = 1;
   // Threads start only for a valid artifact.
   if (status == MLC_OK)
-    status = mlc_pool_create(num_threads, &model->pool);
+    status = mlc_pool_create(model->num_threads, &model->pool);
   if (status != MLC_OK) {
     mlc_model_free(model);
     return status;
@@ -293,10 +355,18 @@ int32_t mlc_model_num_threads(const mlc_model *model) {
   return model ? model->num_threads : -1;
 }
 
+DLDevice mlc_model_device(const mlc_model *model) {
+  DLDevice device;
+  device.device_type = model ? model->device_type : (DLDeviceType)0;
+  device.device_id = model ? model->device_id : -1;
+  return device;
+}
+
 void mlc_model_free(mlc_model *model) {
   if (!model)
     return;
   mlc_pool_free(model->pool);
+  mlc_cuda_free(model->cuda);
   if (model->dl_handle)
     dlclose(model->dl_handle);
   if (model->elf_fd >= 0)
@@ -389,16 +459,30 @@ static const char *format_dims(char *buffer, size_t capacity,
 }
 
 /// Checks one caller tensor against its declaration and computes the data
-/// pointer the compiled code receives.
-static mlc_status check_tensor(const char *kind, int32_t index,
-                               const mlc_tensor_desc *desc, const DLTensor *t,
-                               void **data) {
+/// pointer the compiled code receives. `on_device` tells whether that is an
+/// address on the model's CUDA device rather than in host memory.
+static mlc_status check_tensor(const mlc_model *model, const char *kind,
+                               int32_t index, const mlc_tensor_desc *desc,
+                               const DLTensor *t, void **data,
+                               uint8_t *on_device) {
   char got[512];
-  if (t->device.device_type != kDLCPU)
+  *on_device = model->device_type == kDLCUDA &&
+               t->device.device_type == kDLCUDA &&
+               t->device.device_id == model->device_id;
+  if (t->device.device_type != kDLCPU && !*on_device) {
+    if (model->device_type == kDLCUDA)
+      return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                           "%s '%s' (index %d): expected a CPU tensor "
+                           "(kDLCPU) or one on cuda:%d (kDLCUDA), got device "
+                           "type %d id %d",
+                           kind, desc->name, index, model->device_id,
+                           (int)t->device.device_type,
+                           (int)t->device.device_id);
     return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                          "%s '%s' (index %d): expected a CPU tensor (kDLCPU), "
                          "got device type %d",
                          kind, desc->name, index, (int)t->device.device_type);
+  }
   if (t->dtype.code != desc->dtype.code || t->dtype.bits != desc->dtype.bits ||
       t->dtype.lanes != desc->dtype.lanes) {
     const char *name = mlc_artifact_dtype_name(t->dtype);
@@ -488,6 +572,27 @@ static void arena_release(mlc_model *model, void *arena) {
   free(arena);
 }
 
+/// Calls the compiled entry point of a CPU model with an arena.
+static mlc_status run_on_cpu(mlc_model *model, void *const *input_data,
+                             void *const *output_data) {
+  void *arena = NULL;
+  mlc_status status = arena_acquire(model, &arena);
+  if (status != MLC_OK)
+    return status;
+  mlc_exec_context context;
+  memset(&context, 0, sizeof(context));
+  context.struct_size = sizeof(context);
+  context.num_threads = model->pool ? model->num_threads : 1;
+  context.pool = model->pool;
+  context.parallel_for = mlc_pool_parallel_for;
+  int32_t result = model->run(&context, input_data, output_data, arena);
+  arena_release(model, arena);
+  if (result != 0)
+    return mlc_set_error(MLC_ERROR_RUN_FAILED,
+                         "the compiled model failed with code %d", result);
+  return MLC_OK;
+}
+
 mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
                          int32_t num_inputs, DLTensor *outputs,
                          int32_t num_outputs) {
@@ -507,38 +612,36 @@ mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
                          "mlc_model_run: NULL tensor array");
 
   void *stack_pointers[2 * MLC_STACK_TENSORS];
+  uint8_t stack_on_device[2 * MLC_STACK_TENSORS];
   void **pointers = stack_pointers;
+  uint8_t *on_device = stack_on_device;
   size_t total = (size_t)num_inputs + (size_t)num_outputs;
-  if (total > 2 * MLC_STACK_TENSORS &&
-      !(pointers = malloc(total * sizeof(void *))))
-    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "out of memory");
+  if (total > 2 * MLC_STACK_TENSORS) {
+    pointers = malloc(total * sizeof(void *));
+    on_device = malloc(total);
+    if (!pointers || !on_device) {
+      free(pointers);
+      free(on_device);
+      return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+  }
   void **input_data = pointers;
   void **output_data = pointers + num_inputs;
 
   mlc_status status = MLC_OK;
   for (int32_t i = 0; status == MLC_OK && i < num_inputs; ++i)
-    status = check_tensor("input", i, &model->inputs[i], &inputs[i],
-                          &input_data[i]);
+    status = check_tensor(model, "input", i, &model->inputs[i], &inputs[i],
+                          &input_data[i], &on_device[i]);
   for (int32_t i = 0; status == MLC_OK && i < num_outputs; ++i)
-    status = check_tensor("output", i, &model->outputs[i], &outputs[i],
-                          &output_data[i]);
-  void *arena = NULL;
+    status = check_tensor(model, "output", i, &model->outputs[i], &outputs[i],
+                          &output_data[i], &on_device[num_inputs + i]);
   if (status == MLC_OK)
-    status = arena_acquire(model, &arena);
-  if (status == MLC_OK) {
-    mlc_exec_context context;
-    memset(&context, 0, sizeof(context));
-    context.struct_size = sizeof(context);
-    context.num_threads = model->pool ? model->num_threads : 1;
-    context.pool = model->pool;
-    context.parallel_for = mlc_pool_parallel_for;
-    int32_t result = model->run(&context, input_data, output_data, arena);
-    arena_release(model, arena);
-    if (result != 0)
-      status = mlc_set_error(MLC_ERROR_RUN_FAILED,
-                             "the compiled model failed with code %d", result);
-  }
-  if (pointers != stack_pointers)
+    status = model->cuda
+                 ? mlc_cuda_run(model, input_data, output_data, on_device)
+                 : run_on_cpu(model, input_data, output_data);
+  if (pointers != stack_pointers) {
     free(pointers);
+    free(on_device);
+  }
   return status;
 }

@@ -37,6 +37,23 @@ extern "C" {
 /// Highest tensor rank the metadata may declare.
 #define MLC_ARTIFACT_MAX_RANK 32
 
+/* ---- CUDA artifacts (docs/artifact.md, "CUDA artifacts") ---- */
+
+/// `target` of a CUDA artifact.
+#define MLC_ARTIFACT_CUDA_TARGET "nvptx64-nvidia-cuda"
+/// ELF data symbol holding the NUL-terminated PTX text.
+#define MLC_ARTIFACT_CUDA_PTX_SYMBOL "mlc_cuda_ptx"
+/// Prefix of the ELF data symbols holding cubins ("mlc_cuda_cubin_sm_80").
+#define MLC_ARTIFACT_CUDA_CUBIN_SYMBOL_PREFIX "mlc_cuda_cubin_"
+/// ELF data symbol holding the weights copied to the device.
+#define MLC_ARTIFACT_CUDA_WEIGHTS_SYMBOL "mlc_cuda_weights"
+/// Suffix of the uint64_t symbol that gives each data symbol's size in bytes.
+#define MLC_ARTIFACT_CUDA_SIZE_SUFFIX "_size"
+/// Alignment in bytes of the device arena, weights and staging buffers.
+#define MLC_ARTIFACT_CUDA_ALIGNMENT 256
+/// Most threads of one CUDA block.
+#define MLC_ARTIFACT_CUDA_MAX_BLOCK_THREADS 1024
+
 /// A piece of parallel work: runs iterations [begin, end) of a loop whose
 /// iterations are independent. `args` is the loop's captured state.
 typedef void (*mlc_task_fn)(void *args, int64_t begin, int64_t end);

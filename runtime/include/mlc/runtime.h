@@ -30,16 +30,17 @@ extern "C" {
 
 /// Result of every fallible runtime call.
 typedef enum mlc_status {
-  MLC_OK = 0,                       ///< Success.
-  MLC_ERROR_INVALID_ARGUMENT,       ///< Bad pointer, index, count or layout.
-  MLC_ERROR_IO,                     ///< The file could not be read.
-  MLC_ERROR_CORRUPT_ARTIFACT,       ///< Damaged or malformed artifact.
-  MLC_ERROR_INCOMPATIBLE_ARTIFACT,  ///< Valid, but for another ABI version.
-  MLC_ERROR_UNSUPPORTED_CPU,        ///< Needs CPU features/arch not present.
-  MLC_ERROR_SHAPE_MISMATCH,         ///< Tensor rank or extents differ.
-  MLC_ERROR_DTYPE_MISMATCH,         ///< Tensor element type differs.
-  MLC_ERROR_OUT_OF_MEMORY,          ///< An allocation failed.
-  MLC_ERROR_RUN_FAILED,             ///< The compiled code reported failure.
+  MLC_OK = 0,                      ///< Success.
+  MLC_ERROR_INVALID_ARGUMENT,      ///< Bad pointer, index, count or layout.
+  MLC_ERROR_IO,                    ///< The file could not be read.
+  MLC_ERROR_CORRUPT_ARTIFACT,      ///< Damaged or malformed artifact.
+  MLC_ERROR_INCOMPATIBLE_ARTIFACT, ///< Valid, but for another ABI version.
+  MLC_ERROR_UNSUPPORTED_CPU,       ///< Needs CPU features/arch not present.
+  MLC_ERROR_SHAPE_MISMATCH,        ///< Tensor rank or extents differ.
+  MLC_ERROR_DTYPE_MISMATCH,        ///< Tensor element type differs.
+  MLC_ERROR_OUT_OF_MEMORY,         ///< An allocation failed.
+  MLC_ERROR_RUN_FAILED,            ///< The compiled code reported failure.
+  MLC_ERROR_NO_DEVICE,             ///< No usable device (driver, GPU, arch).
 } mlc_status;
 
 /// A loaded model artifact. Opaque; create with mlc_model_load.
@@ -71,8 +72,9 @@ MLC_RUNTIME_API const char *mlc_last_error(void);
 /// Loads the artifact at `path`: reads the whole file, validates the trailer,
 /// checksum, metadata, target architecture and CPU features, then loads the
 /// exact validated ELF bytes. Runs use one thread per CPU (see
-/// mlc_model_load_with_options). On success stores a new model in *out; on
-/// failure stores NULL.
+/// mlc_model_load_with_options). A CUDA artifact runs on CUDA device 0: the
+/// driver (libcuda.so.1) is loaded then, and the code and weights go to the
+/// device. On success stores a new model in *out; on failure stores NULL.
 MLC_RUNTIME_API mlc_status mlc_model_load(const char *path, mlc_model **out);
 
 /// Options for mlc_model_load_with_options. Zero-initialize, then set
@@ -84,13 +86,26 @@ typedef struct mlc_load_options {
   /// thread only. The model keeps num_threads - 1 worker threads, shared by
   /// concurrent runs.
   int32_t num_threads;
+  /// The device to run on (a DLDeviceType): 0 for the one the artifact
+  /// targets, kDLCPU for a CPU artifact, kDLCUDA for a CUDA artifact. Any
+  /// other pairing is MLC_ERROR_INVALID_ARGUMENT. Callers built before this
+  /// field existed pass a smaller struct_size and get 0.
+  int32_t device_type;
+  /// The device ordinal: the CUDA device of a CUDA artifact (also when
+  /// device_type is 0); must be 0 for a CPU artifact.
+  int32_t device_id;
 } mlc_load_options;
 
 /// mlc_model_load with options; NULL options means the defaults (all zero).
 MLC_RUNTIME_API mlc_status mlc_model_load_with_options(
     const char *path, const mlc_load_options *options, mlc_model **out);
 
-/// Threads a run of `model` may use (-1 if model is NULL).
+/// The device `model` runs on: {kDLCPU, 0} or {kDLCUDA, ordinal}
+/// ({0, -1} if model is NULL).
+MLC_RUNTIME_API DLDevice mlc_model_device(const mlc_model *model);
+
+/// Threads a run of `model` may use (-1 if model is NULL). Always 1 for a
+/// model on a CUDA device.
 MLC_RUNTIME_API int32_t mlc_model_num_threads(const mlc_model *model);
 
 /// Unloads a model and frees everything it owns. NULL is a no-op. No run may
@@ -122,12 +137,15 @@ MLC_RUNTIME_API const char *mlc_model_metadata(const mlc_model *model,
 MLC_RUNTIME_API const char *mlc_model_metadata_text(const mlc_model *model);
 
 /// Runs the model. `inputs` and `outputs` are in metadata order and are
-/// checked on every call: counts, device (kDLCPU), dtype, rank, extents,
-/// non-NULL data aligned to the element size, and strides (NULL or compact
+/// checked on every call: counts, device, dtype, rank, extents, non-NULL
+/// data aligned to the element size, and strides (NULL or compact
 /// row-major; extents of 1 may have any stride). byte_offset is honored.
-/// Outputs are written in place and must not overlap inputs or each other
-/// (not checked). Thread-safe: concurrent calls on one model
-/// each get their own scratch arena.
+/// A CPU model takes kDLCPU tensors; a CUDA model takes kDLCPU tensors or
+/// tensors on its own device (kDLCUDA, same device_id), in any mix, and
+/// returns once the outputs are written. Outputs are written in place and
+/// must not overlap inputs or each other (not checked). Thread-safe:
+/// concurrent calls on one model each get their own scratch arena (on a
+/// CUDA device: their own stream and device buffers).
 MLC_RUNTIME_API mlc_status mlc_model_run(mlc_model *model,
                                          const DLTensor *inputs,
                                          int32_t num_inputs,

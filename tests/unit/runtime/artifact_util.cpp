@@ -54,25 +54,52 @@ std::string makeArtifact(const std::string &elfPath,
   return path;
 }
 
+std::string hostTriple() {
+#if defined(__x86_64__)
+  return "x86_64-unknown-linux-gnu";
+#elif defined(__aarch64__)
+  return "aarch64-unknown-linux-gnu";
+#else
+  return "unknown-unknown-linux-gnu";
+#endif
+}
+
 std::string metadataHeader(const std::string &cpuFeatures,
                            uint64_t arenaBytes) {
-#if defined(__x86_64__)
-  const char *target = "x86_64-unknown-linux-gnu";
-#elif defined(__aarch64__)
-  const char *target = "aarch64-unknown-linux-gnu";
-#else
-  const char *target = "unknown-unknown-linux-gnu";
-#endif
   std::string text = "mlc_artifact " +
                      std::to_string(MLC_ARTIFACT_ABI_VERSION) +
                      "\nmlc_version 0.1.0\ntarget ";
-  text += target;
+  text += hostTriple();
   text += "\ncpu generic\ncpu_features";
   if (!cpuFeatures.empty())
     text += " " + cpuFeatures;
   text += "\narena_bytes " + std::to_string(arenaBytes) +
           "\nmodel_hash 0123456789abcdef\n";
   return text;
+}
+
+std::string cudaMetadataHeader(uint64_t arenaBytes, const std::string &cubins,
+                               const std::string &ptx, uint64_t weightsBytes) {
+  std::string text =
+      "mlc_artifact " + std::to_string(MLC_ARTIFACT_ABI_VERSION) +
+      "\nmlc_version 0.1.0\ntarget nvptx64-nvidia-cuda\ncpu " + ptx +
+      "\ncpu_features\narena_bytes " + std::to_string(arenaBytes) +
+      "\nmodel_hash 0123456789abcdef\ndevice cuda\nhost_target " +
+      hostTriple() + "\ncuda_ptx " + ptx + "\ncuda_cubins";
+  if (!cubins.empty())
+    text += " " + cubins;
+  return text + "\ncuda_weights_bytes " + std::to_string(weightsBytes) + "\n";
+}
+
+std::string cudaChainBody() {
+  return "input x f32 64\ninput y f32 64\noutput a f32 64\noutput b f32 64\n"
+         "cuda_launch add_weights 1,1,1 64,1,1 0 in0,weights,arena\n"
+         "cuda_launch scale2 2,1,1 32,1,1 0 arena,out0\n"
+         "cuda_launch add_one 64,1,1 1,1,1 0 in1,out1\n";
+}
+
+std::string cudaChainMetadata(const std::string &cubins) {
+  return cudaMetadataHeader(256, cubins) + cudaChainBody();
 }
 
 std::string affineMetadata() {

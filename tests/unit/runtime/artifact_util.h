@@ -43,6 +43,25 @@ std::string arenaMetadata();
 /// Metadata of the parallel kernel (see kernels/parallel.c).
 std::string parallelMetadata();
 
+/// The host's LLVM triple, as `target` (CPU) or `host_target` (CUDA).
+std::string hostTriple();
+
+/// Metadata lines of a CUDA artifact up to its tensors and launches. The
+/// defaults fit kernels/cuda_image.c: PTX for sm_80, cubins for sm_80, sm_86
+/// and sm_90, 256 bytes of weights.
+std::string cudaMetadataHeader(uint64_t arenaBytes = 256,
+                               const std::string &cubins = "sm_80,sm_86,sm_90",
+                               const std::string &ptx = "sm_80",
+                               uint64_t weightsBytes = 256);
+
+/// Tensors and launches of the CUDA "chain" model over kernels/cuda_image.c:
+/// inputs x, y and outputs a = 2 * (x + weights) (through the arena), b = y
+/// + 1, all f32[64].
+std::string cudaChainBody();
+
+/// cudaMetadataHeader(256, cubins) + cudaChainBody().
+std::string cudaChainMetadata(const std::string &cubins = "sm_80,sm_86,sm_90");
+
 } // namespace mlc::test
 
 #endif // MLC_TESTS_UNIT_RUNTIME_ARTIFACT_UTIL_H
