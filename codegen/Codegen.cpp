@@ -2,6 +2,7 @@
 // LLVM IR -> artifact entry and weights -> O3 -> object.
 #include "codegen/Codegen.h"
 
+#include "codegen/GpuLowering.h"
 #include "codegen/KernelEmitter.h"
 #include "codegen/Lowering.h"
 #include "codegen/ObjectEmitter.h"
@@ -10,6 +11,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <cstring>
 
@@ -53,12 +55,57 @@ std::string buildWeights(const codegen::EmittedModule &emitted) {
   return blob;
 }
 
+/// Whether `arch` is `sm_XY` with XY >= 70 (the oldest architecture that
+/// current CUDA toolkits still assemble for).
+bool isSupportedGpuArch(const std::string &arch) {
+  if (arch.size() < 5 || arch.compare(0, 3, "sm_") != 0)
+    return false;
+  for (size_t i = 3; i < arch.size(); ++i)
+    if (arch[i] < '0' || arch[i] > '9')
+      return false;
+  return arch.size() <= 6 && std::stoi(arch.substr(3)) >= 70;
+}
+
+/// The CUDA target: portable kernels, PTX, a launch plan (GpuLowering.h).
+Expected<CodegenResult> generateCudaCode(const Graph &graph,
+                                         const TargetOptions &options) {
+  std::string arch = options.cpu.empty() ? "sm_80" : options.cpu;
+  if (!isSupportedGpuArch(arch))
+    return makeError("codegen: unknown CUDA architecture '" + arch +
+                     "' (expected sm_XY, sm_70 or newer)");
+  CodegenResult result;
+  result.triple = "nvptx64-nvidia-cuda";
+  result.cpu = arch;
+  result.hostTriple = llvm::sys::getDefaultTargetTriple();
+  auto emitted = codegen::emitModule(graph, /*portable=*/true);
+  if (!emitted.ok())
+    return emitted.error();
+  result.arenaBytes = emitted->arenaBytes;
+  result.naiveIntermediateBytes = emitted->naiveIntermediateBytes;
+  if (options.emitText)
+    result.mlir = emitted->text;
+  auto gpu = codegen::lowerToPTX(
+      emitted->text, arch, static_cast<unsigned>(graph.inputs().size()),
+      static_cast<unsigned>(graph.outputs().size()), result.arenaBytes,
+      result.naiveIntermediateBytes, options.emitText);
+  if (!gpu.ok())
+    return gpu.error();
+  result.ptx = std::move(gpu->ptx);
+  result.launches = std::move(gpu->launches);
+  result.llvmIR = std::move(gpu->llvmIR);
+  result.weights = buildWeights(*emitted);
+  return result;
+}
+
 } // namespace
 
 Expected<CodegenResult> generateCode(const Graph &graph,
                                      const TargetOptions &options) {
+  if (options.target == "cuda")
+    return generateCudaCode(graph, options);
   if (options.target != "llvm")
-    return makeError("codegen: unknown target '" + options.target + "'");
+    return makeError("codegen: unknown target '" + options.target +
+                     "' (expected llvm or cuda)");
   CodegenResult result;
 
   // 1. Target first: schedules depend on its vector width.
@@ -89,16 +136,15 @@ Expected<CodegenResult> generateCode(const Graph &graph,
   // 4. MLIR lowering to LLVM IR.
   llvm::LLVMContext context;
   auto module = codegen::lowerToLLVMIR(
-      emitted->text, codegen::transformScript(records),
-      options.minParallelWork, result.arenaBytes,
-      result.naiveIntermediateBytes, context);
+      emitted->text, codegen::transformScript(records), options.minParallelWork,
+      result.arenaBytes, result.naiveIntermediateBytes, context);
   if (!module.ok())
     return module.error();
 
   // 5. Artifact entry point and weights, O3, object.
-  MLC_RETURN_IF_ERROR(codegen::finalizeArtifact(
-      **module, *target, buildWeights(*emitted), graph.inputs().size(),
-      graph.outputs().size()));
+  MLC_RETURN_IF_ERROR(
+      codegen::finalizeArtifact(**module, *target, buildWeights(*emitted),
+                                graph.inputs().size(), graph.outputs().size()));
   codegen::optimize(**module, *target);
   if (options.emitText)
     result.llvmIR = codegen::printWithoutWeights(**module);
@@ -109,8 +155,8 @@ Expected<CodegenResult> generateCode(const Graph &graph,
   return result;
 }
 
-Expected<std::string> emitMLIR(const Graph &graph) {
-  auto emitted = codegen::emitModule(graph);
+Expected<std::string> emitMLIR(const Graph &graph, const std::string &target) {
+  auto emitted = codegen::emitModule(graph, /*portable=*/target == "cuda");
   if (!emitted.ok())
     return emitted.error();
   return emitted->text;

@@ -12,11 +12,12 @@ namespace mlc {
 
 /// What to generate code for.
 struct TargetOptions {
-  /// "llvm" (the host CPU family) is the only target so far.
+  /// "llvm" (CPUs, see `triple`) or "cuda" (NVIDIA GPUs through PTX).
   std::string target = "llvm";
-  /// LLVM target triple; empty means the host's.
+  /// LLVM target triple; empty means the host's. Unused for "cuda".
   std::string triple;
-  /// CPU name for -mcpu; empty or "native" means the build host's CPU.
+  /// CPU name for -mcpu; empty or "native" means the build host's CPU. For
+  /// "cuda": the GPU architecture of the PTX, `sm_XY` (default sm_80).
   std::string cpu;
   /// Top-level parallel loops of kernels whose estimated work (operations
   /// executed) is below this run on the calling thread; the rest are split
@@ -26,6 +27,20 @@ struct TargetOptions {
   /// Fill CodegenResult::mlir and ::llvmIR (costly for big models; the
   /// weights are elided from the LLVM IR text).
   bool emitText = false;
+};
+
+/// One kernel launch of a CUDA artifact's plan (docs/artifact.md,
+/// `cuda_launch`).
+struct GpuLaunch {
+  /// The kernel's name in the PTX (`k<N>`).
+  std::string kernel;
+  /// Grid and block extents (x, y, z).
+  int64_t grid[3] = {1, 1, 1};
+  int64_t block[3] = {1, 1, 1};
+  /// Dynamic shared memory bytes.
+  int64_t sharedBytes = 0;
+  /// One device pointer each: `in<i>`, `out<j>`, `arena` or `weights`.
+  std::vector<std::string> args;
 };
 
 /// Everything codegen produces for one model.
@@ -50,17 +65,40 @@ struct CodegenResult {
   /// One line per scheduled contraction (Schedule.h's ScheduleRecord), for
   /// --schedule-report.
   std::string scheduleReport;
+
+  /// CUDA target only (then `object` is empty, `triple` is
+  /// nvptx64-nvidia-cuda and `cpu` the PTX architecture): the PTX text, the
+  /// launch plan, the weights blob the kernels read, and the triple of the
+  /// host the artifact's ELF part is built for.
+  std::string ptx;
+  std::vector<GpuLaunch> launches;
+  std::string weights;
+  std::string hostTriple;
+};
+
+/// A named read-only byte array for emitDataObject.
+struct DataSymbol {
+  /// Symbol name; `<name>_size` (uint64_t) is defined beside it.
+  std::string name;
+  std::string bytes;
 };
 
 /// Lowers a fused, statically shaped graph (every non-constant node carries
-/// a group id) to a native object implementing artifact ABI v1 (see
-/// docs/artifact.md).
+/// a group id) to a native object implementing artifact ABI 2, or, for the
+/// CUDA target, to PTX and a launch plan (see docs/artifact.md).
 Expected<CodegenResult> generateCode(const Graph &graph,
                                      const TargetOptions &options);
 
 /// Only the first stage: the MLIR module text (kernels + entry) that
-/// generateCode would lower, without scheduling or lowering it. Cheap;
-/// for --emit=mlir and debugging.
-Expected<std::string> emitMLIR(const Graph &graph);
+/// generateCode would lower for `target`, without scheduling or lowering
+/// it. Cheap; for --emit=mlir and debugging.
+Expected<std::string> emitMLIR(const Graph &graph,
+                               const std::string &target = "llvm");
+
+/// A relocatable object for the host (`triple`, empty for the build host)
+/// that defines each symbol as an exported, 256-byte aligned constant array
+/// plus its `_size`: the ELF part of a CUDA artifact.
+Expected<std::string> emitDataObject(const std::vector<DataSymbol> &symbols,
+                                     const std::string &triple);
 
 } // namespace mlc

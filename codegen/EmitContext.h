@@ -101,6 +101,10 @@ public:
   /// weightPanel): conv W[F, C, K..] as Wp[F/w, C*K.., w], matmul B[K, N]
   /// as Bp[N/w, K, w]; lookups only.
   std::set<const Value *> packedWeights;
+  /// Emit the portable forms only (GPU targets): plain linalg contractions,
+  /// direct convolutions, no weight panels and no padding to CPU register
+  /// tiles.
+  bool portable = false;
 
 private:
   std::string text_;

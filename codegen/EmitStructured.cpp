@@ -20,7 +20,8 @@ int64_t product(const Shape64 &s, size_t begin = 0, size_t end = SIZE_MAX) {
 std::string contraction(KernelBuilder &b, const std::string &opName,
                         DType dtype, const std::string &lhs, const Shape64 &ls,
                         const std::string &rhs, const Shape64 &rs,
-                        const Shape64 &out, std::vector<ContractionSite> &sites) {
+                        const Shape64 &out,
+                        std::vector<ContractionSite> &sites) {
   std::string init = b.filled(b.scalarConst(0.0, dtype), dtype, out);
   std::string attrs;
   if (dtype == DType::F32) {
@@ -78,7 +79,8 @@ std::string padSpatial(KernelBuilder &b, const std::string &x, DType dtype,
   b.line(v + " = tensor.pad " + x + " low" + low + "] high" + high + "] {");
   b.line(bb + "):");
   b.line("  tensor.yield " + storagePad + " : " + storageType(dtype));
-  b.line("} : " + tensorType(dtype, shape) + " to " + tensorType(dtype, padded));
+  b.line("} : " + tensorType(dtype, shape) + " to " +
+         tensorType(dtype, padded));
   return v;
 }
 
@@ -90,8 +92,9 @@ Expected<std::string> packPanels(KernelBuilder &b, const std::string &x,
                                  int64_t panel, bool nFirst) {
   std::string column = dim(0) + " * " + std::to_string(panel) + " + " + dim(2);
   Shape64 shape = nFirst ? Shape64{n, k} : Shape64{k, n};
-  std::vector<std::string> map = nFirst ? std::vector<std::string>{column, dim(1)}
-                                        : std::vector<std::string>{dim(1), column};
+  std::vector<std::string> map = nFirst
+                                     ? std::vector<std::string>{column, dim(1)}
+                                     : std::vector<std::string>{dim(1), column};
   auto t = b.map({{x, dtype, shape, affineMap(3, map)}}, dtype,
                  {n / panel, k, panel},
                  [](KernelBuilder &, const std::vector<std::string> &a)
@@ -129,13 +132,11 @@ int64_t panelRows(bool aIsKM, int64_t rows, int64_t panel) {
 }
 
 /// One scheduled generic C[rows, n/w, w] = sum_k A * Bp[n/w, k, w].
-Expected<std::string> panelGeneric(KernelBuilder &b, DType dtype,
-                                   const std::string &a, const Shape64 &aShape,
-                                   bool aIsKM, const std::string &bp,
-                                   const Shape64 &bpShape,
-                                   const Shape64 &cShape,
-                                   const std::string &label,
-                                   std::vector<ContractionSite> &sites) {
+Expected<std::string>
+panelGeneric(KernelBuilder &b, DType dtype, const std::string &a,
+             const Shape64 &aShape, bool aIsKM, const std::string &bp,
+             const Shape64 &bpShape, const Shape64 &cShape,
+             const std::string &label, std::vector<ContractionSite> &sites) {
   int64_t id = b.nextScheduleId++;
   sites.push_back({id, label, 1, cShape[0], cShape[1] * cShape[2], bpShape[1]});
   std::string init = b.filled(b.floatConst(0.0, dtype), dtype, cShape);
@@ -214,11 +215,10 @@ Expected<std::string> panelContraction(KernelBuilder &b, DType dtype,
   Shape64 aShape = aIsKM ? Shape64{k, rows} : Shape64{rows, k};
   Shape64 apShape;
   std::string zero = b.floatConst(0.0, dtype);
-  std::string ap =
-      aIsKM ? padSpatial(b, a, dtype, aShape, {0}, {padded - rows}, zero,
-                         apShape)
-            : padSpatial(b, a, dtype, aShape, {0, 0}, {padded - rows, 0},
-                         zero, apShape);
+  std::string ap = aIsKM ? padSpatial(b, a, dtype, aShape, {0}, {padded - rows},
+                                      zero, apShape)
+                         : padSpatial(b, a, dtype, aShape, {0, 0},
+                                      {padded - rows, 0}, zero, apShape);
   Shape64 cShape = {padded, fo, panel};
   auto mm = panelGeneric(b, dtype, ap, apShape, aIsKM, bp, bpShape, cShape,
                          label, sites);
@@ -230,8 +230,8 @@ Expected<std::string> panelContraction(KernelBuilder &b, DType dtype,
   Shape64 outShape = {rows, fo, panel};
   b.line(c + " = tensor.extract_slice " + *mm + "[0, 0, 0] [" +
          std::to_string(rows) + ", " + std::to_string(fo) + ", " +
-         std::to_string(panel) + "] [1, 1, 1] : " +
-         tensorType(dtype, cShape) + " to " + tensorType(dtype, outShape));
+         std::to_string(panel) + "] [1, 1, 1] : " + tensorType(dtype, cShape) +
+         " to " + tensorType(dtype, outShape));
   return c;
 }
 
@@ -293,7 +293,7 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
     // [..., M, K] x [K, N]: fold the batch dims into M (one big GEMM).
     int64_t rows = product(as, 0, as.size() - 1);
     std::string a2 = b.reshape(operands[0], dtype, as, {rows, k});
-    int64_t panel = weightPanel(node);
+    int64_t panel = b.portable ? 0 : weightPanel(node);
     bool packed = b.packedWeights.count(node.operand(1)) > 0;
     if (panel != 0 && (packed || rows >= kMinPackedRows)) {
       // C[m, n/w, w] += A[m, k] * Bp[n/w, k, w]: a register tile's B is one
@@ -307,15 +307,15 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
           return t.error();
         bp = *t;
       }
-      auto mm = panelContraction(b, dtype, a2, /*aIsKM=*/false, rows, k, bp,
-                                 fo, panel, "matmul_p", sites);
+      auto mm = panelContraction(b, dtype, a2, /*aIsKM=*/false, rows, k, bp, fo,
+                                 panel, "matmul_p", sites);
       if (!mm.ok())
         return mm.error();
       std::string c2 = b.reshape(*mm, dtype, {rows, fo, panel}, {rows, n});
       return b.reshape(c2, dtype, {rows, n}, out);
     }
-    std::string mm = contraction(b, "matmul", dtype, a2, {rows, k},
-                                 operands[1], bs, {rows, n}, sites);
+    std::string mm = contraction(b, "matmul", dtype, a2, {rows, k}, operands[1],
+                                 bs, {rows, n}, sites);
     return b.reshape(mm, dtype, {rows, n}, out);
   }
   Shape64 batch(out.begin(), out.end() - 2);
@@ -335,13 +335,14 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
   // get no full register tile and would run as scalar loops: pad M to a
   // multiple of 4 and N to one of 16 with zeros, compute, and slice.
   int64_t mp = m, np = n;
-  if (dtype == DType::F32 && m * n * k >= 4096 && (m % 4 != 0 || n % 8 != 0)) {
+  if (!b.portable && dtype == DType::F32 && m * n * k >= 4096 &&
+      (m % 4 != 0 || n % 8 != 0)) {
     mp = (m + 3) / 4 * 4;
     np = (n + 15) / 16 * 16;
     std::string zero = b.floatConst(0.0, dtype);
     Shape64 padded;
-    a3 = padSpatial(b, a3, dtype, {nb, m, k}, {0, 0}, {mp - m, 0}, zero,
-                    padded);
+    a3 =
+        padSpatial(b, a3, dtype, {nb, m, k}, {0, 0}, {mp - m, 0}, zero, padded);
     b3 = padSpatial(b, b3, dtype, {nb, k, n}, {0}, {np - n}, zero, padded);
   }
   std::string mm = contraction(b, "batch_matmul", dtype, a3, {nb, mp, k}, b3,
@@ -350,8 +351,8 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
     std::string sliced = b.fresh();
     b.line(sliced + " = tensor.extract_slice " + mm + "[0, 0, 0] [" +
            std::to_string(nb) + ", " + std::to_string(m) + ", " +
-           std::to_string(n) + "] [1, 1, 1] : " +
-           tensorType(dtype, {nb, mp, np}) + " to " +
+           std::to_string(n) +
+           "] [1, 1, 1] : " + tensorType(dtype, {nb, mp, np}) + " to " +
            tensorType(dtype, {nb, m, n}));
     mm = sliced;
   }
@@ -373,7 +374,8 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
   int64_t group = node.hasAttr("group") ? node.intAttr("group") : 1;
   Shape64 lo(pads.begin(), pads.begin() + k), hi(pads.begin() + k, pads.end());
   int64_t n = xs[0], c = xs[1], f = ws[0], cg = ws[1];
-  Shape64 kernel(ws.begin() + 2, ws.end()), ospatial(out.begin() + 2, out.end());
+  Shape64 kernel(ws.begin() + 2, ws.end()),
+      ospatial(out.begin() + 2, out.end());
   int64_t kprod = product(kernel), oprod = product(ospatial);
   bool hasBias = node.numOperands() > 2;
 
@@ -381,7 +383,7 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
   std::string zero = b.floatConst(0.0, dtype);
   std::string xp = padSpatial(b, operands[0], dtype, xs, lo, hi, zero, xpShape);
   std::string result;
-  if (group == 1) {
+  if (group == 1 && !b.portable) {
     // im2col: col[c, k.., n, o..] = xp[n, c, o*s + k*dl]; then
     // out[F, N*O] = W[F, C*K] x col[C*K, N*O].
     bool pointwise = n == 1 && kprod == 1 && lo == Shape64(k, 0) &&
@@ -401,12 +403,12 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
       for (size_t i = 0; i < k; ++i)
         xe.push_back(windowExpr(static_cast<int>(k + 2 + i), strides[i],
                                 static_cast<int>(1 + i), dil[i]));
-      auto col = b.map({{xp, dtype, xpShape, affineMap(nd, xe)}}, dtype,
-                       colShape,
-                       [](KernelBuilder &, const std::vector<std::string> &a)
-                           -> Expected<std::vector<std::string>> {
-                         return std::vector<std::string>{a[0]};
-                       });
+      auto col =
+          b.map({{xp, dtype, xpShape, affineMap(nd, xe)}}, dtype, colShape,
+                [](KernelBuilder &, const std::vector<std::string> &a)
+                    -> Expected<std::vector<std::string>> {
+                  return std::vector<std::string>{a[0]};
+                });
       if (!col.ok())
         return col.error();
       col2 = b.reshape(*col, dtype, colShape, col2Shape);
@@ -429,8 +431,8 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
           return t.error();
         wp = *t;
       }
-      auto tr = panelContraction(b, dtype, col2, /*aIsKM=*/true, np, ck, wp,
-                                 fo, panel, "matmul_t", sites);
+      auto tr = panelContraction(b, dtype, col2, /*aIsKM=*/true, np, ck, wp, fo,
+                                 panel, "matmul_t", sites);
       if (!tr.ok())
         return tr.error();
       std::string tv = b.reshape(*tr, dtype, {np, fo, panel}, {np, f});
@@ -458,40 +460,46 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
       std::vector<std::string> e = {dim(1), dim(0)};
       for (size_t i = 0; i < k; ++i)
         e.push_back(dim(static_cast<int>(2 + i)));
-      auto t = b.map({{mm3, dtype, mmShape,
-                       affineMap(static_cast<int>(out.size()), e)}},
-                     dtype, out,
-                     [](KernelBuilder &, const std::vector<std::string> &a)
-                         -> Expected<std::vector<std::string>> {
-                       return std::vector<std::string>{a[0]};
-                     });
+      auto t = b.map(
+          {{mm3, dtype, mmShape, affineMap(static_cast<int>(out.size()), e)}},
+          dtype, out,
+          [](KernelBuilder &, const std::vector<std::string> &a)
+              -> Expected<std::vector<std::string>> {
+            return std::vector<std::string>{a[0]};
+          });
       if (!t.ok())
         return t.error();
       result = *t;
     }
   } else {
-    // Grouped / depthwise: direct loop nest (n, f, c', o.., k..). The small
-    // kernel loops are innermost so LLVM unrolls them fully and the output
-    // row, then innermost, vectorizes with the accumulator in registers
-    // (k.. before o.. re-reads and re-writes the output per tap).
+    // Grouped / depthwise (and every conv in the portable form): direct
+    // loop nest (n, f, c', o.., k..). The small kernel loops are innermost
+    // so LLVM unrolls them fully and the output row, then innermost,
+    // vectorizes with the accumulator in registers (k.. before o.. re-reads
+    // and re-writes the output per tap). The portable form orders the
+    // loops (n, f, o.., c', k..) instead: all parallel dimensions first, so
+    // a GPU maps every output element to its own thread.
     int nd = static_cast<int>(3 + 2 * k);
+    int ki = static_cast<int>(k);
+    int dc = b.portable ? 2 + ki : 2;
+    auto dOut = [&](size_t i) {
+      return static_cast<int>(i) + (b.portable ? 2 : 3);
+    };
+    auto dKer = [&](size_t i) { return static_cast<int>(3 + k + i); };
     int64_t fg = f / group;
-    std::vector<std::string> xe = {dim(0), "(" + dim(1) + " floordiv " +
-                                               std::to_string(fg) + ") * " +
-                                               std::to_string(cg) + " + " +
-                                               dim(2)};
-    std::vector<std::string> we = {dim(1), dim(2)}, oe = {dim(0), dim(1)};
-    std::vector<std::string> its = {"parallel", "parallel", "reduction"};
+    std::vector<std::string> xe = {
+        dim(0), "(" + dim(1) + " floordiv " + std::to_string(fg) + ") * " +
+                    std::to_string(cg) + " + " + dim(dc)};
+    std::vector<std::string> we = {dim(1), dim(dc)}, oe = {dim(0), dim(1)};
+    std::vector<std::string> its(static_cast<size_t>(nd), "reduction");
+    its[0] = its[1] = "parallel";
     for (size_t i = 0; i < k; ++i) {
-      xe.push_back(windowExpr(static_cast<int>(3 + i), strides[i],
-                              static_cast<int>(3 + k + i), dil[i]));
-      oe.push_back(dim(static_cast<int>(3 + i)));
-      its.push_back("parallel");
+      xe.push_back(windowExpr(dOut(i), strides[i], dKer(i), dil[i]));
+      oe.push_back(dim(dOut(i)));
+      its[static_cast<size_t>(dOut(i))] = "parallel";
     }
-    for (size_t i = 0; i < k; ++i) {
-      we.push_back(dim(static_cast<int>(3 + k + i)));
-      its.push_back("reduction");
-    }
+    for (size_t i = 0; i < k; ++i)
+      we.push_back(dim(dKer(i)));
     std::string init = b.filled(zero, dtype, out);
     auto r = b.generic(
         {{xp, dtype, xpShape, affineMap(nd, xe)},
@@ -547,7 +555,8 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
     if (need > have)
       hiExt[i] += need - have;
   }
-  std::string padValue = isMax ? b.lowestConst(dtype) : b.floatConst(0.0, dtype);
+  std::string padValue =
+      isMax ? b.lowestConst(dtype) : b.floatConst(0.0, dtype);
   Shape64 xpShape;
   std::string xp =
       padSpatial(b, operands[0], dtype, xs, lo, hiExt, padValue, xpShape);
@@ -566,18 +575,18 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
   }
   std::string window = b.empty(dtype, kernel);
   std::string init = b.filled(padValue, dtype, out);
-  auto r = b.generic({{xp, dtype, xpShape, affineMap(nd, xe)},
-                      {window, dtype, kernel, affineMap(nd, we)}},
-                     {{init, dtype, out, affineMap(nd, oe)}}, its,
-                     [&](KernelBuilder &b, const std::vector<std::string> &a)
-                         -> Expected<std::vector<std::string>> {
-                       auto v = emitScalarBinary(
-                           b, isMax ? OpKind::Max : OpKind::Add, dtype, a[0],
-                           a[2]);
-                       if (!v.ok())
-                         return v.error();
-                       return std::vector<std::string>{*v};
-                     });
+  auto r =
+      b.generic({{xp, dtype, xpShape, affineMap(nd, xe)},
+                 {window, dtype, kernel, affineMap(nd, we)}},
+                {{init, dtype, out, affineMap(nd, oe)}}, its,
+                [&](KernelBuilder &b, const std::vector<std::string> &a)
+                    -> Expected<std::vector<std::string>> {
+                  auto v = emitScalarBinary(
+                      b, isMax ? OpKind::Max : OpKind::Add, dtype, a[0], a[2]);
+                  if (!v.ok())
+                    return v.error();
+                  return std::vector<std::string>{*v};
+                });
   if (!r.ok())
     return r.error();
   if (isMax)
@@ -585,8 +594,8 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
   bool includePad = node.hasAttr("count_include_pad") &&
                     node.intAttr("count_include_pad") != 0;
   return b.map(
-      {{(*r)[0], dtype, out, identityMap(static_cast<int>(out.size()))}},
-      dtype, out,
+      {{(*r)[0], dtype, out, identityMap(static_cast<int>(out.size()))}}, dtype,
+      out,
       [&](KernelBuilder &b, const std::vector<std::string> &a)
           -> Expected<std::vector<std::string>> {
         std::string count = b.indexConst(1);
@@ -596,7 +605,8 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
             b.line(v + " = " + expr);
             return v;
           };
-          std::string o = idx("linalg.index " + std::to_string(2 + i) + " : index");
+          std::string o =
+              idx("linalg.index " + std::to_string(2 + i) + " : index");
           std::string start = idx("arith.muli " + o + ", " +
                                   b.indexConst(strides[i]) + " : index");
           start = idx("arith.subi " + start + ", " + b.indexConst(lo[i]) +
@@ -604,12 +614,14 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
           std::string end = idx("arith.addi " + start + ", " +
                                 b.indexConst(kernel[i]) + " : index");
           int64_t limit = includePad ? xs[2 + i] + hi[i] : xs[2 + i];
-          end = idx("arith.minsi " + end + ", " + b.indexConst(limit) + " : index");
+          end = idx("arith.minsi " + end + ", " + b.indexConst(limit) +
+                    " : index");
           std::string begin = start;
           if (!includePad)
             begin = idx("arith.maxsi " + start + ", " + b.indexConst(0) +
                         " : index");
-          std::string cnt = idx("arith.subi " + end + ", " + begin + " : index");
+          std::string cnt =
+              idx("arith.subi " + end + ", " + begin + " : index");
           count = idx("arith.muli " + count + ", " + cnt + " : index");
         }
         std::string c64 = b.fresh(), cf = b.fresh(), q = b.fresh();
@@ -649,7 +661,8 @@ Expected<std::string> reduce(KernelBuilder &b, const std::string &x,
                        {{init, dtype, outShape, affineMap(r, oe)}}, its,
                        [&](KernelBuilder &b, const std::vector<std::string> &a)
                            -> Expected<std::vector<std::string>> {
-                         auto v = emitScalarBinary(b, combine, dtype, a[0], a[1]);
+                         auto v =
+                             emitScalarBinary(b, combine, dtype, a[0], a[1]);
                          if (!v.ok())
                            return v.error();
                          return std::vector<std::string>{*v};
@@ -757,26 +770,28 @@ Expected<std::string> emitReduction(KernelBuilder &b, const Node &node,
     break;
   }
   Shape64 os;
-  auto red = reduce(b, operands[0], dtype, xs, axes, keepdims, init, combine, os);
+  auto red =
+      reduce(b, operands[0], dtype, xs, axes, keepdims, init, combine, os);
   if (!red.ok() || node.kind() != OpKind::ReduceMean)
     return red;
   int64_t count = 1;
   for (int64_t a : axes)
     count *= xs[a];
-  return b.map({{*red, dtype, os, identityMap(static_cast<int>(os.size()))}},
-               dtype, os,
-               [&](KernelBuilder &b, const std::vector<std::string> &a)
-                   -> Expected<std::vector<std::string>> {
-                 std::string c = b.scalarConst(static_cast<double>(count), dtype);
-                 auto q = emitScalarBinary(b, OpKind::Div, dtype, a[0], c);
-                 if (!q.ok())
-                   return q.error();
-                 return std::vector<std::string>{*q};
-               });
+  return b.map(
+      {{*red, dtype, os, identityMap(static_cast<int>(os.size()))}}, dtype, os,
+      [&](KernelBuilder &b, const std::vector<std::string> &a)
+          -> Expected<std::vector<std::string>> {
+        std::string c = b.scalarConst(static_cast<double>(count), dtype);
+        auto q = emitScalarBinary(b, OpKind::Div, dtype, a[0], c);
+        if (!q.ok())
+          return q.error();
+        return std::vector<std::string>{*q};
+      });
 }
 
-Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
-                                        const std::vector<std::string> &operands) {
+Expected<std::string>
+emitNormalization(KernelBuilder &b, const Node &node,
+                  const std::vector<std::string> &operands) {
   DType dtype = node.result()->type().dtype;
   if (!isFloat(dtype))
     return unsupported(node, dtype);
@@ -789,7 +804,8 @@ Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
       return std::vector<std::string>{fn(b, a)};
     };
   };
-  auto ins1 = [&](const std::string &v, const Shape64 &s, const std::string &m) {
+  auto ins1 = [&](const std::string &v, const Shape64 &s,
+                  const std::string &m) {
     return GenericOperand{v, dtype, s, m};
   };
   if (node.kind() == OpKind::Softmax || node.kind() == OpKind::LogSoftmax) {
@@ -815,10 +831,11 @@ Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
     if (!s.ok())
       return s;
     if (node.kind() == OpKind::Softmax)
-      return b.map({ins1(*e, xs, identityMap(r)), ins1(*s, rs, rmap)}, dtype, xs,
-                   body([t](KernelBuilder &b, const auto &a) {
+      return b.map({ins1(*e, xs, identityMap(r)), ins1(*s, rs, rmap)}, dtype,
+                   xs, body([t](KernelBuilder &b, const auto &a) {
                      std::string v = b.fresh();
-                     b.line(v + " = arith.divf " + a[0] + ", " + a[1] + " : " + t);
+                     b.line(v + " = arith.divf " + a[0] + ", " + a[1] + " : " +
+                            t);
                      return v;
                    }));
     return b.map({ins1(operands[0], xs, identityMap(r)), ins1(*mx, rs, rmap),
@@ -826,7 +843,8 @@ Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
                  dtype, xs, body([t](KernelBuilder &b, const auto &a) {
                    std::string l = b.fresh(), d = b.fresh(), v = b.fresh();
                    b.line(l + " = math.log " + a[2] + " : " + t);
-                   b.line(d + " = arith.subf " + a[0] + ", " + a[1] + " : " + t);
+                   b.line(d + " = arith.subf " + a[0] + ", " + a[1] + " : " +
+                          t);
                    b.line(v + " = arith.subf " + d + ", " + l + " : " + t);
                    return v;
                  }));
@@ -839,7 +857,8 @@ Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
     auto ab = b.generic(
         {ins1(operands[1], {c}, m1), ins1(operands[2], {c}, m1),
          ins1(operands[3], {c}, m1), ins1(operands[4], {c}, m1)},
-        {ins1(b.empty(dtype, {c}), {c}, m1), ins1(b.empty(dtype, {c}), {c}, m1)},
+        {ins1(b.empty(dtype, {c}), {c}, m1),
+         ins1(b.empty(dtype, {c}), {c}, m1)},
         {"parallel"},
         [&](KernelBuilder &b, const std::vector<std::string> &a)
             -> Expected<std::vector<std::string>> {
@@ -855,11 +874,12 @@ Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
     if (!ab.ok())
       return ab.error();
     std::string cm = affineMap(r, {dim(1)});
-    return b.map({ins1(operands[0], xs, identityMap(r)), ins1((*ab)[0], {c}, cm),
-                  ins1((*ab)[1], {c}, cm)},
+    return b.map({ins1(operands[0], xs, identityMap(r)),
+                  ins1((*ab)[0], {c}, cm), ins1((*ab)[1], {c}, cm)},
                  dtype, xs, body([t](KernelBuilder &b, const auto &a) {
                    std::string p = b.fresh(), v = b.fresh();
-                   b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
+                   b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " +
+                          t);
                    b.line(v + " = arith.addf " + p + ", " + a[2] + " : " + t);
                    return v;
                  }));
@@ -890,42 +910,45 @@ Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
   std::vector<std::string> its;
   for (int i = 0; i < r; ++i)
     its.push_back(i >= axis ? "reduction" : "parallel");
-  auto sq = b.generic({ins1(operands[0], xs, identityMap(r)), ins1(*mean, rs, rmap)},
-                      {ins1(init, rs, rmap)}, its,
-                      body([&](KernelBuilder &b, const auto &a) {
-                        std::string d = scalarOp(b, "arith.subf", a[0] + ", " + a[1], dtype);
-                        std::string s = scalarOp(b, "arith.mulf", d + ", " + d, dtype);
-                        return scalarOp(b, "arith.addf", a[2] + ", " + s, dtype);
-                      }));
+  auto sq = b.generic(
+      {ins1(operands[0], xs, identityMap(r)), ins1(*mean, rs, rmap)},
+      {ins1(init, rs, rmap)}, its, body([&](KernelBuilder &b, const auto &a) {
+        std::string d = scalarOp(b, "arith.subf", a[0] + ", " + a[1], dtype);
+        std::string s = scalarOp(b, "arith.mulf", d + ", " + d, dtype);
+        return scalarOp(b, "arith.addf", a[2] + ", " + s, dtype);
+      }));
   if (!sq.ok())
     return sq.error();
-  auto rstd = b.map({ins1((*sq)[0], rs, identityMap(rr))}, dtype, rs,
-                    body([&](KernelBuilder &b, const auto &a) {
-                      std::string n = b.floatConst(double(count), dtype);
-                      std::string e = b.floatConst(eps, dtype);
-                      std::string v = scalarOp(b, "arith.divf", a[0] + ", " + n, dtype);
-                      std::string ve = scalarOp(b, "arith.addf", v + ", " + e, dtype);
-                      std::string s = b.fresh();
-                      b.line(s + " = math.rsqrt " + ve + " : " + t);
-                      return s;
-                    }));
+  auto rstd =
+      b.map({ins1((*sq)[0], rs, identityMap(rr))}, dtype, rs,
+            body([&](KernelBuilder &b, const auto &a) {
+              std::string n = b.floatConst(double(count), dtype);
+              std::string e = b.floatConst(eps, dtype);
+              std::string v = scalarOp(b, "arith.divf", a[0] + ", " + n, dtype);
+              std::string ve = scalarOp(b, "arith.addf", v + ", " + e, dtype);
+              std::string s = b.fresh();
+              b.line(s + " = math.rsqrt " + ve + " : " + t);
+              return s;
+            }));
   if (!rstd.ok())
     return rstd;
   std::vector<GenericOperand> ins = {ins1(operands[0], xs, identityMap(r)),
-                                     ins1(*mean, rs, rmap), ins1(*rstd, rs, rmap)};
+                                     ins1(*mean, rs, rmap),
+                                     ins1(*rstd, rs, rmap)};
   for (size_t i = 1; i < node.numOperands(); ++i) {
     Shape64 s = extents(node.operand(i));
     ins.push_back(ins1(operands[i], s, broadcastMap(s, xs)));
   }
   bool hasBias = node.numOperands() > 2;
-  return b.map(ins, dtype, xs, body([&, hasBias](KernelBuilder &b, const auto &a) {
-                 std::string d = scalarOp(b, "arith.subf", a[0] + ", " + a[1], dtype);
-                 std::string n = scalarOp(b, "arith.mulf", d + ", " + a[2], dtype);
-                 std::string s = scalarOp(b, "arith.mulf", n + ", " + a[3], dtype);
-                 if (hasBias)
-                   s = scalarOp(b, "arith.addf", s + ", " + a[4], dtype);
-                 return s;
-               }));
+  return b.map(
+      ins, dtype, xs, body([&, hasBias](KernelBuilder &b, const auto &a) {
+        std::string d = scalarOp(b, "arith.subf", a[0] + ", " + a[1], dtype);
+        std::string n = scalarOp(b, "arith.mulf", d + ", " + a[2], dtype);
+        std::string s = scalarOp(b, "arith.mulf", n + ", " + a[3], dtype);
+        if (hasBias)
+          s = scalarOp(b, "arith.addf", s + ", " + a[4], dtype);
+        return s;
+      }));
 }
 
 } // namespace mlc::codegen

@@ -134,7 +134,7 @@ struct Location {
 
 } // namespace
 
-Expected<EmittedModule> emitModule(const Graph &graph) {
+Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
   EmittedModule out;
   for (const Value *v : graph.inputs())
     if (!isStatic(v->type().shape))
@@ -165,8 +165,10 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
                                        graph.outputs().end());
   auto users = graph.users();
   for (const auto &node : graph.nodes()) {
-    const Value *v = node->kind() == OpKind::Constant ? node->result() : nullptr;
-    if (!v || graphOutputs.count(v) || !users.count(v) || v->type().rank() < 2)
+    const Value *v =
+        node->kind() == OpKind::Constant ? node->result() : nullptr;
+    if (portable || !v || graphOutputs.count(v) || !users.count(v) ||
+        v->type().rank() < 2)
       continue;
     const Node *first = users.at(v).front();
     int64_t panel = weightPanel(*first);
@@ -289,6 +291,7 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     KernelBuilder b;
     b.nextScheduleId = static_cast<int64_t>(out.sites.size());
     b.packedWeights = packed;
+    b.portable = portable;
     std::string name = "@k" + std::to_string(kernelId++);
     // Every kernel takes the execution context first; the parallelization
     // stage hands it to the runtime's parallel_for (Parallelize.cpp).
@@ -300,16 +303,15 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
       std::string arg = "%a" + std::to_string(i);
       sig += ", " + arg + ": " + storedMemref(v);
       std::string t = b.fresh();
-      b.line(t + " = bufferization.to_tensor " + arg + " restrict : " +
-             storedMemref(v));
+      b.line(t + " = bufferization.to_tensor " + arg +
+             " restrict : " + storedMemref(v));
       tensors[v] = t;
       callArgs.push_back(viewOf(v));
       callTypes.push_back(storedMemref(v));
     }
     for (size_t i = 0; i < g.outputs.size(); ++i) {
       const Value *v = g.outputs[i];
-      sig += ", %o" + std::to_string(i) +
-             ": " + memrefType(v->type());
+      sig += ", %o" + std::to_string(i) + ": " + memrefType(v->type());
       callArgs.push_back(viewOf(v));
       callTypes.push_back(memrefType(v->type()));
     }
@@ -350,8 +352,12 @@ Expected<EmittedModule> emitModule(const Graph &graph) {
     if (l.kind == Location::Output && l.index == static_cast<int64_t>(j))
       continue;
     std::string type = memrefType(v->type());
-    entry.line("memref.copy " + viewOf(v) + ", %out" + std::to_string(j) +
-               " : " + type + " to " + type);
+    if (portable)
+      entry.line("linalg.copy ins(" + viewOf(v) + " : " + type + ") outs(%out" +
+                 std::to_string(j) + " : " + type + ")");
+    else
+      entry.line("memref.copy " + viewOf(v) + ", %out" + std::to_string(j) +
+                 " : " + type + " to " + type);
   }
   entry.line("return");
   std::string sig = "%ctx: !llvm.ptr, ";

@@ -35,6 +35,9 @@ struct EmittedModule {
 /// tensors inside), and the entry
 /// `@mlc_graph(context, inputs..., outputs..., arena, weights)` that carves static
 /// views out of the arena and the weights and calls the kernels in order.
-Expected<EmittedModule> emitModule(const Graph &graph);
+/// `portable` selects the forms every target can run (GPU targets): no
+/// packed weights, no CPU register-tile shapes (KernelBuilder::portable),
+/// and output copies as linalg.copy.
+Expected<EmittedModule> emitModule(const Graph &graph, bool portable = false);
 
 } // namespace mlc::codegen

@@ -25,7 +25,9 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
@@ -34,35 +36,29 @@
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlc::codegen {
-namespace {
 
-/// Collects MLIR diagnostics into one line for an Error.
-class DiagnosticCollector {
-public:
-  explicit DiagnosticCollector(mlir::MLIRContext &context)
-      : handler_(&context, [this](mlir::Diagnostic &diag) {
-          if (diag.getSeverity() == mlir::DiagnosticSeverity::Error &&
-              message_.empty()) {
-            llvm::raw_string_ostream os(message_);
-            os << diag.getLocation() << ": " << diag.str();
-          }
-          return mlir::success();
-        }) {}
-  Error error(const std::string &stage) const {
-    return makeError("codegen: " + stage + " failed" +
-                     (message_.empty() ? std::string() : ": " + message_));
-  }
+DiagnosticCollector::DiagnosticCollector(mlir::MLIRContext &context)
+    : handler_(&context, [this](mlir::Diagnostic &diag) {
+        if (diag.getSeverity() == mlir::DiagnosticSeverity::Error &&
+            message_.empty()) {
+          llvm::raw_string_ostream os(message_);
+          os << diag.getLocation() << ": " << diag.str();
+        }
+        return mlir::success();
+      }) {}
 
-private:
-  std::string message_;
-  mlir::ScopedDiagnosticHandler handler_;
-};
+Error DiagnosticCollector::error(const std::string &stage) const {
+  return makeError("codegen: " + stage + " failed" +
+                   (message_.empty() ? std::string() : ": " + message_));
+}
 
 void registerEverything(mlir::DialectRegistry &registry) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerGPUDialectTranslation(registry);
+  mlir::registerNVVMDialectTranslation(registry);
 }
 
 /// Stage 2: fusion and bufferization, on tensors -> memrefs.
@@ -97,6 +93,8 @@ void addLoopPasses(mlir::PassManager &pm) {
   pm.addPass(mlir::createCanonicalizerPass());
 }
 
+namespace {
+
 /// Stage 4: to the LLVM dialect with bare pointers for static memrefs.
 void addLLVMPasses(mlir::PassManager &pm) {
   pm.addPass(mlir::memref::createFoldMemRefAliasOpsPass());
@@ -117,19 +115,18 @@ void addLLVMPasses(mlir::PassManager &pm) {
   pm.addPass(mlir::createCanonicalizerPass());
 }
 
-/// Replaces f32 exp/log/tanh/erf/sin/cos/... with polynomials so that
-/// artifacts do not call libm for them (and they vectorize).
-mlir::LogicalResult approximateMath(mlir::ModuleOp module) {
-  mlir::RewritePatternSet patterns(module.getContext());
+} // namespace
+
+mlir::LogicalResult approximateMath(mlir::Operation *module) {
+  mlir::RewritePatternSet patterns(module->getContext());
   mlir::populateMathPolynomialApproximationPatterns(patterns, {});
   return mlir::applyPatternsAndFoldGreedily(module, std::move(patterns));
 }
 
-} // namespace
-
 Expected<std::unique_ptr<llvm::Module>>
-lowerToLLVMIR(const std::string &moduleText, const std::string &transformLibrary,
-              int64_t minParallelWork, int64_t &arenaBytes, int64_t &naiveBytes,
+lowerToLLVMIR(const std::string &moduleText,
+              const std::string &transformLibrary, int64_t minParallelWork,
+              int64_t &arenaBytes, int64_t &naiveBytes,
               llvm::LLVMContext &llvmContext) {
   mlir::DialectRegistry registry;
   registerEverything(registry);
@@ -172,7 +169,7 @@ lowerToLLVMIR(const std::string &moduleText, const std::string &transformLibrary
   naiveBytes += scratch->totalBytes;
   if (mlir::failed(outlineParallelLoops(*module, minParallelWork)))
     return diagnostics.error("parallelization");
-  if (mlir::failed(approximateMath(*module)))
+  if (mlir::failed(approximateMath(module->getOperation())))
     return diagnostics.error("math approximation");
   mlir::PassManager toLLVM(&context);
   addLLVMPasses(toLLVM);

@@ -2,6 +2,8 @@
 // Internal to codegen.
 #include "codegen/ObjectEmitter.h"
 
+#include "codegen/Codegen.h"
+
 #include "codegen/Parallelize.h"
 
 #include "llvm/ADT/SmallVector.h"
@@ -30,16 +32,16 @@ namespace {
 
 /// The features the runtime checks before running an artifact.
 const char *const kCheckedFeatures[] = {
-    "sse4.1",   "sse4.2",   "avx",      "avx2",       "fma",
-    "f16c",     "bmi",      "bmi2",     "popcnt",     "avx512f",
-    "avx512bw", "avx512cd", "avx512dq", "avx512vl",   "avx512vnni",
-    "avx512bf16", "avx512fp16"};
+    "sse4.1",   "sse4.2",   "avx",        "avx2",       "fma",       "f16c",
+    "bmi",      "bmi2",     "popcnt",     "avx512f",    "avx512bw",  "avx512cd",
+    "avx512dq", "avx512vl", "avx512vnni", "avx512bf16", "avx512fp16"};
 
 constexpr const char *kWeightsName = "mlc_weights";
 
 } // namespace
 
-Expected<Target> createTarget(const std::string &triple, const std::string &cpu) {
+Expected<Target> createTarget(const std::string &triple,
+                              const std::string &cpu) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   Target t;
@@ -56,17 +58,19 @@ Expected<Target> createTarget(const std::string &triple, const std::string &cpu)
       t.featureString += (t.featureString.empty() ? "" : ",") + p;
   }
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(t.triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(t.triple, error);
   if (!target)
-    return makeError("codegen: unknown target triple '" + t.triple + "': " + error);
+    return makeError("codegen: unknown target triple '" + t.triple +
+                     "': " + error);
   llvm::TargetOptions options;
   options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   t.machine.reset(target->createTargetMachine(
       t.triple, t.cpu, t.featureString, options, llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!t.machine)
-    return makeError("codegen: cannot create a target machine for '" + t.triple +
-                     "' cpu '" + t.cpu + "'");
+    return makeError("codegen: cannot create a target machine for '" +
+                     t.triple + "' cpu '" + t.cpu + "'");
   const llvm::MCSubtargetInfo *sti = t.machine->getMCSubtargetInfo();
   for (const char *f : kCheckedFeatures)
     if (sti->checkFeatures(std::string("+") + f))
@@ -85,9 +89,10 @@ static Status defineDispatchers(llvm::Module &module) {
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   auto *voidType = llvm::Type::getVoidTy(ctx);
-  auto *taskType = llvm::FunctionType::get(voidType, {ptrType, i64, i64}, false);
-  auto *parallelForType =
-      llvm::FunctionType::get(voidType, {ptrType, ptrType, ptrType, i64}, false);
+  auto *taskType =
+      llvm::FunctionType::get(voidType, {ptrType, i64, i64}, false);
+  auto *parallelForType = llvm::FunctionType::get(
+      voidType, {ptrType, ptrType, ptrType, i64}, false);
   std::vector<llvm::Function *> dispatchers;
   for (llvm::Function &f : module)
     if (f.isDeclaration() && f.getName().starts_with(kDispatchPrefix))
@@ -97,15 +102,14 @@ static Status defineDispatchers(llvm::Module &module) {
         dispatch->getName().drop_front(std::strlen(kDispatchPrefix)).str();
     llvm::Function *body = module.getFunction(bodyName);
     size_t numCaptures = dispatch->arg_size() - 2;
-    if (!body || body->isDeclaration() ||
-        body->arg_size() != numCaptures + 2)
+    if (!body || body->isDeclaration() || body->arg_size() != numCaptures + 2)
       return makeError("codegen: parallel loop body '" + bodyName +
                        "' is missing or malformed");
 
     // <body>_task(slots, begin, end): unpack and call the body.
-    auto *task = llvm::Function::Create(taskType,
-                                        llvm::GlobalValue::InternalLinkage,
-                                        bodyName + "_task", module);
+    auto *task =
+        llvm::Function::Create(taskType, llvm::GlobalValue::InternalLinkage,
+                               bodyName + "_task", module);
     {
       llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", task));
       llvm::SmallVector<llvm::Value *> args;
@@ -185,7 +189,8 @@ Status finalizeArtifact(llvm::Module &module, const Target &target,
           arg.addAttr(llvm::Attribute::NoAlias);
   }
 
-  auto *bytesType = llvm::ArrayType::get(llvm::Type::getInt8Ty(ctx), weights.size());
+  auto *bytesType =
+      llvm::ArrayType::get(llvm::Type::getInt8Ty(ctx), weights.size());
   llvm::Constant *init = llvm::ConstantDataArray::getRaw(
       weights, weights.size(), llvm::Type::getInt8Ty(ctx));
   auto *blob = new llvm::GlobalVariable(module, bytesType, /*isConstant=*/true,
@@ -265,7 +270,8 @@ std::string printWithoutWeights(llvm::Module &module) {
   llvm::Constant *saved = nullptr;
   if (blob && blob->hasInitializer()) {
     saved = blob->getInitializer();
-    blob->setInitializer(llvm::ConstantAggregateZero::get(blob->getValueType()));
+    blob->setInitializer(
+        llvm::ConstantAggregateZero::get(blob->getValueType()));
   }
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -277,3 +283,36 @@ std::string printWithoutWeights(llvm::Module &module) {
 }
 
 } // namespace mlc::codegen
+
+namespace mlc {
+
+Expected<std::string> emitDataObject(const std::vector<DataSymbol> &symbols,
+                                     const std::string &triple) {
+  auto target = codegen::createTarget(triple, "generic");
+  if (!target.ok())
+    return target.error();
+  llvm::LLVMContext context;
+  llvm::Module module("mlc_data", context);
+  module.setTargetTriple(target->triple);
+  module.setDataLayout(target->machine->createDataLayout());
+  auto *i64 = llvm::Type::getInt64Ty(context);
+  for (const DataSymbol &symbol : symbols) {
+    // At least one byte, so that every symbol has an address of its own.
+    std::string bytes =
+        symbol.bytes.empty() ? std::string(1, '\0') : symbol.bytes;
+    llvm::Constant *init = llvm::ConstantDataArray::getRaw(
+        bytes, bytes.size(), llvm::Type::getInt8Ty(context));
+    auto *data = new llvm::GlobalVariable(
+        module, init->getType(), /*isConstant=*/true,
+        llvm::GlobalValue::ExternalLinkage, init, symbol.name);
+    data->setAlignment(llvm::Align(256));
+    auto *size = new llvm::GlobalVariable(
+        module, i64, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+        llvm::ConstantInt::get(i64, symbol.bytes.size()),
+        symbol.name + "_size");
+    size->setAlignment(llvm::Align(8));
+  }
+  return codegen::emitObject(module, *target);
+}
+
+} // namespace mlc

@@ -5,6 +5,7 @@
 #include "ir/Printer.h"
 #include "mlc/artifact_format.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -59,8 +60,8 @@ class TempDir {
 public:
   TempDir() {
     const char *base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") +
-                          "/mlc-link-XXXXXX";
+    std::string pattern =
+        std::string(base && *base ? base : "/tmp") + "/mlc-link-XXXXXX";
     std::vector<char> buf(pattern.begin(), pattern.end());
     buf.push_back('\0');
     if (mkdtemp(buf.data()))
@@ -114,9 +115,10 @@ Expected<int> runProcess(const std::vector<std::string> &argv,
 }
 } // namespace
 
-std::string buildArtifactMetadata(const Graph &graph,
-                                  const CodegenResult &code,
-                                  const std::string &modelHash) {
+std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
+                                  const std::string &modelHash,
+                                  const std::vector<std::string> &cubins) {
+  bool cuda = !code.launches.empty();
   std::string md;
   md += "mlc_artifact " + std::to_string(MLC_ARTIFACT_ABI_VERSION) + "\n";
   md += "mlc_version 0.1.0\n";
@@ -128,6 +130,16 @@ std::string buildArtifactMetadata(const Graph &graph,
   md += "\n";
   md += "arena_bytes " + std::to_string(code.arenaBytes) + "\n";
   md += "model_hash " + modelHash + "\n";
+  if (cuda) {
+    md += "device cuda\n";
+    md += "host_target " + code.hostTriple + "\n";
+    md += "cuda_ptx " + code.cpu + "\n";
+    md += "cuda_cubins";
+    for (size_t i = 0; i < cubins.size(); ++i)
+      md += (i ? "," : " ") + cubins[i];
+    md += "\n";
+    md += "cuda_weights_bytes " + std::to_string(code.weights.size()) + "\n";
+  }
   for (const Value *in : graph.inputs())
     md += "input " + encodeName(in->name()) + " " +
           std::string(dtypeName(in->type().dtype)) + " " +
@@ -136,8 +148,128 @@ std::string buildArtifactMetadata(const Graph &graph,
     md += "output " + encodeName(out->name()) + " " +
           std::string(dtypeName(out->type().dtype)) + " " +
           dimsText(out->type()) + "\n";
+  for (const GpuLaunch &l : code.launches) {
+    md += "cuda_launch " + l.kernel;
+    for (const int64_t *dims : {l.grid, l.block})
+      md += " " + std::to_string(dims[0]) + "," + std::to_string(dims[1]) +
+            "," + std::to_string(dims[2]);
+    md += " " + std::to_string(l.sharedBytes) + " ";
+    for (size_t i = 0; i < l.args.size(); ++i)
+      md += (i ? "," : "") + l.args[i];
+    md += "\n";
+  }
   return md;
 }
+
+namespace {
+
+/// The sm_XY number (80 for sm_80), or -1.
+int smNumber(const std::string &arch) {
+  if (arch.size() < 5 || arch.size() > 6 || arch.compare(0, 3, "sm_") != 0)
+    return -1;
+  int n = 0;
+  for (size_t i = 3; i < arch.size(); ++i) {
+    if (arch[i] < '0' || arch[i] > '9')
+      return -1;
+    n = n * 10 + (arch[i] - '0');
+  }
+  return n;
+}
+
+/// The ptxas to run: `requested` if set ("none": nothing), else the first
+/// on PATH, else the CUDA toolkit's default location; "" if there is none.
+std::string findPtxas(const std::string &requested) {
+  if (requested == "none")
+    return "";
+  if (!requested.empty())
+    return requested;
+  std::vector<std::string> candidates;
+  if (const char *path = std::getenv("PATH")) {
+    std::string dirs = path;
+    for (size_t start = 0; start <= dirs.size();) {
+      size_t end = dirs.find(':', start);
+      if (end == std::string::npos)
+        end = dirs.size();
+      if (end > start)
+        candidates.push_back(dirs.substr(start, end - start) + "/ptxas");
+      start = end + 1;
+    }
+  }
+  candidates.push_back("/usr/local/cuda/bin/ptxas");
+  for (const std::string &c : candidates)
+    if (access(c.c_str(), X_OK) == 0)
+      return c;
+  return "";
+}
+
+/// The CUDA artifact: cubins from ptxas, a host object holding PTX, cubins
+/// and weights, the metadata with the launch plan.
+Expected<std::string> buildCudaArtifact(const Graph &graph,
+                                        const CodegenResult &code,
+                                        const std::string &modelHash,
+                                        const CompileOptions &options) {
+  int ptxArch = smNumber(code.cpu);
+  std::vector<std::string> archs = options.cudaCubins;
+  for (const std::string &arch : archs)
+    if (smNumber(arch) < ptxArch)
+      return makeError("cannot build a cubin for '" + arch +
+                       "': expected sm_XY, at least the PTX architecture " +
+                       code.cpu);
+  std::sort(archs.begin(), archs.end(),
+            [](const std::string &a, const std::string &b) {
+              return smNumber(a) < smNumber(b);
+            });
+  archs.erase(std::unique(archs.begin(), archs.end()), archs.end());
+
+  std::vector<DataSymbol> symbols;
+  symbols.push_back({"mlc_cuda_ptx", code.ptx + std::string(1, '\0')});
+  std::vector<std::string> cubins;
+  std::string ptxas = findPtxas(options.ptxas);
+  if (ptxas.empty() && !archs.empty()) {
+    if (options.warnings)
+      *options.warnings
+          << "mlc: warning: no ptxas (install the CUDA toolkit or pass "
+             "--ptxas=PATH): the artifact embeds PTX only, which the driver "
+             "compiles when the model loads\n";
+    archs.clear();
+  }
+  if (!archs.empty()) {
+    TempDir dir;
+    if (!dir.ok())
+      return makeError("cannot create a temporary directory for ptxas");
+    std::string ptxPath = dir.file("kernels.ptx");
+    MLC_RETURN_IF_ERROR(writeFile(ptxPath, code.ptx));
+    for (const std::string &arch : archs) {
+      std::string cubinPath = dir.file(arch + ".cubin");
+      std::string logPath = dir.file(arch + ".log");
+      Expected<int> rc = runProcess(
+          {ptxas, "-arch=" + arch, "-O3", "-o", cubinPath, ptxPath}, logPath);
+      if (!rc)
+        return rc.error();
+      if (*rc != 0) {
+        Expected<std::string> log = readFile(logPath);
+        std::string first = log ? log->substr(0, log->find('\n')) : "";
+        return makeError("ptxas '" + ptxas + "' failed for " + arch +
+                         " (exit " + std::to_string(*rc) + ")" +
+                         (first.empty() ? "" : ": " + first));
+      }
+      Expected<std::string> cubin = readFile(cubinPath);
+      if (!cubin)
+        return cubin.error();
+      symbols.push_back({"mlc_cuda_cubin_" + arch, cubin.take()});
+      cubins.push_back(arch);
+    }
+  }
+  symbols.push_back({"mlc_cuda_weights", code.weights});
+  Expected<std::string> object = emitDataObject(symbols, code.hostTriple);
+  if (!object)
+    return object.error();
+  return linkArtifact(*object,
+                      buildArtifactMetadata(graph, code, modelHash, cubins),
+                      options.linker);
+}
+
+} // namespace
 
 Expected<std::string> linkArtifact(const std::string &object,
                                    const std::string &metadata,
@@ -191,17 +323,15 @@ Expected<std::string> compileModel(const std::string &modelPath,
     if (!isStatic(in->type().shape))
       return makeError("input '" + in->name() + "' has dynamic shape " +
                        typeToString(in->type()) +
-                       "; fix it with --input-shape " + in->name() +
-                       "=<dims>");
-  MLC_RETURN_IF_ERROR(
-      runPipeline(*graph, options.pipeline, defaultPipeline()));
+                       "; fix it with --input-shape " + in->name() + "=<dims>");
+  MLC_RETURN_IF_ERROR(runPipeline(*graph, options.pipeline, defaultPipeline()));
   if (options.emit == EmitKind::IR) {
     PrintOptions print;
     print.elideConstantsAbove = 16;
     return printGraph(*graph, print);
   }
   if (options.emit == EmitKind::MLIR)
-    return emitMLIR(*graph);
+    return emitMLIR(*graph, options.target.target);
   TargetOptions target = options.target;
   target.emitText = options.emit == EmitKind::LLVM;
   Expected<CodegenResult> code = generateCode(*graph, target);
@@ -211,6 +341,17 @@ Expected<std::string> compileModel(const std::string &modelPath,
     *options.scheduleReport << code->scheduleReport;
   if (options.emit == EmitKind::LLVM)
     return code->llvmIR;
+  if (options.emit == EmitKind::PTX) {
+    if (options.target.target != "cuda")
+      return makeError("--emit=ptx needs --target=cuda");
+    return code->ptx;
+  }
+  if (options.target.target == "cuda") {
+    if (options.emit == EmitKind::Object)
+      return makeError("--emit=obj is not available for --target=cuda "
+                       "(the kernels are PTX; use --emit=llvm)");
+    return buildCudaArtifact(*graph, *code, sha256Hex(*modelBytes), options);
+  }
   if (options.emit == EmitKind::Object)
     return code->object;
   std::string metadata =

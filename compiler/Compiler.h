@@ -7,6 +7,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace mlc {
 
@@ -22,6 +23,8 @@ enum class EmitKind {
   LLVM,
   /// The object file holding kernels, entry point and weights.
   Object,
+  /// The PTX of the kernels (--target=cuda).
+  PTX,
 };
 
 /// Everything `mlc compile` can be asked to do.
@@ -32,6 +35,15 @@ struct CompileOptions {
   EmitKind emit = EmitKind::Artifact;
   /// C compiler driver used to link the shared library.
   std::string linker = "cc";
+  /// CUDA target: the `ptxas` that assembles the cubins. Empty means the
+  /// first on PATH, else /usr/local/cuda/bin/ptxas; "none" (or none found)
+  /// embeds PTX only, which the driver compiles when the model loads.
+  std::string ptxas;
+  /// CUDA target: GPU architectures to embed cubins for (each at least the
+  /// PTX architecture, TargetOptions::cpu).
+  std::vector<std::string> cudaCubins = {"sm_80", "sm_90"};
+  /// Receives warnings (one line each) when set.
+  std::ostream *warnings = nullptr;
   /// Writes a per-kernel summary of the chosen schedules to this stream
   /// when set.
   std::ostream *scheduleReport = nullptr;
@@ -48,10 +60,11 @@ Expected<std::string> linkArtifact(const std::string &object,
                                    const std::string &metadata,
                                    const std::string &linker);
 
-/// Builds the metadata text of an artifact for `graph` compiled to `code`.
-std::string buildArtifactMetadata(const Graph &graph,
-                                  const CodegenResult &code,
-                                  const std::string &modelHash);
+/// Builds the metadata text of an artifact for `graph` compiled to `code`;
+/// for the CUDA target, `cubins` lists the embedded cubin architectures.
+std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
+                                  const std::string &modelHash,
+                                  const std::vector<std::string> &cubins = {});
 
 /// Lowercase hex SHA-256 of `bytes`, used for the source-model hash.
 std::string sha256Hex(std::string_view bytes);

@@ -14,7 +14,8 @@ namespace {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: mlc-codegen-test <graph.mlc|-> [--emit=mlir|llvm|obj|transform] "
+               "usage: mlc-codegen-test <graph.mlc|-> "
+               "[--emit=mlir|llvm|obj|transform|ptx|plan] [--target=llvm|cuda] "
                "[--schedule-report] [--cpu=NAME] [-o FILE]\n");
   return 2;
 }
@@ -22,12 +23,14 @@ int usage() {
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string input, emit = "mlir", output = "-", cpu;
+  std::string input, emit = "mlir", output = "-", cpu, target = "llvm";
   bool scheduleReport = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--emit=", 0) == 0)
       emit = a.substr(7);
+    else if (a.rfind("--target=", 0) == 0)
+      target = a.substr(9);
     else if (a.rfind("--cpu=", 0) == 0)
       cpu = a.substr(6);
     else if (a == "--schedule-report")
@@ -40,7 +43,7 @@ int main(int argc, char **argv) {
       return usage();
   }
   if (input.empty() || (emit != "mlir" && emit != "llvm" && emit != "obj" &&
-                        emit != "transform"))
+                        emit != "transform" && emit != "ptx" && emit != "plan"))
     return usage();
   std::stringstream text;
   if (input == "-") {
@@ -79,7 +82,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (emit == "mlir" && !scheduleReport) {
-    auto text = mlc::emitMLIR(*graph);
+    auto text = mlc::emitMLIR(*graph, target);
     if (!text.ok()) {
       std::fprintf(stderr, "error: %s\n", text.message().c_str());
       return 1;
@@ -88,6 +91,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   mlc::TargetOptions options;
+  options.target = target;
   options.cpu = cpu;
   options.emitText = emit != "obj";
   auto result = mlc::generateCode(*graph, options);
@@ -102,6 +106,20 @@ int main(int argc, char **argv) {
     out = result->mlir;
   else if (emit == "llvm")
     out = result->llvmIR;
+  else if (emit == "ptx")
+    out = result->ptx;
+  else if (emit == "plan")
+    // The CUDA launch plan, one `cuda_launch` line per launch.
+    for (const mlc::GpuLaunch &l : result->launches) {
+      out += "cuda_launch " + l.kernel;
+      for (const int64_t *dims : {l.grid, l.block})
+        out += " " + std::to_string(dims[0]) + "," + std::to_string(dims[1]) +
+               "," + std::to_string(dims[2]);
+      out += " " + std::to_string(l.sharedBytes) + " ";
+      for (size_t i = 0; i < l.args.size(); ++i)
+        out += (i ? "," : "") + l.args[i];
+      out += "\n";
+    }
   else
     out = result->object;
   if (output == "-") {

@@ -42,12 +42,20 @@ constexpr const char *kCompileHelp =
 Options:
   -o FILE                    output file (artifact, or text for --emit);
                              '-' writes to standard output
-  --target=llvm              code generation target (host CPU family)
-  -mcpu=NAME                 CPU to generate code for (default: this host)
+  --target=llvm|cuda         code generation target: the host CPU family
+                             (default), or NVIDIA GPUs (PTX + cubins)
+  -mcpu=NAME                 CPU to generate code for (default: this host);
+                             with --target=cuda the PTX architecture
+                             (default: sm_80)
+  --cuda-cubins=LIST         GPU architectures to embed cubins for
+                             (default: sm_80,sm_90; empty: PTX only)
+  --ptxas=PATH               ptxas for the cubins (default: from PATH or
+                             /usr/local/cuda/bin); 'none' embeds PTX only
   --mtriple=TRIPLE           LLVM target triple (default: this host)
   --input-shape NAME=DIMS    fix a dynamic input shape, e.g. input=1x3x224x224
                              (repeatable)
-  --emit=KIND                artifact (default), ir, mlir, llvm or obj
+  --emit=KIND                artifact (default), ir, mlir, llvm, obj, or
+                             ptx (--target=cuda)
   --print-after-all          print the IR after every pass (to stderr)
   --print-after=PASS         print the IR after PASS (repeatable)
   --time-passes              print the time spent in each pass (to stderr)
@@ -154,9 +162,22 @@ int compileCommand(int argc, char **argv) {
     if (takeValue(argc, argv, i, "-o", value)) {
       output = value;
     } else if (takeValue(argc, argv, i, "--target", value)) {
-      if (value != "llvm")
-        return fail("unsupported target '" + value + "' (supported: llvm)");
+      if (value != "llvm" && value != "cuda")
+        return fail("unsupported target '" + value +
+                    "' (supported: llvm, cuda)");
       options.target.target = value;
+    } else if (takeValue(argc, argv, i, "--cuda-cubins", value)) {
+      options.cudaCubins.clear();
+      for (size_t start = 0; start < value.size();) {
+        size_t end = value.find(',', start);
+        if (end == std::string::npos)
+          end = value.size();
+        if (end > start)
+          options.cudaCubins.push_back(value.substr(start, end - start));
+        start = end + 1;
+      }
+    } else if (takeValue(argc, argv, i, "--ptxas", value)) {
+      options.ptxas = value;
     } else if (takeValue(argc, argv, i, "-mcpu", value) ||
                takeValue(argc, argv, i, "--mcpu", value)) {
       options.target.cpu = value;
@@ -181,9 +202,11 @@ int compileCommand(int argc, char **argv) {
         options.emit = EmitKind::LLVM;
       else if (value == "obj")
         options.emit = EmitKind::Object;
+      else if (value == "ptx")
+        options.emit = EmitKind::PTX;
       else
         return fail("unknown --emit kind '" + value +
-                    "' (expected artifact, ir, mlir, llvm or obj)");
+                    "' (expected artifact, ir, mlir, llvm, obj or ptx)");
     } else if (arg == "--print-after-all") {
       options.pipeline.printAfterAll = true;
     } else if (takeValue(argc, argv, i, "--print-after", value)) {
@@ -208,6 +231,7 @@ int compileCommand(int argc, char **argv) {
     return fail("no output given: use -o FILE");
   if (wantReport)
     options.scheduleReport = &std::cout;
+  options.warnings = &std::cerr;
   Expected<std::string> result = compileModel(input, options);
   if (!result)
     return fail(result.message());

@@ -1,0 +1,588 @@
+// The CUDA target's MLIR and LLVM stages (see GpuLowering.h). Why it is
+// shaped this way: every kernel of the portable form bufferizes to a list
+// of scf.parallel nests over static bounds, so one GPU thread per iteration
+// is a complete, always-correct mapping for every op of the IR; the launch
+// plan is read off the outlined launches, so the runtime needs no generated
+// host code at all.
+#include "codegen/GpuLowering.h"
+
+#include "codegen/KernelScratch.h"
+#include "codegen/Lowering.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Utils.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/Passes.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Analysis/CGSCCPassManager.h"
+#include "llvm/Analysis/LoopAnalysisManager.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+
+#include <limits>
+#include <mutex>
+
+namespace mlc::codegen {
+namespace {
+
+using namespace mlir;
+using Value = mlir::Value;
+using Type = mlir::Type;
+
+/// Threads per block of the one-thread-per-iteration mapping.
+constexpr int64_t kBlockThreads = 256;
+/// The PTX ISA version the NVPTX backend writes (CUDA 12.0 and later read
+/// it; sm_90 needs at least 7.8).
+constexpr const char *kPtxFeatures = "+ptx80";
+
+/// Product of `values`, or nullopt on int64 overflow.
+std::optional<int64_t> checkedProduct(ArrayRef<int64_t> values) {
+  int64_t p = 1;
+  for (int64_t v : values)
+    if (__builtin_mul_overflow(p, v, &p))
+      return std::nullopt;
+  return p;
+}
+
+/// A gpu.launch of `grid` x `block` threads (x only) before `b`'s insertion
+/// point, with an empty, terminated body.
+gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t grid,
+                           int64_t block) {
+  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+  Value g = b.create<arith::ConstantIndexOp>(loc, grid);
+  Value t = b.create<arith::ConstantIndexOp>(loc, block);
+  auto launch = b.create<gpu::LaunchOp>(loc, g, one, one, t, one, one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(&launch.getBody().front());
+  b.create<gpu::TerminatorOp>(loc);
+  return launch;
+}
+
+/// Replaces `loop` (static bounds, no reductions) by a launch with one
+/// thread per iteration; records the launch shape in `grid` and `block`.
+LogicalResult launchParallelLoop(scf::ParallelOp loop, int64_t &grid,
+                                 int64_t &block, bool &empty) {
+  if (loop.getNumResults() != 0)
+    return loop.emitError("parallel loop with reductions");
+  SmallVector<int64_t> lbs, counts, steps;
+  for (auto [lb, ub, step] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    std::optional<int64_t> l = getConstantIntValue(lb);
+    std::optional<int64_t> u = getConstantIntValue(ub);
+    std::optional<int64_t> s = getConstantIntValue(step);
+    if (!l || !u || !s || *s <= 0)
+      return loop.emitError("parallel loop without static bounds");
+    lbs.push_back(*l);
+    steps.push_back(*s);
+    counts.push_back(*u > *l ? (*u - *l + *s - 1) / *s : 0);
+  }
+  std::optional<int64_t> total = checkedProduct(counts);
+  if (!total)
+    return loop.emitError("parallel loop trip count overflows int64");
+  empty = *total == 0;
+  if (empty) {
+    loop.erase();
+    return success();
+  }
+  block = std::min<int64_t>(kBlockThreads, (*total + 31) / 32 * 32);
+  grid = (*total + block - 1) / block;
+  if (grid > std::numeric_limits<int32_t>::max())
+    return loop.emitError("parallel loop too large for one GPU grid");
+
+  Location loc = loop.getLoc();
+  OpBuilder b(loop);
+  gpu::LaunchOp launch = createLaunch(b, loc, grid, block);
+  b.setInsertionPoint(launch.getBody().front().getTerminator());
+  Value bid = launch.getBlockIds().x, tid = launch.getThreadIds().x;
+  Value lin = b.create<arith::AddIOp>(
+      loc,
+      b.create<arith::MulIOp>(loc, bid,
+                              b.create<arith::ConstantIndexOp>(loc, block)),
+      tid);
+  Value inBounds =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, lin,
+                              b.create<arith::ConstantIndexOp>(loc, *total));
+  auto guard = b.create<scf::IfOp>(loc, inBounds, /*withElseRegion=*/false);
+  b.setInsertionPoint(guard.thenBlock()->getTerminator());
+  // Row-major delinearization: the last loop dimension varies fastest, so
+  // neighbouring threads touch neighbouring elements.
+  IRMapping map;
+  Value rest = lin;
+  for (size_t d = counts.size(); d-- > 0;) {
+    Value idx = rest;
+    if (d > 0) {
+      Value n = b.create<arith::ConstantIndexOp>(loc, counts[d]);
+      idx = b.create<arith::RemUIOp>(loc, rest, n);
+      rest = b.create<arith::DivUIOp>(loc, rest, n);
+    }
+    if (steps[d] != 1)
+      idx = b.create<arith::MulIOp>(
+          loc, idx, b.create<arith::ConstantIndexOp>(loc, steps[d]));
+    if (lbs[d] != 0)
+      idx = b.create<arith::AddIOp>(
+          loc, idx, b.create<arith::ConstantIndexOp>(loc, lbs[d]));
+    map.map(loop.getInductionVars()[d], idx);
+  }
+  for (Operation &op : loop.getBody()->without_terminator())
+    b.clone(op, map);
+  loop.erase();
+  return success();
+}
+
+/// Moves a run of top-level ops that touch memory (scalar stores, loops
+/// over reductions to one element) into a launch of one thread. Pure ops of
+/// the run are cloned (later launches may use them too).
+LogicalResult launchSerialRun(ArrayRef<Operation *> run) {
+  Location loc = run.front()->getLoc();
+  OpBuilder b(run.front());
+  gpu::LaunchOp launch = createLaunch(b, loc, 1, 1);
+  b.setInsertionPoint(launch.getBody().front().getTerminator());
+  IRMapping map;
+  llvm::SmallPtrSet<Operation *, 16> inRun(run.begin(), run.end());
+  for (Operation *op : run)
+    b.clone(*op, map);
+  for (Operation *op : llvm::reverse(run)) {
+    if (isMemoryEffectFree(op))
+      continue;
+    for (Operation *user : op->getUsers())
+      if (!inRun.count(user))
+        return op->emitError("a value computed on the GPU is used on the host");
+    op->erase();
+  }
+  return success();
+}
+
+/// Step 4 of lowerToPTX on the inlined graph function.
+LogicalResult createLaunches(func::FuncOp graph) {
+  Block &body = graph.getBody().front();
+  SmallVector<Operation *> ops;
+  for (Operation &op : body.without_terminator())
+    ops.push_back(&op);
+  SmallVector<Operation *> run;
+  bool runTouchesMemory = false;
+  auto flush = [&]() -> LogicalResult {
+    if (runTouchesMemory && failed(launchSerialRun(run)))
+      return failure();
+    run.clear();
+    runTouchesMemory = false;
+    return success();
+  };
+  for (Operation *op : ops) {
+    if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+      if (failed(flush()))
+        return failure();
+      int64_t grid = 0, block = 0;
+      bool empty = false;
+      if (failed(launchParallelLoop(loop, grid, block, empty)))
+        return failure();
+      continue;
+    }
+    if (isa<memref::AllocOp, memref::AllocaOp>(op))
+      return op->emitError("kernel temporary left outside the arena");
+    if (isa<memref::DeallocOp>(op)) {
+      op->erase();
+      continue;
+    }
+    run.push_back(op);
+    runTouchesMemory |= !isMemoryEffectFree(op);
+  }
+  return flush();
+}
+
+/// pow(x, y) for a float scalar: exp(y * log|x|), negated for a negative x
+/// and an odd integer y, NaN for a negative x and a non-integer y, and
+/// pow(0, y) = 0, 1 or +inf for y > 0, y = 0 and y < 0 (C's powf).
+Value expandPowF(OpBuilder &b, Location loc, Value x, Value y) {
+  Type t = x.getType();
+  auto c = [&](double v) {
+    return b.create<arith::ConstantOp>(loc, b.getFloatAttr(t, v)).getResult();
+  };
+  Value ax = b.create<math::AbsFOp>(loc, x);
+  Value mag = b.create<math::ExpOp>(
+      loc, b.create<arith::MulFOp>(loc, y, b.create<math::LogOp>(loc, ax)));
+  Value yInt = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
+                                       b.create<math::FloorOp>(loc, y), y);
+  Value half = b.create<arith::MulFOp>(loc, y, c(0.5));
+  Value yOdd = b.create<arith::AndIOp>(
+      loc, yInt,
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ONE,
+                              b.create<math::FloorOp>(loc, half), half));
+  Value xNeg =
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, c(0.0));
+  Value negated = b.create<arith::SelectOp>(
+      loc, yOdd, b.create<arith::NegFOp>(loc, mag), mag);
+  Value negative = b.create<arith::SelectOp>(
+      loc, yInt, negated, c(std::numeric_limits<double>::quiet_NaN()));
+  Value r = b.create<arith::SelectOp>(loc, xNeg, negative, mag);
+  Value xZero =
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, x, c(0.0));
+  Value zeroPow = b.create<arith::SelectOp>(
+      loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, y, c(0.0)),
+      c(0.0),
+      b.create<arith::SelectOp>(
+          loc,
+          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, y, c(0.0)),
+          c(1.0), c(std::numeric_limits<double>::infinity())));
+  return b.create<arith::SelectOp>(loc, xZero, zeroPow, r);
+}
+
+/// Step 3b: math that PTX has no instruction for becomes arithmetic (pow
+/// through exp and log, then the polynomial approximations shared with the
+/// CPU). Math it has instructions for is left to useNativeMath.
+LogicalResult legalizeMath(ModuleOp module) {
+  {
+    RewritePatternSet patterns(module.getContext());
+    populateMathAlgebraicSimplificationPatterns(patterns);
+    if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns))))
+      return failure();
+  }
+  SmallVector<math::PowFOp> pows;
+  module.walk([&](math::PowFOp op) { pows.push_back(op); });
+  for (math::PowFOp op : pows) {
+    if (!isa<FloatType>(op.getType()))
+      continue;
+    OpBuilder b(op);
+    op.replaceAllUsesWith(expandPowF(b, op.getLoc(), op.getLhs(), op.getRhs()));
+    op.erase();
+  }
+  if (failed(approximateMath(module)))
+    return failure();
+  return success();
+}
+
+/// Pure, region-free ops (constants, views, shape casts) are recomputed
+/// inside each launch instead of being passed in.
+bool isSinkable(Operation *op) {
+  return op->getNumRegions() == 0 && isMemoryEffectFree(op);
+}
+
+/// Recomputes every sinkable value a launch uses inside it, transitively,
+/// so that only graph arguments stay captured. (MLIR's
+/// sinkOperationsIntoLaunchOp only sinks ops whose operands the launch
+/// already captures; views of the arena would stay outside.)
+void sinkIntoLaunch(gpu::LaunchOp launch) {
+  Region &body = launch.getBody();
+  for (bool changed = true; changed;) {
+    changed = false;
+    llvm::SetVector<Value> captured;
+    getUsedValuesDefinedAbove(body, captured);
+    for (Value v : captured) {
+      Operation *def = v.getDefiningOp();
+      if (!def || !isSinkable(def))
+        continue;
+      // Each clone goes to the very front: its operands are all defined
+      // outside the launch, so it dominates every use.
+      OpBuilder b(&body.front(), body.front().begin());
+      Operation *clone = b.clone(*def);
+      for (auto [from, to] : llvm::zip(def->getResults(), clone->getResults()))
+        replaceAllUsesInRegionWith(from, to, body);
+      changed = true;
+    }
+  }
+}
+
+/// The plan name of graph argument `index` of @mlc_graph(ctx, inputs...,
+/// outputs..., arena, weights).
+std::string argumentName(unsigned index, unsigned numInputs,
+                         unsigned numOutputs) {
+  if (index >= 1 && index < 1 + numInputs)
+    return "in" + std::to_string(index - 1);
+  if (index >= 1 + numInputs && index < 1 + numInputs + numOutputs)
+    return "out" + std::to_string(index - 1 - numInputs);
+  return index == 1 + numInputs + numOutputs ? "arena" : "weights";
+}
+
+/// Step 5: sinks, outlines every launch into @mlc_kernels and records it.
+LogicalResult outlineLaunches(func::FuncOp graph, unsigned numInputs,
+                              unsigned numOutputs, gpu::GPUModuleOp kernels,
+                              std::vector<GpuLaunch> &plan) {
+  if (graph.getNumArguments() != numInputs + numOutputs + 3)
+    return graph.emitError("malformed graph function");
+  SymbolTable symbols(kernels);
+  SmallVector<gpu::LaunchOp> launches;
+  graph.walk([&](gpu::LaunchOp l) { launches.push_back(l); });
+  for (gpu::LaunchOp launch : launches) {
+    sinkIntoLaunch(launch);
+    llvm::SetVector<Value> captured;
+    getUsedValuesDefinedAbove(launch.getBody(), captured);
+    GpuLaunch record;
+    record.kernel = "k" + std::to_string(plan.size());
+    for (Value v : captured) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      if (!arg || arg.getOwner()->getParentOp() != graph ||
+          !isa<MemRefType>(v.getType()))
+        return launch.emitError("kernel captures a value that is not a "
+                                "graph buffer: ")
+               << v;
+    }
+    SmallVector<Value> operands;
+    gpu::GPUFuncOp fn = outlineKernelFunc(launch, record.kernel, operands);
+    symbols.insert(fn);
+    for (Value v : operands)
+      record.args.push_back(argumentName(cast<BlockArgument>(v).getArgNumber(),
+                                         numInputs, numOutputs));
+    gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+    gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+    Value dims[6] = {grid.x, grid.y, grid.z, block.x, block.y, block.z};
+    for (int i = 0; i < 6; ++i) {
+      std::optional<int64_t> c = getConstantIntValue(dims[i]);
+      if (!c)
+        return launch.emitError("launch size is not a constant");
+      (i < 3 ? record.grid[i] : record.block[i - 3]) = *c;
+    }
+    if (record.args.empty())
+      return launch.emitError("kernel touches no graph buffer");
+    plan.push_back(std::move(record));
+    launch.erase();
+  }
+  return success();
+}
+
+/// Step 6a: the gpu.module to the LLVM dialect.
+void addNVVMPasses(PassManager &pm) {
+  OpPassManager &gpm = pm.nest<gpu::GPUModuleOp>();
+  gpm.addPass(createCanonicalizerPass());
+  gpm.addPass(createCSEPass());
+  gpm.addPass(memref::createFoldMemRefAliasOpsPass());
+  gpm.addPass(memref::createExpandStridedMetadataPass());
+  gpm.addPass(createLowerAffinePass());
+  gpm.addPass(arith::createArithExpandOpsPass());
+  gpm.addPass(createConvertSCFToCFPass());
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.useBarePtrCallConv = true;
+  gpm.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  // What the NVVM conversion leaves: the math.fma of the polynomial
+  // approximations (an fma.rn instruction).
+  gpm.addPass(createConvertMathToLLVMPass());
+  gpm.addPass(createReconcileUnrealizedCastsPass());
+  gpm.addPass(createCanonicalizerPass());
+}
+
+/// The NVPTX target machine for `arch`.
+Expected<std::unique_ptr<llvm::TargetMachine>>
+createNVPTXMachine(const std::string &arch) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    LLVMInitializeNVPTXTargetInfo();
+    LLVMInitializeNVPTXTarget();
+    LLVMInitializeNVPTXTargetMC();
+    LLVMInitializeNVPTXAsmPrinter();
+  });
+  const std::string triple = "nvptx64-nvidia-cuda";
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return makeError("codegen: this LLVM has no NVPTX backend: " + error);
+  llvm::TargetOptions options;
+  options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, arch, kPtxFeatures, options, std::nullopt, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return makeError("codegen: cannot create an NVPTX target for '" + arch +
+                     "'");
+  return machine;
+}
+
+/// The libdevice functions the NVVM conversion calls for math that PTX has
+/// an instruction for, and the LLVM intrinsic the NVPTX backend selects
+/// that instruction from.
+struct NativeMath {
+  const char *libdevice;
+  llvm::Intrinsic::ID intrinsic;
+};
+const NativeMath kNativeMath[] = {
+    {"__nv_floorf", llvm::Intrinsic::floor},
+    {"__nv_floor", llvm::Intrinsic::floor},
+    {"__nv_ceilf", llvm::Intrinsic::ceil},
+    {"__nv_ceil", llvm::Intrinsic::ceil},
+    {"__nv_fabsf", llvm::Intrinsic::fabs},
+    {"__nv_fabs", llvm::Intrinsic::fabs},
+    {"__nv_sqrtf", llvm::Intrinsic::sqrt},
+    {"__nv_sqrt", llvm::Intrinsic::sqrt},
+    {"__nv_truncf", llvm::Intrinsic::trunc},
+    {"__nv_trunc", llvm::Intrinsic::trunc},
+    {"__nv_rintf", llvm::Intrinsic::roundeven},
+    {"__nv_rint", llvm::Intrinsic::roundeven},
+    {"__nv_fmaf", llvm::Intrinsic::fma},
+    {"__nv_fma", llvm::Intrinsic::fma},
+    {"__nv_copysignf", llvm::Intrinsic::copysign},
+    {"__nv_copysign", llvm::Intrinsic::copysign},
+    {"__nv_fminf", llvm::Intrinsic::minnum},
+    {"__nv_fmin", llvm::Intrinsic::minnum},
+    {"__nv_fmaxf", llvm::Intrinsic::maxnum},
+    {"__nv_fmax", llvm::Intrinsic::maxnum},
+};
+
+/// Step 6b: redirects the declarations of kNativeMath to the intrinsics
+/// (floor, sqrt.rn, fma.rn, ... instructions instead of libdevice calls).
+void useNativeMath(llvm::Module &module) {
+  for (const NativeMath &m : kNativeMath) {
+    llvm::Function *f = module.getFunction(m.libdevice);
+    if (!f || !f->isDeclaration())
+      continue;
+    llvm::Function *intrinsic = llvm::Intrinsic::getDeclaration(
+        &module, m.intrinsic, {f->getReturnType()});
+    f->replaceAllUsesWith(intrinsic);
+    f->eraseFromParent();
+  }
+}
+
+/// Step 6c: O3 and PTX emission.
+Expected<std::string> emitPTX(llvm::Module &module,
+                              llvm::TargetMachine &machine) {
+  module.setTargetTriple(machine.getTargetTriple().str());
+  module.setDataLayout(machine.createDataLayout());
+  {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(&machine);
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3)
+        .run(module, mam);
+  }
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  if (machine.addPassesToEmitFile(pm, os, nullptr,
+                                  llvm::CodeGenFileType::AssemblyFile))
+    return makeError("codegen: the NVPTX backend cannot emit PTX");
+  pm.run(module);
+  std::string ptx(buffer.begin(), buffer.end());
+  // Everything must be self-contained: mlc does not link libdevice.
+  if (size_t pos = ptx.find(".extern .func"); pos != std::string::npos) {
+    size_t end = ptx.find_first_of(";\n", ptx.find('(', pos) + 1);
+    return makeError("codegen: a CUDA kernel calls an external function (" +
+                     ptx.substr(pos, end - pos) +
+                     "); mlc does not link libdevice");
+  }
+  return ptx;
+}
+
+} // namespace
+
+Expected<GpuModule> lowerToPTX(const std::string &moduleText,
+                               const std::string &arch, unsigned numInputs,
+                               unsigned numOutputs, int64_t &arenaBytes,
+                               int64_t &naiveBytes, bool emitText) {
+  DialectRegistry registry;
+  registerEverything(registry);
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.loadAllAvailableDialects();
+  DiagnosticCollector diagnostics(context);
+
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(moduleText, &context, "kernels");
+  if (!module)
+    return diagnostics.error("parsing the kernel module");
+
+  // 1-2. Bufferize, loops, temporaries into the arena.
+  PassManager bufferize(&context);
+  addBufferizationPasses(bufferize);
+  addLoopPasses(bufferize);
+  if (failed(bufferize.run(*module)))
+    return diagnostics.error("bufferization");
+  FailureOr<ScratchLayout> scratch = placeKernelScratch(*module, arenaBytes);
+  if (failed(scratch))
+    return diagnostics.error("placing kernel temporaries in the arena");
+  if (scratch->bytes > 0)
+    arenaBytes = scratch->offset + scratch->bytes;
+  naiveBytes += scratch->totalBytes;
+
+  // 3. One host function.
+  PassManager inline_(&context);
+  inline_.addPass(createInlinerPass());
+  inline_.addPass(createSymbolDCEPass());
+  inline_.addPass(createCanonicalizerPass());
+  inline_.addPass(createCSEPass());
+  if (failed(inline_.run(*module)))
+    return diagnostics.error("inlining the kernels");
+  if (failed(legalizeMath(*module)))
+    return diagnostics.error("math legalization");
+  auto graph = module->lookupSymbol<func::FuncOp>("mlc_graph");
+  if (!graph)
+    return makeError("codegen: the kernel module has no @mlc_graph");
+  for (Operation &op : module->getBody()->getOperations())
+    if (&op != graph.getOperation())
+      return makeError("codegen: a kernel was not inlined into @mlc_graph");
+
+  // 4-5. Launches, outlined into one gpu.module.
+  GpuModule result;
+  if (failed(createLaunches(graph)))
+    return diagnostics.error("mapping loops to the GPU");
+  (*module)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                     UnitAttr::get(&context));
+  OpBuilder b(&context);
+  b.setInsertionPointToEnd(module->getBody());
+  auto kernels = b.create<gpu::GPUModuleOp>(module->getLoc(), "mlc_kernels");
+  if (failed(outlineLaunches(graph, numInputs, numOutputs, kernels,
+                             result.launches)))
+    return diagnostics.error("outlining GPU kernels");
+  graph.erase();
+  if (result.launches.empty())
+    return makeError("codegen: the model has no GPU work");
+  if (emitText) {
+    llvm::raw_string_ostream os(result.mlir);
+    kernels.print(os);
+  }
+
+  // 6. NVVM, LLVM IR, PTX.
+  PassManager nvvm(&context);
+  addNVVMPasses(nvvm);
+  if (failed(nvvm.run(*module)))
+    return diagnostics.error("lowering to NVVM");
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(kernels, llvmContext, "mlc_kernels");
+  if (!llvmModule)
+    return diagnostics.error("translation of the GPU kernels to LLVM IR");
+  auto machine = createNVPTXMachine(arch);
+  if (!machine.ok())
+    return machine.error();
+  useNativeMath(*llvmModule);
+  auto ptx = emitPTX(*llvmModule, **machine);
+  if (!ptx.ok())
+    return ptx.error();
+  if (emitText) {
+    llvm::raw_string_ostream os(result.llvmIR);
+    llvmModule->print(os, nullptr);
+  }
+  result.ptx = ptx.take();
+  return result;
+}
+
+} // namespace mlc::codegen
