@@ -151,11 +151,12 @@ static mlc_status check_device(const char *path, const mlc_model *model,
                                int32_t requested_type) {
   int32_t id = model->device_id;
   if (model->device_type == kDLCUDA) {
-    if (requested_type != 0 && requested_type != kDLCUDA)
+    // Load options allow only 0, kDLCPU and kDLCUDA.
+    if (requested_type == kDLCPU)
       return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                            "%s: the artifact is for CUDA; it cannot run on "
-                           "device type %d",
-                           path, requested_type);
+                           "the CPU",
+                           path);
     return MLC_OK;
   }
   if (requested_type == kDLCUDA)

@@ -74,6 +74,8 @@ Options:
   --iterations N       run N times and report the median latency (default 1)
   --threads N          threads per run: 0 for one per CPU (default), 1 for
                        the calling thread only
+  --device DEV         cpu, cuda or cuda:N (default: the device the artifact
+                       is for); inputs and outputs stay in host memory
 )";
 
 constexpr const char *kBenchHelp =
@@ -86,23 +88,31 @@ mean, 90th percentile, min and max latency in milliseconds.
 Options:
   --threads N          threads per run: 0 for one per CPU (default), 1 for
                        the calling thread only
+  --device DEV         cpu, cuda or cuda:N (default: the device the artifact
+                       is for); each timed run includes copying the inputs
+                       to the device and the outputs back
   --warmup N           untimed runs first (default 3)
   --iters N            timed runs (default 20)
   --input NAME=FILE    input tensor from a .npy or ONNX TensorProto .pb file
                        (repeatable); inputs not given are seeded random
   --seed N             seed of the random inputs (default 0)
   --json               also print the results as one JSON object, the last
-                       line of standard output: artifact, threads, warmup,
-                       iters, load_ms, median_ms, mean_ms, p90_ms, min_ms,
-                       max_ms, stddev_ms and times_ms (every timed run, in
-                       order)
+                       line of standard output: artifact, device, threads,
+                       warmup, iters, load_ms, median_ms, mean_ms, p90_ms,
+                       min_ms, max_ms, stddev_ms and times_ms (every timed
+                       run, in order)
 )";
 
 constexpr const char *kInspectHelp =
-    R"(usage: mlc inspect ARTIFACT
+    R"(usage: mlc inspect ARTIFACT [--launches]
 
 Prints the artifact's metadata: versions, target, CPU features, arena size,
-source-model hash, inputs and outputs.
+source-model hash, inputs and outputs. For a CUDA artifact it first sums up
+the GPU code (PTX architecture, cubins, launches) and leaves the cuda_launch
+lines out.
+
+Options:
+  --launches           print the cuda_launch lines of a CUDA artifact too
 )";
 
 int fail(const std::string &message) {
@@ -419,12 +429,41 @@ struct ModelGuard {
   ~ModelGuard() { mlc_model_free(model); }
 };
 
-/// Loads `artifact` for runs on `threads` threads (0: one per CPU).
-Expected<mlc_model *> loadModel(const std::string &artifact, int threads) {
+/// Parses a --device value: cpu, cuda or cuda:N. `out` keeps device type 0
+/// (the artifact's own) unless the option is given.
+bool parseDevice(const std::string &text, DLDevice &out) {
+  int id = 0;
+  if (text == "cpu") {
+    out.device_type = kDLCPU;
+  } else if (text == "cuda") {
+    out.device_type = kDLCUDA;
+  } else if (text.rfind("cuda:", 0) == 0 &&
+             parseCount(text.substr(5), 1 << 20, id)) {
+    out.device_type = kDLCUDA;
+  } else {
+    return false;
+  }
+  out.device_id = id;
+  return true;
+}
+
+/// "cpu" or "cuda:N".
+std::string deviceName(DLDevice device) {
+  if (device.device_type == kDLCUDA)
+    return "cuda:" + std::to_string(device.device_id);
+  return "cpu";
+}
+
+/// Loads `artifact` for runs on `threads` threads (0: one per CPU) on
+/// `device` (type 0: the one the artifact is for).
+Expected<mlc_model *> loadModel(const std::string &artifact, int threads,
+                                DLDevice device) {
   mlc_load_options options;
   std::memset(&options, 0, sizeof(options));
   options.struct_size = sizeof(options);
   options.num_threads = threads;
+  options.device_type = device.device_type;
+  options.device_id = device.device_id;
   mlc_model *model = nullptr;
   if (mlc_model_load_with_options(artifact.c_str(), &options, &model) !=
       MLC_OK)
@@ -561,6 +600,7 @@ int runCommand(int argc, char **argv) {
   uint64_t seed = 0;
   int iterations = 1;
   int threads = 0;
+  DLDevice device = {static_cast<DLDeviceType>(0), 0};
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -584,6 +624,10 @@ int runCommand(int argc, char **argv) {
       if (!parseCount(value, 1 << 20, threads))
         return fail("--threads expects a count (0: one per CPU), got '" +
                     value + "'");
+    } else if (takeValue(argc, argv, i, "--device", value)) {
+      if (!parseDevice(value, device))
+        return fail("--device expects cpu, cuda or cuda:N, got '" + value +
+                    "'");
     } else if (!arg.empty() && arg[0] == '-') {
       return fail("unknown option '" + arg + "' (see mlc run --help)");
     } else if (artifact.empty()) {
@@ -594,7 +638,7 @@ int runCommand(int argc, char **argv) {
   }
   if (artifact.empty())
     return fail("no artifact given (see mlc run --help)");
-  Expected<mlc_model *> loaded = loadModel(artifact, threads);
+  Expected<mlc_model *> loaded = loadModel(artifact, threads, device);
   if (!loaded)
     return fail(loaded.message());
   ModelGuard guard{*loaded};
@@ -614,9 +658,12 @@ int runCommand(int argc, char **argv) {
   std::sort(times.begin(), times.end());
   if (!outputDir.empty())
     mkdir(outputDir.c_str(), 0755);
-  std::printf("ran %s: %zu input(s), %zu output(s), %d iteration(s), median "
-              "%.3f ms\n",
-              artifact.c_str(), io.inputTensors.size(),
+  std::string on = mlc_model_device(model).device_type == kDLCUDA
+                       ? " on " + deviceName(mlc_model_device(model))
+                       : "";
+  std::printf("ran %s%s: %zu input(s), %zu output(s), %d iteration(s), "
+              "median %.3f ms\n",
+              artifact.c_str(), on.c_str(), io.inputTensors.size(),
               io.outputTensors.size(), iterations, times[times.size() / 2]);
   for (size_t i = 0; i < io.outputs.size(); ++i) {
     Expected<TensorData> data =
@@ -686,6 +733,7 @@ int benchCommand(int argc, char **argv) {
   std::map<std::string, std::string> inputFiles;
   uint64_t seed = 0;
   int threads = 0, warmup = 3, iters = 20;
+  DLDevice device = {static_cast<DLDeviceType>(0), 0};
   bool json = false;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
@@ -697,6 +745,10 @@ int benchCommand(int argc, char **argv) {
       if (!parseCount(value, 1 << 20, threads))
         return fail("--threads expects a count (0: one per CPU), got '" +
                     value + "'");
+    } else if (takeValue(argc, argv, i, "--device", value)) {
+      if (!parseDevice(value, device))
+        return fail("--device expects cpu, cuda or cuda:N, got '" + value +
+                    "'");
     } else if (takeValue(argc, argv, i, "--warmup", value)) {
       if (!parseCount(value, 1 << 30, warmup))
         return fail("--warmup expects a count, got '" + value + "'");
@@ -724,7 +776,7 @@ int benchCommand(int argc, char **argv) {
   if (artifact.empty())
     return fail("no artifact given (see mlc bench --help)");
   auto loadStart = std::chrono::steady_clock::now();
-  Expected<mlc_model *> loaded = loadModel(artifact, threads);
+  Expected<mlc_model *> loaded = loadModel(artifact, threads, device);
   if (!loaded)
     return fail(loaded.message());
   double loadMs = millisecondsSince(loadStart);
@@ -748,19 +800,23 @@ int benchCommand(int argc, char **argv) {
   }
   BenchStats s = computeStats(times);
   int32_t usedThreads = mlc_model_num_threads(model);
+  std::string usedDevice = deviceName(mlc_model_device(model));
   std::printf("bench %s: %d thread(s), %d warmup, %d timed run(s), load "
-              "%.1f ms\n",
-              artifact.c_str(), usedThreads, warmup, iters, loadMs);
+              "%.1f ms, device %s\n",
+              artifact.c_str(), usedThreads, warmup, iters, loadMs,
+              usedDevice.c_str());
   std::printf("  median %.3f ms  mean %.3f ms  p90 %.3f ms  min %.3f ms  "
               "max %.3f ms  stddev %.3f ms\n",
               s.median, s.mean, s.p90, s.min, s.max, s.stddev);
   if (json) {
-    std::printf("{\"artifact\": %s, \"threads\": %d, \"warmup\": %d, "
-                "\"iters\": %d, \"load_ms\": %.4f, \"median_ms\": %.4f, "
-                "\"mean_ms\": %.4f, \"p90_ms\": %.4f, \"min_ms\": %.4f, "
-                "\"max_ms\": %.4f, \"stddev_ms\": %.4f, \"times_ms\": [",
-                jsonString(artifact).c_str(), usedThreads, warmup, iters,
-                loadMs, s.median, s.mean, s.p90, s.min, s.max, s.stddev);
+    std::printf("{\"artifact\": %s, \"device\": %s, \"threads\": %d, "
+                "\"warmup\": %d, \"iters\": %d, \"load_ms\": %.4f, "
+                "\"median_ms\": %.4f, \"mean_ms\": %.4f, \"p90_ms\": %.4f, "
+                "\"min_ms\": %.4f, \"max_ms\": %.4f, \"stddev_ms\": %.4f, "
+                "\"times_ms\": [",
+                jsonString(artifact).c_str(), jsonString(usedDevice).c_str(),
+                usedThreads, warmup, iters, loadMs, s.median, s.mean, s.p90,
+                s.min, s.max, s.stddev);
     for (size_t i = 0; i < times.size(); ++i)
       std::printf("%s%.4f", i ? ", " : "", times[i]);
     std::printf("]}\n");
@@ -768,13 +824,49 @@ int benchCommand(int argc, char **argv) {
   return 0;
 }
 
+/// One line summing up the GPU code of a CUDA artifact's metadata, or "" for
+/// a CPU artifact.
+std::string cudaSummary(const std::string &metadata) {
+  std::map<std::string, std::string> keys;
+  std::map<std::string, int> kernels;
+  int launches = 0;
+  std::istringstream lines(metadata);
+  std::string line;
+  while (std::getline(lines, line)) {
+    size_t space = line.find(' ');
+    std::string key = line.substr(0, space);
+    std::string value =
+        space == std::string::npos ? "" : line.substr(space + 1);
+    if (key == "cuda_launch") {
+      ++launches;
+      ++kernels[value.substr(0, value.find(' '))];
+    } else if (!keys.count(key)) {
+      keys[key] = value;
+    }
+  }
+  if (keys["device"] != "cuda")
+    return "";
+  std::string cubins = keys["cuda_cubins"];
+  std::replace(cubins.begin(), cubins.end(), ',', ' ');
+  return "device cuda: PTX " + keys["cuda_ptx"] + ", cubins " +
+         (cubins.empty() ? "none (the driver compiles the PTX)" : cubins) +
+         ", " + std::to_string(launches) + " launch(es) of " +
+         std::to_string(kernels.size()) + " kernel(s), host " +
+         keys["host_target"];
+}
+
 int inspectCommand(int argc, char **argv) {
   std::string artifact;
+  bool launches = false;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(kInspectHelp, stdout);
       return 0;
+    }
+    if (arg == "--launches") {
+      launches = true;
+      continue;
     }
     if (!arg.empty() && arg[0] == '-')
       return fail("unknown option '" + arg + "' (see mlc inspect --help)");
@@ -791,7 +883,17 @@ int inspectCommand(int argc, char **argv) {
               artifact.c_str(), static_cast<unsigned long long>(file->size),
               static_cast<unsigned long long>(file->elfSize),
               file->abiVersion);
-  std::fwrite(file->metadata.data(), 1, file->metadata.size(), stdout);
+  std::string summary = cudaSummary(file->metadata);
+  if (summary.empty()) {
+    std::fwrite(file->metadata.data(), 1, file->metadata.size(), stdout);
+    return 0;
+  }
+  std::printf("%s\n", summary.c_str());
+  std::istringstream lines(file->metadata);
+  std::string line;
+  while (std::getline(lines, line))
+    if (launches || line.rfind("cuda_launch ", 0) != 0)
+      std::printf("%s\n", line.c_str());
   return 0;
 }
 

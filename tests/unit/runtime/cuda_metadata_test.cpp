@@ -301,8 +301,8 @@ TEST_CASE("load options pick the device", "[cuda][options]") {
   CHECK(loadFails(MLC_TEST_CUDA_IMAGE_ELF, cudaChainMetadata(), message,
                   &options) == MLC_ERROR_INVALID_ARGUMENT);
   CHECK(message == workPath("cuda_case.mlc") +
-                       ": the artifact is for CUDA; it cannot run on device "
-                       "type 1");
+                       ": the artifact is for CUDA; it cannot run on the "
+                       "CPU");
 
   // Callers built before device_type existed pass the old, smaller size.
   struct OldOptions {
