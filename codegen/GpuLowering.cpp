@@ -272,6 +272,21 @@ LogicalResult legalizeMath(ModuleOp module) {
     op.replaceAllUsesWith(expandPowF(b, op.getLoc(), op.getLhs(), op.getRhs()));
     op.erase();
   }
+  // rsqrt as 1 / sqrt: sqrt.rn and div.rn are exact to the ulp, PTX's
+  // rsqrt.approx is not.
+  SmallVector<math::RsqrtOp> rsqrts;
+  module.walk([&](math::RsqrtOp op) { rsqrts.push_back(op); });
+  for (math::RsqrtOp op : rsqrts) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value one =
+        b.create<arith::ConstantOp>(loc, b.getFloatAttr(op.getType(), 1.0));
+    op.replaceAllUsesWith(
+        b.create<arith::DivFOp>(loc, one,
+                                b.create<math::SqrtOp>(loc, op.getOperand()))
+            .getResult());
+    op.erase();
+  }
   if (failed(approximateMath(module)))
     return failure();
   return success();

@@ -226,7 +226,7 @@ Expected<std::string> buildCudaArtifact(const Graph &graph,
   std::vector<std::string> cubins;
   std::string ptxas = findPtxas(options.ptxas);
   if (ptxas.empty() && !archs.empty()) {
-    if (options.warnings)
+    if (options.warnings && options.ptxas != "none")
       *options.warnings
           << "mlc: warning: no ptxas (install the CUDA toolkit or pass "
              "--ptxas=PATH): the artifact embeds PTX only, which the driver "
