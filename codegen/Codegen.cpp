@@ -67,9 +67,12 @@ bool isSupportedGpuArch(const std::string &arch) {
 }
 
 /// The CUDA target: portable kernels, PTX, a launch plan (GpuLowering.h).
+/// "cuda-emulate" compiles the same mapped kernels for the host CPU instead
+/// (each launch a loop over its blocks and threads), as a CPU artifact.
 Expected<CodegenResult> generateCudaCode(const Graph &graph,
                                          const TargetOptions &options) {
-  std::string arch = options.cpu.empty() ? "sm_80" : options.cpu;
+  bool emulate = options.target == "cuda-emulate";
+  std::string arch = options.cpu.empty() || emulate ? "sm_80" : options.cpu;
   if (!isSupportedGpuArch(arch))
     return makeError("codegen: unknown CUDA architecture '" + arch +
                      "' (expected sm_XY, sm_70 or newer)");
@@ -84,12 +87,43 @@ Expected<CodegenResult> generateCudaCode(const Graph &graph,
   result.naiveIntermediateBytes = emitted->naiveIntermediateBytes;
   if (options.emitText)
     result.mlir = emitted->text;
+  std::string hostText;
   auto gpu = codegen::lowerToPTX(
       emitted->text, arch, static_cast<unsigned>(graph.inputs().size()),
       static_cast<unsigned>(graph.outputs().size()), result.arenaBytes,
-      result.naiveIntermediateBytes, options.emitText);
+      result.naiveIntermediateBytes, options.emitText,
+      emulate ? &hostText : nullptr);
   if (!gpu.ok())
     return gpu.error();
+  if (emulate) {
+    auto target = codegen::createTarget(options.triple, options.cpu);
+    if (!target.ok())
+      return target.error();
+    CodegenResult host;
+    host.triple = target->triple;
+    host.cpu = target->cpu;
+    host.cpuFeatures = target->features;
+    host.arenaBytes = result.arenaBytes;
+    host.naiveIntermediateBytes = result.naiveIntermediateBytes;
+    host.mlir = hostText;
+    llvm::LLVMContext context;
+    auto module = codegen::lowerToLLVMIR(hostText, "", options.minParallelWork,
+                                         host.arenaBytes,
+                                         host.naiveIntermediateBytes, context);
+    if (!module.ok())
+      return module.error();
+    MLC_RETURN_IF_ERROR(codegen::finalizeArtifact(
+        **module, *target, buildWeights(*emitted), graph.inputs().size(),
+        graph.outputs().size()));
+    codegen::optimize(**module, *target);
+    if (options.emitText)
+      host.llvmIR = codegen::printWithoutWeights(**module);
+    auto object = codegen::emitObject(**module, *target);
+    if (!object.ok())
+      return object.error();
+    host.object = object.take();
+    return host;
+  }
   result.ptx = std::move(gpu->ptx);
   result.launches = std::move(gpu->launches);
   result.llvmIR = std::move(gpu->llvmIR);
@@ -101,11 +135,11 @@ Expected<CodegenResult> generateCudaCode(const Graph &graph,
 
 Expected<CodegenResult> generateCode(const Graph &graph,
                                      const TargetOptions &options) {
-  if (options.target == "cuda")
+  if (options.target == "cuda" || options.target == "cuda-emulate")
     return generateCudaCode(graph, options);
   if (options.target != "llvm")
     return makeError("codegen: unknown target '" + options.target +
-                     "' (expected llvm or cuda)");
+                     "' (expected llvm, cuda or cuda-emulate)");
   CodegenResult result;
 
   // 1. Target first: schedules depend on its vector width.
@@ -156,7 +190,8 @@ Expected<CodegenResult> generateCode(const Graph &graph,
 }
 
 Expected<std::string> emitMLIR(const Graph &graph, const std::string &target) {
-  auto emitted = codegen::emitModule(graph, /*portable=*/target == "cuda");
+  auto emitted = codegen::emitModule(graph, /*portable=*/target == "cuda" ||
+                                                target == "cuda-emulate");
   if (!emitted.ok())
     return emitted.error();
   return emitted->text;

@@ -12,7 +12,10 @@ namespace mlc {
 
 /// What to generate code for.
 struct TargetOptions {
-  /// "llvm" (CPUs, see `triple`) or "cuda" (NVIDIA GPUs through PTX).
+  /// "llvm" (CPUs, see `triple`), "cuda" (NVIDIA GPUs through PTX), or
+  /// "cuda-emulate": the CUDA target's kernels and launches compiled for
+  /// the host CPU as an ordinary CPU artifact, each launch a loop over its
+  /// blocks and threads (tests the GPU mapping where there is no GPU).
   std::string target = "llvm";
   /// LLVM target triple; empty means the host's. Unused for "cuda".
   std::string triple;

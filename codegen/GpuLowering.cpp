@@ -35,17 +35,22 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Analysis/CGSCCPassManager.h"
 #include "llvm/Analysis/LoopAnalysisManager.h"
+#include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 
+#include <cstdlib>
 #include <limits>
 #include <mutex>
 
@@ -292,6 +297,46 @@ LogicalResult legalizeMath(ModuleOp module) {
   return success();
 }
 
+/// For --target=cuda-emulate: every gpu.launch of `graph` becomes a loop
+/// nest over its blocks and threads (x only; y and z are 1), so the mapped
+/// kernels run on the host, one thread after another, through the CPU
+/// pipeline. Tests the GPU mapping without a GPU.
+void emulateLaunches(func::FuncOp graph) {
+  SmallVector<gpu::LaunchOp> launches;
+  graph.walk([&](gpu::LaunchOp l) { launches.push_back(l); });
+  for (gpu::LaunchOp launch : launches) {
+    Location loc = launch.getLoc();
+    OpBuilder b(launch);
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+    auto blocks = b.create<scf::ForOp>(
+        loc, zero, launch.getGridSizeOperandValues().x, one);
+    b.setInsertionPoint(blocks.getBody()->getTerminator());
+    auto threads = b.create<scf::ForOp>(
+        loc, zero, launch.getBlockSizeOperandValues().x, one);
+    b.setInsertionPoint(threads.getBody()->getTerminator());
+    IRMapping map;
+    gpu::KernelDim3 bid = launch.getBlockIds(), tid = launch.getThreadIds();
+    map.map(bid.x, blocks.getInductionVar());
+    map.map(tid.x, threads.getInductionVar());
+    for (Value v : {bid.y, bid.z, tid.y, tid.z})
+      map.map(v, zero);
+    gpu::KernelDim3 gridArgs = launch.getGridSize();
+    gpu::KernelDim3 blockArgs = launch.getBlockSize();
+    gpu::KernelDim3 gridOps = launch.getGridSizeOperandValues();
+    gpu::KernelDim3 blockOps = launch.getBlockSizeOperandValues();
+    map.map(gridArgs.x, gridOps.x);
+    map.map(gridArgs.y, gridOps.y);
+    map.map(gridArgs.z, gridOps.z);
+    map.map(blockArgs.x, blockOps.x);
+    map.map(blockArgs.y, blockOps.y);
+    map.map(blockArgs.z, blockOps.z);
+    for (Operation &op : launch.getBody().front().without_terminator())
+      b.clone(op, map);
+    launch.erase();
+  }
+}
+
 /// Pure, region-free ops (constants, views, shape casts) are recomputed
 /// inside each launch instead of being passed in.
 bool isSinkable(Operation *op) {
@@ -471,11 +516,69 @@ void useNativeMath(llvm::Module &module) {
   }
 }
 
-/// Step 6c: O3 and PTX emission.
+/// The CUDA toolkit's libdevice bitcode, or "" when there is none.
+std::string findLibdevice() {
+  std::vector<std::string> dirs;
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *v = std::getenv(var); v && *v)
+      dirs.push_back(std::string(v) + "/nvvm/libdevice");
+  dirs.push_back("/usr/local/cuda/nvvm/libdevice");
+  dirs.push_back("/usr/lib/nvidia-cuda-toolkit/libdevice");
+  for (const std::string &d : dirs) {
+    std::string path = d + "/libdevice.10.bc";
+    if (llvm::sys::fs::exists(path))
+      return path;
+  }
+  return "";
+}
+
+/// Step 6c: math with no instruction and no polynomial (f64 exp, erf, ...)
+/// still calls libdevice: link the toolkit's bitcode, keeping only what is
+/// called. Without a toolkit that is an error naming the function.
+Status linkLibdevice(llvm::Module &module) {
+  std::string missing;
+  for (llvm::Function &f : module)
+    if (f.isDeclaration() && f.getName().starts_with("__nv_")) {
+      missing = f.getName().str();
+      break;
+    }
+  if (missing.empty())
+    return Status::success();
+  std::string path = findLibdevice();
+  if (path.empty())
+    return makeError("codegen: a CUDA kernel needs " + missing +
+                     " from libdevice, and no CUDA toolkit was found "
+                     "(set CUDA_HOME)");
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return makeError("codegen: cannot read " + path);
+  auto libdevice =
+      llvm::parseBitcodeFile((*buffer)->getMemBufferRef(), module.getContext());
+  if (!libdevice) {
+    llvm::consumeError(libdevice.takeError());
+    return makeError("codegen: cannot parse " + path);
+  }
+  (*libdevice)->setTargetTriple(module.getTargetTriple());
+  (*libdevice)->setDataLayout(module.getDataLayout());
+  if (llvm::Linker::linkModules(
+          module, std::move(*libdevice), llvm::Linker::LinkOnlyNeeded,
+          [](llvm::Module &m, const llvm::StringSet<> &linked) {
+            // What came from libdevice becomes internal: O3 drops it once
+            // inlined, and only the kernels stay visible.
+            for (llvm::GlobalValue &g : m.global_values())
+              if (!g.isDeclaration() && linked.count(g.getName()))
+                g.setLinkage(llvm::GlobalValue::InternalLinkage);
+          }))
+    return makeError("codegen: linking " + path + " failed");
+  return Status::success();
+}
+
+/// Step 6d: O3 and PTX emission.
 Expected<std::string> emitPTX(llvm::Module &module,
                               llvm::TargetMachine &machine) {
   module.setTargetTriple(machine.getTargetTriple().str());
   module.setDataLayout(machine.createDataLayout());
+  MLC_RETURN_IF_ERROR(linkLibdevice(module));
   {
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
@@ -513,7 +616,8 @@ Expected<std::string> emitPTX(llvm::Module &module,
 Expected<GpuModule> lowerToPTX(const std::string &moduleText,
                                const std::string &arch, unsigned numInputs,
                                unsigned numOutputs, int64_t &arenaBytes,
-                               int64_t &naiveBytes, bool emitText) {
+                               int64_t &naiveBytes, bool emitText,
+                               std::string *hostEmulation) {
   DialectRegistry registry;
   registerEverything(registry);
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
@@ -559,6 +663,12 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
   GpuModule result;
   if (failed(createLaunches(graph)))
     return diagnostics.error("mapping loops to the GPU");
+  if (hostEmulation) {
+    OwningOpRef<ModuleOp> copy = module->clone();
+    emulateLaunches(copy->lookupSymbol<func::FuncOp>("mlc_graph"));
+    llvm::raw_string_ostream os(*hostEmulation);
+    copy->print(os);
+  }
   (*module)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                      UnitAttr::get(&context));
   OpBuilder b(&context);

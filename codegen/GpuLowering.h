@@ -42,6 +42,7 @@ struct GpuModule {
 Expected<GpuModule> lowerToPTX(const std::string &moduleText,
                                const std::string &arch, unsigned numInputs,
                                unsigned numOutputs, int64_t &arenaBytes,
-                               int64_t &naiveBytes, bool emitText);
+                               int64_t &naiveBytes, bool emitText,
+                               std::string *hostEmulation = nullptr);
 
 } // namespace mlc::codegen

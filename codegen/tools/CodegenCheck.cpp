@@ -170,6 +170,13 @@ double element(const TensorData &t, int64_t i) {
   }
 }
 
+/// The target the cases compile for: "llvm", or "cuda-emulate" (the CUDA
+/// target's kernels and launches run on the host), from --target=.
+std::string &checkTarget() {
+  static std::string target = "llvm";
+  return target;
+}
+
 /// Compiles `graph`, links it with `cc` and returns the loaded entry.
 /// `everyLoopParallel` outlines every parallel loop however small, so that
 /// threaded runs exercise the dispatch of every kernel shape.
@@ -177,6 +184,7 @@ RunFn compileAndLoad(const Graph &graph, const std::string &dir,
                      const std::string &name, CodegenResult &result,
                      std::string &error, bool everyLoopParallel) {
   TargetOptions options;
+  options.target = checkTarget();
   if (everyLoopParallel)
     options.minParallelWork = 0;
   auto r = generateCode(graph, options);
@@ -232,7 +240,8 @@ bool runCase(const Case &c, const std::string &dir) {
   for (auto &b : outBufs)
     out.push_back(b.data());
   std::vector<uint8_t> arena(static_cast<size_t>(result.arenaBytes) + 64);
-  void *arenaPtr = arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
+  void *arenaPtr =
+      arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
   // One thread first, then three: both must give the same bytes.
   CheckContext serialContext(1), threadedContext(3);
   if (run(&serialContext.context, in.data(), out.data(), arenaPtr) != 0) {
@@ -268,7 +277,8 @@ bool runCase(const Case &c, const std::string &dir) {
         return false;
       }
       if (!exact && std::isfinite(y))
-        worst = std::max(worst, std::fabs(x - y) / (1e-4 + 1e-3 * std::fabs(y)));
+        worst =
+            std::max(worst, std::fabs(x - y) / (1e-4 + 1e-3 * std::fabs(y)));
     }
   }
   std::printf("ok   %-28s arena %lld/%lld bytes, worst err %.2f of tolerance\n",
@@ -295,7 +305,8 @@ std::vector<Case> makeCases() {
     std::string suffix;
     if (k == OpKind::Cast)
       suffix = "_to_" + std::string(dtypeName(std::get<DType>(a.at("to"))));
-    add(std::string(opName(k)) + "_" + std::string(dtypeName(d)) + suffix,
+    add(
+        std::string(opName(k)) + "_" + std::string(dtypeName(d)) + suffix,
         [=](Graph &g) {
           Value *x = input(g, "x", d, {3, 17});
           g.setOutputs({op(g, k, {x}, a)});
@@ -326,7 +337,8 @@ std::vector<Case> makeCases() {
   unary(OpKind::Cast, 0, 1, {{"to", DType::F32}}, DType::Bool);
   unary(OpKind::Cast, 0, 1, {{"to", DType::I32}}, DType::Bool);
   auto binary = [&](OpKind k, DType d, double lo = -2, double hi = 2) {
-    add(std::string(opName(k)) + "_" + std::string(dtypeName(d)),
+    add(
+        std::string(opName(k)) + "_" + std::string(dtypeName(d)),
         [=](Graph &g) {
           Value *x = input(g, "x", d, {3, 1, 5});
           Value *y = input(g, "y", d, {4, 5});
@@ -334,9 +346,9 @@ std::vector<Case> makeCases() {
         },
         lo, hi);
   };
-  for (OpKind k : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div,
-                   OpKind::Max, OpKind::Min, OpKind::Equal, OpKind::Less,
-                   OpKind::Greater})
+  for (OpKind k :
+       {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Max,
+        OpKind::Min, OpKind::Equal, OpKind::Less, OpKind::Greater})
     binary(k, f);
   binary(OpKind::Pow, f, 0.1, 3);
   for (OpKind k : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Max,
@@ -355,7 +367,8 @@ std::vector<Case> makeCases() {
 
   auto matmul = [&](const std::string &name, std::vector<int64_t> a,
                     std::vector<int64_t> b, DType d = DType::F32) {
-    add(name,
+    add(
+        name,
         [=](Graph &g) {
           Value *x = input(g, "a", d, a), *y = input(g, "b", d, b);
           g.setOutputs({op(g, OpKind::MatMul, {x, y})});
@@ -388,59 +401,76 @@ std::vector<Case> makeCases() {
       if (bias)
         ops.push_back(constant(g, f, {ws[0]}, -1, 1, rng));
       g.setOutputs({op(g, OpKind::Conv, ops,
-                       {{"strides", strides}, {"pads", pads},
-                        {"dilations", dil}, {"group", group}})});
+                       {{"strides", strides},
+                        {"pads", pads},
+                        {"dilations", dil},
+                        {"group", group}})});
     });
   };
   conv("conv2d_3x3_bias", {1, 3, 8, 8}, {4, 3, 3, 3}, {1, 1}, {1, 1, 1, 1},
        {1, 1}, 1, true);
   conv("conv2d_s2_d2_batch2", {2, 3, 9, 9}, {5, 3, 3, 3}, {2, 2}, {2, 1, 0, 2},
        {2, 2}, 1, false);
-  conv("conv2d_1x1", {1, 16, 7, 7}, {8, 16, 1, 1}, {1, 1}, {0, 0, 0, 0},
-       {1, 1}, 1, true);
+  conv("conv2d_1x1", {1, 16, 7, 7}, {8, 16, 1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1},
+       1, true);
   conv("conv2d_grouped", {1, 4, 6, 6}, {6, 2, 3, 3}, {1, 1}, {1, 1, 1, 1},
        {1, 1}, 2, true);
   conv("conv2d_depthwise", {2, 4, 7, 7}, {8, 1, 3, 3}, {2, 2}, {1, 1, 1, 1},
        {1, 1}, 4, false);
   conv("conv1d", {2, 3, 11}, {4, 3, 3}, {2}, {1, 0}, {1}, 1, true);
-  conv("conv3d", {1, 2, 4, 5, 5}, {3, 2, 2, 3, 3}, {1, 1, 2}, {0, 1, 1, 0, 1, 1},
-       {1, 1, 1}, 1, false);
+  conv("conv3d", {1, 2, 4, 5, 5}, {3, 2, 2, 3, 3}, {1, 1, 2},
+       {0, 1, 1, 0, 1, 1}, {1, 1, 1}, 1, false);
   conv("conv2d_resnet_like", {1, 64, 14, 14}, {64, 64, 3, 3}, {1, 1},
        {1, 1, 1, 1}, {1, 1}, 1, true);
 
   auto pool = [&](const std::string &name, OpKind k, std::vector<int64_t> xs,
                   AttributeMap a, DType d = DType::F32) {
-    add(name, [=](Graph &g) {
-      Value *x = input(g, "x", d, xs);
-      g.setOutputs({op(g, k, {x}, a)});
-    }, -5, 5);
+    add(
+        name,
+        [=](Graph &g) {
+          Value *x = input(g, "x", d, xs);
+          g.setOutputs({op(g, k, {x}, a)});
+        },
+        -5, 5);
   };
   pool("max_pool_2x2", OpKind::MaxPool, {1, 2, 8, 8},
-       {{"kernel", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}},
-        {"pads", std::vector<int64_t>{0, 0, 0, 0}}, {"dilations", std::vector<int64_t>{1, 1}},
+       {{"kernel", std::vector<int64_t>{2, 2}},
+        {"strides", std::vector<int64_t>{2, 2}},
+        {"pads", std::vector<int64_t>{0, 0, 0, 0}},
+        {"dilations", std::vector<int64_t>{1, 1}},
         {"ceil_mode", int64_t(0)}});
   pool("max_pool_3x3_pad_ceil", OpKind::MaxPool, {2, 3, 9, 10},
-       {{"kernel", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}},
-        {"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"dilations", std::vector<int64_t>{1, 1}},
+       {{"kernel", std::vector<int64_t>{3, 3}},
+        {"strides", std::vector<int64_t>{2, 2}},
+        {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+        {"dilations", std::vector<int64_t>{1, 1}},
         {"ceil_mode", int64_t(1)}});
   pool("max_pool_i32_dil", OpKind::MaxPool, {1, 2, 9},
-       {{"kernel", std::vector<int64_t>{2}}, {"strides", std::vector<int64_t>{1}},
-        {"pads", std::vector<int64_t>{1, 1}}, {"dilations", std::vector<int64_t>{2}},
-        {"ceil_mode", int64_t(0)}}, DType::I32);
+       {{"kernel", std::vector<int64_t>{2}},
+        {"strides", std::vector<int64_t>{1}},
+        {"pads", std::vector<int64_t>{1, 1}},
+        {"dilations", std::vector<int64_t>{2}},
+        {"ceil_mode", int64_t(0)}},
+       DType::I32);
   for (int64_t includePad : {0, 1})
     pool("avg_pool_ceil_pad" + std::to_string(includePad), OpKind::AvgPool,
          {1, 2, 7, 8},
-         {{"kernel", std::vector<int64_t>{3, 2}}, {"strides", std::vector<int64_t>{2, 2}},
-          {"pads", std::vector<int64_t>{1, 0, 1, 1}}, {"ceil_mode", int64_t(1)},
+         {{"kernel", std::vector<int64_t>{3, 2}},
+          {"strides", std::vector<int64_t>{2, 2}},
+          {"pads", std::vector<int64_t>{1, 0, 1, 1}},
+          {"ceil_mode", int64_t(1)},
           {"count_include_pad", includePad}});
   pool("avg_pool_global", OpKind::AvgPool, {1, 8, 7, 7},
-       {{"kernel", std::vector<int64_t>{7, 7}}, {"strides", std::vector<int64_t>{1, 1}},
-        {"pads", std::vector<int64_t>{0, 0, 0, 0}}, {"ceil_mode", int64_t(0)},
+       {{"kernel", std::vector<int64_t>{7, 7}},
+        {"strides", std::vector<int64_t>{1, 1}},
+        {"pads", std::vector<int64_t>{0, 0, 0, 0}},
+        {"ceil_mode", int64_t(0)},
         {"count_include_pad", int64_t(0)}});
 
   auto reduce = [&](OpKind k, std::vector<int64_t> axes, int64_t keep,
                     DType d = DType::F32, double lo = -2, double hi = 2) {
-    add(std::string(opName(k)) + "_" + std::string(dtypeName(d)) + "_k" +
+    add(
+        std::string(opName(k)) + "_" + std::string(dtypeName(d)) + "_k" +
             std::to_string(keep),
         [=](Graph &g) {
           Value *x = input(g, "x", d, {3, 5, 7});
@@ -457,23 +487,31 @@ std::vector<Case> makeCases() {
   reduce(OpKind::ReduceMax, {1}, 1, DType::I64, -9, 9);
   reduce(OpKind::ReduceSum, {}, 0);
   for (int64_t last : {0, 1})
-    add("arg_max_last" + std::to_string(last), [=](Graph &g) {
-      Value *x = input(g, "x", DType::I32, {3, 5, 4});
-      g.setOutputs({op(g, OpKind::ArgMax, {x},
-                       {{"axis", int64_t(1)}, {"keepdims", last},
-                        {"select_last_index", last}})});
-    }, -3, 3);
+    add(
+        "arg_max_last" + std::to_string(last),
+        [=](Graph &g) {
+          Value *x = input(g, "x", DType::I32, {3, 5, 4});
+          g.setOutputs({op(g, OpKind::ArgMax, {x},
+                           {{"axis", int64_t(1)},
+                            {"keepdims", last},
+                            {"select_last_index", last}})});
+        },
+        -3, 3);
   add("arg_max_f32", [=](Graph &g) {
     Value *x = input(g, "x", f, {4, 9});
     g.setOutputs({op(g, OpKind::ArgMax, {x},
-                     {{"axis", int64_t(1)}, {"keepdims", int64_t(0)},
+                     {{"axis", int64_t(1)},
+                      {"keepdims", int64_t(0)},
                       {"select_last_index", int64_t(0)}})});
   });
   for (OpKind k : {OpKind::Softmax, OpKind::LogSoftmax})
-    add(std::string(opName(k)), [=](Graph &g) {
-      Value *x = input(g, "x", f, {2, 5, 7});
-      g.setOutputs({op(g, k, {x}, {{"axis", int64_t(1)}})});
-    }, -4, 4);
+    add(
+        std::string(opName(k)),
+        [=](Graph &g) {
+          Value *x = input(g, "x", f, {2, 5, 7});
+          g.setOutputs({op(g, k, {x}, {{"axis", int64_t(1)}})});
+        },
+        -4, 4);
   add("layer_norm", [=](Graph &g) {
     Value *x = input(g, "x", f, {2, 3, 16});
     Value *s = input(g, "s", f, {16});
@@ -493,17 +531,19 @@ std::vector<Case> makeCases() {
     Value *b = constant(g, f, {3}, -1, 1, rng);
     Value *m = constant(g, f, {3}, -1, 1, rng);
     Value *v = constant(g, f, {3}, 0.5, 2, rng);
-    g.setOutputs({op(g, OpKind::BatchNorm, {x, s, b, m, v}, {{"epsilon", 1e-5}})});
+    g.setOutputs(
+        {op(g, OpKind::BatchNorm, {x, s, b, m, v}, {{"epsilon", 1e-5}})});
   });
 
   add("reshape", [=](Graph &g) {
     Value *x = input(g, "x", f, {2, 3, 4});
-    g.setOutputs({op(g, OpKind::Reshape, {x},
-                     {{"shape", std::vector<int64_t>{4, 6}}})});
+    g.setOutputs(
+        {op(g, OpKind::Reshape, {x}, {{"shape", std::vector<int64_t>{4, 6}}})});
   });
   add("reshape_scalar", [=](Graph &g) {
     Value *x = input(g, "x", f, {1, 1});
-    g.setOutputs({op(g, OpKind::Reshape, {x}, {{"shape", std::vector<int64_t>{}}})});
+    g.setOutputs(
+        {op(g, OpKind::Reshape, {x}, {{"shape", std::vector<int64_t>{}}})});
   });
   add("transpose", [=](Graph &g) {
     Value *x = input(g, "x", f, {2, 3, 4});
@@ -523,16 +563,22 @@ std::vector<Case> makeCases() {
                       {"ends", std::vector<int64_t>{5, -1, 6}},
                       {"steps", std::vector<int64_t>{2, -3, 1}}})});
   });
-  add("gather_i64_axis1", [=](Graph &g) {
-    Value *x = input(g, "x", f, {3, 4, 5});
-    Value *i = input(g, "i", DType::I64, {2, 3});
-    g.setOutputs({op(g, OpKind::Gather, {x, i}, {{"axis", int64_t(1)}})});
-  }, -4, 3);
-  add("gather_i32_axis0", [=](Graph &g) {
-    Value *x = input(g, "x", DType::I32, {6, 5});
-    Value *i = input(g, "i", DType::I32, {4});
-    g.setOutputs({op(g, OpKind::Gather, {x, i}, {{"axis", int64_t(0)}})});
-  }, -6, 5);
+  add(
+      "gather_i64_axis1",
+      [=](Graph &g) {
+        Value *x = input(g, "x", f, {3, 4, 5});
+        Value *i = input(g, "i", DType::I64, {2, 3});
+        g.setOutputs({op(g, OpKind::Gather, {x, i}, {{"axis", int64_t(1)}})});
+      },
+      -4, 3);
+  add(
+      "gather_i32_axis0",
+      [=](Graph &g) {
+        Value *x = input(g, "x", DType::I32, {6, 5});
+        Value *i = input(g, "i", DType::I32, {4});
+        g.setOutputs({op(g, OpKind::Gather, {x, i}, {{"axis", int64_t(0)}})});
+      },
+      -6, 5);
   add("expand", [=](Graph &g) {
     Value *x = input(g, "x", f, {3, 1});
     g.setOutputs({op(g, OpKind::Expand, {x},
@@ -564,7 +610,8 @@ std::vector<Case> makeCases() {
     Value *c = op(g, OpKind::Conv, {x, w, b},
                   {{"strides", std::vector<int64_t>{1, 1}},
                    {"pads", std::vector<int64_t>{1, 1, 1, 1}},
-                   {"dilations", std::vector<int64_t>{1, 1}}, {"group", int64_t(1)}},
+                   {"dilations", std::vector<int64_t>{1, 1}},
+                   {"group", int64_t(1)}},
                   0);
     Value *y = op(g, OpKind::Relu, {c}, {}, 0);
     g.setOutputs({op(g, OpKind::Add, {y, r}, {}, 0)});
@@ -622,9 +669,9 @@ std::pair<double, double> timeRuns(const std::function<void()> &fn, int runs) {
   for (int i = 0; i < runs; ++i) {
     auto start = std::chrono::steady_clock::now();
     fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                              start)
-                    .count());
+    t.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(t.begin(), t.end());
   return {t[t.size() / 2], t[0]};
@@ -675,10 +722,10 @@ int bench(const std::string &dir) {
     std::vector<uint8_t> outBuf(*byteSize(b.graph.outputs()[0]->type()));
     out.push_back(outBuf.data());
     std::vector<uint8_t> arena(result.arenaBytes + 64);
-    void *arenaPtr = arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
-    auto [median, best] =
-        timeRuns([&] { run(&serial.context, in.data(), out.data(), arenaPtr); },
-                 9);
+    void *arenaPtr = arena.data() +
+                     (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
+    auto [median, best] = timeRuns(
+        [&] { run(&serial.context, in.data(), out.data(), arenaPtr); }, 9);
     std::printf("%-26s median %8.3f ms %6.1f GFLOP/s, best %6.1f GFLOP/s\n%s",
                 b.name.c_str(), median * 1e3, b.flops / median * 1e-9,
                 b.flops / best * 1e-9, result.scheduleReport.c_str());
@@ -695,6 +742,8 @@ int main(int argc, char **argv) {
     std::string a = argv[i];
     if (a == "--bench")
       doBench = true;
+    else if (a.rfind("--target=", 0) == 0)
+      checkTarget() = a.substr(9);
     else
       filter = a;
   }

@@ -5,6 +5,7 @@
 #include "mlc/artifact_format.h"
 #include "mlc/runtime.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -12,10 +13,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <map>
-#include <algorithm>
-#include <iostream>
 #include <random>
 #include <sstream>
 #include <sys/stat.h>
@@ -43,7 +43,9 @@ Options:
   -o FILE                    output file (artifact, or text for --emit);
                              '-' writes to standard output
   --target=llvm|cuda         code generation target: the host CPU family
-                             (default), or NVIDIA GPUs (PTX + cubins)
+                             (default), or NVIDIA GPUs (PTX + cubins);
+                             cuda-emulate runs the CUDA kernels and
+                             launches on this CPU (for testing)
   -mcpu=NAME                 CPU to generate code for (default: this host);
                              with --target=cuda the PTX architecture
                              (default: sm_80)
@@ -142,9 +144,8 @@ Expected<std::vector<int64_t>> parseDims(const std::string &text) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t x = text.find('x', start);
-    std::string part = text.substr(start, x == std::string::npos
-                                              ? std::string::npos
-                                              : x - start);
+    std::string part = text.substr(
+        start, x == std::string::npos ? std::string::npos : x - start);
     char *end = nullptr;
     errno = 0;
     long long v = std::strtoll(part.c_str(), &end, 10);
@@ -172,9 +173,9 @@ int compileCommand(int argc, char **argv) {
     if (takeValue(argc, argv, i, "-o", value)) {
       output = value;
     } else if (takeValue(argc, argv, i, "--target", value)) {
-      if (value != "llvm" && value != "cuda")
+      if (value != "llvm" && value != "cuda" && value != "cuda-emulate")
         return fail("unsupported target '" + value +
-                    "' (supported: llvm, cuda)");
+                    "' (supported: llvm, cuda, cuda-emulate)");
       options.target.target = value;
     } else if (takeValue(argc, argv, i, "--cuda-cubins", value)) {
       options.cudaCubins.clear();
@@ -373,19 +374,19 @@ Expected<ArtifactFile> readArtifactFile(const std::string &artifact) {
   if (bytes.size() < MLC_ARTIFACT_TRAILER_SIZE)
     return makeError("'" + artifact + "' is not an mlc artifact (too small)");
   mlc_artifact_trailer trailer;
-  mlc_artifact_trailer_decode(
-      reinterpret_cast<const uint8_t *>(bytes.data()) + bytes.size() -
-          MLC_ARTIFACT_TRAILER_SIZE,
-      &trailer);
-  if (std::memcmp(trailer.magic, MLC_ARTIFACT_MAGIC,
-                  MLC_ARTIFACT_MAGIC_SIZE) != 0)
+  mlc_artifact_trailer_decode(reinterpret_cast<const uint8_t *>(bytes.data()) +
+                                  bytes.size() - MLC_ARTIFACT_TRAILER_SIZE,
+                              &trailer);
+  if (std::memcmp(trailer.magic, MLC_ARTIFACT_MAGIC, MLC_ARTIFACT_MAGIC_SIZE) !=
+      0)
     return makeError("'" + artifact + "' is not an mlc artifact (bad trailer)");
   uint64_t payload = bytes.size() - MLC_ARTIFACT_TRAILER_SIZE;
   if (trailer.elf_size > payload ||
       trailer.metadata_size != payload - trailer.elf_size)
     return makeError("'" + artifact + "' is corrupt or truncated");
   if (mlc_artifact_checksum(bytes.data(), payload) != trailer.checksum)
-    return makeError("'" + artifact + "': checksum mismatch: the artifact is "
+    return makeError("'" + artifact +
+                     "': checksum mismatch: the artifact is "
                      "corrupt or truncated");
   ArtifactFile file;
   file.size = bytes.size();
@@ -465,8 +466,7 @@ Expected<mlc_model *> loadModel(const std::string &artifact, int threads,
   options.device_type = device.device_type;
   options.device_id = device.device_id;
   mlc_model *model = nullptr;
-  if (mlc_model_load_with_options(artifact.c_str(), &options, &model) !=
-      MLC_OK)
+  if (mlc_model_load_with_options(artifact.c_str(), &options, &model) != MLC_OK)
     return makeError(mlc_last_error());
   return model;
 }
@@ -488,10 +488,9 @@ struct ModelIO {
   std::vector<DLTensor> outputTensors;
 
   mlc_status run(mlc_model *model) {
-    return mlc_model_run(model, inputTensors.data(),
-                         static_cast<int32_t>(inputTensors.size()),
-                         outputTensors.data(),
-                         static_cast<int32_t>(outputTensors.size()));
+    return mlc_model_run(
+        model, inputTensors.data(), static_cast<int32_t>(inputTensors.size()),
+        outputTensors.data(), static_cast<int32_t>(outputTensors.size()));
   }
 };
 
@@ -881,8 +880,7 @@ int inspectCommand(int argc, char **argv) {
     return fail(file.message());
   std::printf("artifact %s (%llu bytes, ELF %llu bytes, ABI %u)\n",
               artifact.c_str(), static_cast<unsigned long long>(file->size),
-              static_cast<unsigned long long>(file->elfSize),
-              file->abiVersion);
+              static_cast<unsigned long long>(file->elfSize), file->abiVersion);
   std::string summary = cudaSummary(file->metadata);
   if (summary.empty()) {
     std::fwrite(file->metadata.data(), 1, file->metadata.size(), stdout);
