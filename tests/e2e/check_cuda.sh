@@ -6,18 +6,21 @@
 # without a GPU, the one-line error a run must give.
 #
 # Usage: check_cuda.sh MODEL.onnx [--int-high N] [--rtol R] [--atol A]
-#          [--mlc PATH] [--python VENV_PYTHON] [--work DIR]
+#          [--run-raw PATH] [--mlc PATH] [--python VENV_PYTHON] [--work DIR]
+# --run-raw also checks examples/run_raw (the runtime-only runner) on the
+# artifact.
 # Exits 77 (skipped, with the reason) when no ptxas can be found.
 set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-INPUT_ARGS=(); COMPARE_ARGS=(); rest=()
+INPUT_ARGS=(); COMPARE_ARGS=(); RUN_RAW=""; rest=()
 while (($#)); do
   case "$1" in
     --int-high) INPUT_ARGS+=(--int-high "${2:?}"); shift ;;
     --rtol|--atol) COMPARE_ARGS+=("$1" "${2:?}"); shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --run-raw) RUN_RAW="${2:?}"; shift ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rest+=("$1") ;;
   esac
   shift
@@ -80,5 +83,15 @@ else
   ((rc < 128)) || die "mlc run crashed (exit $rc)"
   [[ "$(wc -l <"$WORK/run.err")" == 1 ]] || die "expected one error line"
   grep -qiE 'cuda|gpu|driver' "$WORK/run.err" || die "the error does not name the missing GPU or driver"
+  if [[ -n "$RUN_RAW" ]]; then
+    mkdir -p "$WORK/raw"
+    set +e
+    "$RUN_RAW" "$WORK/model.so" cuda:0 "$WORK/raw" "$WORK/raw" 1 2>"$WORK/raw.err"
+    rc=$?
+    set -e
+    cat "$WORK/raw.err"
+    ((rc == 1)) || die "run_raw: expected exit 1 without a GPU, got $rc"
+    grep -qiE 'cuda|gpu|driver' "$WORK/raw.err" || die "run_raw's error does not name the missing GPU or driver"
+  fi
 fi
 echo "PASS: $MODEL on the CUDA target"
