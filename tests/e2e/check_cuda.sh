@@ -61,6 +61,17 @@ launches="$(grep -c '^cuda_launch ' "$WORK/inspect.txt")"
 [[ "$kernels" == "$launches" ]] || die "$kernels PTX entries but $launches launches"
 echo "$launches kernels; ptxas $("$PTXAS" --version | tail -1)"
 
+# Without ptxas (as on a host without the CUDA toolkit) the artifact holds
+# PTX only and says so; a ptxas that cannot run is one clear error.
+run "$MLC" compile "$MODEL" --target=cuda --ptxas=none -o "$WORK/ptx-only.so"
+"$MLC" inspect "$WORK/ptx-only.so" | grep -q '^cuda_cubins$' || die "PTX-only artifact lists cubins"
+if "$MLC" compile "$MODEL" --target=cuda --ptxas="$WORK/no-such-ptxas" -o "$WORK/x.so" \
+     2>"$WORK/ptxas.err"; then
+  die "compiling with a missing ptxas succeeded"
+fi
+cat "$WORK/ptxas.err"
+[[ "$(wc -l <"$WORK/ptxas.err")" == 1 ]] || die "expected one error line for a missing ptxas"
+
 echo "+ $PYTHON $E2E_DIR/make_inputs.py $MODEL $WORK/inputs ${INPUT_ARGS[*]} --print-args"
 pairs="$("$PYTHON" "$E2E_DIR/make_inputs.py" "$MODEL" "$WORK/inputs" "${INPUT_ARGS[@]}" \
          --print-args)" || die "make_inputs.py failed"
