@@ -140,6 +140,11 @@ int64_t weightPanel(const Node &node);
 /// See weightPanel.
 inline constexpr int64_t kMinPackedRows = 16;
 
+/// `n` rounded up to a whole number of panels of width `panel`: the rows
+/// (output channels) a panel-form conv computes, its packed weights padded
+/// with zero rows (see weightPanel).
+int64_t paddedToPanel(int64_t n, int64_t panel);
+
 /// Emits the computation of one node into `b`. `operands` are the tensor SSA
 /// names of the node's operands; returns the result tensor names.
 /// Contractions worth scheduling are appended to `sites`.
@@ -161,10 +166,12 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
                                const std::vector<std::string> &operands);
 Expected<std::string> emitReduction(KernelBuilder &b, const Node &node,
                                     const std::vector<std::string> &operands);
-Expected<std::string> emitNormalization(KernelBuilder &b, const Node &node,
-                                        const std::vector<std::string> &operands);
-Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
-                                       const std::vector<std::string> &operands);
+Expected<std::string>
+emitNormalization(KernelBuilder &b, const Node &node,
+                  const std::vector<std::string> &operands);
+Expected<std::string>
+emitDataMovement(KernelBuilder &b, const Node &node,
+                 const std::vector<std::string> &operands);
 
 /// Scalar binary op on compute-typed values; used by several emitters.
 Expected<std::string> emitScalarBinary(KernelBuilder &b, OpKind kind,

@@ -200,7 +200,8 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
     int64_t rest = 1;
     for (size_t i = 1; i < s.size(); ++i)
       rest *= s[i];
-    return "memref<" + std::to_string(s[0] / it->second) + "x" +
+    return "memref<" +
+           std::to_string(paddedToPanel(s[0], it->second) / it->second) + "x" +
            std::to_string(rest) + "x" + std::to_string(it->second) + "x" +
            storageType(v->type().dtype) + ">";
   };
@@ -213,6 +214,12 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
     auto bytes = byteSize(v->type());
     if (!bytes.ok())
       return bytes.status();
+    if (auto it = panelOf.find(v);
+        it != panelOf.end() && !panelFromKN.count(v)) {
+      // Conv weights in panels: F rounded up to whole panels (zero rows).
+      int64_t f = extents(v)[0];
+      *bytes = *bytes / f * paddedToPanel(f, it->second);
+    }
     out.weightsBytes = (out.weightsBytes + kAlign - 1) / kAlign * kAlign;
     loc[v] = {Location::Weights, out.weightsBytes};
     out.constants.push_back(v);

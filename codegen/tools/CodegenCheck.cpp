@@ -628,6 +628,28 @@ std::vector<Case> makeCases() {
                       {"dilations", std::vector<int64_t>{1, 1}},
                       {"group", int64_t(1)}})});
   });
+  // 72 filters (a multiple of 8, not of 16) in the transposed form: the
+  // weights are padded with zero rows to 80 for 16-wide panels, packed at
+  // compile time (constant) or in the kernel (an input).
+  add("conv_padded_panels_const_w", [&](Graph &g) {
+    Value *x = input(g, "x", f, {1, 24, 7, 7});
+    Value *w = constant(g, f, {72, 24, 1, 1}, -1, 1, rng);
+    Value *b = constant(g, f, {72}, -1, 1, rng);
+    g.setOutputs({op(g, OpKind::Conv, {x, w, b},
+                     {{"strides", std::vector<int64_t>{1, 1}},
+                      {"pads", std::vector<int64_t>{0, 0, 0, 0}},
+                      {"dilations", std::vector<int64_t>{1, 1}},
+                      {"group", int64_t(1)}})});
+  });
+  add("conv_padded_panels_input_w", [&](Graph &g) {
+    Value *x = input(g, "x", f, {1, 24, 7, 7});
+    Value *w = input(g, "w", f, {72, 24, 3, 3});
+    g.setOutputs({op(g, OpKind::Conv, {x, w},
+                     {{"strides", std::vector<int64_t>{1, 1}},
+                      {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                      {"dilations", std::vector<int64_t>{1, 1}},
+                      {"group", int64_t(1)}})});
+  });
   // One constant weight shared by two convs in different kernels.
   add("conv_shared_const_w", [&](Graph &g) {
     Value *x = input(g, "x", f, {1, 16, 6, 6});
