@@ -130,6 +130,11 @@ struct ContractionSite {
 /// or awkward (7x7 = 49, 14x14 = 196, 28x28 = 784: docs/codegen-notes/conv.md).
 bool convUsesTransposedForm(const Node &conv);
 
+/// The columns P (= N * output pixels) of a plain-form conv's GEMM: P, or
+/// P rounded up to a multiple of 32 (zero im2col columns, dropped from the
+/// result) for convs with a large, awkward P that build an im2col anyway.
+int64_t convPlainColumns(const Node &conv);
+
 /// The panel width w (16 when the output channels allow, else 8) of the
 /// weights of a transposed-form conv, read as Wp[F/w, C*K.., w], or of a
 /// 2-D f32 matmul's B[K, N], read as Bp[N/w, K, w]; 0 for other nodes.

@@ -263,8 +263,28 @@ bool convUsesTransposedForm(const Node &conv) {
   // (1x1 128->512 at 28x28: 1.48 vs 2.30 ms; 32->192: 0.15 vs 0.26 ms;
   // 512->128: 1.52 vs 1.37 ms the other way).
   int64_t ck = product(ws, 1);
-  bool plain = np % 32 == 0 || (np % 16 == 0 && ck <= 256);
+  bool plain = np % 32 == 0 || (np % 16 == 0 && ck <= 256) ||
+               convPlainColumns(conv) != np;
   return f % 8 == 0 && !plain;
+}
+
+int64_t convPlainColumns(const Node &conv) {
+  Shape64 ws = extents(conv.operand(1)), xs = extents(conv.operand(0));
+  Shape64 out = extents(conv.result());
+  int64_t np = product(out, 2) * out[0], ck = product(ws, 1);
+  if (conv.kind() != OpKind::Conv ||
+      conv.result()->type().dtype != DType::F32 ||
+      (conv.hasAttr("group") && conv.intAttr("group") != 1))
+    return np;
+  // A conv that builds an im2col anyway (not 1x1 / stride 1 / unpadded) with
+  // a large, awkward P (SqueezeNet: 111x111, 55x55) and a small C*K gets
+  // zero columns up to a multiple of 32 for the plain form: a few percent
+  // more GEMM, but no transposing pass over the output.
+  bool pointwise =
+      product(ws, 2) == 1 && product(xs, 2) == product(out, 2) && xs[0] == 1;
+  if (pointwise || np < 1024 || np % 32 == 0 || ck > 256)
+    return np;
+  return (np + 31) / 32 * 32;
 }
 
 int64_t weightPanel(const Node &node) {
@@ -424,6 +444,13 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
     }
     std::string mm;
     int64_t ck = c * kprod, np = n * oprod;
+    int64_t npp = convPlainColumns(node);
+    if (npp != np) {
+      Shape64 padded;
+      col2 =
+          padSpatial(b, col2, dtype, col2Shape, {0}, {npp - np}, zero, padded);
+      col2Shape = padded;
+    }
     if (convUsesTransposedForm(node)) {
       // T[N*O, F] = sum_k col[k, p] * W[F, k], then back to [F, N*O]
       // (a transposing copy that elementwise fusion merges with the epilogue).
@@ -471,7 +498,15 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
     } else {
       std::string w2 = b.reshape(operands[1], dtype, ws, {f, ck});
       mm = contraction(b, "matmul", dtype, w2, {f, ck}, col2, col2Shape,
-                       {f, np}, sites);
+                       {f, npp}, sites);
+      if (npp != np) {
+        std::string sliced = b.fresh();
+        b.line(sliced + " = tensor.extract_slice " + mm + "[0, 0] [" +
+               std::to_string(f) + ", " + std::to_string(np) +
+               "] [1, 1] : " + tensorType(dtype, {f, npp}) + " to " +
+               tensorType(dtype, {f, np}));
+        mm = sliced;
+      }
     }
     if (n == 1) {
       result = b.reshape(mm, dtype, {f, oprod}, out);

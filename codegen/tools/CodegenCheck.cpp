@@ -650,6 +650,18 @@ std::vector<Case> makeCases() {
                       {"dilations", std::vector<int64_t>{1, 1}},
                       {"group", int64_t(1)}})});
   });
+  // P = 2 x 33 x 33 = 2178, not a multiple of 32, with an im2col: the plain
+  // form with zero columns up to 2208 (convPlainColumns).
+  add("conv_plain_padded_columns", [&](Graph &g) {
+    Value *x = input(g, "x", f, {2, 3, 35, 35});
+    Value *w = constant(g, f, {16, 3, 3, 3}, -1, 1, rng);
+    Value *b = constant(g, f, {16}, -1, 1, rng);
+    g.setOutputs({op(g, OpKind::Conv, {x, w, b},
+                     {{"strides", std::vector<int64_t>{1, 1}},
+                      {"pads", std::vector<int64_t>{0, 0, 0, 0}},
+                      {"dilations", std::vector<int64_t>{1, 1}},
+                      {"group", int64_t(1)}})});
+  });
   // One constant weight shared by two convs in different kernels.
   add("conv_shared_const_w", [&](Graph &g) {
     Value *x = input(g, "x", f, {1, 16, 6, 6});
