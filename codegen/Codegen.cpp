@@ -55,6 +55,32 @@ std::string buildWeights(const codegen::EmittedModule &emitted) {
   return blob;
 }
 
+/// The CPU pipeline after the MLIR text: lowering (with `schedules`),
+/// artifact entry and weights, O3, object, into `result` (whose arena sizes
+/// grow by the kernels' scratch).
+Status finishCpuObject(const std::string &text, const std::string &schedules,
+                       const Graph &graph, const std::string &weights,
+                       const codegen::Target &target,
+                       const TargetOptions &options, CodegenResult &result) {
+  llvm::LLVMContext context;
+  auto module = codegen::lowerToLLVMIR(text, schedules, options.minParallelWork,
+                                       result.arenaBytes,
+                                       result.naiveIntermediateBytes, context);
+  if (!module.ok())
+    return module.error();
+  MLC_RETURN_IF_ERROR(codegen::finalizeArtifact(**module, target, weights,
+                                                graph.inputs().size(),
+                                                graph.outputs().size()));
+  codegen::optimize(**module, target);
+  if (options.emitText)
+    result.llvmIR = codegen::printWithoutWeights(**module);
+  auto object = codegen::emitObject(**module, target);
+  if (!object.ok())
+    return object.error();
+  result.object = object.take();
+  return Status::success();
+}
+
 /// Whether `arch` is `sm_XY` with XY >= 70 (the oldest architecture that
 /// current CUDA toolkits still assemble for).
 bool isSupportedGpuArch(const std::string &arch) {
@@ -106,22 +132,8 @@ Expected<CodegenResult> generateCudaCode(const Graph &graph,
     host.arenaBytes = result.arenaBytes;
     host.naiveIntermediateBytes = result.naiveIntermediateBytes;
     host.mlir = hostText;
-    llvm::LLVMContext context;
-    auto module = codegen::lowerToLLVMIR(hostText, "", options.minParallelWork,
-                                         host.arenaBytes,
-                                         host.naiveIntermediateBytes, context);
-    if (!module.ok())
-      return module.error();
-    MLC_RETURN_IF_ERROR(codegen::finalizeArtifact(
-        **module, *target, buildWeights(*emitted), graph.inputs().size(),
-        graph.outputs().size()));
-    codegen::optimize(**module, *target);
-    if (options.emitText)
-      host.llvmIR = codegen::printWithoutWeights(**module);
-    auto object = codegen::emitObject(**module, *target);
-    if (!object.ok())
-      return object.error();
-    host.object = object.take();
+    MLC_RETURN_IF_ERROR(finishCpuObject(
+        hostText, "", graph, buildWeights(*emitted), *target, options, host));
     return host;
   }
   result.ptx = std::move(gpu->ptx);
@@ -167,26 +179,22 @@ Expected<CodegenResult> generateCode(const Graph &graph,
       records.push_back(*record);
   result.scheduleReport = codegen::formatSchedules(records);
 
-  // 4. MLIR lowering to LLVM IR.
-  llvm::LLVMContext context;
-  auto module = codegen::lowerToLLVMIR(
-      emitted->text, codegen::transformScript(records), options.minParallelWork,
-      result.arenaBytes, result.naiveIntermediateBytes, context);
-  if (!module.ok())
-    return module.error();
-
-  // 5. Artifact entry point and weights, O3, object.
+  // 4-5. MLIR lowering to LLVM IR, artifact entry and weights, O3, object.
   MLC_RETURN_IF_ERROR(
-      codegen::finalizeArtifact(**module, *target, buildWeights(*emitted),
-                                graph.inputs().size(), graph.outputs().size()));
-  codegen::optimize(**module, *target);
-  if (options.emitText)
-    result.llvmIR = codegen::printWithoutWeights(**module);
-  auto object = codegen::emitObject(**module, *target);
-  if (!object.ok())
-    return object.error();
-  result.object = object.take();
+      finishCpuObject(emitted->text, codegen::transformScript(records), graph,
+                      buildWeights(*emitted), *target, options, result));
   return result;
+}
+
+std::string formatLaunch(const GpuLaunch &launch) {
+  std::string line = "cuda_launch " + launch.kernel;
+  for (const int64_t *dims : {launch.grid, launch.block})
+    line += " " + std::to_string(dims[0]) + "," + std::to_string(dims[1]) +
+            "," + std::to_string(dims[2]);
+  line += " " + std::to_string(launch.sharedBytes) + " ";
+  for (size_t i = 0; i < launch.args.size(); ++i)
+    line += (i ? "," : "") + launch.args[i];
+  return line;
 }
 
 Expected<std::string> emitMLIR(const Graph &graph, const std::string &target) {

@@ -46,6 +46,10 @@ struct GpuLaunch {
   std::vector<std::string> args;
 };
 
+/// The metadata line of a launch (docs/artifact.md): `cuda_launch <kernel>
+/// <gx>,<gy>,<gz> <bx>,<by>,<bz> <shared> <args>` (no newline).
+std::string formatLaunch(const GpuLaunch &launch);
+
 /// Everything codegen produces for one model.
 struct CodegenResult {
   /// Relocatable object file (ELF) holding the kernels, the entry point

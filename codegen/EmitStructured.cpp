@@ -52,6 +52,23 @@ Expected<std::string> broadcastTo(KernelBuilder &b, const std::string &value,
                });
 }
 
+/// The leading `to` block of `x` (shape `from`, same rank): a zero-offset,
+/// unit-stride tensor.extract_slice, to drop padding rows or columns.
+std::string leadingSlice(KernelBuilder &b, const std::string &x, DType dtype,
+                         const Shape64 &from, const Shape64 &to) {
+  std::string offsets, sizes, strides;
+  for (size_t i = 0; i < to.size(); ++i) {
+    offsets += (i ? ", " : "") + std::string("0");
+    sizes += (i ? ", " : "") + std::to_string(to[i]);
+    strides += (i ? ", " : "") + std::string("1");
+  }
+  std::string v = b.fresh();
+  b.line(v + " = tensor.extract_slice " + x + "[" + offsets + "] [" + sizes +
+         "] [" + strides + "] : " + tensorType(dtype, from) + " to " +
+         tensorType(dtype, to));
+  return v;
+}
+
 /// Pads the trailing (spatial) dims of `x` with the scalar `pad`.
 std::string padSpatial(KernelBuilder &b, const std::string &x, DType dtype,
                        const Shape64 &shape, const Shape64 &lo,
@@ -226,13 +243,7 @@ Expected<std::string> panelContraction(KernelBuilder &b, DType dtype,
     return mm.error();
   if (padded == rows)
     return *mm;
-  std::string c = b.fresh();
-  Shape64 outShape = {rows, fo, panel};
-  b.line(c + " = tensor.extract_slice " + *mm + "[0, 0, 0] [" +
-         std::to_string(rows) + ", " + std::to_string(fo) + ", " +
-         std::to_string(panel) + "] [1, 1, 1] : " + tensorType(dtype, cShape) +
-         " to " + tensorType(dtype, outShape));
-  return c;
+  return leadingSlice(b, *mm, dtype, cShape, {rows, fo, panel});
 }
 
 /// `d<o> * s + d<k> * dl` as an affine expression.
@@ -376,15 +387,8 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
   }
   std::string mm = contraction(b, "batch_matmul", dtype, a3, {nb, mp, k}, b3,
                                {nb, k, np}, {nb, mp, np}, sites);
-  if (mp != m || np != n) {
-    std::string sliced = b.fresh();
-    b.line(sliced + " = tensor.extract_slice " + mm + "[0, 0, 0] [" +
-           std::to_string(nb) + ", " + std::to_string(m) + ", " +
-           std::to_string(n) +
-           "] [1, 1, 1] : " + tensorType(dtype, {nb, mp, np}) + " to " +
-           tensorType(dtype, {nb, m, n}));
-    mm = sliced;
-  }
+  if (mp != m || np != n)
+    mm = leadingSlice(b, mm, dtype, {nb, mp, np}, {nb, m, n});
   return b.reshape(mm, dtype, {nb, m, n}, out);
 }
 
@@ -478,14 +482,8 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
       if (!tr.ok())
         return tr.error();
       std::string tv = b.reshape(*tr, dtype, {np, fo, panel}, {np, fp});
-      if (fp != f) {
-        std::string sliced = b.fresh();
-        b.line(sliced + " = tensor.extract_slice " + tv + "[0, 0] [" +
-               std::to_string(np) + ", " + std::to_string(f) +
-               "] [1, 1] : " + tensorType(dtype, {np, fp}) + " to " +
-               tensorType(dtype, {np, f}));
-        tv = sliced;
-      }
+      if (fp != f)
+        tv = leadingSlice(b, tv, dtype, {np, fp}, {np, f});
       auto back = b.map({{tv, dtype, {np, f}, affineMap(2, {dim(1), dim(0)})}},
                         dtype, {f, np},
                         [](KernelBuilder &, const std::vector<std::string> &a)
@@ -499,14 +497,8 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
       std::string w2 = b.reshape(operands[1], dtype, ws, {f, ck});
       mm = contraction(b, "matmul", dtype, w2, {f, ck}, col2, col2Shape,
                        {f, npp}, sites);
-      if (npp != np) {
-        std::string sliced = b.fresh();
-        b.line(sliced + " = tensor.extract_slice " + mm + "[0, 0] [" +
-               std::to_string(f) + ", " + std::to_string(np) +
-               "] [1, 1] : " + tensorType(dtype, {f, npp}) + " to " +
-               tensorType(dtype, {f, np}));
-        mm = sliced;
-      }
+      if (npp != np)
+        mm = leadingSlice(b, mm, dtype, {f, npp}, {f, np});
     }
     if (n == 1) {
       result = b.reshape(mm, dtype, {f, oprod}, out);

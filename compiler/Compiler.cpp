@@ -148,16 +148,8 @@ std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
     md += "output " + encodeName(out->name()) + " " +
           std::string(dtypeName(out->type().dtype)) + " " +
           dimsText(out->type()) + "\n";
-  for (const GpuLaunch &l : code.launches) {
-    md += "cuda_launch " + l.kernel;
-    for (const int64_t *dims : {l.grid, l.block})
-      md += " " + std::to_string(dims[0]) + "," + std::to_string(dims[1]) +
-            "," + std::to_string(dims[2]);
-    md += " " + std::to_string(l.sharedBytes) + " ";
-    for (size_t i = 0; i < l.args.size(); ++i)
-      md += (i ? "," : "") + l.args[i];
-    md += "\n";
-  }
+  for (const GpuLaunch &l : code.launches)
+    md += formatLaunch(l) + "\n";
   return md;
 }
 

@@ -110,16 +110,8 @@ int main(int argc, char **argv) {
     out = result->ptx;
   else if (emit == "plan")
     // The CUDA launch plan, one `cuda_launch` line per launch.
-    for (const mlc::GpuLaunch &l : result->launches) {
-      out += "cuda_launch " + l.kernel;
-      for (const int64_t *dims : {l.grid, l.block})
-        out += " " + std::to_string(dims[0]) + "," + std::to_string(dims[1]) +
-               "," + std::to_string(dims[2]);
-      out += " " + std::to_string(l.sharedBytes) + " ";
-      for (size_t i = 0; i < l.args.size(); ++i)
-        out += (i ? "," : "") + l.args[i];
-      out += "\n";
-    }
+    for (const mlc::GpuLaunch &l : result->launches)
+      out += mlc::formatLaunch(l) + "\n";
   else
     out = result->object;
   if (output == "-") {
