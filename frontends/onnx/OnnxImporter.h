@@ -22,7 +22,7 @@ struct OnnxImportOptions {
 /// Oldest default-domain opset the importer accepts.
 inline constexpr int64_t kOnnxMinOpset = 13;
 /// Newest default-domain opset the importer accepts.
-inline constexpr int64_t kOnnxMaxOpset = 26;
+inline constexpr int64_t kOnnxMaxOpset = 28;
 
 /// Reads an .onnx file (and its external data, which must lie inside the
 /// model's directory) into a verified IR graph.

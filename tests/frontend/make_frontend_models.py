@@ -530,9 +530,9 @@ def bad_models():
     bad("opset11", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
                          [vi("y", F, [4])], opset=11, ir_version=6),
         "opset 11 is not supported (need 13 or newer)")
-    bad("opset27", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
-                         [vi("y", F, [4])], opset=27, ir_version=13),
-        "opset 27 is not supported")
+    bad("opset29", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
+                         [vi("y", F, [4])], opset=29, ir_version=13),
+        "opset 29 is not supported")
     short = TensorProto(name="w", data_type=F, dims=[2, 3])
     short.raw_data = b"\0" * 12
     bad("raw_size", model([n("Add", ["x", "w"], ["y"])], [vi("x", F, [2, 3])],
