@@ -307,6 +307,14 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
     std::vector<std::string> callArgs = {"%ctx"}, callTypes = {"!llvm.ptr"};
     for (size_t i = 0; i < g.inputs.size(); ++i) {
       const Value *v = g.inputs[i];
+      if (isZeroSize(v)) {
+        // No data to pass (and a memref with a zero extent has no
+        // bare-pointer form): an empty tensor of the same type stands in.
+        std::string t = b.fresh();
+        b.line(t + " = tensor.empty() : " + tensorType(v->type()));
+        tensors[v] = t;
+        continue;
+      }
       std::string arg = "%a" + std::to_string(i);
       sig += ", " + arg + ": " + storedMemref(v);
       std::string t = b.fresh();
@@ -318,6 +326,8 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
     }
     for (size_t i = 0; i < g.outputs.size(); ++i) {
       const Value *v = g.outputs[i];
+      if (isZeroSize(v))
+        continue; // nothing to write
       sig += ", %o" + std::to_string(i) + ": " + memrefType(v->type());
       callArgs.push_back(viewOf(v));
       callTypes.push_back(memrefType(v->type()));
@@ -338,6 +348,8 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
     }
     for (size_t i = 0; i < g.outputs.size(); ++i) {
       const Value *v = g.outputs[i];
+      if (isZeroSize(v))
+        continue;
       b.line("bufferization.materialize_in_destination " + tensors.at(v) +
              " in restrict writable %o" + std::to_string(i) + " : (" +
              tensorType(v->type()) + ", " + memrefType(v->type()) + ") -> ()");
@@ -356,7 +368,8 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
   for (size_t j = 0; j < graph.outputs().size(); ++j) {
     const Value *v = graph.outputs()[j];
     const Location &l = loc.at(v);
-    if (l.kind == Location::Output && l.index == static_cast<int64_t>(j))
+    if ((l.kind == Location::Output && l.index == static_cast<int64_t>(j)) ||
+        isZeroSize(v))
       continue;
     std::string type = memrefType(v->type());
     if (portable)
@@ -367,13 +380,18 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
                  " : " + type + " to " + type);
   }
   entry.line("return");
+  // Zero-size inputs and outputs are never read or written: an opaque
+  // pointer (a memref with a zero extent has no bare-pointer form).
+  auto entryType = [](const Value *v) {
+    return isZeroSize(v) ? std::string("!llvm.ptr") : memrefType(v->type());
+  };
   std::string sig = "%ctx: !llvm.ptr, ";
   for (size_t i = 0; i < graph.inputs().size(); ++i)
-    sig += "%in" + std::to_string(i) + ": " +
-           memrefType(graph.inputs()[i]->type()) + ", ";
+    sig +=
+        "%in" + std::to_string(i) + ": " + entryType(graph.inputs()[i]) + ", ";
   for (size_t j = 0; j < graph.outputs().size(); ++j)
-    sig += "%out" + std::to_string(j) + ": " +
-           memrefType(graph.outputs()[j]->type()) + ", ";
+    sig += "%out" + std::to_string(j) + ": " + entryType(graph.outputs()[j]) +
+           ", ";
   sig += "%arena: memref<" + std::to_string(out.arenaBytes) +
          "xi8>, %weights: memref<" + std::to_string(out.weightsBytes) + "xi8>";
   text += "  func.func @mlc_graph(" + sig + ") {\n" + entry.text() + "  }\n}\n";

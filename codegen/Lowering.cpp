@@ -100,7 +100,11 @@ void addLLVMPasses(mlir::PassManager &pm) {
   pm.addPass(mlir::memref::createFoldMemRefAliasOpsPass());
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());
   pm.addPass(mlir::createLowerAffinePass());
-  pm.addPass(mlir::arith::createArithExpandOpsPass());
+  // includeBf16: f32 <-> bf16 as integer ops; LLVM would otherwise call
+  // compiler-rt's __truncsfbf2, which artifacts cannot link.
+  mlir::arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(mlir::arith::createArithExpandOpsPass(expand));
   pm.addPass(mlir::createConvertSCFToCFPass());
   pm.addPass(mlir::createConvertVectorToLLVMPass());
   pm.addPass(mlir::createConvertMathToLLVMPass());

@@ -556,6 +556,21 @@ std::vector<Case> makeCases() {
     Value *c = input(g, "c", f, {2, 5, 4});
     g.setOutputs({op(g, OpKind::Concat, {a, b, c}, {{"axis", int64_t(1)}})});
   });
+  // Zero-size operands with a zero inner extent ([2, 0, 4], whose memrefs
+  // have no bare-pointer form): a graph input and a kernel result that an
+  // empty slice produces, both consumed by a concat in another kernel.
+  add("concat_zero_size_parts", [=](Graph &g) {
+    Value *a = input(g, "a", f, {2, 3, 4});
+    Value *z = input(g, "z", f, {2, 0, 4});
+    Value *e = op(g, OpKind::Slice, {a},
+                  {{"starts", std::vector<int64_t>{0, 3, 0}},
+                   {"ends", std::vector<int64_t>{2, 3, 4}},
+                   {"steps", std::vector<int64_t>{1, 1, 1}}},
+                  0);
+    Value *r = op(g, OpKind::Relu, {a}, {}, 1);
+    g.setOutputs(
+        {op(g, OpKind::Concat, {r, z, e}, {{"axis", int64_t(1)}}, 2), z});
+  });
   add("slice_steps", [=](Graph &g) {
     Value *x = input(g, "x", f, {5, 8, 6});
     g.setOutputs({op(g, OpKind::Slice, {x},

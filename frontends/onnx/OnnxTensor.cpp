@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
+#include <iterator>
 #include <limits>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -143,6 +144,13 @@ std::string onnxTypeName(int32_t t) {
   if (onnx::TensorProto_DataType_IsValid(t))
     return onnx::TensorProto_DataType_Name(
         static_cast<onnx::TensorProto_DataType>(t));
+  // Types newer than the onnx.proto mlc is built with (onnx 1.23's list).
+  static const char *const kNewer[] = {
+      "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+      "UINT4",        "INT4",           "FLOAT4E2M1", "FLOAT8E8M0",
+      "UINT2",        "INT2",           "FLOAT6E2M3", "FLOAT6E3M2"};
+  if (t >= 17 && t < 17 + static_cast<int32_t>(std::size(kNewer)))
+    return kNewer[t - 17];
   return "type " + std::to_string(t);
 }
 
