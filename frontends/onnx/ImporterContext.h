@@ -122,6 +122,18 @@ Status translateNode(NodeContext &ctx);
 /// True when `opType` is in the op table.
 bool isSupportedOp(const std::string &opType);
 
+/// The version of default-domain op `opType` that a model importing `opset`
+/// uses: the newest of the op's schema versions (OnnxOpVersions.inc) not
+/// above `opset`; 0 for an op unknown to the pinned onnx or newer than
+/// `opset`.
+int64_t opVersion(const std::string &opType, int64_t opset);
+
+/// The oldest version of a supported op the importer implements. The
+/// importer follows each op's opset-13 schema (and the newer ones); older
+/// versions are accepted only where they mean the same for every model that
+/// uses them (listed, with the reason, in OnnxOps.cpp).
+int64_t oldestImplementedVersion(const std::string &opType);
+
 /// Normalizes axis `axis` against `rank` (negative counts from the end).
 Expected<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

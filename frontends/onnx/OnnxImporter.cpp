@@ -26,7 +26,6 @@ std::vector<int64_t> staticExtentsOrEmpty(const Shape &shape) {
   return isStatic(shape) ? staticExtents(shape) : std::vector<int64_t>{};
 }
 
-
 /// Newest ONNX IR version (file format) this importer has been checked with
 /// (onnx 1.23 writes 14 for its newest opsets).
 constexpr int64_t kMaxIrVersion = 14;
@@ -461,6 +460,15 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
       return fail(n.domain().empty() || n.domain() == "ai.onnx"
                       ? "unsupported op"
                       : "unsupported op (domain '" + n.domain() + "')");
+    if (n.domain().empty() || n.domain() == "ai.onnx") {
+      int64_t version = opVersion(n.op_type(), opset);
+      int64_t oldest = oldestImplementedVersion(n.op_type());
+      if (version < oldest)
+        return fail(n.op_type() + "-" + std::to_string(version) +
+                    " is not supported (mlc implements " + n.op_type() + "-" +
+                    std::to_string(oldest) + " and newer: opset " +
+                    std::to_string(oldest) + " or newer)");
+    }
     NodeContext ctx{n, importer, {}, {}, {}};
     for (const auto &in : n.input()) {
       if (in.empty()) {

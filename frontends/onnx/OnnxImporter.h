@@ -19,8 +19,10 @@ struct OnnxImportOptions {
   std::map<std::string, std::vector<int64_t>> inputShapes;
 };
 
-/// Oldest default-domain opset the importer accepts.
-inline constexpr int64_t kOnnxMinOpset = 13;
+/// Oldest default-domain opset the importer accepts; each op is further
+/// checked against the oldest of its versions the importer implements
+/// (oldestImplementedVersion in ImporterContext.h).
+inline constexpr int64_t kOnnxMinOpset = 1;
 /// Newest default-domain opset the importer accepts.
 inline constexpr int64_t kOnnxMaxOpset = 28;
 

@@ -116,8 +116,8 @@ Expected<Value *> chainInputs(NodeContext &ctx, OpKind kind,
   for (size_t i = 1; i < ctx.numInputs(); ++i) {
     ONNX_ASSIGN(next, ctx.input(i));
     bool last = i + 1 == ctx.numInputs();
-    ONNX_ASSIGN(v, ctx.importer.emit(kind, {acc, next}, {},
-                                     last ? lastName : ""));
+    ONNX_ASSIGN(v,
+                ctx.importer.emit(kind, {acc, next}, {}, last ? lastName : ""));
     acc = v;
   }
   return acc;
@@ -1208,6 +1208,106 @@ const OpEntry *findOp(std::string_view name) {
 } // namespace
 
 bool isSupportedOp(const std::string &opType) { return findOp(opType); }
+
+namespace {
+
+/// One default-domain op and the opsets that changed it, ascending.
+struct OpVersions {
+  std::string_view name;
+  std::array<int16_t, 16> versions;
+};
+
+constexpr OpVersions kOpVersions[] = {
+#include "frontends/onnx/OnnxOpVersions.inc"
+};
+
+/// Older schema versions that mean the same as the opset-13 one for every
+/// model that can use them, by op. Where a version is not listed, the
+/// importer accepts the version in effect at opset 13 and newer only.
+constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
+    // Only the type lists grew since these versions (6 dropped the
+    // consumed_inputs attribute, 7 introduced numpy broadcasting, 8 the
+    // broadcasting of the variadic ops).
+    {"Abs", 6},
+    {"Add", 7},
+    {"AveragePool", 7},
+    {"BatchNormalization", 9}, // 9 dropped `spatial`
+    {"Cast", 6},               // 6 made `to` an enum
+    {"Ceil", 6},
+    {"Clip", 11},  // 11 moved min/max to inputs
+    {"Concat", 4}, // 4 made `axis` required
+    {"Constant", 9},
+    {"ConstantOfShape", 9},
+    {"Conv", 1},
+    {"Cos", 7},
+    {"Div", 7},
+    {"Equal", 7},
+    {"Erf", 9},
+    {"Exp", 6},
+    {"Expand", 8},
+    {"Flatten", 1},
+    {"Floor", 6},
+    {"Gather", 1},
+    {"Gemm", 7}, // 7 dropped `broadcast`
+    {"GlobalAveragePool", 1},
+    {"GlobalMaxPool", 1},
+    {"Greater", 7},
+    {"HardSigmoid", 6},
+    {"Identity", 1},
+    {"LeakyRelu", 6},
+    {"Less", 7},
+    {"Log", 6},
+    {"MatMul", 1},
+    {"Max", 8},
+    {"MaxPool", 8},
+    {"Mean", 8},
+    {"Min", 8},
+    {"Mul", 7},
+    {"Neg", 6},
+    {"Pad", 11}, // 11 moved pads to an input
+    {"Pow", 7},
+    {"Reciprocal", 6},
+    {"Relu", 6},
+    {"Reshape", 5}, // 5 moved shape to an input
+    {"Shape", 1},
+    {"Sigmoid", 6},
+    {"Sin", 7},
+    {"Size", 1},
+    {"Slice", 10}, // 10 moved starts/ends/axes to inputs, added steps
+    {"Softplus", 1},
+    {"Sqrt", 6},
+    {"Sub", 7},
+    {"Sum", 8},
+    {"Tanh", 6},
+    {"Transpose", 1},
+    {"Where", 9},
+};
+
+const OpVersions *findVersions(std::string_view name) {
+  for (const OpVersions &v : kOpVersions)
+    if (v.name == name)
+      return &v;
+  return nullptr;
+}
+
+} // namespace
+
+int64_t opVersion(const std::string &opType, int64_t opset) {
+  const OpVersions *v = findVersions(opType);
+  int64_t found = 0;
+  if (v)
+    for (int16_t version : v->versions)
+      if (version != 0 && version <= opset)
+        found = version;
+  return found;
+}
+
+int64_t oldestImplementedVersion(const std::string &opType) {
+  for (const auto &[name, version] : kOlderVersions)
+    if (name == opType)
+      return version;
+  return opVersion(opType, 13);
+}
 
 Status translateNode(NodeContext &ctx) {
   const OpEntry *entry = findOp(ctx.proto.op_type());

@@ -527,9 +527,16 @@ def bad_models():
         [vi("x", F, [4])], [vi("y", F, [4])],
         extra_opsets=[helper.make_opsetid("com.x", 1)]),
         "node 'n1'", "unsupported op", "com.x")
-    bad("opset11", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
-                         [vi("y", F, [4])], opset=11, ir_version=6),
-        "opset 11 is not supported (need 13 or newer)")
+    # Old opsets: an op whose version there means what its opset-13 version
+    # means is accepted (Add-7, Relu-6); one that differs is not (Softmax-11
+    # coerces its input to 2-D).
+    good("opset7_add_relu", [n("Add", ["x", "b"], ["s"]), n("Relu", ["s"], ["y"])],
+         [vi("x", F, [2, 4]), vi("b", F, [4])], [vi("y", F, [2, 4])],
+         opset=7, ir_version=3)
+    bad("opset11_softmax", model([n("Softmax", ["x"], ["y"])], [vi("x", F, [2, 4])],
+                                 [vi("y", F, [2, 4])], opset=11, ir_version=6),
+        "node 'softmax0' (op Softmax, opset 11)",
+        "Softmax-11 is not supported (mlc implements Softmax-13 and newer")
     bad("opset29", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
                          [vi("y", F, [4])], opset=29, ir_version=13),
         "opset 29 is not supported")
