@@ -491,13 +491,13 @@ Status globalPoolOp(NodeContext &ctx, OpKind kind) {
                    ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
 }
 
-Status reduceOp(NodeContext &ctx, OpKind kind) {
-  ONNX_ASSIGN(x, ctx.input(0));
+/// The axes of a Reduce* node: an attribute before opset 18 (13 for
+/// ReduceSum), an input after. Empty means every axis, unless
+/// noop_with_empty_axes asks for no reduction (`noop`).
+Status reduceAxes(NodeContext &ctx, Value *x, bool axesAsInput,
+                  std::vector<int64_t> &axes, bool &noop) {
   int64_t rank = x->type().rank();
-  ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
-  bool axesAsInput = ctx.importer.opset() >= 18 || kind == OpKind::ReduceSum;
-  std::vector<int64_t> axes;
-  bool noop = false;
+  noop = false;
   if (axesAsInput) {
     if (ctx.hasAttr("axes"))
       return makeError("attribute 'axes' is not allowed at this opset (axes "
@@ -512,17 +512,105 @@ Status reduceOp(NodeContext &ctx, OpKind kind) {
     ONNX_ASSIGN(list, ctx.intsAttr("axes"));
     axes = list;
   }
-  if (axes.empty()) {
-    if (noop)
-      return setOutput(ctx, 0, x);
+  if (axes.empty() && !noop)
     for (int64_t i = 0; i < rank; ++i)
       axes.push_back(i);
-  }
   ONNX_ASSIGN(norm, normalizeAxes(axes, rank));
-  AttributeMap attrs{{"axes", norm},
+  axes = norm;
+  return Status::success();
+}
+
+Status reduceOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
+  std::vector<int64_t> axes;
+  bool noop = false;
+  MLC_RETURN_IF_ERROR(reduceAxes(
+      ctx, x, ctx.importer.opset() >= 18 || kind == OpKind::ReduceSum, axes,
+      noop));
+  if (axes.empty())
+    return setOutput(ctx, 0, x);
+  AttributeMap attrs{{"axes", axes},
                      {"keepdims", keepdims ? int64_t(1) : int64_t(0)}};
   return setOutput(ctx, 0,
                    ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+}
+
+/// ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum and ReduceLogSumExp,
+/// spelled with the IR's elementwise ops and reduce_sum / reduce_max. With
+/// noop_with_empty_axes and no axes, only the elementwise part applies (as
+/// in onnx's reference: a sum over no axes).
+Status reduceCompositeOp(NodeContext &ctx, OpKind) {
+  const std::string &op = ctx.proto.op_type();
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
+  std::vector<int64_t> axes;
+  bool noop = false;
+  MLC_RETURN_IF_ERROR(
+      reduceAxes(ctx, x, ctx.importer.opset() >= 18, axes, noop));
+  bool isFloatType = isFloat(x->type().dtype);
+  if (!isFloatType && op != "ReduceL1" && op != "ReduceSumSquare")
+    return makeError(op + " needs a floating-point input");
+  auto sum = [&](Value *v, bool keep,
+                 const std::string &name) -> Expected<Value *> {
+    if (axes.empty())
+      return v;
+    AttributeMap attrs{{"axes", axes},
+                       {"keepdims", keep ? int64_t(1) : int64_t(0)}};
+    return ctx.importer.emit(OpKind::ReduceSum, {v}, attrs, name);
+  };
+  auto unary = [&](OpKind kind, Value *v, const std::string &name) {
+    return ctx.importer.emit(kind, {v}, {}, name);
+  };
+  const std::string out = ctx.outputName(0);
+  if (op == "ReduceL1") {
+    ONNX_ASSIGN(a, unary(OpKind::Abs, x, ""));
+    return setOutput(ctx, 0, sum(a, keepdims != 0, out));
+  }
+  if (op == "ReduceSumSquare" || op == "ReduceL2") {
+    ONNX_ASSIGN(sq, ctx.importer.emit(OpKind::Mul, {x, x}, {}, ""));
+    if (op == "ReduceSumSquare")
+      return setOutput(ctx, 0, sum(sq, keepdims != 0, out));
+    ONNX_ASSIGN(s2, sum(sq, keepdims != 0, ""));
+    return setOutput(ctx, 0, unary(OpKind::Sqrt, s2, out));
+  }
+  if (op == "ReduceLogSum") {
+    ONNX_ASSIGN(s1, sum(x, keepdims != 0, ""));
+    return setOutput(ctx, 0, unary(OpKind::Log, s1, out));
+  }
+  // ReduceLogSumExp, stable: m + log(sum(exp(x - m))) with m the max over
+  // the axes (kept for the subtraction); a -inf max gives -inf, not NaN.
+  if (axes.empty()) {
+    ONNX_ASSIGN(e, unary(OpKind::Exp, x, ""));
+    return setOutput(ctx, 0, unary(OpKind::Log, e, out));
+  }
+  auto max = [&](bool keep) {
+    AttributeMap attrs{{"axes", axes},
+                       {"keepdims", keep ? int64_t(1) : int64_t(0)}};
+    return ctx.importer.emit(OpKind::ReduceMax, {x}, attrs, "");
+  };
+  ONNX_ASSIGN(mKeep, max(true));
+  ONNX_ASSIGN(mOut, max(keepdims != 0));
+  AttributeMap finite{{"min", -std::numeric_limits<double>::max()},
+                      {"max", std::numeric_limits<double>::max()}};
+  ONNX_ASSIGN(shift, ctx.importer.emit(OpKind::Clip, {mKeep}, finite, ""));
+  ONNX_ASSIGN(shiftOut, ctx.importer.emit(OpKind::Clip, {mOut}, finite, ""));
+  ONNX_ASSIGN(d, ctx.importer.emit(OpKind::Sub, {x, shift}, {}, ""));
+  ONNX_ASSIGN(e, unary(OpKind::Exp, d, ""));
+  ONNX_ASSIGN(s, sum(e, keepdims != 0, ""));
+  ONNX_ASSIGN(l, unary(OpKind::Log, s, ""));
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::Add, {l, shiftOut}, {}, out));
+}
+
+/// CastLike: Cast to the element type of the second input. `saturate` only
+/// concerns float8 targets, which mlc does not have.
+Status castLikeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(like, ctx.input(1));
+  AttributeMap attrs{{"to", like->type().dtype}};
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Cast, {x}, attrs, ctx.outputName(0)));
 }
 
 Status argMaxOp(NodeContext &ctx, OpKind) {
@@ -1119,6 +1207,7 @@ constexpr std::array kOps = {
     OpEntry{"AveragePool", poolOp, OpKind::AvgPool},
     OpEntry{"BatchNormalization", batchNormOp, OpKind::BatchNorm},
     OpEntry{"Cast", castOp, OpKind::Cast},
+    OpEntry{"CastLike", castLikeOp, OpKind::Cast},
     OpEntry{"Ceil", unaryOp, OpKind::Ceil},
     OpEntry{"Clip", clipOp, OpKind::Clip},
     OpEntry{"Concat", concatOp, OpKind::Concat},
@@ -1163,11 +1252,16 @@ constexpr std::array kOps = {
     OpEntry{"Pow", powOp, OpKind::Pow},
     OpEntry{"Range", rangeOp, OpKind::Constant},
     OpEntry{"Reciprocal", unaryOp, OpKind::Reciprocal},
+    OpEntry{"ReduceL1", reduceCompositeOp, OpKind::ReduceSum},
+    OpEntry{"ReduceL2", reduceCompositeOp, OpKind::ReduceSum},
+    OpEntry{"ReduceLogSum", reduceCompositeOp, OpKind::ReduceSum},
+    OpEntry{"ReduceLogSumExp", reduceCompositeOp, OpKind::ReduceSum},
     OpEntry{"ReduceMax", reduceOp, OpKind::ReduceMax},
     OpEntry{"ReduceMean", reduceOp, OpKind::ReduceMean},
     OpEntry{"ReduceMin", reduceOp, OpKind::ReduceMin},
     OpEntry{"ReduceProd", reduceOp, OpKind::ReduceProd},
     OpEntry{"ReduceSum", reduceOp, OpKind::ReduceSum},
+    OpEntry{"ReduceSumSquare", reduceCompositeOp, OpKind::ReduceSum},
     OpEntry{"Relu", unaryOp, OpKind::Relu},
     OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
     OpEntry{"Shape", shapeOp, OpKind::Constant},
