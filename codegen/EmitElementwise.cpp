@@ -1,4 +1,5 @@
-// Elementwise ops (unary, binary, ternary, cast) as broadcasting linalg.generic.
+// Elementwise ops (unary, binary, ternary, cast) as broadcasting
+// linalg.generic.
 #include "codegen/EmitContext.h"
 
 #include <limits>
@@ -80,10 +81,29 @@ Expected<std::string> emitScalarBinary(KernelBuilder &b, OpKind kind,
     if (isBool)
       break;
     return op(b, f ? "arith.mulf" : "arith.muli", xy, t);
-  case OpKind::Div:
+  case OpKind::Div: {
     if (isBool)
       break;
-    return op(b, f ? "arith.divf" : u ? "arith.divui" : "arith.divsi", xy, t);
+    if (f)
+      return op(b, "arith.divf", xy, t);
+    // docs/ir.md: x / 0 is 0 and the minimum value / -1 wraps; the bare
+    // instruction traps on both (SIGFPE), so the divisor is made safe first.
+    std::string zero = b.intConst(0, dtype), one = b.intConst(1, dtype);
+    std::string isZero = op(b, "arith.cmpi eq,", y + ", " + zero, t);
+    std::string safe = op(b, "arith.select", isZero + ", " + one + ", " + y, t);
+    std::string result;
+    if (u) {
+      result = op(b, "arith.divui", x + ", " + safe, t);
+    } else {
+      std::string minusOne = b.intConst(-1, dtype);
+      std::string isMinusOne = op(b, "arith.cmpi eq,", y + ", " + minusOne, t);
+      safe = op(b, "arith.select", isMinusOne + ", " + one + ", " + safe, t);
+      std::string q = op(b, "arith.divsi", x + ", " + safe, t);
+      std::string negated = op(b, "arith.subi", zero + ", " + x, t);
+      result = op(b, "arith.select", isMinusOne + ", " + negated + ", " + q, t);
+    }
+    return op(b, "arith.select", isZero + ", " + zero + ", " + result, t);
+  }
   case OpKind::Pow:
     if (!f)
       break;
@@ -91,24 +111,36 @@ Expected<std::string> emitScalarBinary(KernelBuilder &b, OpKind kind,
   case OpKind::Max:
     if (isBool)
       break;
-    return op(b, f ? "arith.maximumf" : u ? "arith.maxui" : "arith.maxsi", xy,
-              t);
+    return op(b,
+              f   ? "arith.maximumf"
+              : u ? "arith.maxui"
+                  : "arith.maxsi",
+              xy, t);
   case OpKind::Min:
     if (isBool)
       break;
-    return op(b, f ? "arith.minimumf" : u ? "arith.minui" : "arith.minsi", xy,
-              t);
+    return op(b,
+              f   ? "arith.minimumf"
+              : u ? "arith.minui"
+                  : "arith.minsi",
+              xy, t);
   case OpKind::Equal:
     return op(b, f ? "arith.cmpf oeq," : "arith.cmpi eq,", xy, t);
   case OpKind::Less:
     if (isBool)
       break;
-    return op(b, f ? "arith.cmpf olt," : u ? "arith.cmpi ult," : "arith.cmpi slt,",
+    return op(b,
+              f   ? "arith.cmpf olt,"
+              : u ? "arith.cmpi ult,"
+                  : "arith.cmpi slt,",
               xy, t);
   case OpKind::Greater:
     if (isBool)
       break;
-    return op(b, f ? "arith.cmpf ogt," : u ? "arith.cmpi ugt," : "arith.cmpi sgt,",
+    return op(b,
+              f   ? "arith.cmpf ogt,"
+              : u ? "arith.cmpi ugt,"
+                  : "arith.cmpi sgt,",
               xy, t);
   case OpKind::And:
     if (!isBool)
@@ -156,13 +188,13 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
   case OpKind::Ceil: {
     if (!f)
       break;
-    const char *name = node.kind() == OpKind::Exp    ? "math.exp"
-                       : node.kind() == OpKind::Log  ? "math.log"
-                       : node.kind() == OpKind::Sqrt ? "math.sqrt"
-                       : node.kind() == OpKind::Tanh ? "math.tanh"
-                       : node.kind() == OpKind::Erf  ? "math.erf"
-                       : node.kind() == OpKind::Sin  ? "math.sin"
-                       : node.kind() == OpKind::Cos  ? "math.cos"
+    const char *name = node.kind() == OpKind::Exp     ? "math.exp"
+                       : node.kind() == OpKind::Log   ? "math.log"
+                       : node.kind() == OpKind::Sqrt  ? "math.sqrt"
+                       : node.kind() == OpKind::Tanh  ? "math.tanh"
+                       : node.kind() == OpKind::Erf   ? "math.erf"
+                       : node.kind() == OpKind::Sin   ? "math.sin"
+                       : node.kind() == OpKind::Cos   ? "math.cos"
                        : node.kind() == OpKind::Floor ? "math.floor"
                                                       : "math.ceil";
     return op(b, name, x, t);
@@ -225,8 +257,9 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
   return unsupported(node, dtype);
 }
 
-Expected<std::string> emitElementwise(KernelBuilder &b, const Node &node,
-                                      const std::vector<std::string> &operands) {
+Expected<std::string>
+emitElementwise(KernelBuilder &b, const Node &node,
+                const std::vector<std::string> &operands) {
   const Value *result = node.result();
   std::vector<int64_t> shape = extents(result);
   std::vector<GenericOperand> ins;
@@ -235,34 +268,35 @@ Expected<std::string> emitElementwise(KernelBuilder &b, const Node &node,
     ins.push_back({operands[i], v->type().dtype, extents(v),
                    broadcastMap(extents(v), shape)});
   }
-  DType inType = node.operand(node.kind() == OpKind::Where ? 1 : 0)->type().dtype;
+  DType inType =
+      node.operand(node.kind() == OpKind::Where ? 1 : 0)->type().dtype;
   DType outType = result->type().dtype;
   OpClass cls = opInfo(node.kind()).opClass;
-  return b.map(
-      ins, outType, shape,
-      [&](KernelBuilder &b,
-          const std::vector<std::string> &args) -> Expected<std::vector<std::string>> {
-        std::vector<std::string> xs;
-        for (size_t i = 0; i < ins.size(); ++i)
-          xs.push_back(b.toCompute(args[i], ins[i].dtype));
-        std::string r;
-        if (node.kind() == OpKind::Where) {
-          r = b.fresh();
-          b.line(r + " = arith.select " + xs[0] + ", " + xs[1] + ", " + xs[2] +
-                 " : " + computeType(inType));
-        } else if (cls == OpClass::ElementwiseBinary) {
-          auto v = emitScalarBinary(b, node.kind(), inType, xs[0], xs[1]);
-          if (!v.ok())
-            return v.error();
-          r = *v;
-        } else {
-          auto v = emitScalarUnary(b, node, inType, xs[0]);
-          if (!v.ok())
-            return v.error();
-          r = *v;
-        }
-        return std::vector<std::string>{b.toStorage(r, outType)};
-      });
+  return b.map(ins, outType, shape,
+               [&](KernelBuilder &b, const std::vector<std::string> &args)
+                   -> Expected<std::vector<std::string>> {
+                 std::vector<std::string> xs;
+                 for (size_t i = 0; i < ins.size(); ++i)
+                   xs.push_back(b.toCompute(args[i], ins[i].dtype));
+                 std::string r;
+                 if (node.kind() == OpKind::Where) {
+                   r = b.fresh();
+                   b.line(r + " = arith.select " + xs[0] + ", " + xs[1] + ", " +
+                          xs[2] + " : " + computeType(inType));
+                 } else if (cls == OpClass::ElementwiseBinary) {
+                   auto v =
+                       emitScalarBinary(b, node.kind(), inType, xs[0], xs[1]);
+                   if (!v.ok())
+                     return v.error();
+                   r = *v;
+                 } else {
+                   auto v = emitScalarUnary(b, node, inType, xs[0]);
+                   if (!v.ok())
+                     return v.error();
+                   r = *v;
+                 }
+                 return std::vector<std::string>{b.toStorage(r, outType)};
+               });
 }
 
 } // namespace mlc::codegen

@@ -677,6 +677,22 @@ std::vector<Case> makeCases() {
                       {"dilations", std::vector<int64_t>{1, 1}},
                       {"group", int64_t(1)}})});
   });
+  // Integer division by 0 (defined as 0) and by -1 (negation, wrapping at
+  // the minimum): the bare instructions trap.
+  for (DType d : {DType::I32, DType::I64, DType::U8})
+    add("div_by_zero_and_minus_one_" + std::string(dtypeName(d)),
+        [&, d](Graph &g) {
+          Value *x = input(g, "x", d, {2, 8});
+          Value *zero = constant(g, d, {8}, 0, 0, rng);
+          Value *q0 = op(g, OpKind::Div, {x, zero}, {}, 0);
+          Value *out = q0;
+          if (d != DType::U8) {
+            Value *minusOne = constant(g, d, {8}, -1, -1, rng);
+            Value *q1 = op(g, OpKind::Div, {x, minusOne}, {}, 0);
+            out = op(g, OpKind::Add, {q0, q1}, {}, 0);
+          }
+          g.setOutputs({out});
+        });
   // One constant weight shared by two convs in different kernels.
   add("conv_shared_const_w", [&](Graph &g) {
     Value *x = input(g, "x", f, {1, 16, 6, 6});
