@@ -448,6 +448,26 @@ bool parseDevice(const std::string &text, DLDevice &out) {
   return true;
 }
 
+/// The load options run and bench share: --threads N and --device DEV.
+/// True when argv[i] is one of them (then i moves past its value); `error`
+/// is set when the value is bad.
+bool takeLoadOption(int argc, char **argv, int &i, int &threads,
+                    DLDevice &device, std::string &error) {
+  std::string value;
+  error.clear();
+  if (takeValue(argc, argv, i, "--threads", value)) {
+    if (!parseCount(value, 1 << 20, threads))
+      error = "--threads expects a count (0: one per CPU), got '" + value + "'";
+    return true;
+  }
+  if (takeValue(argc, argv, i, "--device", value)) {
+    if (!parseDevice(value, device))
+      error = "--device expects cpu, cuda or cuda:N, got '" + value + "'";
+    return true;
+  }
+  return false;
+}
+
 /// "cpu" or "cuda:N".
 std::string deviceName(DLDevice device) {
   if (device.device_type == kDLCUDA)
@@ -600,6 +620,7 @@ int runCommand(int argc, char **argv) {
   int iterations = 1;
   int threads = 0;
   DLDevice device = {static_cast<DLDeviceType>(0), 0};
+  std::string error;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -619,14 +640,9 @@ int runCommand(int argc, char **argv) {
       iterations = std::atoi(value.c_str());
       if (iterations < 1)
         return fail("--iterations must be at least 1");
-    } else if (takeValue(argc, argv, i, "--threads", value)) {
-      if (!parseCount(value, 1 << 20, threads))
-        return fail("--threads expects a count (0: one per CPU), got '" +
-                    value + "'");
-    } else if (takeValue(argc, argv, i, "--device", value)) {
-      if (!parseDevice(value, device))
-        return fail("--device expects cpu, cuda or cuda:N, got '" + value +
-                    "'");
+    } else if (takeLoadOption(argc, argv, i, threads, device, error)) {
+      if (!error.empty())
+        return fail(error);
     } else if (!arg.empty() && arg[0] == '-') {
       return fail("unknown option '" + arg + "' (see mlc run --help)");
     } else if (artifact.empty()) {
@@ -733,6 +749,7 @@ int benchCommand(int argc, char **argv) {
   uint64_t seed = 0;
   int threads = 0, warmup = 3, iters = 20;
   DLDevice device = {static_cast<DLDeviceType>(0), 0};
+  std::string error;
   bool json = false;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
@@ -740,14 +757,9 @@ int benchCommand(int argc, char **argv) {
       std::fputs(kBenchHelp, stdout);
       return 0;
     }
-    if (takeValue(argc, argv, i, "--threads", value)) {
-      if (!parseCount(value, 1 << 20, threads))
-        return fail("--threads expects a count (0: one per CPU), got '" +
-                    value + "'");
-    } else if (takeValue(argc, argv, i, "--device", value)) {
-      if (!parseDevice(value, device))
-        return fail("--device expects cpu, cuda or cuda:N, got '" + value +
-                    "'");
+    if (takeLoadOption(argc, argv, i, threads, device, error)) {
+      if (!error.empty())
+        return fail(error);
     } else if (takeValue(argc, argv, i, "--warmup", value)) {
       if (!parseCount(value, 1 << 30, warmup))
         return fail("--warmup expects a count, got '" + value + "'");
