@@ -55,6 +55,21 @@ std::string buildWeights(const codegen::EmittedModule &emitted) {
   return blob;
 }
 
+/// Stage 2, graph -> MLIR text: emits the module and records its memory
+/// plan (and, with emitText, the text) in `result`.
+Expected<codegen::EmittedModule> emitInto(const Graph &graph, bool portable,
+                                          const TargetOptions &options,
+                                          CodegenResult &result) {
+  auto emitted = codegen::emitModule(graph, portable);
+  if (!emitted.ok())
+    return emitted.error();
+  result.arenaBytes = emitted->arenaBytes;
+  result.naiveIntermediateBytes = emitted->naiveIntermediateBytes;
+  if (options.emitText)
+    result.mlir = emitted->text;
+  return emitted;
+}
+
 /// The CPU pipeline after the MLIR text: lowering (with `schedules`),
 /// artifact entry and weights, O3, object, into `result` (whose arena sizes
 /// grow by the kernels' scratch).
@@ -81,17 +96,6 @@ Status finishCpuObject(const std::string &text, const std::string &schedules,
   return Status::success();
 }
 
-/// Whether `arch` is `sm_XY` with XY >= 70 (the oldest architecture that
-/// current CUDA toolkits still assemble for).
-bool isSupportedGpuArch(const std::string &arch) {
-  if (arch.size() < 5 || arch.compare(0, 3, "sm_") != 0)
-    return false;
-  for (size_t i = 3; i < arch.size(); ++i)
-    if (arch[i] < '0' || arch[i] > '9')
-      return false;
-  return arch.size() <= 6 && std::stoi(arch.substr(3)) >= 70;
-}
-
 /// The CUDA target: portable kernels, PTX, a launch plan (GpuLowering.h).
 /// "cuda-emulate" compiles the same mapped kernels for the host CPU instead
 /// (each launch a loop over its blocks and threads), as a CPU artifact.
@@ -99,20 +103,17 @@ Expected<CodegenResult> generateCudaCode(const Graph &graph,
                                          const TargetOptions &options) {
   bool emulate = options.target == "cuda-emulate";
   std::string arch = options.cpu.empty() || emulate ? "sm_80" : options.cpu;
-  if (!isSupportedGpuArch(arch))
+  // sm_70 is the oldest architecture current CUDA toolkits assemble for.
+  if (cudaArchNumber(arch) < 70)
     return makeError("codegen: unknown CUDA architecture '" + arch +
                      "' (expected sm_XY, sm_70 or newer)");
   CodegenResult result;
   result.triple = "nvptx64-nvidia-cuda";
   result.cpu = arch;
   result.hostTriple = llvm::sys::getDefaultTargetTriple();
-  auto emitted = codegen::emitModule(graph, /*portable=*/true);
+  auto emitted = emitInto(graph, /*portable=*/true, options, result);
   if (!emitted.ok())
     return emitted.error();
-  result.arenaBytes = emitted->arenaBytes;
-  result.naiveIntermediateBytes = emitted->naiveIntermediateBytes;
-  if (options.emitText)
-    result.mlir = emitted->text;
   std::string hostText;
   auto gpu = codegen::lowerToPTX(
       emitted->text, arch, static_cast<unsigned>(graph.inputs().size()),
@@ -163,13 +164,9 @@ Expected<CodegenResult> generateCode(const Graph &graph,
   result.cpuFeatures = target->features;
 
   // 2. Graph -> MLIR text: kernels per group, entry, memory plan.
-  auto emitted = codegen::emitModule(graph);
+  auto emitted = emitInto(graph, /*portable=*/false, options, result);
   if (!emitted.ok())
     return emitted.error();
-  result.arenaBytes = emitted->arenaBytes;
-  result.naiveIntermediateBytes = emitted->naiveIntermediateBytes;
-  if (options.emitText)
-    result.mlir = emitted->text;
 
   // 3. Schedules: one record per contraction, applied as a transform script.
   codegen::ScheduleTarget scheduleTarget{target->avx512};
@@ -184,6 +181,18 @@ Expected<CodegenResult> generateCode(const Graph &graph,
       finishCpuObject(emitted->text, codegen::transformScript(records), graph,
                       buildWeights(*emitted), *target, options, result));
   return result;
+}
+
+int cudaArchNumber(const std::string &arch) {
+  if (arch.size() < 5 || arch.size() > 6 || arch.compare(0, 3, "sm_") != 0)
+    return -1;
+  int n = 0;
+  for (size_t i = 3; i < arch.size(); ++i) {
+    if (arch[i] < '0' || arch[i] > '9')
+      return -1;
+    n = n * 10 + (arch[i] - '0');
+  }
+  return n;
 }
 
 std::string formatLaunch(const GpuLaunch &launch) {

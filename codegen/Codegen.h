@@ -46,6 +46,10 @@ struct GpuLaunch {
   std::vector<std::string> args;
 };
 
+/// The number of a CUDA architecture name `sm_XY` / `sm_XYZ` (80 for
+/// sm_80), or -1 for anything else.
+int cudaArchNumber(const std::string &arch);
+
 /// The metadata line of a launch (docs/artifact.md): `cuda_launch <kernel>
 /// <gx>,<gy>,<gz> <bx>,<by>,<bz> <shared> <args>` (no newline).
 std::string formatLaunch(const GpuLaunch &launch);

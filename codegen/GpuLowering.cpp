@@ -91,9 +91,8 @@ gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t grid,
 }
 
 /// Replaces `loop` (static bounds, no reductions) by a launch with one
-/// thread per iteration; records the launch shape in `grid` and `block`.
-LogicalResult launchParallelLoop(scf::ParallelOp loop, int64_t &grid,
-                                 int64_t &block, bool &empty) {
+/// thread per iteration; an empty loop is just erased.
+LogicalResult launchParallelLoop(scf::ParallelOp loop) {
   if (loop.getNumResults() != 0)
     return loop.emitError("parallel loop with reductions");
   SmallVector<int64_t> lbs, counts, steps;
@@ -111,13 +110,12 @@ LogicalResult launchParallelLoop(scf::ParallelOp loop, int64_t &grid,
   std::optional<int64_t> total = checkedProduct(counts);
   if (!total)
     return loop.emitError("parallel loop trip count overflows int64");
-  empty = *total == 0;
-  if (empty) {
+  if (*total == 0) {
     loop.erase();
     return success();
   }
-  block = std::min<int64_t>(kBlockThreads, (*total + 31) / 32 * 32);
-  grid = (*total + block - 1) / block;
+  int64_t block = std::min<int64_t>(kBlockThreads, (*total + 31) / 32 * 32);
+  int64_t grid = (*total + block - 1) / block;
   if (grid > std::numeric_limits<int32_t>::max())
     return loop.emitError("parallel loop too large for one GPU grid");
 
@@ -203,9 +201,7 @@ LogicalResult createLaunches(func::FuncOp graph) {
     if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
       if (failed(flush()))
         return failure();
-      int64_t grid = 0, block = 0;
-      bool empty = false;
-      if (failed(launchParallelLoop(loop, grid, block, empty)))
+      if (failed(launchParallelLoop(loop)))
         return failure();
       continue;
     }

@@ -155,19 +155,6 @@ std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
 
 namespace {
 
-/// The sm_XY number (80 for sm_80), or -1.
-int smNumber(const std::string &arch) {
-  if (arch.size() < 5 || arch.size() > 6 || arch.compare(0, 3, "sm_") != 0)
-    return -1;
-  int n = 0;
-  for (size_t i = 3; i < arch.size(); ++i) {
-    if (arch[i] < '0' || arch[i] > '9')
-      return -1;
-    n = n * 10 + (arch[i] - '0');
-  }
-  return n;
-}
-
 /// The ptxas to run: `requested` if set ("none": nothing), else the first
 /// on PATH, else the CUDA toolkit's default location; "" if there is none.
 std::string findPtxas(const std::string &requested) {
@@ -200,16 +187,16 @@ Expected<std::string> buildCudaArtifact(const Graph &graph,
                                         const CodegenResult &code,
                                         const std::string &modelHash,
                                         const CompileOptions &options) {
-  int ptxArch = smNumber(code.cpu);
+  int ptxArch = cudaArchNumber(code.cpu);
   std::vector<std::string> archs = options.cudaCubins;
   for (const std::string &arch : archs)
-    if (smNumber(arch) < ptxArch)
+    if (cudaArchNumber(arch) < ptxArch)
       return makeError("cannot build a cubin for '" + arch +
                        "': expected sm_XY, at least the PTX architecture " +
                        code.cpu);
   std::sort(archs.begin(), archs.end(),
             [](const std::string &a, const std::string &b) {
-              return smNumber(a) < smNumber(b);
+              return cudaArchNumber(a) < cudaArchNumber(b);
             });
   archs.erase(std::unique(archs.begin(), archs.end()), archs.end());
 
