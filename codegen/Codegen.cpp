@@ -20,7 +20,8 @@ namespace mlc {
 namespace {
 
 /// Concatenates the constants at their planned offsets; packed conv
-/// weights W[F, rest] are stored as Wp[F/w, rest, w], packed matmul
+/// weights W[F, rest] are stored as Wp[F/w, rest, w] (rest in (K.., C)
+/// order for channels-last convs), packed matmul
 /// weights B[K, N] as Bp[N/w, K, w].
 std::string buildWeights(const codegen::EmittedModule &emitted) {
   std::string blob(static_cast<size_t>(emitted.weightsBytes), '\0');
@@ -47,10 +48,18 @@ std::string buildWeights(const codegen::EmittedModule &emitted) {
     }
     size_t rows = static_cast<size_t>(v->type().shape[0].value());
     size_t cols = data.bytes->size() / esize / rows;
+    // Channels-last convs read W[F, C, K..] as [F, K.., C]: source column
+    // c * taps + t lands at column t * C + c.
+    size_t channels = emitted.constantPanelChannelsLast[i]
+                          ? static_cast<size_t>(v->type().shape[1].value())
+                          : cols;
+    size_t taps = cols / channels;
     for (size_t r = 0; r < rows; ++r)
-      for (size_t c = 0; c < cols; ++c)
-        std::memcpy(dst + ((r / panel * cols + c) * panel + r % panel) * esize,
+      for (size_t c = 0; c < cols; ++c) {
+        size_t to = c % taps * channels + c / taps;
+        std::memcpy(dst + ((r / panel * cols + to) * panel + r % panel) * esize,
                     data.bytes->data() + (r * cols + c) * esize, esize);
+      }
   }
   return blob;
 }

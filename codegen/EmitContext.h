@@ -135,8 +135,12 @@ bool convUsesTransposedForm(const Node &conv);
 /// result) for convs with a large, awkward P that build an im2col anyway.
 int64_t convPlainColumns(const Node &conv);
 
+/// True for a conv or pool with `channels_last` = 1 (docs/ir.md).
+bool isChannelsLast(const Node &node);
+
 /// The panel width w (16 when the output channels allow, else 8) of the
-/// weights of a transposed-form conv, read as Wp[F/w, C*K.., w], or of a
+/// weights of a transposed-form conv, read as Wp[F/w, C*K.., w], of a
+/// channels-last conv of group 1, read as Wp[F/w, K..*C, w], or of a
 /// 2-D f32 matmul's B[K, N], read as Bp[N/w, K, w]; 0 for other nodes.
 /// A matmul uses the packed form when its B is stored packed or has at
 /// least kMinPackedRows rows of A to amortize packing at run time.

@@ -261,8 +261,13 @@ Shape64 intsOr(const Node &node, const std::string &name, size_t n,
 
 } // namespace
 
+bool isChannelsLast(const Node &node) {
+  return node.hasAttr("channels_last") && node.intAttr("channels_last") == 1;
+}
+
 bool convUsesTransposedForm(const Node &conv) {
-  if (conv.kind() != OpKind::Conv || conv.result()->type().dtype != DType::F32)
+  if (conv.kind() != OpKind::Conv ||
+      conv.result()->type().dtype != DType::F32 || isChannelsLast(conv))
     return false;
   if (conv.hasAttr("group") && conv.intAttr("group") != 1)
     return false;
@@ -284,7 +289,7 @@ int64_t convPlainColumns(const Node &conv) {
   Shape64 out = extents(conv.result());
   int64_t np = product(out, 2) * out[0], ck = product(ws, 1);
   if (conv.kind() != OpKind::Conv ||
-      conv.result()->type().dtype != DType::F32 ||
+      conv.result()->type().dtype != DType::F32 || isChannelsLast(conv) ||
       (conv.hasAttr("group") && conv.intAttr("group") != 1))
     return np;
   // A conv that builds an im2col anyway (not 1x1 / stride 1 / unpadded) with
@@ -305,6 +310,15 @@ int64_t weightPanel(const Node &node) {
       return 0;
     int64_t n = extents(node.operand(1))[1];
     return n % 16 == 0 ? 16 : n % 8 == 0 ? 8 : 0;
+  }
+  if (node.kind() == OpKind::Conv && isChannelsLast(node)) {
+    // Channels-last convs of group 1 always contract with packed weights
+    // (emitConvChannelsLast); F is padded to whole panels.
+    if (node.result()->type().dtype != DType::F32 ||
+        (node.hasAttr("group") && node.intAttr("group") != 1))
+      return 0;
+    int64_t f = extents(node.operand(1))[0];
+    return f % 16 == 0 || f >= 64 ? 16 : 8;
   }
   if (!convUsesTransposedForm(node))
     return 0;
@@ -392,12 +406,203 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
   return b.reshape(mm, dtype, {nb, m, n}, out);
 }
 
+namespace {
+
+/// A copy of `x` through `map` (one input, same dtype) into `shape`.
+Expected<std::string> copyInto(KernelBuilder &b, const std::string &x,
+                               DType dtype, const Shape64 &xShape,
+                               const std::string &map, const Shape64 &shape) {
+  return b.map({{x, dtype, xShape, map}}, dtype, shape,
+               [](KernelBuilder &, const std::vector<std::string> &a)
+                   -> Expected<std::vector<std::string>> {
+                 return std::vector<std::string>{a[0]};
+               });
+}
+
+/// conv with `channels_last`: x [N, D.., C], w [F, C/g, K..], y [N, O.., F].
+///  - group 1 (CPU): y[N*O.., F] = col[N*O.., K..*C] x W[K..*C, F], with
+///    col = x itself for 1x1 / stride 1 / unpadded convs, else an im2col
+///    whose rows are runs of C contiguous channels. The weights are the
+///    packed panel operand Wp[F/w, K..*C, w] (F padded to whole panels,
+///    packed at compile time when constant, see weightPanel), so the
+///    contraction is the same matmul_p as a MatMul with constant weights
+///    and its result is already in the output layout.
+///  - grouped / depthwise: a direct loop nest (n, o.., c', k.., f) with the
+///    channels innermost, where they are contiguous in x, y and the
+///    weights (transposed to [C/g, K.., F] per call: a few kB). The
+///    portable form puts all parallel dims first, (n, o.., f, c', k..).
+Expected<std::string> emitConvChannelsLast(
+    KernelBuilder &b, const Node &node, const std::vector<std::string> &operands,
+    std::vector<ContractionSite> &sites) {
+  DType dtype = node.result()->type().dtype;
+  Shape64 xs = extents(node.operand(0)), ws = extents(node.operand(1));
+  Shape64 out = extents(node.result());
+  size_t k = xs.size() - 2;
+  int ki = static_cast<int>(k);
+  Shape64 strides = intsOr(node, "strides", k, 1);
+  Shape64 dil = intsOr(node, "dilations", k, 1);
+  Shape64 pads = intsOr(node, "pads", 2 * k, 0);
+  int64_t group = node.hasAttr("group") ? node.intAttr("group") : 1;
+  // Pad the spatial dims: the trailing k + 1 dims, channels by 0.
+  Shape64 lo(pads.begin(), pads.begin() + ki), hi(pads.begin() + ki, pads.end());
+  lo.push_back(0);
+  hi.push_back(0);
+  int64_t n = xs[0], c = xs.back(), f = ws[0], cg = ws[1];
+  Shape64 kernel(ws.begin() + 2, ws.end()),
+      ospatial(out.begin() + 1, out.end() - 1);
+  int64_t kprod = product(kernel), oprod = product(ospatial);
+  std::string zero = b.floatConst(0.0, dtype);
+  Shape64 xpShape;
+  std::string xp = padSpatial(b, operands[0], dtype, xs, lo, hi, zero, xpShape);
+  std::string result;
+  if (group == 1 && !b.portable) {
+    int64_t rows = n * oprod, ck = kprod * c;
+    bool pointwise = kprod == 1 && xpShape == xs &&
+                     strides == Shape64(k, 1) && product(xs, 1, k + 1) == oprod;
+    std::string a2;
+    if (pointwise) {
+      a2 = b.reshape(xp, dtype, xs, {rows, c});
+    } else {
+      // col[n, o.., k.., c] = xp[n, o * s + k * dl, c].
+      int nd = 2 * ki + 2;
+      Shape64 colShape = {n};
+      colShape.insert(colShape.end(), ospatial.begin(), ospatial.end());
+      colShape.insert(colShape.end(), kernel.begin(), kernel.end());
+      colShape.push_back(c);
+      std::vector<std::string> xe = {dim(0)};
+      for (int i = 0; i < ki; ++i)
+        xe.push_back(windowExpr(1 + i, strides[static_cast<size_t>(i)],
+                                1 + ki + i, dil[static_cast<size_t>(i)]));
+      xe.push_back(dim(nd - 1));
+      auto col = copyInto(b, xp, dtype, xpShape, affineMap(nd, xe), colShape);
+      if (!col.ok())
+        return col.error();
+      a2 = b.reshape(*col, dtype, colShape, {rows, ck});
+    }
+    int64_t panel = weightPanel(node), fp = paddedToPanel(f, panel);
+    std::string wp;
+    if (b.packedWeights.count(node.operand(1))) {
+      wp = operands[1];
+    } else {
+      // Wt[f, k.., c] = W[f, c, k..], rows padded to whole panels, packed.
+      int nd = ki + 2;
+      Shape64 wtShape = {f};
+      wtShape.insert(wtShape.end(), kernel.begin(), kernel.end());
+      wtShape.push_back(c);
+      std::vector<std::string> we = {dim(0), dim(nd - 1)};
+      for (int i = 0; i < ki; ++i)
+        we.push_back(dim(1 + i));
+      auto wt = copyInto(b, operands[1], dtype, ws, affineMap(nd, we), wtShape);
+      if (!wt.ok())
+        return wt.error();
+      std::string w2 = b.reshape(*wt, dtype, wtShape, {f, ck});
+      if (fp != f) {
+        Shape64 padded;
+        w2 =
+            padSpatial(b, w2, dtype, {f, ck}, {0, 0}, {fp - f, 0}, zero, padded);
+      }
+      auto t = packPanels(b, w2, dtype, ck, fp, panel, /*nFirst=*/true);
+      if (!t.ok())
+        return t.error();
+      wp = *t;
+    }
+    auto mm = panelContraction(b, dtype, a2, /*aIsKM=*/false, rows, ck, wp,
+                               fp / panel, panel, "matmul_p", sites);
+    if (!mm.ok())
+      return mm.error();
+    std::string m2 = b.reshape(*mm, dtype, {rows, fp / panel, panel}, {rows, fp});
+    if (fp != f)
+      m2 = leadingSlice(b, m2, dtype, {rows, fp}, {rows, f});
+    result = b.reshape(m2, dtype, {rows, f}, out);
+  } else {
+    int nd = 3 + 2 * ki;
+    // Dims: n, o.. (1..k), then c', k.. and f in the order of the form.
+    int dc = b.portable ? ki + 2 : ki + 1;
+    int dk0 = dc + 1;
+    int df = b.portable ? ki + 1 : nd - 1;
+    int64_t fg = f / group;
+    std::vector<std::string> xe = {dim(0)}, oe = {dim(0)};
+    std::vector<std::string> its(static_cast<size_t>(nd), "reduction");
+    its[0] = its[static_cast<size_t>(df)] = "parallel";
+    for (int i = 0; i < ki; ++i) {
+      xe.push_back(windowExpr(1 + i, strides[static_cast<size_t>(i)], dk0 + i,
+                              dil[static_cast<size_t>(i)]));
+      oe.push_back(dim(1 + i));
+      its[static_cast<size_t>(1 + i)] = "parallel";
+    }
+    xe.push_back("(" + dim(df) + " floordiv " + std::to_string(fg) + ") * " +
+                 std::to_string(cg) + " + " + dim(dc));
+    oe.push_back(dim(df));
+    std::string w = operands[1];
+    Shape64 wShape = ws;
+    std::vector<std::string> we;
+    if (b.portable) {
+      we = {dim(df), dim(dc)};
+      for (int i = 0; i < ki; ++i)
+        we.push_back(dim(dk0 + i));
+    } else {
+      // Wt[c', k.., f] = W[f, c', k..]. A linalg.transpose, not a generic:
+      // elementwise fusion would fold a generic copy into the conv and
+      // read the weights with stride C/g*K.. across the channel vector.
+      wShape = {cg};
+      wShape.insert(wShape.end(), kernel.begin(), kernel.end());
+      wShape.push_back(f);
+      std::string perm;
+      for (int i = 1; i <= ki + 1; ++i)
+        perm += std::to_string(i) + ", ";
+      std::string init = b.empty(dtype, wShape);
+      w = b.fresh();
+      b.line(w + " = linalg.transpose ins(" + operands[1] + " : " +
+             tensorType(dtype, ws) + ") outs(" + init + " : " +
+             tensorType(dtype, wShape) + ") permutation = [" + perm + "0]");
+      we = {dim(dc)};
+      for (int i = 0; i < ki; ++i)
+        we.push_back(dim(dk0 + i));
+      we.push_back(dim(df));
+    }
+    std::string init = b.filled(zero, dtype, out);
+    auto r = b.generic(
+        {{xp, dtype, xpShape, affineMap(nd, xe)},
+         {w, dtype, wShape, affineMap(nd, we)}},
+        {{init, dtype, out, affineMap(nd, oe)}}, its,
+        [&](KernelBuilder &b, const std::vector<std::string> &a)
+            -> Expected<std::vector<std::string>> {
+          std::string t = storageType(dtype);
+          std::string p = b.fresh(), s = b.fresh();
+          b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
+          b.line(s + " = arith.addf " + a[2] + ", " + p + " : " + t);
+          return std::vector<std::string>{s};
+        });
+    if (!r.ok())
+      return r.error();
+    result = (*r)[0];
+  }
+  if (node.numOperands() < 3)
+    return result;
+  int r = static_cast<int>(out.size());
+  return b.map({{result, dtype, out, identityMap(r)},
+                {operands[2], dtype, extents(node.operand(2)),
+                 affineMap(r, {dim(r - 1)})}},
+               dtype, out,
+               [&](KernelBuilder &b, const std::vector<std::string> &a)
+                   -> Expected<std::vector<std::string>> {
+                 std::string s = b.fresh();
+                 b.line(s + " = arith.addf " + a[0] + ", " + a[1] + " : " +
+                        storageType(dtype));
+                 return std::vector<std::string>{s};
+               });
+}
+
+} // namespace
+
 Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
                                const std::vector<std::string> &operands,
                                std::vector<ContractionSite> &sites) {
   DType dtype = node.result()->type().dtype;
   if (!isFloat(dtype))
     return unsupported(node, dtype);
+  if (node.hasAttr("channels_last") && node.intAttr("channels_last") == 1)
+    return emitConvChannelsLast(b, node, operands, sites);
   Shape64 xs = extents(node.operand(0)), ws = extents(node.operand(1));
   Shape64 out = extents(node.result());
   size_t k = xs.size() - 2;
@@ -591,6 +796,10 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
     return unsupported(node, dtype);
   Shape64 xs = extents(node.operand(0)), out = extents(node.result());
   size_t k = xs.size() - 2;
+  // Channels-last: x [N, D.., C]; the loops are (n, o.., k.., c), channels
+  // innermost, where they are contiguous. Else (n, c, o.., k..).
+  bool last = isChannelsLast(node);
+  size_t sp = last ? 1 : 2; // the first spatial dim of x and the result
   Shape64 kernel = node.intsAttr("kernel");
   Shape64 strides = intsOr(node, "strides", k, 1);
   Shape64 dil = intsOr(node, "dilations", k, 1);
@@ -600,28 +809,43 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
   // bounds (those positions never win a max and never count for avg).
   Shape64 hiExt = hi;
   for (size_t i = 0; i < k; ++i) {
-    int64_t need = (out[2 + i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1;
-    int64_t have = xs[2 + i] + lo[i] + hi[i];
+    int64_t need =
+        (out[sp + i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1;
+    int64_t have = xs[sp + i] + lo[i] + hi[i];
     if (need > have)
       hiExt[i] += need - have;
+  }
+  if (last) {
+    lo.push_back(0);
+    hiExt.push_back(0);
   }
   std::string padValue =
       isMax ? b.lowestConst(dtype) : b.floatConst(0.0, dtype);
   Shape64 xpShape;
   std::string xp =
       padSpatial(b, operands[0], dtype, xs, lo, hiExt, padValue, xpShape);
+  if (last)
+    lo.pop_back();
   int nd = static_cast<int>(2 + 2 * k);
-  std::vector<std::string> xe = {dim(0), dim(1)}, oe = {dim(0), dim(1)}, we;
-  std::vector<std::string> its = {"parallel", "parallel"};
-  for (size_t i = 0; i < k; ++i) {
-    xe.push_back(windowExpr(static_cast<int>(2 + i), strides[i],
-                            static_cast<int>(2 + k + i), dil[i]));
-    oe.push_back(dim(static_cast<int>(2 + i)));
-    its.push_back("parallel");
+  // Loop dims of the output position and of the window.
+  int dOut = last ? 1 : 2, dWin = dOut + static_cast<int>(k);
+  int dChan = last ? nd - 1 : 1;
+  std::vector<std::string> xe = {dim(0)}, oe = {dim(0)}, we;
+  std::vector<std::string> its(static_cast<size_t>(nd), "parallel");
+  if (!last) {
+    xe.push_back(dim(dChan));
+    oe.push_back(dim(dChan));
   }
   for (size_t i = 0; i < k; ++i) {
-    we.push_back(dim(static_cast<int>(2 + k + i)));
-    its.push_back("reduction");
+    int ii = static_cast<int>(i);
+    xe.push_back(windowExpr(dOut + ii, strides[i], dWin + ii, dil[i]));
+    oe.push_back(dim(dOut + ii));
+    we.push_back(dim(dWin + ii));
+    its[static_cast<size_t>(dWin + ii)] = "reduction";
+  }
+  if (last) {
+    xe.push_back(dim(dChan));
+    oe.push_back(dim(dChan));
   }
   std::string window = b.empty(dtype, kernel);
   std::string init = b.filled(padValue, dtype, out);
@@ -656,14 +880,14 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
             return v;
           };
           std::string o =
-              idx("linalg.index " + std::to_string(2 + i) + " : index");
+              idx("linalg.index " + std::to_string(sp + i) + " : index");
           std::string start = idx("arith.muli " + o + ", " +
                                   b.indexConst(strides[i]) + " : index");
           start = idx("arith.subi " + start + ", " + b.indexConst(lo[i]) +
                       " : index");
           std::string end = idx("arith.addi " + start + ", " +
                                 b.indexConst(kernel[i]) + " : index");
-          int64_t limit = includePad ? xs[2 + i] + hi[i] : xs[2 + i];
+          int64_t limit = includePad ? xs[sp + i] + hi[i] : xs[sp + i];
           end = idx("arith.minsi " + end + ", " + b.indexConst(limit) +
                     " : index");
           std::string begin = start;

@@ -160,7 +160,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
   // or matmuls (Bp[N/w, K, w]) are stored packed: the packing happens here,
   // at compile time (see weightPanel).
   std::map<const Value *, int64_t> panelOf;
-  std::set<const Value *> panelFromKN;
+  std::set<const Value *> panelFromKN, panelChannelsLast;
   std::set<const Value *> graphOutputs(graph.outputs().begin(),
                                        graph.outputs().end());
   auto users = graph.users();
@@ -175,7 +175,8 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
     bool all = panel != 0;
     for (const Node *u : users.at(v)) {
       bool ok = weightPanel(*u) == panel && u->operand(1) == v &&
-                u->kind() == first->kind();
+                u->kind() == first->kind() &&
+                isChannelsLast(*u) == isChannelsLast(*first);
       for (size_t i = 0; i < u->numOperands(); ++i)
         ok &= i == 1 || u->operand(i) != v;
       all &= ok;
@@ -184,6 +185,8 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
       panelOf[v] = panel;
       if (first->kind() == OpKind::MatMul)
         panelFromKN.insert(v);
+      if (isChannelsLast(*first))
+        panelChannelsLast.insert(v);
     }
   }
   std::set<const Value *> packed;
@@ -226,6 +229,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
     out.constantOffsets.push_back(out.weightsBytes);
     out.constantPanel.push_back(panelOf.count(v) ? panelOf.at(v) : 0);
     out.constantPanelFromKN.push_back(panelFromKN.count(v) > 0);
+    out.constantPanelChannelsLast.push_back(panelChannelsLast.count(v) > 0);
     out.weightsBytes += *bytes;
     return Status::success();
   };

@@ -24,6 +24,9 @@ struct EmittedModule {
   /// constantPanelFromKN is set, a matmul's B[K, N] as [N / w, K, w].
   std::vector<int64_t> constantPanel;
   std::vector<bool> constantPanelFromKN;
+  /// Per packed conv weight W[F, C, K..]: its rows are packed in (K.., C)
+  /// order, for channels-last convs (Wp[F/w, K..*C, w]).
+  std::vector<bool> constantPanelChannelsLast;
   int64_t weightsBytes = 0;
   /// Activation arena size and the no-reuse total, from the memory plan.
   int64_t arenaBytes = 0;

@@ -303,7 +303,11 @@ Expected<std::string> compileModel(const std::string &modelPath,
       return makeError("input '" + in->name() + "' has dynamic shape " +
                        typeToString(in->type()) +
                        "; fix it with --input-shape " + in->name() + "=<dims>");
-  MLC_RETURN_IF_ERROR(runPipeline(*graph, options.pipeline, defaultPipeline()));
+  bool gpu = options.target.target == "cuda" ||
+             options.target.target == "cuda-emulate";
+  MLC_RETURN_IF_ERROR(runPipeline(
+      *graph, options.pipeline,
+      defaultPipeline(gpu ? PipelineTarget::Gpu : PipelineTarget::Cpu)));
   if (options.emit == EmitKind::IR) {
     PrintOptions print;
     print.elideConstantsAbove = 16;

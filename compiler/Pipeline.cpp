@@ -2,6 +2,7 @@
 #include "compiler/Pipeline.h"
 
 #include "ir/Printer.h"
+#include "passes/ConvertToChannelsLast.h"
 #include "passes/EliminateCommonSubexpressions.h"
 #include "passes/EliminateDeadCode.h"
 #include "passes/FoldConstants.h"
@@ -23,6 +24,10 @@ const PassInfo kSimplifyAlgebra{
     "simplify-algebra",
     "fold batch_norm into conv, cancel reshapes/transposes, drop identities",
     simplifyAlgebra};
+const PassInfo kConvertToChannelsLast{
+    "convert-to-channels-last",
+    "convs and pools in channels-last layout, transposes sunk and cancelled",
+    convertToChannelsLast};
 const PassInfo kFoldConstants{"fold-constants",
                               "evaluate nodes with only constant operands",
                               foldConstants};
@@ -66,18 +71,30 @@ void printTimings(std::ostream &out, const std::vector<Timing> &timings,
 
 const std::vector<PassInfo> &allPasses() {
   static const std::vector<PassInfo> passes = {
-      kInferShapes,       kSimplifyAlgebra,
-      kFoldConstants,     kEliminateCommonSubexpressions,
-      kEliminateDeadCode, kFuseKernels,
+      kInferShapes,   kSimplifyAlgebra,
+      kConvertToChannelsLast,     kFoldConstants,
+      kEliminateCommonSubexpressions, kEliminateDeadCode,
+      kFuseKernels,
   };
   return passes;
 }
 
-const std::vector<PassInfo> &defaultPipeline() {
+const std::vector<PassInfo> &defaultPipeline(PipelineTarget target) {
   // The compiler's table of contents. Simplification runs twice: once to
   // expose constant subgraphs (batch_norm parameters, reshape chains on
-  // weights), once to clean up what folding left (splats of 0 and 1).
-  static const std::vector<PassInfo> passes = {
+  // weights) before the layout change, once to clean up what the layout
+  // change and folding left (transpose pairs, splats of 0 and 1).
+  static const std::vector<PassInfo> cpu = {
+      kInferShapes,
+      kSimplifyAlgebra,
+      kConvertToChannelsLast,
+      kFoldConstants,
+      kSimplifyAlgebra,
+      kEliminateCommonSubexpressions,
+      kEliminateDeadCode,
+      kFuseKernels,
+  };
+  static const std::vector<PassInfo> gpu = {
       kInferShapes,
       kSimplifyAlgebra,
       kFoldConstants,
@@ -86,7 +103,7 @@ const std::vector<PassInfo> &defaultPipeline() {
       kEliminateDeadCode,
       kFuseKernels,
   };
-  return passes;
+  return target == PipelineTarget::Cpu ? cpu : gpu;
 }
 
 Status runPipeline(Graph &graph, const PipelineOptions &options,

@@ -40,10 +40,21 @@ struct PipelineOptions {
 /// vocabulary of parsePassList.
 const std::vector<PassInfo> &allPasses();
 
+/// What the pipeline prepares the graph for.
+enum class PipelineTarget {
+  /// CPU code: convolutions and pools in channels-last layout.
+  Cpu,
+  /// CUDA kernels (one thread per output element): the layout stays as
+  /// the model has it.
+  Gpu,
+};
+
 /// The default pass list, in order:
-/// infer-shapes, simplify-algebra, fold-constants, simplify-algebra,
-/// eliminate-common-subexpressions, eliminate-dead-code, fuse-kernels.
-const std::vector<PassInfo> &defaultPipeline();
+/// infer-shapes, simplify-algebra, convert-to-channels-last (Cpu only),
+/// fold-constants, simplify-algebra, eliminate-common-subexpressions,
+/// eliminate-dead-code, fuse-kernels.
+const std::vector<PassInfo> &
+defaultPipeline(PipelineTarget target = PipelineTarget::Cpu);
 
 /// Runs `passes` over `graph` in order. Errors read
 /// `pass '<name>': <message>` when a pass fails and
@@ -52,7 +63,7 @@ Status runPipeline(Graph &graph, const PipelineOptions &options,
                    const std::vector<PassInfo> &passes);
 
 /// Parses a comma-separated list of pass names ("fold-constants,fuse-kernels");
-/// "default" stands for the default pipeline. Empty input is an empty list.
+/// "default" stands for the default (CPU) pipeline. Empty input is an empty list.
 Expected<std::vector<PassInfo>> parsePassList(std::string_view names);
 
 /// True when `name` names a pass.

@@ -1286,6 +1286,43 @@ Expected<TensorData> evalPad(const TensorData &x, const AttributeMap &attrs,
 // Dispatch.
 //===----------------------------------------------------------------------===//
 
+/// Conv and the pools with `channels_last`: the channels-first rule between
+/// two transposes ([N, D.., C] -> [N, C, D..] and back).
+Expected<TensorData> evalChannelsLast(OpKind kind,
+                                      const std::vector<TensorData> &ops,
+                                      const AttributeMap &attrs,
+                                      const TensorType &type) {
+  size_t rank = type.shape.size();
+  std::vector<int64_t> toFirst = {0, static_cast<int64_t>(rank) - 1};
+  std::vector<int64_t> toLast = {0};
+  for (size_t i = 1; i + 1 < rank; ++i)
+    toFirst.push_back(static_cast<int64_t>(i));
+  for (size_t i = 2; i < rank; ++i)
+    toLast.push_back(static_cast<int64_t>(i));
+  toLast.push_back(1);
+  auto permuted = [](const TensorType &t, const std::vector<int64_t> &perm) {
+    TensorType r = t;
+    for (size_t i = 0; i < perm.size(); ++i)
+      r.shape[i] = t.shape[static_cast<size_t>(perm[i])];
+    return r;
+  };
+  std::vector<TensorData> first = ops;
+  Expected<TensorData> x = evalTranspose(ops[0], {{"perm", toFirst}},
+                                         permuted(ops[0].type, toFirst));
+  if (!x)
+    return x.error();
+  first[0] = *x;
+  AttributeMap plain = attrs;
+  plain.erase("channels_last");
+  TensorType firstType = permuted(type, toFirst);
+  Expected<TensorData> result =
+      kind == OpKind::Conv ? evalConv(first, plain, firstType)
+                           : evalPool(kind, first[0], plain, firstType);
+  if (!result)
+    return result.error();
+  return evalTranspose(*result, {{"perm", toLast}}, type);
+}
+
 Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
                               const AttributeMap &attrs,
                               const TensorType &type) {
@@ -1330,9 +1367,12 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
   case OpKind::MatMul:
     return evalMatMul(ops[0], ops[1], type);
   case OpKind::Conv:
-    return evalConv(ops, attrs, type);
   case OpKind::MaxPool:
   case OpKind::AvgPool:
+    if (intAttr(attrs, "channels_last", 0) == 1)
+      return evalChannelsLast(kind, ops, attrs, type);
+    if (kind == OpKind::Conv)
+      return evalConv(ops, attrs, type);
     return evalPool(kind, ops[0], attrs, type);
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:

@@ -346,6 +346,34 @@ Expected<WindowAttrs> windowAttrs(const AttributeMap &attrs, int64_t k,
   return w;
 }
 
+/// The optional `channels_last` flag of conv and the pools: x is
+/// [N, D1..Dk, C] and the result [N, O1..Ok, C or F]. Absent means 0.
+Expected<bool> channelsLastAttr(const AttributeMap &attrs) {
+  if (!attrs.count("channels_last"))
+    return false;
+  return flagAttr(attrs, "channels_last");
+}
+
+/// `type` with its last dim moved to position 1 ([N, D.., C] -> [N, C, D..]).
+TensorType channelsFirst(TensorType type) {
+  if (type.rank() >= 2) {
+    Dim c = type.shape.back();
+    type.shape.pop_back();
+    type.shape.insert(type.shape.begin() + 1, c);
+  }
+  return type;
+}
+
+/// `type` with dim 1 moved to the end ([N, C, D..] -> [N, D.., C]).
+TensorType channelsLast(TensorType type) {
+  if (type.rank() >= 2) {
+    Dim c = type.shape[1];
+    type.shape.erase(type.shape.begin() + 1);
+    type.shape.push_back(c);
+  }
+  return type;
+}
+
 /// Number of spatial dims of an `[N, C, D1..Dk]` operand, k in 1..3.
 Expected<int64_t> spatialRank(const TensorType &x, const char *opNameText) {
   if (x.rank() < 3 || x.rank() > 5)
@@ -464,6 +492,15 @@ Expected<TensorType> inferMatMul(const Types &ops) {
 
 Expected<TensorType> inferConv(const Types &ops, const AttributeMap &attrs) {
   MLC_RETURN_IF_ERROR(checkAllSame(ops, kFloat, ops.size()));
+  ASSIGN_OR_RETURN(bool last, channelsLastAttr(attrs));
+  if (last) {
+    Types first = ops;
+    first[0] = channelsFirst(ops[0]);
+    AttributeMap plain = attrs;
+    plain.erase("channels_last");
+    ASSIGN_OR_RETURN(TensorType result, inferConv(first, plain));
+    return channelsLast(std::move(result));
+  }
   const TensorType &x = ops[0], &w = ops[1];
   ASSIGN_OR_RETURN(int64_t k, spatialRank(x, "conv"));
   MLC_RETURN_IF_ERROR(checkRank(ops, 1, x.rank()));
@@ -510,6 +547,14 @@ Expected<TensorType> inferPool(OpKind kind, const Types &ops,
                                const AttributeMap &attrs) {
   bool isMax = kind == OpKind::MaxPool;
   MLC_RETURN_IF_ERROR(checkDType(ops, 0, isMax ? kNumeric : kFloat));
+  ASSIGN_OR_RETURN(bool last, channelsLastAttr(attrs));
+  if (last) {
+    AttributeMap plain = attrs;
+    plain.erase("channels_last");
+    ASSIGN_OR_RETURN(TensorType result,
+                     inferPool(kind, {channelsFirst(ops[0])}, plain));
+    return channelsLast(std::move(result));
+  }
   const TensorType &x = ops[0];
   ASSIGN_OR_RETURN(int64_t k, spatialRank(x, isMax ? "max_pool" : "avg_pool"));
   ASSIGN_OR_RETURN(WindowAttrs win, windowAttrs(attrs, k, true, !isMax));

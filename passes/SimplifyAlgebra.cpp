@@ -207,6 +207,33 @@ bool simplifyTranspose(Rewriter &rewriter, Node *transpose) {
   return true;
 }
 
+/// A transpose that keeps the order of the dims larger than 1 moves no
+/// data: it becomes a reshape ([1, 1, 1, C] -> [1, C, 1, 1]).
+Expected<bool> transposeToReshape(Rewriter &rewriter, Node *transpose) {
+  Value *x = transpose->operand(0);
+  Value *result = transpose->result();
+  if (rewriter.isOutput(result) || !isStatic(x->type().shape))
+    return false;
+  int64_t last = -1;
+  for (int64_t axis : transpose->intsAttr("perm")) {
+    if (x->type().shape[static_cast<size_t>(axis)].value() == 1)
+      continue;
+    if (axis < last)
+      return false;
+    last = axis;
+  }
+  std::vector<int64_t> shape;
+  for (const Dim &d : result->type().shape)
+    shape.push_back(d.value());
+  Expected<Node *> reshape =
+      rewriter.addNode(OpKind::Reshape, {x}, {{"shape", shape}},
+                       transpose->name(), result->name());
+  if (!reshape)
+    return reshape.error();
+  rewriter.replaceAllUsesWith(result, (*reshape)->result());
+  return true;
+}
+
 /// x+0, 0+x, x-0, x*1, 1*x, x/1.
 bool simplifyArithmeticIdentity(Rewriter &rewriter, Node *node) {
   auto isSplat = [](const Value *value, double expected) {
@@ -246,7 +273,9 @@ Expected<bool> simplifyNode(Rewriter &rewriter, Node *node) {
   case OpKind::Reshape:
     return simplifyReshape(rewriter, node);
   case OpKind::Transpose:
-    return simplifyTranspose(rewriter, node);
+    if (simplifyTranspose(rewriter, node))
+      return true;
+    return transposeToReshape(rewriter, node);
   case OpKind::Add:
   case OpKind::Sub:
   case OpKind::Mul:

@@ -13,6 +13,7 @@ namespace mlc {
 ///    become mul + add by per-channel constants shaped [C,1,..,1];
 ///  - reshape(reshape(x)) -> reshape(x); transpose(transpose(x)) -> one
 ///    transpose with the composed permutation, removed if it is the identity;
+///    a transpose that only moves dims of extent 1 becomes a reshape;
 ///  - identities vanish: reshape to the same shape, identity transpose,
 ///    cast to the same dtype, expand/pad/slice that change nothing, concat
 ///    of one operand, reductions over no axes;

@@ -390,22 +390,34 @@ std::vector<Case> makeCases() {
   matmul("matmul_bcast", {1, 3, 8, 4}, {2, 1, 4, 8});
   matmul("matmul_i32", {5, 7}, {7, 3}, DType::I32);
 
+  // [N, C, D..] -> [N, D.., C], for the channels-last variants.
+  auto toLast = [](std::vector<int64_t> s) {
+    int64_t c = s[1];
+    s.erase(s.begin() + 1);
+    s.push_back(c);
+    return s;
+  };
+  // Every conv case also runs channels-last ("<name>_cl"), with x and the
+  // result in [N, D.., C] order.
   auto conv = [&](const std::string &name, std::vector<int64_t> xs,
                   std::vector<int64_t> ws, std::vector<int64_t> strides,
                   std::vector<int64_t> pads, std::vector<int64_t> dil,
                   int64_t group, bool bias) {
-    add(name, [=, &rng](Graph &g) {
-      Value *x = input(g, "x", f, xs);
-      Value *w = input(g, "w", f, ws);
-      std::vector<Value *> ops = {x, w};
-      if (bias)
-        ops.push_back(constant(g, f, {ws[0]}, -1, 1, rng));
-      g.setOutputs({op(g, OpKind::Conv, ops,
-                       {{"strides", strides},
-                        {"pads", pads},
-                        {"dilations", dil},
-                        {"group", group}})});
-    });
+    for (int64_t last : {0, 1})
+      add(name + (last ? "_cl" : ""), [=, &rng](Graph &g) {
+        Value *x = input(g, "x", f, last ? toLast(xs) : xs);
+        Value *w = input(g, "w", f, ws);
+        std::vector<Value *> ops = {x, w};
+        if (bias)
+          ops.push_back(constant(g, f, {ws[0]}, -1, 1, rng));
+        AttributeMap a = {{"strides", strides},
+                          {"pads", pads},
+                          {"dilations", dil},
+                          {"group", group}};
+        if (last)
+          a["channels_last"] = int64_t(1);
+        g.setOutputs({op(g, OpKind::Conv, ops, a)});
+      });
   };
   conv("conv2d_3x3_bias", {1, 3, 8, 8}, {4, 3, 3, 3}, {1, 1}, {1, 1, 1, 1},
        {1, 1}, 1, true);
@@ -423,15 +435,20 @@ std::vector<Case> makeCases() {
   conv("conv2d_resnet_like", {1, 64, 14, 14}, {64, 64, 3, 3}, {1, 1},
        {1, 1, 1, 1}, {1, 1}, 1, true);
 
+  // Pools run channels-last too ("<name>_cl").
   auto pool = [&](const std::string &name, OpKind k, std::vector<int64_t> xs,
                   AttributeMap a, DType d = DType::F32) {
-    add(
-        name,
-        [=](Graph &g) {
-          Value *x = input(g, "x", d, xs);
-          g.setOutputs({op(g, k, {x}, a)});
-        },
-        -5, 5);
+    for (int64_t last : {0, 1})
+      add(
+          name + (last ? "_cl" : ""),
+          [=](Graph &g) {
+            AttributeMap attrs = a;
+            if (last)
+              attrs["channels_last"] = int64_t(1);
+            Value *x = input(g, "x", d, last ? toLast(xs) : xs);
+            g.setOutputs({op(g, k, {x}, attrs)});
+          },
+          -5, 5);
   };
   pool("max_pool_2x2", OpKind::MaxPool, {1, 2, 8, 8},
        {{"kernel", std::vector<int64_t>{2, 2}},
@@ -665,6 +682,38 @@ std::vector<Case> makeCases() {
                       {"dilations", std::vector<int64_t>{1, 1}},
                       {"group", int64_t(1)}})});
   });
+  // Channels-last convs with constant weights, packed at compile time in
+  // (K.., C) order: 16-wide panels (32 filters), 8-wide panels padded from
+  // 20 to 24 filters, 16-wide ones padded from 72 to 80, a 1x1 stride-2
+  // conv (an im2col of one tap), batch 2 with 6-row tiles split, and a
+  // depthwise conv whose weights are transposed per call.
+  auto convConst = [&](const std::string &name, std::vector<int64_t> xs,
+                       std::vector<int64_t> ws, int64_t stride, int64_t pad,
+                       int64_t group) {
+    add(name, [=, &rng](Graph &g) {
+      Value *x = input(g, "x", f, xs);
+      Value *w = constant(g, f, ws, -1, 1, rng);
+      Value *b = constant(g, f, {ws[0]}, -1, 1, rng);
+      Value *c = op(g, OpKind::Conv, {x, w, b},
+                    {{"strides", std::vector<int64_t>{stride, stride}},
+                     {"pads", std::vector<int64_t>{pad, pad, pad, pad}},
+                     {"dilations", std::vector<int64_t>{1, 1}},
+                     {"group", group},
+                     {"channels_last", int64_t(1)}},
+                    0);
+      g.setOutputs({op(g, OpKind::Relu, {c}, {}, 0)});
+    });
+  };
+  convConst("conv_cl_const_3x3", {1, 9, 9, 16}, {32, 16, 3, 3}, 1, 1, 1);
+  convConst("conv_cl_const_panel8_pad", {1, 6, 6, 12}, {20, 12, 3, 3}, 1, 1,
+            1);
+  convConst("conv_cl_const_panel16_pad", {1, 7, 7, 24}, {72, 24, 1, 1}, 1, 0,
+            1);
+  convConst("conv_cl_const_1x1_s2", {1, 8, 8, 16}, {32, 16, 1, 1}, 2, 0, 1);
+  convConst("conv_cl_const_batch2_split", {2, 23, 23, 8}, {16, 8, 1, 1}, 1,
+            0, 1);
+  convConst("conv_cl_const_depthwise", {1, 10, 10, 24}, {24, 1, 3, 3}, 2, 1,
+            24);
   // P = 2 x 33 x 33 = 2178, not a multiple of 32, with an im2col: the plain
   // form with zero columns up to 2208 (convPlainColumns).
   add("conv_plain_padded_columns", [&](Graph &g) {

@@ -27,7 +27,8 @@ passes it only round-trips the graph.
 options:
   --passes=a,b,c          run these passes in order ("default" expands to the
                           default pipeline)
-  --pipeline=default      run the default pipeline
+  --pipeline=default      run the default (CPU) pipeline
+  --pipeline=gpu          run the CUDA pipeline (no channels-last layout)
   --print-after-all       print the IR after every pass (to stderr)
   --print-after=NAME      print the IR after each run of pass NAME; repeatable
   --time-passes           print pass timings to stderr
@@ -113,9 +114,11 @@ Expected<Options> parseArgs(int argc, char **argv) {
       options.passes.insert(options.passes.end(), passes->begin(),
                             passes->end());
     } else if (auto name = value("--pipeline")) {
-      if (*name != "default")
-        return makeError("unknown pipeline '" + *name + "' (known: default)");
-      const auto &passes = defaultPipeline();
+      if (*name != "default" && *name != "gpu")
+        return makeError("unknown pipeline '" + *name +
+                         "' (known: default, gpu)");
+      const auto &passes = defaultPipeline(
+          *name == "gpu" ? PipelineTarget::Gpu : PipelineTarget::Cpu);
       options.passes.insert(options.passes.end(), passes.begin(), passes.end());
     } else if (auto pass = value("--print-after")) {
       if (!isPassName(*pass))
