@@ -24,6 +24,10 @@ bool isPanelForm(const std::string &op) {
 /// this many, as long as a tile keeps at least two register tiles per side.
 constexpr int64_t kMinTiles = 8;
 
+/// Panel forms with K up to this take all of K in one cache tile, so that
+/// the accumulator fill fuses into each register tile (transformScript).
+constexpr int64_t kWholeK = 1152;
+
 void splitForThreads(ScheduleRecord &r) {
   auto tiles = [&] { return (r.m / r.tileM) * (r.n / r.tileN) * r.batch; };
   while (tiles() < kMinTiles) {
@@ -73,7 +77,7 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
       return std::nullopt;
     r.tileM = divisorUpTo(site.m, kPanelTileM, r.regM);
     r.tileN = divisorUpTo(site.n, 256, r.regN);
-    r.tileK = divisorUpTo(site.k, 256, 1);
+    r.tileK = site.k <= kWholeK ? site.k : divisorUpTo(site.k, 256, 1);
     splitForThreads(r);
     return r;
   }
@@ -172,8 +176,35 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
          "\"]} attributes{mlc.sched = " + id + " : i64} in %root : (" + anyOp +
          ") -> " + anyOp + "\n";
     forallTile("%m" + id, "%c" + id, r, id);
-    tile("%c" + id, "%a" + id, r, 0, 0, r.tileK);
-    tile("%a" + id, "%b" + id, r, r.regM, r.regN, r.regK);
+    if (r.tileK == r.k) {
+      // One k tile: tile to register tiles with structured.fuse, which
+      // pulls the (cache-tile) fill into each register tile. Vectorized,
+      // the fill is a zero vector that the accumulator read folds into:
+      // no memset of the C tile and no reading it back.
+      std::vector<int64_t> sizes = {r.regM, r.regN};
+      if (r.op == "batch_matmul")
+        sizes.insert(sizes.begin(), 1);
+      if (isPanelForm(r.op))
+        sizes = {r.regM, 1};
+      std::string list;
+      for (size_t i = 0; i < sizes.size(); ++i)
+        list += (i ? ", " : "") + std::to_string(sizes[i]);
+      s += "    %a" + id + ", %la" + id + ":" + std::to_string(sizes.size()) +
+           " = transform.structured.fuse %c" + id + " {tile_sizes = [" + list +
+           "]} : (" + anyOp + ") -> (" + anyOp;
+      for (size_t i = 0; i < sizes.size(); ++i)
+        s += ", " + anyOp;
+      s += ")\n";
+      tile("%a" + id, "%b" + id, r, 0, 0, r.regK);
+      s += "    %fills" + id +
+           " = transform.structured.match ops{[\"linalg.fill\"]} in %la" +
+           id + "#0 : (" + anyOp + ") -> " + anyOp + "\n";
+      s += "    transform.structured.vectorize %fills" + id + " : " + anyOp +
+           "\n";
+    } else {
+      tile("%c" + id, "%a" + id, r, 0, 0, r.tileK);
+      tile("%a" + id, "%b" + id, r, r.regM, r.regN, r.regK);
+    }
     s += "    transform.structured.vectorize %b" + id + " : " + anyOp + "\n";
   }
   // Function-wide clean-up: fold the tile slices into the transfers, hoist
