@@ -61,6 +61,46 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
   case OpKind::Transpose: {
     // Iterate in input order (contiguous reads); write permuted.
     const Shape64 &perm = node.intsAttr("perm");
+    int a = r > 0 ? static_cast<int>(perm[r - 1]) : 0;
+    int64_t block = 0;
+    if (r > 1 && a != r - 1 && !b.portable)
+      for (int64_t cand : {16, 8, 4})
+        if (xs[a] % cand == 0 && xs[a] > cand) {
+          block = cand;
+          break;
+        }
+    if (block != 0) {
+      // The output's innermost dim is x's dim a: in input order, every
+      // write would hit a different cache line, and rows of a
+      // power-of-two stride thrash L1 (NCHW -> NHWC of 256x56x56: 4.5 ns
+      // per element). Split a into (ab, ai) with ai innermost: each step
+      // writes `block` contiguous elements and reads `block` lines that
+      // the next steps reuse. Loops (x.. with ab for a, ai).
+      Shape64 xb = xs, ob = out;
+      xb[a] /= block;
+      xb.insert(xb.begin() + a + 1, block);
+      ob.back() /= block;
+      ob.push_back(block);
+      std::string xv = b.reshape(operands[0], dtype, xs, xb);
+      std::vector<std::string> xe, oe;
+      for (int i = 0; i < r; ++i) {
+        xe.push_back(dim(i));
+        if (i == a)
+          xe.push_back(dim(r));
+      }
+      for (int i = 0; i + 1 < r; ++i)
+        oe.push_back(dim(static_cast<int>(perm[i])));
+      oe.push_back(dim(a));
+      oe.push_back(dim(r));
+      std::string init = b.empty(dtype, ob);
+      auto t = b.generic({{xv, dtype, xb, affineMap(r + 1, xe)}},
+                         {{init, dtype, ob, affineMap(r + 1, oe)}},
+                         std::vector<std::string>(r + 1, "parallel"),
+                         passThrough);
+      if (!t.ok())
+        return t.error();
+      return b.reshape((*t)[0], dtype, ob, out);
+    }
     std::vector<std::string> oe;
     for (int i = 0; i < r; ++i)
       oe.push_back(dim(static_cast<int>(perm[i])));

@@ -567,6 +567,18 @@ std::vector<Case> makeCases() {
     g.setOutputs({op(g, OpKind::Transpose, {x},
                      {{"perm", std::vector<int64_t>{2, 0, 1}}})});
   });
+  // Blocked transposes: the output's innermost dim (x's dim 1, 32 = 2
+  // blocks of 16; x's dim 0, 24 = 3 blocks of 8) becomes the innermost loop.
+  add("transpose_blocked_nchw_to_nhwc", [=](Graph &g) {
+    Value *x = input(g, "x", f, {2, 32, 5, 6});
+    g.setOutputs({op(g, OpKind::Transpose, {x},
+                     {{"perm", std::vector<int64_t>{0, 2, 3, 1}}})});
+  });
+  add("transpose_blocked_2d_i32", [=](Graph &g) {
+    Value *x = input(g, "x", DType::I32, {24, 7});
+    g.setOutputs({op(g, OpKind::Transpose, {x},
+                     {{"perm", std::vector<int64_t>{1, 0}}})});
+  });
   add("concat", [=](Graph &g) {
     Value *a = input(g, "a", f, {2, 3, 4});
     Value *b = input(g, "b", f, {2, 1, 4});
