@@ -439,6 +439,10 @@ Expected<std::string> copyInto(KernelBuilder &b, const std::string &x,
                });
 }
 
+/// Grouped convs with at most this many taps per output (C/g * K..) have
+/// them unrolled in one all-parallel generic (emitConvChannelsLast).
+constexpr int64_t kMaxUnrolledTaps = 64;
+
 /// conv with `channels_last`: x [N, D.., C], w [F, C/g, K..], y [N, O.., F].
 ///  - group 1 (CPU): y[N*O.., F] = col[N*O.., K..*C] x W[K..*C, F], with
 ///    col = x itself for 1x1 / stride 1 / unpadded convs, else an im2col
@@ -472,8 +476,13 @@ Expected<std::string> emitConvChannelsLast(
       ospatial(out.begin() + 1, out.end() - 1);
   int64_t kprod = product(kernel), oprod = product(ospatial);
   std::string zero = b.floatConst(0.0, dtype);
-  Shape64 xpShape;
-  std::string xp = padSpatial(b, operands[0], dtype, xs, lo, hi, zero, xpShape);
+  int64_t fg = f / group;
+  // The grouped form that reads x unpadded (below).
+  bool unrolled = group != 1 && !b.portable && cg * kprod <= kMaxUnrolledTaps;
+  Shape64 xpShape = xs;
+  std::string xp =
+      unrolled ? operands[0]
+               : padSpatial(b, operands[0], dtype, xs, lo, hi, zero, xpShape);
   std::string result;
   if (group == 1 && !b.portable) {
     int64_t rows = n * oprod, ck = kprod * c;
@@ -534,13 +543,131 @@ Expected<std::string> emitConvChannelsLast(
     if (fp != f)
       m2 = leadingSlice(b, m2, dtype, {rows, fp}, {rows, f});
     result = b.reshape(m2, dtype, {rows, f}, out);
+  } else if (unrolled) {
+    // Depthwise and small grouped convs: an all-parallel generic over the
+    // output whose body adds up every tap (c', k..) unrolled, reading x and
+    // the weights with tensor.extract. Out-of-range taps read a clamped
+    // position and select 0 (conditions invariant in f, hoisted by LLVM),
+    // so no padded copy of x is made; the sum starts from the bias, so the
+    // output needs no zero fill; and being all-parallel the generic takes
+    // the activation epilogue in by elementwise fusion. LLVM vectorizes the
+    // f loop, where x, y and the transposed weights are contiguous
+    // (depthwise 144x56x56 + bias + clip: 0.78 ms with a padded copy,
+    // zero fill and reduction loops, 0.30 ms; onnxruntime 0.45 ms).
+    std::string t = storageType(dtype);
+    // Wt[c', k.., f] = W[f, c', k..] (a few kB per call).
+    Shape64 wShape = {cg};
+    wShape.insert(wShape.end(), kernel.begin(), kernel.end());
+    wShape.push_back(f);
+    std::string perm;
+    for (int i = 1; i <= ki + 1; ++i)
+      perm += std::to_string(i) + ", ";
+    std::string wInit = b.empty(dtype, wShape);
+    std::string wt = b.fresh();
+    b.line(wt + " = linalg.transpose ins(" + operands[1] + " : " +
+           tensorType(dtype, ws) + ") outs(" + wInit + " : " +
+           tensorType(dtype, wShape) + ") permutation = [" + perm + "0]");
+    int r = static_cast<int>(out.size());
+    std::vector<GenericOperand> ins;
+    bool hasBias = node.numOperands() > 2;
+    if (hasBias)
+      ins.push_back({operands[2], dtype, extents(node.operand(2)),
+                     affineMap(r, {dim(r - 1)})});
+    std::string x = operands[0];
+    auto mapped = b.map(
+        ins, dtype, out,
+        [&](KernelBuilder &b, const std::vector<std::string> &a)
+            -> Expected<std::vector<std::string>> {
+          auto op = [&](const std::string &expr) {
+            std::string v = b.fresh();
+            b.line(v + " = " + expr);
+            return v;
+          };
+          std::vector<std::string> pos;
+          for (int i = 0; i < r; ++i)
+            pos.push_back(
+                op("linalg.index " + std::to_string(i) + " : index"));
+          std::string fIdx = pos[static_cast<size_t>(r - 1)];
+          std::string chBase =
+              cg == 1 && fg == 1
+                  ? fIdx
+                  : op("arith.muli " +
+                       op("arith.divui " + fIdx + ", " + b.indexConst(fg) +
+                          " : index") +
+                       ", " + b.indexConst(cg) + " : index");
+          std::string acc = hasBias ? a[0] : zero;
+          std::string zeroS = b.toStorage(zero, dtype);
+          if (!hasBias)
+            acc = zeroS;
+          for (int64_t cc = 0; cc < cg; ++cc) {
+            std::string ch =
+                cc == 0 ? chBase
+                        : op("arith.addi " + chBase + ", " + b.indexConst(cc) +
+                             " : index");
+            for (int64_t tap = 0; tap < kprod; ++tap) {
+              // Kernel position of this tap, row-major over k..
+              Shape64 kpos(k);
+              for (int64_t rest = tap, i = ki - 1; i >= 0; --i) {
+                kpos[static_cast<size_t>(i)] = rest % kernel[static_cast<size_t>(i)];
+                rest /= kernel[static_cast<size_t>(i)];
+              }
+              std::string valid;
+              std::vector<std::string> xIdx = {pos[0]};
+              for (int i = 0; i < ki; ++i) {
+                size_t u = static_cast<size_t>(i);
+                int64_t shift = kpos[u] * dil[u] - lo[u];
+                std::string in = op(
+                    "arith.muli " + pos[u + 1] + ", " +
+                    b.indexConst(strides[u]) + " : index");
+                in = op("arith.addi " + in + ", " + b.indexConst(shift) +
+                        " : index");
+                std::string ge = op("arith.cmpi sge, " + in + ", " +
+                                    b.indexConst(0) + " : index");
+                std::string lt = op("arith.cmpi slt, " + in + ", " +
+                                    b.indexConst(xs[u + 1]) + " : index");
+                std::string ok = op("arith.andi " + ge + ", " + lt + " : i1");
+                valid = valid.empty()
+                            ? ok
+                            : op("arith.andi " + valid + ", " + ok + " : i1");
+                std::string c0 = op("arith.maxsi " + in + ", " +
+                                    b.indexConst(0) + " : index");
+                xIdx.push_back(op("arith.minsi " + c0 + ", " +
+                                  b.indexConst(xs[u + 1] - 1) + " : index"));
+              }
+              xIdx.push_back(ch);
+              std::string list;
+              for (size_t i = 0; i < xIdx.size(); ++i)
+                list += (i ? ", " : "") + xIdx[i];
+              std::string xv = op("tensor.extract " + x + "[" + list + "] : " +
+                                  tensorType(dtype, xs));
+              if (!valid.empty())
+                xv = op("arith.select " + valid + ", " + xv + ", " + zeroS +
+                        " : " + t);
+              std::string wl = b.indexConst(cc);
+              for (int i = 0; i < ki; ++i)
+                wl += ", " + b.indexConst(kpos[static_cast<size_t>(i)]);
+              std::string wv = op("tensor.extract " + wt + "[" + wl + ", " +
+                                  fIdx + "] : " + tensorType(dtype, wShape));
+              std::string prod = op("arith.mulf " + xv + ", " + wv + " : " + t);
+              acc = op("arith.addf " + acc + ", " + prod + " : " + t);
+            }
+          }
+          return std::vector<std::string>{acc};
+        });
+    if (!mapped.ok())
+      return mapped.error();
+    return *mapped;
   } else {
     int nd = 3 + 2 * ki;
-    // Dims: n, o.. (1..k), then c', k.. and f in the order of the form.
-    int dc = b.portable ? ki + 2 : ki + 1;
+    // Dims (n, o.., f, c', k..): the reductions innermost, so that an
+    // output element accumulates in a register; LLVM unrolls the small
+    // c'/k.. loops and vectorizes the f loop, where x, y and the
+    // transposed weights are contiguous. (f innermost, after the
+    // reductions, kept the output row in memory and spilled the weights of
+    // every tap: depthwise 144x56x56 0.78 -> 0.41 ms.)
+    int dc = ki + 2;
     int dk0 = dc + 1;
-    int df = b.portable ? ki + 1 : nd - 1;
-    int64_t fg = f / group;
+    int df = ki + 1;
     std::vector<std::string> xe = {dim(0)}, oe = {dim(0)};
     std::vector<std::string> its(static_cast<size_t>(nd), "reduction");
     its[0] = its[static_cast<size_t>(df)] = "parallel";

@@ -26,12 +26,23 @@ std::optional<std::vector<double>> readConstant(const Value *value) {
   return values;
 }
 
-/// Replaces `node`'s result by `value` unless the result is a graph output.
+/// Replaces `node`'s result by `value`. When the result is a graph output,
+/// `value` takes over its name, which needs `value` to be a node result
+/// that is not an output already (else the rewrite is skipped).
 bool forwardTo(Rewriter &rewriter, Node *node, Value *value) {
-  if (rewriter.isOutput(node->result()) ||
-      node->result()->type() != value->type())
+  Value *result = node->result();
+  if (result->type() != value->type())
     return false;
-  rewriter.replaceAllUsesWith(node->result(), value);
+  if (rewriter.isOutput(result)) {
+    if (!value->producer() || rewriter.isOutput(value))
+      return false;
+    Graph &graph = rewriter.graph();
+    std::string name = result->name();
+    if (!graph.renameValue(result, graph.freshName(name)).ok() ||
+        !graph.renameValue(value, name).ok())
+      return false;
+  }
+  rewriter.replaceAllUsesWith(result, value);
   return true;
 }
 

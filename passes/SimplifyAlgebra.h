@@ -20,7 +20,8 @@ namespace mlc {
 ///  - x+0, 0+x, x-0, x*1, 1*x, x/1 with a constant splat that broadcasts
 ///    into x's type (the result type must equal x's type) become x.
 /// Only f32/f64 batch norms are folded. A rewrite that would replace a graph
-/// output by another value is skipped: the output would lose its name.
+/// output by another value gives that value the output's name, or is
+/// skipped when the value is a graph input or an output itself.
 /// Deliberately absent: div by constant -> mul by reciprocal, reassociation,
 /// x-x -> 0 and x*0 -> 0 (all inexact for floats or for NaN/inf).
 /// x+0 -> x is exact except that -0.0 + 0.0 is +0.0, which no consumer in
