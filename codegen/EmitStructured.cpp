@@ -443,6 +443,55 @@ Expected<std::string> copyInto(KernelBuilder &b, const std::string &x,
 /// them unrolled in one all-parallel generic (emitConvChannelsLast).
 constexpr int64_t kMaxUnrolledTaps = 64;
 
+/// Inside a generic body: x[n, o * s + k * dl - lo, c] of a channels-last x
+/// (spatial dims 1..k), or 0 where that position lies in the padding. The
+/// read is clamped into x and the value selected, so x needs no padded
+/// copy; the conditions do not depend on c, and LLVM hoists them out of
+/// the channel loop.
+std::string readPadded(KernelBuilder &b, const std::string &x, DType dtype,
+                       const Shape64 &xs, const std::string &nIdx,
+                       const std::vector<std::string> &oIdx,
+                       const std::vector<std::string> &kIdx,
+                       const Shape64 &strides, const Shape64 &dil,
+                       const Shape64 &lo, const std::string &cIdx) {
+  auto op = [&](const std::string &expr) {
+    std::string v = b.fresh();
+    b.line(v + " = " + expr);
+    return v;
+  };
+  std::string valid;
+  std::vector<std::string> idx = {nIdx};
+  for (size_t i = 0; i < oIdx.size(); ++i) {
+    std::string in = op("arith.muli " + oIdx[i] + ", " +
+                        b.indexConst(strides[i]) + " : index");
+    std::string tap = op("arith.muli " + kIdx[i] + ", " +
+                         b.indexConst(dil[i]) + " : index");
+    in = op("arith.addi " + in + ", " + tap + " : index");
+    in = op("arith.subi " + in + ", " + b.indexConst(lo[i]) + " : index");
+    std::string ge =
+        op("arith.cmpi sge, " + in + ", " + b.indexConst(0) + " : index");
+    std::string lt = op("arith.cmpi slt, " + in + ", " +
+                        b.indexConst(xs[i + 1]) + " : index");
+    std::string ok = op("arith.andi " + ge + ", " + lt + " : i1");
+    valid = valid.empty() ? ok : op("arith.andi " + valid + ", " + ok + " : i1");
+    std::string c0 =
+        op("arith.maxsi " + in + ", " + b.indexConst(0) + " : index");
+    idx.push_back(op("arith.minsi " + c0 + ", " +
+                     b.indexConst(xs[i + 1] - 1) + " : index"));
+  }
+  idx.push_back(cIdx);
+  std::string list;
+  for (size_t i = 0; i < idx.size(); ++i)
+    list += (i ? ", " : "") + idx[i];
+  std::string v =
+      op("tensor.extract " + x + "[" + list + "] : " + tensorType(dtype, xs));
+  if (valid.empty())
+    return v;
+  std::string t = storageType(dtype);
+  return op("arith.select " + valid + ", " + v + ", " +
+            b.toStorage(b.floatConst(0.0, dtype), dtype) + " : " + t);
+}
+
 /// conv with `channels_last`: x [N, D.., C], w [F, C/g, K..], y [N, O.., F].
 ///  - group 1 (CPU): y[N*O.., F] = col[N*O.., K..*C] x W[K..*C, F], with
 ///    col = x itself for 1x1 / stride 1 / unpadded convs, else an im2col
@@ -479,31 +528,60 @@ Expected<std::string> emitConvChannelsLast(
   int64_t fg = f / group;
   // The grouped form that reads x unpadded (below).
   bool unrolled = group != 1 && !b.portable && cg * kprod <= kMaxUnrolledTaps;
+  // Group-1 convs read x unpadded too (their im2col selects the zeros).
+  bool readsUnpadded = unrolled || (group == 1 && !b.portable);
   Shape64 xpShape = xs;
   std::string xp =
-      unrolled ? operands[0]
-               : padSpatial(b, operands[0], dtype, xs, lo, hi, zero, xpShape);
+      readsUnpadded
+          ? operands[0]
+          : padSpatial(b, operands[0], dtype, xs, lo, hi, zero, xpShape);
+  bool padded = false;
+  for (size_t i = 0; i < k; ++i)
+    padded |= lo[i] != 0 || hi[i] != 0;
   std::string result;
   if (group == 1 && !b.portable) {
     int64_t rows = n * oprod, ck = kprod * c;
-    bool pointwise = kprod == 1 && xpShape == xs &&
-                     strides == Shape64(k, 1) && product(xs, 1, k + 1) == oprod;
+    bool pointwise = kprod == 1 && !padded && strides == Shape64(k, 1) &&
+                     product(xs, 1, k + 1) == oprod;
     std::string a2;
     if (pointwise) {
       a2 = b.reshape(xp, dtype, xs, {rows, c});
     } else {
-      // col[n, o.., k.., c] = xp[n, o * s + k * dl, c].
+      // col[n, o.., k.., c] = x[n, o * s + k * dl - lo, c], 0 in the
+      // padding (readPadded: no padded copy of x).
       int nd = 2 * ki + 2;
       Shape64 colShape = {n};
       colShape.insert(colShape.end(), ospatial.begin(), ospatial.end());
       colShape.insert(colShape.end(), kernel.begin(), kernel.end());
       colShape.push_back(c);
-      std::vector<std::string> xe = {dim(0)};
-      for (int i = 0; i < ki; ++i)
-        xe.push_back(windowExpr(1 + i, strides[static_cast<size_t>(i)],
-                                1 + ki + i, dil[static_cast<size_t>(i)]));
-      xe.push_back(dim(nd - 1));
-      auto col = copyInto(b, xp, dtype, xpShape, affineMap(nd, xe), colShape);
+      Expected<std::string> col = std::string();
+      if (padded) {
+        col = b.map(
+            {}, dtype, colShape,
+            [&](KernelBuilder &b, const std::vector<std::string> &)
+                -> Expected<std::vector<std::string>> {
+              std::vector<std::string> pos;
+              for (int i = 0; i < nd; ++i) {
+                std::string v = b.fresh();
+                b.line(v + " = linalg.index " + std::to_string(i) +
+                       " : index");
+                pos.push_back(v);
+              }
+              std::vector<std::string> oIdx(pos.begin() + 1,
+                                            pos.begin() + 1 + ki),
+                  kIdx(pos.begin() + 1 + ki, pos.begin() + 1 + 2 * ki);
+              return std::vector<std::string>{
+                  readPadded(b, xp, dtype, xs, pos[0], oIdx, kIdx, strides,
+                             dil, lo, pos[static_cast<size_t>(nd - 1)])};
+            });
+      } else {
+        std::vector<std::string> xe = {dim(0)};
+        for (int i = 0; i < ki; ++i)
+          xe.push_back(windowExpr(1 + i, strides[static_cast<size_t>(i)],
+                                  1 + ki + i, dil[static_cast<size_t>(i)]));
+        xe.push_back(dim(nd - 1));
+        col = copyInto(b, xp, dtype, xpShape, affineMap(nd, xe), colShape);
+      }
       if (!col.ok())
         return col.error();
       a2 = b.reshape(*col, dtype, colShape, {rows, ck});
@@ -611,38 +689,13 @@ Expected<std::string> emitConvChannelsLast(
                 kpos[static_cast<size_t>(i)] = rest % kernel[static_cast<size_t>(i)];
                 rest /= kernel[static_cast<size_t>(i)];
               }
-              std::string valid;
-              std::vector<std::string> xIdx = {pos[0]};
-              for (int i = 0; i < ki; ++i) {
-                size_t u = static_cast<size_t>(i);
-                int64_t shift = kpos[u] * dil[u] - lo[u];
-                std::string in = op(
-                    "arith.muli " + pos[u + 1] + ", " +
-                    b.indexConst(strides[u]) + " : index");
-                in = op("arith.addi " + in + ", " + b.indexConst(shift) +
-                        " : index");
-                std::string ge = op("arith.cmpi sge, " + in + ", " +
-                                    b.indexConst(0) + " : index");
-                std::string lt = op("arith.cmpi slt, " + in + ", " +
-                                    b.indexConst(xs[u + 1]) + " : index");
-                std::string ok = op("arith.andi " + ge + ", " + lt + " : i1");
-                valid = valid.empty()
-                            ? ok
-                            : op("arith.andi " + valid + ", " + ok + " : i1");
-                std::string c0 = op("arith.maxsi " + in + ", " +
-                                    b.indexConst(0) + " : index");
-                xIdx.push_back(op("arith.minsi " + c0 + ", " +
-                                  b.indexConst(xs[u + 1] - 1) + " : index"));
-              }
-              xIdx.push_back(ch);
-              std::string list;
-              for (size_t i = 0; i < xIdx.size(); ++i)
-                list += (i ? ", " : "") + xIdx[i];
-              std::string xv = op("tensor.extract " + x + "[" + list + "] : " +
-                                  tensorType(dtype, xs));
-              if (!valid.empty())
-                xv = op("arith.select " + valid + ", " + xv + ", " + zeroS +
-                        " : " + t);
+              std::vector<std::string> oIdx(pos.begin() + 1,
+                                            pos.begin() + 1 + ki),
+                  kIdx;
+              for (int i = 0; i < ki; ++i)
+                kIdx.push_back(b.indexConst(kpos[static_cast<size_t>(i)]));
+              std::string xv = readPadded(b, x, dtype, xs, pos[0], oIdx, kIdx,
+                                          strides, dil, lo, ch);
               std::string wl = b.indexConst(cc);
               for (int i = 0; i < ki; ++i)
                 wl += ", " + b.indexConst(kpos[static_cast<size_t>(i)]);
