@@ -444,7 +444,8 @@ Expected<std::string> copyInto(KernelBuilder &b, const std::string &x,
 constexpr int64_t kMaxUnrolledTaps = 64;
 
 /// Inside a generic body: x[n, o * s + k * dl - lo, c] of a channels-last x
-/// (spatial dims 1..k), or 0 where that position lies in the padding. The
+/// (spatial dims 1..k), or `pad` (0 when empty) where that position lies in
+/// the padding. The
 /// read is clamped into x and the value selected, so x needs no padded
 /// copy; the conditions do not depend on c, and LLVM hoists them out of
 /// the channel loop.
@@ -453,7 +454,8 @@ std::string readPadded(KernelBuilder &b, const std::string &x, DType dtype,
                        const std::vector<std::string> &oIdx,
                        const std::vector<std::string> &kIdx,
                        const Shape64 &strides, const Shape64 &dil,
-                       const Shape64 &lo, const std::string &cIdx) {
+                       const Shape64 &lo, const std::string &cIdx,
+                       std::string pad = "") {
   auto op = [&](const std::string &expr) {
     std::string v = b.fresh();
     b.line(v + " = " + expr);
@@ -487,9 +489,10 @@ std::string readPadded(KernelBuilder &b, const std::string &x, DType dtype,
       op("tensor.extract " + x + "[" + list + "] : " + tensorType(dtype, xs));
   if (valid.empty())
     return v;
-  std::string t = storageType(dtype);
-  return op("arith.select " + valid + ", " + v + ", " +
-            b.toStorage(b.floatConst(0.0, dtype), dtype) + " : " + t);
+  if (pad.empty())
+    pad = b.toStorage(b.floatConst(0.0, dtype), dtype);
+  return op("arith.select " + valid + ", " + v + ", " + pad + " : " +
+            storageType(dtype));
 }
 
 /// conv with `channels_last`: x [N, D.., C], w [F, C/g, K..], y [N, O.., F].
@@ -1021,6 +1024,44 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
   }
   std::string padValue =
       isMax ? b.lowestConst(dtype) : b.floatConst(0.0, dtype);
+  if (last && isMax && !b.portable && product(kernel) <= kMaxUnrolledTaps) {
+    // As the depthwise conv (emitConvChannelsLast): one all-parallel
+    // generic, the window unrolled, clamped reads with the padding
+    // selected as the lowest value, no padded copy of x, and the channel
+    // loop innermost for LLVM to vectorize.
+    int r = static_cast<int>(out.size());
+    std::string x = operands[0];
+    return b.map(
+        {}, dtype, out,
+        [&](KernelBuilder &b, const std::vector<std::string> &)
+            -> Expected<std::vector<std::string>> {
+          std::vector<std::string> pos;
+          for (int i = 0; i < r; ++i) {
+            std::string v = b.fresh();
+            b.line(v + " = linalg.index " + std::to_string(i) + " : index");
+            pos.push_back(v);
+          }
+          std::vector<std::string> oIdx(pos.begin() + 1, pos.end() - 1);
+          std::string lowest = b.toStorage(padValue, dtype);
+          std::string acc = lowest;
+          for (int64_t tap = 0; tap < product(kernel); ++tap) {
+            std::vector<std::string> kIdx(k);
+            for (int64_t rest = tap, i = static_cast<int64_t>(k) - 1; i >= 0;
+                 --i) {
+              size_t u = static_cast<size_t>(i);
+              kIdx[u] = b.indexConst(rest % kernel[u]);
+              rest /= kernel[u];
+            }
+            std::string v = readPadded(b, x, dtype, xs, pos[0], oIdx, kIdx,
+                                       strides, dil, lo, pos.back(), lowest);
+            auto m = emitScalarBinary(b, OpKind::Max, dtype, v, acc);
+            if (!m.ok())
+              return m.error();
+            acc = *m;
+          }
+          return std::vector<std::string>{acc};
+        });
+  }
   Shape64 xpShape;
   std::string xp =
       padSpatial(b, operands[0], dtype, xs, lo, hiExt, padValue, xpShape);
