@@ -1,6 +1,8 @@
 // Partitions the graph into kernels. See FuseKernels.h.
 #include "passes/FuseKernels.h"
 
+#include <algorithm>
+
 #include <functional>
 #include <queue>
 #include <unordered_map>
@@ -22,15 +24,22 @@ struct Group {
 int joinableGroup(const Node &node, const std::vector<Group> &groups,
                   const std::unordered_map<const Node *, int> &groupOf,
                   const std::map<const Value *, int> &useCounts) {
-  if (!isElementwise(node.kind()) || node.results().size() != 1)
+  if (node.results().size() != 1)
     return -1;
+  bool elementwise = isElementwise(node.kind());
   for (const Value *operand : node.operands()) {
     auto it = groupOf.find(operand->producer());
     if (it == groupOf.end())
       continue;
     const Group &group = groups[it->second];
+    // Rule 3: a group of reshapes only is a view prefix that any consumer
+    // may join.
+    bool viewPrefix = std::all_of(
+        group.members.begin(), group.members.end(),
+        [](const Node *m) { return m->kind() == OpKind::Reshape; });
     if (group.tail != operand ||
-        node.result()->type().shape != group.anchorShape)
+        (!viewPrefix && (!elementwise ||
+                         node.result()->type().shape != group.anchorShape)))
       continue;
     // useCounts counts graph output slots too, so equality means "used by
     // this node only, and not an output".
@@ -101,6 +110,12 @@ Status fuseKernels(Graph &graph) {
       units.emplace_back();
     } else {
       int group = joinableGroup(*node, groups, groupOf, useCounts);
+      if (group >= 0 && node->kind() != OpKind::Reshape &&
+          std::all_of(groups[group].members.begin(),
+                      groups[group].members.end(), [](const Node *m) {
+                        return m->kind() == OpKind::Reshape;
+                      }))
+        groups[group].anchorShape = node->result()->type().shape;
       if (group < 0) {
         group = static_cast<int>(groups.size());
         Group fresh;
