@@ -7,6 +7,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <limits>
+#include <optional>
 
 namespace mlc::codegen {
 
@@ -304,11 +305,105 @@ Expected<std::string> KernelBuilder::map(const std::vector<GenericOperand> &ins,
   return (*results)[0];
 }
 
+namespace {
+
+using DimGroups = std::vector<std::vector<int64_t>>;
+
+/// Splits `from` and `to` into runs of consecutive dims with equal products
+/// (dims of extent 1 at the end join the last run), so that a reshape is a
+/// collapse of `from`'s runs and an expand into `to`'s. None for rank 0 or
+/// zero-size shapes.
+std::optional<std::pair<DimGroups, DimGroups>>
+reshapeGroups(const std::vector<int64_t> &from,
+              const std::vector<int64_t> &to) {
+  if (from.empty() || to.empty())
+    return std::nullopt;
+  for (int64_t d : from)
+    if (d == 0)
+      return std::nullopt;
+  DimGroups src, dst;
+  size_t i = 0, j = 0;
+  while (i < from.size() && j < to.size()) {
+    std::vector<int64_t> a = {static_cast<int64_t>(i)},
+                         b = {static_cast<int64_t>(j)};
+    int64_t pa = from[i++], pb = to[j++];
+    while (pa != pb) {
+      if (pa < pb && i < from.size()) {
+        a.push_back(static_cast<int64_t>(i));
+        pa *= from[i++];
+      } else if (pb < pa && j < to.size()) {
+        b.push_back(static_cast<int64_t>(j));
+        pb *= to[j++];
+      } else {
+        return std::nullopt;
+      }
+    }
+    src.push_back(a);
+    dst.push_back(b);
+  }
+  for (; i < from.size(); ++i) {
+    if (from[i] != 1)
+      return std::nullopt;
+    src.back().push_back(static_cast<int64_t>(i));
+  }
+  for (; j < to.size(); ++j) {
+    if (to[j] != 1)
+      return std::nullopt;
+    dst.back().push_back(static_cast<int64_t>(j));
+  }
+  return std::make_pair(src, dst);
+}
+
+std::string reassociation(const DimGroups &groups) {
+  std::string s = "[";
+  for (size_t g = 0; g < groups.size(); ++g) {
+    s += g ? ", [" : "[";
+    for (size_t k = 0; k < groups[g].size(); ++k)
+      s += (k ? ", " : "") + std::to_string(groups[g][k]);
+    s += "]";
+  }
+  return s + "]";
+}
+
+} // namespace
+
 std::string KernelBuilder::reshape(const std::string &value, DType dtype,
                                    const std::vector<int64_t> &from,
                                    const std::vector<int64_t> &to) {
   if (from == to)
     return value;
+  // Collapse runs of dims and expand them again, keeping the dims that do
+  // not change apart: through one flat dim, every access after
+  // bufferization would delinearize its index with divisions (ViT's head
+  // split [197, 768] -> [197, 12, 64] ran scalar code with div/mod).
+  if (auto groups = reshapeGroups(from, to)) {
+    std::vector<int64_t> mid;
+    for (const auto &g : groups->first) {
+      int64_t p = 1;
+      for (int64_t d : g)
+        p *= from[static_cast<size_t>(d)];
+      mid.push_back(p);
+    }
+    std::string cur = value;
+    if (mid != from) {
+      std::string v = fresh();
+      line(v + " = tensor.collapse_shape " + cur + " " +
+           reassociation(groups->first) + " : " + tensorType(dtype, from) +
+           " into " + tensorType(dtype, mid));
+      cur = v;
+    }
+    if (mid == to)
+      return cur;
+    std::string outShape = "[";
+    for (size_t i = 0; i < to.size(); ++i)
+      outShape += (i ? ", " : "") + std::to_string(to[i]);
+    outShape += "]";
+    std::string v = fresh();
+    line(v + " = tensor.expand_shape " + cur + " " +
+         reassociation(groups->second) + " output_shape " + outShape + " : " +
+         tensorType(dtype, mid) + " into " + tensorType(dtype, to));
+    return v;
+  }
   std::string cur = value;
   std::vector<int64_t> curShape = from;
   int64_t count = 1;
