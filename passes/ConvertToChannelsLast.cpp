@@ -139,6 +139,17 @@ Expected<Value *> constantToChannelsLast(Rewriter &rewriter, Value *constant,
   return (*transpose)->result();
 }
 
+/// An existing transpose of `value` to channels-last (a conv's input, say),
+/// or null.
+Value *channelsLastTwin(Rewriter &rewriter, const Value *value) {
+  std::vector<int64_t> perm = toLastPerm(value->type().rank());
+  for (const auto &node : rewriter.graph().nodes())
+    if (node->kind() == OpKind::Transpose && node->operand(0) == value &&
+        node->intsAttr("perm") == perm && rewriter.uses(node->result()) > 0)
+      return node->result();
+  return nullptr;
+}
+
 /// op(transpose_to_first(x), ...) -> transpose_to_first(op(x, ...)) for
 /// the ops listed in the header.
 Expected<bool> sink(Rewriter &rewriter, Node *node) {
@@ -157,6 +168,8 @@ Expected<bool> sink(Rewriter &rewriter, Node *node) {
       any = true;
       continue;
     }
+    if (operand->type().rank() == rank && channelsLastTwin(rewriter, operand))
+      continue;
     if (!constantData(operand) || operand->type().rank() > rank ||
         !isStatic(operand->type().shape))
       return false;
@@ -168,6 +181,10 @@ Expected<bool> sink(Rewriter &rewriter, Node *node) {
     if (const Node *t = channelsFirstTranspose(operand);
         t && operand->type().rank() == rank) {
       operands.push_back(t->operand(0));
+      continue;
+    }
+    if (operand->type().rank() == rank && !constantData(operand)) {
+      operands.push_back(channelsLastTwin(rewriter, operand));
       continue;
     }
     Expected<Value *> c =

@@ -12,7 +12,9 @@ namespace mlc {
 /// the ops that commute with it, until it meets the next conv's transpose
 /// to channels-last (simplify-algebra then cancels the pair) or an op it
 /// cannot cross. It crosses:
-///  - elementwise ops whose other operands are transposed the same way or
+///  - elementwise ops whose other operands are transposed the same way,
+///    have a transpose to channels-last already (a conv's input: the
+///    residual add of a block that starts at a graph input), or are
 ///    constants (a constant gets the inverse transpose, which
 ///    fold-constants evaluates; a lower-rank one is first reshaped to the
 ///    full rank, as broadcasting would);

@@ -4,6 +4,7 @@
 #include "compiler/Pipeline.h"
 #include "ir/Interpreter.h"
 #include "ir/Printer.h"
+#include "passes/ConvertToChannelsLast.h"
 #include "passes/EliminateCommonSubexpressions.h"
 #include "passes/EliminateDeadCode.h"
 #include "passes/FoldConstants.h"
@@ -180,6 +181,67 @@ TEST_CASE("simplify-algebra folds batch_norm into conv", "[passes]") {
       REQUIRE(count(graph, OpKind::BatchNorm) == 0);
       REQUIRE(count(graph, OpKind::Conv) == 1);
     }
+}
+
+/// The channels-last conversion, then the clean-up that cancels its
+/// transpose pairs and folds the constants it transposed.
+Status channelsLastAndCleanUp(Graph &graph) {
+  MLC_RETURN_IF_ERROR(convertToChannelsLast(graph));
+  MLC_RETURN_IF_ERROR(foldConstants(graph));
+  MLC_RETURN_IF_ERROR(simplifyAlgebra(graph));
+  return eliminateDeadCode(graph);
+}
+
+TEST_CASE("convert-to-channels-last keeps results", "[passes]") {
+  // conv (+bias) -> relu -> max_pool -> two convs (one depthwise, strided)
+  // -> mul by a [C,1,1] constant -> concat -> avg_pool -> reduce_mean
+  // (keepdims) -> reshape; a residual add with the block input; two
+  // outputs, one of them a conv result.
+  Random random;
+  Graph graph;
+  Value *x = input(graph, "x", {2, 4, 8, 8});
+  Value *w1 = constant(graph, randomFloats(random, {4, 4, 3, 3}));
+  Value *b1 = constant(graph, randomFloats(random, {4}));
+  Value *c1 = node(graph, OpKind::Conv, {x, w1, b1}, convAttrs());
+  Value *r1 = node(graph, OpKind::Relu, {c1});
+  Value *res = node(graph, OpKind::Add, {r1, x});
+  Value *p = node(graph, OpKind::MaxPool, {res},
+                  {{"kernel", Ints{2, 2}},
+                   {"strides", Ints{2, 2}},
+                   {"pads", Ints{0, 0, 0, 0}},
+                   {"dilations", Ints{1, 1}},
+                   {"ceil_mode", int64_t{0}}});
+  Value *wd = constant(graph, randomFloats(random, {4, 1, 3, 3}));
+  AttributeMap strided = convAttrs(4);
+  strided["strides"] = Ints{2, 2};
+  Value *d = node(graph, OpKind::Conv, {p, wd}, strided);
+  Value *w2 = constant(graph, randomFloats(random, {6, 4, 1, 1}));
+  AttributeMap pointwise = convAttrs(1, 0);
+  pointwise["strides"] = Ints{2, 2};
+  Value *c2 = node(graph, OpKind::Conv, {p, w2}, pointwise);
+  Value *scale = constant(graph, randomFloats(random, {6, 1, 1}));
+  Value *m = node(graph, OpKind::Mul, {c2, scale});
+  Value *cat = node(graph, OpKind::Concat, {d, m}, {{"axis", int64_t{1}}});
+  Value *a = node(graph, OpKind::AvgPool, {cat},
+                  {{"kernel", Ints{2, 2}},
+                   {"strides", Ints{1, 1}},
+                   {"pads", Ints{1, 1, 0, 0}},
+                   {"ceil_mode", int64_t{0}},
+                   {"count_include_pad", int64_t{0}}});
+  Value *mean = node(graph, OpKind::ReduceMean, {a},
+                     {{"axes", Ints{2, 3}}, {"keepdims", int64_t{1}}});
+  Value *flat = node(graph, OpKind::Reshape, {mean}, {{"shape", Ints{2, 10}}});
+  graph.setOutputs({flat, c2});
+  std::string c2Name = c2->name();
+  checkPreservesResults(graph, channelsLastAndCleanUp, 1e-5);
+  // Only the input's transpose and the one back to the conv output are
+  // left, and the output keeps its name.
+  REQUIRE(count(graph, OpKind::Transpose) == 2);
+  REQUIRE(graph.outputs()[1]->name() == c2Name);
+  for (const auto &n : graph.nodes())
+    if (n->kind() == OpKind::Conv || n->kind() == OpKind::MaxPool ||
+        n->kind() == OpKind::AvgPool)
+      REQUIRE(n->intAttr("channels_last") == 1);
 }
 
 TEST_CASE("simplify-algebra turns a lone batch_norm into mul + add",
