@@ -443,6 +443,76 @@ Expected<std::string> copyInto(KernelBuilder &b, const std::string &x,
 /// them unrolled in one all-parallel generic (emitConvChannelsLast).
 constexpr int64_t kMaxUnrolledTaps = 64;
 
+/// Wt[c', k.., f] = W[f, c', k..] for the channels-last grouped forms (a few
+/// kB per call). A linalg.transpose, not a generic: elementwise fusion
+/// would fold a generic copy into the conv and read the weights with
+/// stride C/g*K.. across the channel vector.
+std::string transposeGroupedWeights(KernelBuilder &b, const std::string &w,
+                                    DType dtype, const Shape64 &ws,
+                                    Shape64 &wtShape) {
+  size_t k = ws.size() - 2;
+  wtShape = {ws[1]};
+  wtShape.insert(wtShape.end(), ws.begin() + 2, ws.end());
+  wtShape.push_back(ws[0]);
+  std::string perm;
+  for (size_t i = 1; i <= k + 1; ++i)
+    perm += std::to_string(i) + ", ";
+  std::string init = b.empty(dtype, wtShape);
+  std::string wt = b.fresh();
+  b.line(wt + " = linalg.transpose ins(" + w + " : " + tensorType(dtype, ws) +
+         ") outs(" + init + " : " + tensorType(dtype, wtShape) +
+         ") permutation = [" + perm + "0]");
+  return wt;
+}
+
+/// A direct convolution: out (zero-filled) += x * w over the loop nest
+/// `its`, x and w read through the maps `xe` and `we`, out through `oe`.
+Expected<std::string> directConv(KernelBuilder &b, DType dtype,
+                                 const std::string &x, const Shape64 &xs,
+                                 const std::string &w, const Shape64 &ws,
+                                 const Shape64 &out, int nd,
+                                 const std::vector<std::string> &xe,
+                                 const std::vector<std::string> &we,
+                                 const std::vector<std::string> &oe,
+                                 const std::vector<std::string> &its) {
+  std::string init = b.filled(b.floatConst(0.0, dtype), dtype, out);
+  auto r = b.generic(
+      {{x, dtype, xs, affineMap(nd, xe)}, {w, dtype, ws, affineMap(nd, we)}},
+      {{init, dtype, out, affineMap(nd, oe)}}, its,
+      [&](KernelBuilder &b, const std::vector<std::string> &a)
+          -> Expected<std::vector<std::string>> {
+        std::string t = storageType(dtype);
+        std::string p = b.fresh(), s = b.fresh();
+        b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
+        b.line(s + " = arith.addf " + a[2] + ", " + p + " : " + t);
+        return std::vector<std::string>{s};
+      });
+  if (!r.ok())
+    return r.error();
+  return (*r)[0];
+}
+
+/// `value` (shape `out`) plus the per-channel `bias`, whose channel is dim
+/// `channelDim` of `out`.
+Expected<std::string> addChannelBias(KernelBuilder &b, DType dtype,
+                                     const std::string &value,
+                                     const Shape64 &out,
+                                     const std::string &bias,
+                                     const Shape64 &biasShape,
+                                     int channelDim) {
+  int r = static_cast<int>(out.size());
+  return b.map({{value, dtype, out, identityMap(r)},
+                {bias, dtype, biasShape, affineMap(r, {dim(channelDim)})}},
+               dtype, out,
+               [&](KernelBuilder &b, const std::vector<std::string> &a)
+                   -> Expected<std::vector<std::string>> {
+                 std::string s = b.fresh();
+                 b.line(s + " = arith.addf " + a[0] + ", " + a[1] + " : " +
+                        storageType(dtype));
+                 return std::vector<std::string>{s};
+               });
+}
+
 /// Inside a generic body: x[n, o * s + k * dl - lo, c] of a channels-last x
 /// (spatial dims 1..k), or `pad` (0 when empty) where that position lies in
 /// the padding. The
@@ -636,18 +706,9 @@ Expected<std::string> emitConvChannelsLast(
     // (depthwise 144x56x56 + bias + clip: 0.78 ms with a padded copy,
     // zero fill and reduction loops, 0.30 ms; onnxruntime 0.45 ms).
     std::string t = storageType(dtype);
-    // Wt[c', k.., f] = W[f, c', k..] (a few kB per call).
-    Shape64 wShape = {cg};
-    wShape.insert(wShape.end(), kernel.begin(), kernel.end());
-    wShape.push_back(f);
-    std::string perm;
-    for (int i = 1; i <= ki + 1; ++i)
-      perm += std::to_string(i) + ", ";
-    std::string wInit = b.empty(dtype, wShape);
-    std::string wt = b.fresh();
-    b.line(wt + " = linalg.transpose ins(" + operands[1] + " : " +
-           tensorType(dtype, ws) + ") outs(" + wInit + " : " +
-           tensorType(dtype, wShape) + ") permutation = [" + perm + "0]");
+    Shape64 wShape;
+    std::string wt =
+        transposeGroupedWeights(b, operands[1], dtype, ws, wShape);
     int r = static_cast<int>(out.size());
     std::vector<GenericOperand> ins;
     bool hasBias = node.numOperands() > 2;
@@ -744,56 +805,23 @@ Expected<std::string> emitConvChannelsLast(
       for (int i = 0; i < ki; ++i)
         we.push_back(dim(dk0 + i));
     } else {
-      // Wt[c', k.., f] = W[f, c', k..]. A linalg.transpose, not a generic:
-      // elementwise fusion would fold a generic copy into the conv and
-      // read the weights with stride C/g*K.. across the channel vector.
-      wShape = {cg};
-      wShape.insert(wShape.end(), kernel.begin(), kernel.end());
-      wShape.push_back(f);
-      std::string perm;
-      for (int i = 1; i <= ki + 1; ++i)
-        perm += std::to_string(i) + ", ";
-      std::string init = b.empty(dtype, wShape);
-      w = b.fresh();
-      b.line(w + " = linalg.transpose ins(" + operands[1] + " : " +
-             tensorType(dtype, ws) + ") outs(" + init + " : " +
-             tensorType(dtype, wShape) + ") permutation = [" + perm + "0]");
+      w = transposeGroupedWeights(b, operands[1], dtype, ws, wShape);
       we = {dim(dc)};
       for (int i = 0; i < ki; ++i)
         we.push_back(dim(dk0 + i));
       we.push_back(dim(df));
     }
-    std::string init = b.filled(zero, dtype, out);
-    auto r = b.generic(
-        {{xp, dtype, xpShape, affineMap(nd, xe)},
-         {w, dtype, wShape, affineMap(nd, we)}},
-        {{init, dtype, out, affineMap(nd, oe)}}, its,
-        [&](KernelBuilder &b, const std::vector<std::string> &a)
-            -> Expected<std::vector<std::string>> {
-          std::string t = storageType(dtype);
-          std::string p = b.fresh(), s = b.fresh();
-          b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
-          b.line(s + " = arith.addf " + a[2] + ", " + p + " : " + t);
-          return std::vector<std::string>{s};
-        });
+    auto r = directConv(b, dtype, xp, xpShape, w, wShape, out, nd, xe, we, oe,
+                        its);
     if (!r.ok())
       return r.error();
-    result = (*r)[0];
+    result = *r;
   }
   if (node.numOperands() < 3)
     return result;
-  int r = static_cast<int>(out.size());
-  return b.map({{result, dtype, out, identityMap(r)},
-                {operands[2], dtype, extents(node.operand(2)),
-                 affineMap(r, {dim(r - 1)})}},
-               dtype, out,
-               [&](KernelBuilder &b, const std::vector<std::string> &a)
-                   -> Expected<std::vector<std::string>> {
-                 std::string s = b.fresh();
-                 b.line(s + " = arith.addf " + a[0] + ", " + a[1] + " : " +
-                        storageType(dtype));
-                 return std::vector<std::string>{s};
-               });
+  return addChannelBias(b, dtype, result, out, operands[2],
+                        extents(node.operand(2)),
+                        static_cast<int>(out.size()) - 1);
 }
 
 } // namespace
@@ -958,37 +986,16 @@ Expected<std::string> emitConv(KernelBuilder &b, const Node &node,
     }
     for (size_t i = 0; i < k; ++i)
       we.push_back(dim(dKer(i)));
-    std::string init = b.filled(zero, dtype, out);
-    auto r = b.generic(
-        {{xp, dtype, xpShape, affineMap(nd, xe)},
-         {operands[1], dtype, ws, affineMap(nd, we)}},
-        {{init, dtype, out, affineMap(nd, oe)}}, its,
-        [&](KernelBuilder &b, const std::vector<std::string> &a)
-            -> Expected<std::vector<std::string>> {
-          std::string t = storageType(dtype);
-          std::string p = b.fresh(), s = b.fresh();
-          b.line(p + " = arith.mulf " + a[0] + ", " + a[1] + " : " + t);
-          b.line(s + " = arith.addf " + a[2] + ", " + p + " : " + t);
-          return std::vector<std::string>{s};
-        });
+    auto r = directConv(b, dtype, xp, xpShape, operands[1], ws, out, nd, xe,
+                        we, oe, its);
     if (!r.ok())
       return r.error();
-    result = (*r)[0];
+    result = *r;
   }
   if (!hasBias)
     return result;
-  Shape64 bs = extents(node.operand(2));
-  return b.map({{result, dtype, out, identityMap(static_cast<int>(out.size()))},
-                {operands[2], dtype, bs,
-                 affineMap(static_cast<int>(out.size()), {dim(1)})}},
-               dtype, out,
-               [&](KernelBuilder &b, const std::vector<std::string> &a)
-                   -> Expected<std::vector<std::string>> {
-                 std::string s = b.fresh();
-                 b.line(s + " = arith.addf " + a[0] + ", " + a[1] + " : " +
-                        storageType(dtype));
-                 return std::vector<std::string>{s};
-               });
+  return addChannelBias(b, dtype, result, out, operands[2],
+                        extents(node.operand(2)), 1);
 }
 
 Expected<std::string> emitPool(KernelBuilder &b, const Node &node,

@@ -210,36 +210,11 @@ Expected<bool> sink(Rewriter &rewriter, Node *node) {
   return true;
 }
 
-/// Runs `rule` over a snapshot of the nodes, sweep after sweep, until a
-/// sweep changes nothing.
-Status sweep(Graph &graph, Expected<bool> (*rule)(Rewriter &, Node *),
-             int maxSweeps) {
-  for (int i = 0; i < maxSweeps; ++i) {
-    Rewriter rewriter(graph);
-    std::vector<Node *> order;
-    for (const auto &node : graph.nodes())
-      order.push_back(node.get());
-    for (Node *node : order) {
-      // A node whose uses all moved to a replacement earlier in this sweep
-      // is dead: leave it to finish().
-      if (rewriter.uses(node->result()) == 0)
-        continue;
-      Expected<bool> changed = rule(rewriter, node);
-      if (!changed)
-        return makeError(nodeLabel(*node) + ": " + changed.message());
-    }
-    MLC_RETURN_IF_ERROR(rewriter.finish());
-    if (!rewriter.changed())
-      return Status::success();
-  }
-  return Status::success();
-}
-
 } // namespace
 
 Status convertToChannelsLast(Graph &graph) {
-  MLC_RETURN_IF_ERROR(sweep(graph, convert, 1));
-  return sweep(graph, sink, kMaxSweeps);
+  MLC_RETURN_IF_ERROR(sweepNodes(graph, convert, 1));
+  return sweepNodes(graph, sink, kMaxSweeps);
 }
 
 } // namespace mlc

@@ -217,4 +217,27 @@ Status Rewriter::finish() {
   return Status::success();
 }
 
+Status sweepNodes(Graph &graph, RewriteRule rule, int maxSweeps) {
+  for (int sweep = 0; sweep < maxSweeps; ++sweep) {
+    Rewriter rewriter(graph);
+    std::vector<Node *> order;
+    for (const auto &node : graph.nodes())
+      order.push_back(node.get());
+    for (Node *node : order) {
+      bool used = false;
+      for (const Value *result : node->results())
+        used |= rewriter.uses(result) > 0;
+      if (!used)
+        continue;
+      Expected<bool> changed = rule(rewriter, node);
+      if (!changed)
+        return makeError(nodeLabel(*node) + ": " + changed.message());
+    }
+    MLC_RETURN_IF_ERROR(rewriter.finish());
+    if (!rewriter.changed())
+      return Status::success();
+  }
+  return Status::success();
+}
+
 } // namespace mlc

@@ -72,4 +72,15 @@ private:
   bool changed_ = false;
 };
 
+/// A local rewrite: true when it changed the graph around `node`.
+using RewriteRule = Expected<bool> (*)(Rewriter &rewriter, Node *node);
+
+/// Applies `rule` to every node of a snapshot of the graph, in node order,
+/// then finishes the edits (Rewriter::finish), sweep after sweep until one
+/// changes nothing or `maxSweeps` have run. A node whose results lost every
+/// use earlier in the sweep is skipped; nodes added during a sweep are
+/// visited by the next one. A rule's error is returned prefixed with the
+/// node's label.
+Status sweepNodes(Graph &graph, RewriteRule rule, int maxSweeps);
+
 } // namespace mlc

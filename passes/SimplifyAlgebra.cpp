@@ -315,25 +315,9 @@ Expected<bool> simplifyNode(Rewriter &rewriter, Node *node) {
 } // namespace
 
 Status simplifyAlgebra(Graph &graph) {
-  for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
-    Rewriter rewriter(graph);
-    // Rules look only at a node and its producers, and a rewrite orphans
-    // only nodes at or before the one being visited, so a snapshot in node
-    // order never visits a node an earlier rewrite made dead. Nodes added
-    // during the sweep are visited by the next one.
-    std::vector<Node *> order;
-    for (const auto &node : graph.nodes())
-      order.push_back(node.get());
-    for (Node *node : order) {
-      Expected<bool> changed = simplifyNode(rewriter, node);
-      if (!changed)
-        return makeError(nodeLabel(*node) + ": " + changed.message());
-    }
-    MLC_RETURN_IF_ERROR(rewriter.finish());
-    if (!rewriter.changed())
-      return Status::success();
-  }
-  return Status::success();
+  // Rules look only at a node and its producers, and a rewrite orphans only
+  // nodes at or before the one being visited.
+  return sweepNodes(graph, simplifyNode, kMaxSweeps);
 }
 
 } // namespace mlc
