@@ -1187,6 +1187,788 @@ Status rangeOp(NodeContext &ctx, OpKind) {
 }
 
 //===----------------------------------------------------------------------===//
+// Ops composed from IR ops
+//===----------------------------------------------------------------------===//
+
+/// A constant scalar of the dtype of `like`.
+Expected<Value *> scalarLike(Importer &im, Value *like, double value) {
+  return im.emitScalar(like->type().dtype, value);
+}
+
+/// A constant i64 tensor of `rank` dims, all 1 except `axis` (extent n),
+/// holding 0..n-1: compared with indices, it spells a one-hot mask.
+Expected<Value *> axisRange(Importer &im, int64_t n, int64_t rank,
+                            int64_t axis) {
+  std::vector<int64_t> values(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    values[i] = i;
+  ONNX_ASSIGN(r, im.emitInts(values));
+  std::vector<int64_t> ext(rank, 1);
+  ext[axis] = n;
+  return im.emitReshape(r, ext);
+}
+
+/// `v` cast to `dtype` (itself when it already has it).
+Expected<Value *> castTo(Importer &im, Value *v, DType dtype,
+                         const std::string &name = {}) {
+  if (v->type().dtype == dtype && name.empty())
+    return v;
+  AttributeMap attrs{{"to", dtype}};
+  return im.emit(OpKind::Cast, {v}, attrs, name);
+}
+
+/// x > 0 ? x : alpha * (exp(x) - 1).
+Expected<Value *> elu(Importer &im, Value *x, double alpha,
+                      const std::string &name) {
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+  ONNX_ASSIGN(e, im.emit(OpKind::Exp, {x}));
+  ONNX_ASSIGN(em1, im.emit(OpKind::Sub, {e, one}));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Mul, {em1, a}));
+  ONNX_ASSIGN(pos, im.emit(OpKind::Greater, {x, zero}));
+  return im.emit(OpKind::Where, {pos, x, neg}, {}, name);
+}
+
+Status eluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  return setOutput(ctx, 0, elu(ctx.importer, x, alpha, ctx.outputName(0)));
+}
+
+Status seluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.67326319217681884765625));
+  ONNX_ASSIGN(gamma, ctx.floatAttr("gamma", 1.05070102214813232421875));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(e, elu(im, x, alpha, ""));
+  ONNX_ASSIGN(g, scalarLike(im, x, gamma));
+  return setOutput(ctx, 0, im.emit(OpKind::Mul, {e, g}, {}, ctx.outputName(0)));
+}
+
+/// Celu: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).
+Status celuOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  if (alpha == 0)
+    return makeError("attribute 'alpha' must not be 0");
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+  ONNX_ASSIGN(xa, im.emit(OpKind::Div, {x, a}));
+  ONNX_ASSIGN(e, im.emit(OpKind::Exp, {xa}));
+  ONNX_ASSIGN(em1, im.emit(OpKind::Sub, {e, one}));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Mul, {em1, a}));
+  ONNX_ASSIGN(negPart, im.emit(OpKind::Min, {neg, zero}));
+  ONNX_ASSIGN(posPart, im.emit(OpKind::Max, {x, zero}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Add, {posPart, negPart}, {},
+                           ctx.outputName(0)));
+}
+
+Status thresholdedReluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+  ONNX_ASSIGN(keep, im.emit(OpKind::Greater, {x, a}));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Where, {keep, x, zero}, {}, ctx.outputName(0)));
+}
+
+/// Softsign: x / (1 + |x|).
+Status softsignOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  ONNX_ASSIGN(ax, im.emit(OpKind::Abs, {x}));
+  ONNX_ASSIGN(d, im.emit(OpKind::Add, {ax, one}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Div, {x, d}, {}, ctx.outputName(0)));
+}
+
+/// Shrink: x < -lambd ? x + bias : x > lambd ? x - bias : 0.
+Status shrinkOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(bias, ctx.floatAttr("bias", 0.0));
+  ONNX_ASSIGN(lambd, ctx.floatAttr("lambd", 0.5));
+  Importer &im = ctx.importer;
+  if (!isFloat(x->type().dtype) &&
+      (bias != std::floor(bias) || lambd != std::floor(lambd)))
+    return makeError("non-integer bias or lambd on an integer input is not "
+                     "supported");
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(b, scalarLike(im, x, bias));
+  ONNX_ASSIGN(lo, scalarLike(im, x, -lambd));
+  ONNX_ASSIGN(hi, scalarLike(im, x, lambd));
+  ONNX_ASSIGN(below, im.emit(OpKind::Less, {x, lo}));
+  ONNX_ASSIGN(above, im.emit(OpKind::Greater, {x, hi}));
+  ONNX_ASSIGN(plus, im.emit(OpKind::Add, {x, b}));
+  ONNX_ASSIGN(minus, im.emit(OpKind::Sub, {x, b}));
+  ONNX_ASSIGN(upper, im.emit(OpKind::Where, {above, minus, zero}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Where, {below, plus, upper}, {},
+                           ctx.outputName(0)));
+}
+
+/// Swish: x * sigmoid(alpha * x).
+Status swishOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  Importer &im = ctx.importer;
+  Value *ax = x;
+  if (alpha != 1.0) {
+    ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+    ONNX_ASSIGN(m, im.emit(OpKind::Mul, {x, a}));
+    ax = m;
+  }
+  ONNX_ASSIGN(s, im.emit(OpKind::Sigmoid, {ax}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {x, s}, {}, ctx.outputName(0)));
+}
+
+/// log(1 + y) for y >= 0 without losing small y: log(u) * y / (u - 1) with
+/// u = 1 + y (Goldberg's trick), and y itself where u rounds to 1.
+Expected<Value *> log1p(Importer &im, Value *y) {
+  ONNX_ASSIGN(one, scalarLike(im, y, 1.0));
+  ONNX_ASSIGN(zero, scalarLike(im, y, 0.0));
+  ONNX_ASSIGN(u, im.emit(OpKind::Add, {y, one}));
+  ONNX_ASSIGN(d, im.emit(OpKind::Sub, {u, one}));
+  ONNX_ASSIGN(l, im.emit(OpKind::Log, {u}));
+  ONNX_ASSIGN(q, im.emit(OpKind::Div, {y, d}));
+  ONNX_ASSIGN(lq, im.emit(OpKind::Mul, {l, q}));
+  ONNX_ASSIGN(tiny, im.emit(OpKind::Equal, {d, zero}));
+  // Where u - 1 is inf (y overflowed), log(u) is already right.
+  ONNX_ASSIGN(big, im.emit(OpKind::Equal, {u, y}));
+  ONNX_ASSIGN(r, im.emit(OpKind::Where, {big, l, lq}));
+  return im.emit(OpKind::Where, {tiny, y, r});
+}
+
+/// Mish: x * tanh(softplus(x)), softplus as log1p(exp(x)).
+Status mishOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(e, im.emit(OpKind::Exp, {x}));
+  ONNX_ASSIGN(sp, log1p(im, e));
+  ONNX_ASSIGN(t, im.emit(OpKind::Tanh, {sp}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {x, t}, {}, ctx.outputName(0)));
+}
+
+/// PRelu: x < 0 ? slope * x : x (slope broadcasts to x).
+Status preluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(slope, ctx.input(1));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {x, zero}));
+  ONNX_ASSIGN(sx, im.emit(OpKind::Mul, {x, slope}));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Where, {neg, sx, x}, {}, ctx.outputName(0)));
+}
+
+/// Sinh and Cosh: (exp(x) -/+ exp(-x)) / 2; Tan: sin(x) / cos(x).
+Status hyperbolicOp(NodeContext &ctx, OpKind) {
+  const std::string &op = ctx.proto.op_type();
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  if (!isFloat(x->type().dtype))
+    return makeError(op + " needs a floating-point input");
+  if (op == "Tan") {
+    ONNX_ASSIGN(s, im.emit(OpKind::Sin, {x}));
+    ONNX_ASSIGN(c, im.emit(OpKind::Cos, {x}));
+    return setOutput(ctx, 0,
+                     im.emit(OpKind::Div, {s, c}, {}, ctx.outputName(0)));
+  }
+  ONNX_ASSIGN(nx, im.emit(OpKind::Neg, {x}));
+  ONNX_ASSIGN(ep, im.emit(OpKind::Exp, {x}));
+  ONNX_ASSIGN(en, im.emit(OpKind::Exp, {nx}));
+  ONNX_ASSIGN(half, scalarLike(im, x, 0.5));
+  ONNX_ASSIGN(s, im.emit(op == "Sinh" ? OpKind::Sub : OpKind::Add, {ep, en}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {s, half}, {}, ctx.outputName(0)));
+}
+
+/// Xor on bools: a != b.
+Status xorOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  ONNX_ASSIGN(eq, ctx.importer.emit(OpKind::Equal, {a, b}));
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Not, {eq}, {}, ctx.outputName(0)));
+}
+
+/// ArgMin as arg_max of an order-reversing map that keeps ties exact: -x for
+/// floats, -x - 1 (= ~x, wrapping at the minimum) for signed integers and
+/// MAX - x for unsigned ones.
+Status argMinOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
+  ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
+  ONNX_ASSIGN(last, ctx.intAttr("select_last_index", 0));
+  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  Value *flipped = nullptr;
+  if (isFloat(dt)) {
+    ONNX_ASSIGN(n, im.emit(OpKind::Neg, {x}));
+    flipped = n;
+  } else if (isSignedInteger(dt)) {
+    ONNX_ASSIGN(n, im.emit(OpKind::Neg, {x}));
+    ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+    ONNX_ASSIGN(f, im.emit(OpKind::Sub, {n, one}));
+    flipped = f;
+  } else if (isInteger(dt)) {
+    std::vector<uint8_t> bytes(static_cast<size_t>(dtypeSize(dt)), 0xFF);
+    ONNX_ASSIGN(data, makeTensorData(TensorType{dt, {}}, std::move(bytes)));
+    ONNX_ASSIGN(max, im.emitConstant(std::move(data)));
+    ONNX_ASSIGN(f, im.emit(OpKind::Sub, {max, x}));
+    flipped = f;
+  } else {
+    return makeError("input must be a number, got " + typeToString(x->type()));
+  }
+  AttributeMap attrs{{"axis", a},
+                     {"keepdims", keepdims ? int64_t(1) : int64_t(0)},
+                     {"select_last_index", last ? int64_t(1) : int64_t(0)}};
+  return setOutput(
+      ctx, 0, im.emit(OpKind::ArgMax, {flipped}, attrs, ctx.outputName(0)));
+}
+
+/// Hardmax: 1 where arg_max (the first maximum) along axis is, else 0.
+Status hardmaxOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, rank));
+  ONNX_ASSIGN(ext, staticShape(x, "Hardmax"));
+  Importer &im = ctx.importer;
+  AttributeMap attrs{{"axis", axis},
+                     {"keepdims", int64_t(1)},
+                     {"select_last_index", int64_t(0)}};
+  ONNX_ASSIGN(am, im.emit(OpKind::ArgMax, {x}, attrs));
+  ONNX_ASSIGN(r, axisRange(im, ext[axis], rank, axis));
+  ONNX_ASSIGN(eq, im.emit(OpKind::Equal, {am, r}));
+  return setOutput(ctx, 0,
+                   castTo(im, eq, x->type().dtype, ctx.outputName(0)));
+}
+
+/// Trilu: x where the constant [N, M] mask of kept positions holds, else 0.
+Status triluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(upper, ctx.intAttr("upper", 1));
+  int64_t k = 0;
+  if (Value *kv = ctx.optionalInput(1)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(kv, "k"));
+    if (list.size() != 1)
+      return makeError("k must have one element");
+    k = list[0];
+  }
+  int64_t rank = x->type().rank();
+  if (rank < 2)
+    return makeError("input must have rank >= 2, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "Trilu"));
+  int64_t n = ext[rank - 2], m = ext[rank - 1];
+  std::vector<uint8_t> mask(static_cast<size_t>(n * m));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < m; ++j) {
+      // j - i and k compared without forming j - i - k (k may be huge).
+      bool keep = upper ? j - i >= k : j - i <= k;
+      mask[i * m + j] = keep ? 1 : 0;
+    }
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(data,
+              makeTensorData(TensorType{DType::Bool, makeShape({n, m})},
+                             std::move(mask)));
+  ONNX_ASSIGN(maskV, im.emitConstant(std::move(data)));
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Where, {maskV, x, zero}, {},
+                           ctx.outputName(0)));
+}
+
+/// EyeLike: a constant with ones on diagonal k.
+Status eyeLikeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (x->type().rank() != 2)
+    return makeError("input must be 2-D, got " + typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "EyeLike"));
+  ONNX_ASSIGN(k, ctx.intAttr("k", 0));
+  DType dt = x->type().dtype;
+  if (ctx.hasAttr("dtype")) {
+    ONNX_ASSIGN(to, ctx.intAttr("dtype", 0));
+    if (to < INT32_MIN || to > INT32_MAX)
+      return makeError("attribute 'dtype' is not an ONNX element type");
+    ONNX_ASSIGN(d, convertDType(static_cast<int32_t>(to)));
+    dt = d;
+  }
+  ONNX_ASSIGN(oneData, makeFilledTensor(TensorType{dt, {}}, 1.0));
+  size_t elem = static_cast<size_t>(dtypeSize(dt));
+  int64_t n = ext[0], m = ext[1];
+  std::vector<uint8_t> bytes(static_cast<size_t>(n * m) * elem, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t j = i + k;
+    if (k > m || k < -n || j < 0 || j >= m)
+      continue;
+    std::memcpy(bytes.data() + static_cast<size_t>(i * m + j) * elem,
+                oneData.bytes->data(), elem);
+  }
+  ONNX_ASSIGN(data,
+              makeTensorData(TensorType{dt, makeShape(ext)}, std::move(bytes)));
+  return emitTensorOutput(ctx, std::move(data));
+}
+
+/// Tile: reshape to [1, d0, 1, d1, ...], expand to [r0, d0, r1, d1, ...],
+/// reshape to [r0 * d0, r1 * d1, ...].
+Status tileOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(rIn, ctx.input(1));
+  ONNX_ASSIGN(repeats, ctx.importer.requireInts(rIn, "repeats"));
+  ONNX_ASSIGN(ext, staticShape(x, "Tile"));
+  if (repeats.size() != ext.size())
+    return makeError("repeats " + joinInts(repeats) + " needs one value per "
+                     "dim of " + typeToString(x->type()));
+  std::vector<int64_t> split, expanded, out;
+  for (size_t i = 0; i < ext.size(); ++i) {
+    if (repeats[i] < 0)
+      return makeError("repeats " + joinInts(repeats) + " has a negative value");
+    split.insert(split.end(), {1, ext[i]});
+    expanded.insert(expanded.end(), {repeats[i], ext[i]});
+    ONNX_ASSIGN(m, checkedMul(repeats[i], ext[i]));
+    out.push_back(m);
+  }
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(r, im.emitReshape(x, split));
+  AttributeMap attrs{{"shape", expanded}};
+  ONNX_ASSIGN(e, im.emit(OpKind::Expand, {r}, attrs));
+  return setOutput(ctx, 0, im.emitReshape(e, out, ctx.outputName(0)));
+}
+
+/// DepthToSpace and SpaceToDepth: reshape, transpose, reshape.
+Status depthSpaceOp(NodeContext &ctx, OpKind) {
+  const std::string &op = ctx.proto.op_type();
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (!ctx.hasAttr("blocksize"))
+    return makeError("missing required attribute 'blocksize'");
+  ONNX_ASSIGN(b, ctx.intAttr("blocksize", 0));
+  if (x->type().rank() != 4)
+    return makeError("input must be 4-D, got " + typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, op));
+  if (b < 1)
+    return makeError("blocksize must be positive");
+  int64_t n = ext[0], c = ext[1], h = ext[2], w = ext[3];
+  // SpaceToDepth has a mode since version 28; the default is DCR for both.
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", "DCR"));
+  if (mode != "DCR" && mode != "CRD")
+    return makeError("mode \"" + mode + "\" must be \"DCR\" or \"CRD\"");
+  std::vector<int64_t> split, perm, out;
+  if (op == "DepthToSpace") {
+    if (c % (b * b) != 0)
+      return makeError("channels " + std::to_string(c) +
+                       " are not a multiple of blocksize^2");
+    int64_t cc = c / (b * b);
+    if (mode == "DCR") {
+      split = {n, b, b, cc, h, w};
+      perm = {0, 3, 4, 1, 5, 2};
+    } else {
+      split = {n, cc, b, b, h, w};
+      perm = {0, 1, 4, 2, 5, 3};
+    }
+    out = {n, cc, h * b, w * b};
+  } else {
+    if (h % b != 0 || w % b != 0)
+      return makeError("spatial dims are not multiples of blocksize");
+    split = {n, c, h / b, b, w / b, b};
+    perm = mode == "DCR" ? std::vector<int64_t>{0, 3, 5, 1, 2, 4}
+                         : std::vector<int64_t>{0, 1, 3, 5, 2, 4};
+    out = {n, c * b * b, h / b, w / b};
+  }
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(r, im.emitReshape(x, split));
+  AttributeMap attrs{{"perm", perm}};
+  ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {r}, attrs));
+  return setOutput(ctx, 0, im.emitReshape(t, out, ctx.outputName(0)));
+}
+
+/// OneHot: where(indices (negative ones wrapped) == range, on, off).
+Status oneHotOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(indices, ctx.input(0));
+  ONNX_ASSIGN(depthIn, ctx.input(1));
+  ONNX_ASSIGN(values, ctx.input(2));
+  ONNX_ASSIGN(depthValue, scalarInput(ctx, depthIn, "depth"));
+  if (!(depthValue >= 1 && depthValue <= 1e9))
+    return makeError("depth must be in [1, 1e9]");
+  auto depth = static_cast<int64_t>(depthValue);
+  if (values->type().rank() != 1 || !values->type().shape[0].isStatic() ||
+      values->type().shape[0].value() != 2)
+    return makeError("values must have shape [2], got " +
+                     typeToString(values->type()));
+  ONNX_ASSIGN(ext, staticShape(indices, "OneHot"));
+  int64_t outRank = static_cast<int64_t>(ext.size()) + 1;
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, outRank));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(idx, castTo(im, indices, DType::I64));
+  ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN(d, im.emitScalar(DType::I64, static_cast<double>(depth)));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {idx, zero}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {idx, d}));
+  ONNX_ASSIGN(fixed, im.emit(OpKind::Where, {neg, wrapped, idx}));
+  std::vector<int64_t> unsq = ext;
+  unsq.insert(unsq.begin() + axis, 1);
+  ONNX_ASSIGN(u, im.emitReshape(fixed, unsq));
+  ONNX_ASSIGN(r, axisRange(im, depth, outRank, axis));
+  ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {u, r}));
+  auto pick = [&](int64_t i) {
+    AttributeMap attrs{{"starts", std::vector<int64_t>{i}},
+                       {"ends", std::vector<int64_t>{i + 1}},
+                       {"steps", std::vector<int64_t>{1}}};
+    return im.emit(OpKind::Slice, {values}, attrs);
+  };
+  ONNX_ASSIGN(off, pick(0));
+  ONNX_ASSIGN(on, pick(1));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Where, {hot, on, off}, {}, ctx.outputName(0)));
+}
+
+/// `x` cast to the stash dtype of attribute stash_type (default f32) when it
+/// is a wider float than x's: the normalizations compute in it.
+Expected<DType> stashType(NodeContext &ctx, DType dt) {
+  ONNX_ASSIGN(stash, ctx.intAttr("stash_type", 1));
+  if (stash < INT32_MIN || stash > INT32_MAX)
+    return makeError("attribute 'stash_type' is not an ONNX element type");
+  ONNX_ASSIGN(st, convertDType(static_cast<int32_t>(stash)));
+  if (!isFloat(st))
+    return makeError("attribute 'stash_type' must be a float type");
+  if (dtypeSize(st) <= dtypeSize(dt))
+    return dt;
+  return st;
+}
+
+/// (x - mean) / sqrt(var + eps) over `axes` (kept), var biased.
+Expected<Value *> normalizeOver(Importer &im, Value *x,
+                                const std::vector<int64_t> &axes, double eps) {
+  AttributeMap attrs{{"axes", axes}, {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(mean, im.emit(OpKind::ReduceMean, {x}, attrs));
+  ONNX_ASSIGN(d, im.emit(OpKind::Sub, {x, mean}));
+  ONNX_ASSIGN(d2, im.emit(OpKind::Mul, {d, d}));
+  ONNX_ASSIGN(var, im.emit(OpKind::ReduceMean, {d2}, attrs));
+  ONNX_ASSIGN(e, scalarLike(im, x, eps));
+  ONNX_ASSIGN(ve, im.emit(OpKind::Add, {var, e}));
+  ONNX_ASSIGN(s, im.emit(OpKind::Sqrt, {ve}));
+  return im.emit(OpKind::Div, {d, s});
+}
+
+/// A per-channel [C] tensor reshaped to [C, 1, ...] for x of `rank`.
+Expected<Value *> perChannel(Importer &im, Value *v, int64_t rank,
+                             int64_t channels) {
+  std::vector<int64_t> ext(rank - 1, 1);
+  ext[0] = channels;
+  return im.emitReshape(v, ext);
+}
+
+Status instanceNormOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  ONNX_ASSIGN(bias, ctx.input(2));
+  ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
+  int64_t rank = x->type().rank();
+  if (rank < 3)
+    return makeError("input must have rank >= 3, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "InstanceNormalization"));
+  std::vector<int64_t> axes;
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(norm, normalizeOver(im, x, axes, eps));
+  ONNX_ASSIGN(s, perChannel(im, scale, rank, ext[1]));
+  ONNX_ASSIGN(b, perChannel(im, bias, rank, ext[1]));
+  ONNX_ASSIGN(ys, im.emit(OpKind::Mul, {norm, s}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Add, {ys, b}, {}, ctx.outputName(0)));
+}
+
+/// GroupNormalization-21: normalize [N, G, C/G * spatial] over its last
+/// dim, then per-channel scale and bias.
+Status groupNormOp(NodeContext &ctx, OpKind) {
+  if (opVersion("GroupNormalization", ctx.importer.opset()) < 21)
+    return makeError("GroupNormalization-18 (per-group scale and bias) is "
+                     "not supported (opset 21 or newer)");
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  ONNX_ASSIGN(bias, ctx.input(2));
+  ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
+  if (!ctx.hasAttr("num_groups"))
+    return makeError("missing required attribute 'num_groups'");
+  ONNX_ASSIGN(groups, ctx.intAttr("num_groups", 1));
+  int64_t rank = x->type().rank();
+  if (rank < 3)
+    return makeError("input must have rank >= 3, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "GroupNormalization"));
+  int64_t c = ext[1];
+  if (groups < 1 || c % groups != 0)
+    return makeError("num_groups " + std::to_string(groups) +
+                     " does not divide the channels " + std::to_string(c));
+  ONNX_ASSIGN(total, elementCount(makeShape(ext)));
+  int64_t per = ext[0] == 0 || total == 0 ? 0 : total / (ext[0] * groups);
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  ONNX_ASSIGN(st, stashType(ctx, dt));
+  ONNX_ASSIGN(xs, castTo(im, x, st));
+  ONNX_ASSIGN(g, im.emitReshape(xs, {ext[0], groups, per}));
+  ONNX_ASSIGN(norm, normalizeOver(im, g, {2}, eps));
+  ONNX_ASSIGN(back, im.emitReshape(norm, ext));
+  ONNX_ASSIGN(nd, castTo(im, back, dt));
+  ONNX_ASSIGN(s, perChannel(im, scale, rank, c));
+  ONNX_ASSIGN(b, perChannel(im, bias, rank, c));
+  ONNX_ASSIGN(ys, im.emit(OpKind::Mul, {nd, s}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Add, {ys, b}, {}, ctx.outputName(0)));
+}
+
+/// MeanVarianceNormalization: (x - mean) / (sqrt(var) + 1e-9) over axes.
+Status meanVarianceNormOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  std::vector<int64_t> axes{0, 2, 3};
+  if (ctx.hasAttr("axes")) {
+    ONNX_ASSIGN(list, ctx.intsAttr("axes"));
+    axes = list;
+  }
+  ONNX_ASSIGN(norm, normalizeAxes(axes, x->type().rank()));
+  Importer &im = ctx.importer;
+  AttributeMap attrs{{"axes", norm}, {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(mean, im.emit(OpKind::ReduceMean, {x}, attrs));
+  ONNX_ASSIGN(d, im.emit(OpKind::Sub, {x, mean}));
+  ONNX_ASSIGN(d2, im.emit(OpKind::Mul, {d, d}));
+  ONNX_ASSIGN(var, im.emit(OpKind::ReduceMean, {d2}, attrs));
+  ONNX_ASSIGN(sd, im.emit(OpKind::Sqrt, {var}));
+  ONNX_ASSIGN(e, scalarLike(im, x, 1e-9));
+  ONNX_ASSIGN(den, im.emit(OpKind::Add, {sd, e}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Div, {d, den}, {}, ctx.outputName(0)));
+}
+
+/// LpNormalization: x / the p-norm (p = 1 or 2) along axis.
+Status lpNormOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
+  ONNX_ASSIGN(p, ctx.intAttr("p", 2));
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, x->type().rank()));
+  if (p != 1 && p != 2)
+    return makeError("p must be 1 or 2, got " + std::to_string(p));
+  Importer &im = ctx.importer;
+  AttributeMap attrs{{"axes", std::vector<int64_t>{axis}},
+                     {"keepdims", int64_t(1)}};
+  Value *norm = nullptr;
+  if (p == 1) {
+    ONNX_ASSIGN(a, im.emit(OpKind::Abs, {x}));
+    ONNX_ASSIGN(s, im.emit(OpKind::ReduceSum, {a}, attrs));
+    norm = s;
+  } else {
+    ONNX_ASSIGN(sq, im.emit(OpKind::Mul, {x, x}));
+    ONNX_ASSIGN(s, im.emit(OpKind::ReduceSum, {sq}, attrs));
+    ONNX_ASSIGN(r, im.emit(OpKind::Sqrt, {s}));
+    norm = r;
+  }
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Div, {x, norm}, {}, ctx.outputName(0)));
+}
+
+/// RMSNormalization: x / sqrt(mean(x^2 over axis..rank-1) + eps) * scale,
+/// computed in stash_type.
+Status rmsNormOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
+  ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, rank));
+  std::vector<int64_t> axes;
+  for (int64_t i = axis; i < rank; ++i)
+    axes.push_back(i);
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  ONNX_ASSIGN(st, stashType(ctx, dt));
+  ONNX_ASSIGN(xs, castTo(im, x, st));
+  AttributeMap attrs{{"axes", axes}, {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(x2, im.emit(OpKind::Mul, {xs, xs}));
+  ONNX_ASSIGN(ms, im.emit(OpKind::ReduceMean, {x2}, attrs));
+  ONNX_ASSIGN(e, scalarLike(im, xs, eps));
+  ONNX_ASSIGN(mse, im.emit(OpKind::Add, {ms, e}));
+  ONNX_ASSIGN(rms, im.emit(OpKind::Sqrt, {mse}));
+  ONNX_ASSIGN(n, im.emit(OpKind::Div, {xs, rms}));
+  ONNX_ASSIGN(nd, castTo(im, n, dt));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {nd, scale}, {}, ctx.outputName(0)));
+}
+
+/// NegativeLogLikelihoodLoss on input [N, C, d...] and target [N, d...]: the
+/// picked input -input[n, target, d...] is a sum over C of a one-hot masked
+/// input (one term, exact); weights are picked the same way.
+Expected<Value *> nllLoss(NodeContext &ctx, Value *input, Value *target,
+                          Value *weight, const std::string &name) {
+  ONNX_ASSIGN(reduction, ctx.stringAttr("reduction", "mean"));
+  if (reduction != "none" && reduction != "sum" && reduction != "mean")
+    return makeError("reduction \"" + reduction +
+                     "\" must be \"none\", \"sum\" or \"mean\"");
+  int64_t rank = input->type().rank();
+  if (rank < 2)
+    return makeError("input must have rank >= 2, got " +
+                     typeToString(input->type()));
+  if (target->type().rank() != rank - 1 || !isInteger(target->type().dtype))
+    return makeError("target must be an integer tensor of rank " +
+                     std::to_string(rank - 1) + ", got " +
+                     typeToString(target->type()));
+  ONNX_ASSIGN(ext, staticShape(input, "input"));
+  ONNX_ASSIGN(text, staticShape(target, "target"));
+  int64_t c = ext[1];
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(t, castTo(im, target, DType::I64));
+  std::vector<int64_t> unsq = text;
+  unsq.insert(unsq.begin() + 1, 1);
+  ONNX_ASSIGN(tu, im.emitReshape(t, unsq));
+  ONNX_ASSIGN(r, axisRange(im, c, rank, 1));
+  ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {tu, r}));
+  ONNX_ASSIGN(zero, scalarLike(im, input, 0.0));
+  AttributeMap overC{{"axes", std::vector<int64_t>{1}},
+                     {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(masked, im.emit(OpKind::Where, {hot, input, zero}));
+  ONNX_ASSIGN(picked, im.emit(OpKind::ReduceSum, {masked}, overC));
+  // The weight of each target: weight[target], 0 where ignored.
+  Value *w = nullptr;
+  if (weight) {
+    ONNX_ASSIGN(wc, perChannel(im, weight, rank, c));
+    ONNX_ASSIGN(wm, im.emit(OpKind::Where, {hot, wc, zero}));
+    ONNX_ASSIGN(ws, im.emit(OpKind::ReduceSum, {wm}, overC));
+    w = ws;
+  }
+  if (ctx.hasAttr("ignore_index")) {
+    ONNX_ASSIGN(ii, ctx.intAttr("ignore_index", 0));
+    ONNX_ASSIGN(iiV, im.emitScalar(DType::I64, static_cast<double>(ii)));
+    ONNX_ASSIGN(ignored, im.emit(OpKind::Equal, {t, iiV}));
+    if (!w) {
+      ONNX_ASSIGN(one, scalarLike(im, input, 1.0));
+      ONNX_ASSIGN(ones, im.emit(OpKind::Where, {ignored, zero, one}));
+      w = ones;
+    } else {
+      ONNX_ASSIGN(wz, im.emit(OpKind::Where, {ignored, zero, w}));
+      w = wz;
+    }
+  }
+  Value *loss = nullptr;
+  if (w) {
+    ONNX_ASSIGN(pw, im.emit(OpKind::Mul, {picked, w}));
+    loss = pw;
+  } else {
+    loss = picked;
+  }
+  if (reduction == "none")
+    return im.emit(OpKind::Neg, {loss}, {}, name);
+  ONNX_ASSIGN(neg, im.emit(OpKind::Neg, {loss}));
+  std::vector<int64_t> all;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    all.push_back(i);
+  AttributeMap overAll{{"axes", all}, {"keepdims", int64_t(0)}};
+  if (reduction == "sum")
+    return im.emit(OpKind::ReduceSum, {neg}, overAll, name);
+  if (!w)
+    return im.emit(OpKind::ReduceMean, {neg}, overAll, name);
+  ONNX_ASSIGN(total, im.emit(OpKind::ReduceSum, {neg}, overAll));
+  ONNX_ASSIGN(wsum, im.emit(OpKind::ReduceSum, {w}, overAll));
+  return im.emit(OpKind::Div, {total, wsum}, {}, name);
+}
+
+Status nllLossOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(input, ctx.input(0));
+  ONNX_ASSIGN(target, ctx.input(1));
+  return setOutput(ctx, 0,
+                   nllLoss(ctx, input, target, ctx.optionalInput(2),
+                           ctx.outputName(0)));
+}
+
+/// SoftmaxCrossEntropyLoss: the NLL loss of log_softmax(scores) over C.
+Status softmaxCrossEntropyOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(scores, ctx.input(0));
+  ONNX_ASSIGN(labels, ctx.input(1));
+  if (scores->type().rank() < 2)
+    return makeError("scores must have rank >= 2, got " +
+                     typeToString(scores->type()));
+  AttributeMap attrs{{"axis", int64_t(1)}};
+  bool wantLogProb = ctx.outputs.size() > 1 && ctx.outputUsed[1];
+  ONNX_ASSIGN(logProb,
+              ctx.importer.emit(OpKind::LogSoftmax, {scores}, attrs,
+                                wantLogProb ? ctx.outputName(1) : ""));
+  if (ctx.outputs.size() > 1)
+    ctx.outputs[1] = logProb;
+  return setOutput(ctx, 0,
+                   nllLoss(ctx, logProb, labels, ctx.optionalInput(2),
+                           ctx.outputName(0)));
+}
+
+/// IsNaN: x != x.
+Status isNanOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (!isFloat(x->type().dtype))
+    return makeError("input must be a float tensor, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(eq, ctx.importer.emit(OpKind::Equal, {x, x}));
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Not, {eq}, {}, ctx.outputName(0)));
+}
+
+/// IsInf: x == +inf and/or x == -inf, as detect_positive/negative ask.
+Status isInfOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(pos, ctx.intAttr("detect_positive", 1));
+  ONNX_ASSIGN(neg, ctx.intAttr("detect_negative", 1));
+  if (!isFloat(x->type().dtype))
+    return makeError("input must be a float tensor, got " +
+                     typeToString(x->type()));
+  Importer &im = ctx.importer;
+  const std::string out = ctx.outputName(0);
+  if (!pos && !neg) {
+    // Neither sign: all false, spelled as x == x && x != x.
+    ONNX_ASSIGN(eq, im.emit(OpKind::Equal, {x, x}));
+    ONNX_ASSIGN(ne, im.emit(OpKind::Not, {eq}));
+    return setOutput(ctx, 0, im.emit(OpKind::And, {eq, ne}, {}, out));
+  }
+  auto equals = [&](double inf, const std::string &name) -> Expected<Value *> {
+    ONNX_ASSIGN(c, scalarLike(im, x, inf));
+    return im.emit(OpKind::Equal, {x, c}, {}, name);
+  };
+  if (!neg || !pos)
+    return setOutput(ctx, 0, equals(pos ? kInf : -kInf, out));
+  ONNX_ASSIGN(p, equals(kInf, ""));
+  ONNX_ASSIGN(n, equals(-kInf, ""));
+  return setOutput(ctx, 0, im.emit(OpKind::Or, {p, n}, {}, out));
+}
+
+/// Sign: 1 for x > 0, -1 for x < 0, x itself otherwise (0, -0, NaN).
+Status signOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  if (dt == DType::Bool)
+    return makeError("input must be a number, got " + typeToString(x->type()));
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  ONNX_ASSIGN(gt, im.emit(OpKind::Greater, {x, zero}));
+  Value *rest = x;
+  if (isFloat(dt) || isSignedInteger(dt)) {
+    ONNX_ASSIGN(minusOne, scalarLike(im, x, -1.0));
+    ONNX_ASSIGN(lt, im.emit(OpKind::Less, {x, zero}));
+    ONNX_ASSIGN(r, im.emit(OpKind::Where, {lt, minusOne, x}));
+    rest = r;
+  }
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Where, {gt, one, rest}, {}, ctx.outputName(0)));
+}
+
+//===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
 
@@ -1204,23 +1986,29 @@ constexpr std::array kOps = {
     OpEntry{"Add", binaryOp, OpKind::Add},
     OpEntry{"And", binaryOp, OpKind::And},
     OpEntry{"ArgMax", argMaxOp, OpKind::ArgMax},
+    OpEntry{"ArgMin", argMinOp, OpKind::ArgMax},
     OpEntry{"AveragePool", poolOp, OpKind::AvgPool},
     OpEntry{"BatchNormalization", batchNormOp, OpKind::BatchNorm},
     OpEntry{"Cast", castOp, OpKind::Cast},
     OpEntry{"CastLike", castLikeOp, OpKind::Cast},
     OpEntry{"Ceil", unaryOp, OpKind::Ceil},
+    OpEntry{"Celu", celuOp, OpKind::Exp},
     OpEntry{"Clip", clipOp, OpKind::Clip},
     OpEntry{"Concat", concatOp, OpKind::Concat},
     OpEntry{"Constant", constantOp, OpKind::Constant},
     OpEntry{"ConstantOfShape", constantOfShapeOp, OpKind::Constant},
     OpEntry{"Conv", convOp, OpKind::Conv},
     OpEntry{"Cos", unaryOp, OpKind::Cos},
+    OpEntry{"Cosh", hyperbolicOp, OpKind::Exp},
+    OpEntry{"DepthToSpace", depthSpaceOp, OpKind::Transpose},
     OpEntry{"Div", binaryOp, OpKind::Div},
     OpEntry{"Dropout", dropoutOp, OpKind::Constant},
+    OpEntry{"Elu", eluOp, OpKind::Exp},
     OpEntry{"Equal", binaryOp, OpKind::Equal},
     OpEntry{"Erf", unaryOp, OpKind::Erf},
     OpEntry{"Exp", unaryOp, OpKind::Exp},
     OpEntry{"Expand", expandOp, OpKind::Expand},
+    OpEntry{"EyeLike", eyeLikeOp, OpKind::Constant},
     OpEntry{"Flatten", flattenOp, OpKind::Reshape},
     OpEntry{"Floor", unaryOp, OpKind::Floor},
     OpEntry{"Gather", gatherOp, OpKind::Gather},
@@ -1230,26 +2018,38 @@ constexpr std::array kOps = {
     OpEntry{"GlobalMaxPool", globalPoolOp, OpKind::ReduceMax},
     OpEntry{"Greater", binaryOp, OpKind::Greater},
     OpEntry{"GreaterOrEqual", compareOrEqualOp, OpKind::Greater},
+    OpEntry{"GroupNormalization", groupNormOp, OpKind::ReduceMean},
     OpEntry{"HardSigmoid", hardSigmoidOp, OpKind::Clip},
     OpEntry{"HardSwish", hardSwishOp, OpKind::Clip},
+    OpEntry{"Hardmax", hardmaxOp, OpKind::ArgMax},
     OpEntry{"Identity", identityOp, OpKind::Constant},
+    OpEntry{"InstanceNormalization", instanceNormOp, OpKind::ReduceMean},
+    OpEntry{"IsInf", isInfOp, OpKind::Equal},
+    OpEntry{"IsNaN", isNanOp, OpKind::Equal},
     OpEntry{"LayerNormalization", layerNormOp, OpKind::LayerNorm},
     OpEntry{"LeakyRelu", leakyReluOp, OpKind::LeakyRelu},
     OpEntry{"Less", binaryOp, OpKind::Less},
     OpEntry{"LessOrEqual", compareOrEqualOp, OpKind::Less},
     OpEntry{"Log", unaryOp, OpKind::Log},
     OpEntry{"LogSoftmax", softmaxOp, OpKind::LogSoftmax},
+    OpEntry{"LpNormalization", lpNormOp, OpKind::ReduceSum},
     OpEntry{"MatMul", matMulOp, OpKind::MatMul},
     OpEntry{"Max", variadicOp, OpKind::Max},
     OpEntry{"MaxPool", poolOp, OpKind::MaxPool},
     OpEntry{"Mean", meanOp, OpKind::Add},
+    OpEntry{"MeanVarianceNormalization", meanVarianceNormOp, OpKind::ReduceMean},
     OpEntry{"Min", variadicOp, OpKind::Min},
+    OpEntry{"Mish", mishOp, OpKind::Tanh},
     OpEntry{"Mul", binaryOp, OpKind::Mul},
     OpEntry{"Neg", unaryOp, OpKind::Neg},
+    OpEntry{"NegativeLogLikelihoodLoss", nllLossOp, OpKind::ReduceSum},
     OpEntry{"Not", unaryOp, OpKind::Not},
+    OpEntry{"OneHot", oneHotOp, OpKind::Equal},
     OpEntry{"Or", binaryOp, OpKind::Or},
+    OpEntry{"PRelu", preluOp, OpKind::Where},
     OpEntry{"Pad", padOp, OpKind::Pad},
     OpEntry{"Pow", powOp, OpKind::Pow},
+    OpEntry{"RMSNormalization", rmsNormOp, OpKind::ReduceMean},
     OpEntry{"Range", rangeOp, OpKind::Constant},
     OpEntry{"Reciprocal", unaryOp, OpKind::Reciprocal},
     OpEntry{"ReduceL1", reduceCompositeOp, OpKind::ReduceSum},
@@ -1264,22 +2064,35 @@ constexpr std::array kOps = {
     OpEntry{"ReduceSumSquare", reduceCompositeOp, OpKind::ReduceSum},
     OpEntry{"Relu", unaryOp, OpKind::Relu},
     OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
+    OpEntry{"Selu", seluOp, OpKind::Exp},
     OpEntry{"Shape", shapeOp, OpKind::Constant},
+    OpEntry{"Shrink", shrinkOp, OpKind::Where},
     OpEntry{"Sigmoid", unaryOp, OpKind::Sigmoid},
+    OpEntry{"Sign", signOp, OpKind::Where},
     OpEntry{"Sin", unaryOp, OpKind::Sin},
+    OpEntry{"Sinh", hyperbolicOp, OpKind::Exp},
     OpEntry{"Size", sizeOp, OpKind::Constant},
     OpEntry{"Slice", sliceOp, OpKind::Slice},
     OpEntry{"Softmax", softmaxOp, OpKind::Softmax},
+    OpEntry{"SoftmaxCrossEntropyLoss", softmaxCrossEntropyOp, OpKind::LogSoftmax},
     OpEntry{"Softplus", softplusOp, OpKind::Log},
+    OpEntry{"Softsign", softsignOp, OpKind::Div},
+    OpEntry{"SpaceToDepth", depthSpaceOp, OpKind::Transpose},
     OpEntry{"Split", splitOp, OpKind::Slice},
     OpEntry{"Sqrt", unaryOp, OpKind::Sqrt},
     OpEntry{"Squeeze", squeezeOp, OpKind::Reshape},
     OpEntry{"Sub", binaryOp, OpKind::Sub},
     OpEntry{"Sum", variadicOp, OpKind::Add},
+    OpEntry{"Swish", swishOp, OpKind::Sigmoid},
+    OpEntry{"Tan", hyperbolicOp, OpKind::Sin},
     OpEntry{"Tanh", unaryOp, OpKind::Tanh},
+    OpEntry{"ThresholdedRelu", thresholdedReluOp, OpKind::Where},
+    OpEntry{"Tile", tileOp, OpKind::Expand},
     OpEntry{"Transpose", transposeOp, OpKind::Transpose},
+    OpEntry{"Trilu", triluOp, OpKind::Where},
     OpEntry{"Unsqueeze", unsqueezeOp, OpKind::Reshape},
     OpEntry{"Where", whereOp, OpKind::Where},
+    OpEntry{"Xor", xorOp, OpKind::Equal},
 };
 
 constexpr bool isSorted() {
