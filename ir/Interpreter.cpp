@@ -482,6 +482,8 @@ Expected<TensorData> evalUnary(OpKind kind, const TensorData &x,
                            [](C v) { return v < C(0) ? C(W(0) - W(v)) : v; });
       case OpKind::Relu:
         return mapUnary<T>(x, type, [](C v) { return v < C(0) ? C(0) : v; });
+      case OpKind::Not:
+        return mapUnary<T>(x, type, [](C v) { return C(~W(v)); });
       case OpKind::Clip: {
         // Integer bounds: the smallest value >= min and the largest <= max.
         C lo = saturatingTrunc<C>(std::ceil(floatAttr(attrs, "min")));
@@ -558,6 +560,10 @@ Expected<TensorData> evalBinary(OpKind kind, const TensorData &a,
       if constexpr (kIsBool<T>)
         return mapBinary<T, T>(a, b, type, [](C x, C y) { return x || y; });
       break;
+    case OpKind::Xor:
+      if constexpr (kIsBool<T>)
+        return mapBinary<T, T>(a, b, type, [](C x, C y) { return x != y; });
+      break;
     case OpKind::Max:
       if constexpr (!kIsBool<T>)
         return mapBinary<T, T>(a, b, type, propagatingMax<T>);
@@ -584,6 +590,19 @@ Expected<TensorData> evalBinary(OpKind kind, const TensorData &a,
         return mapBinary<T, T>(a, b, type, [](C x, C y) { return x * y; });
       case OpKind::Div:
         return mapBinary<T, T>(a, b, type, [](C x, C y) { return x / y; });
+      case OpKind::Fmod:
+        return mapBinary<T, T>(a, b, type,
+                               [](C x, C y) { return C(std::fmod(x, y)); });
+      case OpKind::Mod:
+        // numpy's mod: the sign of the divisor, and a zero result too.
+        return mapBinary<T, T>(a, b, type, [](C x, C y) {
+          C r = std::fmod(x, y);
+          if (r == C(0))
+            return std::copysign(C(0), y);
+          if ((r < C(0)) != (y < C(0)))
+            r += y;
+          return r;
+        });
       default:
         break;
       }
@@ -608,6 +627,44 @@ Expected<TensorData> evalBinary(OpKind kind, const TensorData &a,
               return C(W(0) - W(x)); // Wraps for the minimum value.
           return C(x / y);
         });
+      case OpKind::Fmod:
+      case OpKind::Mod: {
+        // x % 0 is 0 (docs/ir.md); x % -1 is 0, computed without the
+        // overflow of the minimum value / -1.
+        bool floored = kind == OpKind::Mod;
+        return mapBinary<T, T>(a, b, type, [floored](C x, C y) {
+          if (y == 0)
+            return C(0);
+          if constexpr (std::is_signed_v<C>) {
+            if (y == -1)
+              return C(0);
+            C r = C(x % y);
+            if (floored && r != 0 && ((r < 0) != (y < 0)))
+              r = C(W(r) + W(y));
+            return r;
+          } else {
+            (void)floored;
+            return C(x % y);
+          }
+        });
+      }
+      case OpKind::And:
+        return mapBinary<T, T>(a, b, type, [](C x, C y) { return C(x & y); });
+      case OpKind::Or:
+        return mapBinary<T, T>(a, b, type, [](C x, C y) { return C(x | y); });
+      case OpKind::Xor:
+        return mapBinary<T, T>(a, b, type, [](C x, C y) { return C(x ^ y); });
+      case OpKind::Shl:
+      case OpKind::Shr: {
+        // Amounts outside [0, bit width) leave only the sign fill: 0, or -1
+        // for a right shift of a negative value (docs/ir.md).
+        bool left = kind == OpKind::Shl;
+        return mapBinary<T, T>(a, b, type, [left](C x, C y) {
+          if (y < C(0) || y >= C(sizeof(C) * 8))
+            return C(!left && x < C(0) ? -1 : 0);
+          return left ? C(W(x) << y) : C(x >> y);
+        });
+      }
       default:
         break;
       }
@@ -1324,6 +1381,11 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
   case OpKind::Greater:
   case OpKind::And:
   case OpKind::Or:
+  case OpKind::Xor:
+  case OpKind::Shl:
+  case OpKind::Shr:
+  case OpKind::Mod:
+  case OpKind::Fmod:
     return evalBinary(kind, ops[0], ops[1], type);
   case OpKind::Where:
     return evalWhere(ops[0], ops[1], ops[2], type);

@@ -45,6 +45,11 @@ enum class OpKind : uint16_t {
   Greater,
   And,
   Or,
+  Xor,
+  Shl,
+  Shr,
+  Mod,
+  Fmod,
   // Elementwise ternary.
   Where,
   // Contractions.

@@ -138,6 +138,10 @@ std::string setName(unsigned set) {
     return "signed int or float";
   case kNumeric | kBool:
     return "int, float or bool";
+  case kInt | kBool:
+    return "int or bool";
+  case kInt:
+    return "int";
   default:
     return "a supported dtype";
   }
@@ -382,7 +386,7 @@ Expected<TensorType> inferUnary(OpKind kind, const Types &ops,
     set = kNumeric;
     break;
   case OpKind::Not:
-    set = kBool;
+    set = kInt | kBool;
     break;
   case OpKind::Cast:
     set = kAny;
@@ -423,7 +427,12 @@ Expected<TensorType> inferBinary(OpKind kind, const Types &ops) {
     break;
   case OpKind::And:
   case OpKind::Or:
-    set = kBool;
+  case OpKind::Xor:
+    set = kInt | kBool;
+    break;
+  case OpKind::Shl:
+  case OpKind::Shr:
+    set = kInt;
     break;
   default:
     break;
@@ -834,6 +843,11 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
   case OpKind::Greater:
   case OpKind::And:
   case OpKind::Or:
+  case OpKind::Xor:
+  case OpKind::Shl:
+  case OpKind::Shr:
+  case OpKind::Mod:
+  case OpKind::Fmod:
     return inferBinary(kind, ops);
   case OpKind::Where:
     return inferWhere(ops);

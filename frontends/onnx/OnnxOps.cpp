@@ -1968,6 +1968,49 @@ Status signOp(NodeContext &ctx, OpKind) {
       ctx, 0, im.emit(OpKind::Where, {gt, one, rest}, {}, ctx.outputName(0)));
 }
 
+/// Mod: fmod = 1 is C's fmod (the sign of the dividend), fmod = 0 numpy's
+/// mod (the sign of the divisor; floats too since Mod-28).
+Status modOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  ONNX_ASSIGN(fmod, ctx.intAttr("fmod", 0));
+  if (fmod != 0 && fmod != 1)
+    return makeError("attribute 'fmod' must be 0 or 1, got " +
+                     std::to_string(fmod));
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(fmod ? OpKind::Fmod : OpKind::Mod, {a, b},
+                                     {}, ctx.outputName(0)));
+}
+
+/// BitShift (signed integers since BitShift-28): the IR's shl / shr, which
+/// define shift amounts outside [0, bit width) as ONNX does.
+Status bitShiftOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  if (!ctx.hasAttr("direction"))
+    return makeError("missing required attribute 'direction'");
+  ONNX_ASSIGN(direction, ctx.stringAttr("direction", ""));
+  if (direction != "LEFT" && direction != "RIGHT")
+    return makeError("attribute 'direction' must be \"LEFT\" or \"RIGHT\", "
+                     "got \"" +
+                     direction + "\"");
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(direction == "LEFT" ? OpKind::Shl
+                                                         : OpKind::Shr,
+                                     {a, b}, {}, ctx.outputName(0)));
+}
+
+/// BitwiseAnd/Or/Xor/Not: the IR's and/or/xor/not on integers.
+Status bitwiseOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  if (!isInteger(a->type().dtype))
+    return makeError("input must be an integer tensor, got " +
+                     typeToString(a->type()));
+  if (kind == OpKind::Not)
+    return unaryOp(ctx, kind);
+  return binaryOp(ctx, kind);
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -1989,6 +2032,11 @@ constexpr std::array kOps = {
     OpEntry{"ArgMin", argMinOp, OpKind::ArgMax},
     OpEntry{"AveragePool", poolOp, OpKind::AvgPool},
     OpEntry{"BatchNormalization", batchNormOp, OpKind::BatchNorm},
+    OpEntry{"BitShift", bitShiftOp, OpKind::Shl},
+    OpEntry{"BitwiseAnd", bitwiseOp, OpKind::And},
+    OpEntry{"BitwiseNot", bitwiseOp, OpKind::Not},
+    OpEntry{"BitwiseOr", bitwiseOp, OpKind::Or},
+    OpEntry{"BitwiseXor", bitwiseOp, OpKind::Xor},
     OpEntry{"Cast", castOp, OpKind::Cast},
     OpEntry{"CastLike", castLikeOp, OpKind::Cast},
     OpEntry{"Ceil", unaryOp, OpKind::Ceil},
@@ -2040,6 +2088,7 @@ constexpr std::array kOps = {
     OpEntry{"MeanVarianceNormalization", meanVarianceNormOp, OpKind::ReduceMean},
     OpEntry{"Min", variadicOp, OpKind::Min},
     OpEntry{"Mish", mishOp, OpKind::Tanh},
+    OpEntry{"Mod", modOp, OpKind::Mod},
     OpEntry{"Mul", binaryOp, OpKind::Mul},
     OpEntry{"Neg", unaryOp, OpKind::Neg},
     OpEntry{"NegativeLogLikelihoodLoss", nllLossOp, OpKind::ReduceSum},

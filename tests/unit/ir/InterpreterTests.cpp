@@ -276,6 +276,48 @@ TEST_CASE("interpreter: integer binary ops", "[interp]") {
         std::vector<int32_t>{7, 2, 5, -1, 1 << 30});
 }
 
+TEST_CASE("interpreter: bitwise ops, shifts and remainders", "[interp]") {
+  constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+  TensorData a = i32({6}, {7, -7, 7, -7, kMin, 5});
+  TensorData b = i32({6}, {3, 3, -3, -3, -1, 0});
+  // mod takes the divisor's sign, fmod the dividend's; by 0 and -1 give 0.
+  CHECK(values<int32_t>(run(OpKind::Mod, {a, b})) ==
+        std::vector<int32_t>{1, 2, -2, -1, 0, 0});
+  CHECK(values<int32_t>(run(OpKind::Fmod, {a, b})) ==
+        std::vector<int32_t>{1, -1, 1, -1, 0, 0});
+  TensorData x = f32({5}, {7.5f, -7.5f, 7.5f, 0.0f, 1.0f});
+  TensorData y = f32({5}, {2.0f, 2.0f, -2.0f, -2.0f, kInf});
+  CHECK(values<float>(run(OpKind::Fmod, {x, y})) ==
+        std::vector<float>{1.5f, -1.5f, 1.5f, 0.0f, 1.0f});
+  std::vector<float> m = values<float>(run(OpKind::Mod, {x, y}));
+  CHECK(m == std::vector<float>{1.5f, 0.5f, -0.5f, 0.0f, 1.0f});
+  CHECK(std::signbit(m[3]));
+  CHECK(std::isnan(values<float>(run(OpKind::Mod, {x, f32({1}, {0.0f})}))[0]));
+  CHECK(values<int32_t>(run(OpKind::And, {i32({2}, {12, -1}), i32({2}, {10, 5})})) ==
+        std::vector<int32_t>{8, 5});
+  CHECK(values<int32_t>(run(OpKind::Or, {i32({2}, {12, -8}), i32({2}, {10, 5})})) ==
+        std::vector<int32_t>{14, -3});
+  CHECK(values<int32_t>(run(OpKind::Xor, {i32({2}, {12, -1}), i32({2}, {10, 5})})) ==
+        std::vector<int32_t>{6, -6});
+  CHECK(values<int32_t>(run(OpKind::Not, {i32({2}, {0, -6})})) ==
+        std::vector<int32_t>{-1, 5});
+  CHECK(values<uint8_t>(run(OpKind::Xor, {boolean({2}, {0, 1}), boolean({1}, {1})})) ==
+        std::vector<uint8_t>{1, 0});
+  // Shifts: amounts outside [0, 32) leave the sign fill.
+  TensorData v = i32({5}, {-8, -8, 3, -8, 1});
+  TensorData s = i32({5}, {1, 32, 31, -1, 31});
+  CHECK(values<int32_t>(run(OpKind::Shr, {v, s})) ==
+        std::vector<int32_t>{-4, -1, 0, -1, 0});
+  CHECK(values<int32_t>(run(OpKind::Shl, {v, s})) ==
+        std::vector<int32_t>{-16, 0, kMin, 0, kMin});
+  TensorData u = tensor<uint8_t>(DType::U8, {3}, {0x81, 0x81, 0x81});
+  TensorData us = tensor<uint8_t>(DType::U8, {3}, {1, 7, 8});
+  CHECK(values<uint8_t>(run(OpKind::Shl, {u, us})) ==
+        std::vector<uint8_t>{0x02, 0x80, 0});
+  CHECK(values<uint8_t>(run(OpKind::Shr, {u, us})) ==
+        std::vector<uint8_t>{0x40, 0x01, 0});
+}
+
 TEST_CASE("interpreter: comparisons and logic", "[interp]") {
   TensorData a = f32({3}, {1.0f, 2.0f, kNaN});
   TensorData b = f32({1}, {2.0f});

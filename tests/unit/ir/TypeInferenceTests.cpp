@@ -75,7 +75,17 @@ TEST_CASE("type rules: elementwise dtypes", "[type]") {
   CHECK(inferError(OpKind::Neg, {t(DType::U8, makeShape({2}))}) ==
         "operand 0 has dtype u8, expected signed int or float");
   CHECK(inferError(OpKind::Not, {f32({2})}) ==
-        "operand 0 has dtype f32, expected bool");
+        "operand 0 has dtype f32, expected int or bool");
+  CHECK(show(infer(OpKind::Not, {i64})) == "i64[2]");
+  CHECK(show(infer(OpKind::Xor, {i64, i64})) == "i64[2]");
+  CHECK(show(infer(OpKind::Shr, {i64, i64})) == "i64[2]");
+  CHECK(inferError(OpKind::Shl, {b, b}) ==
+        "operand 0 has dtype bool, expected int");
+  CHECK(inferError(OpKind::Or, {f32({2}), f32({2})}) ==
+        "operand 0 has dtype f32, expected int or bool");
+  CHECK(show(infer(OpKind::Mod, {f32({2}), f32({2})})) == "f32[2]");
+  CHECK(inferError(OpKind::Fmod, {b, b}) ==
+        "operand 0 has dtype bool, expected int or float");
   CHECK(inferError(OpKind::Add, {b, b}) ==
         "operand 0 has dtype bool, expected int or float");
   CHECK(inferError(OpKind::Pow, {i64, i64}) ==
