@@ -1289,6 +1289,41 @@ Expected<TensorData> evalGather(const TensorData &data,
   return makeTensorData(type, std::move(bytes));
 }
 
+Expected<TensorData> evalGatherElements(const TensorData &data,
+                                        const TensorData &indices,
+                                        const AttributeMap &attrs,
+                                        const TensorType &type) {
+  int64_t axis = intAttr(attrs, "axis");
+  std::vector<int64_t> ext = extentsOf(data.type);
+  std::vector<int64_t> idx;
+  if (indices.type.dtype == DType::I32) {
+    std::vector<int32_t> raw = loadAll<int32_t>(indices);
+    idx.assign(raw.begin(), raw.end());
+  } else {
+    idx = loadAll<int64_t>(indices);
+  }
+  int64_t count = ext[axis];
+  if (count == 0 && !idx.empty())
+    return makeError("gather_elements from an empty axis");
+  std::vector<int64_t> strides = contiguousStrides(ext);
+  int64_t axisStride = strides[axis];
+  strides[axis] = 0;
+  size_t size = dtypeSize(type.dtype);
+  std::vector<uint8_t> bytes(idx.size() * size);
+  forEachIndex<1>(extentsOf(type), {strides}, {0},
+                  [&](int64_t n, const std::array<int64_t, 1> &off) {
+                    int64_t i = idx[n];
+                    if (i < 0)
+                      i += count; // Cannot overflow: i < 0, count >= 0.
+                    i = std::clamp<int64_t>(i, 0, count - 1);
+                    std::memcpy(bytes.data() + n * size,
+                                data.bytes->data() +
+                                    (off[0] + i * axisStride) * size,
+                                size);
+                  });
+  return makeTensorData(type, std::move(bytes));
+}
+
 Expected<TensorData> evalPad(const TensorData &x, const AttributeMap &attrs,
                              const TensorType &type) {
   std::vector<int64_t> in = extentsOf(x.type), out = extentsOf(type);
@@ -1421,6 +1456,8 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
     return evalSlice(ops[0], attrs, type);
   case OpKind::Gather:
     return evalGather(ops[0], ops[1], attrs, type);
+  case OpKind::GatherElements:
+    return evalGatherElements(ops[0], ops[1], attrs, type);
   case OpKind::Expand:
     return evalExpand(ops[0], type);
   case OpKind::Pad:

@@ -68,6 +68,7 @@ constexpr OpInfo kOpInfos[] = {
     {K::Concat, "concat", C::DataMovement, 1, kVariadic},
     {K::Slice, "slice", C::DataMovement, 1, 1},
     {K::Gather, "gather", C::DataMovement, 2, 2},
+    {K::GatherElements, "gather_elements", C::DataMovement, 2, 2},
     {K::Expand, "expand", C::DataMovement, 1, 1},
     {K::Pad, "pad", C::DataMovement, 1, 1},
 };

@@ -74,6 +74,7 @@ enum class OpKind : uint16_t {
   Concat,
   Slice,
   Gather,
+  GatherElements,
   Expand,
   Pad,
 };

@@ -627,6 +627,26 @@ std::vector<Case> makeCases() {
         g.setOutputs({op(g, OpKind::Gather, {x, i}, {{"axis", int64_t(0)}})});
       },
       -6, 5);
+  // Indices smaller than the data off the axis; negative and out-of-range
+  // ones (wrapped, then clamped).
+  add(
+      "gather_elements_i64_axis1",
+      [=](Graph &g) {
+        Value *x = input(g, "x", f, {3, 4, 5});
+        Value *i = input(g, "i", DType::I64, {2, 6, 5});
+        g.setOutputs(
+            {op(g, OpKind::GatherElements, {x, i}, {{"axis", int64_t(1)}})});
+      },
+      -6, 5);
+  add(
+      "gather_elements_i32_axis0",
+      [=](Graph &g) {
+        Value *x = input(g, "x", DType::I32, {6, 5});
+        Value *i = input(g, "i", DType::I32, {3, 5});
+        g.setOutputs(
+            {op(g, OpKind::GatherElements, {x, i}, {{"axis", int64_t(0)}})});
+      },
+      -6, 5);
   add("expand", [=](Graph &g) {
     Value *x = input(g, "x", f, {3, 1});
     g.setOutputs({op(g, OpKind::Expand, {x},

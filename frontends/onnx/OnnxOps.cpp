@@ -972,6 +972,17 @@ Status gatherOp(NodeContext &ctx, OpKind) {
                                      ctx.outputName(0)));
 }
 
+Status gatherElementsOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
+  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  AttributeMap attrs{{"axis", a}};
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::GatherElements, {x, indices},
+                                     attrs, ctx.outputName(0)));
+}
+
 Status expandOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(s, ctx.input(1));
@@ -1806,9 +1817,9 @@ Status rmsNormOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Mul, {nd, scale}, {}, ctx.outputName(0)));
 }
 
-/// NegativeLogLikelihoodLoss on input [N, C, d...] and target [N, d...]: the
-/// picked input -input[n, target, d...] is a sum over C of a one-hot masked
-/// input (one term, exact); weights are picked the same way.
+/// NegativeLogLikelihoodLoss on input [N, C, d...] and target [N, d...]:
+/// -input[n, target, d...] * weight[target] (gather_elements and gather),
+/// 0 where target is ignore_index.
 Expected<Value *> nllLoss(NodeContext &ctx, Value *input, Value *target,
                           Value *weight, const std::string &name) {
   ONNX_ASSIGN(reduction, ctx.stringAttr("reduction", "mean"));
@@ -1819,37 +1830,40 @@ Expected<Value *> nllLoss(NodeContext &ctx, Value *input, Value *target,
   if (rank < 2)
     return makeError("input must have rank >= 2, got " +
                      typeToString(input->type()));
-  if (target->type().rank() != rank - 1 || !isInteger(target->type().dtype))
-    return makeError("target must be an integer tensor of rank " +
+  if (target->type().rank() != rank - 1 ||
+      (target->type().dtype != DType::I32 &&
+       target->type().dtype != DType::I64))
+    return makeError("target must be an i32 or i64 tensor of rank " +
                      std::to_string(rank - 1) + ", got " +
                      typeToString(target->type()));
-  ONNX_ASSIGN(ext, staticShape(input, "input"));
   ONNX_ASSIGN(text, staticShape(target, "target"));
-  int64_t c = ext[1];
   Importer &im = ctx.importer;
-  ONNX_ASSIGN(t, castTo(im, target, DType::I64));
   std::vector<int64_t> unsq = text;
   unsq.insert(unsq.begin() + 1, 1);
-  ONNX_ASSIGN(tu, im.emitReshape(t, unsq));
-  ONNX_ASSIGN(r, axisRange(im, c, rank, 1));
-  ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {tu, r}));
+  ONNX_ASSIGN(tu, im.emitReshape(target, unsq));
+  AttributeMap overC{{"axis", int64_t(1)}};
+  ONNX_ASSIGN(g, im.emit(OpKind::GatherElements, {input, tu}, overC));
+  ONNX_ASSIGN(picked, im.emitReshape(g, text));
   ONNX_ASSIGN(zero, scalarLike(im, input, 0.0));
-  AttributeMap overC{{"axes", std::vector<int64_t>{1}},
-                     {"keepdims", int64_t(0)}};
-  ONNX_ASSIGN(masked, im.emit(OpKind::Where, {hot, input, zero}));
-  ONNX_ASSIGN(picked, im.emit(OpKind::ReduceSum, {masked}, overC));
-  // The weight of each target: weight[target], 0 where ignored.
+  // The weight of each target: weight[target], 0 where ignored. An ignored
+  // target may be out of range: gather clamps it, and where() drops what it
+  // read (never multiplied, so a -inf there cannot give NaN).
   Value *w = nullptr;
   if (weight) {
-    ONNX_ASSIGN(wc, perChannel(im, weight, rank, c));
-    ONNX_ASSIGN(wm, im.emit(OpKind::Where, {hot, wc, zero}));
-    ONNX_ASSIGN(ws, im.emit(OpKind::ReduceSum, {wm}, overC));
+    AttributeMap axis0{{"axis", int64_t(0)}};
+    ONNX_ASSIGN(ws, im.emit(OpKind::Gather, {weight, target}, axis0));
     w = ws;
+  }
+  Value *loss = picked;
+  if (w) {
+    ONNX_ASSIGN(pw, im.emit(OpKind::Mul, {picked, w}));
+    loss = pw;
   }
   if (ctx.hasAttr("ignore_index")) {
     ONNX_ASSIGN(ii, ctx.intAttr("ignore_index", 0));
-    ONNX_ASSIGN(iiV, im.emitScalar(DType::I64, static_cast<double>(ii)));
-    ONNX_ASSIGN(ignored, im.emit(OpKind::Equal, {t, iiV}));
+    ONNX_ASSIGN(iiV, im.emitScalar(target->type().dtype,
+                                   static_cast<double>(ii)));
+    ONNX_ASSIGN(ignored, im.emit(OpKind::Equal, {target, iiV}));
     if (!w) {
       ONNX_ASSIGN(one, scalarLike(im, input, 1.0));
       ONNX_ASSIGN(ones, im.emit(OpKind::Where, {ignored, zero, one}));
@@ -1858,13 +1872,8 @@ Expected<Value *> nllLoss(NodeContext &ctx, Value *input, Value *target,
       ONNX_ASSIGN(wz, im.emit(OpKind::Where, {ignored, zero, w}));
       w = wz;
     }
-  }
-  Value *loss = nullptr;
-  if (w) {
-    ONNX_ASSIGN(pw, im.emit(OpKind::Mul, {picked, w}));
-    loss = pw;
-  } else {
-    loss = picked;
+    ONNX_ASSIGN(lz, im.emit(OpKind::Where, {ignored, zero, loss}));
+    loss = lz;
   }
   if (reduction == "none")
     return im.emit(OpKind::Neg, {loss}, {}, name);
@@ -2060,6 +2069,7 @@ constexpr std::array kOps = {
     OpEntry{"Flatten", flattenOp, OpKind::Reshape},
     OpEntry{"Floor", unaryOp, OpKind::Floor},
     OpEntry{"Gather", gatherOp, OpKind::Gather},
+    OpEntry{"GatherElements", gatherElementsOp, OpKind::GatherElements},
     OpEntry{"Gelu", geluOp, OpKind::Erf},
     OpEntry{"Gemm", gemmOp, OpKind::MatMul},
     OpEntry{"GlobalAveragePool", globalPoolOp, OpKind::ReduceMean},
@@ -2091,7 +2101,7 @@ constexpr std::array kOps = {
     OpEntry{"Mod", modOp, OpKind::Mod},
     OpEntry{"Mul", binaryOp, OpKind::Mul},
     OpEntry{"Neg", unaryOp, OpKind::Neg},
-    OpEntry{"NegativeLogLikelihoodLoss", nllLossOp, OpKind::ReduceSum},
+    OpEntry{"NegativeLogLikelihoodLoss", nllLossOp, OpKind::GatherElements},
     OpEntry{"Not", unaryOp, OpKind::Not},
     OpEntry{"OneHot", oneHotOp, OpKind::Equal},
     OpEntry{"Or", binaryOp, OpKind::Or},

@@ -675,6 +675,20 @@ TEST_CASE("interpreter: gather", "[interp]") {
   CHECK(values<float>(m) == std::vector<float>{0, 1, 0, 1, 2, 3, 4, 5});
 }
 
+TEST_CASE("interpreter: gather_elements", "[interp]") {
+  TensorData data = iota({3, 2}, 0); // rows [0,1] [2,3] [4,5]
+  // Axis 0, fewer rows than the data; -1 wraps, 7 clamps to 2.
+  TensorData r = run(OpKind::GatherElements,
+                     {data, i64({2, 2}, {-1, 0, 7, 1})}, {{"axis", int64_t{0}}});
+  CHECK(shapeOf(r) == "f32[2,2]");
+  CHECK(values<float>(r) == std::vector<float>{4, 1, 4, 3});
+  // Axis 1, one column of indices.
+  TensorData c = run(OpKind::GatherElements, {data, i32({3, 1}, {1, 0, 1})},
+                     {{"axis", int64_t{1}}});
+  CHECK(shapeOf(c) == "f32[3,1]");
+  CHECK(values<float>(c) == std::vector<float>{1, 2, 5});
+}
+
 TEST_CASE("interpreter: expand", "[interp]") {
   TensorData r = run(OpKind::Expand, {i64({3, 1}, {1, 2, 3})},
                      {{"shape", Ints{2, 1, 2}}});

@@ -380,6 +380,15 @@ TEST_CASE("type rules: transpose, concat, slice, gather, pad", "[type]") {
                    {{"axis", int64_t{0}}})) == "f32[6]");
   CHECK(inferError(OpKind::Gather, {x, f32({2})}, {{"axis", int64_t{1}}}) ==
         "operand 1 has dtype f32, expected i32 or i64");
+  CHECK(show(infer(OpKind::GatherElements, {f32({5, 6}), t(DType::I64, {2, 9})},
+                   {{"axis", int64_t{1}}})) == "f32[2,9]");
+  CHECK(inferError(OpKind::GatherElements,
+                   {f32({5, 6}), t(DType::I64, {2, 7})},
+                   {{"axis", int64_t{0}}}) ==
+        "indices dim 1 (7) exceeds the data dim (6)");
+  CHECK(inferError(OpKind::GatherElements, {f32({5, 6}), t(DType::I32, {2})},
+                   {{"axis", int64_t{0}}}) ==
+        "indices rank 1 differs from the data rank 2");
 
   AttributeMap p{{"pads", Ints{0, 1, 2, 0, 3, 4}},
                  {"mode", std::string("constant")},
