@@ -460,16 +460,31 @@ Status poolOp(NodeContext &ctx, OpKind kind) {
     return makeError("attribute 'kernel_shape' needs " + std::to_string(k) +
                      " values");
   std::vector<int64_t> strides, pads, dilations;
-  MLC_RETURN_IF_ERROR(windowAttrs(ctx, x, kernel, kind == OpKind::MaxPool,
-                                  strides, pads, dilations));
+  MLC_RETURN_IF_ERROR(
+      windowAttrs(ctx, x, kernel, true, strides, pads, dilations));
   ONNX_ASSIGN(ceilMode, ctx.intAttr("ceil_mode", 0));
   AttributeMap attrs{{"kernel", kernel},
                      {"strides", strides},
                      {"pads", pads},
                      {"ceil_mode", ceilMode ? int64_t(1) : int64_t(0)}};
-  if (kind == OpKind::MaxPool) {
+  // avg_pool's dilations are optional: left out when all 1.
+  bool dilated = std::any_of(dilations.begin(), dilations.end(),
+                             [](int64_t d) { return d != 1; });
+  if (kind != OpKind::MaxPool && dilated && ceilMode) {
+    // Where ceil_mode adds a window, onnx's reference averages it
+    // differently from avg_pool; reject rather than differ.
+    ONNX_ASSIGN(ext, staticShape(x, "dilated AveragePool with ceil_mode"));
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t span = ext[2 + i] + pads[i] + pads[k + i] -
+                     dilations[i] * (kernel[i] - 1) - 1;
+      if (span >= 0 && span % strides[i] != 0)
+        return makeError("dilations other than 1 where ceil_mode = 1 adds a "
+                         "window are not supported");
+    }
+  }
+  if (kind == OpKind::MaxPool || dilated)
     attrs["dilations"] = dilations;
-  } else {
+  if (kind != OpKind::MaxPool) {
     ONNX_ASSIGN(cip, ctx.intAttr("count_include_pad", 0));
     attrs["count_include_pad"] = cip ? int64_t(1) : int64_t(0);
   }
