@@ -67,6 +67,15 @@ Expected<double> scalarInput(NodeContext &ctx, Value *v,
   return tensorElementAsDouble(data, 0);
 }
 
+/// `v` cast to `dtype` (itself when it already has it).
+Expected<Value *> castTo(Importer &im, Value *v, DType dtype,
+                         const std::string &name = {}) {
+  if (v->type().dtype == dtype && name.empty())
+    return v;
+  AttributeMap attrs{{"to", dtype}};
+  return im.emit(OpKind::Cast, {v}, attrs, name);
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
@@ -654,18 +663,47 @@ Status layerNormOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(scale, ctx.input(1));
   Value *bias = ctx.optionalInput(2);
-  MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "Mean"));
-  MLC_RETURN_IF_ERROR(ctx.requireUnused(2, "InvStdDev"));
   ONNX_ASSIGN(axis, ctx.intAttr("axis", -1));
   ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
-  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN(a, normalizeAxis(axis, rank));
   AttributeMap attrs{{"axis", a}, {"epsilon", eps}};
   std::vector<Value *> operands{x, scale};
   if (bias)
     operands.push_back(bias);
-  return setOutput(
-      ctx, 0,
-      ctx.importer.emit(OpKind::LayerNorm, operands, attrs, ctx.outputName(0)));
+  Importer &im = ctx.importer;
+  MLC_RETURN_IF_ERROR(setOutput(
+      ctx, 0, im.emit(OpKind::LayerNorm, operands, attrs, ctx.outputName(0))));
+  bool wantMean = ctx.outputs.size() > 1 && ctx.outputUsed[1];
+  bool wantInv = ctx.outputs.size() > 2 && ctx.outputUsed[2];
+  if (!wantMean && !wantInv)
+    return Status::success();
+  // Mean and InvStdDev (kept dims, in stash_type): the statistics
+  // layer_norm uses, spelled with reductions.
+  ONNX_ASSIGN(stash, ctx.intAttr("stash_type", 1));
+  if (stash < INT32_MIN || stash > INT32_MAX)
+    return makeError("attribute 'stash_type' is not an ONNX element type");
+  ONNX_ASSIGN(st, convertDType(static_cast<int32_t>(stash)));
+  if (!isFloat(st))
+    return makeError("attribute 'stash_type' must be a float type");
+  std::vector<int64_t> axes;
+  for (int64_t i = a; i < rank; ++i)
+    axes.push_back(i);
+  AttributeMap kept{{"axes", axes}, {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(xs, castTo(im, x, st));
+  ONNX_ASSIGN(mean, im.emit(OpKind::ReduceMean, {xs}, kept,
+                            wantMean ? ctx.outputName(1) : ""));
+  ctx.outputs[1] = mean;
+  if (!wantInv)
+    return Status::success();
+  ONNX_ASSIGN(d, im.emit(OpKind::Sub, {xs, mean}));
+  ONNX_ASSIGN(d2, im.emit(OpKind::Mul, {d, d}));
+  ONNX_ASSIGN(var, im.emit(OpKind::ReduceMean, {d2}, kept));
+  ONNX_ASSIGN(e, im.emitScalar(st, eps));
+  ONNX_ASSIGN(ve, im.emit(OpKind::Add, {var, e}));
+  ONNX_ASSIGN(sd, im.emit(OpKind::Sqrt, {ve}));
+  return setOutput(ctx, 2,
+                   im.emit(OpKind::Reciprocal, {sd}, {}, ctx.outputName(2)));
 }
 
 Status batchNormOp(NodeContext &ctx, OpKind) {
@@ -1232,15 +1270,6 @@ Expected<Value *> axisRange(Importer &im, int64_t n, int64_t rank,
   std::vector<int64_t> ext(rank, 1);
   ext[axis] = n;
   return im.emitReshape(r, ext);
-}
-
-/// `v` cast to `dtype` (itself when it already has it).
-Expected<Value *> castTo(Importer &im, Value *v, DType dtype,
-                         const std::string &name = {}) {
-  if (v->type().dtype == dtype && name.empty())
-    return v;
-  AttributeMap attrs{{"to", dtype}};
-  return im.emit(OpKind::Cast, {v}, attrs, name);
 }
 
 /// x > 0 ? x : alpha * (exp(x) - 1).
