@@ -249,6 +249,52 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
     if (isInteger(dtype))
       return x;
     break;
+  case OpKind::Asin: {
+    if (!f)
+      break;
+    // 2 atan(x / (1 + sqrt((1 - x)(1 + x)))): math.asin's polynomial is off
+    // by ~1% near -1. |x| > 1 gives NaN through the sqrt.
+    std::string one = b.floatConst(1.0, dtype);
+    std::string lo = op(b, "arith.subf", one + ", " + x, t);
+    std::string hi = op(b, "arith.addf", one + ", " + x, t);
+    std::string p = op(b, "arith.mulf", lo + ", " + hi, t);
+    std::string s = op(b, "math.sqrt", p, t);
+    std::string d = op(b, "arith.addf", one + ", " + s, t);
+    std::string q = op(b, "arith.divf", x + ", " + d, t);
+    std::string a = op(b, "math.atan", q, t);
+    return op(b, "arith.addf", a + ", " + a, t);
+  }
+  case OpKind::Asinh:
+  case OpKind::Acosh:
+  case OpKind::Atanh: {
+    if (!f)
+      break;
+    if (!b.portable)
+      return op(b,
+                node.kind() == OpKind::Asinh   ? "math.asinh"
+                : node.kind() == OpKind::Acosh ? "math.acosh"
+                                               : "math.atanh",
+                x, t);
+    // The GPU lowering has no inverse hyperbolics: log forms (less
+    // accurate for tiny |x| and, for asinh/acosh, |x| past sqrt(max)).
+    std::string one = b.floatConst(1.0, dtype);
+    if (node.kind() == OpKind::Atanh) {
+      // 0.5 log((1 + x) / (1 - x))
+      std::string hi = op(b, "arith.addf", one + ", " + x, t);
+      std::string lo = op(b, "arith.subf", one + ", " + x, t);
+      std::string q = op(b, "arith.divf", hi + ", " + lo, t);
+      std::string l = op(b, "math.log", q, t);
+      return op(b, "arith.mulf", l + ", " + b.floatConst(0.5, dtype), t);
+    }
+    bool asinh = node.kind() == OpKind::Asinh;
+    // asinh: sign(x) log(|x| + sqrt(x^2 + 1)); acosh: log(x + sqrt(x^2 - 1)).
+    std::string a = asinh ? op(b, "math.absf", x, t) : x;
+    std::string sq = op(b, "arith.mulf", a + ", " + a, t);
+    std::string r = op(b, asinh ? "arith.addf" : "arith.subf", sq + ", " + one, t);
+    std::string s = op(b, "math.sqrt", r, t);
+    std::string l = op(b, "math.log", op(b, "arith.addf", a + ", " + s, t), t);
+    return asinh ? op(b, "math.copysign", l + ", " + x, t) : l;
+  }
   case OpKind::Exp:
   case OpKind::Log:
   case OpKind::Sqrt:
@@ -256,6 +302,9 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
   case OpKind::Erf:
   case OpKind::Sin:
   case OpKind::Cos:
+  case OpKind::Acos:
+  case OpKind::Atan:
+  case OpKind::Round:
   case OpKind::Floor:
   case OpKind::Ceil: {
     if (!f)
@@ -267,6 +316,9 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
                        : node.kind() == OpKind::Erf   ? "math.erf"
                        : node.kind() == OpKind::Sin   ? "math.sin"
                        : node.kind() == OpKind::Cos   ? "math.cos"
+                       : node.kind() == OpKind::Acos  ? "math.acos"
+                       : node.kind() == OpKind::Atan  ? "math.atan"
+                       : node.kind() == OpKind::Round ? "math.roundeven"
                        : node.kind() == OpKind::Floor ? "math.floor"
                                                       : "math.ceil";
     return op(b, name, x, t);

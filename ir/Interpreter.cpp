@@ -456,6 +456,21 @@ Expected<TensorData> evalUnary(OpKind kind, const TensorData &x,
         return mapUnary<T>(x, type, [](C v) { return std::sin(v); });
       case OpKind::Cos:
         return mapUnary<T>(x, type, [](C v) { return std::cos(v); });
+      case OpKind::Asin:
+        return mapUnary<T>(x, type, [](C v) { return std::asin(v); });
+      case OpKind::Acos:
+        return mapUnary<T>(x, type, [](C v) { return std::acos(v); });
+      case OpKind::Atan:
+        return mapUnary<T>(x, type, [](C v) { return std::atan(v); });
+      case OpKind::Asinh:
+        return mapUnary<T>(x, type, [](C v) { return std::asinh(v); });
+      case OpKind::Acosh:
+        return mapUnary<T>(x, type, [](C v) { return std::acosh(v); });
+      case OpKind::Atanh:
+        return mapUnary<T>(x, type, [](C v) { return std::atanh(v); });
+      case OpKind::Round:
+        // Half to even: nearbyint in the default rounding mode.
+        return mapUnary<T>(x, type, [](C v) { return std::nearbyint(v); });
       case OpKind::Clip: {
         C lo = static_cast<C>(floatAttr(attrs, "min"));
         C hi = static_cast<C>(floatAttr(attrs, "max"));
@@ -1398,6 +1413,13 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
   case OpKind::Ceil:
   case OpKind::Sin:
   case OpKind::Cos:
+  case OpKind::Asin:
+  case OpKind::Acos:
+  case OpKind::Atan:
+  case OpKind::Asinh:
+  case OpKind::Acosh:
+  case OpKind::Atanh:
+  case OpKind::Round:
   case OpKind::Not:
   case OpKind::Clip:
   case OpKind::LeakyRelu:

@@ -855,6 +855,13 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
   case OpKind::Ceil:
   case OpKind::Sin:
   case OpKind::Cos:
+  case OpKind::Asin:
+  case OpKind::Acos:
+  case OpKind::Atan:
+  case OpKind::Asinh:
+  case OpKind::Acosh:
+  case OpKind::Atanh:
+  case OpKind::Round:
   case OpKind::Not:
   case OpKind::Clip:
   case OpKind::LeakyRelu:

@@ -334,6 +334,13 @@ std::vector<Case> makeCases() {
     unary(k, -3, 3);
   for (OpKind k : {OpKind::Log, OpKind::Sqrt, OpKind::Reciprocal})
     unary(k, 0.1, 5);
+  for (OpKind k : {OpKind::Asin, OpKind::Acos, OpKind::Atanh})
+    unary(k, -0.99, 0.99);
+  for (OpKind k : {OpKind::Atan, OpKind::Asinh, OpKind::Round})
+    unary(k, -5, 5);
+  unary(OpKind::Acosh, 1, 9);
+  unary(OpKind::Round, -5, 5, {}, DType::F64);
+  unary(OpKind::Atan, -5, 5, {}, DType::F64);
   unary(OpKind::Clip, -2, 2, {{"min", -0.25}, {"max", 0.5}});
   unary(OpKind::Clip, -9, 9, {{"min", -3.0}, {"max", 4.0}}, DType::I32);
   unary(OpKind::LeakyRelu, -2, 2, {{"alpha", 0.1}});

@@ -106,6 +106,16 @@ TEST_CASE("interpreter: float unary ops", "[interp]") {
         std::vector<float>{-2.0f, 0.0f, 1.0f, 4.0f});
   CHECK(values<float>(run(OpKind::Ceil, {x})) ==
         std::vector<float>{-1.0f, 0.0f, 1.0f, 4.0f});
+  CHECK(values<float>(run(OpKind::Round, {f32({5}, {-2.5f, -1.5f, 0.5f, 1.5f, 2.6f})})) ==
+        std::vector<float>{-2.0f, -2.0f, 0.0f, 2.0f, 3.0f});
+  TensorData u = f32({3}, {-0.5f, 0.0f, 0.5f});
+  checkNear(values<float>(run(OpKind::Asin, {u})), {-0.5235988, 0.0, 0.5235988});
+  checkNear(values<float>(run(OpKind::Acos, {u})), {2.0943951, 1.5707963, 1.0471976});
+  checkNear(values<float>(run(OpKind::Atan, {u})), {-0.4636476, 0.0, 0.4636476});
+  checkNear(values<float>(run(OpKind::Asinh, {u})), {-0.4812118, 0.0, 0.4812118});
+  checkNear(values<float>(run(OpKind::Atanh, {u})), {-0.5493061, 0.0, 0.5493061});
+  checkNear(values<float>(run(OpKind::Acosh, {f32({2}, {1.0f, 2.0f})})), {0.0, 1.3169579});
+  CHECK(std::isnan(values<float>(run(OpKind::Asin, {f32({1}, {2.0f})}))[0]));
   checkNear(values<float>(run(OpKind::Exp, {x})),
             {0.22313016014842982, 1.0, 2.718281828459045, 54.598150033144236});
   checkNear(values<float>(run(OpKind::Sqrt, {f32({2}, {4.0f, 2.0f})})),
