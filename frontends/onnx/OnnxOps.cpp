@@ -67,6 +67,11 @@ Expected<double> scalarInput(NodeContext &ctx, Value *v,
   return tensorElementAsDouble(data, 0);
 }
 
+/// A constant scalar of the dtype of `like`.
+Expected<Value *> scalarLike(Importer &im, Value *like, double value) {
+  return im.emitScalar(like->type().dtype, value);
+}
+
 /// `v` cast to `dtype` (itself when it already has it).
 Expected<Value *> castTo(Importer &im, Value *v, DType dtype,
                          const std::string &name = {}) {
@@ -499,6 +504,73 @@ Status poolOp(NodeContext &ctx, OpKind kind) {
   }
   return setOutput(ctx, 0,
                    ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+}
+
+/// LpPool: (sum over the window of |x|^p)^(1/p), the sum as avg_pool with
+/// count_include_pad times the window size (padding adds zeros).
+Status lpPoolOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  int64_t k = x->type().rank() - 2;
+  if (k < 1)
+    return makeError("input must have rank >= 3, got " +
+                     typeToString(x->type()));
+  if (!isFloat(x->type().dtype))
+    return makeError("input must be a float tensor, got " +
+                     typeToString(x->type()));
+  if (!ctx.hasAttr("kernel_shape"))
+    return makeError("missing required attribute 'kernel_shape'");
+  ONNX_ASSIGN(kernel, ctx.intsAttr("kernel_shape"));
+  if (static_cast<int64_t>(kernel.size()) != k)
+    return makeError("attribute 'kernel_shape' needs " + std::to_string(k) +
+                     " values");
+  ONNX_ASSIGN(p, ctx.intAttr("p", 2));
+  if (p < 1)
+    return makeError("p must be positive, got " + std::to_string(p));
+  std::vector<int64_t> strides, pads, dilations;
+  MLC_RETURN_IF_ERROR(
+      windowAttrs(ctx, x, kernel, true, strides, pads, dilations));
+  ONNX_ASSIGN(ceilMode, ctx.intAttr("ceil_mode", 0));
+  if (ceilMode) {
+    // avg_pool leaves a window that ceil_mode adds out of its divisor.
+    ONNX_ASSIGN(ext, staticShape(x, "LpPool with ceil_mode"));
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t span = ext[2 + i] + pads[i] + pads[k + i] -
+                     dilations[i] * (kernel[i] - 1) - 1;
+      if (span >= 0 && span % strides[i] != 0)
+        return makeError("ceil_mode = 1 where it adds a window is not "
+                         "supported");
+    }
+  }
+  AttributeMap attrs{{"kernel", kernel},
+                     {"strides", strides},
+                     {"pads", pads},
+                     {"dilations", dilations},
+                     {"ceil_mode", ceilMode ? int64_t(1) : int64_t(0)},
+                     {"count_include_pad", int64_t(1)}};
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(ax, im.emit(OpKind::Abs, {x}));
+  Value *powered = ax;
+  if (p == 2) {
+    ONNX_ASSIGN(sq, im.emit(OpKind::Mul, {x, x}));
+    powered = sq;
+  } else if (p != 1) {
+    ONNX_ASSIGN(pv, scalarLike(im, x, static_cast<double>(p)));
+    ONNX_ASSIGN(pw, im.emit(OpKind::Pow, {ax, pv}));
+    powered = pw;
+  }
+  ONNX_ASSIGN(avg, im.emit(OpKind::AvgPool, {powered}, attrs));
+  double size = 1;
+  for (int64_t e : kernel)
+    size *= static_cast<double>(e);
+  ONNX_ASSIGN(n, scalarLike(im, x, size));
+  const std::string out = ctx.outputName(0);
+  if (p == 1)
+    return setOutput(ctx, 0, im.emit(OpKind::Mul, {avg, n}, {}, out));
+  ONNX_ASSIGN(sum, im.emit(OpKind::Mul, {avg, n}));
+  if (p == 2)
+    return setOutput(ctx, 0, im.emit(OpKind::Sqrt, {sum}, {}, out));
+  ONNX_ASSIGN(inv, scalarLike(im, x, 1.0 / static_cast<double>(p)));
+  return setOutput(ctx, 0, im.emit(OpKind::Pow, {sum, inv}, {}, out));
 }
 
 Status globalPoolOp(NodeContext &ctx, OpKind kind) {
@@ -1253,11 +1325,6 @@ Status rangeOp(NodeContext &ctx, OpKind) {
 //===----------------------------------------------------------------------===//
 // Ops composed from IR ops
 //===----------------------------------------------------------------------===//
-
-/// A constant scalar of the dtype of `like`.
-Expected<Value *> scalarLike(Importer &im, Value *like, double value) {
-  return im.emitScalar(like->type().dtype, value);
-}
 
 /// A constant i64 tensor of `rank` dims, all 1 except `axis` (extent n),
 /// holding 0..n-1: compared with indices, it spells a one-hot mask.
@@ -2141,6 +2208,7 @@ constexpr std::array kOps = {
     OpEntry{"Log", unaryOp, OpKind::Log},
     OpEntry{"LogSoftmax", softmaxOp, OpKind::LogSoftmax},
     OpEntry{"LpNormalization", lpNormOp, OpKind::ReduceSum},
+    OpEntry{"LpPool", lpPoolOp, OpKind::AvgPool},
     OpEntry{"MatMul", matMulOp, OpKind::MatMul},
     OpEntry{"Max", variadicOp, OpKind::Max},
     OpEntry{"MaxPool", poolOp, OpKind::MaxPool},
