@@ -1576,35 +1576,62 @@ Status hardmaxOp(NodeContext &ctx, OpKind) {
                    castTo(im, eq, x->type().dtype, ctx.outputName(0)));
 }
 
-/// Trilu: x where the constant [N, M] mask of kept positions holds, else 0.
+/// Trilu: x where the [N, M] mask of kept positions holds, else 0. With a
+/// constant k the mask is a constant; otherwise it compares a constant
+/// [N, M] matrix of j - i with k at run time.
 Status triluOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(upper, ctx.intAttr("upper", 1));
-  int64_t k = 0;
-  if (Value *kv = ctx.optionalInput(1)) {
-    ONNX_ASSIGN(list, ctx.importer.requireInts(kv, "k"));
-    if (list.size() != 1)
-      return makeError("k must have one element");
-    k = list[0];
-  }
   int64_t rank = x->type().rank();
   if (rank < 2)
     return makeError("input must have rank >= 2, got " +
                      typeToString(x->type()));
   ONNX_ASSIGN(ext, staticShape(x, "Trilu"));
   int64_t n = ext[rank - 2], m = ext[rank - 1];
-  std::vector<uint8_t> mask(static_cast<size_t>(n * m));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < m; ++j) {
-      // j - i and k compared without forming j - i - k (k may be huge).
-      bool keep = upper ? j - i >= k : j - i <= k;
-      mask[i * m + j] = keep ? 1 : 0;
-    }
   Importer &im = ctx.importer;
-  ONNX_ASSIGN(data,
-              makeTensorData(TensorType{DType::Bool, makeShape({n, m})},
-                             std::move(mask)));
-  ONNX_ASSIGN(maskV, im.emitConstant(std::move(data)));
+  Value *kv = ctx.optionalInput(1);
+  Value *maskV = nullptr;
+  if (kv && !im.requireInts(kv, "k")) {
+    // k is computed at run time.
+    if (kv->type().dtype != DType::I64 || !isStatic(kv->type().shape))
+      return makeError("k must be an i64 scalar, got " +
+                       typeToString(kv->type()));
+    ONNX_ASSIGN(count, elementCount(kv->type().shape));
+    if (count != 1)
+      return makeError("k must have one element, got " +
+                       typeToString(kv->type()));
+    ONNX_ASSIGN(k0, im.emitReshape(kv, {}));
+    std::vector<int64_t> diff(static_cast<size_t>(n * m));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < m; ++j)
+        diff[i * m + j] = j - i;
+    ONNX_ASSIGN(dv, im.emitInts(diff));
+    ONNX_ASSIGN(d, im.emitReshape(dv, {n, m}));
+    // upper: j - i >= k, i.e. not (j - i < k); lower: not (j - i > k).
+    ONNX_ASSIGN(cmp, im.emit(upper ? OpKind::Less : OpKind::Greater, {d, k0}));
+    ONNX_ASSIGN(mask, im.emit(OpKind::Not, {cmp}));
+    maskV = mask;
+  } else {
+    int64_t k = 0;
+    if (kv) {
+      ONNX_ASSIGN(list, im.requireInts(kv, "k"));
+      if (list.size() != 1)
+        return makeError("k must have one element");
+      k = list[0];
+    }
+    std::vector<uint8_t> mask(static_cast<size_t>(n * m));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < m; ++j) {
+        // j - i and k compared without forming j - i - k (k may be huge).
+        bool keep = upper ? j - i >= k : j - i <= k;
+        mask[i * m + j] = keep ? 1 : 0;
+      }
+    ONNX_ASSIGN(data,
+                makeTensorData(TensorType{DType::Bool, makeShape({n, m})},
+                               std::move(mask)));
+    ONNX_ASSIGN(c, im.emitConstant(std::move(data)));
+    maskV = c;
+  }
   ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
   return setOutput(ctx, 0,
                    im.emit(OpKind::Where, {maskV, x, zero}, {},
