@@ -2158,6 +2158,106 @@ Status bitwiseOp(NodeContext &ctx, OpKind kind) {
   return binaryOp(ctx, kind);
 }
 
+/// RotaryEmbedding: as onnx's reference, on [B, S, heads, head_size]
+/// (transposed from 4-D input, reshaped from 3-D): the first rotary dims
+/// split into halves (or even/odd elements when interleaved) x1, x2 become
+/// cos * x1 - sin * x2 and sin * x1 + cos * x2.
+Status rotaryEmbeddingOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(cosCache, ctx.input(1));
+  ONNX_ASSIGN(sinCache, ctx.input(2));
+  Value *positions = ctx.optionalInput(3);
+  ONNX_ASSIGN(interleaved, ctx.intAttr("interleaved", 0));
+  ONNX_ASSIGN(numHeads, ctx.intAttr("num_heads", 0));
+  ONNX_ASSIGN(rotaryDim, ctx.intAttr("rotary_embedding_dim", 0));
+  ONNX_ASSIGN(ext, staticShape(x, "RotaryEmbedding"));
+  Importer &im = ctx.importer;
+  int64_t rank = static_cast<int64_t>(ext.size());
+  Value *x4 = nullptr;
+  std::vector<int64_t> e4;
+  AttributeMap swap{{"perm", std::vector<int64_t>{0, 2, 1, 3}}};
+  if (rank == 4) {
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {x}, swap));
+    x4 = t;
+    e4 = {ext[0], ext[2], ext[1], ext[3]};
+  } else if (rank == 3) {
+    if (numHeads < 1 || ext[2] % numHeads != 0)
+      return makeError("num_heads " + std::to_string(numHeads) +
+                       " must divide the hidden size " +
+                       std::to_string(ext[2]));
+    e4 = {ext[0], ext[1], numHeads, ext[2] / numHeads};
+    ONNX_ASSIGN(r, im.emitReshape(x, e4));
+    x4 = r;
+  } else {
+    return makeError("input must be 3-D or 4-D, got " +
+                     typeToString(x->type()));
+  }
+  int64_t headSize = e4[3];
+  int64_t rd = rotaryDim == 0 ? headSize : rotaryDim;
+  if (rd < 2 || rd > headSize || rd % 2 != 0)
+    return makeError("rotary_embedding_dim " + std::to_string(rd) +
+                     " must be even and in [2, head size " +
+                     std::to_string(headSize) + "]");
+  int64_t half = rd / 2;
+  // The caches, gathered by position, as [B, S, 1, half].
+  auto cache = [&](Value *c) -> Expected<Value *> {
+    Value *v = c;
+    if (positions) {
+      AttributeMap axis0{{"axis", int64_t(0)}};
+      ONNX_ASSIGN(g, im.emit(OpKind::Gather, {c, positions}, axis0));
+      v = g;
+    }
+    ONNX_ASSIGN(ce, staticShape(v, "a RotaryEmbedding cache"));
+    if (ce.size() != 3 || ce[0] != e4[0] || ce[1] != e4[1] || ce[2] != half)
+      return makeError("cache " + typeToString(v->type()) +
+                       " (gathered by position_ids) must be [" +
+                       std::to_string(e4[0]) + ", " + std::to_string(e4[1]) +
+                       ", " + std::to_string(half) + "]");
+    return im.emitReshape(v, {e4[0], e4[1], 1, half});
+  };
+  ONNX_ASSIGN(cosV, cache(cosCache));
+  ONNX_ASSIGN(sinV, cache(sinCache));
+  auto slice = [&](int64_t start, int64_t end, int64_t step) {
+    AttributeMap attrs{{"starts", std::vector<int64_t>{0, 0, 0, start}},
+                       {"ends", std::vector<int64_t>{e4[0], e4[1], e4[2], end}},
+                       {"steps", std::vector<int64_t>{1, 1, 1, step}}};
+    return im.emit(OpKind::Slice, {x4}, attrs);
+  };
+  ONNX_ASSIGN(x1, interleaved ? slice(0, rd, 2) : slice(0, half, 1));
+  ONNX_ASSIGN(x2, interleaved ? slice(1, rd, 2) : slice(half, rd, 1));
+  ONNX_ASSIGN(c1, im.emit(OpKind::Mul, {cosV, x1}));
+  ONNX_ASSIGN(s2, im.emit(OpKind::Mul, {sinV, x2}));
+  ONNX_ASSIGN(real, im.emit(OpKind::Sub, {c1, s2}));
+  ONNX_ASSIGN(s1, im.emit(OpKind::Mul, {sinV, x1}));
+  ONNX_ASSIGN(c2, im.emit(OpKind::Mul, {cosV, x2}));
+  ONNX_ASSIGN(imag, im.emit(OpKind::Add, {s1, c2}));
+  Value *rotated = nullptr;
+  if (interleaved) {
+    std::vector<int64_t> e5{e4[0], e4[1], e4[2], half, 1};
+    ONNX_ASSIGN(r5, im.emitReshape(real, e5));
+    ONNX_ASSIGN(i5, im.emitReshape(imag, e5));
+    AttributeMap last{{"axis", int64_t(4)}};
+    ONNX_ASSIGN(pairs, im.emit(OpKind::Concat, {r5, i5}, last));
+    ONNX_ASSIGN(r, im.emitReshape(pairs, {e4[0], e4[1], e4[2], rd}));
+    rotated = r;
+  } else {
+    AttributeMap last{{"axis", int64_t(3)}};
+    ONNX_ASSIGN(r, im.emit(OpKind::Concat, {real, imag}, last));
+    rotated = r;
+  }
+  if (rd < headSize) {
+    ONNX_ASSIGN(rest, slice(rd, headSize, 1));
+    AttributeMap last{{"axis", int64_t(3)}};
+    ONNX_ASSIGN(r, im.emit(OpKind::Concat, {rotated, rest}, last));
+    rotated = r;
+  }
+  if (rank == 3)
+    return setOutput(ctx, 0, im.emitReshape(rotated, ext, ctx.outputName(0)));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Transpose, {rotated}, swap,
+                           ctx.outputName(0)));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -2268,6 +2368,7 @@ constexpr std::array kOps = {
     OpEntry{"ReduceSumSquare", reduceCompositeOp, OpKind::ReduceSum},
     OpEntry{"Relu", unaryOp, OpKind::Relu},
     OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
+    OpEntry{"RotaryEmbedding", rotaryEmbeddingOp, OpKind::Mul},
     OpEntry{"Round", unaryOp, OpKind::Round},
     OpEntry{"Selu", seluOp, OpKind::Exp},
     OpEntry{"Shape", shapeOp, OpKind::Constant},
