@@ -2258,6 +2258,237 @@ Status rotaryEmbeddingOp(NodeContext &ctx, OpKind) {
                            ctx.outputName(0)));
 }
 
+/// Attention (23..25) as onnx's reference computes it: heads split from
+/// 3-D inputs, past key/value concatenated, K/V heads repeated for grouped
+/// queries, sqrt(scale) on Q and K, softcap, the additive bias from
+/// attn_mask and is_causal, a softmax that gives 0 on all -inf rows, rows
+/// whose bias is all -inf zeroed. nonpad_kv_seqlen and sliding windows are
+/// rejected.
+Status attentionOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(q, ctx.input(0));
+  ONNX_ASSIGN(k, ctx.input(1));
+  ONNX_ASSIGN(v, ctx.input(2));
+  Value *mask = ctx.optionalInput(3);
+  Value *pastK = ctx.optionalInput(4);
+  Value *pastV = ctx.optionalInput(5);
+  if (ctx.optionalInput(6))
+    return makeError("input nonpad_kv_seqlen is not supported");
+  if (!pastK != !pastV)
+    return makeError("past_key and past_value must be given together");
+  ONNX_ASSIGN(left, ctx.intAttr("left_window_size", -1));
+  ONNX_ASSIGN(right, ctx.intAttr("right_window_size", -1));
+  if (left != -1 || right != -1)
+    return makeError("sliding windows (left_window_size, right_window_size) "
+                     "are not supported");
+  ONNX_ASSIGN(isCausal, ctx.intAttr("is_causal", 0));
+  ONNX_ASSIGN(mode, ctx.intAttr("qk_matmul_output_mode", 0));
+  if (mode < 0 || mode > 3)
+    return makeError("qk_matmul_output_mode must be 0..3, got " +
+                     std::to_string(mode));
+  ONNX_ASSIGN(softcap, ctx.floatAttr("softcap", 0.0));
+  DType dt = q->type().dtype;
+  if (!isFloat(dt))
+    return makeError("Q must be a float tensor, got " + typeToString(q->type()));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(qe, staticShape(q, "Q"));
+  ONNX_ASSIGN(ke, staticShape(k, "K"));
+  ONNX_ASSIGN(ve, staticShape(v, "V"));
+  if (qe.size() != ke.size() || qe.size() != ve.size() ||
+      (qe.size() != 3 && qe.size() != 4))
+    return makeError("Q, K and V must all be 3-D or all 4-D");
+  bool threeD = qe.size() == 3;
+  AttributeMap swap{{"perm", std::vector<int64_t>{0, 2, 1, 3}}};
+  // [B, S, heads * D] -> [B, heads, S, D].
+  auto heads = [&](Value *x, const std::vector<int64_t> &e,
+                   const char *attr) -> Expected<Value *> {
+    ONNX_ASSIGN(n, ctx.intAttr(attr, 0));
+    if (n < 1 || e[2] % n != 0)
+      return makeError(std::string(attr) + " " + std::to_string(n) +
+                       " must divide the hidden size " + std::to_string(e[2]));
+    ONNX_ASSIGN(r, im.emitReshape(x, {e[0], e[1], n, e[2] / n}));
+    return im.emit(OpKind::Transpose, {r}, swap);
+  };
+  if (threeD) {
+    ONNX_ASSIGN(q4, heads(q, qe, "q_num_heads"));
+    ONNX_ASSIGN(k4, heads(k, ke, "kv_num_heads"));
+    ONNX_ASSIGN(v4, heads(v, ve, "kv_num_heads"));
+    q = q4;
+    k = k4;
+    v = v4;
+  }
+  if (pastK) {
+    AttributeMap seq{{"axis", int64_t(2)}};
+    ONNX_ASSIGN(kc, im.emit(OpKind::Concat, {pastK, k}, seq));
+    ONNX_ASSIGN(vc, im.emit(OpKind::Concat, {pastV, v}, seq));
+    k = kc;
+    v = vc;
+  }
+  ONNX_ASSIGN(q4e, staticShape(q, "Q"));
+  ONNX_ASSIGN(k4e, staticShape(k, "K"));
+  ONNX_ASSIGN(v4e, staticShape(v, "V"));
+  int64_t qHeads = q4e[1], kvHeads = k4e[1], qLen = q4e[2], kvLen = k4e[2];
+  int64_t pastLen = 0;
+  if (pastK) {
+    ONNX_ASSIGN(pe, staticShape(pastK, "past_key"));
+    pastLen = pe.size() == 4 ? pe[2] : 0;
+  }
+  // present_key / present_value: K and V after the cache, before repeats.
+  if (ctx.outputs.size() > 1)
+    ctx.outputs[1] = k;
+  if (ctx.outputs.size() > 2)
+    ctx.outputs[2] = v;
+  if (qHeads != kvHeads) {
+    if (kvHeads < 1 || qHeads % kvHeads != 0 || v4e[1] != kvHeads)
+      return makeError("query heads " + std::to_string(qHeads) +
+                       " are not a multiple of the key/value heads " +
+                       std::to_string(kvHeads));
+    int64_t reps = qHeads / kvHeads;
+    // Interleaved repeat of each head: [h0, h0, h1, h1, ...].
+    auto repeat = [&](Value *x,
+                      const std::vector<int64_t> &e) -> Expected<Value *> {
+      ONNX_ASSIGN(r, im.emitReshape(x, {e[0], e[1], 1, e[2], e[3]}));
+      AttributeMap to{{"shape", std::vector<int64_t>{e[0], e[1], reps, e[2],
+                                                     e[3]}}};
+      ONNX_ASSIGN(x5, im.emit(OpKind::Expand, {r}, to));
+      return im.emitReshape(x5, {e[0], e[1] * reps, e[2], e[3]});
+    };
+    ONNX_ASSIGN(kr, repeat(k, k4e));
+    ONNX_ASSIGN(vr, repeat(v, v4e));
+    k = kr;
+    v = vr;
+  }
+  double scale = 1.0 / std::sqrt(static_cast<double>(q4e[3]));
+  if (ctx.hasAttr("scale")) {
+    ONNX_ASSIGN(sc, ctx.floatAttr("scale", scale));
+    scale = sc;
+  }
+  // sqrt(scale) rounded to Q's dtype, on both Q and K (as the reference).
+  ONNX_ASSIGN(sv, im.emitScalar(dt, std::sqrt(scale)));
+  ONNX_ASSIGN(qs, im.emit(OpKind::Mul, {q, sv}));
+  ONNX_ASSIGN(ks, im.emit(OpKind::Mul, {k, sv}));
+  AttributeMap lastTwo{{"perm", std::vector<int64_t>{0, 1, 3, 2}}};
+  ONNX_ASSIGN(kt, im.emit(OpKind::Transpose, {ks}, lastTwo));
+  ONNX_ASSIGN(qk0, im.emit(OpKind::MatMul, {qs, kt}));
+  Value *qk = qk0;
+  if (softcap > 0) {
+    ONNX_ASSIGN(cap, im.emitScalar(dt, softcap));
+    ONNX_ASSIGN(d, im.emit(OpKind::Div, {qk, cap}));
+    ONNX_ASSIGN(t, im.emit(OpKind::Tanh, {d}));
+    ONNX_ASSIGN(m, im.emit(OpKind::Mul, {t, cap}));
+    qk = m;
+  }
+  // The additive bias: 0 where a key may be attended, -inf elsewhere.
+  ONNX_ASSIGN(zero, im.emitScalar(dt, 0.0));
+  ONNX_ASSIGN(negInf, im.emitScalar(dt, -kInf));
+  Value *bias = nullptr;
+  if (mask) {
+    Value *mb = mask;
+    if (mask->type().dtype == DType::Bool) {
+      ONNX_ASSIGN(w, im.emit(OpKind::Where, {mask, zero, negInf}));
+      mb = w;
+    } else if (mask->type().dtype != dt) {
+      return makeError("attn_mask must be bool or Q's dtype, got " +
+                       typeToString(mask->type()));
+    }
+    ONNX_ASSIGN(me, staticShape(mb, "attn_mask"));
+    if (me.empty() || me.back() > kvLen)
+      return makeError("attn_mask " + typeToString(mask->type()) +
+                       " is longer than the " + std::to_string(kvLen) +
+                       " keys");
+    if (me.back() < kvLen) {
+      std::vector<int64_t> pads(2 * me.size(), 0);
+      pads.back() = kvLen - me.back();
+      AttributeMap pa{{"pads", pads},
+                      {"mode", std::string("constant")},
+                      {"value", -kInf}};
+      ONNX_ASSIGN(pm, im.emit(OpKind::Pad, {mb}, pa));
+      mb = pm;
+    }
+    bias = mb;
+  }
+  if (isCausal) {
+    // Query i attends key j where j <= i + the past length.
+    ONNX_ASSIGN(oneData, makeFilledTensor(TensorType{dt, {}}, -kInf));
+    size_t elem = static_cast<size_t>(dtypeSize(dt));
+    std::vector<uint8_t> bytes(static_cast<size_t>(qLen * kvLen) * elem, 0);
+    for (int64_t i = 0; i < qLen; ++i)
+      for (int64_t j = 0; j < kvLen; ++j)
+        if (j > i + pastLen)
+          std::memcpy(bytes.data() + static_cast<size_t>(i * kvLen + j) * elem,
+                      oneData.bytes->data(), elem);
+    ONNX_ASSIGN(data, makeTensorData(TensorType{dt, makeShape({qLen, kvLen})},
+                                     std::move(bytes)));
+    ONNX_ASSIGN(causal, im.emitConstant(std::move(data)));
+    if (bias) {
+      ONNX_ASSIGN(b, im.emit(OpKind::Add, {bias, causal}));
+      bias = b;
+    } else {
+      bias = causal;
+    }
+  }
+  Value *withBias = qk;
+  if (bias) {
+    ONNX_ASSIGN(a, im.emit(OpKind::Add, {qk, bias}));
+    withBias = a;
+  }
+  // The softmax over keys, in softmax_precision when given.
+  Value *logits = withBias;
+  DType sdt = dt;
+  if (ctx.hasAttr("softmax_precision")) {
+    ONNX_ASSIGN(sp, ctx.intAttr("softmax_precision", 1));
+    if (sp < INT32_MIN || sp > INT32_MAX)
+      return makeError("attribute 'softmax_precision' is not an ONNX type");
+    ONNX_ASSIGN(spt, convertDType(static_cast<int32_t>(sp)));
+    if (!isFloat(spt))
+      return makeError("attribute 'softmax_precision' must be a float type");
+    sdt = spt;
+    ONNX_ASSIGN(c, castTo(im, logits, sdt));
+    logits = c;
+  }
+  int64_t last = 3;
+  AttributeMap overKeys{{"axes", std::vector<int64_t>{last}},
+                        {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(sZero, im.emitScalar(sdt, 0.0));
+  ONNX_ASSIGN(sOne, im.emitScalar(sdt, 1.0));
+  ONNX_ASSIGN(sNegInf, im.emitScalar(sdt, -kInf));
+  ONNX_ASSIGN(mx, im.emit(OpKind::ReduceMax, {logits}, overKeys));
+  ONNX_ASSIGN(mxInf, im.emit(OpKind::Equal, {mx, sNegInf}));
+  ONNX_ASSIGN(safeMax, im.emit(OpKind::Where, {mxInf, sZero, mx}));
+  ONNX_ASSIGN(shifted, im.emit(OpKind::Sub, {logits, safeMax}));
+  ONNX_ASSIGN(e, im.emit(OpKind::Exp, {shifted}));
+  ONNX_ASSIGN(sum, im.emit(OpKind::ReduceSum, {e}, overKeys));
+  ONNX_ASSIGN(sumZero, im.emit(OpKind::Equal, {sum, sZero}));
+  ONNX_ASSIGN(safeSum, im.emit(OpKind::Where, {sumZero, sOne, sum}));
+  ONNX_ASSIGN(probs0, im.emit(OpKind::Div, {e, safeSum}));
+  Value *probs = probs0;
+  if (bias) {
+    // Rows whose bias is all -inf attend nothing: 0.
+    ONNX_ASSIGN(bmax, im.emit(OpKind::ReduceMax, {bias},
+                              AttributeMap{{"axes", std::vector<int64_t>{
+                                                static_cast<int64_t>(
+                                                    bias->type().rank() - 1)}},
+                                           {"keepdims", int64_t(1)}}));
+    ONNX_ASSIGN(masked, im.emit(OpKind::Equal, {bmax, negInf}));
+    ONNX_ASSIGN(guarded, im.emit(OpKind::Where, {masked, sZero, probs}));
+    probs = guarded;
+  }
+  if (ctx.outputs.size() > 3 && ctx.outputUsed[3]) {
+    Value *exposed = mode == 3 ? probs : mode == 2 ? withBias : qk;
+    ONNX_ASSIGN(c, castTo(im, exposed, dt, ctx.outputName(3)));
+    ctx.outputs[3] = c;
+  }
+  ONNX_ASSIGN(pc, castTo(im, probs, dt));
+  if (!threeD)
+    return setOutput(ctx, 0,
+                     im.emit(OpKind::MatMul, {pc, v}, {}, ctx.outputName(0)));
+  ONNX_ASSIGN(y4, im.emit(OpKind::MatMul, {pc, v}));
+  ONNX_ASSIGN(yt, im.emit(OpKind::Transpose, {y4}, swap));
+  ONNX_ASSIGN(ye, staticShape(yt, "the attention output"));
+  return setOutput(ctx, 0,
+                   im.emitReshape(yt, {ye[0], ye[1], ye[2] * ye[3]},
+                                  ctx.outputName(0)));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -2283,6 +2514,7 @@ constexpr std::array kOps = {
     OpEntry{"Asinh", unaryOp, OpKind::Asinh},
     OpEntry{"Atan", unaryOp, OpKind::Atan},
     OpEntry{"Atanh", unaryOp, OpKind::Atanh},
+    OpEntry{"Attention", attentionOp, OpKind::MatMul},
     OpEntry{"AveragePool", poolOp, OpKind::AvgPool},
     OpEntry{"BatchNormalization", batchNormOp, OpKind::BatchNorm},
     OpEntry{"BitShift", bitShiftOp, OpKind::Shl},
