@@ -2262,8 +2262,9 @@ Status rotaryEmbeddingOp(NodeContext &ctx, OpKind) {
 /// 3-D inputs, past key/value concatenated, K/V heads repeated for grouped
 /// queries, sqrt(scale) on Q and K, softcap, the additive bias from
 /// attn_mask and is_causal, a softmax that gives 0 on all -inf rows, rows
-/// whose bias is all -inf zeroed. nonpad_kv_seqlen and sliding windows are
-/// rejected.
+/// whose bias is all -inf zeroed. With nonpad_kv_seqlen (an external
+/// cache), the causal and window frontiers move per batch at run time and
+/// keys past each batch's length are masked.
 Status attentionOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(q, ctx.input(0));
   ONNX_ASSIGN(k, ctx.input(1));
@@ -2271,15 +2272,16 @@ Status attentionOp(NodeContext &ctx, OpKind) {
   Value *mask = ctx.optionalInput(3);
   Value *pastK = ctx.optionalInput(4);
   Value *pastV = ctx.optionalInput(5);
-  if (ctx.optionalInput(6))
-    return makeError("input nonpad_kv_seqlen is not supported");
+  Value *nonpad = ctx.optionalInput(6);
   if (!pastK != !pastV)
     return makeError("past_key and past_value must be given together");
+  if (nonpad && pastK)
+    return makeError("nonpad_kv_seqlen cannot be combined with past_key");
   ONNX_ASSIGN(left, ctx.intAttr("left_window_size", -1));
   ONNX_ASSIGN(right, ctx.intAttr("right_window_size", -1));
-  if (left != -1 || right != -1)
-    return makeError("sliding windows (left_window_size, right_window_size) "
-                     "are not supported");
+  if (left < -1 || right < -1)
+    return makeError("left_window_size and right_window_size must be -1 or "
+                     "non-negative");
   ONNX_ASSIGN(isCausal, ctx.intAttr("is_causal", 0));
   ONNX_ASSIGN(mode, ctx.intAttr("qk_matmul_output_mode", 0));
   if (mode < 0 || mode > 3)
@@ -2406,25 +2408,71 @@ Status attentionOp(NodeContext &ctx, OpKind) {
     }
     bias = mb;
   }
-  if (isCausal) {
-    // Query i attends key j where j <= i + the past length.
-    ONNX_ASSIGN(oneData, makeFilledTensor(TensorType{dt, {}}, -kInf));
-    size_t elem = static_cast<size_t>(dtypeSize(dt));
-    std::vector<uint8_t> bytes(static_cast<size_t>(qLen * kvLen) * elem, 0);
+  auto addBias = [&](Value *b) -> Status {
+    if (!bias) {
+      bias = b;
+      return Status::success();
+    }
+    ONNX_ASSIGN(sum, im.emit(OpKind::Add, {bias, b}));
+    bias = sum;
+    return Status::success();
+  };
+  // Masks from a frontier: query i sits at position i + offset, with offset
+  // the past length, or per batch nonpad_kv_seqlen[b] - qLen at run time.
+  bool window = left >= 0 || right >= 0;
+  if (isCausal || window) {
+    // diff[i, j] = i - j, compared with the frontier conditions below.
+    std::vector<int64_t> diff(static_cast<size_t>(qLen * kvLen));
     for (int64_t i = 0; i < qLen; ++i)
       for (int64_t j = 0; j < kvLen; ++j)
-        if (j > i + pastLen)
-          std::memcpy(bytes.data() + static_cast<size_t>(i * kvLen + j) * elem,
-                      oneData.bytes->data(), elem);
-    ONNX_ASSIGN(data, makeTensorData(TensorType{dt, makeShape({qLen, kvLen})},
-                                     std::move(bytes)));
-    ONNX_ASSIGN(causal, im.emitConstant(std::move(data)));
-    if (bias) {
-      ONNX_ASSIGN(b, im.emit(OpKind::Add, {bias, causal}));
-      bias = b;
-    } else {
-      bias = causal;
+        diff[i * kvLen + j] = i - j;
+    ONNX_ASSIGN(dv, im.emitInts(diff));
+    ONNX_ASSIGN(d, im.emitReshape(dv, {qLen, kvLen}));
+    Value *pos = d; // (i + offset) - j
+    if (nonpad) {
+      ONNX_ASSIGN(npe, staticShape(nonpad, "nonpad_kv_seqlen"));
+      ONNX_ASSIGN(np64, castTo(im, nonpad, DType::I64));
+      ONNX_ASSIGN(npb, im.emitReshape(np64, {npe.empty() ? 1 : npe[0], 1, 1, 1}));
+      ONNX_ASSIGN(ql, im.emitScalar(DType::I64, static_cast<double>(qLen)));
+      ONNX_ASSIGN(off, im.emit(OpKind::Sub, {npb, ql}));
+      ONNX_ASSIGN(p, im.emit(OpKind::Add, {d, off}));
+      pos = p;
+    } else if (pastLen) {
+      ONNX_ASSIGN(off, im.emitScalar(DType::I64, static_cast<double>(pastLen)));
+      ONNX_ASSIGN(p, im.emit(OpKind::Add, {d, off}));
+      pos = p;
     }
+    // Each condition that fails adds -inf.
+    auto forbid = [&](Value *bad) -> Status {
+      ONNX_ASSIGN(b, im.emit(OpKind::Where, {bad, negInf, zero}));
+      return addBias(b);
+    };
+    ONNX_ASSIGN(i0, im.emitScalar(DType::I64, 0.0));
+    if (isCausal) {
+      // Attend j <= i + offset: forbid pos < 0.
+      ONNX_ASSIGN(bad, im.emit(OpKind::Less, {pos, i0}));
+      MLC_RETURN_IF_ERROR(forbid(bad));
+    }
+    if (left >= 0) {
+      ONNX_ASSIGN(l, im.emitScalar(DType::I64, static_cast<double>(left)));
+      ONNX_ASSIGN(bad, im.emit(OpKind::Greater, {pos, l}));
+      MLC_RETURN_IF_ERROR(forbid(bad));
+    }
+    if (right >= 0) {
+      ONNX_ASSIGN(r, im.emitScalar(DType::I64, -static_cast<double>(right)));
+      ONNX_ASSIGN(bad, im.emit(OpKind::Less, {pos, r}));
+      MLC_RETURN_IF_ERROR(forbid(bad));
+    }
+  }
+  if (nonpad) {
+    // Keys at or past nonpad_kv_seqlen[b] are padding.
+    ONNX_ASSIGN(npe, staticShape(nonpad, "nonpad_kv_seqlen"));
+    ONNX_ASSIGN(np64, castTo(im, nonpad, DType::I64));
+    ONNX_ASSIGN(npb, im.emitReshape(np64, {npe.empty() ? 1 : npe[0], 1, 1, 1}));
+    ONNX_ASSIGN(keys, axisRange(im, kvLen, 4, 3));
+    ONNX_ASSIGN(valid, im.emit(OpKind::Less, {keys, npb}));
+    ONNX_ASSIGN(b, im.emit(OpKind::Where, {valid, zero, negInf}));
+    MLC_RETURN_IF_ERROR(addBias(b));
   }
   Value *withBias = qk;
   if (bias) {
