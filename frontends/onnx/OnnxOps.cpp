@@ -2537,6 +2537,162 @@ Status attentionOp(NodeContext &ctx, OpKind) {
                                   ctx.outputName(0)));
 }
 
+/// A scale or zero point of Quantize/DequantizeLinear made broadcastable to
+/// x (extents `ext`), as onnx's reference reshape_input: a scalar as is, a
+/// 1-D per-axis vector along `axis`, or with `block` > 0 each element
+/// repeated `block` times along axis (and cut to the axis extent).
+Expected<Value *> quantParam(Importer &im, Value *v,
+                             const std::vector<int64_t> &ext, int64_t axis,
+                             int64_t block) {
+  ONNX_ASSIGN(ve, staticShape(v, "a scale or zero point"));
+  ONNX_ASSIGN(count, elementCount(makeShape(ve)));
+  if (ve.empty())
+    return v;
+  if (count == 1)
+    return im.emitReshape(v, {});
+  ONNX_ASSIGN(a, normalizeAxis(axis, static_cast<int64_t>(ext.size())));
+  axis = a;
+  if (block == 0) {
+    if (ve.size() != 1 || ve[0] != ext[axis])
+      return makeError("per-axis " + typeToString(v->type()) +
+                       " must be 1-D with the axis extent " +
+                       std::to_string(ext[axis]));
+    std::vector<int64_t> dims(ext.size(), 1);
+    dims[axis] = ve[0];
+    return im.emitReshape(v, dims);
+  }
+  if (block < 0 || ve.size() != ext.size())
+    return makeError("blocked " + typeToString(v->type()) +
+                     " must have the input's rank and a positive block_size");
+  int64_t nb = ve[axis];
+  if (nb * block < ext[axis])
+    return makeError("blocked " + typeToString(v->type()) + " does not cover " +
+                     std::to_string(ext[axis]) + " elements in blocks of " +
+                     std::to_string(block));
+  std::vector<int64_t> split = ve, expanded = ve, joined = ve;
+  split.insert(split.begin() + axis + 1, 1);
+  expanded.insert(expanded.begin() + axis + 1, block);
+  joined[axis] = nb * block;
+  ONNX_ASSIGN(r, im.emitReshape(v, split));
+  AttributeMap to{{"shape", expanded}};
+  ONNX_ASSIGN(e, im.emit(OpKind::Expand, {r}, to));
+  ONNX_ASSIGN(j, im.emitReshape(e, joined));
+  if (joined[axis] == ext[axis])
+    return j;
+  std::vector<int64_t> starts(joined.size(), 0), ends = joined,
+      steps(joined.size(), 1);
+  ends[axis] = ext[axis];
+  AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+  return im.emit(OpKind::Slice, {j}, sl);
+}
+
+/// The output_dtype attribute of Quantize/DequantizeLinear, or `def`.
+Expected<DType> outputDType(NodeContext &ctx, DType def) {
+  ONNX_ASSIGN(to, ctx.intAttr("output_dtype", 0));
+  if (to == 0)
+    return def;
+  if (to < INT32_MIN || to > INT32_MAX)
+    return makeError("attribute 'output_dtype' is not an ONNX element type");
+  return convertDType(static_cast<int32_t>(to));
+}
+
+/// DequantizeLinear: (float32(x) - zero_point) * scale, in f32 (f64 for an
+/// f64 scale) as onnx's reference, cast to the scale's or output_dtype.
+Status dequantizeLinearOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  Value *zp = ctx.optionalInput(2);
+  if (!isInteger(x->type().dtype))
+    return makeError("x must be an integer tensor, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "DequantizeLinear"));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", 1));
+  ONNX_ASSIGN(block, ctx.intAttr("block_size", 0));
+  // The axis matters only for per-axis and blocked parameters.
+  int64_t axis = axisAttr;
+  Importer &im = ctx.importer;
+  DType sdt = scale->type().dtype;
+  DType cdt = sdt == DType::F64 ? DType::F64 : DType::F32;
+  ONNX_ASSIGN(out, outputDType(ctx, sdt));
+  ONNX_ASSIGN(xf, castTo(im, x, cdt));
+  Value *dx = xf;
+  if (zp) {
+    ONNX_ASSIGN(z, quantParam(im, zp, ext, axis, block));
+    ONNX_ASSIGN(zf, castTo(im, z, cdt));
+    ONNX_ASSIGN(d, im.emit(OpKind::Sub, {xf, zf}));
+    dx = d;
+  }
+  ONNX_ASSIGN(sc, quantParam(im, scale, ext, axis, block));
+  ONNX_ASSIGN(sf, castTo(im, sc, cdt));
+  ONNX_ASSIGN(y, im.emit(OpKind::Mul, {dx, sf}));
+  return setOutput(ctx, 0, castTo(im, y, out, ctx.outputName(0)));
+}
+
+/// QuantizeLinear to u8/i8/u16/i16: clip(round_half_even(x / scale) +
+/// zero_point) as onnx's reference (the division in the wider of the two
+/// float types).
+Status quantizeLinearOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  Value *zp = ctx.optionalInput(2);
+  DType xdt = x->type().dtype, sdt = scale->type().dtype;
+  if (!isFloat(xdt) || !isFloat(sdt))
+    return makeError("x and y_scale must be float tensors");
+  ONNX_ASSIGN(ext, staticShape(x, "QuantizeLinear"));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", 1));
+  ONNX_ASSIGN(block, ctx.intAttr("block_size", 0));
+  // The axis matters only for per-axis and blocked parameters.
+  int64_t axis = axisAttr;
+  ONNX_ASSIGN(out, outputDType(ctx, zp ? zp->type().dtype : DType::U8));
+  if (zp && zp->type().dtype != out)
+    return makeError("output_dtype does not match the zero point's type");
+  double lo = 0, hi = 0;
+  switch (out) {
+  case DType::U8:
+    hi = 255;
+    break;
+  case DType::I8:
+    lo = -128, hi = 127;
+    break;
+  case DType::U16:
+    hi = 65535;
+    break;
+  case DType::I16:
+    lo = -32768, hi = 32767;
+    break;
+  default:
+    return makeError(std::string("quantizing to ") +
+                     std::string(dtypeName(out)) + " is not supported");
+  }
+  Importer &im = ctx.importer;
+  DType cdt = dtypeSize(xdt) >= dtypeSize(sdt) ? xdt : sdt;
+  if (ctx.hasAttr("precision")) {
+    ONNX_ASSIGN(pr, ctx.intAttr("precision", 0));
+    if (pr != 0) {
+      if (pr < INT32_MIN || pr > INT32_MAX)
+        return makeError("attribute 'precision' is not an ONNX element type");
+      ONNX_ASSIGN(pt, convertDType(static_cast<int32_t>(pr)));
+      cdt = pt;
+    }
+  }
+  ONNX_ASSIGN(xc, castTo(im, x, cdt));
+  ONNX_ASSIGN(sc, quantParam(im, scale, ext, axis, block));
+  ONNX_ASSIGN(scc, castTo(im, sc, cdt));
+  ONNX_ASSIGN(q, im.emit(OpKind::Div, {xc, scc}));
+  ONNX_ASSIGN(r, im.emit(OpKind::Round, {q}));
+  ONNX_ASSIGN(ri, castTo(im, r, DType::I32));
+  Value *sum = ri;
+  if (zp) {
+    ONNX_ASSIGN(z, quantParam(im, zp, ext, axis, block));
+    ONNX_ASSIGN(zi, castTo(im, z, DType::I32));
+    ONNX_ASSIGN(a, im.emit(OpKind::Add, {ri, zi}));
+    sum = a;
+  }
+  AttributeMap range{{"min", lo}, {"max", hi}};
+  ONNX_ASSIGN(c, im.emit(OpKind::Clip, {sum}, range));
+  return setOutput(ctx, 0, castTo(im, c, out, ctx.outputName(0)));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -2582,6 +2738,7 @@ constexpr std::array kOps = {
     OpEntry{"Cos", unaryOp, OpKind::Cos},
     OpEntry{"Cosh", hyperbolicOp, OpKind::Exp},
     OpEntry{"DepthToSpace", depthSpaceOp, OpKind::Transpose},
+    OpEntry{"DequantizeLinear", dequantizeLinearOp, OpKind::Mul},
     OpEntry{"Div", binaryOp, OpKind::Div},
     OpEntry{"Dropout", dropoutOp, OpKind::Constant},
     OpEntry{"Elu", eluOp, OpKind::Exp},
@@ -2633,6 +2790,7 @@ constexpr std::array kOps = {
     OpEntry{"PRelu", preluOp, OpKind::Where},
     OpEntry{"Pad", padOp, OpKind::Pad},
     OpEntry{"Pow", powOp, OpKind::Pow},
+    OpEntry{"QuantizeLinear", quantizeLinearOp, OpKind::Round},
     OpEntry{"RMSNormalization", rmsNormOp, OpKind::ReduceMean},
     OpEntry{"Range", rangeOp, OpKind::Constant},
     OpEntry{"Reciprocal", unaryOp, OpKind::Reciprocal},
