@@ -2693,6 +2693,114 @@ Status quantizeLinearOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, castTo(im, c, out, ctx.outputName(0)));
 }
 
+/// QLinearMatMul with per-tensor scales and zero points, as onnx's
+/// reference: an exact i32 matmul of the zero-point-shifted inputs, scaled
+/// by a_scale * b_scale / y_scale (in the scales' type) in f64, rounded half
+/// to even, shifted by y_zero_point and saturated.
+Status qlinearMatMulOp(NodeContext &ctx, OpKind) {
+  std::vector<Value *> in;
+  for (size_t i = 0; i < 8; ++i) {
+    ONNX_ASSIGN(v, ctx.input(i));
+    in.push_back(v);
+  }
+  Value *a = in[0], *as = in[1], *az = in[2], *b = in[3], *bs = in[4],
+        *bz = in[5], *ys = in[6], *yz = in[7];
+  for (Value *v : {as, az, bs, bz, ys, yz}) {
+    ONNX_ASSIGN(e, staticShape(v, "a scale or zero point"));
+    ONNX_ASSIGN(count, elementCount(makeShape(e)));
+    if (count != 1)
+      return makeError("only per-tensor scales and zero points are supported, "
+                       "got " +
+                       typeToString(v->type()));
+  }
+  DType out = yz->type().dtype;
+  double lo = 0, hi = 0;
+  if (out == DType::U8) {
+    hi = 255;
+  } else if (out == DType::I8) {
+    lo = -128, hi = 127;
+  } else {
+    return makeError("y_zero_point must be u8 or i8, got " +
+                     typeToString(yz->type()));
+  }
+  Importer &im = ctx.importer;
+  auto shifted = [&](Value *x, Value *z) -> Expected<Value *> {
+    ONNX_ASSIGN(xi, castTo(im, x, DType::I32));
+    ONNX_ASSIGN(zs, im.emitReshape(z, {}));
+    ONNX_ASSIGN(zi, castTo(im, zs, DType::I32));
+    return im.emit(OpKind::Sub, {xi, zi});
+  };
+  ONNX_ASSIGN(ai, shifted(a, az));
+  ONNX_ASSIGN(bi, shifted(b, bz));
+  if (ai->type().rank() < 2 || bi->type().rank() < 2)
+    return makeError("a and b must have rank >= 2");
+  ONNX_ASSIGN(c, im.emit(OpKind::MatMul, {ai, bi}));
+  ONNX_ASSIGN(asr, im.emitReshape(as, {}));
+  ONNX_ASSIGN(bsr, im.emitReshape(bs, {}));
+  ONNX_ASSIGN(ysr, im.emitReshape(ys, {}));
+  DType sdt = as->type().dtype;
+  ONNX_ASSIGN(bsc, castTo(im, bsr, sdt));
+  ONNX_ASSIGN(ysc, castTo(im, ysr, sdt));
+  ONNX_ASSIGN(ab, im.emit(OpKind::Mul, {asr, bsc}));
+  ONNX_ASSIGN(ratio, im.emit(OpKind::Div, {ab, ysc}));
+  ONNX_ASSIGN(r64, castTo(im, ratio, DType::F64));
+  ONNX_ASSIGN(c64, castTo(im, c, DType::F64));
+  ONNX_ASSIGN(d, im.emit(OpKind::Mul, {c64, r64}));
+  ONNX_ASSIGN(yzs, im.emitReshape(yz, {}));
+  ONNX_ASSIGN(yz64, castTo(im, yzs, DType::F64));
+  ONNX_ASSIGN(dz, im.emit(OpKind::Add, {d, yz64}));
+  ONNX_ASSIGN(r, im.emit(OpKind::Round, {dz}));
+  AttributeMap range{{"min", lo}, {"max", hi}};
+  ONNX_ASSIGN(cl, im.emit(OpKind::Clip, {r}, range));
+  return setOutput(ctx, 0, castTo(im, cl, out, ctx.outputName(0)));
+}
+
+/// DynamicQuantizeLinear: u8 quantization with the scale and zero point
+/// from the input's range (extended to include 0), as onnx's reference.
+Status dynamicQuantizeLinearOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (x->type().dtype != DType::F32)
+    return makeError("x must be f32, got " + typeToString(x->type()));
+  Importer &im = ctx.importer;
+  std::vector<int64_t> all;
+  for (int64_t i = 0; i < x->type().rank(); ++i)
+    all.push_back(i);
+  AttributeMap overAll{{"axes", all}, {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(zero, im.emitScalar(DType::F32, 0.0));
+  ONNX_ASSIGN(one, im.emitScalar(DType::F32, 1.0));
+  ONNX_ASSIGN(q255, im.emitScalar(DType::F32, 255.0));
+  Value *mx = x, *mn = x;
+  if (!all.empty()) {
+    ONNX_ASSIGN(m1, im.emit(OpKind::ReduceMax, {x}, overAll));
+    ONNX_ASSIGN(m2, im.emit(OpKind::ReduceMin, {x}, overAll));
+    mx = m1;
+    mn = m2;
+  }
+  ONNX_ASSIGN(maxx, im.emit(OpKind::Max, {mx, zero}));
+  ONNX_ASSIGN(minx, im.emit(OpKind::Min, {mn, zero}));
+  ONNX_ASSIGN(same, im.emit(OpKind::Equal, {maxx, minx}));
+  ONNX_ASSIGN(span, im.emit(OpKind::Sub, {maxx, minx}));
+  ONNX_ASSIGN(safe, im.emit(OpKind::Where, {same, one, span}));
+  ONNX_ASSIGN(scale, im.emit(OpKind::Div, {safe, q255}, {},
+                             ctx.outputs.size() > 1 ? ctx.outputName(1) : ""));
+  ONNX_ASSIGN(ms, im.emit(OpKind::Div, {minx, scale}));
+  ONNX_ASSIGN(z0, im.emit(OpKind::Sub, {zero, ms}));
+  AttributeMap range{{"min", 0.0}, {"max", 255.0}};
+  ONNX_ASSIGN(zc, im.emit(OpKind::Clip, {z0}, range));
+  ONNX_ASSIGN(zr, im.emit(OpKind::Round, {zc}));
+  if (ctx.outputs.size() > 2) {
+    ONNX_ASSIGN(zpOut, castTo(im, zr, DType::U8, ctx.outputName(2)));
+    ctx.outputs[2] = zpOut;
+  }
+  if (ctx.outputs.size() > 1)
+    ctx.outputs[1] = scale;
+  ONNX_ASSIGN(xs, im.emit(OpKind::Div, {x, scale}));
+  ONNX_ASSIGN(xr, im.emit(OpKind::Round, {xs}));
+  ONNX_ASSIGN(y, im.emit(OpKind::Add, {xr, zr}));
+  ONNX_ASSIGN(yc, im.emit(OpKind::Clip, {y}, range));
+  return setOutput(ctx, 0, castTo(im, yc, DType::U8, ctx.outputName(0)));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -2741,6 +2849,7 @@ constexpr std::array kOps = {
     OpEntry{"DequantizeLinear", dequantizeLinearOp, OpKind::Mul},
     OpEntry{"Div", binaryOp, OpKind::Div},
     OpEntry{"Dropout", dropoutOp, OpKind::Constant},
+    OpEntry{"DynamicQuantizeLinear", dynamicQuantizeLinearOp, OpKind::Round},
     OpEntry{"Elu", eluOp, OpKind::Exp},
     OpEntry{"Equal", binaryOp, OpKind::Equal},
     OpEntry{"Erf", unaryOp, OpKind::Erf},
@@ -2790,6 +2899,7 @@ constexpr std::array kOps = {
     OpEntry{"PRelu", preluOp, OpKind::Where},
     OpEntry{"Pad", padOp, OpKind::Pad},
     OpEntry{"Pow", powOp, OpKind::Pow},
+    OpEntry{"QLinearMatMul", qlinearMatMulOp, OpKind::MatMul},
     OpEntry{"QuantizeLinear", quantizeLinearOp, OpKind::Round},
     OpEntry{"RMSNormalization", rmsNormOp, OpKind::ReduceMean},
     OpEntry{"Range", rangeOp, OpKind::Constant},
@@ -2891,6 +3001,7 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"ConstantOfShape", 9},
     {"Conv", 1},
     {"Cos", 7},
+    {"DequantizeLinear", 10}, // 13 added per-axis scales (axis)
     {"Div", 7},
     {"Equal", 7},
     {"Erf", 9},
@@ -2917,7 +3028,10 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"Neg", 6},
     {"Pad", 11}, // 11 moved pads to an input
     {"Pow", 7},
+    {"QuantizeLinear", 10}, // 13 added per-axis scales (axis)
     {"Reciprocal", 6},
+    {"ReduceMax", 11}, // 11 allowed negative axes; 12, 13 grew types
+    {"ReduceMin", 11},
     {"Relu", 6},
     {"Reshape", 5}, // 5 moved shape to an input
     {"Shape", 1},
