@@ -1169,11 +1169,22 @@ Status identityOp(NodeContext &ctx, OpKind) {
 
 Status dropoutOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
-  MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "mask"));
   if (Value *t = ctx.optionalInput(2)) {
     ONNX_ASSIGN(training, scalarInput(ctx, t, "training_mode"));
     if (training != 0)
       return makeError("training_mode = true is not supported");
+  }
+  if (ctx.outputs.size() > 1 && ctx.outputUsed[1]) {
+    // Inference keeps every element: the mask is all true.
+    ONNX_ASSIGN(ext, staticShape(x, "Dropout's mask"));
+    ONNX_ASSIGN(count, elementCount(makeShape(ext)));
+    ONNX_ASSIGN(data,
+                makeTensorData(TensorType{DType::Bool, makeShape(ext)},
+                               std::vector<uint8_t>(
+                                   static_cast<size_t>(count), 1)));
+    ONNX_ASSIGN(mask, ctx.importer.emitConstant(std::move(data),
+                                                ctx.outputName(1)));
+    ctx.outputs[1] = mask;
   }
   return setOutput(ctx, 0, x);
 }
@@ -2801,6 +2812,167 @@ Status dynamicQuantizeLinearOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, castTo(im, yc, DType::U8, ctx.outputName(0)));
 }
 
+/// Einsum of one or two operands without repeated indices in a term: sums
+/// out the indices only one side has, then one batched matmul (batch,
+/// free-left, contracted) x (batch, contracted, free-right), and a
+/// transpose to the output order. "..." stands for the same leading dims in
+/// every term (named by digits internally).
+Status einsumOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(eq, ctx.stringAttr("equation", ""));
+  std::string e;
+  for (char c : eq)
+    if (c != ' ')
+      e += c;
+  size_t arrow = e.find("->");
+  std::string lhs = e.substr(0, arrow);
+  std::vector<std::string> terms;
+  for (size_t start = 0;;) {
+    size_t comma = lhs.find(',', start);
+    terms.push_back(lhs.substr(start, comma - start));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  if (terms.size() != ctx.numInputs() || terms.size() > 2)
+    return makeError("equation \"" + eq + "\" needs one term per input, and "
+                     "at most two inputs are supported");
+  std::vector<Value *> ops;
+  std::vector<std::vector<int64_t>> exts;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    ONNX_ASSIGN(v, ctx.input(i));
+    ONNX_ASSIGN(x, staticShape(v, "Einsum"));
+    ops.push_back(v);
+    exts.push_back(x);
+  }
+  // Expand "..." into digit names, right-aligned across terms.
+  int64_t ellipsisRank = 0;
+  auto expand = [&](std::string t, int64_t rank) -> Expected<std::string> {
+    size_t dots = t.find("...");
+    if (dots == std::string::npos)
+      return t;
+    int64_t k = rank - static_cast<int64_t>(t.size() - 3);
+    if (k < 0 || k > 10)
+      return makeError("equation \"" + eq + "\" does not fit the ranks");
+    std::string names;
+    for (int64_t j = 0; j < k; ++j)
+      names += static_cast<char>('0' + (10 - k + j));
+    ellipsisRank = std::max(ellipsisRank, k);
+    return t.substr(0, dots) + names + t.substr(dots + 3);
+  };
+  std::map<char, int64_t> extent, uses;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    ONNX_ASSIGN(t, expand(terms[i], static_cast<int64_t>(exts[i].size())));
+    terms[i] = t;
+    if (t.size() != exts[i].size())
+      return makeError("term \"" + t + "\" does not match input " +
+                       std::to_string(i) + " of rank " +
+                       std::to_string(exts[i].size()));
+    for (size_t d = 0; d < t.size(); ++d) {
+      char c = t[d];
+      if (t.find(c) != d)
+        return makeError("repeated index '" + std::string(1, c) +
+                         "' in a term (diagonals) is not supported");
+      if (extent.count(c) && extent[c] != exts[i][d])
+        return makeError("index '" + std::string(1, c) +
+                         "' has different extents");
+      extent[c] = exts[i][d];
+      ++uses[c];
+    }
+  }
+  std::string outTerm;
+  if (arrow != std::string::npos) {
+    std::string o = e.substr(arrow + 2);
+    size_t dots = o.find("...");
+    if (dots != std::string::npos) {
+      std::string names;
+      for (int64_t j = 0; j < ellipsisRank; ++j)
+        names += static_cast<char>('0' + (10 - ellipsisRank + j));
+      o = o.substr(0, dots) + names + o.substr(dots + 3);
+    }
+    outTerm = o;
+  } else {
+    for (int64_t j = 0; j < ellipsisRank; ++j)
+      outTerm += static_cast<char>('0' + (10 - ellipsisRank + j));
+    for (const auto &[c, n] : uses)
+      if (n == 1 && !(c >= '0' && c <= '9'))
+        outTerm += c;
+  }
+  for (size_t d = 0; d < outTerm.size(); ++d)
+    if (!extent.count(outTerm[d]) || outTerm.find(outTerm[d]) != d)
+      return makeError("output term \"" + outTerm + "\" is invalid");
+  Importer &im = ctx.importer;
+  auto inOut = [&](char c) { return outTerm.find(c) != std::string::npos; };
+  // Sum out the indices that only this operand has and the output lacks.
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const std::string &other = ops.size() == 2 ? terms[1 - i] : std::string();
+    std::vector<int64_t> axes;
+    std::string kept;
+    for (size_t d = 0; d < terms[i].size(); ++d) {
+      char c = terms[i][d];
+      if (!inOut(c) && other.find(c) == std::string::npos)
+        axes.push_back(static_cast<int64_t>(d));
+      else
+        kept += c;
+    }
+    if (axes.empty())
+      continue;
+    AttributeMap attrs{{"axes", axes}, {"keepdims", int64_t(0)}};
+    ONNX_ASSIGN(r, im.emit(OpKind::ReduceSum, {ops[i]}, attrs));
+    ops[i] = r;
+    terms[i] = kept;
+  }
+  // Transposes `v` (indices `from`) to the order `to`.
+  auto permute = [&](Value *v, const std::string &from,
+                     const std::string &to) -> Expected<Value *> {
+    std::vector<int64_t> perm;
+    bool identity = true;
+    for (size_t d = 0; d < to.size(); ++d) {
+      perm.push_back(static_cast<int64_t>(from.find(to[d])));
+      identity &= perm.back() == static_cast<int64_t>(d);
+    }
+    if (identity)
+      return v;
+    AttributeMap attrs{{"perm", perm}};
+    return im.emit(OpKind::Transpose, {v}, attrs);
+  };
+  auto product = [&](const std::string &idx) {
+    int64_t p = 1;
+    for (char c : idx)
+      p *= extent[c];
+    return p;
+  };
+  auto extentsOf = [&](const std::string &idx) {
+    std::vector<int64_t> v;
+    for (char c : idx)
+      v.push_back(extent[c]);
+    return v;
+  };
+  const std::string out = ctx.outputName(0);
+  if (ops.size() == 1) {
+    ONNX_ASSIGN(t, permute(ops[0], terms[0], outTerm));
+    return setOutput(ctx, 0, im.emitReshape(t, extentsOf(outTerm), out));
+  }
+  std::string batch, contr, freeA, freeB;
+  for (char c : terms[0]) {
+    bool inB = terms[1].find(c) != std::string::npos;
+    (inB ? (inOut(c) ? batch : contr) : freeA) += c;
+  }
+  for (char c : terms[1])
+    if (terms[0].find(c) == std::string::npos)
+      freeB += c;
+  ONNX_ASSIGN(at, permute(ops[0], terms[0], batch + freeA + contr));
+  ONNX_ASSIGN(bt, permute(ops[1], terms[1], batch + contr + freeB));
+  ONNX_ASSIGN(a3, im.emitReshape(at, {product(batch), product(freeA),
+                                      product(contr)}));
+  ONNX_ASSIGN(b3, im.emitReshape(bt, {product(batch), product(contr),
+                                      product(freeB)}));
+  ONNX_ASSIGN(m, im.emit(OpKind::MatMul, {a3, b3}));
+  std::string got = batch + freeA + freeB;
+  ONNX_ASSIGN(mr, im.emitReshape(m, extentsOf(got)));
+  ONNX_ASSIGN(t, permute(mr, got, outTerm));
+  return setOutput(ctx, 0, im.emitReshape(t, extentsOf(outTerm), out));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -2850,6 +3022,7 @@ constexpr std::array kOps = {
     OpEntry{"Div", binaryOp, OpKind::Div},
     OpEntry{"Dropout", dropoutOp, OpKind::Constant},
     OpEntry{"DynamicQuantizeLinear", dynamicQuantizeLinearOp, OpKind::Round},
+    OpEntry{"Einsum", einsumOp, OpKind::MatMul},
     OpEntry{"Elu", eluOp, OpKind::Exp},
     OpEntry{"Equal", binaryOp, OpKind::Equal},
     OpEntry{"Erf", unaryOp, OpKind::Erf},
@@ -3003,6 +3176,7 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"Cos", 7},
     {"DequantizeLinear", 10}, // 13 added per-axis scales (axis)
     {"Div", 7},
+    {"Dropout", 10}, // 12 moved ratio to an input; inference is identity
     {"Equal", 7},
     {"Erf", 9},
     {"Exp", 6},
