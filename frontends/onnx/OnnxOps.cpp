@@ -2973,6 +2973,101 @@ Status einsumOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, im.emitReshape(t, extentsOf(outTerm), out));
 }
 
+/// ScatterElements (and the old Scatter): the updates land where a one-hot
+/// mask (indices == the data positions along axis, one new dim per index)
+/// holds; a reduction over the index dim combines them (a sum for "none",
+/// where ONNX leaves duplicates undefined) and with the data.
+Status scatterElementsOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(data, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  ONNX_ASSIGN(updates, ctx.input(2));
+  ONNX_ASSIGN(reduction, ctx.stringAttr("reduction", "none"));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", 0));
+  int64_t rank = data->type().rank();
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, rank));
+  ONNX_ASSIGN(de, staticShape(data, "ScatterElements data"));
+  ONNX_ASSIGN(ie, staticShape(indices, "ScatterElements indices"));
+  ONNX_ASSIGN(ue, staticShape(updates, "ScatterElements updates"));
+  DType dt = data->type().dtype;
+  if (ie != ue || static_cast<int64_t>(ie.size()) != rank)
+    return makeError("indices and updates must have the same shape and the "
+                     "data's rank");
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && ie[d] > de[d])
+      return makeError("indices dim " + std::to_string(d) +
+                       " exceeds the data dim");
+  if (reduction != "none" && reduction != "add" && reduction != "mul" &&
+      reduction != "max" && reduction != "min")
+    return makeError("reduction \"" + reduction + "\" is not supported");
+  if ((reduction == "max" || reduction == "min") && !isFloat(dt))
+    return makeError("reduction \"" + reduction +
+                     "\" on integers is not supported");
+  if (indices->type().dtype != DType::I32 &&
+      indices->type().dtype != DType::I64)
+    return makeError("indices must be i32 or i64");
+  Importer &im = ctx.importer;
+  int64_t n = de[axis];
+  ONNX_ASSIGN(idx, castTo(im, indices, DType::I64));
+  ONNX_ASSIGN(zero64, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(n64, im.emitScalar(DType::I64, static_cast<double>(n)));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {idx, zero64}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {idx, n64}));
+  ONNX_ASSIGN(fixedIdx, im.emit(OpKind::Where, {neg, wrapped, idx}));
+  // [..., m, 1, ...] against a range over the new dim axis + 1.
+  std::vector<int64_t> split = ie;
+  split.insert(split.begin() + axis + 1, 1);
+  ONNX_ASSIGN(iu, im.emitReshape(fixedIdx, split));
+  ONNX_ASSIGN(uu, im.emitReshape(updates, split));
+  ONNX_ASSIGN(r, axisRange(im, n, rank + 1, axis + 1));
+  ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {iu, r}));
+  double neutral = reduction == "mul" ? 1.0
+                   : reduction == "max" ? -kInf
+                   : reduction == "min" ? kInf
+                                        : 0.0;
+  OpKind reduce = reduction == "mul"   ? OpKind::ReduceProd
+                  : reduction == "max" ? OpKind::ReduceMax
+                  : reduction == "min" ? OpKind::ReduceMin
+                                       : OpKind::ReduceSum;
+  ONNX_ASSIGN(neutralV, im.emitScalar(dt, neutral));
+  ONNX_ASSIGN(masked, im.emit(OpKind::Where, {hot, uu, neutralV}));
+  AttributeMap overM{{"axes", std::vector<int64_t>{axis}},
+                     {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(combined, im.emit(reduce, {masked}, overM));
+  ONNX_ASSIGN(hot32, castTo(im, hot, DType::I32));
+  ONNX_ASSIGN(count, im.emit(OpKind::ReduceSum, {hot32}, overM));
+  // Pad what covers only part of the data (indices dims below the data's).
+  std::vector<int64_t> pads(2 * rank, 0);
+  bool partial = false;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && ie[d] < de[d]) {
+      pads[rank + d] = de[d] - ie[d];
+      partial = true;
+    }
+  if (partial) {
+    AttributeMap pc{{"pads", pads}, {"mode", std::string("constant")},
+                    {"value", neutral}};
+    ONNX_ASSIGN(c2, im.emit(OpKind::Pad, {combined}, pc));
+    combined = c2;
+    AttributeMap pz{{"pads", pads}, {"mode", std::string("constant")},
+                    {"value", 0.0}};
+    ONNX_ASSIGN(n2, im.emit(OpKind::Pad, {count}, pz));
+    count = n2;
+  }
+  ONNX_ASSIGN(zero32, im.emitScalar(DType::I32, 0.0));
+  ONNX_ASSIGN(hit, im.emit(OpKind::Greater, {count, zero32}));
+  const std::string out = ctx.outputName(0);
+  if (reduction == "none")
+    return setOutput(ctx, 0,
+                     im.emit(OpKind::Where, {hit, combined, data}, {}, out));
+  OpKind merge = reduction == "add"   ? OpKind::Add
+                 : reduction == "mul" ? OpKind::Mul
+                 : reduction == "max" ? OpKind::Max
+                                      : OpKind::Min;
+  ONNX_ASSIGN(merged, im.emit(merge, {data, combined}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Where, {hit, merged, data}, {}, out));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -3091,6 +3186,8 @@ constexpr std::array kOps = {
     OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
     OpEntry{"RotaryEmbedding", rotaryEmbeddingOp, OpKind::Mul},
     OpEntry{"Round", unaryOp, OpKind::Round},
+    OpEntry{"Scatter", scatterElementsOp, OpKind::Where},
+    OpEntry{"ScatterElements", scatterElementsOp, OpKind::Where},
     OpEntry{"Selu", seluOp, OpKind::Exp},
     OpEntry{"Shape", shapeOp, OpKind::Constant},
     OpEntry{"Shrink", shrinkOp, OpKind::Where},
@@ -3208,6 +3305,7 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"ReduceMin", 11},
     {"Relu", 6},
     {"Reshape", 5}, // 5 moved shape to an input
+    {"Scatter", 9},  // 11 allowed negative indices
     {"Shape", 1},
     {"Sigmoid", 6},
     {"Sin", 7},
