@@ -3068,6 +3068,100 @@ Status scatterElementsOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Where, {hit, merged, data}, {}, out));
 }
 
+/// ScatterND: the index tuples linearized over the first q data dims, then
+/// the data as [N, R] and the updates as [P, R] combined as in
+/// ScatterElements through a [P, N] one-hot mask (O(P N R) memory).
+Status scatterNDOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(data, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  ONNX_ASSIGN(updates, ctx.input(2));
+  ONNX_ASSIGN(reduction, ctx.stringAttr("reduction", "none"));
+  ONNX_ASSIGN(de, staticShape(data, "ScatterND data"));
+  ONNX_ASSIGN(ie, staticShape(indices, "ScatterND indices"));
+  ONNX_ASSIGN(ue, staticShape(updates, "ScatterND updates"));
+  DType dt = data->type().dtype;
+  if (ie.empty())
+    return makeError("indices must have rank >= 1");
+  int64_t q = ie.back();
+  int64_t rank = static_cast<int64_t>(de.size());
+  if (q < 1 || q > rank)
+    return makeError("the index tuples must have 1..rank elements");
+  std::vector<int64_t> want(ie.begin(), ie.end() - 1);
+  want.insert(want.end(), de.begin() + q, de.end());
+  if (ue != want)
+    return makeError("updates must have shape " + joinInts(want));
+  if (reduction != "none" && reduction != "add" && reduction != "mul" &&
+      reduction != "max" && reduction != "min")
+    return makeError("reduction \"" + reduction + "\" is not supported");
+  if ((reduction == "max" || reduction == "min") && !isFloat(dt))
+    return makeError("reduction \"" + reduction +
+                     "\" on integers is not supported");
+  if (indices->type().dtype != DType::I64 &&
+      indices->type().dtype != DType::I32)
+    return makeError("indices must be i32 or i64");
+  int64_t p = 1, n = 1, r = 1;
+  for (size_t i = 0; i + 1 < ie.size(); ++i)
+    p *= ie[i];
+  for (int64_t i = 0; i < q; ++i)
+    n *= de[i];
+  for (int64_t i = q; i < rank; ++i)
+    r *= de[i];
+  Importer &im = ctx.importer;
+  // Linear index: sum of (idx_j wrapped into [0, d_j)) * stride_j.
+  ONNX_ASSIGN(idx, castTo(im, indices, DType::I64));
+  ONNX_ASSIGN(flat, im.emitReshape(idx, {p, q}));
+  std::vector<int64_t> extents(de.begin(), de.begin() + q), strides(q, 1);
+  for (int64_t j = q - 2; j >= 0; --j)
+    strides[j] = strides[j + 1] * de[j + 1];
+  ONNX_ASSIGN(extV, im.emitInts(extents));
+  ONNX_ASSIGN(strideV, im.emitInts(strides));
+  ONNX_ASSIGN(zero64, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {flat, zero64}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {flat, extV}));
+  ONNX_ASSIGN(fixedIdx, im.emit(OpKind::Where, {neg, wrapped, flat}));
+  ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {fixedIdx, strideV}));
+  AttributeMap overQ{{"axes", std::vector<int64_t>{1}},
+                     {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(lin, im.emit(OpKind::ReduceSum, {scaled}, overQ)); // [P, 1]
+  ONNX_ASSIGN(range, axisRange(im, n, 2, 1));                     // [1, N]
+  ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {lin, range}));         // [P, N]
+  ONNX_ASSIGN(hot3, im.emitReshape(hot, {p, n, 1}));
+  ONNX_ASSIGN(u3, im.emitReshape(updates, {p, 1, r}));
+  double neutral = reduction == "mul" ? 1.0
+                   : reduction == "max" ? -kInf
+                   : reduction == "min" ? kInf
+                                        : 0.0;
+  OpKind reduce = reduction == "mul"   ? OpKind::ReduceProd
+                  : reduction == "max" ? OpKind::ReduceMax
+                  : reduction == "min" ? OpKind::ReduceMin
+                                       : OpKind::ReduceSum;
+  ONNX_ASSIGN(neutralV, im.emitScalar(dt, neutral));
+  ONNX_ASSIGN(masked, im.emit(OpKind::Where, {hot3, u3, neutralV}));
+  AttributeMap overP{{"axes", std::vector<int64_t>{0}},
+                     {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(combined, im.emit(reduce, {masked}, overP)); // [N, R]
+  ONNX_ASSIGN(hot32, castTo(im, hot, DType::I32));
+  ONNX_ASSIGN(count, im.emit(OpKind::ReduceSum, {hot32}, overP)); // [N]
+  ONNX_ASSIGN(zero32, im.emitScalar(DType::I32, 0.0));
+  ONNX_ASSIGN(hit1, im.emit(OpKind::Greater, {count, zero32}));
+  ONNX_ASSIGN(hit, im.emitReshape(hit1, {n, 1}));
+  ONNX_ASSIGN(d2, im.emitReshape(data, {n, r}));
+  Value *result = nullptr;
+  if (reduction == "none") {
+    ONNX_ASSIGN(w, im.emit(OpKind::Where, {hit, combined, d2}));
+    result = w;
+  } else {
+    OpKind merge = reduction == "add"   ? OpKind::Add
+                   : reduction == "mul" ? OpKind::Mul
+                   : reduction == "max" ? OpKind::Max
+                                        : OpKind::Min;
+    ONNX_ASSIGN(merged, im.emit(merge, {d2, combined}));
+    ONNX_ASSIGN(w, im.emit(OpKind::Where, {hit, merged, d2}));
+    result = w;
+  }
+  return setOutput(ctx, 0, im.emitReshape(result, de, ctx.outputName(0)));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -3188,6 +3282,7 @@ constexpr std::array kOps = {
     OpEntry{"Round", unaryOp, OpKind::Round},
     OpEntry{"Scatter", scatterElementsOp, OpKind::Where},
     OpEntry{"ScatterElements", scatterElementsOp, OpKind::Where},
+    OpEntry{"ScatterND", scatterNDOp, OpKind::Where},
     OpEntry{"Selu", seluOp, OpKind::Exp},
     OpEntry{"Shape", shapeOp, OpKind::Constant},
     OpEntry{"Shrink", shrinkOp, OpKind::Where},
