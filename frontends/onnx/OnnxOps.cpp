@@ -3162,6 +3162,100 @@ Status scatterNDOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, im.emitReshape(result, de, ctx.outputName(0)));
 }
 
+/// GatherND: each index tuple (negative entries wrapped) linearized over
+/// its data dims, offset by its batch, then one gather from the data viewed
+/// as [batches * indexed positions, rest].
+Status gatherNDOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(data, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  ONNX_ASSIGN(b, ctx.intAttr("batch_dims", 0));
+  ONNX_ASSIGN(de, staticShape(data, "GatherND data"));
+  ONNX_ASSIGN(ie, staticShape(indices, "GatherND indices"));
+  if (ie.empty() || indices->type().dtype != DType::I64)
+    return makeError("indices must be an i64 tensor of rank >= 1");
+  int64_t q = ie.back(), rank = static_cast<int64_t>(de.size());
+  int64_t irank = static_cast<int64_t>(ie.size());
+  if (b < 0 || b >= irank || b + q > rank || q < 1)
+    return makeError("batch_dims and the index tuple size do not fit");
+  int64_t batches = 1, positions = 1, n = 1, r = 1;
+  for (int64_t i = 0; i < b; ++i) {
+    if (ie[i] != de[i])
+      return makeError("the batch dims of data and indices differ");
+    batches *= de[i];
+  }
+  for (int64_t i = b; i + 1 < irank; ++i)
+    positions *= ie[i];
+  for (int64_t i = b; i < b + q; ++i)
+    n *= de[i];
+  for (int64_t i = b + q; i < rank; ++i)
+    r *= de[i];
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(flat, im.emitReshape(indices, {batches, positions, q}));
+  std::vector<int64_t> extents(de.begin() + b, de.begin() + b + q),
+      strides(q, 1);
+  for (int64_t j = q - 2; j >= 0; --j)
+    strides[j] = strides[j + 1] * extents[j + 1];
+  ONNX_ASSIGN(extV, im.emitInts(extents));
+  ONNX_ASSIGN(strideV, im.emitInts(strides));
+  ONNX_ASSIGN(zero64, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {flat, zero64}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {flat, extV}));
+  ONNX_ASSIGN(fixedIdx, im.emit(OpKind::Where, {neg, wrapped, flat}));
+  ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {fixedIdx, strideV}));
+  AttributeMap overQ{{"axes", std::vector<int64_t>{2}},
+                     {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(lin, im.emit(OpKind::ReduceSum, {scaled}, overQ));
+  Value *global = lin;
+  if (batches > 1) {
+    ONNX_ASSIGN(br, axisRange(im, batches, 2, 0));
+    ONNX_ASSIGN(nv, im.emitScalar(DType::I64, static_cast<double>(n)));
+    ONNX_ASSIGN(off, im.emit(OpKind::Mul, {br, nv}));
+    ONNX_ASSIGN(g, im.emit(OpKind::Add, {lin, off}));
+    global = g;
+  }
+  ONNX_ASSIGN(d2, im.emitReshape(data, {batches * n, r}));
+  AttributeMap axis0{{"axis", int64_t(0)}};
+  ONNX_ASSIGN(gathered, im.emit(OpKind::Gather, {d2, global}, axis0));
+  std::vector<int64_t> out(ie.begin(), ie.end() - 1);
+  out.insert(out.end(), de.begin() + b + q, de.end());
+  return setOutput(ctx, 0,
+                   im.emitReshape(gathered, out, ctx.outputName(0)));
+}
+
+/// ReverseSequence: gather_elements along the time axis with indices
+/// len[b] - 1 - t below each batch's length and t beyond it.
+Status reverseSequenceOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(lens, ctx.input(1));
+  ONNX_ASSIGN(batchAttr, ctx.intAttr("batch_axis", 1));
+  ONNX_ASSIGN(timeAttr, ctx.intAttr("time_axis", 0));
+  int64_t rank = x->type().rank();
+  if (rank < 2)
+    return makeError("input must have rank >= 2");
+  ONNX_ASSIGN(batchAxis, normalizeAxis(batchAttr, rank));
+  ONNX_ASSIGN(timeAxis, normalizeAxis(timeAttr, rank));
+  if (batchAxis == timeAxis)
+    return makeError("batch_axis and time_axis must differ");
+  ONNX_ASSIGN(ext, staticShape(x, "ReverseSequence"));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(l64, castTo(im, lens, DType::I64));
+  std::vector<int64_t> lshape(rank, 1);
+  lshape[batchAxis] = ext[batchAxis];
+  ONNX_ASSIGN(l, im.emitReshape(l64, lshape));
+  ONNX_ASSIGN(t, axisRange(im, ext[timeAxis], rank, timeAxis));
+  ONNX_ASSIGN(inside, im.emit(OpKind::Less, {t, l}));
+  ONNX_ASSIGN(one, im.emitScalar(DType::I64, 1.0));
+  ONNX_ASSIGN(lm1, im.emit(OpKind::Sub, {l, one}));
+  ONNX_ASSIGN(rev, im.emit(OpKind::Sub, {lm1, t}));
+  ONNX_ASSIGN(idx, im.emit(OpKind::Where, {inside, rev, t}));
+  AttributeMap to{{"shape", ext}};
+  ONNX_ASSIGN(full, im.emit(OpKind::Expand, {idx}, to));
+  AttributeMap axis{{"axis", timeAxis}};
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::GatherElements, {x, full}, axis,
+                           ctx.outputName(0)));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -3222,6 +3316,7 @@ constexpr std::array kOps = {
     OpEntry{"Floor", unaryOp, OpKind::Floor},
     OpEntry{"Gather", gatherOp, OpKind::Gather},
     OpEntry{"GatherElements", gatherElementsOp, OpKind::GatherElements},
+    OpEntry{"GatherND", gatherNDOp, OpKind::Gather},
     OpEntry{"Gelu", geluOp, OpKind::Erf},
     OpEntry{"Gemm", gemmOp, OpKind::MatMul},
     OpEntry{"GlobalAveragePool", globalPoolOp, OpKind::ReduceMean},
@@ -3278,6 +3373,7 @@ constexpr std::array kOps = {
     OpEntry{"ReduceSumSquare", reduceCompositeOp, OpKind::ReduceSum},
     OpEntry{"Relu", unaryOp, OpKind::Relu},
     OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
+    OpEntry{"ReverseSequence", reverseSequenceOp, OpKind::GatherElements},
     OpEntry{"RotaryEmbedding", rotaryEmbeddingOp, OpKind::Mul},
     OpEntry{"Round", unaryOp, OpKind::Round},
     OpEntry{"Scatter", scatterElementsOp, OpKind::Where},
