@@ -3256,6 +3256,113 @@ Status reverseSequenceOp(NodeContext &ctx, OpKind) {
                            ctx.outputName(0)));
 }
 
+/// CumSum along `axis` of x (static extents `ext`): x moved to [..., n]
+/// times a constant 0/1 triangular [n, n] matrix (exclusive / reverse pick
+/// the triangle), moved back. O(n^2) per line; exact for integers.
+Expected<Value *> cumSumAlong(Importer &im, Value *x,
+                              const std::vector<int64_t> &ext, int64_t axis,
+                              bool exclusive, bool reverse,
+                              const std::string &name) {
+  int64_t rank = static_cast<int64_t>(ext.size());
+  int64_t n = ext[axis];
+  DType dt = x->type().dtype;
+  std::vector<int64_t> perm;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      perm.push_back(d);
+  perm.push_back(axis);
+  Value *moved = x;
+  if (axis != rank - 1) {
+    AttributeMap attrs{{"perm", perm}};
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {x}, attrs));
+    moved = t;
+  }
+  int64_t lines = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      lines *= ext[d];
+  ONNX_ASSIGN(m2, im.emitReshape(moved, {lines, n}));
+  // y[j] = sum over i of x[i] * T[i, j].
+  ONNX_ASSIGN(oneData, makeFilledTensor(TensorType{dt, {}}, 1.0));
+  size_t elem = static_cast<size_t>(dtypeSize(dt));
+  std::vector<uint8_t> bytes(static_cast<size_t>(n * n) * elem, 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      bool take = reverse ? (exclusive ? i > j : i >= j)
+                          : (exclusive ? i < j : i <= j);
+      if (take)
+        std::memcpy(bytes.data() + static_cast<size_t>(i * n + j) * elem,
+                    oneData.bytes->data(), elem);
+    }
+  ONNX_ASSIGN(data,
+              makeTensorData(TensorType{dt, makeShape({n, n})}, std::move(bytes)));
+  ONNX_ASSIGN(tri, im.emitConstant(std::move(data)));
+  ONNX_ASSIGN(prod, im.emit(OpKind::MatMul, {m2, tri}));
+  std::vector<int64_t> movedExt;
+  for (int64_t d : perm)
+    movedExt.push_back(ext[d]);
+  if (axis == rank - 1)
+    return im.emitReshape(prod, movedExt, name);
+  ONNX_ASSIGN(back, im.emitReshape(prod, movedExt));
+  std::vector<int64_t> inverse(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    inverse[perm[d]] = d;
+  AttributeMap attrs{{"perm", inverse}};
+  return im.emit(OpKind::Transpose, {back}, attrs, name);
+}
+
+/// CumSum: cumSumAlong the axis; an axis computed at run time selects among
+/// the sums along every axis.
+Status cumSumOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axisIn, ctx.input(1));
+  ONNX_ASSIGN(exclusive, ctx.intAttr("exclusive", 0));
+  ONNX_ASSIGN(reverse, ctx.intAttr("reverse", 0));
+  if (x->type().dtype == DType::Bool)
+    return makeError("input must be a number");
+  ONNX_ASSIGN(ext, staticShape(x, "CumSum"));
+  int64_t rank = static_cast<int64_t>(ext.size());
+  if (rank == 0)
+    return makeError("input must have rank >= 1");
+  Importer &im = ctx.importer;
+  const std::string out = ctx.outputName(0);
+  if (auto axes = im.requireInts(axisIn, "axis")) {
+    if (axes->size() != 1)
+      return makeError("axis must have one element");
+    ONNX_ASSIGN(axis, normalizeAxis((*axes)[0], rank));
+    return setOutput(ctx, 0, cumSumAlong(im, x, ext, axis, exclusive != 0,
+                                         reverse != 0, out));
+  }
+  if (!isInteger(axisIn->type().dtype) || !isStatic(axisIn->type().shape))
+    return makeError("axis must be an integer scalar");
+  ONNX_ASSIGN(count, elementCount(axisIn->type().shape));
+  if (count != 1)
+    return makeError("axis must have one element");
+  if (rank == 1)
+    return setOutput(ctx, 0, cumSumAlong(im, x, ext, 0, exclusive != 0,
+                                         reverse != 0, out));
+  // Run-time axis (out-of-range values pick no axis: 0 results).
+  ONNX_ASSIGN(a64, castTo(im, axisIn, DType::I64));
+  ONNX_ASSIGN(a0, im.emitReshape(a64, {}));
+  ONNX_ASSIGN(zero64, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(rankV, im.emitScalar(DType::I64, static_cast<double>(rank)));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {a0, zero64}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {a0, rankV}));
+  ONNX_ASSIGN(axis, im.emit(OpKind::Where, {neg, wrapped, a0}));
+  ONNX_ASSIGN(acc0, im.emitScalar(x->type().dtype, 0.0));
+  Value *acc = acc0;
+  for (int64_t d = 0; d < rank; ++d) {
+    ONNX_ASSIGN(sum, cumSumAlong(im, x, ext, d, exclusive != 0, reverse != 0,
+                                 ""));
+    ONNX_ASSIGN(dv, im.emitScalar(DType::I64, static_cast<double>(d)));
+    ONNX_ASSIGN(is, im.emit(OpKind::Equal, {axis, dv}));
+    ONNX_ASSIGN(sel, im.emit(OpKind::Where, {is, sum, acc}, {},
+                             d + 1 == rank ? out : ""));
+    acc = sel;
+  }
+  return setOutput(ctx, 0, acc);
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -3300,6 +3407,7 @@ constexpr std::array kOps = {
     OpEntry{"Conv", convOp, OpKind::Conv},
     OpEntry{"Cos", unaryOp, OpKind::Cos},
     OpEntry{"Cosh", hyperbolicOp, OpKind::Exp},
+    OpEntry{"CumSum", cumSumOp, OpKind::MatMul},
     OpEntry{"DepthToSpace", depthSpaceOp, OpKind::Transpose},
     OpEntry{"DequantizeLinear", dequantizeLinearOp, OpKind::Mul},
     OpEntry{"Div", binaryOp, OpKind::Div},
