@@ -3311,27 +3311,85 @@ Expected<Value *> cumSumAlong(Importer &im, Value *x,
   return im.emit(OpKind::Transpose, {back}, attrs, name);
 }
 
-/// CumSum: cumSumAlong the axis; an axis computed at run time selects among
-/// the sums along every axis.
-Status cumSumOp(NodeContext &ctx, OpKind) {
+/// CumProd along `axis` by doubling (Hillis-Steele): log2(n) steps of
+/// y *= y shifted by 1, 2, 4, ... (shifted-in positions hold 1); exclusive
+/// shifts the result by one more. Exact for integers (wrapping products
+/// associate).
+Expected<Value *> cumProdAlong(Importer &im, Value *x,
+                               const std::vector<int64_t> &ext, int64_t axis,
+                               bool exclusive, bool reverse,
+                               const std::string &name) {
+  int64_t rank = static_cast<int64_t>(ext.size());
+  int64_t n = ext[axis];
+  // v shifted by s toward the scan direction, 1 shifted in.
+  auto shift = [&](Value *v, int64_t s,
+                   const std::string &outName) -> Expected<Value *> {
+    if (s >= n) {
+      ONNX_ASSIGN(one, scalarLike(im, v, 1.0));
+      AttributeMap to{{"shape", ext}};
+      return im.emit(OpKind::Expand, {one}, to, outName);
+    }
+    std::vector<int64_t> starts(rank, 0), ends = ext, steps(rank, 1);
+    std::vector<int64_t> pads(2 * rank, 0);
+    if (reverse) {
+      starts[axis] = s;
+      pads[rank + axis] = s;
+    } else {
+      ends[axis] = n - s;
+      pads[axis] = s;
+    }
+    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+    ONNX_ASSIGN(part, im.emit(OpKind::Slice, {v}, sl));
+    AttributeMap pa{{"pads", pads}, {"mode", std::string("constant")},
+                    {"value", 1.0}};
+    return im.emit(OpKind::Pad, {part}, pa, outName);
+  };
+  Value *y = x;
+  std::vector<int64_t> shifts;
+  for (int64_t s = 1; s < n; s *= 2)
+    shifts.push_back(s);
+  for (size_t i = 0; i < shifts.size(); ++i) {
+    ONNX_ASSIGN(sh, shift(y, shifts[i], ""));
+    bool last = i + 1 == shifts.size() && !exclusive;
+    ONNX_ASSIGN(m, im.emit(OpKind::Mul, {y, sh}, {}, last ? name : ""));
+    y = m;
+  }
+  if (exclusive)
+    return shift(y, 1, name);
+  if (y == x) {
+    AttributeMap to{{"shape", ext}};
+    return im.emit(OpKind::Expand, {x}, to, name);
+  }
+  return y;
+}
+
+/// CumSum (kind Add) and CumProd (kind Mul) along the axis; an axis
+/// computed at run time selects among the scans along every axis.
+Status cumulativeOp(NodeContext &ctx, OpKind kind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(axisIn, ctx.input(1));
   ONNX_ASSIGN(exclusive, ctx.intAttr("exclusive", 0));
   ONNX_ASSIGN(reverse, ctx.intAttr("reverse", 0));
   if (x->type().dtype == DType::Bool)
     return makeError("input must be a number");
-  ONNX_ASSIGN(ext, staticShape(x, "CumSum"));
+  ONNX_ASSIGN(ext, staticShape(x, ctx.proto.op_type()));
   int64_t rank = static_cast<int64_t>(ext.size());
   if (rank == 0)
     return makeError("input must have rank >= 1");
   Importer &im = ctx.importer;
   const std::string out = ctx.outputName(0);
+  auto along = [&](int64_t axis, const std::string &name) {
+    return kind == OpKind::Mul
+               ? cumProdAlong(im, x, ext, axis, exclusive != 0, reverse != 0,
+                              name)
+               : cumSumAlong(im, x, ext, axis, exclusive != 0, reverse != 0,
+                             name);
+  };
   if (auto axes = im.requireInts(axisIn, "axis")) {
     if (axes->size() != 1)
       return makeError("axis must have one element");
     ONNX_ASSIGN(axis, normalizeAxis((*axes)[0], rank));
-    return setOutput(ctx, 0, cumSumAlong(im, x, ext, axis, exclusive != 0,
-                                         reverse != 0, out));
+    return setOutput(ctx, 0, along(axis, out));
   }
   if (!isInteger(axisIn->type().dtype) || !isStatic(axisIn->type().shape))
     return makeError("axis must be an integer scalar");
@@ -3339,8 +3397,7 @@ Status cumSumOp(NodeContext &ctx, OpKind) {
   if (count != 1)
     return makeError("axis must have one element");
   if (rank == 1)
-    return setOutput(ctx, 0, cumSumAlong(im, x, ext, 0, exclusive != 0,
-                                         reverse != 0, out));
+    return setOutput(ctx, 0, along(0, out));
   // Run-time axis (out-of-range values pick no axis: 0 results).
   ONNX_ASSIGN(a64, castTo(im, axisIn, DType::I64));
   ONNX_ASSIGN(a0, im.emitReshape(a64, {}));
@@ -3352,8 +3409,7 @@ Status cumSumOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(acc0, im.emitScalar(x->type().dtype, 0.0));
   Value *acc = acc0;
   for (int64_t d = 0; d < rank; ++d) {
-    ONNX_ASSIGN(sum, cumSumAlong(im, x, ext, d, exclusive != 0, reverse != 0,
-                                 ""));
+    ONNX_ASSIGN(sum, along(d, ""));
     ONNX_ASSIGN(dv, im.emitScalar(DType::I64, static_cast<double>(d)));
     ONNX_ASSIGN(is, im.emit(OpKind::Equal, {axis, dv}));
     ONNX_ASSIGN(sel, im.emit(OpKind::Where, {is, sum, acc}, {},
@@ -3407,7 +3463,8 @@ constexpr std::array kOps = {
     OpEntry{"Conv", convOp, OpKind::Conv},
     OpEntry{"Cos", unaryOp, OpKind::Cos},
     OpEntry{"Cosh", hyperbolicOp, OpKind::Exp},
-    OpEntry{"CumSum", cumSumOp, OpKind::MatMul},
+    OpEntry{"CumProd", cumulativeOp, OpKind::Mul},
+    OpEntry{"CumSum", cumulativeOp, OpKind::Add},
     OpEntry{"DepthToSpace", depthSpaceOp, OpKind::Transpose},
     OpEntry{"DequantizeLinear", dequantizeLinearOp, OpKind::Mul},
     OpEntry{"Div", binaryOp, OpKind::Div},
