@@ -111,6 +111,17 @@ Status compareOrEqualOp(NodeContext &ctx, OpKind kind) {
 Status powOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(a, ctx.input(0));
   ONNX_ASSIGN(b, ctx.input(1));
+  if (isInteger(a->type().dtype)) {
+    // An integer base: pow in f64, truncated back (as numpy's astype).
+    AttributeMap f64{{"to", DType::F64}};
+    ONNX_ASSIGN(af, ctx.importer.emit(OpKind::Cast, {a}, f64));
+    ONNX_ASSIGN(bf, ctx.importer.emit(OpKind::Cast, {b}, f64));
+    ONNX_ASSIGN(p, ctx.importer.emit(OpKind::Pow, {af, bf}));
+    AttributeMap back{{"to", a->type().dtype}};
+    return setOutput(ctx, 0,
+                     ctx.importer.emit(OpKind::Cast, {p}, back,
+                                       ctx.outputName(0)));
+  }
   if (b->type().dtype != a->type().dtype) {
     AttributeMap attrs{{"to", a->type().dtype}};
     ONNX_ASSIGN(cast, ctx.importer.emit(OpKind::Cast, {b}, attrs));
@@ -1934,8 +1945,13 @@ Status lpNormOp(NodeContext &ctx, OpKind) {
     ONNX_ASSIGN(r, im.emit(OpKind::Sqrt, {s}));
     norm = r;
   }
+  // A zero norm gives 0, not 0/0 (as onnx's reference).
+  ONNX_ASSIGN(q, im.emit(OpKind::Div, {x, norm}));
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(isZero, im.emit(OpKind::Equal, {norm, zero}));
   return setOutput(ctx, 0,
-                   im.emit(OpKind::Div, {x, norm}, {}, ctx.outputName(0)));
+                   im.emit(OpKind::Where, {isZero, zero, q}, {},
+                           ctx.outputName(0)));
 }
 
 /// RMSNormalization: x / sqrt(mean(x^2 over axis..rank-1) + eps) * scale,
@@ -3419,6 +3435,48 @@ Status cumulativeOp(NodeContext &ctx, OpKind kind) {
   return setOutput(ctx, 0, acc);
 }
 
+/// LRN: x / (bias + alpha / size * the sum of x^2 over the channel
+/// window)^beta, the window sum as avg_pool over channels (zero padding
+/// included) times size.
+Status lrnOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1e-4));
+  ONNX_ASSIGN(beta, ctx.floatAttr("beta", 0.75));
+  ONNX_ASSIGN(bias, ctx.floatAttr("bias", 1.0));
+  if (!ctx.hasAttr("size"))
+    return makeError("missing required attribute 'size'");
+  ONNX_ASSIGN(size, ctx.intAttr("size", 1));
+  if (size < 1)
+    return makeError("size must be positive");
+  if (!isFloat(x->type().dtype) || x->type().rank() < 3)
+    return makeError("input must be a float tensor of rank >= 3, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "LRN"));
+  int64_t spatial = 1;
+  for (size_t i = 2; i < ext.size(); ++i)
+    spatial *= ext[i];
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(sq, im.emit(OpKind::Mul, {x, x}));
+  ONNX_ASSIGN(s4, im.emitReshape(sq, {ext[0], 1, ext[1], spatial}));
+  int64_t before = (size - 1) / 2, after = size - 1 - before;
+  AttributeMap pool{{"kernel", std::vector<int64_t>{size, 1}},
+                    {"strides", std::vector<int64_t>{1, 1}},
+                    {"pads", std::vector<int64_t>{before, 0, after, 0}},
+                    {"ceil_mode", int64_t(0)},
+                    {"count_include_pad", int64_t(1)}};
+  ONNX_ASSIGN(avg, im.emit(OpKind::AvgPool, {s4}, pool));
+  ONNX_ASSIGN(avgBack, im.emitReshape(avg, ext));
+  // alpha / size * (avg * size) = alpha * avg.
+  ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+  ONNX_ASSIGN(b, scalarLike(im, x, bias));
+  ONNX_ASSIGN(be, scalarLike(im, x, beta));
+  ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {avgBack, a}));
+  ONNX_ASSIGN(base, im.emit(OpKind::Add, {scaled, b}));
+  ONNX_ASSIGN(den, im.emit(OpKind::Pow, {base, be}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Div, {x, den}, {}, ctx.outputName(0)));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -3496,6 +3554,7 @@ constexpr std::array kOps = {
     OpEntry{"InstanceNormalization", instanceNormOp, OpKind::ReduceMean},
     OpEntry{"IsInf", isInfOp, OpKind::Equal},
     OpEntry{"IsNaN", isNanOp, OpKind::Equal},
+    OpEntry{"LRN", lrnOp, OpKind::AvgPool},
     OpEntry{"LayerNormalization", layerNormOp, OpKind::LayerNorm},
     OpEntry{"LeakyRelu", leakyReluOp, OpKind::LeakyRelu},
     OpEntry{"Less", binaryOp, OpKind::Less},
