@@ -3477,6 +3477,147 @@ Status lrnOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Div, {x, den}, {}, ctx.outputName(0)));
 }
 
+/// ConvTranspose as a conv: the input with stride - 1 zeros inserted
+/// between elements (reshape, pad, reshape, slice), padded by
+/// dilation * (kernel - 1) minus the pads (plus output_padding at the end),
+/// convolved with the weights flipped and transposed per group.
+Status convTransposeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  Value *bias = ctx.optionalInput(2);
+  ONNX_ASSIGN(xe, staticShape(x, "ConvTranspose input"));
+  ONNX_ASSIGN(we, staticShape(w, "ConvTranspose weight"));
+  int64_t k = static_cast<int64_t>(xe.size()) - 2;
+  if (k < 1 || k > 3 || static_cast<int64_t>(we.size()) != k + 2)
+    return makeError("input must have rank 3..5 and the weight the same rank");
+  ONNX_ASSIGN(group, ctx.intAttr("group", 1));
+  if (group < 1 || xe[1] != we[0] || we[0] % group != 0)
+    return makeError("weight channels do not match the input and group");
+  std::vector<int64_t> kernel(we.begin() + 2, we.end());
+  ONNX_ASSIGN(ks, ctx.intsAttr("kernel_shape"));
+  if (!ks.empty() && ks != kernel)
+    return makeError("kernel_shape differs from the weight's");
+  auto attrOr = [&](const char *name,
+                    int64_t def) -> Expected<std::vector<int64_t>> {
+    ONNX_ASSIGN(v, ctx.intsAttr(name));
+    if (v.empty())
+      v.assign(k, def);
+    if (static_cast<int64_t>(v.size()) != k)
+      return makeError(std::string("attribute '") + name + "' needs " +
+                       std::to_string(k) + " values");
+    return v;
+  };
+  ONNX_ASSIGN(strides, attrOr("strides", 1));
+  ONNX_ASSIGN(dil, attrOr("dilations", 1));
+  ONNX_ASSIGN(outPad, attrOr("output_padding", 0));
+  ONNX_ASSIGN(pads, ctx.intsAttr("pads"));
+  if (pads.empty())
+    pads.assign(2 * k, 0);
+  if (static_cast<int64_t>(pads.size()) != 2 * k)
+    return makeError("attribute 'pads' needs " + std::to_string(2 * k) +
+                     " values");
+  ONNX_ASSIGN(autoPad, ctx.stringAttr("auto_pad", "NOTSET"));
+  ONNX_ASSIGN(outShape, ctx.intsAttr("output_shape"));
+  if (!outShape.empty() && static_cast<int64_t>(outShape.size()) != k) {
+    if (static_cast<int64_t>(outShape.size()) == k + 2)
+      outShape.erase(outShape.begin(), outShape.begin() + 2);
+    else
+      return makeError("attribute 'output_shape' needs " + std::to_string(k) +
+                       " values");
+  }
+  for (int64_t i = 0; i < k; ++i) {
+    if (strides[i] < 1 || dil[i] < 1)
+      return makeError("strides and dilations must be positive");
+    int64_t full = strides[i] * (xe[2 + i] - 1) + outPad[i] +
+                   (kernel[i] - 1) * dil[i] + 1;
+    int64_t target = -1;
+    if (!outShape.empty())
+      target = outShape[i];
+    else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER")
+      target = xe[2 + i] * strides[i];
+    else if (autoPad == "VALID")
+      pads[i] = pads[k + i] = 0;
+    else if (autoPad != "NOTSET")
+      return makeError("unknown auto_pad \"" + autoPad + "\"");
+    if (target >= 0) {
+      int64_t total = full - target;
+      if (total < 0) {
+        // A larger output_shape extends the end, as output_padding does.
+        outPad[i] -= total;
+        pads[i] = pads[k + i] = 0;
+        continue;
+      }
+      bool upper = autoPad == "SAME_UPPER";
+      pads[i] = upper ? total / 2 : total - total / 2;
+      pads[k + i] = upper ? total - total / 2 : total / 2;
+    }
+  }
+  Importer &im = ctx.importer;
+  // Insert stride - 1 zeros between input elements.
+  Value *xd = x;
+  bool strided = std::any_of(strides.begin(), strides.end(),
+                             [](int64_t s) { return s > 1; });
+  if (strided) {
+    std::vector<int64_t> split{xe[0], xe[1]}, padsZ(2 * (2 + 2 * k), 0),
+        joined{xe[0], xe[1]}, ends{xe[0], xe[1]};
+    int64_t r = 2 + 2 * k;
+    for (int64_t i = 0; i < k; ++i) {
+      split.insert(split.end(), {xe[2 + i], 1});
+      padsZ[r + 2 + 2 * i + 1] = strides[i] - 1;
+      joined.push_back(xe[2 + i] * strides[i]);
+      ends.push_back(std::max<int64_t>(0, (xe[2 + i] - 1) * strides[i] + 1));
+    }
+    ONNX_ASSIGN(sx, im.emitReshape(x, split));
+    AttributeMap pa{{"pads", padsZ}, {"mode", std::string("constant")},
+                    {"value", 0.0}};
+    ONNX_ASSIGN(px, im.emit(OpKind::Pad, {sx}, pa));
+    ONNX_ASSIGN(jx, im.emitReshape(px, joined));
+    std::vector<int64_t> starts(2 + k, 0), steps(2 + k, 1);
+    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+    ONNX_ASSIGN(cx, im.emit(OpKind::Slice, {jx}, sl));
+    xd = cx;
+  }
+  // Weights [Cin, Cout/g, K..] -> [Cout, Cin/g, K..] per group, flipped.
+  int64_t cin = we[0], coutG = we[1], cinG = cin / group;
+  std::vector<int64_t> wg{group, cinG, coutG}, perm{0, 2, 1}, wc{group * coutG,
+                                                              cinG};
+  for (int64_t i = 0; i < k; ++i) {
+    wg.push_back(kernel[i]);
+    perm.push_back(3 + i);
+    wc.push_back(kernel[i]);
+  }
+  ONNX_ASSIGN(w5, im.emitReshape(w, wg));
+  AttributeMap tp{{"perm", perm}};
+  ONNX_ASSIGN(wt, im.emit(OpKind::Transpose, {w5}, tp));
+  ONNX_ASSIGN(w4, im.emitReshape(wt, wc));
+  std::vector<int64_t> fs(2 + k, 0), fe = wc, fst(2 + k, 1);
+  for (int64_t i = 0; i < k; ++i) {
+    fs[2 + i] = kernel[i] - 1;
+    fe[2 + i] = -1;
+    fst[2 + i] = -1;
+  }
+  AttributeMap flip{{"starts", fs}, {"ends", fe}, {"steps", fst}};
+  ONNX_ASSIGN(wf, im.emit(OpKind::Slice, {w4}, flip));
+  std::vector<int64_t> convPads(2 * k);
+  for (int64_t i = 0; i < k; ++i) {
+    int64_t span = (kernel[i] - 1) * dil[i];
+    convPads[i] = span - pads[i];
+    convPads[k + i] = span - pads[k + i] + outPad[i];
+    if (convPads[i] < 0 || convPads[k + i] < 0)
+      return makeError("pads larger than dilation * (kernel - 1) are not "
+                       "supported");
+  }
+  AttributeMap attrs{{"strides", std::vector<int64_t>(k, 1)},
+                     {"pads", convPads},
+                     {"dilations", dil},
+                     {"group", group}};
+  std::vector<Value *> operands{xd, wf};
+  if (bias)
+    operands.push_back(bias);
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Conv, operands, attrs, ctx.outputName(0)));
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -3519,6 +3660,7 @@ constexpr std::array kOps = {
     OpEntry{"Constant", constantOp, OpKind::Constant},
     OpEntry{"ConstantOfShape", constantOfShapeOp, OpKind::Constant},
     OpEntry{"Conv", convOp, OpKind::Conv},
+    OpEntry{"ConvTranspose", convTransposeOp, OpKind::Conv},
     OpEntry{"Cos", unaryOp, OpKind::Cos},
     OpEntry{"Cosh", hyperbolicOp, OpKind::Exp},
     OpEntry{"CumProd", cumulativeOp, OpKind::Mul},
