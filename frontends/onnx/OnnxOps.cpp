@@ -3618,6 +3618,151 @@ Status convTransposeOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Conv, operands, attrs, ctx.outputName(0)));
 }
 
+/// RNN unrolled over the (static) sequence: per direction, X W^T + Wb + Rb
+/// for every step at once, then H = f(x_t + H R^T) step by step (clip
+/// before f). sequence_lens must be absent.
+Status rnnOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  ONNX_ASSIGN(r, ctx.input(2));
+  Value *b = ctx.optionalInput(3);
+  if (ctx.optionalInput(4))
+    return makeError("input sequence_lens is not supported");
+  Value *h0 = ctx.optionalInput(5);
+  ONNX_ASSIGN(hidden, ctx.intAttr("hidden_size", 0));
+  ONNX_ASSIGN(layout, ctx.intAttr("layout", 0));
+  ONNX_ASSIGN(direction, ctx.stringAttr("direction", "forward"));
+  if (direction != "forward" && direction != "reverse" &&
+      direction != "bidirectional")
+    return makeError("unknown direction \"" + direction + "\"");
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  std::vector<std::string> acts;
+  if (const auto *a = ctx.attr("activations"))
+    for (const auto &name : a->strings())
+      acts.push_back(name);
+  if (acts.empty())
+    acts.assign(dirs, "Tanh");
+  if (static_cast<int64_t>(acts.size()) != dirs)
+    return makeError("activations needs one entry per direction");
+  if (ctx.hasAttr("activation_alpha") || ctx.hasAttr("activation_beta"))
+    return makeError("activation_alpha/beta are not supported");
+  std::vector<OpKind> actKinds;
+  for (const std::string &a : acts) {
+    if (a == "Tanh")
+      actKinds.push_back(OpKind::Tanh);
+    else if (a == "Relu")
+      actKinds.push_back(OpKind::Relu);
+    else if (a == "Sigmoid")
+      actKinds.push_back(OpKind::Sigmoid);
+    else
+      return makeError("activation \"" + a + "\" is not supported");
+  }
+  bool clip = ctx.hasAttr("clip");
+  ONNX_ASSIGN(clipValue, ctx.floatAttr("clip", 0.0));
+  Importer &im = ctx.importer;
+  AttributeMap swap01{{"perm", std::vector<int64_t>{1, 0, 2}}};
+  if (layout) {
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {x}, swap01));
+    x = t;
+    if (h0) {
+      ONNX_ASSIGN(th, im.emit(OpKind::Transpose, {h0}, swap01));
+      h0 = th;
+    }
+  }
+  ONNX_ASSIGN(xe, staticShape(x, "RNN input"));
+  if (xe.size() != 3)
+    return makeError("X must be 3-D");
+  int64_t seq = xe[0], batch = xe[1], input = xe[2];
+  if (hidden < 1)
+    return makeError("hidden_size must be positive");
+  auto pick = [&](Value *v, int64_t d, std::vector<int64_t> rest,
+                  int64_t lo = 0, int64_t hi = -1) -> Expected<Value *> {
+    ONNX_ASSIGN(ve, staticShape(v, "an RNN weight"));
+    std::vector<int64_t> starts(ve.size(), 0), ends = ve, steps(ve.size(), 1);
+    starts[0] = d;
+    ends[0] = d + 1;
+    if (hi >= 0) {
+      starts.back() = lo;
+      ends.back() = hi;
+    }
+    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+    ONNX_ASSIGN(sv, im.emit(OpKind::Slice, {v}, sl));
+    return im.emitReshape(sv, rest);
+  };
+  AttributeMap swap{{"perm", std::vector<int64_t>{1, 0}}};
+  ONNX_ASSIGN(x2, im.emitReshape(x, {seq * batch, input}));
+  std::vector<Value *> ys, hs;
+  for (int64_t d = 0; d < dirs; ++d) {
+    bool reverse = direction == "reverse" || d == 1;
+    ONNX_ASSIGN(wd, pick(w, d, {hidden, input}));
+    ONNX_ASSIGN(wt, im.emit(OpKind::Transpose, {wd}, swap));
+    ONNX_ASSIGN(rd, pick(r, d, {hidden, hidden}));
+    ONNX_ASSIGN(rt, im.emit(OpKind::Transpose, {rd}, swap));
+    ONNX_ASSIGN(xw0, im.emit(OpKind::MatMul, {x2, wt}));
+    Value *xw = xw0;
+    if (b) {
+      ONNX_ASSIGN(wb, pick(b, d, {hidden}, 0, hidden));
+      ONNX_ASSIGN(rb, pick(b, d, {hidden}, hidden, 2 * hidden));
+      ONNX_ASSIGN(bsum, im.emit(OpKind::Add, {wb, rb}));
+      ONNX_ASSIGN(xb, im.emit(OpKind::Add, {xw, bsum}));
+      xw = xb;
+    }
+    ONNX_ASSIGN(xw3, im.emitReshape(xw, {seq, batch, hidden}));
+    Value *h = nullptr;
+    if (h0) {
+      ONNX_ASSIGN(hi, pick(h0, d, {batch, hidden}));
+      h = hi;
+    } else {
+      ONNX_ASSIGN(z, scalarLike(im, x, 0.0));
+      AttributeMap to{{"shape", std::vector<int64_t>{batch, hidden}}};
+      ONNX_ASSIGN(hz, im.emit(OpKind::Expand, {z}, to));
+      h = hz;
+    }
+    std::vector<Value *> steps(seq);
+    for (int64_t i = 0; i < seq; ++i) {
+      int64_t t = reverse ? seq - 1 - i : i;
+      ONNX_ASSIGN(xt, pick(xw3, t, {batch, hidden}));
+      ONNX_ASSIGN(hr, im.emit(OpKind::MatMul, {h, rt}));
+      ONNX_ASSIGN(pre0, im.emit(OpKind::Add, {xt, hr}));
+      Value *pre = pre0;
+      if (clip) {
+        AttributeMap c{{"min", -clipValue}, {"max", clipValue}};
+        ONNX_ASSIGN(pc, im.emit(OpKind::Clip, {pre}, c));
+        pre = pc;
+      }
+      ONNX_ASSIGN(hn, im.emit(actKinds[d], {pre}));
+      h = hn;
+      ONNX_ASSIGN(h4, im.emitReshape(h, {1, 1, batch, hidden}));
+      steps[t] = h4;
+    }
+    AttributeMap axis0{{"axis", int64_t(0)}};
+    if (seq > 0) {
+      ONNX_ASSIGN(yd, im.emit(OpKind::Concat, steps, axis0));
+      ys.push_back(yd);
+    }
+    ONNX_ASSIGN(hl, im.emitReshape(h, {1, batch, hidden}));
+    hs.push_back(hl);
+  }
+  if (seq == 0)
+    return makeError("an empty sequence is not supported");
+  AttributeMap axis1{{"axis", int64_t(1)}}, axis0{{"axis", int64_t(0)}};
+  ONNX_ASSIGN(y, im.emit(OpKind::Concat, ys, axis1));    // [seq, dirs, B, H]
+  ONNX_ASSIGN(yh, im.emit(OpKind::Concat, hs, axis0));   // [dirs, B, H]
+  if (layout) {
+    AttributeMap py{{"perm", std::vector<int64_t>{2, 0, 1, 3}}};
+    ONNX_ASSIGN(yt, im.emit(OpKind::Transpose, {y}, py, ctx.outputName(0)));
+    y = yt;
+    if (ctx.outputs.size() > 1) {
+      ONNX_ASSIGN(yht,
+                  im.emit(OpKind::Transpose, {yh}, swap01, ctx.outputName(1)));
+      yh = yht;
+    }
+  }
+  if (ctx.outputs.size() > 1)
+    ctx.outputs[1] = yh;
+  return setOutput(ctx, 0, y);
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -3725,6 +3870,7 @@ constexpr std::array kOps = {
     OpEntry{"QLinearMatMul", qlinearMatMulOp, OpKind::MatMul},
     OpEntry{"QuantizeLinear", quantizeLinearOp, OpKind::Round},
     OpEntry{"RMSNormalization", rmsNormOp, OpKind::ReduceMean},
+    OpEntry{"RNN", rnnOp, OpKind::MatMul},
     OpEntry{"Range", rangeOp, OpKind::Constant},
     OpEntry{"Reciprocal", unaryOp, OpKind::Reciprocal},
     OpEntry{"ReduceL1", reduceCompositeOp, OpKind::ReduceSum},
