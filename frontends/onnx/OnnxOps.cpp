@@ -3763,6 +3763,245 @@ Status rnnOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, y);
 }
 
+/// GRU (kind Sigmoid) and LSTM (kind Tanh) unrolled over the static
+/// sequence, per direction: X W^T + Wb for every step and gate at once, then
+/// the gate equations of the ONNX spec step by step (linear_before_reset for
+/// GRU; peepholes for LSTM). sequence_lens, clip, input_forget and
+/// activations other than the defaults are rejected.
+Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
+  bool lstm = kind == OpKind::Tanh;
+  int64_t gates = lstm ? 4 : 3;
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  ONNX_ASSIGN(r, ctx.input(2));
+  Value *b = ctx.optionalInput(3);
+  if (ctx.optionalInput(4))
+    return makeError("input sequence_lens is not supported");
+  Value *h0 = ctx.optionalInput(5);
+  Value *c0 = lstm ? ctx.optionalInput(6) : nullptr;
+  Value *peep = lstm ? ctx.optionalInput(7) : nullptr;
+  ONNX_ASSIGN(hidden, ctx.intAttr("hidden_size", 0));
+  ONNX_ASSIGN(layout, ctx.intAttr("layout", 0));
+  ONNX_ASSIGN(lbr, ctx.intAttr("linear_before_reset", 0));
+  ONNX_ASSIGN(inputForget, ctx.intAttr("input_forget", 0));
+  ONNX_ASSIGN(direction, ctx.stringAttr("direction", "forward"));
+  if (direction != "forward" && direction != "reverse" &&
+      direction != "bidirectional")
+    return makeError("unknown direction \"" + direction + "\"");
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  if (ctx.hasAttr("clip") || inputForget)
+    return makeError("clip and input_forget are not supported");
+  if (const auto *a = ctx.attr("activations")) {
+    for (int i = 0; i < a->strings_size(); ++i) {
+      int64_t slot = i % (lstm ? 3 : 2);
+      const std::string &want = slot == 0 ? "Sigmoid" : "Tanh";
+      if (a->strings(i) != want)
+        return makeError("activations other than the defaults are not "
+                         "supported");
+    }
+  }
+  Importer &im = ctx.importer;
+  AttributeMap swap01{{"perm", std::vector<int64_t>{1, 0, 2}}};
+  if (layout) {
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {x}, swap01));
+    x = t;
+    for (Value **v : {&h0, &c0})
+      if (*v) {
+        ONNX_ASSIGN(tv, im.emit(OpKind::Transpose, {*v}, swap01));
+        *v = tv;
+      }
+  }
+  ONNX_ASSIGN(xe, staticShape(x, "the recurrent input"));
+  if (xe.size() != 3)
+    return makeError("X must be 3-D");
+  int64_t seq = xe[0], batch = xe[1], input = xe[2];
+  if (hidden < 1 || seq < 1)
+    return makeError("hidden_size and the sequence must be positive");
+  // v[d] reshaped to `rest`, optionally only [lo, hi) of the last dim.
+  auto pick = [&](Value *v, int64_t d, std::vector<int64_t> rest,
+                  int64_t lo = 0, int64_t hi = -1) -> Expected<Value *> {
+    ONNX_ASSIGN(ve, staticShape(v, "a recurrent weight"));
+    std::vector<int64_t> starts(ve.size(), 0), ends = ve, steps(ve.size(), 1);
+    starts[0] = d;
+    ends[0] = d + 1;
+    if (hi >= 0) {
+      starts.back() = lo;
+      ends.back() = hi;
+    }
+    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+    ONNX_ASSIGN(sv, im.emit(OpKind::Slice, {v}, sl));
+    return im.emitReshape(sv, rest);
+  };
+  // Columns [g * hidden, (g + 1) * hidden) of a [rows, G * hidden] value.
+  auto gate = [&](Value *v, int64_t rows, int64_t g) {
+    AttributeMap sl{{"starts", std::vector<int64_t>{0, g * hidden}},
+                    {"ends", std::vector<int64_t>{rows, (g + 1) * hidden}},
+                    {"steps", std::vector<int64_t>{1, 1}}};
+    return im.emit(OpKind::Slice, {v}, sl);
+  };
+  AttributeMap swap{{"perm", std::vector<int64_t>{1, 0}}};
+  ONNX_ASSIGN(x2, im.emitReshape(x, {seq * batch, input}));
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  AttributeMap zeroShape{{"shape", std::vector<int64_t>{batch, hidden}}};
+  std::vector<Value *> ys, hs, cs;
+  for (int64_t d = 0; d < dirs; ++d) {
+    bool reverse = direction == "reverse" || d == 1;
+    ONNX_ASSIGN(wd, pick(w, d, {gates * hidden, input}));
+    ONNX_ASSIGN(wt, im.emit(OpKind::Transpose, {wd}, swap));
+    ONNX_ASSIGN(rd, pick(r, d, {gates * hidden, hidden}));
+    ONNX_ASSIGN(rt, im.emit(OpKind::Transpose, {rd}, swap));
+    ONNX_ASSIGN(xw0, im.emit(OpKind::MatMul, {x2, wt}));
+    Value *xw = xw0, *rb = nullptr;
+    if (b) {
+      ONNX_ASSIGN(wb, pick(b, d, {gates * hidden}, 0, gates * hidden));
+      ONNX_ASSIGN(rbv, pick(b, d, {gates * hidden}, gates * hidden,
+                            2 * gates * hidden));
+      ONNX_ASSIGN(xb, im.emit(OpKind::Add, {xw, wb}));
+      xw = xb;
+      rb = rbv;
+    }
+    Value *h = nullptr, *c = nullptr;
+    if (h0) {
+      ONNX_ASSIGN(hi, pick(h0, d, {batch, hidden}));
+      h = hi;
+    } else {
+      ONNX_ASSIGN(hz, im.emit(OpKind::Expand, {zero}, zeroShape));
+      h = hz;
+    }
+    if (lstm) {
+      if (c0) {
+        ONNX_ASSIGN(ci, pick(c0, d, {batch, hidden}));
+        c = ci;
+      } else {
+        ONNX_ASSIGN(cz, im.emit(OpKind::Expand, {zero}, zeroShape));
+        c = cz;
+      }
+    }
+    Value *pi = nullptr, *po = nullptr, *pf = nullptr;
+    if (peep) {
+      ONNX_ASSIGN(a, pick(peep, d, {hidden}, 0, hidden));
+      ONNX_ASSIGN(o, pick(peep, d, {hidden}, hidden, 2 * hidden));
+      ONNX_ASSIGN(f, pick(peep, d, {hidden}, 2 * hidden, 3 * hidden));
+      pi = a, po = o, pf = f;
+    }
+    std::vector<Value *> steps(seq);
+    for (int64_t i = 0; i < seq; ++i) {
+      int64_t t = reverse ? seq - 1 - i : i;
+      AttributeMap rows{{"starts", std::vector<int64_t>{t * batch, 0}},
+                        {"ends", std::vector<int64_t>{(t + 1) * batch,
+                                                      gates * hidden}},
+                        {"steps", std::vector<int64_t>{1, 1}}};
+      ONNX_ASSIGN(xt, im.emit(OpKind::Slice, {xw}, rows)); // [B, G*H]
+      ONNX_ASSIGN(hr0, im.emit(OpKind::MatMul, {h, rt}));  // [B, G*H]
+      Value *hr = hr0;
+      if (rb) {
+        ONNX_ASSIGN(hb, im.emit(OpKind::Add, {hr, rb}));
+        hr = hb;
+      }
+      auto sum = [&](int64_t g) -> Expected<Value *> {
+        ONNX_ASSIGN(a, gate(xt, batch, g));
+        ONNX_ASSIGN(bb, gate(hr, batch, g));
+        return im.emit(OpKind::Add, {a, bb});
+      };
+      if (!lstm) {
+        // Gates z, r, h.
+        ONNX_ASSIGN(zs, sum(0));
+        ONNX_ASSIGN(z, im.emit(OpKind::Sigmoid, {zs}));
+        ONNX_ASSIGN(rs, sum(1));
+        ONNX_ASSIGN(rg, im.emit(OpKind::Sigmoid, {rs}));
+        ONNX_ASSIGN(xh, gate(xt, batch, 2));
+        Value *hpart = nullptr;
+        if (lbr) {
+          ONNX_ASSIGN(hh, gate(hr, batch, 2)); // H R_h^T + Rb_h
+          ONNX_ASSIGN(m, im.emit(OpKind::Mul, {rg, hh}));
+          hpart = m;
+        } else {
+          ONNX_ASSIGN(rh, im.emit(OpKind::Mul, {rg, h}));
+          ONNX_ASSIGN(rhT, gate(rt, hidden, 2));
+          ONNX_ASSIGN(m, im.emit(OpKind::MatMul, {rh, rhT}));
+          hpart = m;
+          if (rb) {
+            AttributeMap sl{{"starts", std::vector<int64_t>{2 * hidden}},
+                            {"ends", std::vector<int64_t>{3 * hidden}},
+                            {"steps", std::vector<int64_t>{1}}};
+            ONNX_ASSIGN(rbh, im.emit(OpKind::Slice, {rb}, sl));
+            ONNX_ASSIGN(mb, im.emit(OpKind::Add, {m, rbh}));
+            hpart = mb;
+          }
+        }
+        ONNX_ASSIGN(hs0, im.emit(OpKind::Add, {xh, hpart}));
+        ONNX_ASSIGN(ht, im.emit(OpKind::Tanh, {hs0}));
+        ONNX_ASSIGN(omz, im.emit(OpKind::Sub, {one, z}));
+        ONNX_ASSIGN(a1, im.emit(OpKind::Mul, {omz, ht}));
+        ONNX_ASSIGN(a2, im.emit(OpKind::Mul, {z, h}));
+        ONNX_ASSIGN(hn, im.emit(OpKind::Add, {a1, a2}));
+        h = hn;
+      } else {
+        // Gates i, o, f, c.
+        auto peephole = [&](Value *v, Value *p,
+                            Value *cell) -> Expected<Value *> {
+          if (!p)
+            return v;
+          ONNX_ASSIGN(m, im.emit(OpKind::Mul, {p, cell}));
+          return im.emit(OpKind::Add, {v, m});
+        };
+        ONNX_ASSIGN(is, sum(0));
+        ONNX_ASSIGN(isp, peephole(is, pi, c));
+        ONNX_ASSIGN(ig, im.emit(OpKind::Sigmoid, {isp}));
+        ONNX_ASSIGN(fs, sum(2));
+        ONNX_ASSIGN(fsp, peephole(fs, pf, c));
+        ONNX_ASSIGN(fg, im.emit(OpKind::Sigmoid, {fsp}));
+        ONNX_ASSIGN(cs0, sum(3));
+        ONNX_ASSIGN(cg, im.emit(OpKind::Tanh, {cs0}));
+        ONNX_ASSIGN(fc, im.emit(OpKind::Mul, {fg, c}));
+        ONNX_ASSIGN(icg, im.emit(OpKind::Mul, {ig, cg}));
+        ONNX_ASSIGN(cn, im.emit(OpKind::Add, {fc, icg}));
+        c = cn;
+        ONNX_ASSIGN(os, sum(1));
+        ONNX_ASSIGN(osp, peephole(os, po, c));
+        ONNX_ASSIGN(og, im.emit(OpKind::Sigmoid, {osp}));
+        ONNX_ASSIGN(tc, im.emit(OpKind::Tanh, {c}));
+        ONNX_ASSIGN(hn, im.emit(OpKind::Mul, {og, tc}));
+        h = hn;
+      }
+      ONNX_ASSIGN(h4, im.emitReshape(h, {1, 1, batch, hidden}));
+      steps[t] = h4;
+    }
+    AttributeMap axis0{{"axis", int64_t(0)}};
+    ONNX_ASSIGN(yd, im.emit(OpKind::Concat, steps, axis0));
+    ys.push_back(yd);
+    ONNX_ASSIGN(hl, im.emitReshape(h, {1, batch, hidden}));
+    hs.push_back(hl);
+    if (lstm) {
+      ONNX_ASSIGN(cl, im.emitReshape(c, {1, batch, hidden}));
+      cs.push_back(cl);
+    }
+  }
+  AttributeMap axis1{{"axis", int64_t(1)}}, axis0{{"axis", int64_t(0)}};
+  ONNX_ASSIGN(y, im.emit(OpKind::Concat, ys, axis1)); // [seq, dirs, B, H]
+  std::vector<Value *> finals;
+  ONNX_ASSIGN(yh, im.emit(OpKind::Concat, hs, axis0)); // [dirs, B, H]
+  finals.push_back(yh);
+  if (lstm) {
+    ONNX_ASSIGN(yc, im.emit(OpKind::Concat, cs, axis0));
+    finals.push_back(yc);
+  }
+  if (layout) {
+    AttributeMap py{{"perm", std::vector<int64_t>{2, 0, 1, 3}}};
+    ONNX_ASSIGN(yt, im.emit(OpKind::Transpose, {y}, py));
+    y = yt;
+    for (Value *&f : finals) {
+      ONNX_ASSIGN(ft, im.emit(OpKind::Transpose, {f}, swap01));
+      f = ft;
+    }
+  }
+  for (size_t i = 0; i < finals.size(); ++i)
+    if (ctx.outputs.size() > i + 1)
+      ctx.outputs[i + 1] = finals[i];
+  return setOutput(ctx, 0, y);
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -3824,6 +4063,7 @@ constexpr std::array kOps = {
     OpEntry{"EyeLike", eyeLikeOp, OpKind::Constant},
     OpEntry{"Flatten", flattenOp, OpKind::Reshape},
     OpEntry{"Floor", unaryOp, OpKind::Floor},
+    OpEntry{"GRU", gatedRnnOp, OpKind::Sigmoid},
     OpEntry{"Gather", gatherOp, OpKind::Gather},
     OpEntry{"GatherElements", gatherElementsOp, OpKind::GatherElements},
     OpEntry{"GatherND", gatherNDOp, OpKind::Gather},
@@ -3842,6 +4082,7 @@ constexpr std::array kOps = {
     OpEntry{"IsInf", isInfOp, OpKind::Equal},
     OpEntry{"IsNaN", isNanOp, OpKind::Equal},
     OpEntry{"LRN", lrnOp, OpKind::AvgPool},
+    OpEntry{"LSTM", gatedRnnOp, OpKind::Tanh},
     OpEntry{"LayerNormalization", layerNormOp, OpKind::LayerNorm},
     OpEntry{"LeakyRelu", leakyReluOp, OpKind::LeakyRelu},
     OpEntry{"Less", binaryOp, OpKind::Less},
