@@ -1,4 +1,5 @@
-// Data movement ops: reshape, transpose, concat, slice, gather, expand, pad.
+// Data movement ops: reshape, transpose, concat, slice, gather,
+// gather_elements, expand, pad.
 #include "codegen/EmitContext.h"
 
 namespace mlc::codegen {
@@ -202,6 +203,32 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
           src.push_back(i);
           for (size_t d = axis + 1; d < xs.size(); ++d)
             src.push_back(pos[d - 1 + ir]);
+          return src;
+        });
+  }
+  case OpKind::GatherElements: {
+    // out[p] = x[p with p[axis] = indices[p]]; indices has the result's shape.
+    int64_t axis = node.intAttr("axis");
+    DType it = node.operand(1)->type().dtype;
+    GenericOperand indices{operands[1], it, out, identityMap(r)};
+    int64_t extent = xs[axis];
+    return gatherLike(
+        b, operands[0], dtype, xs, out, {indices},
+        [&](KernelBuilder &b, const std::vector<std::string> &pos,
+            const std::vector<std::string> &a) {
+          // Negative indices count from the end; then clamp into range.
+          std::string i = idx(b, "arith.index_cast " + a[0] + " : " +
+                                     storageType(it) + " to index");
+          std::string zero = b.indexConst(0);
+          std::string neg = idx(b, "arith.cmpi slt, " + i + ", " + zero + " : index");
+          std::string wrapped = idx(b, "arith.addi " + i + ", " +
+                                           b.indexConst(extent) + " : index");
+          i = idx(b, "arith.select " + neg + ", " + wrapped + ", " + i + " : index");
+          i = idx(b, "arith.maxsi " + i + ", " + zero + " : index");
+          i = idx(b, "arith.minsi " + i + ", " +
+                         b.indexConst(std::max<int64_t>(extent - 1, 0)) + " : index");
+          std::vector<std::string> src = pos;
+          src[axis] = i;
           return src;
         });
   }

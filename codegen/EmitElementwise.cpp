@@ -143,13 +143,85 @@ Expected<std::string> emitScalarBinary(KernelBuilder &b, OpKind kind,
                   : "arith.cmpi sgt,",
               xy, t);
   case OpKind::And:
-    if (!isBool)
+    if (f)
       break;
     return op(b, "arith.andi", xy, t);
   case OpKind::Or:
-    if (!isBool)
+    if (f)
       break;
     return op(b, "arith.ori", xy, t);
+  case OpKind::Xor:
+    if (f)
+      break;
+    return op(b, "arith.xori", xy, t);
+  case OpKind::Shl:
+  case OpKind::Shr: {
+    if (f || isBool)
+      break;
+    // docs/ir.md: amounts outside [0, bit width) (one unsigned compare)
+    // leave only the sign fill; the bare instructions give poison there.
+    int64_t bits = dtypeSize(dtype) * 8;
+    std::string width = b.intConst(bits, dtype);
+    std::string big = op(b, "arith.cmpi uge,", y + ", " + width, t);
+    if (kind == OpKind::Shr && !u) {
+      // An arithmetic shift by bits - 1 is the sign fill.
+      std::string most = b.intConst(bits - 1, dtype);
+      std::string safe = op(b, "arith.select", big + ", " + most + ", " + y, t);
+      return op(b, "arith.shrsi", x + ", " + safe, t);
+    }
+    std::string zero = b.intConst(0, dtype);
+    std::string safe = op(b, "arith.select", big + ", " + zero + ", " + y, t);
+    std::string shifted = op(b,
+                             kind == OpKind::Shl ? "arith.shli" : "arith.shrui",
+                             x + ", " + safe, t);
+    return op(b, "arith.select", big + ", " + zero + ", " + shifted, t);
+  }
+  case OpKind::Mod:
+  case OpKind::Fmod: {
+    if (isBool)
+      break;
+    bool floored = kind == OpKind::Mod;
+    if (f) {
+      std::string r = op(b, "arith.remf", xy, t);
+      if (!floored)
+        return r;
+      // numpy's mod: r + y where r and y differ in sign, and a zero
+      // result takes the sign of y.
+      std::string zero = b.floatConst(0.0, dtype);
+      std::string rNeg = op(b, "arith.cmpf olt,", r + ", " + zero, t);
+      std::string yNeg = op(b, "arith.cmpf olt,", y + ", " + zero, t);
+      std::string rNonZero = op(b, "arith.cmpf one,", r + ", " + zero, t);
+      std::string differ = op(b, "arith.xori", rNeg + ", " + yNeg, "i1");
+      std::string adjust = op(b, "arith.andi", differ + ", " + rNonZero, "i1");
+      std::string sum = op(b, "arith.addf", r + ", " + y, t);
+      std::string adjusted =
+          op(b, "arith.select", adjust + ", " + sum + ", " + r, t);
+      std::string isZero = op(b, "arith.cmpf oeq,", r + ", " + zero, t);
+      std::string signedZero = op(b, "math.copysign", zero + ", " + y, t);
+      return op(b, "arith.select",
+                isZero + ", " + signedZero + ", " + adjusted, t);
+    }
+    // docs/ir.md: x mod 0 and x mod -1 are 0; the bare instruction traps on
+    // 0 and on the minimum value mod -1, so those divisors become 1.
+    std::string zero = b.intConst(0, dtype), one = b.intConst(1, dtype);
+    std::string bad = op(b, "arith.cmpi eq,", y + ", " + zero, t);
+    if (!u) {
+      std::string minusOne = b.intConst(-1, dtype);
+      std::string isMinusOne = op(b, "arith.cmpi eq,", y + ", " + minusOne, t);
+      bad = op(b, "arith.ori", bad + ", " + isMinusOne, "i1");
+    }
+    std::string safe = op(b, "arith.select", bad + ", " + one + ", " + y, t);
+    std::string r = op(b, u ? "arith.remui" : "arith.remsi", x + ", " + safe, t);
+    if (u || !floored)
+      return r;
+    std::string rNeg = op(b, "arith.cmpi slt,", r + ", " + zero, t);
+    std::string yNeg = op(b, "arith.cmpi slt,", safe + ", " + zero, t);
+    std::string rNonZero = op(b, "arith.cmpi ne,", r + ", " + zero, t);
+    std::string differ = op(b, "arith.xori", rNeg + ", " + yNeg, "i1");
+    std::string adjust = op(b, "arith.andi", differ + ", " + rNonZero, "i1");
+    std::string sum = op(b, "arith.addi", r + ", " + safe, t);
+    return op(b, "arith.select", adjust + ", " + sum + ", " + r, t);
+  }
   default:
     break;
   }
@@ -177,6 +249,52 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
     if (isInteger(dtype))
       return x;
     break;
+  case OpKind::Asin: {
+    if (!f)
+      break;
+    // 2 atan(x / (1 + sqrt((1 - x)(1 + x)))): math.asin's polynomial is off
+    // by ~1% near -1. |x| > 1 gives NaN through the sqrt.
+    std::string one = b.floatConst(1.0, dtype);
+    std::string lo = op(b, "arith.subf", one + ", " + x, t);
+    std::string hi = op(b, "arith.addf", one + ", " + x, t);
+    std::string p = op(b, "arith.mulf", lo + ", " + hi, t);
+    std::string s = op(b, "math.sqrt", p, t);
+    std::string d = op(b, "arith.addf", one + ", " + s, t);
+    std::string q = op(b, "arith.divf", x + ", " + d, t);
+    std::string a = op(b, "math.atan", q, t);
+    return op(b, "arith.addf", a + ", " + a, t);
+  }
+  case OpKind::Asinh:
+  case OpKind::Acosh:
+  case OpKind::Atanh: {
+    if (!f)
+      break;
+    if (!b.portable)
+      return op(b,
+                node.kind() == OpKind::Asinh   ? "math.asinh"
+                : node.kind() == OpKind::Acosh ? "math.acosh"
+                                               : "math.atanh",
+                x, t);
+    // The GPU lowering has no inverse hyperbolics: log forms (less
+    // accurate for tiny |x| and, for asinh/acosh, |x| past sqrt(max)).
+    std::string one = b.floatConst(1.0, dtype);
+    if (node.kind() == OpKind::Atanh) {
+      // 0.5 log((1 + x) / (1 - x))
+      std::string hi = op(b, "arith.addf", one + ", " + x, t);
+      std::string lo = op(b, "arith.subf", one + ", " + x, t);
+      std::string q = op(b, "arith.divf", hi + ", " + lo, t);
+      std::string l = op(b, "math.log", q, t);
+      return op(b, "arith.mulf", l + ", " + b.floatConst(0.5, dtype), t);
+    }
+    bool asinh = node.kind() == OpKind::Asinh;
+    // asinh: sign(x) log(|x| + sqrt(x^2 + 1)); acosh: log(x + sqrt(x^2 - 1)).
+    std::string a = asinh ? op(b, "math.absf", x, t) : x;
+    std::string sq = op(b, "arith.mulf", a + ", " + a, t);
+    std::string r = op(b, asinh ? "arith.addf" : "arith.subf", sq + ", " + one, t);
+    std::string s = op(b, "math.sqrt", r, t);
+    std::string l = op(b, "math.log", op(b, "arith.addf", a + ", " + s, t), t);
+    return asinh ? op(b, "math.copysign", l + ", " + x, t) : l;
+  }
   case OpKind::Exp:
   case OpKind::Log:
   case OpKind::Sqrt:
@@ -184,6 +302,9 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
   case OpKind::Erf:
   case OpKind::Sin:
   case OpKind::Cos:
+  case OpKind::Acos:
+  case OpKind::Atan:
+  case OpKind::Round:
   case OpKind::Floor:
   case OpKind::Ceil: {
     if (!f)
@@ -195,6 +316,9 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
                        : node.kind() == OpKind::Erf   ? "math.erf"
                        : node.kind() == OpKind::Sin   ? "math.sin"
                        : node.kind() == OpKind::Cos   ? "math.cos"
+                       : node.kind() == OpKind::Acos  ? "math.acos"
+                       : node.kind() == OpKind::Atan  ? "math.atan"
+                       : node.kind() == OpKind::Round ? "math.roundeven"
                        : node.kind() == OpKind::Floor ? "math.floor"
                                                       : "math.ceil";
     return op(b, name, x, t);
@@ -219,9 +343,10 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
       return op(b, "arith.maxsi", x + ", " + b.intConst(0, dtype), t);
     break;
   case OpKind::Not:
-    if (dtype != DType::Bool)
+    if (f)
       break;
-    return op(b, "arith.xori", x + ", " + b.intConst(1, dtype), t);
+    return op(b, "arith.xori",
+              x + ", " + b.intConst(dtype == DType::Bool ? 1 : -1, dtype), t);
   case OpKind::Clip: {
     if (dtype == DType::Bool)
       break;

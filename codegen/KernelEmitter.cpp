@@ -49,6 +49,7 @@ emitNode(KernelBuilder &b, const Node &node,
   case OpKind::Concat:
   case OpKind::Slice:
   case OpKind::Gather:
+  case OpKind::GatherElements:
   case OpKind::Expand:
   case OpKind::Pad:
     r = emitDataMovement(b, node, operands);

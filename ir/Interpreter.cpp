@@ -456,6 +456,21 @@ Expected<TensorData> evalUnary(OpKind kind, const TensorData &x,
         return mapUnary<T>(x, type, [](C v) { return std::sin(v); });
       case OpKind::Cos:
         return mapUnary<T>(x, type, [](C v) { return std::cos(v); });
+      case OpKind::Asin:
+        return mapUnary<T>(x, type, [](C v) { return std::asin(v); });
+      case OpKind::Acos:
+        return mapUnary<T>(x, type, [](C v) { return std::acos(v); });
+      case OpKind::Atan:
+        return mapUnary<T>(x, type, [](C v) { return std::atan(v); });
+      case OpKind::Asinh:
+        return mapUnary<T>(x, type, [](C v) { return std::asinh(v); });
+      case OpKind::Acosh:
+        return mapUnary<T>(x, type, [](C v) { return std::acosh(v); });
+      case OpKind::Atanh:
+        return mapUnary<T>(x, type, [](C v) { return std::atanh(v); });
+      case OpKind::Round:
+        // Half to even: nearbyint in the default rounding mode.
+        return mapUnary<T>(x, type, [](C v) { return std::nearbyint(v); });
       case OpKind::Clip: {
         C lo = static_cast<C>(floatAttr(attrs, "min"));
         C hi = static_cast<C>(floatAttr(attrs, "max"));
@@ -482,6 +497,8 @@ Expected<TensorData> evalUnary(OpKind kind, const TensorData &x,
                            [](C v) { return v < C(0) ? C(W(0) - W(v)) : v; });
       case OpKind::Relu:
         return mapUnary<T>(x, type, [](C v) { return v < C(0) ? C(0) : v; });
+      case OpKind::Not:
+        return mapUnary<T>(x, type, [](C v) { return C(~W(v)); });
       case OpKind::Clip: {
         // Integer bounds: the smallest value >= min and the largest <= max.
         C lo = saturatingTrunc<C>(std::ceil(floatAttr(attrs, "min")));
@@ -558,6 +575,10 @@ Expected<TensorData> evalBinary(OpKind kind, const TensorData &a,
       if constexpr (kIsBool<T>)
         return mapBinary<T, T>(a, b, type, [](C x, C y) { return x || y; });
       break;
+    case OpKind::Xor:
+      if constexpr (kIsBool<T>)
+        return mapBinary<T, T>(a, b, type, [](C x, C y) { return x != y; });
+      break;
     case OpKind::Max:
       if constexpr (!kIsBool<T>)
         return mapBinary<T, T>(a, b, type, propagatingMax<T>);
@@ -584,6 +605,19 @@ Expected<TensorData> evalBinary(OpKind kind, const TensorData &a,
         return mapBinary<T, T>(a, b, type, [](C x, C y) { return x * y; });
       case OpKind::Div:
         return mapBinary<T, T>(a, b, type, [](C x, C y) { return x / y; });
+      case OpKind::Fmod:
+        return mapBinary<T, T>(a, b, type,
+                               [](C x, C y) { return C(std::fmod(x, y)); });
+      case OpKind::Mod:
+        // numpy's mod: the sign of the divisor, and a zero result too.
+        return mapBinary<T, T>(a, b, type, [](C x, C y) {
+          C r = std::fmod(x, y);
+          if (r == C(0))
+            return std::copysign(C(0), y);
+          if ((r < C(0)) != (y < C(0)))
+            r += y;
+          return r;
+        });
       default:
         break;
       }
@@ -608,6 +642,44 @@ Expected<TensorData> evalBinary(OpKind kind, const TensorData &a,
               return C(W(0) - W(x)); // Wraps for the minimum value.
           return C(x / y);
         });
+      case OpKind::Fmod:
+      case OpKind::Mod: {
+        // x % 0 is 0 (docs/ir.md); x % -1 is 0, computed without the
+        // overflow of the minimum value / -1.
+        bool floored = kind == OpKind::Mod;
+        return mapBinary<T, T>(a, b, type, [floored](C x, C y) {
+          if (y == 0)
+            return C(0);
+          if constexpr (std::is_signed_v<C>) {
+            if (y == -1)
+              return C(0);
+            C r = C(x % y);
+            if (floored && r != 0 && ((r < 0) != (y < 0)))
+              r = C(W(r) + W(y));
+            return r;
+          } else {
+            (void)floored;
+            return C(x % y);
+          }
+        });
+      }
+      case OpKind::And:
+        return mapBinary<T, T>(a, b, type, [](C x, C y) { return C(x & y); });
+      case OpKind::Or:
+        return mapBinary<T, T>(a, b, type, [](C x, C y) { return C(x | y); });
+      case OpKind::Xor:
+        return mapBinary<T, T>(a, b, type, [](C x, C y) { return C(x ^ y); });
+      case OpKind::Shl:
+      case OpKind::Shr: {
+        // Amounts outside [0, bit width) leave only the sign fill: 0, or -1
+        // for a right shift of a negative value (docs/ir.md).
+        bool left = kind == OpKind::Shl;
+        return mapBinary<T, T>(a, b, type, [left](C x, C y) {
+          if (y < C(0) || y >= C(sizeof(C) * 8))
+            return C(!left && x < C(0) ? -1 : 0);
+          return left ? C(W(x) << y) : C(x >> y);
+        });
+      }
       default:
         break;
       }
@@ -1232,6 +1304,41 @@ Expected<TensorData> evalGather(const TensorData &data,
   return makeTensorData(type, std::move(bytes));
 }
 
+Expected<TensorData> evalGatherElements(const TensorData &data,
+                                        const TensorData &indices,
+                                        const AttributeMap &attrs,
+                                        const TensorType &type) {
+  int64_t axis = intAttr(attrs, "axis");
+  std::vector<int64_t> ext = extentsOf(data.type);
+  std::vector<int64_t> idx;
+  if (indices.type.dtype == DType::I32) {
+    std::vector<int32_t> raw = loadAll<int32_t>(indices);
+    idx.assign(raw.begin(), raw.end());
+  } else {
+    idx = loadAll<int64_t>(indices);
+  }
+  int64_t count = ext[axis];
+  if (count == 0 && !idx.empty())
+    return makeError("gather_elements from an empty axis");
+  std::vector<int64_t> strides = contiguousStrides(ext);
+  int64_t axisStride = strides[axis];
+  strides[axis] = 0;
+  size_t size = dtypeSize(type.dtype);
+  std::vector<uint8_t> bytes(idx.size() * size);
+  forEachIndex<1>(extentsOf(type), {strides}, {0},
+                  [&](int64_t n, const std::array<int64_t, 1> &off) {
+                    int64_t i = idx[n];
+                    if (i < 0)
+                      i += count; // Cannot overflow: i < 0, count >= 0.
+                    i = std::clamp<int64_t>(i, 0, count - 1);
+                    std::memcpy(bytes.data() + n * size,
+                                data.bytes->data() +
+                                    (off[0] + i * axisStride) * size,
+                                size);
+                  });
+  return makeTensorData(type, std::move(bytes));
+}
+
 Expected<TensorData> evalPad(const TensorData &x, const AttributeMap &attrs,
                              const TensorType &type) {
   std::vector<int64_t> in = extentsOf(x.type), out = extentsOf(type);
@@ -1343,6 +1450,13 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
   case OpKind::Ceil:
   case OpKind::Sin:
   case OpKind::Cos:
+  case OpKind::Asin:
+  case OpKind::Acos:
+  case OpKind::Atan:
+  case OpKind::Asinh:
+  case OpKind::Acosh:
+  case OpKind::Atanh:
+  case OpKind::Round:
   case OpKind::Not:
   case OpKind::Clip:
   case OpKind::LeakyRelu:
@@ -1361,6 +1475,11 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
   case OpKind::Greater:
   case OpKind::And:
   case OpKind::Or:
+  case OpKind::Xor:
+  case OpKind::Shl:
+  case OpKind::Shr:
+  case OpKind::Mod:
+  case OpKind::Fmod:
     return evalBinary(kind, ops[0], ops[1], type);
   case OpKind::Where:
     return evalWhere(ops[0], ops[1], ops[2], type);
@@ -1399,6 +1518,8 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
     return evalSlice(ops[0], attrs, type);
   case OpKind::Gather:
     return evalGather(ops[0], ops[1], attrs, type);
+  case OpKind::GatherElements:
+    return evalGatherElements(ops[0], ops[1], attrs, type);
   case OpKind::Expand:
     return evalExpand(ops[0], type);
   case OpKind::Pad:

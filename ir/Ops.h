@@ -28,6 +28,13 @@ enum class OpKind : uint16_t {
   Ceil,
   Sin,
   Cos,
+  Asin,
+  Acos,
+  Atan,
+  Asinh,
+  Acosh,
+  Atanh,
+  Round,
   Not,
   Clip,
   LeakyRelu,
@@ -45,6 +52,11 @@ enum class OpKind : uint16_t {
   Greater,
   And,
   Or,
+  Xor,
+  Shl,
+  Shr,
+  Mod,
+  Fmod,
   // Elementwise ternary.
   Where,
   // Contractions.
@@ -69,6 +81,7 @@ enum class OpKind : uint16_t {
   Concat,
   Slice,
   Gather,
+  GatherElements,
   Expand,
   Pad,
 };

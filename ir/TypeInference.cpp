@@ -138,6 +138,10 @@ std::string setName(unsigned set) {
     return "signed int or float";
   case kNumeric | kBool:
     return "int, float or bool";
+  case kInt | kBool:
+    return "int or bool";
+  case kInt:
+    return "int";
   default:
     return "a supported dtype";
   }
@@ -410,7 +414,7 @@ Expected<TensorType> inferUnary(OpKind kind, const Types &ops,
     set = kNumeric;
     break;
   case OpKind::Not:
-    set = kBool;
+    set = kInt | kBool;
     break;
   case OpKind::Cast:
     set = kAny;
@@ -451,7 +455,12 @@ Expected<TensorType> inferBinary(OpKind kind, const Types &ops) {
     break;
   case OpKind::And:
   case OpKind::Or:
-    set = kBool;
+  case OpKind::Xor:
+    set = kInt | kBool;
+    break;
+  case OpKind::Shl:
+  case OpKind::Shr:
+    set = kInt;
     break;
   default:
     break;
@@ -803,6 +812,35 @@ Expected<TensorType> inferGather(const Types &ops, const AttributeMap &attrs) {
   return TensorType{data.dtype, std::move(shape)};
 }
 
+Expected<TensorType> inferGatherElements(const Types &ops,
+                                        const AttributeMap &attrs) {
+  const TensorType &data = ops[0], &indices = ops[1];
+  if (indices.dtype != DType::I32 && indices.dtype != DType::I64)
+    return makeError("operand 1 has dtype " +
+                     std::string(dtypeName(indices.dtype)) +
+                     ", expected i32 or i64");
+  if (indices.rank() != data.rank())
+    return makeError("indices rank " + std::to_string(indices.rank()) +
+                     " differs from the data rank " +
+                     std::to_string(data.rank()));
+  ASSIGN_OR_RETURN(int64_t axis, axisAttr(attrs, "axis", data.rank()));
+  bool indicesEmpty = false;
+  for (const Dim &d : indices.shape)
+    indicesEmpty |= d == Dim(0);
+  for (int64_t d = 0; d < data.rank(); ++d) {
+    const Dim &i = indices.shape[d], &x = data.shape[d];
+    if (d == axis || i == x)
+      continue;
+    if (!i.isStatic() || !x.isStatic() || i.value() > x.value())
+      return makeError("indices dim " + std::to_string(d) + " (" +
+                       dimToString(i) + ") exceeds the data dim (" +
+                       dimToString(x) + ")");
+  }
+  if (data.shape[axis] == Dim(0) && !indicesEmpty)
+    return makeError("gather_elements from an empty axis");
+  return TensorType{data.dtype, indices.shape};
+}
+
 Expected<TensorType> inferExpand(const Types &ops, const AttributeMap &attrs) {
   ASSIGN_OR_RETURN(std::vector<int64_t> target, intsAttr(attrs, "shape"));
   MLC_RETURN_IF_ERROR(checkAllAtLeast(target, "shape", 0));
@@ -862,6 +900,13 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
   case OpKind::Ceil:
   case OpKind::Sin:
   case OpKind::Cos:
+  case OpKind::Asin:
+  case OpKind::Acos:
+  case OpKind::Atan:
+  case OpKind::Asinh:
+  case OpKind::Acosh:
+  case OpKind::Atanh:
+  case OpKind::Round:
   case OpKind::Not:
   case OpKind::Clip:
   case OpKind::LeakyRelu:
@@ -879,6 +924,11 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
   case OpKind::Greater:
   case OpKind::And:
   case OpKind::Or:
+  case OpKind::Xor:
+  case OpKind::Shl:
+  case OpKind::Shr:
+  case OpKind::Mod:
+  case OpKind::Fmod:
     return inferBinary(kind, ops);
   case OpKind::Where:
     return inferWhere(ops);
@@ -914,6 +964,8 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
     return inferSlice(ops, attrs);
   case OpKind::Gather:
     return inferGather(ops, attrs);
+  case OpKind::GatherElements:
+    return inferGatherElements(ops, attrs);
   case OpKind::Expand:
     return inferExpand(ops, attrs);
   case OpKind::Pad:

@@ -125,6 +125,15 @@ TensorData randomData(const TensorType &type, double lo, double hi,
     case DType::U8:
       put(static_cast<uint8_t>(std::lround(std::fabs(v))));
       break;
+    case DType::U16:
+      put(static_cast<uint16_t>(std::lround(std::fabs(v))));
+      break;
+    case DType::U32:
+      put(static_cast<uint32_t>(std::lround(std::fabs(v))));
+      break;
+    case DType::U64:
+      put(static_cast<uint64_t>(std::lround(std::fabs(v))));
+      break;
     case DType::Bool:
       put(static_cast<uint8_t>(rng() & 1));
       break;
@@ -165,6 +174,12 @@ double element(const TensorData &t, int64_t i) {
   case DType::U8:
   case DType::Bool:
     return get(uint8_t());
+  case DType::U16:
+    return get(uint16_t());
+  case DType::U32:
+    return get(uint32_t());
+  case DType::U64:
+    return get(uint64_t());
   default:
     return std::nan("");
   }
@@ -319,6 +334,13 @@ std::vector<Case> makeCases() {
     unary(k, -3, 3);
   for (OpKind k : {OpKind::Log, OpKind::Sqrt, OpKind::Reciprocal})
     unary(k, 0.1, 5);
+  for (OpKind k : {OpKind::Asin, OpKind::Acos, OpKind::Atanh})
+    unary(k, -0.99, 0.99);
+  for (OpKind k : {OpKind::Atan, OpKind::Asinh, OpKind::Round})
+    unary(k, -5, 5);
+  unary(OpKind::Acosh, 1, 9);
+  unary(OpKind::Round, -5, 5, {}, DType::F64);
+  unary(OpKind::Atan, -5, 5, {}, DType::F64);
   unary(OpKind::Clip, -2, 2, {{"min", -0.25}, {"max", 0.5}});
   unary(OpKind::Clip, -9, 9, {{"min", -3.0}, {"max", 4.0}}, DType::I32);
   unary(OpKind::LeakyRelu, -2, 2, {{"alpha", 0.1}});
@@ -358,6 +380,24 @@ std::vector<Case> makeCases() {
   binary(OpKind::And, DType::Bool, 0, 1);
   binary(OpKind::Or, DType::Bool, 0, 1);
   binary(OpKind::Equal, DType::Bool, 0, 1);
+  // Bitwise ops, shifts (amounts past the bit width give 0) and the two
+  // remainders (divisors 0 and -1 give 0; the bare instructions trap).
+  binary(OpKind::Xor, DType::Bool, 0, 1);
+  for (OpKind k : {OpKind::And, OpKind::Or, OpKind::Xor})
+    binary(k, DType::I32, -9, 9);
+  unary(OpKind::Not, -9, 9, {}, DType::I16);
+  binary(OpKind::Shl, DType::U8, 0, 12);
+  binary(OpKind::Shr, DType::U32, 0, 40);
+  binary(OpKind::Shl, DType::U64, 0, 70);
+  binary(OpKind::Shl, DType::I8, -12, 12);
+  binary(OpKind::Shr, DType::I32, -40, 40);
+  for (OpKind k : {OpKind::Mod, OpKind::Fmod}) {
+    binary(k, f, -5, 5);
+    binary(k, DType::F64, -5, 5);
+    binary(k, DType::I32, -9, 9);
+    binary(k, DType::I8, -9, 9);
+    binary(k, DType::U16, 0, 9);
+  }
   add("where", [&](Graph &g) {
     Value *c = input(g, "c", DType::Bool, {3, 1});
     Value *x = input(g, "x", f, {4});
@@ -621,6 +661,26 @@ std::vector<Case> makeCases() {
         Value *x = input(g, "x", DType::I32, {6, 5});
         Value *i = input(g, "i", DType::I32, {4});
         g.setOutputs({op(g, OpKind::Gather, {x, i}, {{"axis", int64_t(0)}})});
+      },
+      -6, 5);
+  // Indices smaller than the data off the axis; negative and out-of-range
+  // ones (wrapped, then clamped).
+  add(
+      "gather_elements_i64_axis1",
+      [=](Graph &g) {
+        Value *x = input(g, "x", f, {3, 4, 5});
+        Value *i = input(g, "i", DType::I64, {2, 6, 5});
+        g.setOutputs(
+            {op(g, OpKind::GatherElements, {x, i}, {{"axis", int64_t(1)}})});
+      },
+      -6, 5);
+  add(
+      "gather_elements_i32_axis0",
+      [=](Graph &g) {
+        Value *x = input(g, "x", DType::I32, {6, 5});
+        Value *i = input(g, "i", DType::I32, {3, 5});
+        g.setOutputs(
+            {op(g, OpKind::GatherElements, {x, i}, {{"axis", int64_t(0)}})});
       },
       -6, 5);
   add("expand", [=](Graph &g) {

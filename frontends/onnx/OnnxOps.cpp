@@ -67,6 +67,20 @@ Expected<double> scalarInput(NodeContext &ctx, Value *v,
   return tensorElementAsDouble(data, 0);
 }
 
+/// A constant scalar of the dtype of `like`.
+Expected<Value *> scalarLike(Importer &im, Value *like, double value) {
+  return im.emitScalar(like->type().dtype, value);
+}
+
+/// `v` cast to `dtype` (itself when it already has it).
+Expected<Value *> castTo(Importer &im, Value *v, DType dtype,
+                         const std::string &name = {}) {
+  if (v->type().dtype == dtype && name.empty())
+    return v;
+  AttributeMap attrs{{"to", dtype}};
+  return im.emit(OpKind::Cast, {v}, attrs, name);
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
@@ -97,6 +111,17 @@ Status compareOrEqualOp(NodeContext &ctx, OpKind kind) {
 Status powOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(a, ctx.input(0));
   ONNX_ASSIGN(b, ctx.input(1));
+  if (isInteger(a->type().dtype)) {
+    // An integer base: pow in f64, truncated back (as numpy's astype).
+    AttributeMap f64{{"to", DType::F64}};
+    ONNX_ASSIGN(af, ctx.importer.emit(OpKind::Cast, {a}, f64));
+    ONNX_ASSIGN(bf, ctx.importer.emit(OpKind::Cast, {b}, f64));
+    ONNX_ASSIGN(p, ctx.importer.emit(OpKind::Pow, {af, bf}));
+    AttributeMap back{{"to", a->type().dtype}};
+    return setOutput(ctx, 0,
+                     ctx.importer.emit(OpKind::Cast, {p}, back,
+                                       ctx.outputName(0)));
+  }
   if (b->type().dtype != a->type().dtype) {
     AttributeMap attrs{{"to", a->type().dtype}};
     ONNX_ASSIGN(cast, ctx.importer.emit(OpKind::Cast, {b}, attrs));
@@ -460,21 +485,103 @@ Status poolOp(NodeContext &ctx, OpKind kind) {
     return makeError("attribute 'kernel_shape' needs " + std::to_string(k) +
                      " values");
   std::vector<int64_t> strides, pads, dilations;
-  MLC_RETURN_IF_ERROR(windowAttrs(ctx, x, kernel, kind == OpKind::MaxPool,
-                                  strides, pads, dilations));
+  MLC_RETURN_IF_ERROR(
+      windowAttrs(ctx, x, kernel, true, strides, pads, dilations));
   ONNX_ASSIGN(ceilMode, ctx.intAttr("ceil_mode", 0));
   AttributeMap attrs{{"kernel", kernel},
                      {"strides", strides},
                      {"pads", pads},
                      {"ceil_mode", ceilMode ? int64_t(1) : int64_t(0)}};
-  if (kind == OpKind::MaxPool) {
+  // avg_pool's dilations are optional: left out when all 1.
+  bool dilated = std::any_of(dilations.begin(), dilations.end(),
+                             [](int64_t d) { return d != 1; });
+  if (kind != OpKind::MaxPool && dilated && ceilMode) {
+    // Where ceil_mode adds a window, onnx's reference averages it
+    // differently from avg_pool; reject rather than differ.
+    ONNX_ASSIGN(ext, staticShape(x, "dilated AveragePool with ceil_mode"));
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t span = ext[2 + i] + pads[i] + pads[k + i] -
+                     dilations[i] * (kernel[i] - 1) - 1;
+      if (span >= 0 && span % strides[i] != 0)
+        return makeError("dilations other than 1 where ceil_mode = 1 adds a "
+                         "window are not supported");
+    }
+  }
+  if (kind == OpKind::MaxPool || dilated)
     attrs["dilations"] = dilations;
-  } else {
+  if (kind != OpKind::MaxPool) {
     ONNX_ASSIGN(cip, ctx.intAttr("count_include_pad", 0));
     attrs["count_include_pad"] = cip ? int64_t(1) : int64_t(0);
   }
   return setOutput(ctx, 0,
                    ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+}
+
+/// LpPool: (sum over the window of |x|^p)^(1/p), the sum as avg_pool with
+/// count_include_pad times the window size (padding adds zeros).
+Status lpPoolOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  int64_t k = x->type().rank() - 2;
+  if (k < 1)
+    return makeError("input must have rank >= 3, got " +
+                     typeToString(x->type()));
+  if (!isFloat(x->type().dtype))
+    return makeError("input must be a float tensor, got " +
+                     typeToString(x->type()));
+  if (!ctx.hasAttr("kernel_shape"))
+    return makeError("missing required attribute 'kernel_shape'");
+  ONNX_ASSIGN(kernel, ctx.intsAttr("kernel_shape"));
+  if (static_cast<int64_t>(kernel.size()) != k)
+    return makeError("attribute 'kernel_shape' needs " + std::to_string(k) +
+                     " values");
+  ONNX_ASSIGN(p, ctx.intAttr("p", 2));
+  if (p < 1)
+    return makeError("p must be positive, got " + std::to_string(p));
+  std::vector<int64_t> strides, pads, dilations;
+  MLC_RETURN_IF_ERROR(
+      windowAttrs(ctx, x, kernel, true, strides, pads, dilations));
+  ONNX_ASSIGN(ceilMode, ctx.intAttr("ceil_mode", 0));
+  if (ceilMode) {
+    // avg_pool leaves a window that ceil_mode adds out of its divisor.
+    ONNX_ASSIGN(ext, staticShape(x, "LpPool with ceil_mode"));
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t span = ext[2 + i] + pads[i] + pads[k + i] -
+                     dilations[i] * (kernel[i] - 1) - 1;
+      if (span >= 0 && span % strides[i] != 0)
+        return makeError("ceil_mode = 1 where it adds a window is not "
+                         "supported");
+    }
+  }
+  AttributeMap attrs{{"kernel", kernel},
+                     {"strides", strides},
+                     {"pads", pads},
+                     {"dilations", dilations},
+                     {"ceil_mode", ceilMode ? int64_t(1) : int64_t(0)},
+                     {"count_include_pad", int64_t(1)}};
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(ax, im.emit(OpKind::Abs, {x}));
+  Value *powered = ax;
+  if (p == 2) {
+    ONNX_ASSIGN(sq, im.emit(OpKind::Mul, {x, x}));
+    powered = sq;
+  } else if (p != 1) {
+    ONNX_ASSIGN(pv, scalarLike(im, x, static_cast<double>(p)));
+    ONNX_ASSIGN(pw, im.emit(OpKind::Pow, {ax, pv}));
+    powered = pw;
+  }
+  ONNX_ASSIGN(avg, im.emit(OpKind::AvgPool, {powered}, attrs));
+  double size = 1;
+  for (int64_t e : kernel)
+    size *= static_cast<double>(e);
+  ONNX_ASSIGN(n, scalarLike(im, x, size));
+  const std::string out = ctx.outputName(0);
+  if (p == 1)
+    return setOutput(ctx, 0, im.emit(OpKind::Mul, {avg, n}, {}, out));
+  ONNX_ASSIGN(sum, im.emit(OpKind::Mul, {avg, n}));
+  if (p == 2)
+    return setOutput(ctx, 0, im.emit(OpKind::Sqrt, {sum}, {}, out));
+  ONNX_ASSIGN(inv, scalarLike(im, x, 1.0 / static_cast<double>(p)));
+  return setOutput(ctx, 0, im.emit(OpKind::Pow, {sum, inv}, {}, out));
 }
 
 Status globalPoolOp(NodeContext &ctx, OpKind kind) {
@@ -639,18 +746,47 @@ Status layerNormOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(scale, ctx.input(1));
   Value *bias = ctx.optionalInput(2);
-  MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "Mean"));
-  MLC_RETURN_IF_ERROR(ctx.requireUnused(2, "InvStdDev"));
   ONNX_ASSIGN(axis, ctx.intAttr("axis", -1));
   ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
-  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN(a, normalizeAxis(axis, rank));
   AttributeMap attrs{{"axis", a}, {"epsilon", eps}};
   std::vector<Value *> operands{x, scale};
   if (bias)
     operands.push_back(bias);
-  return setOutput(
-      ctx, 0,
-      ctx.importer.emit(OpKind::LayerNorm, operands, attrs, ctx.outputName(0)));
+  Importer &im = ctx.importer;
+  MLC_RETURN_IF_ERROR(setOutput(
+      ctx, 0, im.emit(OpKind::LayerNorm, operands, attrs, ctx.outputName(0))));
+  bool wantMean = ctx.outputs.size() > 1 && ctx.outputUsed[1];
+  bool wantInv = ctx.outputs.size() > 2 && ctx.outputUsed[2];
+  if (!wantMean && !wantInv)
+    return Status::success();
+  // Mean and InvStdDev (kept dims, in stash_type): the statistics
+  // layer_norm uses, spelled with reductions.
+  ONNX_ASSIGN(stash, ctx.intAttr("stash_type", 1));
+  if (stash < INT32_MIN || stash > INT32_MAX)
+    return makeError("attribute 'stash_type' is not an ONNX element type");
+  ONNX_ASSIGN(st, convertDType(static_cast<int32_t>(stash)));
+  if (!isFloat(st))
+    return makeError("attribute 'stash_type' must be a float type");
+  std::vector<int64_t> axes;
+  for (int64_t i = a; i < rank; ++i)
+    axes.push_back(i);
+  AttributeMap kept{{"axes", axes}, {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(xs, castTo(im, x, st));
+  ONNX_ASSIGN(mean, im.emit(OpKind::ReduceMean, {xs}, kept,
+                            wantMean ? ctx.outputName(1) : ""));
+  ctx.outputs[1] = mean;
+  if (!wantInv)
+    return Status::success();
+  ONNX_ASSIGN(d, im.emit(OpKind::Sub, {xs, mean}));
+  ONNX_ASSIGN(d2, im.emit(OpKind::Mul, {d, d}));
+  ONNX_ASSIGN(var, im.emit(OpKind::ReduceMean, {d2}, kept));
+  ONNX_ASSIGN(e, im.emitScalar(st, eps));
+  ONNX_ASSIGN(ve, im.emit(OpKind::Add, {var, e}));
+  ONNX_ASSIGN(sd, im.emit(OpKind::Sqrt, {ve}));
+  return setOutput(ctx, 2,
+                   im.emit(OpKind::Reciprocal, {sd}, {}, ctx.outputName(2)));
 }
 
 Status batchNormOp(NodeContext &ctx, OpKind) {
@@ -972,6 +1108,17 @@ Status gatherOp(NodeContext &ctx, OpKind) {
                                      ctx.outputName(0)));
 }
 
+Status gatherElementsOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
+  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  AttributeMap attrs{{"axis", a}};
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::GatherElements, {x, indices},
+                                     attrs, ctx.outputName(0)));
+}
+
 Status expandOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(s, ctx.input(1));
@@ -1033,11 +1180,22 @@ Status identityOp(NodeContext &ctx, OpKind) {
 
 Status dropoutOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
-  MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "mask"));
   if (Value *t = ctx.optionalInput(2)) {
     ONNX_ASSIGN(training, scalarInput(ctx, t, "training_mode"));
     if (training != 0)
       return makeError("training_mode = true is not supported");
+  }
+  if (ctx.outputs.size() > 1 && ctx.outputUsed[1]) {
+    // Inference keeps every element: the mask is all true.
+    ONNX_ASSIGN(ext, staticShape(x, "Dropout's mask"));
+    ONNX_ASSIGN(count, elementCount(makeShape(ext)));
+    ONNX_ASSIGN(data,
+                makeTensorData(TensorType{DType::Bool, makeShape(ext)},
+                               std::vector<uint8_t>(
+                                   static_cast<size_t>(count), 1)));
+    ONNX_ASSIGN(mask, ctx.importer.emitConstant(std::move(data),
+                                                ctx.outputName(1)));
+    ctx.outputs[1] = mask;
   }
   return setOutput(ctx, 0, x);
 }
@@ -1187,6 +1345,2664 @@ Status rangeOp(NodeContext &ctx, OpKind) {
 }
 
 //===----------------------------------------------------------------------===//
+// Ops composed from IR ops
+//===----------------------------------------------------------------------===//
+
+/// A constant i64 tensor of `rank` dims, all 1 except `axis` (extent n),
+/// holding 0..n-1: compared with indices, it spells a one-hot mask.
+Expected<Value *> axisRange(Importer &im, int64_t n, int64_t rank,
+                            int64_t axis) {
+  std::vector<int64_t> values(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    values[i] = i;
+  ONNX_ASSIGN(r, im.emitInts(values));
+  std::vector<int64_t> ext(rank, 1);
+  ext[axis] = n;
+  return im.emitReshape(r, ext);
+}
+
+/// x > 0 ? x : alpha * (exp(x) - 1).
+Expected<Value *> elu(Importer &im, Value *x, double alpha,
+                      const std::string &name) {
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+  ONNX_ASSIGN(e, im.emit(OpKind::Exp, {x}));
+  ONNX_ASSIGN(em1, im.emit(OpKind::Sub, {e, one}));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Mul, {em1, a}));
+  ONNX_ASSIGN(pos, im.emit(OpKind::Greater, {x, zero}));
+  return im.emit(OpKind::Where, {pos, x, neg}, {}, name);
+}
+
+Status eluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  return setOutput(ctx, 0, elu(ctx.importer, x, alpha, ctx.outputName(0)));
+}
+
+Status seluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.67326319217681884765625));
+  ONNX_ASSIGN(gamma, ctx.floatAttr("gamma", 1.05070102214813232421875));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(e, elu(im, x, alpha, ""));
+  ONNX_ASSIGN(g, scalarLike(im, x, gamma));
+  return setOutput(ctx, 0, im.emit(OpKind::Mul, {e, g}, {}, ctx.outputName(0)));
+}
+
+/// Celu: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).
+Status celuOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  if (alpha == 0)
+    return makeError("attribute 'alpha' must not be 0");
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+  ONNX_ASSIGN(xa, im.emit(OpKind::Div, {x, a}));
+  ONNX_ASSIGN(e, im.emit(OpKind::Exp, {xa}));
+  ONNX_ASSIGN(em1, im.emit(OpKind::Sub, {e, one}));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Mul, {em1, a}));
+  ONNX_ASSIGN(negPart, im.emit(OpKind::Min, {neg, zero}));
+  ONNX_ASSIGN(posPart, im.emit(OpKind::Max, {x, zero}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Add, {posPart, negPart}, {},
+                           ctx.outputName(0)));
+}
+
+Status thresholdedReluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+  ONNX_ASSIGN(keep, im.emit(OpKind::Greater, {x, a}));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Where, {keep, x, zero}, {}, ctx.outputName(0)));
+}
+
+/// Softsign: x / (1 + |x|).
+Status softsignOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  ONNX_ASSIGN(ax, im.emit(OpKind::Abs, {x}));
+  ONNX_ASSIGN(d, im.emit(OpKind::Add, {ax, one}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Div, {x, d}, {}, ctx.outputName(0)));
+}
+
+/// Shrink: x < -lambd ? x + bias : x > lambd ? x - bias : 0.
+Status shrinkOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(bias, ctx.floatAttr("bias", 0.0));
+  ONNX_ASSIGN(lambd, ctx.floatAttr("lambd", 0.5));
+  Importer &im = ctx.importer;
+  if (!isFloat(x->type().dtype) &&
+      (bias != std::floor(bias) || lambd != std::floor(lambd)))
+    return makeError("non-integer bias or lambd on an integer input is not "
+                     "supported");
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(b, scalarLike(im, x, bias));
+  ONNX_ASSIGN(lo, scalarLike(im, x, -lambd));
+  ONNX_ASSIGN(hi, scalarLike(im, x, lambd));
+  ONNX_ASSIGN(below, im.emit(OpKind::Less, {x, lo}));
+  ONNX_ASSIGN(above, im.emit(OpKind::Greater, {x, hi}));
+  ONNX_ASSIGN(plus, im.emit(OpKind::Add, {x, b}));
+  ONNX_ASSIGN(minus, im.emit(OpKind::Sub, {x, b}));
+  ONNX_ASSIGN(upper, im.emit(OpKind::Where, {above, minus, zero}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Where, {below, plus, upper}, {},
+                           ctx.outputName(0)));
+}
+
+/// Swish: x * sigmoid(alpha * x).
+Status swishOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  Importer &im = ctx.importer;
+  Value *ax = x;
+  if (alpha != 1.0) {
+    ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+    ONNX_ASSIGN(m, im.emit(OpKind::Mul, {x, a}));
+    ax = m;
+  }
+  ONNX_ASSIGN(s, im.emit(OpKind::Sigmoid, {ax}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {x, s}, {}, ctx.outputName(0)));
+}
+
+/// log(1 + y) for y >= 0 without losing small y: log(u) * y / (u - 1) with
+/// u = 1 + y (Goldberg's trick), and y itself where u rounds to 1.
+Expected<Value *> log1p(Importer &im, Value *y) {
+  ONNX_ASSIGN(one, scalarLike(im, y, 1.0));
+  ONNX_ASSIGN(zero, scalarLike(im, y, 0.0));
+  ONNX_ASSIGN(u, im.emit(OpKind::Add, {y, one}));
+  ONNX_ASSIGN(d, im.emit(OpKind::Sub, {u, one}));
+  ONNX_ASSIGN(l, im.emit(OpKind::Log, {u}));
+  ONNX_ASSIGN(q, im.emit(OpKind::Div, {y, d}));
+  ONNX_ASSIGN(lq, im.emit(OpKind::Mul, {l, q}));
+  ONNX_ASSIGN(tiny, im.emit(OpKind::Equal, {d, zero}));
+  // Where u - 1 is inf (y overflowed), log(u) is already right.
+  ONNX_ASSIGN(big, im.emit(OpKind::Equal, {u, y}));
+  ONNX_ASSIGN(r, im.emit(OpKind::Where, {big, l, lq}));
+  return im.emit(OpKind::Where, {tiny, y, r});
+}
+
+/// Mish: x * tanh(softplus(x)), softplus as log1p(exp(x)).
+Status mishOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(e, im.emit(OpKind::Exp, {x}));
+  ONNX_ASSIGN(sp, log1p(im, e));
+  ONNX_ASSIGN(t, im.emit(OpKind::Tanh, {sp}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {x, t}, {}, ctx.outputName(0)));
+}
+
+/// PRelu: x < 0 ? slope * x : x (slope broadcasts to x).
+Status preluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(slope, ctx.input(1));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {x, zero}));
+  ONNX_ASSIGN(sx, im.emit(OpKind::Mul, {x, slope}));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Where, {neg, sx, x}, {}, ctx.outputName(0)));
+}
+
+/// Sinh and Cosh: (exp(x) -/+ exp(-x)) / 2; Tan: sin(x) / cos(x).
+Status hyperbolicOp(NodeContext &ctx, OpKind) {
+  const std::string &op = ctx.proto.op_type();
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  if (!isFloat(x->type().dtype))
+    return makeError(op + " needs a floating-point input");
+  if (op == "Tan") {
+    ONNX_ASSIGN(s, im.emit(OpKind::Sin, {x}));
+    ONNX_ASSIGN(c, im.emit(OpKind::Cos, {x}));
+    return setOutput(ctx, 0,
+                     im.emit(OpKind::Div, {s, c}, {}, ctx.outputName(0)));
+  }
+  ONNX_ASSIGN(nx, im.emit(OpKind::Neg, {x}));
+  ONNX_ASSIGN(ep, im.emit(OpKind::Exp, {x}));
+  ONNX_ASSIGN(en, im.emit(OpKind::Exp, {nx}));
+  ONNX_ASSIGN(half, scalarLike(im, x, 0.5));
+  ONNX_ASSIGN(s, im.emit(op == "Sinh" ? OpKind::Sub : OpKind::Add, {ep, en}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {s, half}, {}, ctx.outputName(0)));
+}
+
+/// Xor on bools: a != b.
+Status xorOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  ONNX_ASSIGN(eq, ctx.importer.emit(OpKind::Equal, {a, b}));
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Not, {eq}, {}, ctx.outputName(0)));
+}
+
+/// ArgMin as arg_max of an order-reversing map that keeps ties exact: -x for
+/// floats, -x - 1 (= ~x, wrapping at the minimum) for signed integers and
+/// MAX - x for unsigned ones.
+Status argMinOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
+  ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
+  ONNX_ASSIGN(last, ctx.intAttr("select_last_index", 0));
+  ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  Value *flipped = nullptr;
+  if (isFloat(dt)) {
+    ONNX_ASSIGN(n, im.emit(OpKind::Neg, {x}));
+    flipped = n;
+  } else if (isSignedInteger(dt)) {
+    ONNX_ASSIGN(n, im.emit(OpKind::Neg, {x}));
+    ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+    ONNX_ASSIGN(f, im.emit(OpKind::Sub, {n, one}));
+    flipped = f;
+  } else if (isInteger(dt)) {
+    std::vector<uint8_t> bytes(static_cast<size_t>(dtypeSize(dt)), 0xFF);
+    ONNX_ASSIGN(data, makeTensorData(TensorType{dt, {}}, std::move(bytes)));
+    ONNX_ASSIGN(max, im.emitConstant(std::move(data)));
+    ONNX_ASSIGN(f, im.emit(OpKind::Sub, {max, x}));
+    flipped = f;
+  } else {
+    return makeError("input must be a number, got " + typeToString(x->type()));
+  }
+  AttributeMap attrs{{"axis", a},
+                     {"keepdims", keepdims ? int64_t(1) : int64_t(0)},
+                     {"select_last_index", last ? int64_t(1) : int64_t(0)}};
+  return setOutput(
+      ctx, 0, im.emit(OpKind::ArgMax, {flipped}, attrs, ctx.outputName(0)));
+}
+
+/// Hardmax: 1 where arg_max (the first maximum) along axis is, else 0.
+Status hardmaxOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, rank));
+  ONNX_ASSIGN(ext, staticShape(x, "Hardmax"));
+  Importer &im = ctx.importer;
+  AttributeMap attrs{{"axis", axis},
+                     {"keepdims", int64_t(1)},
+                     {"select_last_index", int64_t(0)}};
+  ONNX_ASSIGN(am, im.emit(OpKind::ArgMax, {x}, attrs));
+  ONNX_ASSIGN(r, axisRange(im, ext[axis], rank, axis));
+  ONNX_ASSIGN(eq, im.emit(OpKind::Equal, {am, r}));
+  return setOutput(ctx, 0,
+                   castTo(im, eq, x->type().dtype, ctx.outputName(0)));
+}
+
+/// Trilu: x where the [N, M] mask of kept positions holds, else 0. With a
+/// constant k the mask is a constant; otherwise it compares a constant
+/// [N, M] matrix of j - i with k at run time.
+Status triluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(upper, ctx.intAttr("upper", 1));
+  int64_t rank = x->type().rank();
+  if (rank < 2)
+    return makeError("input must have rank >= 2, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "Trilu"));
+  int64_t n = ext[rank - 2], m = ext[rank - 1];
+  Importer &im = ctx.importer;
+  Value *kv = ctx.optionalInput(1);
+  Value *maskV = nullptr;
+  if (kv && !im.requireInts(kv, "k")) {
+    // k is computed at run time.
+    if (kv->type().dtype != DType::I64 || !isStatic(kv->type().shape))
+      return makeError("k must be an i64 scalar, got " +
+                       typeToString(kv->type()));
+    ONNX_ASSIGN(count, elementCount(kv->type().shape));
+    if (count != 1)
+      return makeError("k must have one element, got " +
+                       typeToString(kv->type()));
+    ONNX_ASSIGN(k0, im.emitReshape(kv, {}));
+    std::vector<int64_t> diff(static_cast<size_t>(n * m));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < m; ++j)
+        diff[i * m + j] = j - i;
+    ONNX_ASSIGN(dv, im.emitInts(diff));
+    ONNX_ASSIGN(d, im.emitReshape(dv, {n, m}));
+    // upper: j - i >= k, i.e. not (j - i < k); lower: not (j - i > k).
+    ONNX_ASSIGN(cmp, im.emit(upper ? OpKind::Less : OpKind::Greater, {d, k0}));
+    ONNX_ASSIGN(mask, im.emit(OpKind::Not, {cmp}));
+    maskV = mask;
+  } else {
+    int64_t k = 0;
+    if (kv) {
+      ONNX_ASSIGN(list, im.requireInts(kv, "k"));
+      if (list.size() != 1)
+        return makeError("k must have one element");
+      k = list[0];
+    }
+    std::vector<uint8_t> mask(static_cast<size_t>(n * m));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < m; ++j) {
+        // j - i and k compared without forming j - i - k (k may be huge).
+        bool keep = upper ? j - i >= k : j - i <= k;
+        mask[i * m + j] = keep ? 1 : 0;
+      }
+    ONNX_ASSIGN(data,
+                makeTensorData(TensorType{DType::Bool, makeShape({n, m})},
+                               std::move(mask)));
+    ONNX_ASSIGN(c, im.emitConstant(std::move(data)));
+    maskV = c;
+  }
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Where, {maskV, x, zero}, {},
+                           ctx.outputName(0)));
+}
+
+/// EyeLike: a constant with ones on diagonal k.
+Status eyeLikeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (x->type().rank() != 2)
+    return makeError("input must be 2-D, got " + typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "EyeLike"));
+  ONNX_ASSIGN(k, ctx.intAttr("k", 0));
+  DType dt = x->type().dtype;
+  if (ctx.hasAttr("dtype")) {
+    ONNX_ASSIGN(to, ctx.intAttr("dtype", 0));
+    if (to < INT32_MIN || to > INT32_MAX)
+      return makeError("attribute 'dtype' is not an ONNX element type");
+    ONNX_ASSIGN(d, convertDType(static_cast<int32_t>(to)));
+    dt = d;
+  }
+  ONNX_ASSIGN(oneData, makeFilledTensor(TensorType{dt, {}}, 1.0));
+  size_t elem = static_cast<size_t>(dtypeSize(dt));
+  int64_t n = ext[0], m = ext[1];
+  std::vector<uint8_t> bytes(static_cast<size_t>(n * m) * elem, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t j = i + k;
+    if (k > m || k < -n || j < 0 || j >= m)
+      continue;
+    std::memcpy(bytes.data() + static_cast<size_t>(i * m + j) * elem,
+                oneData.bytes->data(), elem);
+  }
+  ONNX_ASSIGN(data,
+              makeTensorData(TensorType{dt, makeShape(ext)}, std::move(bytes)));
+  return emitTensorOutput(ctx, std::move(data));
+}
+
+/// Tile: reshape to [1, d0, 1, d1, ...], expand to [r0, d0, r1, d1, ...],
+/// reshape to [r0 * d0, r1 * d1, ...].
+Status tileOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(rIn, ctx.input(1));
+  ONNX_ASSIGN(repeats, ctx.importer.requireInts(rIn, "repeats"));
+  ONNX_ASSIGN(ext, staticShape(x, "Tile"));
+  if (repeats.size() != ext.size())
+    return makeError("repeats " + joinInts(repeats) + " needs one value per "
+                     "dim of " + typeToString(x->type()));
+  std::vector<int64_t> split, expanded, out;
+  for (size_t i = 0; i < ext.size(); ++i) {
+    if (repeats[i] < 0)
+      return makeError("repeats " + joinInts(repeats) + " has a negative value");
+    split.insert(split.end(), {1, ext[i]});
+    expanded.insert(expanded.end(), {repeats[i], ext[i]});
+    ONNX_ASSIGN(m, checkedMul(repeats[i], ext[i]));
+    out.push_back(m);
+  }
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(r, im.emitReshape(x, split));
+  AttributeMap attrs{{"shape", expanded}};
+  ONNX_ASSIGN(e, im.emit(OpKind::Expand, {r}, attrs));
+  return setOutput(ctx, 0, im.emitReshape(e, out, ctx.outputName(0)));
+}
+
+/// DepthToSpace and SpaceToDepth: reshape, transpose, reshape.
+Status depthSpaceOp(NodeContext &ctx, OpKind) {
+  const std::string &op = ctx.proto.op_type();
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (!ctx.hasAttr("blocksize"))
+    return makeError("missing required attribute 'blocksize'");
+  ONNX_ASSIGN(b, ctx.intAttr("blocksize", 0));
+  if (x->type().rank() != 4)
+    return makeError("input must be 4-D, got " + typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, op));
+  if (b < 1)
+    return makeError("blocksize must be positive");
+  int64_t n = ext[0], c = ext[1], h = ext[2], w = ext[3];
+  // SpaceToDepth has a mode since version 28; the default is DCR for both.
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", "DCR"));
+  if (mode != "DCR" && mode != "CRD")
+    return makeError("mode \"" + mode + "\" must be \"DCR\" or \"CRD\"");
+  std::vector<int64_t> split, perm, out;
+  if (op == "DepthToSpace") {
+    if (c % (b * b) != 0)
+      return makeError("channels " + std::to_string(c) +
+                       " are not a multiple of blocksize^2");
+    int64_t cc = c / (b * b);
+    if (mode == "DCR") {
+      split = {n, b, b, cc, h, w};
+      perm = {0, 3, 4, 1, 5, 2};
+    } else {
+      split = {n, cc, b, b, h, w};
+      perm = {0, 1, 4, 2, 5, 3};
+    }
+    out = {n, cc, h * b, w * b};
+  } else {
+    if (h % b != 0 || w % b != 0)
+      return makeError("spatial dims are not multiples of blocksize");
+    split = {n, c, h / b, b, w / b, b};
+    perm = mode == "DCR" ? std::vector<int64_t>{0, 3, 5, 1, 2, 4}
+                         : std::vector<int64_t>{0, 1, 3, 5, 2, 4};
+    out = {n, c * b * b, h / b, w / b};
+  }
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(r, im.emitReshape(x, split));
+  AttributeMap attrs{{"perm", perm}};
+  ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {r}, attrs));
+  return setOutput(ctx, 0, im.emitReshape(t, out, ctx.outputName(0)));
+}
+
+/// OneHot: where(indices (negative ones wrapped) == range, on, off).
+Status oneHotOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(indices, ctx.input(0));
+  ONNX_ASSIGN(depthIn, ctx.input(1));
+  ONNX_ASSIGN(values, ctx.input(2));
+  ONNX_ASSIGN(depthValue, scalarInput(ctx, depthIn, "depth"));
+  if (!(depthValue >= 1 && depthValue <= 1e9))
+    return makeError("depth must be in [1, 1e9]");
+  auto depth = static_cast<int64_t>(depthValue);
+  if (values->type().rank() != 1 || !values->type().shape[0].isStatic() ||
+      values->type().shape[0].value() != 2)
+    return makeError("values must have shape [2], got " +
+                     typeToString(values->type()));
+  ONNX_ASSIGN(ext, staticShape(indices, "OneHot"));
+  int64_t outRank = static_cast<int64_t>(ext.size()) + 1;
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, outRank));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(idx, castTo(im, indices, DType::I64));
+  ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN(d, im.emitScalar(DType::I64, static_cast<double>(depth)));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {idx, zero}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {idx, d}));
+  ONNX_ASSIGN(fixed, im.emit(OpKind::Where, {neg, wrapped, idx}));
+  std::vector<int64_t> unsq = ext;
+  unsq.insert(unsq.begin() + axis, 1);
+  ONNX_ASSIGN(u, im.emitReshape(fixed, unsq));
+  ONNX_ASSIGN(r, axisRange(im, depth, outRank, axis));
+  ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {u, r}));
+  auto pick = [&](int64_t i) {
+    AttributeMap attrs{{"starts", std::vector<int64_t>{i}},
+                       {"ends", std::vector<int64_t>{i + 1}},
+                       {"steps", std::vector<int64_t>{1}}};
+    return im.emit(OpKind::Slice, {values}, attrs);
+  };
+  ONNX_ASSIGN(off, pick(0));
+  ONNX_ASSIGN(on, pick(1));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Where, {hot, on, off}, {}, ctx.outputName(0)));
+}
+
+/// `x` cast to the stash dtype of attribute stash_type (default f32) when it
+/// is a wider float than x's: the normalizations compute in it.
+Expected<DType> stashType(NodeContext &ctx, DType dt) {
+  ONNX_ASSIGN(stash, ctx.intAttr("stash_type", 1));
+  if (stash < INT32_MIN || stash > INT32_MAX)
+    return makeError("attribute 'stash_type' is not an ONNX element type");
+  ONNX_ASSIGN(st, convertDType(static_cast<int32_t>(stash)));
+  if (!isFloat(st))
+    return makeError("attribute 'stash_type' must be a float type");
+  if (dtypeSize(st) <= dtypeSize(dt))
+    return dt;
+  return st;
+}
+
+/// (x - mean) / sqrt(var + eps) over `axes` (kept), var biased.
+Expected<Value *> normalizeOver(Importer &im, Value *x,
+                                const std::vector<int64_t> &axes, double eps) {
+  AttributeMap attrs{{"axes", axes}, {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(mean, im.emit(OpKind::ReduceMean, {x}, attrs));
+  ONNX_ASSIGN(d, im.emit(OpKind::Sub, {x, mean}));
+  ONNX_ASSIGN(d2, im.emit(OpKind::Mul, {d, d}));
+  ONNX_ASSIGN(var, im.emit(OpKind::ReduceMean, {d2}, attrs));
+  ONNX_ASSIGN(e, scalarLike(im, x, eps));
+  ONNX_ASSIGN(ve, im.emit(OpKind::Add, {var, e}));
+  ONNX_ASSIGN(s, im.emit(OpKind::Sqrt, {ve}));
+  return im.emit(OpKind::Div, {d, s});
+}
+
+/// A per-channel [C] tensor reshaped to [C, 1, ...] for x of `rank`.
+Expected<Value *> perChannel(Importer &im, Value *v, int64_t rank,
+                             int64_t channels) {
+  std::vector<int64_t> ext(rank - 1, 1);
+  ext[0] = channels;
+  return im.emitReshape(v, ext);
+}
+
+Status instanceNormOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  ONNX_ASSIGN(bias, ctx.input(2));
+  ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
+  int64_t rank = x->type().rank();
+  if (rank < 3)
+    return makeError("input must have rank >= 3, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "InstanceNormalization"));
+  std::vector<int64_t> axes;
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(norm, normalizeOver(im, x, axes, eps));
+  ONNX_ASSIGN(s, perChannel(im, scale, rank, ext[1]));
+  ONNX_ASSIGN(b, perChannel(im, bias, rank, ext[1]));
+  ONNX_ASSIGN(ys, im.emit(OpKind::Mul, {norm, s}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Add, {ys, b}, {}, ctx.outputName(0)));
+}
+
+/// GroupNormalization-21: normalize [N, G, C/G * spatial] over its last
+/// dim, then per-channel scale and bias.
+Status groupNormOp(NodeContext &ctx, OpKind) {
+  if (opVersion("GroupNormalization", ctx.importer.opset()) < 21)
+    return makeError("GroupNormalization-18 (per-group scale and bias) is "
+                     "not supported (opset 21 or newer)");
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  ONNX_ASSIGN(bias, ctx.input(2));
+  ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
+  if (!ctx.hasAttr("num_groups"))
+    return makeError("missing required attribute 'num_groups'");
+  ONNX_ASSIGN(groups, ctx.intAttr("num_groups", 1));
+  int64_t rank = x->type().rank();
+  if (rank < 3)
+    return makeError("input must have rank >= 3, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "GroupNormalization"));
+  int64_t c = ext[1];
+  if (groups < 1 || c % groups != 0)
+    return makeError("num_groups " + std::to_string(groups) +
+                     " does not divide the channels " + std::to_string(c));
+  ONNX_ASSIGN(total, elementCount(makeShape(ext)));
+  int64_t per = ext[0] == 0 || total == 0 ? 0 : total / (ext[0] * groups);
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  ONNX_ASSIGN(st, stashType(ctx, dt));
+  ONNX_ASSIGN(xs, castTo(im, x, st));
+  ONNX_ASSIGN(g, im.emitReshape(xs, {ext[0], groups, per}));
+  ONNX_ASSIGN(norm, normalizeOver(im, g, {2}, eps));
+  ONNX_ASSIGN(back, im.emitReshape(norm, ext));
+  ONNX_ASSIGN(nd, castTo(im, back, dt));
+  ONNX_ASSIGN(s, perChannel(im, scale, rank, c));
+  ONNX_ASSIGN(b, perChannel(im, bias, rank, c));
+  ONNX_ASSIGN(ys, im.emit(OpKind::Mul, {nd, s}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Add, {ys, b}, {}, ctx.outputName(0)));
+}
+
+/// MeanVarianceNormalization: (x - mean) / (sqrt(var) + 1e-9) over axes.
+Status meanVarianceNormOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  std::vector<int64_t> axes{0, 2, 3};
+  if (ctx.hasAttr("axes")) {
+    ONNX_ASSIGN(list, ctx.intsAttr("axes"));
+    axes = list;
+  }
+  ONNX_ASSIGN(norm, normalizeAxes(axes, x->type().rank()));
+  Importer &im = ctx.importer;
+  AttributeMap attrs{{"axes", norm}, {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(mean, im.emit(OpKind::ReduceMean, {x}, attrs));
+  ONNX_ASSIGN(d, im.emit(OpKind::Sub, {x, mean}));
+  ONNX_ASSIGN(d2, im.emit(OpKind::Mul, {d, d}));
+  ONNX_ASSIGN(var, im.emit(OpKind::ReduceMean, {d2}, attrs));
+  ONNX_ASSIGN(sd, im.emit(OpKind::Sqrt, {var}));
+  ONNX_ASSIGN(e, scalarLike(im, x, 1e-9));
+  ONNX_ASSIGN(den, im.emit(OpKind::Add, {sd, e}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Div, {d, den}, {}, ctx.outputName(0)));
+}
+
+/// LpNormalization: x / the p-norm (p = 1 or 2) along axis.
+Status lpNormOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
+  ONNX_ASSIGN(p, ctx.intAttr("p", 2));
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, x->type().rank()));
+  if (p != 1 && p != 2)
+    return makeError("p must be 1 or 2, got " + std::to_string(p));
+  Importer &im = ctx.importer;
+  AttributeMap attrs{{"axes", std::vector<int64_t>{axis}},
+                     {"keepdims", int64_t(1)}};
+  Value *norm = nullptr;
+  if (p == 1) {
+    ONNX_ASSIGN(a, im.emit(OpKind::Abs, {x}));
+    ONNX_ASSIGN(s, im.emit(OpKind::ReduceSum, {a}, attrs));
+    norm = s;
+  } else {
+    ONNX_ASSIGN(sq, im.emit(OpKind::Mul, {x, x}));
+    ONNX_ASSIGN(s, im.emit(OpKind::ReduceSum, {sq}, attrs));
+    ONNX_ASSIGN(r, im.emit(OpKind::Sqrt, {s}));
+    norm = r;
+  }
+  // A zero norm gives 0, not 0/0 (as onnx's reference).
+  ONNX_ASSIGN(q, im.emit(OpKind::Div, {x, norm}));
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(isZero, im.emit(OpKind::Equal, {norm, zero}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Where, {isZero, zero, q}, {},
+                           ctx.outputName(0)));
+}
+
+/// RMSNormalization: x / sqrt(mean(x^2 over axis..rank-1) + eps) * scale,
+/// computed in stash_type.
+Status rmsNormOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
+  ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, rank));
+  std::vector<int64_t> axes;
+  for (int64_t i = axis; i < rank; ++i)
+    axes.push_back(i);
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  ONNX_ASSIGN(st, stashType(ctx, dt));
+  ONNX_ASSIGN(xs, castTo(im, x, st));
+  AttributeMap attrs{{"axes", axes}, {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(x2, im.emit(OpKind::Mul, {xs, xs}));
+  ONNX_ASSIGN(ms, im.emit(OpKind::ReduceMean, {x2}, attrs));
+  ONNX_ASSIGN(e, scalarLike(im, xs, eps));
+  ONNX_ASSIGN(mse, im.emit(OpKind::Add, {ms, e}));
+  ONNX_ASSIGN(rms, im.emit(OpKind::Sqrt, {mse}));
+  ONNX_ASSIGN(n, im.emit(OpKind::Div, {xs, rms}));
+  ONNX_ASSIGN(nd, castTo(im, n, dt));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {nd, scale}, {}, ctx.outputName(0)));
+}
+
+/// NegativeLogLikelihoodLoss on input [N, C, d...] and target [N, d...]:
+/// -input[n, target, d...] * weight[target] (gather_elements and gather),
+/// 0 where target is ignore_index.
+Expected<Value *> nllLoss(NodeContext &ctx, Value *input, Value *target,
+                          Value *weight, const std::string &name) {
+  ONNX_ASSIGN(reduction, ctx.stringAttr("reduction", "mean"));
+  if (reduction != "none" && reduction != "sum" && reduction != "mean")
+    return makeError("reduction \"" + reduction +
+                     "\" must be \"none\", \"sum\" or \"mean\"");
+  int64_t rank = input->type().rank();
+  if (rank < 2)
+    return makeError("input must have rank >= 2, got " +
+                     typeToString(input->type()));
+  if (target->type().rank() != rank - 1 ||
+      (target->type().dtype != DType::I32 &&
+       target->type().dtype != DType::I64))
+    return makeError("target must be an i32 or i64 tensor of rank " +
+                     std::to_string(rank - 1) + ", got " +
+                     typeToString(target->type()));
+  ONNX_ASSIGN(text, staticShape(target, "target"));
+  Importer &im = ctx.importer;
+  std::vector<int64_t> unsq = text;
+  unsq.insert(unsq.begin() + 1, 1);
+  ONNX_ASSIGN(tu, im.emitReshape(target, unsq));
+  AttributeMap overC{{"axis", int64_t(1)}};
+  ONNX_ASSIGN(g, im.emit(OpKind::GatherElements, {input, tu}, overC));
+  ONNX_ASSIGN(picked, im.emitReshape(g, text));
+  ONNX_ASSIGN(zero, scalarLike(im, input, 0.0));
+  // The weight of each target: weight[target], 0 where ignored. An ignored
+  // target may be out of range: gather clamps it, and where() drops what it
+  // read (never multiplied, so a -inf there cannot give NaN).
+  Value *w = nullptr;
+  if (weight) {
+    AttributeMap axis0{{"axis", int64_t(0)}};
+    ONNX_ASSIGN(ws, im.emit(OpKind::Gather, {weight, target}, axis0));
+    w = ws;
+  }
+  Value *loss = picked;
+  if (w) {
+    ONNX_ASSIGN(pw, im.emit(OpKind::Mul, {picked, w}));
+    loss = pw;
+  }
+  if (ctx.hasAttr("ignore_index")) {
+    ONNX_ASSIGN(ii, ctx.intAttr("ignore_index", 0));
+    ONNX_ASSIGN(iiV, im.emitScalar(target->type().dtype,
+                                   static_cast<double>(ii)));
+    ONNX_ASSIGN(ignored, im.emit(OpKind::Equal, {target, iiV}));
+    if (!w) {
+      ONNX_ASSIGN(one, scalarLike(im, input, 1.0));
+      ONNX_ASSIGN(ones, im.emit(OpKind::Where, {ignored, zero, one}));
+      w = ones;
+    } else {
+      ONNX_ASSIGN(wz, im.emit(OpKind::Where, {ignored, zero, w}));
+      w = wz;
+    }
+    ONNX_ASSIGN(lz, im.emit(OpKind::Where, {ignored, zero, loss}));
+    loss = lz;
+  }
+  if (reduction == "none")
+    return im.emit(OpKind::Neg, {loss}, {}, name);
+  ONNX_ASSIGN(neg, im.emit(OpKind::Neg, {loss}));
+  std::vector<int64_t> all;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    all.push_back(i);
+  AttributeMap overAll{{"axes", all}, {"keepdims", int64_t(0)}};
+  if (reduction == "sum")
+    return im.emit(OpKind::ReduceSum, {neg}, overAll, name);
+  if (!w)
+    return im.emit(OpKind::ReduceMean, {neg}, overAll, name);
+  ONNX_ASSIGN(total, im.emit(OpKind::ReduceSum, {neg}, overAll));
+  ONNX_ASSIGN(wsum, im.emit(OpKind::ReduceSum, {w}, overAll));
+  return im.emit(OpKind::Div, {total, wsum}, {}, name);
+}
+
+Status nllLossOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(input, ctx.input(0));
+  ONNX_ASSIGN(target, ctx.input(1));
+  return setOutput(ctx, 0,
+                   nllLoss(ctx, input, target, ctx.optionalInput(2),
+                           ctx.outputName(0)));
+}
+
+/// SoftmaxCrossEntropyLoss: the NLL loss of log_softmax(scores) over C.
+Status softmaxCrossEntropyOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(scores, ctx.input(0));
+  ONNX_ASSIGN(labels, ctx.input(1));
+  if (scores->type().rank() < 2)
+    return makeError("scores must have rank >= 2, got " +
+                     typeToString(scores->type()));
+  AttributeMap attrs{{"axis", int64_t(1)}};
+  bool wantLogProb = ctx.outputs.size() > 1 && ctx.outputUsed[1];
+  ONNX_ASSIGN(logProb,
+              ctx.importer.emit(OpKind::LogSoftmax, {scores}, attrs,
+                                wantLogProb ? ctx.outputName(1) : ""));
+  if (ctx.outputs.size() > 1)
+    ctx.outputs[1] = logProb;
+  return setOutput(ctx, 0,
+                   nllLoss(ctx, logProb, labels, ctx.optionalInput(2),
+                           ctx.outputName(0)));
+}
+
+/// IsNaN: x != x.
+Status isNanOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (!isFloat(x->type().dtype))
+    return makeError("input must be a float tensor, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(eq, ctx.importer.emit(OpKind::Equal, {x, x}));
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Not, {eq}, {}, ctx.outputName(0)));
+}
+
+/// IsInf: x == +inf and/or x == -inf, as detect_positive/negative ask.
+Status isInfOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(pos, ctx.intAttr("detect_positive", 1));
+  ONNX_ASSIGN(neg, ctx.intAttr("detect_negative", 1));
+  if (!isFloat(x->type().dtype))
+    return makeError("input must be a float tensor, got " +
+                     typeToString(x->type()));
+  Importer &im = ctx.importer;
+  const std::string out = ctx.outputName(0);
+  if (!pos && !neg) {
+    // Neither sign: all false, spelled as x == x && x != x.
+    ONNX_ASSIGN(eq, im.emit(OpKind::Equal, {x, x}));
+    ONNX_ASSIGN(ne, im.emit(OpKind::Not, {eq}));
+    return setOutput(ctx, 0, im.emit(OpKind::And, {eq, ne}, {}, out));
+  }
+  auto equals = [&](double inf, const std::string &name) -> Expected<Value *> {
+    ONNX_ASSIGN(c, scalarLike(im, x, inf));
+    return im.emit(OpKind::Equal, {x, c}, {}, name);
+  };
+  if (!neg || !pos)
+    return setOutput(ctx, 0, equals(pos ? kInf : -kInf, out));
+  ONNX_ASSIGN(p, equals(kInf, ""));
+  ONNX_ASSIGN(n, equals(-kInf, ""));
+  return setOutput(ctx, 0, im.emit(OpKind::Or, {p, n}, {}, out));
+}
+
+/// Sign: 1 for x > 0, -1 for x < 0, x itself otherwise (0, -0, NaN).
+Status signOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  if (dt == DType::Bool)
+    return makeError("input must be a number, got " + typeToString(x->type()));
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  ONNX_ASSIGN(gt, im.emit(OpKind::Greater, {x, zero}));
+  Value *rest = x;
+  if (isFloat(dt) || isSignedInteger(dt)) {
+    ONNX_ASSIGN(minusOne, scalarLike(im, x, -1.0));
+    ONNX_ASSIGN(lt, im.emit(OpKind::Less, {x, zero}));
+    ONNX_ASSIGN(r, im.emit(OpKind::Where, {lt, minusOne, x}));
+    rest = r;
+  }
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Where, {gt, one, rest}, {}, ctx.outputName(0)));
+}
+
+/// Mod: fmod = 1 is C's fmod (the sign of the dividend), fmod = 0 numpy's
+/// mod (the sign of the divisor; floats too since Mod-28).
+Status modOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  ONNX_ASSIGN(fmod, ctx.intAttr("fmod", 0));
+  if (fmod != 0 && fmod != 1)
+    return makeError("attribute 'fmod' must be 0 or 1, got " +
+                     std::to_string(fmod));
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(fmod ? OpKind::Fmod : OpKind::Mod, {a, b},
+                                     {}, ctx.outputName(0)));
+}
+
+/// BitShift (signed integers since BitShift-28): the IR's shl / shr, which
+/// define shift amounts outside [0, bit width) as ONNX does.
+Status bitShiftOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  if (!ctx.hasAttr("direction"))
+    return makeError("missing required attribute 'direction'");
+  ONNX_ASSIGN(direction, ctx.stringAttr("direction", ""));
+  if (direction != "LEFT" && direction != "RIGHT")
+    return makeError("attribute 'direction' must be \"LEFT\" or \"RIGHT\", "
+                     "got \"" +
+                     direction + "\"");
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(direction == "LEFT" ? OpKind::Shl
+                                                         : OpKind::Shr,
+                                     {a, b}, {}, ctx.outputName(0)));
+}
+
+/// BitwiseAnd/Or/Xor/Not: the IR's and/or/xor/not on integers.
+Status bitwiseOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  if (!isInteger(a->type().dtype))
+    return makeError("input must be an integer tensor, got " +
+                     typeToString(a->type()));
+  if (kind == OpKind::Not)
+    return unaryOp(ctx, kind);
+  return binaryOp(ctx, kind);
+}
+
+/// RotaryEmbedding: as onnx's reference, on [B, S, heads, head_size]
+/// (transposed from 4-D input, reshaped from 3-D): the first rotary dims
+/// split into halves (or even/odd elements when interleaved) x1, x2 become
+/// cos * x1 - sin * x2 and sin * x1 + cos * x2.
+Status rotaryEmbeddingOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(cosCache, ctx.input(1));
+  ONNX_ASSIGN(sinCache, ctx.input(2));
+  Value *positions = ctx.optionalInput(3);
+  ONNX_ASSIGN(interleaved, ctx.intAttr("interleaved", 0));
+  ONNX_ASSIGN(numHeads, ctx.intAttr("num_heads", 0));
+  ONNX_ASSIGN(rotaryDim, ctx.intAttr("rotary_embedding_dim", 0));
+  ONNX_ASSIGN(ext, staticShape(x, "RotaryEmbedding"));
+  Importer &im = ctx.importer;
+  int64_t rank = static_cast<int64_t>(ext.size());
+  Value *x4 = nullptr;
+  std::vector<int64_t> e4;
+  AttributeMap swap{{"perm", std::vector<int64_t>{0, 2, 1, 3}}};
+  if (rank == 4) {
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {x}, swap));
+    x4 = t;
+    e4 = {ext[0], ext[2], ext[1], ext[3]};
+  } else if (rank == 3) {
+    if (numHeads < 1 || ext[2] % numHeads != 0)
+      return makeError("num_heads " + std::to_string(numHeads) +
+                       " must divide the hidden size " +
+                       std::to_string(ext[2]));
+    e4 = {ext[0], ext[1], numHeads, ext[2] / numHeads};
+    ONNX_ASSIGN(r, im.emitReshape(x, e4));
+    x4 = r;
+  } else {
+    return makeError("input must be 3-D or 4-D, got " +
+                     typeToString(x->type()));
+  }
+  int64_t headSize = e4[3];
+  int64_t rd = rotaryDim == 0 ? headSize : rotaryDim;
+  if (rd < 2 || rd > headSize || rd % 2 != 0)
+    return makeError("rotary_embedding_dim " + std::to_string(rd) +
+                     " must be even and in [2, head size " +
+                     std::to_string(headSize) + "]");
+  int64_t half = rd / 2;
+  // The caches, gathered by position, as [B, S, 1, half].
+  auto cache = [&](Value *c) -> Expected<Value *> {
+    Value *v = c;
+    if (positions) {
+      AttributeMap axis0{{"axis", int64_t(0)}};
+      ONNX_ASSIGN(g, im.emit(OpKind::Gather, {c, positions}, axis0));
+      v = g;
+    }
+    ONNX_ASSIGN(ce, staticShape(v, "a RotaryEmbedding cache"));
+    if (ce.size() != 3 || ce[0] != e4[0] || ce[1] != e4[1] || ce[2] != half)
+      return makeError("cache " + typeToString(v->type()) +
+                       " (gathered by position_ids) must be [" +
+                       std::to_string(e4[0]) + ", " + std::to_string(e4[1]) +
+                       ", " + std::to_string(half) + "]");
+    return im.emitReshape(v, {e4[0], e4[1], 1, half});
+  };
+  ONNX_ASSIGN(cosV, cache(cosCache));
+  ONNX_ASSIGN(sinV, cache(sinCache));
+  auto slice = [&](int64_t start, int64_t end, int64_t step) {
+    AttributeMap attrs{{"starts", std::vector<int64_t>{0, 0, 0, start}},
+                       {"ends", std::vector<int64_t>{e4[0], e4[1], e4[2], end}},
+                       {"steps", std::vector<int64_t>{1, 1, 1, step}}};
+    return im.emit(OpKind::Slice, {x4}, attrs);
+  };
+  ONNX_ASSIGN(x1, interleaved ? slice(0, rd, 2) : slice(0, half, 1));
+  ONNX_ASSIGN(x2, interleaved ? slice(1, rd, 2) : slice(half, rd, 1));
+  ONNX_ASSIGN(c1, im.emit(OpKind::Mul, {cosV, x1}));
+  ONNX_ASSIGN(s2, im.emit(OpKind::Mul, {sinV, x2}));
+  ONNX_ASSIGN(real, im.emit(OpKind::Sub, {c1, s2}));
+  ONNX_ASSIGN(s1, im.emit(OpKind::Mul, {sinV, x1}));
+  ONNX_ASSIGN(c2, im.emit(OpKind::Mul, {cosV, x2}));
+  ONNX_ASSIGN(imag, im.emit(OpKind::Add, {s1, c2}));
+  Value *rotated = nullptr;
+  if (interleaved) {
+    std::vector<int64_t> e5{e4[0], e4[1], e4[2], half, 1};
+    ONNX_ASSIGN(r5, im.emitReshape(real, e5));
+    ONNX_ASSIGN(i5, im.emitReshape(imag, e5));
+    AttributeMap last{{"axis", int64_t(4)}};
+    ONNX_ASSIGN(pairs, im.emit(OpKind::Concat, {r5, i5}, last));
+    ONNX_ASSIGN(r, im.emitReshape(pairs, {e4[0], e4[1], e4[2], rd}));
+    rotated = r;
+  } else {
+    AttributeMap last{{"axis", int64_t(3)}};
+    ONNX_ASSIGN(r, im.emit(OpKind::Concat, {real, imag}, last));
+    rotated = r;
+  }
+  if (rd < headSize) {
+    ONNX_ASSIGN(rest, slice(rd, headSize, 1));
+    AttributeMap last{{"axis", int64_t(3)}};
+    ONNX_ASSIGN(r, im.emit(OpKind::Concat, {rotated, rest}, last));
+    rotated = r;
+  }
+  if (rank == 3)
+    return setOutput(ctx, 0, im.emitReshape(rotated, ext, ctx.outputName(0)));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Transpose, {rotated}, swap,
+                           ctx.outputName(0)));
+}
+
+/// Attention (23..25) as onnx's reference computes it: heads split from
+/// 3-D inputs, past key/value concatenated, K/V heads repeated for grouped
+/// queries, sqrt(scale) on Q and K, softcap, the additive bias from
+/// attn_mask and is_causal, a softmax that gives 0 on all -inf rows, rows
+/// whose bias is all -inf zeroed. With nonpad_kv_seqlen (an external
+/// cache), the causal and window frontiers move per batch at run time and
+/// keys past each batch's length are masked.
+Status attentionOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(q, ctx.input(0));
+  ONNX_ASSIGN(k, ctx.input(1));
+  ONNX_ASSIGN(v, ctx.input(2));
+  Value *mask = ctx.optionalInput(3);
+  Value *pastK = ctx.optionalInput(4);
+  Value *pastV = ctx.optionalInput(5);
+  Value *nonpad = ctx.optionalInput(6);
+  if (!pastK != !pastV)
+    return makeError("past_key and past_value must be given together");
+  if (nonpad && pastK)
+    return makeError("nonpad_kv_seqlen cannot be combined with past_key");
+  ONNX_ASSIGN(left, ctx.intAttr("left_window_size", -1));
+  ONNX_ASSIGN(right, ctx.intAttr("right_window_size", -1));
+  if (left < -1 || right < -1)
+    return makeError("left_window_size and right_window_size must be -1 or "
+                     "non-negative");
+  ONNX_ASSIGN(isCausal, ctx.intAttr("is_causal", 0));
+  ONNX_ASSIGN(mode, ctx.intAttr("qk_matmul_output_mode", 0));
+  if (mode < 0 || mode > 3)
+    return makeError("qk_matmul_output_mode must be 0..3, got " +
+                     std::to_string(mode));
+  ONNX_ASSIGN(softcap, ctx.floatAttr("softcap", 0.0));
+  DType dt = q->type().dtype;
+  if (!isFloat(dt))
+    return makeError("Q must be a float tensor, got " + typeToString(q->type()));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(qe, staticShape(q, "Q"));
+  ONNX_ASSIGN(ke, staticShape(k, "K"));
+  ONNX_ASSIGN(ve, staticShape(v, "V"));
+  if (qe.size() != ke.size() || qe.size() != ve.size() ||
+      (qe.size() != 3 && qe.size() != 4))
+    return makeError("Q, K and V must all be 3-D or all 4-D");
+  bool threeD = qe.size() == 3;
+  AttributeMap swap{{"perm", std::vector<int64_t>{0, 2, 1, 3}}};
+  // [B, S, heads * D] -> [B, heads, S, D].
+  auto heads = [&](Value *x, const std::vector<int64_t> &e,
+                   const char *attr) -> Expected<Value *> {
+    ONNX_ASSIGN(n, ctx.intAttr(attr, 0));
+    if (n < 1 || e[2] % n != 0)
+      return makeError(std::string(attr) + " " + std::to_string(n) +
+                       " must divide the hidden size " + std::to_string(e[2]));
+    ONNX_ASSIGN(r, im.emitReshape(x, {e[0], e[1], n, e[2] / n}));
+    return im.emit(OpKind::Transpose, {r}, swap);
+  };
+  if (threeD) {
+    ONNX_ASSIGN(q4, heads(q, qe, "q_num_heads"));
+    ONNX_ASSIGN(k4, heads(k, ke, "kv_num_heads"));
+    ONNX_ASSIGN(v4, heads(v, ve, "kv_num_heads"));
+    q = q4;
+    k = k4;
+    v = v4;
+  }
+  if (pastK) {
+    AttributeMap seq{{"axis", int64_t(2)}};
+    ONNX_ASSIGN(kc, im.emit(OpKind::Concat, {pastK, k}, seq));
+    ONNX_ASSIGN(vc, im.emit(OpKind::Concat, {pastV, v}, seq));
+    k = kc;
+    v = vc;
+  }
+  ONNX_ASSIGN(q4e, staticShape(q, "Q"));
+  ONNX_ASSIGN(k4e, staticShape(k, "K"));
+  ONNX_ASSIGN(v4e, staticShape(v, "V"));
+  int64_t qHeads = q4e[1], kvHeads = k4e[1], qLen = q4e[2], kvLen = k4e[2];
+  int64_t pastLen = 0;
+  if (pastK) {
+    ONNX_ASSIGN(pe, staticShape(pastK, "past_key"));
+    pastLen = pe.size() == 4 ? pe[2] : 0;
+  }
+  // present_key / present_value: K and V after the cache, before repeats.
+  if (ctx.outputs.size() > 1)
+    ctx.outputs[1] = k;
+  if (ctx.outputs.size() > 2)
+    ctx.outputs[2] = v;
+  if (qHeads != kvHeads) {
+    if (kvHeads < 1 || qHeads % kvHeads != 0 || v4e[1] != kvHeads)
+      return makeError("query heads " + std::to_string(qHeads) +
+                       " are not a multiple of the key/value heads " +
+                       std::to_string(kvHeads));
+    int64_t reps = qHeads / kvHeads;
+    // Interleaved repeat of each head: [h0, h0, h1, h1, ...].
+    auto repeat = [&](Value *x,
+                      const std::vector<int64_t> &e) -> Expected<Value *> {
+      ONNX_ASSIGN(r, im.emitReshape(x, {e[0], e[1], 1, e[2], e[3]}));
+      AttributeMap to{{"shape", std::vector<int64_t>{e[0], e[1], reps, e[2],
+                                                     e[3]}}};
+      ONNX_ASSIGN(x5, im.emit(OpKind::Expand, {r}, to));
+      return im.emitReshape(x5, {e[0], e[1] * reps, e[2], e[3]});
+    };
+    ONNX_ASSIGN(kr, repeat(k, k4e));
+    ONNX_ASSIGN(vr, repeat(v, v4e));
+    k = kr;
+    v = vr;
+  }
+  double scale = 1.0 / std::sqrt(static_cast<double>(q4e[3]));
+  if (ctx.hasAttr("scale")) {
+    ONNX_ASSIGN(sc, ctx.floatAttr("scale", scale));
+    scale = sc;
+  }
+  // sqrt(scale) rounded to Q's dtype, on both Q and K (as the reference).
+  ONNX_ASSIGN(sv, im.emitScalar(dt, std::sqrt(scale)));
+  ONNX_ASSIGN(qs, im.emit(OpKind::Mul, {q, sv}));
+  ONNX_ASSIGN(ks, im.emit(OpKind::Mul, {k, sv}));
+  AttributeMap lastTwo{{"perm", std::vector<int64_t>{0, 1, 3, 2}}};
+  ONNX_ASSIGN(kt, im.emit(OpKind::Transpose, {ks}, lastTwo));
+  ONNX_ASSIGN(qk0, im.emit(OpKind::MatMul, {qs, kt}));
+  Value *qk = qk0;
+  if (softcap > 0) {
+    ONNX_ASSIGN(cap, im.emitScalar(dt, softcap));
+    ONNX_ASSIGN(d, im.emit(OpKind::Div, {qk, cap}));
+    ONNX_ASSIGN(t, im.emit(OpKind::Tanh, {d}));
+    ONNX_ASSIGN(m, im.emit(OpKind::Mul, {t, cap}));
+    qk = m;
+  }
+  // The additive bias: 0 where a key may be attended, -inf elsewhere.
+  ONNX_ASSIGN(zero, im.emitScalar(dt, 0.0));
+  ONNX_ASSIGN(negInf, im.emitScalar(dt, -kInf));
+  Value *bias = nullptr;
+  if (mask) {
+    Value *mb = mask;
+    if (mask->type().dtype == DType::Bool) {
+      ONNX_ASSIGN(w, im.emit(OpKind::Where, {mask, zero, negInf}));
+      mb = w;
+    } else if (mask->type().dtype != dt) {
+      return makeError("attn_mask must be bool or Q's dtype, got " +
+                       typeToString(mask->type()));
+    }
+    ONNX_ASSIGN(me, staticShape(mb, "attn_mask"));
+    if (me.empty() || me.back() > kvLen)
+      return makeError("attn_mask " + typeToString(mask->type()) +
+                       " is longer than the " + std::to_string(kvLen) +
+                       " keys");
+    if (me.back() < kvLen) {
+      std::vector<int64_t> pads(2 * me.size(), 0);
+      pads.back() = kvLen - me.back();
+      AttributeMap pa{{"pads", pads},
+                      {"mode", std::string("constant")},
+                      {"value", -kInf}};
+      ONNX_ASSIGN(pm, im.emit(OpKind::Pad, {mb}, pa));
+      mb = pm;
+    }
+    bias = mb;
+  }
+  auto addBias = [&](Value *b) -> Status {
+    if (!bias) {
+      bias = b;
+      return Status::success();
+    }
+    ONNX_ASSIGN(sum, im.emit(OpKind::Add, {bias, b}));
+    bias = sum;
+    return Status::success();
+  };
+  // Masks from a frontier: query i sits at position i + offset, with offset
+  // the past length, or per batch nonpad_kv_seqlen[b] - qLen at run time.
+  bool window = left >= 0 || right >= 0;
+  if (isCausal || window) {
+    // diff[i, j] = i - j, compared with the frontier conditions below.
+    std::vector<int64_t> diff(static_cast<size_t>(qLen * kvLen));
+    for (int64_t i = 0; i < qLen; ++i)
+      for (int64_t j = 0; j < kvLen; ++j)
+        diff[i * kvLen + j] = i - j;
+    ONNX_ASSIGN(dv, im.emitInts(diff));
+    ONNX_ASSIGN(d, im.emitReshape(dv, {qLen, kvLen}));
+    Value *pos = d; // (i + offset) - j
+    if (nonpad) {
+      ONNX_ASSIGN(npe, staticShape(nonpad, "nonpad_kv_seqlen"));
+      ONNX_ASSIGN(np64, castTo(im, nonpad, DType::I64));
+      ONNX_ASSIGN(npb, im.emitReshape(np64, {npe.empty() ? 1 : npe[0], 1, 1, 1}));
+      ONNX_ASSIGN(ql, im.emitScalar(DType::I64, static_cast<double>(qLen)));
+      ONNX_ASSIGN(off, im.emit(OpKind::Sub, {npb, ql}));
+      ONNX_ASSIGN(p, im.emit(OpKind::Add, {d, off}));
+      pos = p;
+    } else if (pastLen) {
+      ONNX_ASSIGN(off, im.emitScalar(DType::I64, static_cast<double>(pastLen)));
+      ONNX_ASSIGN(p, im.emit(OpKind::Add, {d, off}));
+      pos = p;
+    }
+    // Each condition that fails adds -inf.
+    auto forbid = [&](Value *bad) -> Status {
+      ONNX_ASSIGN(b, im.emit(OpKind::Where, {bad, negInf, zero}));
+      return addBias(b);
+    };
+    ONNX_ASSIGN(i0, im.emitScalar(DType::I64, 0.0));
+    if (isCausal) {
+      // Attend j <= i + offset: forbid pos < 0.
+      ONNX_ASSIGN(bad, im.emit(OpKind::Less, {pos, i0}));
+      MLC_RETURN_IF_ERROR(forbid(bad));
+    }
+    if (left >= 0) {
+      ONNX_ASSIGN(l, im.emitScalar(DType::I64, static_cast<double>(left)));
+      ONNX_ASSIGN(bad, im.emit(OpKind::Greater, {pos, l}));
+      MLC_RETURN_IF_ERROR(forbid(bad));
+    }
+    if (right >= 0) {
+      ONNX_ASSIGN(r, im.emitScalar(DType::I64, -static_cast<double>(right)));
+      ONNX_ASSIGN(bad, im.emit(OpKind::Less, {pos, r}));
+      MLC_RETURN_IF_ERROR(forbid(bad));
+    }
+  }
+  if (nonpad) {
+    // Keys at or past nonpad_kv_seqlen[b] are padding.
+    ONNX_ASSIGN(npe, staticShape(nonpad, "nonpad_kv_seqlen"));
+    ONNX_ASSIGN(np64, castTo(im, nonpad, DType::I64));
+    ONNX_ASSIGN(npb, im.emitReshape(np64, {npe.empty() ? 1 : npe[0], 1, 1, 1}));
+    ONNX_ASSIGN(keys, axisRange(im, kvLen, 4, 3));
+    ONNX_ASSIGN(valid, im.emit(OpKind::Less, {keys, npb}));
+    ONNX_ASSIGN(b, im.emit(OpKind::Where, {valid, zero, negInf}));
+    MLC_RETURN_IF_ERROR(addBias(b));
+  }
+  Value *withBias = qk;
+  if (bias) {
+    ONNX_ASSIGN(a, im.emit(OpKind::Add, {qk, bias}));
+    withBias = a;
+  }
+  // The softmax over keys, in softmax_precision when given.
+  Value *logits = withBias;
+  DType sdt = dt;
+  if (ctx.hasAttr("softmax_precision")) {
+    ONNX_ASSIGN(sp, ctx.intAttr("softmax_precision", 1));
+    if (sp < INT32_MIN || sp > INT32_MAX)
+      return makeError("attribute 'softmax_precision' is not an ONNX type");
+    ONNX_ASSIGN(spt, convertDType(static_cast<int32_t>(sp)));
+    if (!isFloat(spt))
+      return makeError("attribute 'softmax_precision' must be a float type");
+    sdt = spt;
+    ONNX_ASSIGN(c, castTo(im, logits, sdt));
+    logits = c;
+  }
+  int64_t last = 3;
+  AttributeMap overKeys{{"axes", std::vector<int64_t>{last}},
+                        {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(sZero, im.emitScalar(sdt, 0.0));
+  ONNX_ASSIGN(sOne, im.emitScalar(sdt, 1.0));
+  ONNX_ASSIGN(sNegInf, im.emitScalar(sdt, -kInf));
+  ONNX_ASSIGN(mx, im.emit(OpKind::ReduceMax, {logits}, overKeys));
+  ONNX_ASSIGN(mxInf, im.emit(OpKind::Equal, {mx, sNegInf}));
+  ONNX_ASSIGN(safeMax, im.emit(OpKind::Where, {mxInf, sZero, mx}));
+  ONNX_ASSIGN(shifted, im.emit(OpKind::Sub, {logits, safeMax}));
+  ONNX_ASSIGN(e, im.emit(OpKind::Exp, {shifted}));
+  ONNX_ASSIGN(sum, im.emit(OpKind::ReduceSum, {e}, overKeys));
+  ONNX_ASSIGN(sumZero, im.emit(OpKind::Equal, {sum, sZero}));
+  ONNX_ASSIGN(safeSum, im.emit(OpKind::Where, {sumZero, sOne, sum}));
+  ONNX_ASSIGN(probs0, im.emit(OpKind::Div, {e, safeSum}));
+  Value *probs = probs0;
+  if (bias) {
+    // Rows whose bias is all -inf attend nothing: 0.
+    ONNX_ASSIGN(bmax, im.emit(OpKind::ReduceMax, {bias},
+                              AttributeMap{{"axes", std::vector<int64_t>{
+                                                static_cast<int64_t>(
+                                                    bias->type().rank() - 1)}},
+                                           {"keepdims", int64_t(1)}}));
+    ONNX_ASSIGN(masked, im.emit(OpKind::Equal, {bmax, negInf}));
+    ONNX_ASSIGN(guarded, im.emit(OpKind::Where, {masked, sZero, probs}));
+    probs = guarded;
+  }
+  if (ctx.outputs.size() > 3 && ctx.outputUsed[3]) {
+    Value *exposed = mode == 3 ? probs : mode == 2 ? withBias : qk;
+    ONNX_ASSIGN(c, castTo(im, exposed, dt, ctx.outputName(3)));
+    ctx.outputs[3] = c;
+  }
+  ONNX_ASSIGN(pc, castTo(im, probs, dt));
+  if (!threeD)
+    return setOutput(ctx, 0,
+                     im.emit(OpKind::MatMul, {pc, v}, {}, ctx.outputName(0)));
+  ONNX_ASSIGN(y4, im.emit(OpKind::MatMul, {pc, v}));
+  ONNX_ASSIGN(yt, im.emit(OpKind::Transpose, {y4}, swap));
+  ONNX_ASSIGN(ye, staticShape(yt, "the attention output"));
+  return setOutput(ctx, 0,
+                   im.emitReshape(yt, {ye[0], ye[1], ye[2] * ye[3]},
+                                  ctx.outputName(0)));
+}
+
+/// A scale or zero point of Quantize/DequantizeLinear made broadcastable to
+/// x (extents `ext`), as onnx's reference reshape_input: a scalar as is, a
+/// 1-D per-axis vector along `axis`, or with `block` > 0 each element
+/// repeated `block` times along axis (and cut to the axis extent).
+Expected<Value *> quantParam(Importer &im, Value *v,
+                             const std::vector<int64_t> &ext, int64_t axis,
+                             int64_t block) {
+  ONNX_ASSIGN(ve, staticShape(v, "a scale or zero point"));
+  ONNX_ASSIGN(count, elementCount(makeShape(ve)));
+  if (ve.empty())
+    return v;
+  if (count == 1)
+    return im.emitReshape(v, {});
+  ONNX_ASSIGN(a, normalizeAxis(axis, static_cast<int64_t>(ext.size())));
+  axis = a;
+  if (block == 0) {
+    if (ve.size() != 1 || ve[0] != ext[axis])
+      return makeError("per-axis " + typeToString(v->type()) +
+                       " must be 1-D with the axis extent " +
+                       std::to_string(ext[axis]));
+    std::vector<int64_t> dims(ext.size(), 1);
+    dims[axis] = ve[0];
+    return im.emitReshape(v, dims);
+  }
+  if (block < 0 || ve.size() != ext.size())
+    return makeError("blocked " + typeToString(v->type()) +
+                     " must have the input's rank and a positive block_size");
+  int64_t nb = ve[axis];
+  if (nb * block < ext[axis])
+    return makeError("blocked " + typeToString(v->type()) + " does not cover " +
+                     std::to_string(ext[axis]) + " elements in blocks of " +
+                     std::to_string(block));
+  std::vector<int64_t> split = ve, expanded = ve, joined = ve;
+  split.insert(split.begin() + axis + 1, 1);
+  expanded.insert(expanded.begin() + axis + 1, block);
+  joined[axis] = nb * block;
+  ONNX_ASSIGN(r, im.emitReshape(v, split));
+  AttributeMap to{{"shape", expanded}};
+  ONNX_ASSIGN(e, im.emit(OpKind::Expand, {r}, to));
+  ONNX_ASSIGN(j, im.emitReshape(e, joined));
+  if (joined[axis] == ext[axis])
+    return j;
+  std::vector<int64_t> starts(joined.size(), 0), ends = joined,
+      steps(joined.size(), 1);
+  ends[axis] = ext[axis];
+  AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+  return im.emit(OpKind::Slice, {j}, sl);
+}
+
+/// The output_dtype attribute of Quantize/DequantizeLinear, or `def`.
+Expected<DType> outputDType(NodeContext &ctx, DType def) {
+  ONNX_ASSIGN(to, ctx.intAttr("output_dtype", 0));
+  if (to == 0)
+    return def;
+  if (to < INT32_MIN || to > INT32_MAX)
+    return makeError("attribute 'output_dtype' is not an ONNX element type");
+  return convertDType(static_cast<int32_t>(to));
+}
+
+/// DequantizeLinear: (float32(x) - zero_point) * scale, in f32 (f64 for an
+/// f64 scale) as onnx's reference, cast to the scale's or output_dtype.
+Status dequantizeLinearOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  Value *zp = ctx.optionalInput(2);
+  if (!isInteger(x->type().dtype))
+    return makeError("x must be an integer tensor, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "DequantizeLinear"));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", 1));
+  ONNX_ASSIGN(block, ctx.intAttr("block_size", 0));
+  // The axis matters only for per-axis and blocked parameters.
+  int64_t axis = axisAttr;
+  Importer &im = ctx.importer;
+  DType sdt = scale->type().dtype;
+  DType cdt = sdt == DType::F64 ? DType::F64 : DType::F32;
+  ONNX_ASSIGN(out, outputDType(ctx, sdt));
+  ONNX_ASSIGN(xf, castTo(im, x, cdt));
+  Value *dx = xf;
+  if (zp) {
+    ONNX_ASSIGN(z, quantParam(im, zp, ext, axis, block));
+    ONNX_ASSIGN(zf, castTo(im, z, cdt));
+    ONNX_ASSIGN(d, im.emit(OpKind::Sub, {xf, zf}));
+    dx = d;
+  }
+  ONNX_ASSIGN(sc, quantParam(im, scale, ext, axis, block));
+  ONNX_ASSIGN(sf, castTo(im, sc, cdt));
+  ONNX_ASSIGN(y, im.emit(OpKind::Mul, {dx, sf}));
+  return setOutput(ctx, 0, castTo(im, y, out, ctx.outputName(0)));
+}
+
+/// QuantizeLinear to u8/i8/u16/i16: clip(round_half_even(x / scale) +
+/// zero_point) as onnx's reference (the division in the wider of the two
+/// float types).
+Status quantizeLinearOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scale, ctx.input(1));
+  Value *zp = ctx.optionalInput(2);
+  DType xdt = x->type().dtype, sdt = scale->type().dtype;
+  if (!isFloat(xdt) || !isFloat(sdt))
+    return makeError("x and y_scale must be float tensors");
+  ONNX_ASSIGN(ext, staticShape(x, "QuantizeLinear"));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", 1));
+  ONNX_ASSIGN(block, ctx.intAttr("block_size", 0));
+  // The axis matters only for per-axis and blocked parameters.
+  int64_t axis = axisAttr;
+  ONNX_ASSIGN(out, outputDType(ctx, zp ? zp->type().dtype : DType::U8));
+  if (zp && zp->type().dtype != out)
+    return makeError("output_dtype does not match the zero point's type");
+  double lo = 0, hi = 0;
+  switch (out) {
+  case DType::U8:
+    hi = 255;
+    break;
+  case DType::I8:
+    lo = -128, hi = 127;
+    break;
+  case DType::U16:
+    hi = 65535;
+    break;
+  case DType::I16:
+    lo = -32768, hi = 32767;
+    break;
+  default:
+    return makeError(std::string("quantizing to ") +
+                     std::string(dtypeName(out)) + " is not supported");
+  }
+  Importer &im = ctx.importer;
+  DType cdt = dtypeSize(xdt) >= dtypeSize(sdt) ? xdt : sdt;
+  if (ctx.hasAttr("precision")) {
+    ONNX_ASSIGN(pr, ctx.intAttr("precision", 0));
+    if (pr != 0) {
+      if (pr < INT32_MIN || pr > INT32_MAX)
+        return makeError("attribute 'precision' is not an ONNX element type");
+      ONNX_ASSIGN(pt, convertDType(static_cast<int32_t>(pr)));
+      cdt = pt;
+    }
+  }
+  ONNX_ASSIGN(xc, castTo(im, x, cdt));
+  ONNX_ASSIGN(sc, quantParam(im, scale, ext, axis, block));
+  ONNX_ASSIGN(scc, castTo(im, sc, cdt));
+  ONNX_ASSIGN(q, im.emit(OpKind::Div, {xc, scc}));
+  ONNX_ASSIGN(r, im.emit(OpKind::Round, {q}));
+  ONNX_ASSIGN(ri, castTo(im, r, DType::I32));
+  Value *sum = ri;
+  if (zp) {
+    ONNX_ASSIGN(z, quantParam(im, zp, ext, axis, block));
+    ONNX_ASSIGN(zi, castTo(im, z, DType::I32));
+    ONNX_ASSIGN(a, im.emit(OpKind::Add, {ri, zi}));
+    sum = a;
+  }
+  AttributeMap range{{"min", lo}, {"max", hi}};
+  ONNX_ASSIGN(c, im.emit(OpKind::Clip, {sum}, range));
+  return setOutput(ctx, 0, castTo(im, c, out, ctx.outputName(0)));
+}
+
+/// QLinearMatMul with per-tensor scales and zero points, as onnx's
+/// reference: an exact i32 matmul of the zero-point-shifted inputs, scaled
+/// by a_scale * b_scale / y_scale (in the scales' type) in f64, rounded half
+/// to even, shifted by y_zero_point and saturated.
+Status qlinearMatMulOp(NodeContext &ctx, OpKind) {
+  std::vector<Value *> in;
+  for (size_t i = 0; i < 8; ++i) {
+    ONNX_ASSIGN(v, ctx.input(i));
+    in.push_back(v);
+  }
+  Value *a = in[0], *as = in[1], *az = in[2], *b = in[3], *bs = in[4],
+        *bz = in[5], *ys = in[6], *yz = in[7];
+  for (Value *v : {as, az, bs, bz, ys, yz}) {
+    ONNX_ASSIGN(e, staticShape(v, "a scale or zero point"));
+    ONNX_ASSIGN(count, elementCount(makeShape(e)));
+    if (count != 1)
+      return makeError("only per-tensor scales and zero points are supported, "
+                       "got " +
+                       typeToString(v->type()));
+  }
+  DType out = yz->type().dtype;
+  double lo = 0, hi = 0;
+  if (out == DType::U8) {
+    hi = 255;
+  } else if (out == DType::I8) {
+    lo = -128, hi = 127;
+  } else {
+    return makeError("y_zero_point must be u8 or i8, got " +
+                     typeToString(yz->type()));
+  }
+  Importer &im = ctx.importer;
+  auto shifted = [&](Value *x, Value *z) -> Expected<Value *> {
+    ONNX_ASSIGN(xi, castTo(im, x, DType::I32));
+    ONNX_ASSIGN(zs, im.emitReshape(z, {}));
+    ONNX_ASSIGN(zi, castTo(im, zs, DType::I32));
+    return im.emit(OpKind::Sub, {xi, zi});
+  };
+  ONNX_ASSIGN(ai, shifted(a, az));
+  ONNX_ASSIGN(bi, shifted(b, bz));
+  if (ai->type().rank() < 2 || bi->type().rank() < 2)
+    return makeError("a and b must have rank >= 2");
+  ONNX_ASSIGN(c, im.emit(OpKind::MatMul, {ai, bi}));
+  ONNX_ASSIGN(asr, im.emitReshape(as, {}));
+  ONNX_ASSIGN(bsr, im.emitReshape(bs, {}));
+  ONNX_ASSIGN(ysr, im.emitReshape(ys, {}));
+  DType sdt = as->type().dtype;
+  ONNX_ASSIGN(bsc, castTo(im, bsr, sdt));
+  ONNX_ASSIGN(ysc, castTo(im, ysr, sdt));
+  ONNX_ASSIGN(ab, im.emit(OpKind::Mul, {asr, bsc}));
+  ONNX_ASSIGN(ratio, im.emit(OpKind::Div, {ab, ysc}));
+  ONNX_ASSIGN(r64, castTo(im, ratio, DType::F64));
+  ONNX_ASSIGN(c64, castTo(im, c, DType::F64));
+  ONNX_ASSIGN(d, im.emit(OpKind::Mul, {c64, r64}));
+  ONNX_ASSIGN(yzs, im.emitReshape(yz, {}));
+  ONNX_ASSIGN(yz64, castTo(im, yzs, DType::F64));
+  ONNX_ASSIGN(dz, im.emit(OpKind::Add, {d, yz64}));
+  ONNX_ASSIGN(r, im.emit(OpKind::Round, {dz}));
+  AttributeMap range{{"min", lo}, {"max", hi}};
+  ONNX_ASSIGN(cl, im.emit(OpKind::Clip, {r}, range));
+  return setOutput(ctx, 0, castTo(im, cl, out, ctx.outputName(0)));
+}
+
+/// DynamicQuantizeLinear: u8 quantization with the scale and zero point
+/// from the input's range (extended to include 0), as onnx's reference.
+Status dynamicQuantizeLinearOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (x->type().dtype != DType::F32)
+    return makeError("x must be f32, got " + typeToString(x->type()));
+  Importer &im = ctx.importer;
+  std::vector<int64_t> all;
+  for (int64_t i = 0; i < x->type().rank(); ++i)
+    all.push_back(i);
+  AttributeMap overAll{{"axes", all}, {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(zero, im.emitScalar(DType::F32, 0.0));
+  ONNX_ASSIGN(one, im.emitScalar(DType::F32, 1.0));
+  ONNX_ASSIGN(q255, im.emitScalar(DType::F32, 255.0));
+  Value *mx = x, *mn = x;
+  if (!all.empty()) {
+    ONNX_ASSIGN(m1, im.emit(OpKind::ReduceMax, {x}, overAll));
+    ONNX_ASSIGN(m2, im.emit(OpKind::ReduceMin, {x}, overAll));
+    mx = m1;
+    mn = m2;
+  }
+  ONNX_ASSIGN(maxx, im.emit(OpKind::Max, {mx, zero}));
+  ONNX_ASSIGN(minx, im.emit(OpKind::Min, {mn, zero}));
+  ONNX_ASSIGN(same, im.emit(OpKind::Equal, {maxx, minx}));
+  ONNX_ASSIGN(span, im.emit(OpKind::Sub, {maxx, minx}));
+  ONNX_ASSIGN(safe, im.emit(OpKind::Where, {same, one, span}));
+  ONNX_ASSIGN(scale, im.emit(OpKind::Div, {safe, q255}, {},
+                             ctx.outputs.size() > 1 ? ctx.outputName(1) : ""));
+  ONNX_ASSIGN(ms, im.emit(OpKind::Div, {minx, scale}));
+  ONNX_ASSIGN(z0, im.emit(OpKind::Sub, {zero, ms}));
+  AttributeMap range{{"min", 0.0}, {"max", 255.0}};
+  ONNX_ASSIGN(zc, im.emit(OpKind::Clip, {z0}, range));
+  ONNX_ASSIGN(zr, im.emit(OpKind::Round, {zc}));
+  if (ctx.outputs.size() > 2) {
+    ONNX_ASSIGN(zpOut, castTo(im, zr, DType::U8, ctx.outputName(2)));
+    ctx.outputs[2] = zpOut;
+  }
+  if (ctx.outputs.size() > 1)
+    ctx.outputs[1] = scale;
+  ONNX_ASSIGN(xs, im.emit(OpKind::Div, {x, scale}));
+  ONNX_ASSIGN(xr, im.emit(OpKind::Round, {xs}));
+  ONNX_ASSIGN(y, im.emit(OpKind::Add, {xr, zr}));
+  ONNX_ASSIGN(yc, im.emit(OpKind::Clip, {y}, range));
+  return setOutput(ctx, 0, castTo(im, yc, DType::U8, ctx.outputName(0)));
+}
+
+/// Einsum of one or two operands without repeated indices in a term: sums
+/// out the indices only one side has, then one batched matmul (batch,
+/// free-left, contracted) x (batch, contracted, free-right), and a
+/// transpose to the output order. "..." stands for the same leading dims in
+/// every term (named by digits internally).
+Status einsumOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(eq, ctx.stringAttr("equation", ""));
+  std::string e;
+  for (char c : eq)
+    if (c != ' ')
+      e += c;
+  size_t arrow = e.find("->");
+  std::string lhs = e.substr(0, arrow);
+  std::vector<std::string> terms;
+  for (size_t start = 0;;) {
+    size_t comma = lhs.find(',', start);
+    terms.push_back(lhs.substr(start, comma - start));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  if (terms.size() != ctx.numInputs() || terms.size() > 2)
+    return makeError("equation \"" + eq + "\" needs one term per input, and "
+                     "at most two inputs are supported");
+  std::vector<Value *> ops;
+  std::vector<std::vector<int64_t>> exts;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    ONNX_ASSIGN(v, ctx.input(i));
+    ONNX_ASSIGN(x, staticShape(v, "Einsum"));
+    ops.push_back(v);
+    exts.push_back(x);
+  }
+  // Expand "..." into digit names, right-aligned across terms.
+  int64_t ellipsisRank = 0;
+  auto expand = [&](std::string t, int64_t rank) -> Expected<std::string> {
+    size_t dots = t.find("...");
+    if (dots == std::string::npos)
+      return t;
+    int64_t k = rank - static_cast<int64_t>(t.size() - 3);
+    if (k < 0 || k > 10)
+      return makeError("equation \"" + eq + "\" does not fit the ranks");
+    std::string names;
+    for (int64_t j = 0; j < k; ++j)
+      names += static_cast<char>('0' + (10 - k + j));
+    ellipsisRank = std::max(ellipsisRank, k);
+    return t.substr(0, dots) + names + t.substr(dots + 3);
+  };
+  std::map<char, int64_t> extent, uses;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    ONNX_ASSIGN(t, expand(terms[i], static_cast<int64_t>(exts[i].size())));
+    terms[i] = t;
+    if (t.size() != exts[i].size())
+      return makeError("term \"" + t + "\" does not match input " +
+                       std::to_string(i) + " of rank " +
+                       std::to_string(exts[i].size()));
+    for (size_t d = 0; d < t.size(); ++d) {
+      char c = t[d];
+      if (t.find(c) != d)
+        return makeError("repeated index '" + std::string(1, c) +
+                         "' in a term (diagonals) is not supported");
+      if (extent.count(c) && extent[c] != exts[i][d])
+        return makeError("index '" + std::string(1, c) +
+                         "' has different extents");
+      extent[c] = exts[i][d];
+      ++uses[c];
+    }
+  }
+  std::string outTerm;
+  if (arrow != std::string::npos) {
+    std::string o = e.substr(arrow + 2);
+    size_t dots = o.find("...");
+    if (dots != std::string::npos) {
+      std::string names;
+      for (int64_t j = 0; j < ellipsisRank; ++j)
+        names += static_cast<char>('0' + (10 - ellipsisRank + j));
+      o = o.substr(0, dots) + names + o.substr(dots + 3);
+    }
+    outTerm = o;
+  } else {
+    for (int64_t j = 0; j < ellipsisRank; ++j)
+      outTerm += static_cast<char>('0' + (10 - ellipsisRank + j));
+    for (const auto &[c, n] : uses)
+      if (n == 1 && !(c >= '0' && c <= '9'))
+        outTerm += c;
+  }
+  for (size_t d = 0; d < outTerm.size(); ++d)
+    if (!extent.count(outTerm[d]) || outTerm.find(outTerm[d]) != d)
+      return makeError("output term \"" + outTerm + "\" is invalid");
+  Importer &im = ctx.importer;
+  auto inOut = [&](char c) { return outTerm.find(c) != std::string::npos; };
+  // Sum out the indices that only this operand has and the output lacks.
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const std::string &other = ops.size() == 2 ? terms[1 - i] : std::string();
+    std::vector<int64_t> axes;
+    std::string kept;
+    for (size_t d = 0; d < terms[i].size(); ++d) {
+      char c = terms[i][d];
+      if (!inOut(c) && other.find(c) == std::string::npos)
+        axes.push_back(static_cast<int64_t>(d));
+      else
+        kept += c;
+    }
+    if (axes.empty())
+      continue;
+    AttributeMap attrs{{"axes", axes}, {"keepdims", int64_t(0)}};
+    ONNX_ASSIGN(r, im.emit(OpKind::ReduceSum, {ops[i]}, attrs));
+    ops[i] = r;
+    terms[i] = kept;
+  }
+  // Transposes `v` (indices `from`) to the order `to`.
+  auto permute = [&](Value *v, const std::string &from,
+                     const std::string &to) -> Expected<Value *> {
+    std::vector<int64_t> perm;
+    bool identity = true;
+    for (size_t d = 0; d < to.size(); ++d) {
+      perm.push_back(static_cast<int64_t>(from.find(to[d])));
+      identity &= perm.back() == static_cast<int64_t>(d);
+    }
+    if (identity)
+      return v;
+    AttributeMap attrs{{"perm", perm}};
+    return im.emit(OpKind::Transpose, {v}, attrs);
+  };
+  auto product = [&](const std::string &idx) {
+    int64_t p = 1;
+    for (char c : idx)
+      p *= extent[c];
+    return p;
+  };
+  auto extentsOf = [&](const std::string &idx) {
+    std::vector<int64_t> v;
+    for (char c : idx)
+      v.push_back(extent[c]);
+    return v;
+  };
+  const std::string out = ctx.outputName(0);
+  if (ops.size() == 1) {
+    ONNX_ASSIGN(t, permute(ops[0], terms[0], outTerm));
+    return setOutput(ctx, 0, im.emitReshape(t, extentsOf(outTerm), out));
+  }
+  std::string batch, contr, freeA, freeB;
+  for (char c : terms[0]) {
+    bool inB = terms[1].find(c) != std::string::npos;
+    (inB ? (inOut(c) ? batch : contr) : freeA) += c;
+  }
+  for (char c : terms[1])
+    if (terms[0].find(c) == std::string::npos)
+      freeB += c;
+  ONNX_ASSIGN(at, permute(ops[0], terms[0], batch + freeA + contr));
+  ONNX_ASSIGN(bt, permute(ops[1], terms[1], batch + contr + freeB));
+  ONNX_ASSIGN(a3, im.emitReshape(at, {product(batch), product(freeA),
+                                      product(contr)}));
+  ONNX_ASSIGN(b3, im.emitReshape(bt, {product(batch), product(contr),
+                                      product(freeB)}));
+  ONNX_ASSIGN(m, im.emit(OpKind::MatMul, {a3, b3}));
+  std::string got = batch + freeA + freeB;
+  ONNX_ASSIGN(mr, im.emitReshape(m, extentsOf(got)));
+  ONNX_ASSIGN(t, permute(mr, got, outTerm));
+  return setOutput(ctx, 0, im.emitReshape(t, extentsOf(outTerm), out));
+}
+
+/// ScatterElements (and the old Scatter): the updates land where a one-hot
+/// mask (indices == the data positions along axis, one new dim per index)
+/// holds; a reduction over the index dim combines them (a sum for "none",
+/// where ONNX leaves duplicates undefined) and with the data.
+Status scatterElementsOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(data, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  ONNX_ASSIGN(updates, ctx.input(2));
+  ONNX_ASSIGN(reduction, ctx.stringAttr("reduction", "none"));
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", 0));
+  int64_t rank = data->type().rank();
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, rank));
+  ONNX_ASSIGN(de, staticShape(data, "ScatterElements data"));
+  ONNX_ASSIGN(ie, staticShape(indices, "ScatterElements indices"));
+  ONNX_ASSIGN(ue, staticShape(updates, "ScatterElements updates"));
+  DType dt = data->type().dtype;
+  if (ie != ue || static_cast<int64_t>(ie.size()) != rank)
+    return makeError("indices and updates must have the same shape and the "
+                     "data's rank");
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && ie[d] > de[d])
+      return makeError("indices dim " + std::to_string(d) +
+                       " exceeds the data dim");
+  if (reduction != "none" && reduction != "add" && reduction != "mul" &&
+      reduction != "max" && reduction != "min")
+    return makeError("reduction \"" + reduction + "\" is not supported");
+  if ((reduction == "max" || reduction == "min") && !isFloat(dt))
+    return makeError("reduction \"" + reduction +
+                     "\" on integers is not supported");
+  if (indices->type().dtype != DType::I32 &&
+      indices->type().dtype != DType::I64)
+    return makeError("indices must be i32 or i64");
+  Importer &im = ctx.importer;
+  int64_t n = de[axis];
+  ONNX_ASSIGN(idx, castTo(im, indices, DType::I64));
+  ONNX_ASSIGN(zero64, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(n64, im.emitScalar(DType::I64, static_cast<double>(n)));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {idx, zero64}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {idx, n64}));
+  ONNX_ASSIGN(fixedIdx, im.emit(OpKind::Where, {neg, wrapped, idx}));
+  // [..., m, 1, ...] against a range over the new dim axis + 1.
+  std::vector<int64_t> split = ie;
+  split.insert(split.begin() + axis + 1, 1);
+  ONNX_ASSIGN(iu, im.emitReshape(fixedIdx, split));
+  ONNX_ASSIGN(uu, im.emitReshape(updates, split));
+  ONNX_ASSIGN(r, axisRange(im, n, rank + 1, axis + 1));
+  ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {iu, r}));
+  double neutral = reduction == "mul" ? 1.0
+                   : reduction == "max" ? -kInf
+                   : reduction == "min" ? kInf
+                                        : 0.0;
+  OpKind reduce = reduction == "mul"   ? OpKind::ReduceProd
+                  : reduction == "max" ? OpKind::ReduceMax
+                  : reduction == "min" ? OpKind::ReduceMin
+                                       : OpKind::ReduceSum;
+  ONNX_ASSIGN(neutralV, im.emitScalar(dt, neutral));
+  ONNX_ASSIGN(masked, im.emit(OpKind::Where, {hot, uu, neutralV}));
+  AttributeMap overM{{"axes", std::vector<int64_t>{axis}},
+                     {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(combined, im.emit(reduce, {masked}, overM));
+  ONNX_ASSIGN(hot32, castTo(im, hot, DType::I32));
+  ONNX_ASSIGN(count, im.emit(OpKind::ReduceSum, {hot32}, overM));
+  // Pad what covers only part of the data (indices dims below the data's).
+  std::vector<int64_t> pads(2 * rank, 0);
+  bool partial = false;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && ie[d] < de[d]) {
+      pads[rank + d] = de[d] - ie[d];
+      partial = true;
+    }
+  if (partial) {
+    AttributeMap pc{{"pads", pads}, {"mode", std::string("constant")},
+                    {"value", neutral}};
+    ONNX_ASSIGN(c2, im.emit(OpKind::Pad, {combined}, pc));
+    combined = c2;
+    AttributeMap pz{{"pads", pads}, {"mode", std::string("constant")},
+                    {"value", 0.0}};
+    ONNX_ASSIGN(n2, im.emit(OpKind::Pad, {count}, pz));
+    count = n2;
+  }
+  ONNX_ASSIGN(zero32, im.emitScalar(DType::I32, 0.0));
+  ONNX_ASSIGN(hit, im.emit(OpKind::Greater, {count, zero32}));
+  const std::string out = ctx.outputName(0);
+  if (reduction == "none")
+    return setOutput(ctx, 0,
+                     im.emit(OpKind::Where, {hit, combined, data}, {}, out));
+  OpKind merge = reduction == "add"   ? OpKind::Add
+                 : reduction == "mul" ? OpKind::Mul
+                 : reduction == "max" ? OpKind::Max
+                                      : OpKind::Min;
+  ONNX_ASSIGN(merged, im.emit(merge, {data, combined}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Where, {hit, merged, data}, {}, out));
+}
+
+/// ScatterND: the index tuples linearized over the first q data dims, then
+/// the data as [N, R] and the updates as [P, R] combined as in
+/// ScatterElements through a [P, N] one-hot mask (O(P N R) memory).
+Status scatterNDOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(data, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  ONNX_ASSIGN(updates, ctx.input(2));
+  ONNX_ASSIGN(reduction, ctx.stringAttr("reduction", "none"));
+  ONNX_ASSIGN(de, staticShape(data, "ScatterND data"));
+  ONNX_ASSIGN(ie, staticShape(indices, "ScatterND indices"));
+  ONNX_ASSIGN(ue, staticShape(updates, "ScatterND updates"));
+  DType dt = data->type().dtype;
+  if (ie.empty())
+    return makeError("indices must have rank >= 1");
+  int64_t q = ie.back();
+  int64_t rank = static_cast<int64_t>(de.size());
+  if (q < 1 || q > rank)
+    return makeError("the index tuples must have 1..rank elements");
+  std::vector<int64_t> want(ie.begin(), ie.end() - 1);
+  want.insert(want.end(), de.begin() + q, de.end());
+  if (ue != want)
+    return makeError("updates must have shape " + joinInts(want));
+  if (reduction != "none" && reduction != "add" && reduction != "mul" &&
+      reduction != "max" && reduction != "min")
+    return makeError("reduction \"" + reduction + "\" is not supported");
+  if ((reduction == "max" || reduction == "min") && !isFloat(dt))
+    return makeError("reduction \"" + reduction +
+                     "\" on integers is not supported");
+  if (indices->type().dtype != DType::I64 &&
+      indices->type().dtype != DType::I32)
+    return makeError("indices must be i32 or i64");
+  int64_t p = 1, n = 1, r = 1;
+  for (size_t i = 0; i + 1 < ie.size(); ++i)
+    p *= ie[i];
+  for (int64_t i = 0; i < q; ++i)
+    n *= de[i];
+  for (int64_t i = q; i < rank; ++i)
+    r *= de[i];
+  Importer &im = ctx.importer;
+  // Linear index: sum of (idx_j wrapped into [0, d_j)) * stride_j.
+  ONNX_ASSIGN(idx, castTo(im, indices, DType::I64));
+  ONNX_ASSIGN(flat, im.emitReshape(idx, {p, q}));
+  std::vector<int64_t> extents(de.begin(), de.begin() + q), strides(q, 1);
+  for (int64_t j = q - 2; j >= 0; --j)
+    strides[j] = strides[j + 1] * de[j + 1];
+  ONNX_ASSIGN(extV, im.emitInts(extents));
+  ONNX_ASSIGN(strideV, im.emitInts(strides));
+  ONNX_ASSIGN(zero64, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {flat, zero64}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {flat, extV}));
+  ONNX_ASSIGN(fixedIdx, im.emit(OpKind::Where, {neg, wrapped, flat}));
+  ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {fixedIdx, strideV}));
+  AttributeMap overQ{{"axes", std::vector<int64_t>{1}},
+                     {"keepdims", int64_t(1)}};
+  ONNX_ASSIGN(lin, im.emit(OpKind::ReduceSum, {scaled}, overQ)); // [P, 1]
+  ONNX_ASSIGN(range, axisRange(im, n, 2, 1));                     // [1, N]
+  ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {lin, range}));         // [P, N]
+  ONNX_ASSIGN(hot3, im.emitReshape(hot, {p, n, 1}));
+  ONNX_ASSIGN(u3, im.emitReshape(updates, {p, 1, r}));
+  double neutral = reduction == "mul" ? 1.0
+                   : reduction == "max" ? -kInf
+                   : reduction == "min" ? kInf
+                                        : 0.0;
+  OpKind reduce = reduction == "mul"   ? OpKind::ReduceProd
+                  : reduction == "max" ? OpKind::ReduceMax
+                  : reduction == "min" ? OpKind::ReduceMin
+                                       : OpKind::ReduceSum;
+  ONNX_ASSIGN(neutralV, im.emitScalar(dt, neutral));
+  ONNX_ASSIGN(masked, im.emit(OpKind::Where, {hot3, u3, neutralV}));
+  AttributeMap overP{{"axes", std::vector<int64_t>{0}},
+                     {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(combined, im.emit(reduce, {masked}, overP)); // [N, R]
+  ONNX_ASSIGN(hot32, castTo(im, hot, DType::I32));
+  ONNX_ASSIGN(count, im.emit(OpKind::ReduceSum, {hot32}, overP)); // [N]
+  ONNX_ASSIGN(zero32, im.emitScalar(DType::I32, 0.0));
+  ONNX_ASSIGN(hit1, im.emit(OpKind::Greater, {count, zero32}));
+  ONNX_ASSIGN(hit, im.emitReshape(hit1, {n, 1}));
+  ONNX_ASSIGN(d2, im.emitReshape(data, {n, r}));
+  Value *result = nullptr;
+  if (reduction == "none") {
+    ONNX_ASSIGN(w, im.emit(OpKind::Where, {hit, combined, d2}));
+    result = w;
+  } else {
+    OpKind merge = reduction == "add"   ? OpKind::Add
+                   : reduction == "mul" ? OpKind::Mul
+                   : reduction == "max" ? OpKind::Max
+                                        : OpKind::Min;
+    ONNX_ASSIGN(merged, im.emit(merge, {d2, combined}));
+    ONNX_ASSIGN(w, im.emit(OpKind::Where, {hit, merged, d2}));
+    result = w;
+  }
+  return setOutput(ctx, 0, im.emitReshape(result, de, ctx.outputName(0)));
+}
+
+/// GatherND: each index tuple (negative entries wrapped) linearized over
+/// its data dims, offset by its batch, then one gather from the data viewed
+/// as [batches * indexed positions, rest].
+Status gatherNDOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(data, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  ONNX_ASSIGN(b, ctx.intAttr("batch_dims", 0));
+  ONNX_ASSIGN(de, staticShape(data, "GatherND data"));
+  ONNX_ASSIGN(ie, staticShape(indices, "GatherND indices"));
+  if (ie.empty() || indices->type().dtype != DType::I64)
+    return makeError("indices must be an i64 tensor of rank >= 1");
+  int64_t q = ie.back(), rank = static_cast<int64_t>(de.size());
+  int64_t irank = static_cast<int64_t>(ie.size());
+  if (b < 0 || b >= irank || b + q > rank || q < 1)
+    return makeError("batch_dims and the index tuple size do not fit");
+  int64_t batches = 1, positions = 1, n = 1, r = 1;
+  for (int64_t i = 0; i < b; ++i) {
+    if (ie[i] != de[i])
+      return makeError("the batch dims of data and indices differ");
+    batches *= de[i];
+  }
+  for (int64_t i = b; i + 1 < irank; ++i)
+    positions *= ie[i];
+  for (int64_t i = b; i < b + q; ++i)
+    n *= de[i];
+  for (int64_t i = b + q; i < rank; ++i)
+    r *= de[i];
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(flat, im.emitReshape(indices, {batches, positions, q}));
+  std::vector<int64_t> extents(de.begin() + b, de.begin() + b + q),
+      strides(q, 1);
+  for (int64_t j = q - 2; j >= 0; --j)
+    strides[j] = strides[j + 1] * extents[j + 1];
+  ONNX_ASSIGN(extV, im.emitInts(extents));
+  ONNX_ASSIGN(strideV, im.emitInts(strides));
+  ONNX_ASSIGN(zero64, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {flat, zero64}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {flat, extV}));
+  ONNX_ASSIGN(fixedIdx, im.emit(OpKind::Where, {neg, wrapped, flat}));
+  ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {fixedIdx, strideV}));
+  AttributeMap overQ{{"axes", std::vector<int64_t>{2}},
+                     {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(lin, im.emit(OpKind::ReduceSum, {scaled}, overQ));
+  Value *global = lin;
+  if (batches > 1) {
+    ONNX_ASSIGN(br, axisRange(im, batches, 2, 0));
+    ONNX_ASSIGN(nv, im.emitScalar(DType::I64, static_cast<double>(n)));
+    ONNX_ASSIGN(off, im.emit(OpKind::Mul, {br, nv}));
+    ONNX_ASSIGN(g, im.emit(OpKind::Add, {lin, off}));
+    global = g;
+  }
+  ONNX_ASSIGN(d2, im.emitReshape(data, {batches * n, r}));
+  AttributeMap axis0{{"axis", int64_t(0)}};
+  ONNX_ASSIGN(gathered, im.emit(OpKind::Gather, {d2, global}, axis0));
+  std::vector<int64_t> out(ie.begin(), ie.end() - 1);
+  out.insert(out.end(), de.begin() + b + q, de.end());
+  return setOutput(ctx, 0,
+                   im.emitReshape(gathered, out, ctx.outputName(0)));
+}
+
+/// ReverseSequence: gather_elements along the time axis with indices
+/// len[b] - 1 - t below each batch's length and t beyond it.
+Status reverseSequenceOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(lens, ctx.input(1));
+  ONNX_ASSIGN(batchAttr, ctx.intAttr("batch_axis", 1));
+  ONNX_ASSIGN(timeAttr, ctx.intAttr("time_axis", 0));
+  int64_t rank = x->type().rank();
+  if (rank < 2)
+    return makeError("input must have rank >= 2");
+  ONNX_ASSIGN(batchAxis, normalizeAxis(batchAttr, rank));
+  ONNX_ASSIGN(timeAxis, normalizeAxis(timeAttr, rank));
+  if (batchAxis == timeAxis)
+    return makeError("batch_axis and time_axis must differ");
+  ONNX_ASSIGN(ext, staticShape(x, "ReverseSequence"));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(l64, castTo(im, lens, DType::I64));
+  std::vector<int64_t> lshape(rank, 1);
+  lshape[batchAxis] = ext[batchAxis];
+  ONNX_ASSIGN(l, im.emitReshape(l64, lshape));
+  ONNX_ASSIGN(t, axisRange(im, ext[timeAxis], rank, timeAxis));
+  ONNX_ASSIGN(inside, im.emit(OpKind::Less, {t, l}));
+  ONNX_ASSIGN(one, im.emitScalar(DType::I64, 1.0));
+  ONNX_ASSIGN(lm1, im.emit(OpKind::Sub, {l, one}));
+  ONNX_ASSIGN(rev, im.emit(OpKind::Sub, {lm1, t}));
+  ONNX_ASSIGN(idx, im.emit(OpKind::Where, {inside, rev, t}));
+  AttributeMap to{{"shape", ext}};
+  ONNX_ASSIGN(full, im.emit(OpKind::Expand, {idx}, to));
+  AttributeMap axis{{"axis", timeAxis}};
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::GatherElements, {x, full}, axis,
+                           ctx.outputName(0)));
+}
+
+/// CumSum along `axis` of x (static extents `ext`): x moved to [..., n]
+/// times a constant 0/1 triangular [n, n] matrix (exclusive / reverse pick
+/// the triangle), moved back. O(n^2) per line; exact for integers.
+Expected<Value *> cumSumAlong(Importer &im, Value *x,
+                              const std::vector<int64_t> &ext, int64_t axis,
+                              bool exclusive, bool reverse,
+                              const std::string &name) {
+  int64_t rank = static_cast<int64_t>(ext.size());
+  int64_t n = ext[axis];
+  DType dt = x->type().dtype;
+  std::vector<int64_t> perm;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      perm.push_back(d);
+  perm.push_back(axis);
+  Value *moved = x;
+  if (axis != rank - 1) {
+    AttributeMap attrs{{"perm", perm}};
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {x}, attrs));
+    moved = t;
+  }
+  int64_t lines = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      lines *= ext[d];
+  ONNX_ASSIGN(m2, im.emitReshape(moved, {lines, n}));
+  // y[j] = sum over i of x[i] * T[i, j].
+  ONNX_ASSIGN(oneData, makeFilledTensor(TensorType{dt, {}}, 1.0));
+  size_t elem = static_cast<size_t>(dtypeSize(dt));
+  std::vector<uint8_t> bytes(static_cast<size_t>(n * n) * elem, 0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      bool take = reverse ? (exclusive ? i > j : i >= j)
+                          : (exclusive ? i < j : i <= j);
+      if (take)
+        std::memcpy(bytes.data() + static_cast<size_t>(i * n + j) * elem,
+                    oneData.bytes->data(), elem);
+    }
+  ONNX_ASSIGN(data,
+              makeTensorData(TensorType{dt, makeShape({n, n})}, std::move(bytes)));
+  ONNX_ASSIGN(tri, im.emitConstant(std::move(data)));
+  ONNX_ASSIGN(prod, im.emit(OpKind::MatMul, {m2, tri}));
+  std::vector<int64_t> movedExt;
+  for (int64_t d : perm)
+    movedExt.push_back(ext[d]);
+  if (axis == rank - 1)
+    return im.emitReshape(prod, movedExt, name);
+  ONNX_ASSIGN(back, im.emitReshape(prod, movedExt));
+  std::vector<int64_t> inverse(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    inverse[perm[d]] = d;
+  AttributeMap attrs{{"perm", inverse}};
+  return im.emit(OpKind::Transpose, {back}, attrs, name);
+}
+
+/// CumProd along `axis` by doubling (Hillis-Steele): log2(n) steps of
+/// y *= y shifted by 1, 2, 4, ... (shifted-in positions hold 1); exclusive
+/// shifts the result by one more. Exact for integers (wrapping products
+/// associate).
+Expected<Value *> cumProdAlong(Importer &im, Value *x,
+                               const std::vector<int64_t> &ext, int64_t axis,
+                               bool exclusive, bool reverse,
+                               const std::string &name) {
+  int64_t rank = static_cast<int64_t>(ext.size());
+  int64_t n = ext[axis];
+  // v shifted by s toward the scan direction, 1 shifted in.
+  auto shift = [&](Value *v, int64_t s,
+                   const std::string &outName) -> Expected<Value *> {
+    if (s >= n) {
+      ONNX_ASSIGN(one, scalarLike(im, v, 1.0));
+      AttributeMap to{{"shape", ext}};
+      return im.emit(OpKind::Expand, {one}, to, outName);
+    }
+    std::vector<int64_t> starts(rank, 0), ends = ext, steps(rank, 1);
+    std::vector<int64_t> pads(2 * rank, 0);
+    if (reverse) {
+      starts[axis] = s;
+      pads[rank + axis] = s;
+    } else {
+      ends[axis] = n - s;
+      pads[axis] = s;
+    }
+    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+    ONNX_ASSIGN(part, im.emit(OpKind::Slice, {v}, sl));
+    AttributeMap pa{{"pads", pads}, {"mode", std::string("constant")},
+                    {"value", 1.0}};
+    return im.emit(OpKind::Pad, {part}, pa, outName);
+  };
+  Value *y = x;
+  std::vector<int64_t> shifts;
+  for (int64_t s = 1; s < n; s *= 2)
+    shifts.push_back(s);
+  for (size_t i = 0; i < shifts.size(); ++i) {
+    ONNX_ASSIGN(sh, shift(y, shifts[i], ""));
+    bool last = i + 1 == shifts.size() && !exclusive;
+    ONNX_ASSIGN(m, im.emit(OpKind::Mul, {y, sh}, {}, last ? name : ""));
+    y = m;
+  }
+  if (exclusive)
+    return shift(y, 1, name);
+  if (y == x) {
+    AttributeMap to{{"shape", ext}};
+    return im.emit(OpKind::Expand, {x}, to, name);
+  }
+  return y;
+}
+
+/// CumSum (kind Add) and CumProd (kind Mul) along the axis; an axis
+/// computed at run time selects among the scans along every axis.
+Status cumulativeOp(NodeContext &ctx, OpKind kind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(axisIn, ctx.input(1));
+  ONNX_ASSIGN(exclusive, ctx.intAttr("exclusive", 0));
+  ONNX_ASSIGN(reverse, ctx.intAttr("reverse", 0));
+  if (x->type().dtype == DType::Bool)
+    return makeError("input must be a number");
+  ONNX_ASSIGN(ext, staticShape(x, ctx.proto.op_type()));
+  int64_t rank = static_cast<int64_t>(ext.size());
+  if (rank == 0)
+    return makeError("input must have rank >= 1");
+  Importer &im = ctx.importer;
+  const std::string out = ctx.outputName(0);
+  auto along = [&](int64_t axis, const std::string &name) {
+    return kind == OpKind::Mul
+               ? cumProdAlong(im, x, ext, axis, exclusive != 0, reverse != 0,
+                              name)
+               : cumSumAlong(im, x, ext, axis, exclusive != 0, reverse != 0,
+                             name);
+  };
+  if (auto axes = im.requireInts(axisIn, "axis")) {
+    if (axes->size() != 1)
+      return makeError("axis must have one element");
+    ONNX_ASSIGN(axis, normalizeAxis((*axes)[0], rank));
+    return setOutput(ctx, 0, along(axis, out));
+  }
+  if (!isInteger(axisIn->type().dtype) || !isStatic(axisIn->type().shape))
+    return makeError("axis must be an integer scalar");
+  ONNX_ASSIGN(count, elementCount(axisIn->type().shape));
+  if (count != 1)
+    return makeError("axis must have one element");
+  if (rank == 1)
+    return setOutput(ctx, 0, along(0, out));
+  // Run-time axis (out-of-range values pick no axis: 0 results).
+  ONNX_ASSIGN(a64, castTo(im, axisIn, DType::I64));
+  ONNX_ASSIGN(a0, im.emitReshape(a64, {}));
+  ONNX_ASSIGN(zero64, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(rankV, im.emitScalar(DType::I64, static_cast<double>(rank)));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {a0, zero64}));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {a0, rankV}));
+  ONNX_ASSIGN(axis, im.emit(OpKind::Where, {neg, wrapped, a0}));
+  ONNX_ASSIGN(acc0, im.emitScalar(x->type().dtype, 0.0));
+  Value *acc = acc0;
+  for (int64_t d = 0; d < rank; ++d) {
+    ONNX_ASSIGN(sum, along(d, ""));
+    ONNX_ASSIGN(dv, im.emitScalar(DType::I64, static_cast<double>(d)));
+    ONNX_ASSIGN(is, im.emit(OpKind::Equal, {axis, dv}));
+    ONNX_ASSIGN(sel, im.emit(OpKind::Where, {is, sum, acc}, {},
+                             d + 1 == rank ? out : ""));
+    acc = sel;
+  }
+  return setOutput(ctx, 0, acc);
+}
+
+/// LRN: x / (bias + alpha / size * the sum of x^2 over the channel
+/// window)^beta, the window sum as avg_pool over channels (zero padding
+/// included) times size.
+Status lrnOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1e-4));
+  ONNX_ASSIGN(beta, ctx.floatAttr("beta", 0.75));
+  ONNX_ASSIGN(bias, ctx.floatAttr("bias", 1.0));
+  if (!ctx.hasAttr("size"))
+    return makeError("missing required attribute 'size'");
+  ONNX_ASSIGN(size, ctx.intAttr("size", 1));
+  if (size < 1)
+    return makeError("size must be positive");
+  if (!isFloat(x->type().dtype) || x->type().rank() < 3)
+    return makeError("input must be a float tensor of rank >= 3, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "LRN"));
+  int64_t spatial = 1;
+  for (size_t i = 2; i < ext.size(); ++i)
+    spatial *= ext[i];
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(sq, im.emit(OpKind::Mul, {x, x}));
+  ONNX_ASSIGN(s4, im.emitReshape(sq, {ext[0], 1, ext[1], spatial}));
+  int64_t before = (size - 1) / 2, after = size - 1 - before;
+  AttributeMap pool{{"kernel", std::vector<int64_t>{size, 1}},
+                    {"strides", std::vector<int64_t>{1, 1}},
+                    {"pads", std::vector<int64_t>{before, 0, after, 0}},
+                    {"ceil_mode", int64_t(0)},
+                    {"count_include_pad", int64_t(1)}};
+  ONNX_ASSIGN(avg, im.emit(OpKind::AvgPool, {s4}, pool));
+  ONNX_ASSIGN(avgBack, im.emitReshape(avg, ext));
+  // alpha / size * (avg * size) = alpha * avg.
+  ONNX_ASSIGN(a, scalarLike(im, x, alpha));
+  ONNX_ASSIGN(b, scalarLike(im, x, bias));
+  ONNX_ASSIGN(be, scalarLike(im, x, beta));
+  ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {avgBack, a}));
+  ONNX_ASSIGN(base, im.emit(OpKind::Add, {scaled, b}));
+  ONNX_ASSIGN(den, im.emit(OpKind::Pow, {base, be}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Div, {x, den}, {}, ctx.outputName(0)));
+}
+
+/// ConvTranspose as a conv: the input with stride - 1 zeros inserted
+/// between elements (reshape, pad, reshape, slice), padded by
+/// dilation * (kernel - 1) minus the pads (plus output_padding at the end),
+/// convolved with the weights flipped and transposed per group.
+Status convTransposeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  Value *bias = ctx.optionalInput(2);
+  ONNX_ASSIGN(xe, staticShape(x, "ConvTranspose input"));
+  ONNX_ASSIGN(we, staticShape(w, "ConvTranspose weight"));
+  int64_t k = static_cast<int64_t>(xe.size()) - 2;
+  if (k < 1 || k > 3 || static_cast<int64_t>(we.size()) != k + 2)
+    return makeError("input must have rank 3..5 and the weight the same rank");
+  ONNX_ASSIGN(group, ctx.intAttr("group", 1));
+  if (group < 1 || xe[1] != we[0] || we[0] % group != 0)
+    return makeError("weight channels do not match the input and group");
+  std::vector<int64_t> kernel(we.begin() + 2, we.end());
+  ONNX_ASSIGN(ks, ctx.intsAttr("kernel_shape"));
+  if (!ks.empty() && ks != kernel)
+    return makeError("kernel_shape differs from the weight's");
+  auto attrOr = [&](const char *name,
+                    int64_t def) -> Expected<std::vector<int64_t>> {
+    ONNX_ASSIGN(v, ctx.intsAttr(name));
+    if (v.empty())
+      v.assign(k, def);
+    if (static_cast<int64_t>(v.size()) != k)
+      return makeError(std::string("attribute '") + name + "' needs " +
+                       std::to_string(k) + " values");
+    return v;
+  };
+  ONNX_ASSIGN(strides, attrOr("strides", 1));
+  ONNX_ASSIGN(dil, attrOr("dilations", 1));
+  ONNX_ASSIGN(outPad, attrOr("output_padding", 0));
+  ONNX_ASSIGN(pads, ctx.intsAttr("pads"));
+  if (pads.empty())
+    pads.assign(2 * k, 0);
+  if (static_cast<int64_t>(pads.size()) != 2 * k)
+    return makeError("attribute 'pads' needs " + std::to_string(2 * k) +
+                     " values");
+  ONNX_ASSIGN(autoPad, ctx.stringAttr("auto_pad", "NOTSET"));
+  ONNX_ASSIGN(outShape, ctx.intsAttr("output_shape"));
+  if (!outShape.empty() && static_cast<int64_t>(outShape.size()) != k) {
+    if (static_cast<int64_t>(outShape.size()) == k + 2)
+      outShape.erase(outShape.begin(), outShape.begin() + 2);
+    else
+      return makeError("attribute 'output_shape' needs " + std::to_string(k) +
+                       " values");
+  }
+  for (int64_t i = 0; i < k; ++i) {
+    if (strides[i] < 1 || dil[i] < 1)
+      return makeError("strides and dilations must be positive");
+    int64_t full = strides[i] * (xe[2 + i] - 1) + outPad[i] +
+                   (kernel[i] - 1) * dil[i] + 1;
+    int64_t target = -1;
+    if (!outShape.empty())
+      target = outShape[i];
+    else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER")
+      target = xe[2 + i] * strides[i];
+    else if (autoPad == "VALID")
+      pads[i] = pads[k + i] = 0;
+    else if (autoPad != "NOTSET")
+      return makeError("unknown auto_pad \"" + autoPad + "\"");
+    if (target >= 0) {
+      int64_t total = full - target;
+      if (total < 0) {
+        // A larger output_shape extends the end, as output_padding does.
+        outPad[i] -= total;
+        pads[i] = pads[k + i] = 0;
+        continue;
+      }
+      bool upper = autoPad == "SAME_UPPER";
+      pads[i] = upper ? total / 2 : total - total / 2;
+      pads[k + i] = upper ? total - total / 2 : total / 2;
+    }
+  }
+  Importer &im = ctx.importer;
+  // Insert stride - 1 zeros between input elements.
+  Value *xd = x;
+  bool strided = std::any_of(strides.begin(), strides.end(),
+                             [](int64_t s) { return s > 1; });
+  if (strided) {
+    std::vector<int64_t> split{xe[0], xe[1]}, padsZ(2 * (2 + 2 * k), 0),
+        joined{xe[0], xe[1]}, ends{xe[0], xe[1]};
+    int64_t r = 2 + 2 * k;
+    for (int64_t i = 0; i < k; ++i) {
+      split.insert(split.end(), {xe[2 + i], 1});
+      padsZ[r + 2 + 2 * i + 1] = strides[i] - 1;
+      joined.push_back(xe[2 + i] * strides[i]);
+      ends.push_back(std::max<int64_t>(0, (xe[2 + i] - 1) * strides[i] + 1));
+    }
+    ONNX_ASSIGN(sx, im.emitReshape(x, split));
+    AttributeMap pa{{"pads", padsZ}, {"mode", std::string("constant")},
+                    {"value", 0.0}};
+    ONNX_ASSIGN(px, im.emit(OpKind::Pad, {sx}, pa));
+    ONNX_ASSIGN(jx, im.emitReshape(px, joined));
+    std::vector<int64_t> starts(2 + k, 0), steps(2 + k, 1);
+    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+    ONNX_ASSIGN(cx, im.emit(OpKind::Slice, {jx}, sl));
+    xd = cx;
+  }
+  // Weights [Cin, Cout/g, K..] -> [Cout, Cin/g, K..] per group, flipped.
+  int64_t cin = we[0], coutG = we[1], cinG = cin / group;
+  std::vector<int64_t> wg{group, cinG, coutG}, perm{0, 2, 1}, wc{group * coutG,
+                                                              cinG};
+  for (int64_t i = 0; i < k; ++i) {
+    wg.push_back(kernel[i]);
+    perm.push_back(3 + i);
+    wc.push_back(kernel[i]);
+  }
+  ONNX_ASSIGN(w5, im.emitReshape(w, wg));
+  AttributeMap tp{{"perm", perm}};
+  ONNX_ASSIGN(wt, im.emit(OpKind::Transpose, {w5}, tp));
+  ONNX_ASSIGN(w4, im.emitReshape(wt, wc));
+  std::vector<int64_t> fs(2 + k, 0), fe = wc, fst(2 + k, 1);
+  for (int64_t i = 0; i < k; ++i) {
+    fs[2 + i] = kernel[i] - 1;
+    fe[2 + i] = -1;
+    fst[2 + i] = -1;
+  }
+  AttributeMap flip{{"starts", fs}, {"ends", fe}, {"steps", fst}};
+  ONNX_ASSIGN(wf, im.emit(OpKind::Slice, {w4}, flip));
+  std::vector<int64_t> convPads(2 * k);
+  for (int64_t i = 0; i < k; ++i) {
+    int64_t span = (kernel[i] - 1) * dil[i];
+    convPads[i] = span - pads[i];
+    convPads[k + i] = span - pads[k + i] + outPad[i];
+    if (convPads[i] < 0 || convPads[k + i] < 0)
+      return makeError("pads larger than dilation * (kernel - 1) are not "
+                       "supported");
+  }
+  AttributeMap attrs{{"strides", std::vector<int64_t>(k, 1)},
+                     {"pads", convPads},
+                     {"dilations", dil},
+                     {"group", group}};
+  std::vector<Value *> operands{xd, wf};
+  if (bias)
+    operands.push_back(bias);
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Conv, operands, attrs, ctx.outputName(0)));
+}
+
+/// RNN unrolled over the (static) sequence: per direction, X W^T + Wb + Rb
+/// for every step at once, then H = f(x_t + H R^T) step by step (clip
+/// before f). sequence_lens must be absent.
+Status rnnOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  ONNX_ASSIGN(r, ctx.input(2));
+  Value *b = ctx.optionalInput(3);
+  if (ctx.optionalInput(4))
+    return makeError("input sequence_lens is not supported");
+  Value *h0 = ctx.optionalInput(5);
+  ONNX_ASSIGN(hidden, ctx.intAttr("hidden_size", 0));
+  ONNX_ASSIGN(layout, ctx.intAttr("layout", 0));
+  ONNX_ASSIGN(direction, ctx.stringAttr("direction", "forward"));
+  if (direction != "forward" && direction != "reverse" &&
+      direction != "bidirectional")
+    return makeError("unknown direction \"" + direction + "\"");
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  std::vector<std::string> acts;
+  if (const auto *a = ctx.attr("activations"))
+    for (const auto &name : a->strings())
+      acts.push_back(name);
+  if (acts.empty())
+    acts.assign(dirs, "Tanh");
+  if (static_cast<int64_t>(acts.size()) != dirs)
+    return makeError("activations needs one entry per direction");
+  if (ctx.hasAttr("activation_alpha") || ctx.hasAttr("activation_beta"))
+    return makeError("activation_alpha/beta are not supported");
+  std::vector<OpKind> actKinds;
+  for (const std::string &a : acts) {
+    if (a == "Tanh")
+      actKinds.push_back(OpKind::Tanh);
+    else if (a == "Relu")
+      actKinds.push_back(OpKind::Relu);
+    else if (a == "Sigmoid")
+      actKinds.push_back(OpKind::Sigmoid);
+    else
+      return makeError("activation \"" + a + "\" is not supported");
+  }
+  bool clip = ctx.hasAttr("clip");
+  ONNX_ASSIGN(clipValue, ctx.floatAttr("clip", 0.0));
+  Importer &im = ctx.importer;
+  AttributeMap swap01{{"perm", std::vector<int64_t>{1, 0, 2}}};
+  if (layout) {
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {x}, swap01));
+    x = t;
+    if (h0) {
+      ONNX_ASSIGN(th, im.emit(OpKind::Transpose, {h0}, swap01));
+      h0 = th;
+    }
+  }
+  ONNX_ASSIGN(xe, staticShape(x, "RNN input"));
+  if (xe.size() != 3)
+    return makeError("X must be 3-D");
+  int64_t seq = xe[0], batch = xe[1], input = xe[2];
+  if (hidden < 1)
+    return makeError("hidden_size must be positive");
+  auto pick = [&](Value *v, int64_t d, std::vector<int64_t> rest,
+                  int64_t lo = 0, int64_t hi = -1) -> Expected<Value *> {
+    ONNX_ASSIGN(ve, staticShape(v, "an RNN weight"));
+    std::vector<int64_t> starts(ve.size(), 0), ends = ve, steps(ve.size(), 1);
+    starts[0] = d;
+    ends[0] = d + 1;
+    if (hi >= 0) {
+      starts.back() = lo;
+      ends.back() = hi;
+    }
+    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+    ONNX_ASSIGN(sv, im.emit(OpKind::Slice, {v}, sl));
+    return im.emitReshape(sv, rest);
+  };
+  AttributeMap swap{{"perm", std::vector<int64_t>{1, 0}}};
+  ONNX_ASSIGN(x2, im.emitReshape(x, {seq * batch, input}));
+  std::vector<Value *> ys, hs;
+  for (int64_t d = 0; d < dirs; ++d) {
+    bool reverse = direction == "reverse" || d == 1;
+    ONNX_ASSIGN(wd, pick(w, d, {hidden, input}));
+    ONNX_ASSIGN(wt, im.emit(OpKind::Transpose, {wd}, swap));
+    ONNX_ASSIGN(rd, pick(r, d, {hidden, hidden}));
+    ONNX_ASSIGN(rt, im.emit(OpKind::Transpose, {rd}, swap));
+    ONNX_ASSIGN(xw0, im.emit(OpKind::MatMul, {x2, wt}));
+    Value *xw = xw0;
+    if (b) {
+      ONNX_ASSIGN(wb, pick(b, d, {hidden}, 0, hidden));
+      ONNX_ASSIGN(rb, pick(b, d, {hidden}, hidden, 2 * hidden));
+      ONNX_ASSIGN(bsum, im.emit(OpKind::Add, {wb, rb}));
+      ONNX_ASSIGN(xb, im.emit(OpKind::Add, {xw, bsum}));
+      xw = xb;
+    }
+    ONNX_ASSIGN(xw3, im.emitReshape(xw, {seq, batch, hidden}));
+    Value *h = nullptr;
+    if (h0) {
+      ONNX_ASSIGN(hi, pick(h0, d, {batch, hidden}));
+      h = hi;
+    } else {
+      ONNX_ASSIGN(z, scalarLike(im, x, 0.0));
+      AttributeMap to{{"shape", std::vector<int64_t>{batch, hidden}}};
+      ONNX_ASSIGN(hz, im.emit(OpKind::Expand, {z}, to));
+      h = hz;
+    }
+    std::vector<Value *> steps(seq);
+    for (int64_t i = 0; i < seq; ++i) {
+      int64_t t = reverse ? seq - 1 - i : i;
+      ONNX_ASSIGN(xt, pick(xw3, t, {batch, hidden}));
+      ONNX_ASSIGN(hr, im.emit(OpKind::MatMul, {h, rt}));
+      ONNX_ASSIGN(pre0, im.emit(OpKind::Add, {xt, hr}));
+      Value *pre = pre0;
+      if (clip) {
+        AttributeMap c{{"min", -clipValue}, {"max", clipValue}};
+        ONNX_ASSIGN(pc, im.emit(OpKind::Clip, {pre}, c));
+        pre = pc;
+      }
+      ONNX_ASSIGN(hn, im.emit(actKinds[d], {pre}));
+      h = hn;
+      ONNX_ASSIGN(h4, im.emitReshape(h, {1, 1, batch, hidden}));
+      steps[t] = h4;
+    }
+    AttributeMap axis0{{"axis", int64_t(0)}};
+    if (seq > 0) {
+      ONNX_ASSIGN(yd, im.emit(OpKind::Concat, steps, axis0));
+      ys.push_back(yd);
+    }
+    ONNX_ASSIGN(hl, im.emitReshape(h, {1, batch, hidden}));
+    hs.push_back(hl);
+  }
+  if (seq == 0)
+    return makeError("an empty sequence is not supported");
+  AttributeMap axis1{{"axis", int64_t(1)}}, axis0{{"axis", int64_t(0)}};
+  ONNX_ASSIGN(y, im.emit(OpKind::Concat, ys, axis1));    // [seq, dirs, B, H]
+  ONNX_ASSIGN(yh, im.emit(OpKind::Concat, hs, axis0));   // [dirs, B, H]
+  if (layout) {
+    AttributeMap py{{"perm", std::vector<int64_t>{2, 0, 1, 3}}};
+    ONNX_ASSIGN(yt, im.emit(OpKind::Transpose, {y}, py, ctx.outputName(0)));
+    y = yt;
+    if (ctx.outputs.size() > 1) {
+      ONNX_ASSIGN(yht,
+                  im.emit(OpKind::Transpose, {yh}, swap01, ctx.outputName(1)));
+      yh = yht;
+    }
+  }
+  if (ctx.outputs.size() > 1)
+    ctx.outputs[1] = yh;
+  return setOutput(ctx, 0, y);
+}
+
+/// GRU (kind Sigmoid) and LSTM (kind Tanh) unrolled over the static
+/// sequence, per direction: X W^T + Wb for every step and gate at once, then
+/// the gate equations of the ONNX spec step by step (linear_before_reset for
+/// GRU; peepholes for LSTM). sequence_lens, clip, input_forget and
+/// activations other than the defaults are rejected.
+Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
+  bool lstm = kind == OpKind::Tanh;
+  int64_t gates = lstm ? 4 : 3;
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  ONNX_ASSIGN(r, ctx.input(2));
+  Value *b = ctx.optionalInput(3);
+  if (ctx.optionalInput(4))
+    return makeError("input sequence_lens is not supported");
+  Value *h0 = ctx.optionalInput(5);
+  Value *c0 = lstm ? ctx.optionalInput(6) : nullptr;
+  Value *peep = lstm ? ctx.optionalInput(7) : nullptr;
+  ONNX_ASSIGN(hidden, ctx.intAttr("hidden_size", 0));
+  ONNX_ASSIGN(layout, ctx.intAttr("layout", 0));
+  ONNX_ASSIGN(lbr, ctx.intAttr("linear_before_reset", 0));
+  ONNX_ASSIGN(inputForget, ctx.intAttr("input_forget", 0));
+  ONNX_ASSIGN(direction, ctx.stringAttr("direction", "forward"));
+  if (direction != "forward" && direction != "reverse" &&
+      direction != "bidirectional")
+    return makeError("unknown direction \"" + direction + "\"");
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  if (ctx.hasAttr("clip") || inputForget)
+    return makeError("clip and input_forget are not supported");
+  if (const auto *a = ctx.attr("activations")) {
+    for (int i = 0; i < a->strings_size(); ++i) {
+      int64_t slot = i % (lstm ? 3 : 2);
+      const std::string &want = slot == 0 ? "Sigmoid" : "Tanh";
+      if (a->strings(i) != want)
+        return makeError("activations other than the defaults are not "
+                         "supported");
+    }
+  }
+  Importer &im = ctx.importer;
+  AttributeMap swap01{{"perm", std::vector<int64_t>{1, 0, 2}}};
+  if (layout) {
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {x}, swap01));
+    x = t;
+    for (Value **v : {&h0, &c0})
+      if (*v) {
+        ONNX_ASSIGN(tv, im.emit(OpKind::Transpose, {*v}, swap01));
+        *v = tv;
+      }
+  }
+  ONNX_ASSIGN(xe, staticShape(x, "the recurrent input"));
+  if (xe.size() != 3)
+    return makeError("X must be 3-D");
+  int64_t seq = xe[0], batch = xe[1], input = xe[2];
+  if (hidden < 1 || seq < 1)
+    return makeError("hidden_size and the sequence must be positive");
+  // v[d] reshaped to `rest`, optionally only [lo, hi) of the last dim.
+  auto pick = [&](Value *v, int64_t d, std::vector<int64_t> rest,
+                  int64_t lo = 0, int64_t hi = -1) -> Expected<Value *> {
+    ONNX_ASSIGN(ve, staticShape(v, "a recurrent weight"));
+    std::vector<int64_t> starts(ve.size(), 0), ends = ve, steps(ve.size(), 1);
+    starts[0] = d;
+    ends[0] = d + 1;
+    if (hi >= 0) {
+      starts.back() = lo;
+      ends.back() = hi;
+    }
+    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+    ONNX_ASSIGN(sv, im.emit(OpKind::Slice, {v}, sl));
+    return im.emitReshape(sv, rest);
+  };
+  // Columns [g * hidden, (g + 1) * hidden) of a [rows, G * hidden] value.
+  auto gate = [&](Value *v, int64_t rows, int64_t g) {
+    AttributeMap sl{{"starts", std::vector<int64_t>{0, g * hidden}},
+                    {"ends", std::vector<int64_t>{rows, (g + 1) * hidden}},
+                    {"steps", std::vector<int64_t>{1, 1}}};
+    return im.emit(OpKind::Slice, {v}, sl);
+  };
+  AttributeMap swap{{"perm", std::vector<int64_t>{1, 0}}};
+  ONNX_ASSIGN(x2, im.emitReshape(x, {seq * batch, input}));
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
+  AttributeMap zeroShape{{"shape", std::vector<int64_t>{batch, hidden}}};
+  std::vector<Value *> ys, hs, cs;
+  for (int64_t d = 0; d < dirs; ++d) {
+    bool reverse = direction == "reverse" || d == 1;
+    ONNX_ASSIGN(wd, pick(w, d, {gates * hidden, input}));
+    ONNX_ASSIGN(wt, im.emit(OpKind::Transpose, {wd}, swap));
+    ONNX_ASSIGN(rd, pick(r, d, {gates * hidden, hidden}));
+    ONNX_ASSIGN(rt, im.emit(OpKind::Transpose, {rd}, swap));
+    ONNX_ASSIGN(xw0, im.emit(OpKind::MatMul, {x2, wt}));
+    Value *xw = xw0, *rb = nullptr;
+    if (b) {
+      ONNX_ASSIGN(wb, pick(b, d, {gates * hidden}, 0, gates * hidden));
+      ONNX_ASSIGN(rbv, pick(b, d, {gates * hidden}, gates * hidden,
+                            2 * gates * hidden));
+      ONNX_ASSIGN(xb, im.emit(OpKind::Add, {xw, wb}));
+      xw = xb;
+      rb = rbv;
+    }
+    Value *h = nullptr, *c = nullptr;
+    if (h0) {
+      ONNX_ASSIGN(hi, pick(h0, d, {batch, hidden}));
+      h = hi;
+    } else {
+      ONNX_ASSIGN(hz, im.emit(OpKind::Expand, {zero}, zeroShape));
+      h = hz;
+    }
+    if (lstm) {
+      if (c0) {
+        ONNX_ASSIGN(ci, pick(c0, d, {batch, hidden}));
+        c = ci;
+      } else {
+        ONNX_ASSIGN(cz, im.emit(OpKind::Expand, {zero}, zeroShape));
+        c = cz;
+      }
+    }
+    Value *pi = nullptr, *po = nullptr, *pf = nullptr;
+    if (peep) {
+      ONNX_ASSIGN(a, pick(peep, d, {hidden}, 0, hidden));
+      ONNX_ASSIGN(o, pick(peep, d, {hidden}, hidden, 2 * hidden));
+      ONNX_ASSIGN(f, pick(peep, d, {hidden}, 2 * hidden, 3 * hidden));
+      pi = a, po = o, pf = f;
+    }
+    std::vector<Value *> steps(seq);
+    for (int64_t i = 0; i < seq; ++i) {
+      int64_t t = reverse ? seq - 1 - i : i;
+      AttributeMap rows{{"starts", std::vector<int64_t>{t * batch, 0}},
+                        {"ends", std::vector<int64_t>{(t + 1) * batch,
+                                                      gates * hidden}},
+                        {"steps", std::vector<int64_t>{1, 1}}};
+      ONNX_ASSIGN(xt, im.emit(OpKind::Slice, {xw}, rows)); // [B, G*H]
+      ONNX_ASSIGN(hr0, im.emit(OpKind::MatMul, {h, rt}));  // [B, G*H]
+      Value *hr = hr0;
+      if (rb) {
+        ONNX_ASSIGN(hb, im.emit(OpKind::Add, {hr, rb}));
+        hr = hb;
+      }
+      auto sum = [&](int64_t g) -> Expected<Value *> {
+        ONNX_ASSIGN(a, gate(xt, batch, g));
+        ONNX_ASSIGN(bb, gate(hr, batch, g));
+        return im.emit(OpKind::Add, {a, bb});
+      };
+      if (!lstm) {
+        // Gates z, r, h.
+        ONNX_ASSIGN(zs, sum(0));
+        ONNX_ASSIGN(z, im.emit(OpKind::Sigmoid, {zs}));
+        ONNX_ASSIGN(rs, sum(1));
+        ONNX_ASSIGN(rg, im.emit(OpKind::Sigmoid, {rs}));
+        ONNX_ASSIGN(xh, gate(xt, batch, 2));
+        Value *hpart = nullptr;
+        if (lbr) {
+          ONNX_ASSIGN(hh, gate(hr, batch, 2)); // H R_h^T + Rb_h
+          ONNX_ASSIGN(m, im.emit(OpKind::Mul, {rg, hh}));
+          hpart = m;
+        } else {
+          ONNX_ASSIGN(rh, im.emit(OpKind::Mul, {rg, h}));
+          ONNX_ASSIGN(rhT, gate(rt, hidden, 2));
+          ONNX_ASSIGN(m, im.emit(OpKind::MatMul, {rh, rhT}));
+          hpart = m;
+          if (rb) {
+            AttributeMap sl{{"starts", std::vector<int64_t>{2 * hidden}},
+                            {"ends", std::vector<int64_t>{3 * hidden}},
+                            {"steps", std::vector<int64_t>{1}}};
+            ONNX_ASSIGN(rbh, im.emit(OpKind::Slice, {rb}, sl));
+            ONNX_ASSIGN(mb, im.emit(OpKind::Add, {m, rbh}));
+            hpart = mb;
+          }
+        }
+        ONNX_ASSIGN(hs0, im.emit(OpKind::Add, {xh, hpart}));
+        ONNX_ASSIGN(ht, im.emit(OpKind::Tanh, {hs0}));
+        ONNX_ASSIGN(omz, im.emit(OpKind::Sub, {one, z}));
+        ONNX_ASSIGN(a1, im.emit(OpKind::Mul, {omz, ht}));
+        ONNX_ASSIGN(a2, im.emit(OpKind::Mul, {z, h}));
+        ONNX_ASSIGN(hn, im.emit(OpKind::Add, {a1, a2}));
+        h = hn;
+      } else {
+        // Gates i, o, f, c.
+        auto peephole = [&](Value *v, Value *p,
+                            Value *cell) -> Expected<Value *> {
+          if (!p)
+            return v;
+          ONNX_ASSIGN(m, im.emit(OpKind::Mul, {p, cell}));
+          return im.emit(OpKind::Add, {v, m});
+        };
+        ONNX_ASSIGN(is, sum(0));
+        ONNX_ASSIGN(isp, peephole(is, pi, c));
+        ONNX_ASSIGN(ig, im.emit(OpKind::Sigmoid, {isp}));
+        ONNX_ASSIGN(fs, sum(2));
+        ONNX_ASSIGN(fsp, peephole(fs, pf, c));
+        ONNX_ASSIGN(fg, im.emit(OpKind::Sigmoid, {fsp}));
+        ONNX_ASSIGN(cs0, sum(3));
+        ONNX_ASSIGN(cg, im.emit(OpKind::Tanh, {cs0}));
+        ONNX_ASSIGN(fc, im.emit(OpKind::Mul, {fg, c}));
+        ONNX_ASSIGN(icg, im.emit(OpKind::Mul, {ig, cg}));
+        ONNX_ASSIGN(cn, im.emit(OpKind::Add, {fc, icg}));
+        c = cn;
+        ONNX_ASSIGN(os, sum(1));
+        ONNX_ASSIGN(osp, peephole(os, po, c));
+        ONNX_ASSIGN(og, im.emit(OpKind::Sigmoid, {osp}));
+        ONNX_ASSIGN(tc, im.emit(OpKind::Tanh, {c}));
+        ONNX_ASSIGN(hn, im.emit(OpKind::Mul, {og, tc}));
+        h = hn;
+      }
+      ONNX_ASSIGN(h4, im.emitReshape(h, {1, 1, batch, hidden}));
+      steps[t] = h4;
+    }
+    AttributeMap axis0{{"axis", int64_t(0)}};
+    ONNX_ASSIGN(yd, im.emit(OpKind::Concat, steps, axis0));
+    ys.push_back(yd);
+    ONNX_ASSIGN(hl, im.emitReshape(h, {1, batch, hidden}));
+    hs.push_back(hl);
+    if (lstm) {
+      ONNX_ASSIGN(cl, im.emitReshape(c, {1, batch, hidden}));
+      cs.push_back(cl);
+    }
+  }
+  AttributeMap axis1{{"axis", int64_t(1)}}, axis0{{"axis", int64_t(0)}};
+  ONNX_ASSIGN(y, im.emit(OpKind::Concat, ys, axis1)); // [seq, dirs, B, H]
+  std::vector<Value *> finals;
+  ONNX_ASSIGN(yh, im.emit(OpKind::Concat, hs, axis0)); // [dirs, B, H]
+  finals.push_back(yh);
+  if (lstm) {
+    ONNX_ASSIGN(yc, im.emit(OpKind::Concat, cs, axis0));
+    finals.push_back(yc);
+  }
+  if (layout) {
+    AttributeMap py{{"perm", std::vector<int64_t>{2, 0, 1, 3}}};
+    ONNX_ASSIGN(yt, im.emit(OpKind::Transpose, {y}, py));
+    y = yt;
+    for (Value *&f : finals) {
+      ONNX_ASSIGN(ft, im.emit(OpKind::Transpose, {f}, swap01));
+      f = ft;
+    }
+  }
+  for (size_t i = 0; i < finals.size(); ++i)
+    if (ctx.outputs.size() > i + 1)
+      ctx.outputs[i + 1] = finals[i];
+  return setOutput(ctx, 0, y);
+}
+
+//===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
 
@@ -1201,55 +4017,101 @@ struct OpEntry {
 /// Sorted by name (checked by a static_assert below).
 constexpr std::array kOps = {
     OpEntry{"Abs", unaryOp, OpKind::Abs},
+    OpEntry{"Acos", unaryOp, OpKind::Acos},
+    OpEntry{"Acosh", unaryOp, OpKind::Acosh},
     OpEntry{"Add", binaryOp, OpKind::Add},
     OpEntry{"And", binaryOp, OpKind::And},
     OpEntry{"ArgMax", argMaxOp, OpKind::ArgMax},
+    OpEntry{"ArgMin", argMinOp, OpKind::ArgMax},
+    OpEntry{"Asin", unaryOp, OpKind::Asin},
+    OpEntry{"Asinh", unaryOp, OpKind::Asinh},
+    OpEntry{"Atan", unaryOp, OpKind::Atan},
+    OpEntry{"Atanh", unaryOp, OpKind::Atanh},
+    OpEntry{"Attention", attentionOp, OpKind::MatMul},
     OpEntry{"AveragePool", poolOp, OpKind::AvgPool},
     OpEntry{"BatchNormalization", batchNormOp, OpKind::BatchNorm},
+    OpEntry{"BitShift", bitShiftOp, OpKind::Shl},
+    OpEntry{"BitwiseAnd", bitwiseOp, OpKind::And},
+    OpEntry{"BitwiseNot", bitwiseOp, OpKind::Not},
+    OpEntry{"BitwiseOr", bitwiseOp, OpKind::Or},
+    OpEntry{"BitwiseXor", bitwiseOp, OpKind::Xor},
     OpEntry{"Cast", castOp, OpKind::Cast},
     OpEntry{"CastLike", castLikeOp, OpKind::Cast},
     OpEntry{"Ceil", unaryOp, OpKind::Ceil},
+    OpEntry{"Celu", celuOp, OpKind::Exp},
     OpEntry{"Clip", clipOp, OpKind::Clip},
     OpEntry{"Concat", concatOp, OpKind::Concat},
     OpEntry{"Constant", constantOp, OpKind::Constant},
     OpEntry{"ConstantOfShape", constantOfShapeOp, OpKind::Constant},
     OpEntry{"Conv", convOp, OpKind::Conv},
+    OpEntry{"ConvTranspose", convTransposeOp, OpKind::Conv},
     OpEntry{"Cos", unaryOp, OpKind::Cos},
+    OpEntry{"Cosh", hyperbolicOp, OpKind::Exp},
+    OpEntry{"CumProd", cumulativeOp, OpKind::Mul},
+    OpEntry{"CumSum", cumulativeOp, OpKind::Add},
+    OpEntry{"DepthToSpace", depthSpaceOp, OpKind::Transpose},
+    OpEntry{"DequantizeLinear", dequantizeLinearOp, OpKind::Mul},
     OpEntry{"Div", binaryOp, OpKind::Div},
     OpEntry{"Dropout", dropoutOp, OpKind::Constant},
+    OpEntry{"DynamicQuantizeLinear", dynamicQuantizeLinearOp, OpKind::Round},
+    OpEntry{"Einsum", einsumOp, OpKind::MatMul},
+    OpEntry{"Elu", eluOp, OpKind::Exp},
     OpEntry{"Equal", binaryOp, OpKind::Equal},
     OpEntry{"Erf", unaryOp, OpKind::Erf},
     OpEntry{"Exp", unaryOp, OpKind::Exp},
     OpEntry{"Expand", expandOp, OpKind::Expand},
+    OpEntry{"EyeLike", eyeLikeOp, OpKind::Constant},
     OpEntry{"Flatten", flattenOp, OpKind::Reshape},
     OpEntry{"Floor", unaryOp, OpKind::Floor},
+    OpEntry{"GRU", gatedRnnOp, OpKind::Sigmoid},
     OpEntry{"Gather", gatherOp, OpKind::Gather},
+    OpEntry{"GatherElements", gatherElementsOp, OpKind::GatherElements},
+    OpEntry{"GatherND", gatherNDOp, OpKind::Gather},
     OpEntry{"Gelu", geluOp, OpKind::Erf},
     OpEntry{"Gemm", gemmOp, OpKind::MatMul},
     OpEntry{"GlobalAveragePool", globalPoolOp, OpKind::ReduceMean},
     OpEntry{"GlobalMaxPool", globalPoolOp, OpKind::ReduceMax},
     OpEntry{"Greater", binaryOp, OpKind::Greater},
     OpEntry{"GreaterOrEqual", compareOrEqualOp, OpKind::Greater},
+    OpEntry{"GroupNormalization", groupNormOp, OpKind::ReduceMean},
     OpEntry{"HardSigmoid", hardSigmoidOp, OpKind::Clip},
     OpEntry{"HardSwish", hardSwishOp, OpKind::Clip},
+    OpEntry{"Hardmax", hardmaxOp, OpKind::ArgMax},
     OpEntry{"Identity", identityOp, OpKind::Constant},
+    OpEntry{"InstanceNormalization", instanceNormOp, OpKind::ReduceMean},
+    OpEntry{"IsInf", isInfOp, OpKind::Equal},
+    OpEntry{"IsNaN", isNanOp, OpKind::Equal},
+    OpEntry{"LRN", lrnOp, OpKind::AvgPool},
+    OpEntry{"LSTM", gatedRnnOp, OpKind::Tanh},
     OpEntry{"LayerNormalization", layerNormOp, OpKind::LayerNorm},
     OpEntry{"LeakyRelu", leakyReluOp, OpKind::LeakyRelu},
     OpEntry{"Less", binaryOp, OpKind::Less},
     OpEntry{"LessOrEqual", compareOrEqualOp, OpKind::Less},
     OpEntry{"Log", unaryOp, OpKind::Log},
     OpEntry{"LogSoftmax", softmaxOp, OpKind::LogSoftmax},
+    OpEntry{"LpNormalization", lpNormOp, OpKind::ReduceSum},
+    OpEntry{"LpPool", lpPoolOp, OpKind::AvgPool},
     OpEntry{"MatMul", matMulOp, OpKind::MatMul},
     OpEntry{"Max", variadicOp, OpKind::Max},
     OpEntry{"MaxPool", poolOp, OpKind::MaxPool},
     OpEntry{"Mean", meanOp, OpKind::Add},
+    OpEntry{"MeanVarianceNormalization", meanVarianceNormOp, OpKind::ReduceMean},
     OpEntry{"Min", variadicOp, OpKind::Min},
+    OpEntry{"Mish", mishOp, OpKind::Tanh},
+    OpEntry{"Mod", modOp, OpKind::Mod},
     OpEntry{"Mul", binaryOp, OpKind::Mul},
     OpEntry{"Neg", unaryOp, OpKind::Neg},
+    OpEntry{"NegativeLogLikelihoodLoss", nllLossOp, OpKind::GatherElements},
     OpEntry{"Not", unaryOp, OpKind::Not},
+    OpEntry{"OneHot", oneHotOp, OpKind::Equal},
     OpEntry{"Or", binaryOp, OpKind::Or},
+    OpEntry{"PRelu", preluOp, OpKind::Where},
     OpEntry{"Pad", padOp, OpKind::Pad},
     OpEntry{"Pow", powOp, OpKind::Pow},
+    OpEntry{"QLinearMatMul", qlinearMatMulOp, OpKind::MatMul},
+    OpEntry{"QuantizeLinear", quantizeLinearOp, OpKind::Round},
+    OpEntry{"RMSNormalization", rmsNormOp, OpKind::ReduceMean},
+    OpEntry{"RNN", rnnOp, OpKind::MatMul},
     OpEntry{"Range", rangeOp, OpKind::Constant},
     OpEntry{"Reciprocal", unaryOp, OpKind::Reciprocal},
     OpEntry{"ReduceL1", reduceCompositeOp, OpKind::ReduceSum},
@@ -1264,22 +4126,41 @@ constexpr std::array kOps = {
     OpEntry{"ReduceSumSquare", reduceCompositeOp, OpKind::ReduceSum},
     OpEntry{"Relu", unaryOp, OpKind::Relu},
     OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
+    OpEntry{"ReverseSequence", reverseSequenceOp, OpKind::GatherElements},
+    OpEntry{"RotaryEmbedding", rotaryEmbeddingOp, OpKind::Mul},
+    OpEntry{"Round", unaryOp, OpKind::Round},
+    OpEntry{"Scatter", scatterElementsOp, OpKind::Where},
+    OpEntry{"ScatterElements", scatterElementsOp, OpKind::Where},
+    OpEntry{"ScatterND", scatterNDOp, OpKind::Where},
+    OpEntry{"Selu", seluOp, OpKind::Exp},
     OpEntry{"Shape", shapeOp, OpKind::Constant},
+    OpEntry{"Shrink", shrinkOp, OpKind::Where},
     OpEntry{"Sigmoid", unaryOp, OpKind::Sigmoid},
+    OpEntry{"Sign", signOp, OpKind::Where},
     OpEntry{"Sin", unaryOp, OpKind::Sin},
+    OpEntry{"Sinh", hyperbolicOp, OpKind::Exp},
     OpEntry{"Size", sizeOp, OpKind::Constant},
     OpEntry{"Slice", sliceOp, OpKind::Slice},
     OpEntry{"Softmax", softmaxOp, OpKind::Softmax},
+    OpEntry{"SoftmaxCrossEntropyLoss", softmaxCrossEntropyOp, OpKind::LogSoftmax},
     OpEntry{"Softplus", softplusOp, OpKind::Log},
+    OpEntry{"Softsign", softsignOp, OpKind::Div},
+    OpEntry{"SpaceToDepth", depthSpaceOp, OpKind::Transpose},
     OpEntry{"Split", splitOp, OpKind::Slice},
     OpEntry{"Sqrt", unaryOp, OpKind::Sqrt},
     OpEntry{"Squeeze", squeezeOp, OpKind::Reshape},
     OpEntry{"Sub", binaryOp, OpKind::Sub},
     OpEntry{"Sum", variadicOp, OpKind::Add},
+    OpEntry{"Swish", swishOp, OpKind::Sigmoid},
+    OpEntry{"Tan", hyperbolicOp, OpKind::Sin},
     OpEntry{"Tanh", unaryOp, OpKind::Tanh},
+    OpEntry{"ThresholdedRelu", thresholdedReluOp, OpKind::Where},
+    OpEntry{"Tile", tileOp, OpKind::Expand},
     OpEntry{"Transpose", transposeOp, OpKind::Transpose},
+    OpEntry{"Trilu", triluOp, OpKind::Where},
     OpEntry{"Unsqueeze", unsqueezeOp, OpKind::Reshape},
     OpEntry{"Where", whereOp, OpKind::Where},
+    OpEntry{"Xor", xorOp, OpKind::Equal},
 };
 
 constexpr bool isSorted() {
@@ -1334,7 +4215,9 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"ConstantOfShape", 9},
     {"Conv", 1},
     {"Cos", 7},
+    {"DequantizeLinear", 10}, // 13 added per-axis scales (axis)
     {"Div", 7},
+    {"Dropout", 10}, // 12 moved ratio to an input; inference is identity
     {"Equal", 7},
     {"Erf", 9},
     {"Exp", 6},
@@ -1360,9 +4243,13 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"Neg", 6},
     {"Pad", 11}, // 11 moved pads to an input
     {"Pow", 7},
+    {"QuantizeLinear", 10}, // 13 added per-axis scales (axis)
     {"Reciprocal", 6},
+    {"ReduceMax", 11}, // 11 allowed negative axes; 12, 13 grew types
+    {"ReduceMin", 11},
     {"Relu", 6},
     {"Reshape", 5}, // 5 moved shape to an input
+    {"Scatter", 9},  // 11 allowed negative indices
     {"Shape", 1},
     {"Sigmoid", 6},
     {"Sin", 7},

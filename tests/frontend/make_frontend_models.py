@@ -86,6 +86,8 @@ def unary_models():
         good("gelu_" + approx, [n("Gelu", ["x"], ["y"], approximate=approx)],
              [x], [y], opset=20, ir_version=9)
     good("dropout", [n("Dropout", ["x"], ["y"])], [x], [y])
+    good("dropout_mask", [n("Dropout", ["x"], ["y", "mask"])], [x],
+         [y, vi("mask", TensorProto.BOOL, [2, 3, 4])])
     good("cast_f32_i32", [n("Cast", ["x"], ["y"], to=TensorProto.INT32)], [x],
          [vi("y", TensorProto.INT32, [2, 3, 4])])
     good("cast_i64_f32", [n("Cast", ["x"], ["y"], to=F)], [vi("x", I64, [6])],
@@ -215,6 +217,11 @@ def window_models():
           init("b", np.linspace(-1, 1, 4).astype(np.float32))])
     good("layernorm_axis1_nobias", [n("LayerNormalization", ["x", "s"], ["y"],
                                       axis=1)], [r], out,
+         [init("s", np.ones((3, 4), np.float32))])
+    # Mean and InvStdDev used: composed beside layer_norm.
+    good("layernorm_stats", [n("LayerNormalization", ["x", "s"],
+                               ["y", "mean", "inv"], axis=1)], [r],
+         [vi("y", F, None), vi("mean", F, None), vi("inv", F, None)],
          [init("s", np.ones((3, 4), np.float32))])
 
 
@@ -563,15 +570,6 @@ def bad_models():
                               [vi("x", TensorProto.STRING, [2])],
                               [vi("y", TensorProto.STRING, [2])]),
         "input 'x'", "STRING", "not supported")
-    bad("layernorm_mean_used", model(
-        [n("LayerNormalization", ["x", "s"], ["y", "mean"], name="ln")],
-        [vi("x", F, [2, 4])], [vi("y", F, None), vi("mean", F, None)],
-        [init("s", np.ones(4, np.float32))]),
-        "node 'ln' (op LayerNormalization, opset 17)", "Mean")
-    bad("dropout_mask_used", model(
-        [n("Dropout", ["x"], ["y", "mask"], name="dr")],
-        [vi("x", F, [4])], [vi("y", F, None), vi("mask", B, None)]),
-        "node 'dr'", "mask")
     bad("reshape_dynamic_shape", model(
         [n("Reshape", ["x", "s"], ["y"], name="rs")],
         [vi("x", F, [4]), vi("s", I64, [1])], [vi("y", F, None)]),

@@ -106,6 +106,16 @@ TEST_CASE("interpreter: float unary ops", "[interp]") {
         std::vector<float>{-2.0f, 0.0f, 1.0f, 4.0f});
   CHECK(values<float>(run(OpKind::Ceil, {x})) ==
         std::vector<float>{-1.0f, 0.0f, 1.0f, 4.0f});
+  CHECK(values<float>(run(OpKind::Round, {f32({5}, {-2.5f, -1.5f, 0.5f, 1.5f, 2.6f})})) ==
+        std::vector<float>{-2.0f, -2.0f, 0.0f, 2.0f, 3.0f});
+  TensorData u = f32({3}, {-0.5f, 0.0f, 0.5f});
+  checkNear(values<float>(run(OpKind::Asin, {u})), {-0.5235988, 0.0, 0.5235988});
+  checkNear(values<float>(run(OpKind::Acos, {u})), {2.0943951, 1.5707963, 1.0471976});
+  checkNear(values<float>(run(OpKind::Atan, {u})), {-0.4636476, 0.0, 0.4636476});
+  checkNear(values<float>(run(OpKind::Asinh, {u})), {-0.4812118, 0.0, 0.4812118});
+  checkNear(values<float>(run(OpKind::Atanh, {u})), {-0.5493061, 0.0, 0.5493061});
+  checkNear(values<float>(run(OpKind::Acosh, {f32({2}, {1.0f, 2.0f})})), {0.0, 1.3169579});
+  CHECK(std::isnan(values<float>(run(OpKind::Asin, {f32({1}, {2.0f})}))[0]));
   checkNear(values<float>(run(OpKind::Exp, {x})),
             {0.22313016014842982, 1.0, 2.718281828459045, 54.598150033144236});
   checkNear(values<float>(run(OpKind::Sqrt, {f32({2}, {4.0f, 2.0f})})),
@@ -274,6 +284,48 @@ TEST_CASE("interpreter: integer binary ops", "[interp]") {
         std::vector<uint16_t>{0, 0});
   CHECK(values<int32_t>(run(OpKind::Max, {a, b})) ==
         std::vector<int32_t>{7, 2, 5, -1, 1 << 30});
+}
+
+TEST_CASE("interpreter: bitwise ops, shifts and remainders", "[interp]") {
+  constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+  TensorData a = i32({6}, {7, -7, 7, -7, kMin, 5});
+  TensorData b = i32({6}, {3, 3, -3, -3, -1, 0});
+  // mod takes the divisor's sign, fmod the dividend's; by 0 and -1 give 0.
+  CHECK(values<int32_t>(run(OpKind::Mod, {a, b})) ==
+        std::vector<int32_t>{1, 2, -2, -1, 0, 0});
+  CHECK(values<int32_t>(run(OpKind::Fmod, {a, b})) ==
+        std::vector<int32_t>{1, -1, 1, -1, 0, 0});
+  TensorData x = f32({5}, {7.5f, -7.5f, 7.5f, 0.0f, 1.0f});
+  TensorData y = f32({5}, {2.0f, 2.0f, -2.0f, -2.0f, kInf});
+  CHECK(values<float>(run(OpKind::Fmod, {x, y})) ==
+        std::vector<float>{1.5f, -1.5f, 1.5f, 0.0f, 1.0f});
+  std::vector<float> m = values<float>(run(OpKind::Mod, {x, y}));
+  CHECK(m == std::vector<float>{1.5f, 0.5f, -0.5f, 0.0f, 1.0f});
+  CHECK(std::signbit(m[3]));
+  CHECK(std::isnan(values<float>(run(OpKind::Mod, {x, f32({1}, {0.0f})}))[0]));
+  CHECK(values<int32_t>(run(OpKind::And, {i32({2}, {12, -1}), i32({2}, {10, 5})})) ==
+        std::vector<int32_t>{8, 5});
+  CHECK(values<int32_t>(run(OpKind::Or, {i32({2}, {12, -8}), i32({2}, {10, 5})})) ==
+        std::vector<int32_t>{14, -3});
+  CHECK(values<int32_t>(run(OpKind::Xor, {i32({2}, {12, -1}), i32({2}, {10, 5})})) ==
+        std::vector<int32_t>{6, -6});
+  CHECK(values<int32_t>(run(OpKind::Not, {i32({2}, {0, -6})})) ==
+        std::vector<int32_t>{-1, 5});
+  CHECK(values<uint8_t>(run(OpKind::Xor, {boolean({2}, {0, 1}), boolean({1}, {1})})) ==
+        std::vector<uint8_t>{1, 0});
+  // Shifts: amounts outside [0, 32) leave the sign fill.
+  TensorData v = i32({5}, {-8, -8, 3, -8, 1});
+  TensorData s = i32({5}, {1, 32, 31, -1, 31});
+  CHECK(values<int32_t>(run(OpKind::Shr, {v, s})) ==
+        std::vector<int32_t>{-4, -1, 0, -1, 0});
+  CHECK(values<int32_t>(run(OpKind::Shl, {v, s})) ==
+        std::vector<int32_t>{-16, 0, kMin, 0, kMin});
+  TensorData u = tensor<uint8_t>(DType::U8, {3}, {0x81, 0x81, 0x81});
+  TensorData us = tensor<uint8_t>(DType::U8, {3}, {1, 7, 8});
+  CHECK(values<uint8_t>(run(OpKind::Shl, {u, us})) ==
+        std::vector<uint8_t>{0x02, 0x80, 0});
+  CHECK(values<uint8_t>(run(OpKind::Shr, {u, us})) ==
+        std::vector<uint8_t>{0x40, 0x01, 0});
 }
 
 TEST_CASE("interpreter: comparisons and logic", "[interp]") {
@@ -631,6 +683,20 @@ TEST_CASE("interpreter: gather", "[interp]") {
                      {{"axis", int64_t{0}}});
   CHECK(shapeOf(m) == "f32[2,2,2]");
   CHECK(values<float>(m) == std::vector<float>{0, 1, 0, 1, 2, 3, 4, 5});
+}
+
+TEST_CASE("interpreter: gather_elements", "[interp]") {
+  TensorData data = iota({3, 2}, 0); // rows [0,1] [2,3] [4,5]
+  // Axis 0, fewer rows than the data; -1 wraps, 7 clamps to 2.
+  TensorData r = run(OpKind::GatherElements,
+                     {data, i64({2, 2}, {-1, 0, 7, 1})}, {{"axis", int64_t{0}}});
+  CHECK(shapeOf(r) == "f32[2,2]");
+  CHECK(values<float>(r) == std::vector<float>{4, 1, 4, 3});
+  // Axis 1, one column of indices.
+  TensorData c = run(OpKind::GatherElements, {data, i32({3, 1}, {1, 0, 1})},
+                     {{"axis", int64_t{1}}});
+  CHECK(shapeOf(c) == "f32[3,1]");
+  CHECK(values<float>(c) == std::vector<float>{1, 2, 5});
 }
 
 TEST_CASE("interpreter: expand", "[interp]") {

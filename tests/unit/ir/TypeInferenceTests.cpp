@@ -75,7 +75,17 @@ TEST_CASE("type rules: elementwise dtypes", "[type]") {
   CHECK(inferError(OpKind::Neg, {t(DType::U8, makeShape({2}))}) ==
         "operand 0 has dtype u8, expected signed int or float");
   CHECK(inferError(OpKind::Not, {f32({2})}) ==
-        "operand 0 has dtype f32, expected bool");
+        "operand 0 has dtype f32, expected int or bool");
+  CHECK(show(infer(OpKind::Not, {i64})) == "i64[2]");
+  CHECK(show(infer(OpKind::Xor, {i64, i64})) == "i64[2]");
+  CHECK(show(infer(OpKind::Shr, {i64, i64})) == "i64[2]");
+  CHECK(inferError(OpKind::Shl, {b, b}) ==
+        "operand 0 has dtype bool, expected int");
+  CHECK(inferError(OpKind::Or, {f32({2}), f32({2})}) ==
+        "operand 0 has dtype f32, expected int or bool");
+  CHECK(show(infer(OpKind::Mod, {f32({2}), f32({2})})) == "f32[2]");
+  CHECK(inferError(OpKind::Fmod, {b, b}) ==
+        "operand 0 has dtype bool, expected int or float");
   CHECK(inferError(OpKind::Add, {b, b}) ==
         "operand 0 has dtype bool, expected int or float");
   CHECK(inferError(OpKind::Pow, {i64, i64}) ==
@@ -370,6 +380,15 @@ TEST_CASE("type rules: transpose, concat, slice, gather, pad", "[type]") {
                    {{"axis", int64_t{0}}})) == "f32[6]");
   CHECK(inferError(OpKind::Gather, {x, f32({2})}, {{"axis", int64_t{1}}}) ==
         "operand 1 has dtype f32, expected i32 or i64");
+  CHECK(show(infer(OpKind::GatherElements, {f32({5, 6}), t(DType::I64, {2, 9})},
+                   {{"axis", int64_t{1}}})) == "f32[2,9]");
+  CHECK(inferError(OpKind::GatherElements,
+                   {f32({5, 6}), t(DType::I64, {2, 7})},
+                   {{"axis", int64_t{0}}}) ==
+        "indices dim 1 (7) exceeds the data dim (6)");
+  CHECK(inferError(OpKind::GatherElements, {f32({5, 6}), t(DType::I32, {2})},
+                   {{"axis", int64_t{0}}}) ==
+        "indices rank 1 differs from the data rank 2");
 
   AttributeMap p{{"pads", Ints{0, 1, 2, 0, 3, 4}},
                  {"mode", std::string("constant")},
