@@ -49,6 +49,23 @@ gatherLike(KernelBuilder &b, const std::string &x, DType dtype,
                });
 }
 
+/// An integer index value of dtype `it` as an index into a dim of
+/// `extent`: negative values count from the end, then the result is
+/// clamped into [0, extent) (docs/ir.md, gather).
+std::string indexInto(KernelBuilder &b, const std::string &value, DType it,
+                      int64_t extent) {
+  std::string i =
+      idx(b, "arith.index_cast " + value + " : " + storageType(it) + " to index");
+  std::string zero = b.indexConst(0);
+  std::string neg = idx(b, "arith.cmpi slt, " + i + ", " + zero + " : index");
+  std::string wrapped =
+      idx(b, "arith.addi " + i + ", " + b.indexConst(extent) + " : index");
+  i = idx(b, "arith.select " + neg + ", " + wrapped + ", " + i + " : index");
+  i = idx(b, "arith.maxsi " + i + ", " + zero + " : index");
+  return idx(b, "arith.minsi " + i + ", " +
+                    b.indexConst(std::max<int64_t>(extent - 1, 0)) + " : index");
+}
+
 } // namespace
 
 Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
@@ -186,17 +203,7 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
         b, operands[0], dtype, xs, out, {indices},
         [&](KernelBuilder &b, const std::vector<std::string> &pos,
             const std::vector<std::string> &a) {
-          // Negative indices count from the end; then clamp into range.
-          std::string i = idx(b, "arith.index_cast " + a[0] + " : " +
-                                     storageType(it) + " to index");
-          std::string zero = b.indexConst(0);
-          std::string neg = idx(b, "arith.cmpi slt, " + i + ", " + zero + " : index");
-          std::string wrapped = idx(b, "arith.addi " + i + ", " +
-                                           b.indexConst(extent) + " : index");
-          i = idx(b, "arith.select " + neg + ", " + wrapped + ", " + i + " : index");
-          i = idx(b, "arith.maxsi " + i + ", " + zero + " : index");
-          i = idx(b, "arith.minsi " + i + ", " +
-                         b.indexConst(std::max<int64_t>(extent - 1, 0)) + " : index");
+          std::string i = indexInto(b, a[0], it, extent);
           std::vector<std::string> src;
           for (int64_t d = 0; d < axis; ++d)
             src.push_back(pos[d]);
@@ -216,17 +223,7 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
         b, operands[0], dtype, xs, out, {indices},
         [&](KernelBuilder &b, const std::vector<std::string> &pos,
             const std::vector<std::string> &a) {
-          // Negative indices count from the end; then clamp into range.
-          std::string i = idx(b, "arith.index_cast " + a[0] + " : " +
-                                     storageType(it) + " to index");
-          std::string zero = b.indexConst(0);
-          std::string neg = idx(b, "arith.cmpi slt, " + i + ", " + zero + " : index");
-          std::string wrapped = idx(b, "arith.addi " + i + ", " +
-                                           b.indexConst(extent) + " : index");
-          i = idx(b, "arith.select " + neg + ", " + wrapped + ", " + i + " : index");
-          i = idx(b, "arith.maxsi " + i + ", " + zero + " : index");
-          i = idx(b, "arith.minsi " + i + ", " +
-                         b.indexConst(std::max<int64_t>(extent - 1, 0)) + " : index");
+          std::string i = indexInto(b, a[0], it, extent);
           std::vector<std::string> src = pos;
           src[axis] = i;
           return src;
