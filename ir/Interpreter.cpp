@@ -1272,12 +1272,11 @@ Expected<TensorData> evalConcat(const std::vector<TensorData> &ops,
   return makeTensorData(type, std::move(bytes));
 }
 
-Expected<TensorData> evalGather(const TensorData &data,
-                                const TensorData &indices,
-                                const AttributeMap &attrs,
-                                const TensorType &type) {
-  int64_t axis = intAttr(attrs, "axis");
-  auto [outer, count, inner] = splitAtAxis(extentsOf(data.type), axis);
+/// The i32/i64 `indices` as positions in an axis of `count`: negative ones
+/// count from the end, then all are clamped into [0, count) (docs/ir.md,
+/// gather). An error when the axis is empty and there are indices.
+Expected<std::vector<int64_t>> indicesInto(const TensorData &indices,
+                                           int64_t count, const char *op) {
   std::vector<int64_t> idx;
   if (indices.type.dtype == DType::I32) {
     std::vector<int32_t> raw = loadAll<int32_t>(indices);
@@ -1286,12 +1285,26 @@ Expected<TensorData> evalGather(const TensorData &data,
     idx = loadAll<int64_t>(indices);
   }
   if (count == 0 && !idx.empty())
-    return makeError("gather from an empty axis");
+    return makeError(std::string(op) + " from an empty axis");
   for (int64_t &i : idx) {
     if (i < 0)
       i += count; // Cannot overflow: i < 0 and count >= 0.
     i = std::clamp<int64_t>(i, 0, count - 1);
   }
+  return idx;
+}
+
+Expected<TensorData> evalGather(const TensorData &data,
+                                const TensorData &indices,
+                                const AttributeMap &attrs,
+                                const TensorType &type) {
+  int64_t axis = intAttr(attrs, "axis");
+  auto [outer, count, inner] = splitAtAxis(extentsOf(data.type), axis);
+  Expected<std::vector<int64_t>> loaded =
+      indicesInto(indices, count, "gather");
+  if (!loaded)
+    return loaded.error();
+  std::vector<int64_t> idx = loaded.take();
   size_t size = dtypeSize(type.dtype);
   int64_t chunk = inner * size;
   std::vector<uint8_t> bytes(outer * idx.size() * chunk);
@@ -1310,16 +1323,12 @@ Expected<TensorData> evalGatherElements(const TensorData &data,
                                         const TensorType &type) {
   int64_t axis = intAttr(attrs, "axis");
   std::vector<int64_t> ext = extentsOf(data.type);
-  std::vector<int64_t> idx;
-  if (indices.type.dtype == DType::I32) {
-    std::vector<int32_t> raw = loadAll<int32_t>(indices);
-    idx.assign(raw.begin(), raw.end());
-  } else {
-    idx = loadAll<int64_t>(indices);
-  }
   int64_t count = ext[axis];
-  if (count == 0 && !idx.empty())
-    return makeError("gather_elements from an empty axis");
+  Expected<std::vector<int64_t>> loaded =
+      indicesInto(indices, count, "gather_elements");
+  if (!loaded)
+    return loaded.error();
+  std::vector<int64_t> idx = loaded.take();
   std::vector<int64_t> strides = contiguousStrides(ext);
   int64_t axisStride = strides[axis];
   strides[axis] = 0;
@@ -1328,9 +1337,6 @@ Expected<TensorData> evalGatherElements(const TensorData &data,
   forEachIndex<1>(extentsOf(type), {strides}, {0},
                   [&](int64_t n, const std::array<int64_t, 1> &off) {
                     int64_t i = idx[n];
-                    if (i < 0)
-                      i += count; // Cannot overflow: i < 0, count >= 0.
-                    i = std::clamp<int64_t>(i, 0, count - 1);
                     std::memcpy(bytes.data() + n * size,
                                 data.bytes->data() +
                                     (off[0] + i * axisStride) * size,

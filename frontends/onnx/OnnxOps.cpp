@@ -72,6 +72,24 @@ Expected<Value *> scalarLike(Importer &im, Value *like, double value) {
   return im.emitScalar(like->type().dtype, value);
 }
 
+/// v[d] of a recurrent op's per-direction weight or state, reshaped to
+/// `rest`; with hi >= 0 only [lo, hi) of its last dim.
+Expected<Value *> directionSlice(Importer &im, Value *v, int64_t d,
+                                 std::vector<int64_t> rest, int64_t lo,
+                                 int64_t hi) {
+  ONNX_ASSIGN(ve, staticShape(v, "a recurrent weight"));
+  std::vector<int64_t> starts(ve.size(), 0), ends = ve, steps(ve.size(), 1);
+  starts[0] = d;
+  ends[0] = d + 1;
+  if (hi >= 0) {
+    starts.back() = lo;
+    ends.back() = hi;
+  }
+  AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+  ONNX_ASSIGN(sv, im.emit(OpKind::Slice, {v}, sl));
+  return im.emitReshape(sv, rest);
+}
+
 /// `v` cast to `dtype` (itself when it already has it).
 Expected<Value *> castTo(Importer &im, Value *v, DType dtype,
                          const std::string &name = {}) {
@@ -3676,18 +3694,8 @@ Status rnnOp(NodeContext &ctx, OpKind) {
   if (hidden < 1)
     return makeError("hidden_size must be positive");
   auto pick = [&](Value *v, int64_t d, std::vector<int64_t> rest,
-                  int64_t lo = 0, int64_t hi = -1) -> Expected<Value *> {
-    ONNX_ASSIGN(ve, staticShape(v, "an RNN weight"));
-    std::vector<int64_t> starts(ve.size(), 0), ends = ve, steps(ve.size(), 1);
-    starts[0] = d;
-    ends[0] = d + 1;
-    if (hi >= 0) {
-      starts.back() = lo;
-      ends.back() = hi;
-    }
-    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
-    ONNX_ASSIGN(sv, im.emit(OpKind::Slice, {v}, sl));
-    return im.emitReshape(sv, rest);
+                  int64_t lo = 0, int64_t hi = -1) {
+    return directionSlice(im, v, d, std::move(rest), lo, hi);
   };
   AttributeMap swap{{"perm", std::vector<int64_t>{1, 0}}};
   ONNX_ASSIGN(x2, im.emitReshape(x, {seq * batch, input}));
@@ -3817,20 +3825,9 @@ Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
   int64_t seq = xe[0], batch = xe[1], input = xe[2];
   if (hidden < 1 || seq < 1)
     return makeError("hidden_size and the sequence must be positive");
-  // v[d] reshaped to `rest`, optionally only [lo, hi) of the last dim.
   auto pick = [&](Value *v, int64_t d, std::vector<int64_t> rest,
-                  int64_t lo = 0, int64_t hi = -1) -> Expected<Value *> {
-    ONNX_ASSIGN(ve, staticShape(v, "a recurrent weight"));
-    std::vector<int64_t> starts(ve.size(), 0), ends = ve, steps(ve.size(), 1);
-    starts[0] = d;
-    ends[0] = d + 1;
-    if (hi >= 0) {
-      starts.back() = lo;
-      ends.back() = hi;
-    }
-    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
-    ONNX_ASSIGN(sv, im.emit(OpKind::Slice, {v}, sl));
-    return im.emitReshape(sv, rest);
+                  int64_t lo = 0, int64_t hi = -1) {
+    return directionSlice(im, v, d, std::move(rest), lo, hi);
   };
   // Columns [g * hidden, (g + 1) * hidden) of a [rows, G * hidden] value.
   auto gate = [&](Value *v, int64_t rows, int64_t g) {
