@@ -786,6 +786,11 @@ std::vector<Case> makeCases() {
             0, 1);
   convConst("conv_cl_const_depthwise", {1, 10, 10, 24}, {24, 1, 3, 3}, 2, 1,
             24);
+  // 7x7 = 49 output rows padded to 54: the im2col of an unpadded conv runs
+  // its first output dim on to 8 rows (clamped reads), and so does the
+  // view of a 1x1 conv's x (panel16_pad above).
+  convConst("conv_cl_const_valid_rows_extended", {1, 9, 9, 8}, {16, 8, 3, 3},
+            1, 0, 1);
   // P = 2 x 33 x 33 = 2178, not a multiple of 32, with an im2col: the plain
   // form with zero columns up to 2208 (convPlainColumns).
   add("conv_plain_padded_columns", [&](Graph &g) {
