@@ -1196,6 +1196,19 @@ Expected<std::string> emitPool(KernelBuilder &b, const Node &node,
 
 namespace {
 
+/// `a + b` for a float sum reduction, marked reassociable: LLVM then
+/// vectorizes the loop (partial sums in vector lanes, added up at the end)
+/// instead of running it one scalar add at a time (ViT's softmax and layer
+/// norm rows). The order is fixed at compile time, so results stay the same
+/// from run to run and for any thread count.
+std::string reassociativeAdd(KernelBuilder &b, const std::string &x,
+                             const std::string &y, DType dtype) {
+  std::string v = b.fresh();
+  b.line(v + " = arith.addf " + x + ", " + y + " fastmath<reassoc> : " +
+         storageType(dtype));
+  return v;
+}
+
 /// Reduces `x` over `axes` with `combine`, starting from `init`; the result
 /// keeps reduced dims as 1 when `keepdims`.
 Expected<std::string> reduce(KernelBuilder &b, const std::string &x,
@@ -1222,6 +1235,9 @@ Expected<std::string> reduce(KernelBuilder &b, const std::string &x,
                        {{init, dtype, outShape, affineMap(r, oe)}}, its,
                        [&](KernelBuilder &b, const std::vector<std::string> &a)
                            -> Expected<std::vector<std::string>> {
+                         if (isFloat(dtype) && combine == OpKind::Add)
+                           return std::vector<std::string>{
+                               reassociativeAdd(b, a[0], a[1], dtype)};
                          auto v =
                              emitScalarBinary(b, combine, dtype, a[0], a[1]);
                          if (!v.ok())
@@ -1476,7 +1492,7 @@ emitNormalization(KernelBuilder &b, const Node &node,
       {ins1(init, rs, rmap)}, its, body([&](KernelBuilder &b, const auto &a) {
         std::string d = scalarOp(b, "arith.subf", a[0] + ", " + a[1], dtype);
         std::string s = scalarOp(b, "arith.mulf", d + ", " + d, dtype);
-        return scalarOp(b, "arith.addf", a[2] + ", " + s, dtype);
+        return reassociativeAdd(b, a[2], s, dtype);
       }));
   if (!sq.ok())
     return sq.error();

@@ -100,11 +100,6 @@ void addLLVMPasses(mlir::PassManager &pm) {
   pm.addPass(mlir::memref::createFoldMemRefAliasOpsPass());
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());
   pm.addPass(mlir::createLowerAffinePass());
-  // includeBf16: f32 <-> bf16 as integer ops; LLVM would otherwise call
-  // compiler-rt's __truncsfbf2, which artifacts cannot link.
-  mlir::arith::ArithExpandOpsPassOptions expand;
-  expand.includeBf16 = true;
-  pm.addPass(mlir::arith::createArithExpandOpsPass(expand));
   pm.addPass(mlir::createConvertSCFToCFPass());
   pm.addPass(mlir::createConvertVectorToLLVMPass());
   pm.addPass(mlir::createConvertMathToLLVMPass());
@@ -117,6 +112,23 @@ void addLLVMPasses(mlir::PassManager &pm) {
   pm.addPass(mlir::createConvertControlFlowToLLVMPass());
   pm.addPass(mlir::createReconcileUnrealizedCastsPass());
   pm.addPass(mlir::createCanonicalizerPass());
+}
+
+} // namespace
+
+namespace {
+
+/// The arith ops LLVM has no instruction for, as other arith ops: ceil /
+/// floor divisions, and f32 <-> bf16 as integer ops (LLVM would otherwise
+/// call compiler-rt's __truncsfbf2, which artifacts cannot link). Unlike
+/// upstream's arith-expand pass this keeps maximumf / minimumf, which become
+/// llvm.maximum / llvm.minimum: as compare-and-select chains LLVM's loop
+/// vectorizer does not see a max reduction (softmax's row max ran scalar).
+mlir::LogicalResult expandArithOps(mlir::Operation *module) {
+  mlir::RewritePatternSet patterns(module->getContext());
+  mlir::arith::populateCeilFloorDivExpandOpsPatterns(patterns);
+  mlir::arith::populateExpandBFloat16Patterns(patterns);
+  return mlir::applyPatternsAndFoldGreedily(module, std::move(patterns));
 }
 
 } // namespace
@@ -175,6 +187,8 @@ lowerToLLVMIR(const std::string &moduleText,
     return diagnostics.error("parallelization");
   if (mlir::failed(approximateMath(module->getOperation())))
     return diagnostics.error("math approximation");
+  if (mlir::failed(expandArithOps(module->getOperation())))
+    return diagnostics.error("expanding arith ops");
   mlir::PassManager toLLVM(&context);
   addLLVMPasses(toLLVM);
   if (mlir::failed(toLLVM.run(*module)))

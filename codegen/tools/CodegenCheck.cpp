@@ -840,6 +840,31 @@ std::vector<Case> makeCases() {
     Value *t = op(g, OpKind::Tanh, {s}, {}, 2);
     g.setOutputs({op(g, OpKind::Add, {t, x}, {}, 3)});
   });
+  // Long rows, which LLVM vectorizes (float sums are reassociable, max is
+  // llvm.maximum), with a remainder; and NaNs (sqrt of the negative half)
+  // through max reductions, softmax, relu and max.
+  add("row_reductions_vectorized", [&](Graph &g) {
+    Value *x = input(g, "x", f, {3, 203});
+    Value *scale = input(g, "s", f, {203});
+    AttributeMap rows = {{"axes", std::vector<int64_t>{1}},
+                         {"keepdims", int64_t(0)}};
+    g.setOutputs({op(g, OpKind::ReduceSum, {x}, rows, 0),
+                  op(g, OpKind::ReduceMax, {x}, rows, 1),
+                  op(g, OpKind::Softmax, {x}, {{"axis", int64_t(1)}}, 2),
+                  op(g, OpKind::LayerNorm, {x, scale},
+                     {{"axis", int64_t(1)}, {"epsilon", 1e-5}}, 3)});
+  });
+  add("nan_propagation", [&](Graph &g) {
+    Value *x = input(g, "x", f, {2, 67});
+    Value *y = op(g, OpKind::Sqrt, {x}, {}, 0);
+    AttributeMap rows = {{"axes", std::vector<int64_t>{1}},
+                         {"keepdims", int64_t(0)}};
+    g.setOutputs({op(g, OpKind::ReduceMax, {y}, rows, 1),
+                  op(g, OpKind::ReduceMin, {y}, rows, 2),
+                  op(g, OpKind::Softmax, {y}, {{"axis", int64_t(1)}}, 3),
+                  op(g, OpKind::Relu, {y}, {}, 4),
+                  op(g, OpKind::Max, {y, x}, {}, 5)});
+  });
   // Output corner cases: input as output, duplicate output, constant
   // output, zero-size output, an intermediate that is also an output.
   add("outputs_corner_cases", [&](Graph &g) {
