@@ -228,28 +228,31 @@ def merge_rounds(rounds):
             "round_medians_ms": [r["median_ms"] for r in rounds]}
 
 
-def time_mlc(mlc, artifact, threads, warmup, iters):
+def time_mlc(mlc, artifact, threads, warmup, iters, warmup_ms=0):
     code, stdout, stderr = run([mlc, "bench", artifact, "--threads", str(threads), "--warmup",
-                                str(warmup), "--iters", str(iters), "--json"], timeout=3600)
+                                str(warmup), "--warmup-ms", str(warmup_ms), "--iters", str(iters),
+                                "--json"], timeout=3600)
     if code != 0:
         raise RuntimeError("mlc bench: " + error_line(code, stdout, stderr))
     return last_json(stdout)
 
 
-def time_ort(model_path, threads, warmup, iters):
+def time_ort(model_path, threads, warmup, iters, warmup_ms=0):
     code, stdout, stderr = run([sys.executable, os.path.join(HERE, "ort_bench.py"), model_path,
                                 "--threads", str(threads), "--warmup", str(warmup),
-                                "--iters", str(iters), "--json"], timeout=3600)
+                                "--warmup-ms", str(warmup_ms), "--iters", str(iters), "--json"],
+                               timeout=3600)
     if code != 0:
         raise RuntimeError("onnxruntime: " + error_line(code, stdout, stderr))
     return last_json(stdout)
 
 
-def time_tvm(tvm_python, lib, in_dir, threads, warmup, iters):
+def time_tvm(tvm_python, lib, in_dir, threads, warmup, iters, warmup_ms=0):
     env = dict(os.environ, TVM_NUM_THREADS=str(threads))
     code, stdout, stderr = run([tvm_python, os.path.join(HERE, "tvm_bench.py"), "time", lib,
-                                "--inputs", in_dir, "--warmup", str(warmup), "--iters",
-                                str(iters), "--json"], env=env, timeout=3600)
+                                "--inputs", in_dir, "--warmup", str(warmup), "--warmup-ms",
+                                str(warmup_ms), "--iters", str(iters), "--json"], env=env,
+                               timeout=3600)
     if code != 0:
         raise RuntimeError("tvm: " + error_line(code, stdout, stderr))
     return last_json(stdout)
@@ -316,9 +319,11 @@ def bench_model(name, args, paths, threads, tvm_python):
                     continue
                 try:
                     if who == "mlc":
-                        rounds[who].append(time_mlc(args.mlc, artifact, n, args.warmup, per_round))
+                        rounds[who].append(time_mlc(args.mlc, artifact, n, args.warmup, per_round,
+                                                    args.warmup_ms))
                     else:
-                        rounds[who].append(time_ort(model_path, n, args.warmup, per_round))
+                        rounds[who].append(time_ort(model_path, n, args.warmup, per_round,
+                                                    args.warmup_ms))
                 except RuntimeError as e:
                     errors[who] = str(e)
             # Untuned TVM is slow: a few runs in the middle round only.
@@ -453,6 +458,9 @@ def main():
     p.add_argument("--rounds", type=int, default=4,
                    help="alternating mlc/onnxruntime rounds the runs are split into (default 4)")
     p.add_argument("--warmup", type=int, default=3, help="untimed runs per round (default 3)")
+    p.add_argument("--warmup-ms", type=int, default=200,
+                   help="and untimed runs until this many ms have passed (default 200): a "
+                        "sub-millisecond model needs thousands of runs to reach a steady state")
     p.add_argument("--threads", type=parse_threads, default=parse_threads("1,all"),
                    help="thread counts, e.g. '1,all' (default) or '1'")
     p.add_argument("--kernels", choices=["all", "gemm", "conv", "none"], default="all",
@@ -490,7 +498,7 @@ def main():
         "load_average_start": load_average(),
         "versions": versions(args.mlc),
         "config": {"models": args.models, "iters": args.iters, "rounds": args.rounds,
-                   "warmup": args.warmup, "threads": args.threads, "kernels": args.kernels,
+                   "warmup": args.warmup, "warmup_ms": args.warmup_ms, "threads": args.threads, "kernels": args.kernels,
                    "kernel_iters": args.kernel_iters, "tvm_iters": args.tvm_iters,
                    "rtol": RTOL, "atol": ATOL},
     }

@@ -3,7 +3,7 @@
 
 Run with the project venv (.venv/bin/python):
 
-    ort_bench.py MODEL.onnx [--threads 1] [--warmup 3] [--iters 20] [--json]
+    ort_bench.py MODEL.onnx [--threads 1] [--warmup 3] [--warmup-ms 0] [--iters 20] [--json]
 
 The session uses the CPU execution provider with its default graph
 optimizations, intra_op_num_threads = --threads and inter_op_num_threads = 1.
@@ -74,6 +74,8 @@ def main():
     p.add_argument("model")
     p.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
     p.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
+    p.add_argument("--warmup-ms", type=float, default=0,
+                   help="and untimed runs until this many ms have passed (default 0)")
     p.add_argument("--iters", type=int, default=20, help="timed runs (default 20)")
     p.add_argument("--json", action="store_true", help="end with one JSON line")
     args = p.parse_args()
@@ -84,8 +86,11 @@ def main():
     session = make_session(args.model, args.threads)
     load_ms = (time.perf_counter() - start) * 1000
     feed = random_feed(session)
-    for _ in range(args.warmup):
+    warmup_start, warmup_runs = time.perf_counter(), 0
+    while (warmup_runs < args.warmup
+           or (time.perf_counter() - warmup_start) * 1000 < args.warmup_ms):
         session.run(None, feed)
+        warmup_runs += 1
     times = []
     for _ in range(args.iters):
         start = time.perf_counter()
@@ -93,12 +98,12 @@ def main():
         times.append((time.perf_counter() - start) * 1000)
     stats = summarize(times)
     print("onnxruntime %s %s: %d thread(s), %d warmup, %d timed run(s), load %.1f ms"
-          % (ort.__version__, args.model, args.threads, args.warmup, args.iters, load_ms))
+          % (ort.__version__, args.model, args.threads, warmup_runs, args.iters, load_ms))
     print("  median %.3f ms  mean %.3f ms  p90 %.3f ms  min %.3f ms  max %.3f ms"
           % (stats["median_ms"], stats["mean_ms"], stats["p90_ms"], stats["min_ms"],
              stats["max_ms"]))
     if args.json:
-        record = {"model": args.model, "threads": args.threads, "warmup": args.warmup,
+        record = {"model": args.model, "threads": args.threads, "warmup": warmup_runs,
                   "iters": args.iters, "load_ms": load_ms, **stats, "times_ms": times}
         print(json.dumps(record))
     return 0

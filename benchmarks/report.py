@@ -220,12 +220,13 @@ def write_markdown(results, path, chart):
                                 ver["onnxruntime"], ver["onnx"], ver["numpy"], ver["python"],
                                 results["tvm"]["version"] or "–"),
         "- **method**: medians of %d timed runs per model, framework and thread count, in %d "
-        "alternating mlc/onnxruntime rounds, each a fresh process with %d warm-up runs; "
+        "alternating mlc/onnxruntime rounds, each a fresh process with at least %d warm-up "
+        "runs and %d ms of them; "
         "onnxruntime with default graph optimizations, intra_op_num_threads = threads, "
         "inter_op_num_threads = 1; mlc with `mlc bench --threads`. Outputs were checked "
         "against onnxruntime first (rtol %g, atol %g) at every thread count."
         % (max(cfg["iters"], cfg["rounds"] * math.ceil(cfg["iters"] / cfg["rounds"])),
-           cfg["rounds"], cfg["warmup"], cfg["rtol"], cfg["atol"]),
+           cfg["rounds"], cfg["warmup"], cfg.get("warmup_ms", 0), cfg["rtol"], cfg["atol"]),
         ""]
     bad = failures(results)
     if bad:

@@ -6,7 +6,7 @@ benchmarks/out/tvm-venv):
 
     tvm_bench.py compile MODEL.onnx -o LIB.so
     tvm_bench.py run LIB.so --inputs IN_DIR --output-dir OUT_DIR
-    tvm_bench.py time LIB.so --inputs IN_DIR [--warmup 3] [--iters 20] [--json]
+    tvm_bench.py time LIB.so --inputs IN_DIR [--warmup 3] [--warmup-ms 0] [--iters 20] [--json]
 
 `compile` is TVM's ONNX importer (relax.frontend.onnx.from_onnx) and its
 default build, relax.build for an llvm target with the host CPU, with no
@@ -92,6 +92,7 @@ def main():
     t.add_argument("lib")
     t.add_argument("--inputs", required=True, help="directory of make_inputs.py inputs")
     t.add_argument("--warmup", type=int, default=3)
+    t.add_argument("--warmup-ms", type=float, default=0)
     t.add_argument("--iters", type=int, default=20)
     t.add_argument("--json", action="store_true")
     args = p.parse_args()
@@ -112,8 +113,11 @@ def main():
             np.save(os.path.join(args.output_dir, npy_names.file_name(name)), value)
         return 0
 
-    for _ in range(args.warmup):
+    warmup_start, warmup_runs = time.perf_counter(), 0
+    while (warmup_runs < args.warmup
+           or (time.perf_counter() - warmup_start) * 1000 < args.warmup_ms):
         vm["main"](*feed)
+        warmup_runs += 1
     times = []
     for _ in range(args.iters):
         start = time.perf_counter()
@@ -129,7 +133,7 @@ def main():
              stats["median_ms"]))
     if args.json:
         print(json.dumps({"threads": int(os.environ.get("TVM_NUM_THREADS", "0")),
-                          "warmup": args.warmup, "iters": args.iters, **stats,
+                          "warmup": warmup_runs, "iters": args.iters, **stats,
                           "times_ms": times}))
     return 0
 

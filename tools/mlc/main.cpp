@@ -94,13 +94,17 @@ Options:
                        is for); each timed run includes copying the inputs
                        to the device and the outputs back
   --warmup N           untimed runs first (default 3)
+  --warmup-ms MS       and more untimed runs until MS milliseconds have
+                       passed (default 0): sub-millisecond models need
+                       thousands of runs to reach a steady state
   --iters N            timed runs (default 20)
   --input NAME=FILE    input tensor from a .npy or ONNX TensorProto .pb file
                        (repeatable); inputs not given are seeded random
   --seed N             seed of the random inputs (default 0)
   --json               also print the results as one JSON object, the last
                        line of standard output: artifact, device, threads,
-                       warmup, iters, load_ms, median_ms, mean_ms, p90_ms,
+                       warmup (untimed runs made), iters, load_ms,
+                       median_ms, mean_ms, p90_ms,
                        min_ms, max_ms, stddev_ms and times_ms (every timed
                        run, in order)
 )";
@@ -747,7 +751,7 @@ int benchCommand(int argc, char **argv) {
   std::string artifact, value;
   std::map<std::string, std::string> inputFiles;
   uint64_t seed = 0;
-  int threads = 0, warmup = 3, iters = 20;
+  int threads = 0, warmup = 3, iters = 20, warmupMs = 0;
   DLDevice device = {static_cast<DLDeviceType>(0), 0};
   std::string error;
   bool json = false;
@@ -763,6 +767,9 @@ int benchCommand(int argc, char **argv) {
     } else if (takeValue(argc, argv, i, "--warmup", value)) {
       if (!parseCount(value, 1 << 30, warmup))
         return fail("--warmup expects a count, got '" + value + "'");
+    } else if (takeValue(argc, argv, i, "--warmup-ms", value)) {
+      if (!parseCount(value, 1 << 24, warmupMs))
+        return fail("--warmup-ms expects milliseconds, got '" + value + "'");
     } else if (takeValue(argc, argv, i, "--iters", value)) {
       if (!parseCount(value, 1 << 30, iters) || iters < 1)
         return fail("--iters expects a count of at least 1, got '" + value +
@@ -798,9 +805,14 @@ int benchCommand(int argc, char **argv) {
   if (!prepared)
     return fail(prepared.message());
 
-  for (int it = 0; it < warmup; ++it)
+  auto warmupStart = std::chrono::steady_clock::now();
+  int warmupRuns = 0;
+  while (warmupRuns < warmup ||
+         millisecondsSince(warmupStart) < static_cast<double>(warmupMs)) {
     if (io.run(model) != MLC_OK)
       return fail(mlc_last_error());
+    ++warmupRuns;
+  }
   std::vector<double> times;
   times.reserve(static_cast<size_t>(iters));
   for (int it = 0; it < iters; ++it) {
@@ -814,7 +826,7 @@ int benchCommand(int argc, char **argv) {
   std::string usedDevice = deviceName(mlc_model_device(model));
   std::printf("bench %s: %d thread(s), %d warmup, %d timed run(s), load "
               "%.1f ms, device %s\n",
-              artifact.c_str(), usedThreads, warmup, iters, loadMs,
+              artifact.c_str(), usedThreads, warmupRuns, iters, loadMs,
               usedDevice.c_str());
   std::printf("  median %.3f ms  mean %.3f ms  p90 %.3f ms  min %.3f ms  "
               "max %.3f ms  stddev %.3f ms\n",
@@ -826,7 +838,7 @@ int benchCommand(int argc, char **argv) {
                 "\"min_ms\": %.4f, \"max_ms\": %.4f, \"stddev_ms\": %.4f, "
                 "\"times_ms\": [",
                 jsonString(artifact).c_str(), jsonString(usedDevice).c_str(),
-                usedThreads, warmup, iters, loadMs, s.median, s.mean, s.p90,
+                usedThreads, warmupRuns, iters, loadMs, s.median, s.mean, s.p90,
                 s.min, s.max, s.stddev);
     for (size_t i = 0; i < times.size(); ++i)
       std::printf("%s%.4f", i ? ", " : "", times[i]);
