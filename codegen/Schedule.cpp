@@ -31,14 +31,20 @@ constexpr int64_t kMinTiles = 16;
 /// Multiply-adds below which a tile is not split further (~1 µs).
 constexpr int64_t kMinTileWork = 1 << 16;
 
+/// Independent accumulator vectors a panel-form register tile aims for.
+constexpr int64_t kAccumulators = 8;
+
 /// Panel forms with K up to this take all of K in one cache tile, so that
 /// the accumulator fill fuses into each register tile (transformScript).
 constexpr int64_t kWholeK = 1152;
 
-void splitForThreads(ScheduleRecord &r) {
+/// `minTileN`: columns a cache tile keeps at least (whole register tiles).
+void splitForThreads(ScheduleRecord &r, int64_t minTileN = 0) {
   auto tiles = [&] { return (r.m / r.tileM) * (r.n / r.tileN) * r.batch; };
   while (tiles() < kMinTiles) {
     int64_t n = divisorUpTo(r.n, r.tileN - 1, r.regN);
+    if (n < minTileN)
+      n = 0;
     if (n >= 2 * r.regN) {
       r.tileN = n;
       continue;
@@ -94,7 +100,14 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
     r.tileM = divisorUpTo(site.m, kPanelTileM, r.regM);
     r.tileN = divisorUpTo(site.n, 256, r.regN);
     r.tileK = site.k <= kWholeK ? site.k : divisorUpTo(site.k, 256, 1);
-    splitForThreads(r);
+    // Up to kAccumulators 8-wide accumulators per register tile (FMA
+    // latency x FMA ports on AVX2 machines), from more panels when the
+    // tile has fewer rows than that (GEMVs: batch-1 Linear layers); the
+    // split for threads then keeps that many panels per cache tile.
+    int64_t perPanel = r.regM * (r.regN / 8);
+    int64_t wantPanels = std::max<int64_t>(1, kAccumulators / perPanel);
+    splitForThreads(r, divisorUpTo(r.tileN / r.regN, wantPanels, 1) * r.regN);
+    r.regPanels = divisorUpTo(r.tileN / r.regN, wantPanels, 1);
     return r;
   }
   // Register tile: AVX-512 holds an 8x32 f32 accumulator in 16 of its 32
@@ -124,8 +137,8 @@ std::string formatSchedules(const std::vector<ScheduleRecord> &records) {
     s += std::to_string(r.m) + "x" + std::to_string(r.n) + "x" +
          std::to_string(r.k) + " tile " + std::to_string(r.tileM) + "x" +
          std::to_string(r.tileN) + "x" + std::to_string(r.tileK) + " reg " +
-         std::to_string(r.regM) + "x" + std::to_string(r.regN) + "x" +
-         std::to_string(r.regK) + "\n";
+         std::to_string(r.regM) + "x" + std::to_string(r.regN * r.regPanels) +
+         "x" + std::to_string(r.regK) + "\n";
   }
   return s;
 }
@@ -201,7 +214,7 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
       if (r.op == "batch_matmul")
         sizes.insert(sizes.begin(), 1);
       if (isPanelForm(r.op))
-        sizes = {r.regM, 1};
+        sizes = {r.regM, r.regPanels};
       std::string list;
       for (size_t i = 0; i < sizes.size(); ++i)
         list += (i ? ", " : "") + std::to_string(sizes[i]);
@@ -219,7 +232,7 @@ std::string transformScript(const std::vector<ScheduleRecord> &records) {
            "\n";
     } else {
       tile("%c" + id, "%a" + id, r, 0, 0, r.tileK);
-      tile("%a" + id, "%b" + id, r, r.regM, r.regN, r.regK);
+      tile("%a" + id, "%b" + id, r, r.regM, r.regN * r.regPanels, r.regK);
     }
     s += "    transform.structured.vectorize %b" + id + " : " + anyOp + "\n";
   }

@@ -25,6 +25,11 @@ struct ScheduleRecord {
   int64_t tileM = 0, tileN = 0, tileK = 0;
   /// Register tile (vectorized; tileK 1 gives outer products).
   int64_t regM = 0, regN = 0, regK = 1;
+  /// Panel forms: weight panels (of regN columns) per register tile. More
+  /// than one when the tile has few rows, so that it still keeps several
+  /// independent accumulators (a 1-row GEMV tile with one 16-wide panel is
+  /// bound by the FMA latency of two chains).
+  int64_t regPanels = 1;
   bool operator==(const ScheduleRecord &) const = default;
 };
 

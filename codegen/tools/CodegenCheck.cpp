@@ -706,6 +706,19 @@ std::vector<Case> makeCases() {
     Value *a = op(g, OpKind::Add, {m, b}, {}, 0);
     g.setOutputs({op(g, OpKind::Relu, {a}, {}, 0)});
   });
+  // GEMVs (1 and 2 rows) with constant weights: register tiles of several
+  // panels (16-wide: 1x64; 8-wide, 1000 -> 1000 columns: 1x64 of 8 panels),
+  // K split into cache tiles (1280 > 1152) in the second.
+  add("gemv_panels_16", [&](Graph &g) {
+    Value *x = input(g, "x", f, {2, 96});
+    Value *w = constant(g, f, {96, 256}, -1, 1, rng);
+    g.setOutputs({op(g, OpKind::MatMul, {x, w}, {}, 0)});
+  });
+  add("gemv_panels_8_split_k", [&](Graph &g) {
+    Value *x = input(g, "x", f, {1, 1280});
+    Value *w = constant(g, f, {1280, 1000}, -1, 1, rng);
+    g.setOutputs({op(g, OpKind::MatMul, {x, w}, {}, 0)});
+  });
   add("fused_conv_bias_relu_add", [&](Graph &g) {
     Value *x = input(g, "x", f, {1, 8, 10, 10});
     Value *r = input(g, "r", f, {1, 16, 10, 10});
