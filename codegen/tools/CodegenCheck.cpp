@@ -597,6 +597,21 @@ std::vector<Case> makeCases() {
     g.setOutputs(
         {op(g, OpKind::Reshape, {x}, {{"shape", std::vector<int64_t>{4, 6}}})});
   });
+  // Unit dims at the start of a reshape group (5x1x24 -> 5x4x6 groups the
+  // 1 with the 5, reshapeGroups) feeding a head-splitting transpose, and
+  // one in the first group (1x5x24 -> 5x4x6).
+  for (bool leading : {false, true})
+    add(leading ? "reshape_unit_dims_first_transpose"
+                : "reshape_unit_dims_transpose",
+        [=](Graph &g) {
+          Value *x = input(g, "x", f,
+                           leading ? std::vector<int64_t>{1, 5, 24}
+                                   : std::vector<int64_t>{5, 1, 24});
+          Value *r = op(g, OpKind::Reshape, {x},
+                        {{"shape", std::vector<int64_t>{5, 4, 6}}}, 0);
+          g.setOutputs({op(g, OpKind::Transpose, {r},
+                           {{"perm", std::vector<int64_t>{1, 0, 2}}}, 0)});
+        });
   add("reshape_scalar", [=](Graph &g) {
     Value *x = input(g, "x", f, {1, 1});
     g.setOutputs(
