@@ -25,7 +25,8 @@ bool isPanelForm(const std::string &op) {
 /// keeps two register tiles per side, then one while it keeps
 /// kMinTileWork multiply-adds. With 8, SqueezeNet's 1000-filter conv had 9
 /// tiles, run 5 + 4 on two threads; with 16 the zoo ran the same or up to
-/// ~4% faster at 2 threads, with 32 ResNet-50 ran ~10% slower.
+/// ~4% faster at 2 threads; with 32 ResNet-50 ran slower (58 -> 64 ms at 2
+/// threads in one A/B run).
 constexpr int64_t kMinTiles = 16;
 
 /// Multiply-adds below which a tile is not split further (~1 µs).
