@@ -34,8 +34,9 @@ std::string storageType(DType type) {
   case DType::I64:
   case DType::U64:
     return "i64";
+  default: // the narrow types: one element per byte
+    return "i8";
   }
-  return "i8";
 }
 
 std::string computeType(DType type) {

@@ -2,6 +2,7 @@
 // linalg.generic.
 #include "codegen/EmitContext.h"
 
+#include <cmath>
 #include <limits>
 
 namespace mlc::codegen {
@@ -57,6 +58,196 @@ std::string castScalar(KernelBuilder &b, const std::string &x, DType from,
     return op(b, "arith.trunci", x, ft + " to " + tt);
   return op(b, srcUnsigned ? "arith.extui" : "arith.extsi", x,
             ft + " to " + tt);
+}
+
+/// An i8 constant holding the byte `code` (0..255).
+std::string byteConst(KernelBuilder &b, int64_t code) {
+  return b.intConst(static_cast<int8_t>(static_cast<uint8_t>(code)), DType::I8);
+}
+
+/// Decodes a stored narrow float (i8) to its exact f32 value.
+std::string decodeNarrowFloat(KernelBuilder &b, const std::string &x,
+                              DType from) {
+  NarrowFloatFormat f = narrowFloatFormat(from);
+  std::string c = op(b, "arith.extui", x, "i8 to i32");
+  auto i32 = [&](int64_t v) { return b.intConst(v, DType::I32); };
+  std::string mask = i32((int64_t{1} << f.bits) - 1);
+  c = op(b, "arith.andi", c + ", " + mask, "i32");
+  std::string sign = op(b, "arith.shrui", c + ", " + i32(f.bits - 1), "i32");
+  std::string magnitude = op(
+      b, "arith.andi", c + ", " + i32((int64_t{1} << (f.bits - 1)) - 1), "i32");
+  std::string field =
+      op(b, "arith.shrui", magnitude + ", " + i32(f.mantissaBits), "i32");
+  std::string mantissa =
+      op(b, "arith.andi", magnitude + ", " + i32((1 << f.mantissaBits) - 1),
+         "i32");
+  // Normal: rebias the exponent and widen the mantissa to f32's 23 bits.
+  std::string rebias =
+      op(b, "arith.addi",
+         magnitude + ", " + i32((127 - f.bias) << f.mantissaBits), "i32");
+  std::string normalBits =
+      op(b, "arith.shli", rebias + ", " + i32(23 - f.mantissaBits), "i32");
+  std::string normal = op(b, "arith.bitcast", normalBits, "i32 to f32");
+  // Subnormal: mantissa * 2^(1 - bias - M), exact in f32.
+  std::string m = op(b, "arith.uitofp", mantissa, "i32 to f32");
+  std::string scale =
+      b.floatConst(std::ldexp(1.0, 1 - f.bias - f.mantissaBits), DType::F32);
+  std::string sub = op(b, "arith.mulf", m + ", " + scale, "f32");
+  std::string isSub = op(b, "arith.cmpi eq,", field + ", " + i32(0), "i32");
+  std::string v =
+      op(b, "arith.select", isSub + ", " + sub + ", " + normal, "f32");
+  std::string nan =
+      b.floatConst(std::numeric_limits<double>::quiet_NaN(), DType::F32);
+  if (f.fnuz) {
+    std::string isNan = op(b, "arith.cmpi eq,", c + ", " + i32(0x80), "i32");
+    v = op(b, "arith.select", isNan + ", " + nan + ", " + v, "f32");
+  } else if (f.ieeeNaNs) {
+    int64_t allOnes = (int64_t{1} << f.exponentBits) - 1;
+    std::string special =
+        op(b, "arith.cmpi eq,", field + ", " + i32(allOnes), "i32");
+    std::string isZeroMantissa =
+        op(b, "arith.cmpi eq,", mantissa + ", " + i32(0), "i32");
+    std::string inf =
+        b.floatConst(std::numeric_limits<double>::infinity(), DType::F32);
+    std::string infOrNan =
+        op(b, "arith.select", isZeroMantissa + ", " + inf + ", " + nan, "f32");
+    v = op(b, "arith.select", special + ", " + infOrNan + ", " + v, "f32");
+  } else if (f.bits == 8) {
+    std::string isNan =
+        op(b, "arith.cmpi eq,", magnitude + ", " + i32(0x7F), "i32");
+    v = op(b, "arith.select", isNan + ", " + nan + ", " + v, "f32");
+  }
+  std::string negated = op(b, "arith.negf", v, "f32");
+  std::string isNegative = op(b, "arith.cmpi ne,", sign + ", " + i32(0), "i32");
+  return op(b, "arith.select", isNegative + ", " + negated + ", " + v, "f32");
+}
+
+/// Encodes a float (f32 or f64, compute type `ft`) as a stored narrow float
+/// (i8), rounding to nearest even, as narrowFromDouble (ir/Types.h) does.
+std::string encodeNarrowFloat(KernelBuilder &b, const std::string &x, bool wide,
+                              DType to, bool saturate) {
+  NarrowFloatFormat f = narrowFloatFormat(to);
+  std::string ft = wide ? "f64" : "f32", it = wide ? "i64" : "i32";
+  DType idt = wide ? DType::I64 : DType::I32,
+        fdt = wide ? DType::F64 : DType::F32;
+  int srcMantissa = wide ? 52 : 23, srcBias = wide ? 1023 : 127;
+  auto ic = [&](int64_t v) { return b.intConst(v, idt); };
+  std::string a = op(b, "math.absf", x, ft);
+  std::string bits = op(b, "arith.bitcast", a, ft + " to " + it);
+  // Normal: round the source mantissa to M bits (ties to even), then
+  // rebias. Mantissa carries ripple into the exponent, as they should.
+  int shift = srcMantissa - f.mantissaBits;
+  std::string lsb = op(b, "arith.shrui", bits + ", " + ic(shift), it);
+  lsb = op(b, "arith.andi", lsb + ", " + ic(1), it);
+  std::string rounded = op(
+      b, "arith.addi", bits + ", " + ic((int64_t{1} << (shift - 1)) - 1), it);
+  rounded = op(b, "arith.addi", rounded + ", " + lsb, it);
+  rounded = op(b, "arith.shrui", rounded + ", " + ic(shift), it);
+  std::string normal =
+      op(b, "arith.subi",
+         rounded + ", " + ic(int64_t(srcBias - f.bias) << f.mantissaBits), it);
+  // Subnormal (below the smallest normal 2^(1 - bias)): count quanta.
+  std::string scaled =
+      op(b, "arith.mulf",
+         a + ", " +
+             b.floatConst(std::ldexp(1.0, f.bias - 1 + f.mantissaBits), fdt),
+         ft);
+  std::string units = op(b, "math.roundeven", scaled, ft);
+  std::string sub = op(b, "arith.fptoui", units, ft + " to " + it);
+  std::string isSub =
+      op(b, "arith.cmpf olt,",
+         a + ", " + b.floatConst(std::ldexp(1.0, 1 - f.bias), fdt), ft);
+  std::string code =
+      op(b, "arith.select", isSub + ", " + sub + ", " + normal, it);
+  // Beyond the largest finite value (infinity included).
+  std::string big = op(b, "arith.cmpi sgt,", code + ", " + ic(f.maxCode), it);
+  int64_t overflow = (saturate || to == DType::F4E2M1) ? f.maxCode
+                     : f.hasInf                        ? 0x7C
+                                                       : -1; // NaN below
+  std::string signBit = ic(int64_t{1} << (f.bits - 1));
+  // The sign from the bits: -0.0 and -NaN are negative too.
+  std::string xbits = op(b, "arith.bitcast", x, ft + " to " + it);
+  std::string negative = op(b, "arith.cmpi slt,", xbits + ", " + ic(0), it);
+  std::string zero = ic(0);
+  std::string signed_ =
+      op(b, "arith.select", negative + ", " + signBit + ", " + zero, it);
+  std::string nanCode =
+      f.fnuz ? ic(f.nanCode)
+             : op(b, "arith.ori", ic(f.nanCode) + ", " + signed_, it);
+  if (to == DType::F4E2M1) // no NaN: ml_dtypes gives a zero of the other sign
+    nanCode = op(b, "arith.xori", signed_ + ", " + signBit, it);
+  if (overflow >= 0)
+    code = op(b, "arith.select", big + ", " + ic(overflow) + ", " + code, it);
+  if (f.fnuz) { // no negative zero
+    std::string isZero = op(b, "arith.cmpi eq,", code + ", " + zero, it);
+    signed_ = op(b, "arith.select", isZero + ", " + zero + ", " + signed_, it);
+  }
+  code = op(b, "arith.ori", code + ", " + signed_, it);
+  if (overflow < 0)
+    code = op(b, "arith.select", big + ", " + nanCode + ", " + code, it);
+  std::string isNan = op(b, "arith.cmpf uno,", x + ", " + x, ft);
+  code = op(b, "arith.select", isNan + ", " + nanCode + ", " + code, it);
+  return op(b, "arith.trunci", code, it + " to i8");
+}
+
+/// The wide dtype a narrow integer's stored byte reads as.
+DType narrowIntStorage(DType t) {
+  return t == DType::I4 || t == DType::I2 ? DType::I8 : DType::U8;
+}
+
+/// Keeps the low bits of an i8 as a narrow integer: sign-extended for i4
+/// and i2, masked for u4 and u2.
+std::string wrapNarrowInt(KernelBuilder &b, const std::string &v, DType to) {
+  int bits = dtypeBits(to);
+  if (to == DType::U4 || to == DType::U2)
+    return op(b, "arith.andi", v + ", " + byteConst(b, (1 << bits) - 1), "i8");
+  std::string amount = b.intConst(8 - bits, DType::I8);
+  std::string up = op(b, "arith.shli", v + ", " + amount, "i8");
+  return op(b, "arith.shrsi", up + ", " + amount, "i8");
+}
+
+/// cast where `from` or `to` is a narrow type (docs/ir.md `cast`).
+std::string castNarrow(KernelBuilder &b, const std::string &x, DType from,
+                       DType to, bool saturate) {
+  std::string v = x;
+  // 1. A narrow source becomes f32 (floats, exactly) or i8/u8 (integers).
+  if (isNarrowFloat(from)) {
+    v = decodeNarrowFloat(b, v, from);
+    from = DType::F32;
+  } else if (isNarrow(from)) {
+    from = narrowIntStorage(from);
+  }
+  if (!isNarrow(to))
+    return castScalar(b, v, from, to);
+  // 2. Encode.
+  if (isNarrowFloat(to)) {
+    bool wide = from == DType::F64 || !isFloat(from);
+    if (from == DType::F16 || from == DType::BF16)
+      v = op(b, "arith.extf", v, computeType(from) + " to f32");
+    else if (!isFloat(from))
+      v = castScalar(b, v, from, DType::F64);
+    return encodeNarrowFloat(b, v, wide, to, saturate);
+  }
+  if (isFloat(from)) {
+    // Truncate toward zero; outside the range (or NaN) gives 0.
+    double lo = to == DType::I4 ? -8 : to == DType::I2 ? -2 : 0;
+    double hi = to == DType::I4   ? 7
+                : to == DType::U4 ? 15
+                : to == DType::I2 ? 1
+                                  : 3;
+    std::string t = computeType(from);
+    std::string above =
+        op(b, "arith.cmpf ogt,", v + ", " + b.floatConst(lo - 1, from), t);
+    std::string below =
+        op(b, "arith.cmpf olt,", v + ", " + b.floatConst(hi + 1, from), t);
+    std::string in = op(b, "arith.andi", above + ", " + below, "i1");
+    std::string safe = op(b, "arith.select",
+                          in + ", " + v + ", " + b.floatConst(0.0, from), t);
+    return op(b, "arith.fptosi", safe, t + " to i8");
+  }
+  // Integers and bool wrap.
+  std::string byte = castScalar(b, v, from, DType::I8);
+  return wrapNarrowInt(b, byte, to);
 }
 
 } // namespace
@@ -374,8 +565,13 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
     std::string ge = op(b, "arith.cmpf oge,", x + ", " + zero, t);
     return op(b, "arith.select", ge + ", " + x + ", " + scaled, t);
   }
-  case OpKind::Cast:
-    return castScalar(b, x, dtype, node.dtypeAttr("to"));
+  case OpKind::Cast: {
+    DType to = node.dtypeAttr("to");
+    if (isNarrow(dtype) || isNarrow(to))
+      return castNarrow(b, x, dtype, to,
+                        !node.hasAttr("saturate") || node.intAttr("saturate"));
+    return castScalar(b, x, dtype, to);
+  }
   default:
     break;
   }

@@ -305,6 +305,19 @@ Expected<std::string> compileModel(const std::string &modelPath,
                        "; fix it with --input-shape " + in->name() + "=<dims>");
   bool gpu = options.target.target == "cuda" ||
              options.target.target == "cuda-emulate";
+  if (options.target.target == "cuda") {
+    // The CUDA runtime copies inputs and outputs as they are: it does not
+    // unpack sub-byte tensors as the CPU runtime does (docs/artifact.md).
+    std::vector<const Value *> io(graph->inputs().begin(),
+                                  graph->inputs().end());
+    io.insert(io.end(), graph->outputs().begin(), graph->outputs().end());
+    for (const Value *v : io)
+      if (dtypeBits(v->type().dtype) < 8)
+        return makeError("'" + v->name() + "' has the sub-byte type " +
+                         std::string(dtypeName(v->type().dtype)) +
+                         ", which --target=cuda does not support as a graph "
+                         "input or output");
+  }
   MLC_RETURN_IF_ERROR(runPipeline(
       *graph, options.pipeline,
       defaultPipeline(gpu ? PipelineTarget::Gpu : PipelineTarget::Cpu)));

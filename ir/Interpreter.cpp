@@ -187,6 +187,8 @@ template <typename F> auto visitDType(DType dtype, F &&f) {
     return f(Tag<uint64_t>{});
   case DType::Bool:
     break;
+  default: // narrow types: only cast and reshape take them (evalNarrowCast)
+    break;
   }
   return f(Tag<Bool8>{});
 }
@@ -519,7 +521,63 @@ Expected<TensorData> evalUnary(OpKind kind, const TensorData &x,
   });
 }
 
-Expected<TensorData> evalCast(const TensorData &x, const TensorType &type) {
+/// Encodes one computed source value as a stored narrow element (cast
+/// semantics: integer sources wrap into narrow integers).
+template <typename S> uint8_t toNarrow(DType dst, S v, bool saturate) {
+  if constexpr (std::is_floating_point_v<S>)
+    return narrowFromDouble(dst, static_cast<double>(v), saturate);
+  else if constexpr (std::is_same_v<S, bool>)
+    return narrowFromInteger(dst, v ? 1 : 0, saturate);
+  else if (isNarrowFloat(dst))
+    return narrowFromDouble(dst, static_cast<double>(v), saturate);
+  else
+    return narrowFromInteger(dst, static_cast<int64_t>(v), saturate);
+}
+
+/// cast where the source or the result is a narrow type (isNarrow).
+Expected<TensorData> evalNarrowCast(const TensorData &x, const TensorType &type,
+                                    bool saturate) {
+  DType src = x.type.dtype, dst = type.dtype;
+  size_t count = x.bytes->size() / static_cast<size_t>(dtypeSize(src));
+  if (isNarrow(src)) {
+    std::vector<double> in(count);
+    for (size_t i = 0; i < count; ++i)
+      in[i] = narrowToDouble(src, (*x.bytes)[i]);
+    if (isNarrow(dst)) {
+      std::vector<uint8_t> bytes(count);
+      for (size_t i = 0; i < count; ++i)
+        bytes[i] =
+            isNarrowFloat(src) || isNarrowFloat(dst)
+                ? narrowFromDouble(dst, in[i], saturate)
+                : narrowFromInteger(dst, static_cast<int64_t>(in[i]), saturate);
+      return makeTensorData(type, std::move(bytes));
+    }
+    return visitDType(dst, [&](auto dstTag) -> Expected<TensorData> {
+      using D = typename decltype(dstTag)::type;
+      std::vector<uint8_t> bytes(count * sizeof(D));
+      for (size_t i = 0; i < count; ++i) {
+        D v = isNarrowFloat(src)
+                  ? convertElement<D>(in[i])
+                  : convertElement<D>(static_cast<int64_t>(in[i]));
+        std::memcpy(bytes.data() + i * sizeof(D), &v, sizeof(D));
+      }
+      return makeTensorData(type, std::move(bytes));
+    });
+  }
+  return visitDType(src, [&](auto srcTag) -> Expected<TensorData> {
+    using S = typename decltype(srcTag)::type;
+    std::vector<Compute<S>> in = loadAll<S>(x);
+    std::vector<uint8_t> bytes(in.size());
+    for (size_t i = 0; i < in.size(); ++i)
+      bytes[i] = toNarrow(dst, in[i], saturate);
+    return makeTensorData(type, std::move(bytes));
+  });
+}
+
+Expected<TensorData> evalCast(const TensorData &x, const TensorType &type,
+                              bool saturate) {
+  if (isNarrow(x.type.dtype) || isNarrow(type.dtype))
+    return evalNarrowCast(x, type, saturate);
   return visitDType(x.type.dtype, [&](auto srcTag) -> Expected<TensorData> {
     using S = typename decltype(srcTag)::type;
     std::vector<Compute<S>> in = loadAll<S>(x);
@@ -1468,7 +1526,7 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
   case OpKind::LeakyRelu:
     return evalUnary(kind, ops[0], attrs, type);
   case OpKind::Cast:
-    return evalCast(ops[0], type);
+    return evalCast(ops[0], type, intAttr(attrs, "saturate", 1) != 0);
   case OpKind::Add:
   case OpKind::Sub:
   case OpKind::Mul:

@@ -114,9 +114,12 @@ enum DTypeSet : unsigned {
   kInt = kSigned | kUnsigned,
   kNumeric = kInt | kFloat,
   kAny = kNumeric | kBool,
+  kNarrow = 16, // isNarrow: cast (and reshape) only
 };
 
 bool inSet(DType type, unsigned set) {
+  if (isNarrow(type))
+    return set & kNarrow;
   if (type == DType::Bool)
     return set & kBool;
   if (isFloat(type))
@@ -417,7 +420,7 @@ Expected<TensorType> inferUnary(OpKind kind, const Types &ops,
     set = kInt | kBool;
     break;
   case OpKind::Cast:
-    set = kAny;
+    set = kAny | kNarrow;
     break;
   default:
     break;
@@ -434,6 +437,11 @@ Expected<TensorType> inferUnary(OpKind kind, const Types &ops,
     (void)alpha;
   } else if (kind == OpKind::Cast) {
     ASSIGN_OR_RETURN(result.dtype, dtypeAttr(attrs, "to"));
+    if (attrs.count("saturate")) {
+      ASSIGN_OR_RETURN(int64_t saturate, intAttr(attrs, "saturate"));
+      if (saturate != 0 && saturate != 1)
+        return makeError("saturate must be 0 or 1");
+    }
   }
   return result;
 }
@@ -1015,11 +1023,20 @@ inferResultTypes(OpKind kind, const std::vector<TensorType> &operandTypes,
     return makeError(std::string(info.name) + " expects " + expected +
                      " operands, got " + std::to_string(count));
   }
-  for (size_t i = 0; i < count; ++i)
+  for (size_t i = 0; i < count; ++i) {
     for (const Dim &d : operandTypes[i].shape)
       if (d.isStatic() && d.value() < 0)
         return makeError("operand " + std::to_string(i) +
                          " has a negative dim");
+    // Narrow types are storage formats: only cast converts them, and
+    // reshape (a view) passes them through.
+    if (isNarrow(operandTypes[i].dtype) && kind != OpKind::Cast &&
+        kind != OpKind::Reshape)
+      return makeError(std::string(info.name) + " does not take dtype " +
+                       std::string(dtypeName(operandTypes[i].dtype)) +
+                       " (operand " + std::to_string(i) +
+                       "); narrow types are converted by cast only");
+  }
   Expected<TensorType> result = inferOne(kind, operandTypes, attrs);
   if (!result.ok())
     return result.error();

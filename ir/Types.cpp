@@ -1,7 +1,9 @@
 // Element types, dims and tensor types: names, sizes and checked arithmetic.
 #include "ir/Types.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace mlc {
 
@@ -26,7 +28,44 @@ constexpr std::array<DTypeInfo, kNumDTypes> kDTypes = {{
     {DType::U32, "u32", 4},
     {DType::U64, "u64", 8},
     {DType::Bool, "bool", 1},
+    {DType::F8E4M3FN, "f8e4m3fn", 1},
+    {DType::F8E4M3FNUZ, "f8e4m3fnuz", 1},
+    {DType::F8E5M2, "f8e5m2", 1},
+    {DType::F8E5M2FNUZ, "f8e5m2fnuz", 1},
+    {DType::F4E2M1, "f4e2m1", 1},
+    {DType::I4, "i4", 1},
+    {DType::U4, "u4", 1},
+    {DType::I2, "i2", 1},
+    {DType::U2, "u2", 1},
 }};
+
+
+/// The stored code of a finite non-negative `a`, rounded to nearest even,
+/// without overflow handling: the result may exceed maxCode.
+uint32_t roundedCode(const NarrowFloatFormat &f, double a) {
+  int minExponent = 1 - f.bias; // of the smallest normal
+  int e;
+  std::frexp(a, &e); // a = m * 2^e, m in [0.5, 1)
+  int exponent = std::max(e - 1, minExponent);
+  // Quantum of the binade (subnormals share the smallest normal's).
+  double quantum = std::ldexp(1.0, exponent - f.mantissaBits);
+  double units = std::nearbyint(a / quantum); // ties to even
+  if (a == 0 || units == 0)
+    return 0;
+  // units * quantum, re-encoded: rounding may carry into the next binade.
+  double q = units * quantum;
+  std::frexp(q, &e);
+  exponent = e - 1;
+  if (exponent < minExponent) // subnormal: exponent field 0
+    return static_cast<uint32_t>(units);
+  double mantissa = std::ldexp(q, -exponent) - 1.0; // in [0, 1)
+  // Beyond the format's exponents the code exceeds maxCode; the caller
+  // saturates it. f64 exponents reach 1023 + bias, well within 32 bits.
+  uint32_t field = static_cast<uint32_t>(exponent + f.bias);
+  return (field << f.mantissaBits) |
+         static_cast<uint32_t>(std::ldexp(mantissa, f.mantissaBits));
+}
+
 } // namespace
 
 std::string_view dtypeName(DType type) {
@@ -55,6 +94,182 @@ bool isSignedInteger(DType type) {
 bool isInteger(DType type) {
   return isSignedInteger(type) || type == DType::U8 || type == DType::U16 ||
          type == DType::U32 || type == DType::U64;
+}
+
+bool isNarrow(DType type) { return type >= DType::F8E4M3FN; }
+
+NarrowFloatFormat narrowFloatFormat(DType type) {
+  switch (type) {
+  case DType::F8E4M3FN:
+    return {8, 4, 3, 7, false, false, false, 0x7E, 0x7F};
+  case DType::F8E4M3FNUZ:
+    return {8, 4, 3, 8, false, true, false, 0x7F, 0x80};
+  case DType::F8E5M2:
+    return {8, 5, 2, 15, true, false, true, 0x7B, 0x7E};
+  case DType::F8E5M2FNUZ:
+    return {8, 5, 2, 16, false, true, false, 0x7F, 0x80};
+  default:
+    return {4, 2, 1, 1, false, false, false, 0x7, 0};
+  }
+}
+
+bool isNarrowFloat(DType type) {
+  return type >= DType::F8E4M3FN && type <= DType::F4E2M1;
+}
+
+int dtypeBits(DType type) {
+  switch (type) {
+  case DType::F4E2M1:
+  case DType::I4:
+  case DType::U4:
+    return 4;
+  case DType::I2:
+  case DType::U2:
+    return 2;
+  default:
+    return static_cast<int>(8 * dtypeSize(type));
+  }
+}
+
+std::vector<uint8_t> packSubByte(DType type, const uint8_t *elements,
+                                 int64_t count) {
+  int bits = dtypeBits(type);
+  std::vector<uint8_t> packed(static_cast<size_t>((count * bits + 7) / 8));
+  unsigned mask = (1u << bits) - 1;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t bit = i * bits;
+    packed[static_cast<size_t>(bit / 8)] |=
+        static_cast<uint8_t>((elements[i] & mask) << (bit % 8));
+  }
+  return packed;
+}
+
+std::vector<uint8_t> unpackSubByte(DType type, const uint8_t *packed,
+                                   int64_t count) {
+  int bits = dtypeBits(type);
+  std::vector<uint8_t> out(static_cast<size_t>(count));
+  unsigned mask = (1u << bits) - 1;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t bit = i * bits;
+    auto field = static_cast<uint8_t>((packed[bit / 8] >> (bit % 8)) & mask);
+    out[static_cast<size_t>(i)] =
+        isNarrowFloat(type) ? field : narrowFromInteger(type, field, true);
+  }
+  return out;
+}
+
+double narrowToDouble(DType type, uint8_t stored) {
+  switch (type) {
+  case DType::I4:
+    return (stored & 0x8) ? static_cast<double>(stored & 0xF) - 16
+                          : static_cast<double>(stored & 0xF);
+  case DType::I2:
+    return (stored & 0x2) ? static_cast<double>(stored & 0x3) - 4
+                          : static_cast<double>(stored & 0x3);
+  case DType::U4:
+    return stored & 0xF;
+  case DType::U2:
+    return stored & 0x3;
+  default:
+    break;
+  }
+  NarrowFloatFormat f = narrowFloatFormat(type);
+  int bits = f.bits;
+  uint32_t code = stored & ((1u << bits) - 1);
+  uint32_t signBit = 1u << (bits - 1);
+  if (f.fnuz && code == 0x80)
+    return std::nan("");
+  bool negative = (code & signBit) != 0;
+  uint32_t magnitude = code & (signBit - 1);
+  if (!f.fnuz && bits == 8) {
+    if (f.ieeeNaNs) {
+      if ((magnitude >> f.mantissaBits) == (1u << f.exponentBits) - 1) {
+        if ((magnitude & ((1u << f.mantissaBits) - 1)) != 0)
+          return std::nan("");
+        return negative ? -INFINITY : INFINITY;
+      }
+    } else if (magnitude == 0x7F) {
+      return std::nan("");
+    }
+  }
+  uint32_t field = magnitude >> f.mantissaBits;
+  uint32_t mantissa = magnitude & ((1u << f.mantissaBits) - 1);
+  double value =
+      field == 0 ? std::ldexp(static_cast<double>(mantissa),
+                              1 - f.bias - f.mantissaBits)
+                 : std::ldexp(1.0 + std::ldexp(static_cast<double>(mantissa),
+                                               -f.mantissaBits),
+                              static_cast<int>(field) - f.bias);
+  return negative ? -value : value;
+}
+
+uint8_t narrowFromDouble(DType type, double value, bool saturate) {
+  if (!isNarrowFloat(type)) {
+    double lo = 0, hi = 0;
+    switch (type) {
+    case DType::I4:
+      lo = -8;
+      hi = 7;
+      break;
+    case DType::U4:
+      lo = 0;
+      hi = 15;
+      break;
+    case DType::I2:
+      lo = -2;
+      hi = 1;
+      break;
+    default:
+      lo = 0;
+      hi = 3;
+      break;
+    }
+    double t = std::trunc(value);
+    if (!(t >= lo && t <= hi)) // NaN fails both
+      return 0;
+    return narrowFromInteger(type, static_cast<int64_t>(t), saturate);
+  }
+  NarrowFloatFormat f = narrowFloatFormat(type);
+  int bits = f.bits;
+  uint8_t signBit = static_cast<uint8_t>(1u << (bits - 1));
+  bool negative = std::signbit(value);
+  if (std::isnan(value)) {
+    if (type == DType::F4E2M1) // as ml_dtypes: a zero of the other sign
+      return negative ? 0 : signBit;
+    return f.fnuz ? f.nanCode
+                  : static_cast<uint8_t>(f.nanCode | (negative ? signBit : 0));
+  }
+  double a = std::fabs(value);
+  uint32_t code = std::isinf(a) ? 0xFFFFu : roundedCode(f, a);
+  if (code > f.maxCode) {
+    if (saturate || type == DType::F4E2M1)
+      code = f.maxCode;
+    else if (f.hasInf)
+      code = 0x7C;
+    else
+      return f.fnuz
+                 ? f.nanCode
+                 : static_cast<uint8_t>(f.nanCode | (negative ? signBit : 0));
+  }
+  if (code == 0 && f.fnuz) // no negative zero
+    return 0;
+  return static_cast<uint8_t>(code | (negative ? signBit : 0));
+}
+
+uint8_t narrowFromInteger(DType type, int64_t value, bool saturate) {
+  uint64_t bits = static_cast<uint64_t>(value);
+  switch (type) {
+  case DType::I4: // the low 4 bits, sign-extended into the byte
+    return static_cast<uint8_t>((bits & 0x8) ? (bits | 0xF0) : (bits & 0xF));
+  case DType::I2:
+    return static_cast<uint8_t>((bits & 0x2) ? (bits | 0xFC) : (bits & 0x3));
+  case DType::U4:
+    return static_cast<uint8_t>(bits & 0xF);
+  case DType::U2:
+    return static_cast<uint8_t>(bits & 0x3);
+  default:
+    return narrowFromDouble(type, static_cast<double>(value), saturate);
+  }
 }
 
 Shape makeShape(const std::vector<int64_t> &extents) {

@@ -27,10 +27,22 @@ enum class DType : uint8_t {
   U32,
   U64,
   Bool,
+  // Narrow types: one element per byte in the IR, constants and the arena
+  // (the low bits; the signed integers sign-extended). Only `cast` computes
+  // with them (docs/ir.md).
+  F8E4M3FN,
+  F8E4M3FNUZ,
+  F8E5M2,
+  F8E5M2FNUZ,
+  F4E2M1,
+  I4,
+  U4,
+  I2,
+  U2,
 };
 
 /// Number of dtypes; keep in sync with the last enumerator.
-inline constexpr int kNumDTypes = static_cast<int>(DType::Bool) + 1;
+inline constexpr int kNumDTypes = static_cast<int>(DType::U2) + 1;
 
 /// Textual name used by the IR printer: f32, i64, bool, ...
 std::string_view dtypeName(DType type);
@@ -44,6 +56,58 @@ bool isFloat(DType type);
 bool isInteger(DType type);
 /// True for i8..i64.
 bool isSignedInteger(DType type);
+/// True for the narrow types (the float8 and float4 formats, i4, u4, i2,
+/// u2): stored one element per byte, computed with by `cast` only.
+bool isNarrow(DType type);
+/// True for the narrow float formats (f8e4m3fn ... f4e2m1).
+bool isNarrowFloat(DType type);
+/// The layout of a narrow float format (the table in docs/ir.md).
+struct NarrowFloatFormat {
+  int bits;         ///< Of the code: 8, or 4 for f4e2m1.
+  int exponentBits; ///< Exponent field width.
+  int mantissaBits; ///< Mantissa field width.
+  int bias;         ///< Exponent bias.
+  bool hasInf;      ///< f8e5m2: all-ones exponent, mantissa 0 is infinity.
+  bool fnuz;        ///< 0x80 is the only NaN; there is no negative zero.
+  bool ieeeNaNs;    ///< f8e5m2: all-ones exponent, mantissa != 0 is NaN.
+  uint8_t maxCode;  ///< Code of the largest finite magnitude (sign clear).
+  uint8_t nanCode;  ///< The positive NaN's code (fnuz: 0x80); f4e2m1: none.
+};
+
+/// The format of a narrow float type (isNarrowFloat); f4e2m1 otherwise.
+NarrowFloatFormat narrowFloatFormat(DType type);
+
+/// Bits per element outside the IR (at the C API and in ONNX tensors): 4 for
+/// f4e2m1, i4 and u4, 2 for i2 and u2, else 8 * dtypeSize.
+int dtypeBits(DType type);
+
+/// Packs `count` one-per-byte elements of a sub-byte type (dtypeBits < 8)
+/// into dtypeBits-wide fields, the first element in the lowest bits of the
+/// first byte, as ONNX and the C API lay them out.
+std::vector<uint8_t> packSubByte(DType type, const uint8_t *elements,
+                                 int64_t count);
+/// The inverse of packSubByte: one element per byte, i4 and i2
+/// sign-extended. `packed` holds (count * dtypeBits + 7) / 8 bytes.
+std::vector<uint8_t> unpackSubByte(DType type, const uint8_t *packed,
+                                   int64_t count);
+
+/// Decodes one stored narrow element (the byte's low bits) to its exact
+/// value. NaN codes give NaN; integers give their value.
+double narrowToDouble(DType type, uint8_t stored);
+/// Encodes `value` as a stored narrow element, as onnx's reference (and
+/// ml_dtypes) converts:
+/// - float formats round to nearest, ties to even. Values beyond the largest
+///   finite one become it when `saturate` (and always for f4e2m1, which has
+///   no infinity or NaN), else infinity (f8e5m2) or NaN. NaN gives NaN
+///   (f4e2m1: a zero of the opposite sign, as ml_dtypes does); the fnuz
+///   formats have no negative zero.
+/// - integer formats: the value truncates toward zero, and a result outside
+///   the range (or NaN, or infinity) gives 0.
+uint8_t narrowFromDouble(DType type, double value, bool saturate);
+/// Encodes an integer source value (two's complement bits) as a stored
+/// narrow element: integer formats keep its low bits (wrapping, as integer
+/// casts do); float formats round it as narrowFromDouble does.
+uint8_t narrowFromInteger(DType type, int64_t value, bool saturate);
 
 /// One dimension of a shape: a non-negative constant or a named symbol.
 class Dim {

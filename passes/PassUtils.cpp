@@ -83,8 +83,9 @@ double readElement(const TensorData &data, int64_t index) {
     return static_cast<double>(load<uint64_t>(data, index));
   case DType::Bool:
     return load<uint8_t>(data, index) ? 1.0 : 0.0;
+  default:
+    return narrowToDouble(data.type.dtype, load<uint8_t>(data, index));
   }
-  return 0.0;
 }
 
 std::optional<double> splatValue(const Value *value) {

@@ -41,4 +41,10 @@ Expected<Graph> importOnnxBytes(std::string_view bytes,
 /// Reads a serialized ONNX TensorProto file (e.g. ONNX test data `.pb`).
 Expected<TensorData> importOnnxTensorFile(const std::string &path);
 
+/// Writes `data` as a serialized ONNX TensorProto named `name` (raw data,
+/// sub-byte types packed): the form `mlc run` writes for dtypes that .npy
+/// cannot hold (bf16 and the narrow types).
+Status exportOnnxTensorFile(const std::string &path, const TensorData &data,
+                            const std::string &name);
+
 } // namespace mlc

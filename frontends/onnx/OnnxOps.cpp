@@ -192,6 +192,17 @@ Status whereOp(NodeContext &ctx, OpKind) {
       ctx.importer.emit(OpKind::Where, {c, a, b}, {}, ctx.outputName(0)));
 }
 
+/// The attributes of a cast to `to`: Cast-19's `saturate` (default 1)
+/// matters for the float8 formats only. Cast-24's round_mode is for
+/// f8e8m0, which mlc does not support.
+Expected<AttributeMap> castAttrs(NodeContext &ctx, DType to) {
+  AttributeMap attrs{{"to", to}};
+  ONNX_ASSIGN(saturate, ctx.intAttr("saturate", 1));
+  if (isNarrowFloat(to) && to != DType::F4E2M1)
+    attrs["saturate"] = saturate ? int64_t(1) : int64_t(0);
+  return attrs;
+}
+
 Status castOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   if (!ctx.hasAttr("to"))
@@ -200,7 +211,7 @@ Status castOp(NodeContext &ctx, OpKind) {
   if (to < INT32_MIN || to > INT32_MAX)
     return makeError("attribute 'to' is not an ONNX element type");
   ONNX_ASSIGN(dtype, convertDType(static_cast<int32_t>(to)));
-  AttributeMap attrs{{"to", dtype}};
+  ONNX_ASSIGN(attrs, castAttrs(ctx, dtype));
   return setOutput(
       ctx, 0, ctx.importer.emit(OpKind::Cast, {x}, attrs, ctx.outputName(0)));
 }
@@ -733,7 +744,7 @@ Status reduceCompositeOp(NodeContext &ctx, OpKind) {
 Status castLikeOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(like, ctx.input(1));
-  AttributeMap attrs{{"to", like->type().dtype}};
+  ONNX_ASSIGN(attrs, castAttrs(ctx, like->type().dtype));
   return setOutput(
       ctx, 0, ctx.importer.emit(OpKind::Cast, {x}, attrs, ctx.outputName(0)));
 }
@@ -2647,8 +2658,8 @@ Status dequantizeLinearOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(scale, ctx.input(1));
   Value *zp = ctx.optionalInput(2);
-  if (!isInteger(x->type().dtype))
-    return makeError("x must be an integer tensor, got " +
+  if (!isInteger(x->type().dtype) && !isNarrow(x->type().dtype))
+    return makeError("x must be an integer, float8 or float4 tensor, got " +
                      typeToString(x->type()));
   ONNX_ASSIGN(ext, staticShape(x, "DequantizeLinear"));
   ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", 1));
@@ -2662,8 +2673,9 @@ Status dequantizeLinearOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(xf, castTo(im, x, cdt));
   Value *dx = xf;
   if (zp) {
-    ONNX_ASSIGN(z, quantParam(im, zp, ext, axis, block));
-    ONNX_ASSIGN(zf, castTo(im, z, cdt));
+    // Cast first: the broadcasting views take no narrow types.
+    ONNX_ASSIGN(zc, castTo(im, zp, cdt));
+    ONNX_ASSIGN(zf, quantParam(im, zc, ext, axis, block));
     ONNX_ASSIGN(d, im.emit(OpKind::Sub, {xf, zf}));
     dx = d;
   }
@@ -2692,9 +2704,28 @@ Status quantizeLinearOp(NodeContext &ctx, OpKind) {
   if (zp && zp->type().dtype != out)
     return makeError("output_dtype does not match the zero point's type");
   double lo = 0, hi = 0;
+  bool narrowFloat = isNarrowFloat(out);
   switch (out) {
   case DType::U8:
     hi = 255;
+    break;
+  case DType::U4:
+    hi = 15;
+    break;
+  case DType::I4:
+    lo = -8, hi = 7;
+    break;
+  case DType::U2:
+    hi = 3;
+    break;
+  case DType::I2:
+    lo = -2, hi = 1;
+    break;
+  case DType::F8E4M3FN:
+  case DType::F8E4M3FNUZ:
+  case DType::F8E5M2:
+  case DType::F8E5M2FNUZ:
+  case DType::F4E2M1:
     break;
   case DType::I8:
     lo = -128, hi = 127;
@@ -2724,12 +2755,26 @@ Status quantizeLinearOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(sc, quantParam(im, scale, ext, axis, block));
   ONNX_ASSIGN(scc, castTo(im, sc, cdt));
   ONNX_ASSIGN(q, im.emit(OpKind::Div, {xc, scc}));
+  if (narrowFloat) {
+    // As onnx's reference: float8 ignores the zero point (it must be 0) and
+    // saturates unless `saturate` = 0; float4 adds it and always saturates.
+    Value *v = q;
+    if (zp && out == DType::F4E2M1) {
+      ONNX_ASSIGN(zc, castTo(im, zp, cdt));
+      ONNX_ASSIGN(z, quantParam(im, zc, ext, axis, block));
+      ONNX_ASSIGN(a, im.emit(OpKind::Add, {q, z}));
+      v = a;
+    }
+    ONNX_ASSIGN(attrs, castAttrs(ctx, out));
+    return setOutput(ctx, 0,
+                     im.emit(OpKind::Cast, {v}, attrs, ctx.outputName(0)));
+  }
   ONNX_ASSIGN(r, im.emit(OpKind::Round, {q}));
   ONNX_ASSIGN(ri, castTo(im, r, DType::I32));
   Value *sum = ri;
   if (zp) {
-    ONNX_ASSIGN(z, quantParam(im, zp, ext, axis, block));
-    ONNX_ASSIGN(zi, castTo(im, z, DType::I32));
+    ONNX_ASSIGN(zc, castTo(im, zp, DType::I32));
+    ONNX_ASSIGN(zi, quantParam(im, zc, ext, axis, block));
     ONNX_ASSIGN(a, im.emit(OpKind::Add, {ri, zi}));
     sum = a;
   }

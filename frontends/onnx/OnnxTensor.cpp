@@ -137,6 +137,8 @@ void storeElement(std::vector<uint8_t> &bytes, DType dtype, int64_t i,
     return store<uint64_t>(bytes, i, saturatingCast<uint64_t>(v));
   case DType::Bool:
     return store<uint8_t>(bytes, i, v != 0 ? 1 : 0);
+  default:
+    return store<uint8_t>(bytes, i, narrowFromDouble(dtype, v, true));
   }
 }
 
@@ -282,6 +284,25 @@ Expected<DType> convertDType(int32_t t) {
     return DType::U64;
   case TP::BOOL:
     return DType::Bool;
+  // Newer than some onnx.proto versions: by number (onnx 1.23's values).
+  case 17:
+    return DType::F8E4M3FN;
+  case 18:
+    return DType::F8E4M3FNUZ;
+  case 19:
+    return DType::F8E5M2;
+  case 20:
+    return DType::F8E5M2FNUZ;
+  case 21:
+    return DType::U4;
+  case 22:
+    return DType::I4;
+  case 23:
+    return DType::F4E2M1;
+  case 25:
+    return DType::U2;
+  case 26:
+    return DType::I2;
   default:
     return makeError("element type " + onnxTypeName(t) + " is not supported");
   }
@@ -328,8 +349,9 @@ double tensorElementAsDouble(const TensorData &data, int64_t i) {
     return load<uint32_t>(p, i);
   case DType::U64:
     return static_cast<double>(load<uint64_t>(p, i));
+  default:
+    return narrowToDouble(data.type.dtype, load<uint8_t>(p, i));
   }
-  return 0;
 }
 
 Expected<TensorData> convertTensor(const onnx::TensorProto &tensor,
@@ -360,6 +382,13 @@ Expected<TensorData> convertTensor(const onnx::TensorProto &tensor,
     return fail("shape " + shapeToString(type.shape) + ": " + size.message());
   std::string typeText =
       shapeToString(type.shape) + " of " + std::string(dtypeName(type.dtype));
+  // 4- and 2-bit types are packed in ONNX (first element in the low bits);
+  // the IR holds one element per byte.
+  int bits = dtypeBits(type.dtype);
+  int64_t packedSize = bits >= 8 ? *size : (*count * bits + 7) / 8;
+  auto unpack = [&](const uint8_t *packed) {
+    return unpackSubByte(type.dtype, packed, *count);
+  };
 
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string location;
@@ -387,18 +416,23 @@ Expected<TensorData> convertTensor(const onnx::TensorProto &tensor,
     }
     if (!hasLocation)
       return fail("external data has no location");
-    auto bytes =
-        readExternal(name, baseDir, location, offset, length, hasLength, *size);
+    auto bytes = readExternal(name, baseDir, location, offset, length,
+                              hasLength, packedSize);
     if (!bytes)
       return bytes.error();
+    if (bits < 8)
+      return makeTensorData(type, unpack(bytes->data()));
     return makeTensorData(type, bytes.take());
   }
 
   if (tensor.has_raw_data()) {
     const std::string &raw = tensor.raw_data();
-    if (static_cast<int64_t>(raw.size()) != *size)
+    if (static_cast<int64_t>(raw.size()) != packedSize)
       return fail(std::to_string(raw.size()) + " bytes of data for shape " +
-                  typeText + " (expected " + std::to_string(*size) + ")");
+                  typeText + " (expected " + std::to_string(packedSize) + ")");
+    if (bits < 8)
+      return makeTensorData(
+          type, unpack(reinterpret_cast<const uint8_t *>(raw.data())));
     std::vector<uint8_t> bytes(raw.begin(), raw.end());
     if (type.dtype == DType::Bool)
       for (uint8_t &b : bytes)
@@ -426,6 +460,18 @@ Expected<TensorData> convertTensor(const onnx::TensorProto &tensor,
   default:
     have = tensor.int32_data_size();
     break;
+  }
+  if (bits < 8) {
+    // One packed byte per int32_data element.
+    if (have != packedSize)
+      return fail(std::to_string(have) + " elements in " + field +
+                  " for shape " + typeText + " (expected " +
+                  std::to_string(packedSize) + " packed bytes)");
+    std::vector<uint8_t> packed(static_cast<size_t>(packedSize));
+    for (int64_t i = 0; i < packedSize; ++i)
+      packed[static_cast<size_t>(i)] =
+          static_cast<uint8_t>(tensor.int32_data(static_cast<int>(i)));
+    return makeTensorData(type, unpack(packed.data()));
   }
   if (have != *count)
     return fail(std::to_string(have) + " elements in " + field + " for shape " +
@@ -478,7 +524,10 @@ Expected<TensorData> convertTensor(const onnx::TensorProto &tensor,
         store<uint16_t>(bytes, i, static_cast<uint16_t>(v));
         break;
       default:
-        store<int32_t>(bytes, i, v);
+        if (isNarrow(type.dtype)) // float8: the bit pattern
+          store<uint8_t>(bytes, i, static_cast<uint8_t>(v));
+        else
+          store<int32_t>(bytes, i, v);
         break;
       }
     }

@@ -23,7 +23,10 @@ typedef struct mlc_tensor_desc {
   int32_t ndim;          ///< Rank.
   int64_t *shape;        ///< ndim extents (NULL when ndim is 0).
   uint64_t num_elements; ///< Product of the extents.
-  uint64_t byte_size;    ///< num_elements * element size.
+  uint64_t byte_size;    ///< Bytes of the DLPack tensor: num_elements *
+                         ///< element size, packed for sub-byte types.
+  uint64_t storage_size; ///< Bytes mlc_artifact_run reads or writes: one
+                         ///< per element for sub-byte types, else byte_size.
   char *shape_text;      ///< Extents as written, e.g. "1x3" or "scalar".
 } mlc_tensor_desc;
 

@@ -121,15 +121,18 @@ static mlc_status parse_tensor(const char *path, int32_t line,
     extent = next ? next + 1 : extent + len;
   }
   uint64_t bytes;
-  if (__builtin_mul_overflow(elements, (uint64_t)(desc->dtype.bits / 8),
-                             &bytes) ||
+  uint64_t bits = desc->dtype.bits;
+  if (__builtin_mul_overflow(elements, bits < 8 ? 1 : bits / 8, &bytes) ||
       bytes > (uint64_t)INT64_MAX || bytes > (uint64_t)SIZE_MAX)
     return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                          "%s: corrupt metadata: line %d: byte size of dims "
                          "'%s' overflows",
                          path, line, dims);
   desc->num_elements = elements;
-  desc->byte_size = bytes;
+  desc->storage_size = bytes;
+  // Sub-byte types: packed in the caller's tensor (elements <= INT64_MAX,
+  // so elements * bits cannot overflow 64 bits for bits < 8).
+  desc->byte_size = bits < 8 ? (elements * bits + 7) / 8 : bytes;
   return MLC_OK;
 }
 

@@ -265,8 +265,19 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
   status = open_elf(model, path, bytes, (size_t)trailer.elf_size);
   if (status != MLC_OK)
     return status;
-  if (is_cuda)
+  if (is_cuda) {
+    for (int32_t i = 0; i < model->num_inputs + model->num_outputs; ++i) {
+      const mlc_tensor_desc *desc =
+          i < model->num_inputs ? &model->inputs[i]
+                                : &model->outputs[i - model->num_inputs];
+      if (desc->dtype.bits < 8)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: tensor '%s' has the sub-byte type %s, "
+                             "which CUDA artifacts do not support",
+                             path, desc->name, desc->dtype_name);
+    }
     return mlc_cuda_load(model, path);
+  }
   void *entry = dlsym(model->dl_handle, MLC_ARTIFACT_ENTRY_SYMBOL);
   if (!entry)
     return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
@@ -531,7 +542,8 @@ static mlc_status check_tensor(const mlc_model *model, const char *kind,
                          index);
   if (pointer)
     pointer += t->byte_offset;
-  uintptr_t element_size = (uintptr_t)(desc->dtype.bits / 8);
+  uintptr_t element_size =
+      desc->dtype.bits < 8 ? 1 : (uintptr_t)(desc->dtype.bits / 8);
   if ((uintptr_t)pointer % element_size != 0)
     return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                          "%s '%s' (index %d): data is not aligned to %u bytes",
@@ -571,6 +583,92 @@ static void arena_release(mlc_model *model, void *arena) {
   }
   pthread_mutex_unlock(&model->arena_lock);
   free(arena);
+}
+
+/// Unpacks `count` sub-byte elements of `bits` bits (first element in the
+/// lowest bits) to one per byte, sign-extending signed integers.
+static void unpack_elements(const uint8_t *packed, uint8_t *out, uint64_t count,
+                            unsigned bits, int sign_extend) {
+  unsigned mask = (1u << bits) - 1u, sign = 1u << (bits - 1);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t bit = i * bits;
+    unsigned v = (packed[bit / 8] >> (bit % 8)) & mask;
+    if (sign_extend && (v & sign))
+      v |= ~mask & 0xFFu;
+    out[i] = (uint8_t)v;
+  }
+}
+
+/// Packs `count` one-per-byte elements into `bits`-bit fields.
+static void pack_elements(const uint8_t *in, uint8_t *packed, uint64_t count,
+                          unsigned bits) {
+  unsigned mask = (1u << bits) - 1u;
+  memset(packed, 0, (size_t)((count * bits + 7) / 8));
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t bit = i * bits;
+    packed[bit / 8] |= (uint8_t)((in[i] & mask) << (bit % 8));
+  }
+}
+
+/// Runs `run` with sub-byte tensors (docs/artifact.md) unpacked into a
+/// per-call buffer: inputs before the call, outputs packed back after it.
+static mlc_status
+run_unpacked(mlc_model *model, void **input_data, void **output_data,
+             mlc_status (*run)(mlc_model *, void *const *, void *const *)) {
+  int32_t total = model->num_inputs + model->num_outputs;
+  uint64_t scratch = 0;
+  for (int32_t i = 0; i < total; ++i) {
+    const mlc_tensor_desc *desc = i < model->num_inputs
+                                      ? &model->inputs[i]
+                                      : &model->outputs[i - model->num_inputs];
+    if (desc->dtype.bits < 8)
+      scratch += desc->storage_size; // Each is < SIZE_MAX; few tensors.
+  }
+  if (scratch == 0)
+    return run(model, input_data, output_data);
+  uint8_t *buffer = malloc((size_t)scratch);
+  if (!buffer)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
+                         "cannot allocate %" PRIu64
+                         " bytes to unpack sub-byte tensors",
+                         scratch);
+  void *stack_user[MLC_STACK_TENSORS];
+  void **user = stack_user;
+  if (model->num_outputs > MLC_STACK_TENSORS) {
+    user = malloc((size_t)model->num_outputs * sizeof(void *));
+    if (!user) {
+      free(buffer);
+      return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+  }
+  uint8_t *next = buffer;
+  for (int32_t i = 0; i < model->num_inputs; ++i) {
+    const mlc_tensor_desc *desc = &model->inputs[i];
+    if (desc->dtype.bits >= 8)
+      continue;
+    unpack_elements(input_data[i], next, desc->num_elements, desc->dtype.bits,
+                    desc->dtype.code == kDLInt);
+    input_data[i] = next;
+    next += desc->storage_size;
+  }
+  for (int32_t i = 0; i < model->num_outputs; ++i) {
+    user[i] = output_data[i];
+    if (model->outputs[i].dtype.bits >= 8)
+      continue;
+    output_data[i] = next;
+    next += model->outputs[i].storage_size;
+  }
+  mlc_status status = run(model, input_data, output_data);
+  for (int32_t i = 0; status == MLC_OK && i < model->num_outputs; ++i) {
+    const mlc_tensor_desc *desc = &model->outputs[i];
+    if (desc->dtype.bits < 8)
+      pack_elements(output_data[i], user[i], desc->num_elements,
+                    desc->dtype.bits);
+  }
+  if (user != stack_user)
+    free(user);
+  free(buffer);
+  return status;
 }
 
 /// Calls the compiled entry point of a CPU model with an arena.
@@ -639,7 +737,7 @@ mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
   if (status == MLC_OK)
     status = model->cuda
                  ? mlc_cuda_run(model, input_data, output_data, on_device)
-                 : run_on_cpu(model, input_data, output_data);
+                 : run_unpacked(model, input_data, output_data, run_on_cpu);
   if (pointers != stack_pointers) {
     free(pointers);
     free(on_device);

@@ -50,6 +50,7 @@ from typing import Any, TextIO
 import numpy as np
 import onnx
 import onnxruntime
+from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -162,12 +163,19 @@ def compile_and_run(settings: Settings,
             return RUNTIME_ERROR, error, "", abnormal
         got: list[Any] = []
         for name in names:
+            # .npy, or an ONNX TensorProto .pb for the dtypes .npy cannot hold
+            # (bf16, float8, sub-byte types).
             path = os.path.join(out_dir, npy_names.file_name(name))
-            if not os.path.exists(path):
+            pb = path[:-len(".npy")] + ".pb"
+            if not os.path.exists(path) and not os.path.exists(pb):
                 return NUMERIC_MISMATCH, f"output '{name}' was not written", "", ""
             try:
-                got.append(np.load(path, allow_pickle=False))
-            except ValueError as e:
+                if os.path.exists(path):
+                    got.append(np.load(path, allow_pickle=False))
+                else:
+                    with open(pb, "rb") as f:
+                        got.append(numpy_helper.to_array(onnx.load_tensor_from_string(f.read())))
+            except Exception as e:  # noqa: BLE001 - any unreadable file is a mismatch
                 return NUMERIC_MISMATCH, f"output '{name}' is unreadable: {e}", "", ""
         want = [node_tests.load_value(path, info.type)
                 for info, path in zip(case.outputs, node_tests.data_files(set_dir, "output"))]

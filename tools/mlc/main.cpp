@@ -71,7 +71,8 @@ constexpr const char *kRunHelp =
 Options:
   --input NAME=FILE    input tensor from a .npy or ONNX TensorProto .pb file
                        (repeatable); inputs not given are seeded random
-  --output-dir DIR     write each output as DIR/<output name>.npy
+  --output-dir DIR     write each output as DIR/<output name>.npy (.pb, an
+                       ONNX TensorProto, for bf16, float8 and sub-byte types)
   --seed N             seed of the random inputs (default 0)
   --iterations N       run N times and report the median latency (default 1)
   --threads N          threads per run: 0 for one per CPU (default), 1 for
@@ -296,6 +297,13 @@ TensorData randomTensor(const TensorType &type, uint64_t seed) {
       *p = rng() & 1;
       break;
     default: {
+      if (isNarrow(type.dtype)) { // a valid element of the narrow type
+        *p = isNarrowFloat(type.dtype)
+                 ? narrowFromDouble(type.dtype, normal(rng), true)
+                 : narrowFromInteger(type.dtype,
+                                     static_cast<int64_t>(rng() % 256), true);
+        break;
+      }
       // Integers: small non-negative values, valid as indices into any
       // reasonably sized table.
       uint64_t v = rng() % 100;
@@ -503,6 +511,8 @@ struct ModelIO {
   ModelIO &operator=(const ModelIO &) = delete;
 
   std::vector<TensorData> inputs;
+  /// Packed copies of the sub-byte inputs (empty for the others).
+  std::vector<std::vector<uint8_t>> packedInputs;
   std::vector<std::vector<int64_t>> inputShapes;
   std::vector<DLTensor> inputTensors;
   std::vector<std::vector<uint8_t>> outputs;
@@ -568,12 +578,19 @@ Status prepareIO(mlc_model *model,
       return makeError("the artifact has no input named '" + name + "'");
   io.inputShapes.resize(io.inputs.size());
   io.inputTensors.resize(io.inputs.size());
+  io.packedInputs.resize(io.inputs.size());
   for (size_t i = 0; i < io.inputs.size(); ++i) {
     for (const Dim &d : io.inputs[i].type.shape)
       io.inputShapes[i].push_back(d.value());
     DLTensor &t = io.inputTensors[i];
     t = DLTensor{};
     t.data = const_cast<uint8_t *>(io.inputs[i].bytes->data());
+    if (dtypeBits(io.inputs[i].type.dtype) < 8) { // packed at the C API
+      io.packedInputs[i] =
+          packSubByte(io.inputs[i].type.dtype, io.inputs[i].bytes->data(),
+                      io.inputs[i].numElements());
+      t.data = io.packedInputs[i].data();
+    }
     t.device = {kDLCPU, 0};
     t.ndim = static_cast<int32_t>(io.inputShapes[i].size());
     mlc_status st = mlc_dtype_from_name(
@@ -596,6 +613,8 @@ Status prepareIO(mlc_model *model,
     Expected<int64_t> bytes = byteSize(*type);
     if (!bytes)
       return makeError(bytes.message());
+    // Sub-byte outputs come packed (one byte per element is more than
+    // enough room); unpackOutput undoes it.
     io.outputs[i].resize(static_cast<size_t>(*bytes));
     io.outputTypes.push_back(*type);
     io.outputNames.push_back(info.name);
@@ -685,16 +704,24 @@ int runCommand(int argc, char **argv) {
               artifact.c_str(), on.c_str(), io.inputTensors.size(),
               io.outputTensors.size(), iterations, times[times.size() / 2]);
   for (size_t i = 0; i < io.outputs.size(); ++i) {
-    Expected<TensorData> data =
-        makeTensorData(io.outputTypes[i], std::move(io.outputs[i]));
+    const TensorType &type = io.outputTypes[i];
+    std::vector<uint8_t> bytes = std::move(io.outputs[i]);
+    if (dtypeBits(type.dtype) < 8)
+      bytes =
+          unpackSubByte(type.dtype, bytes.data(), *elementCount(type.shape));
+    Expected<TensorData> data = makeTensorData(type, std::move(bytes));
     if (!data)
       return fail(data.message());
     std::printf("  output '%s': %s\n", io.outputNames[i].c_str(),
                 summarize(*data).c_str());
     if (!outputDir.empty()) {
-      std::string path =
-          outputDir + "/" + fileNameFor(io.outputNames[i]) + ".npy";
-      Status st = writeNpy(path, *data);
+      // .npy has no bf16, float8 or sub-byte types: those are written as
+      // ONNX TensorProtos.
+      bool npy = type.dtype != DType::BF16 && !isNarrow(type.dtype);
+      std::string path = outputDir + "/" + fileNameFor(io.outputNames[i]) +
+                         (npy ? ".npy" : ".pb");
+      Status st = npy ? writeNpy(path, *data)
+                      : exportOnnxTensorFile(path, *data, io.outputNames[i]);
       if (!st)
         return fail(st.message());
     }

@@ -51,6 +51,8 @@ std::string npyDescr(DType t) {
     return "<u8";
   case DType::Bool:
     return "|b1";
+  default: // narrow types: their stored codes, one per byte
+    break;
   }
   return "|u1";
 }

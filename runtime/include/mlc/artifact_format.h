@@ -281,12 +281,24 @@ mlc_artifact_trailer_build(const void *payload, uint64_t elf_size,
 /* ---- Element types ---- */
 
 /// Number of element type names the metadata may use.
-#define MLC_ARTIFACT_NUM_DTYPES 13
+#define MLC_ARTIFACT_NUM_DTYPES 22
+
+/// DLPack 1.1 type codes of the narrow float formats (newer than the DLPack
+/// 0.6 header mlc builds with; same values).
+#define MLC_DL_FLOAT8_E4M3FN 10
+#define MLC_DL_FLOAT8_E4M3FNUZ 11
+#define MLC_DL_FLOAT8_E5M2 12
+#define MLC_DL_FLOAT8_E5M2FNUZ 13
+#define MLC_DL_FLOAT4_E2M1FN 17
 
 /// The index-th element type (0 <= index < MLC_ARTIFACT_NUM_DTYPES): writes its
 /// metadata name and DLPack type. Returns 0, or -1 past the end. DLPack 0.6 has
 /// no boolean code, so `bool` is one byte {kDLUInt, 8, 1}, the same DLPack type
-/// as `u8`; it is checked as such at run time.
+/// as `u8`; it is checked as such at run time. The float8 and float4 formats
+/// use DLPack 1.1's codes (MLC_DL_FLOAT8_*). Types of fewer than 8 bits
+/// (f4e2m1, i4, u4, i2, u2) are packed in DLPack tensors, the first element
+/// in the lowest bits of a byte, as in ONNX; mlc_artifact_run takes them one
+/// element per byte (docs/artifact.md).
 static inline int mlc_artifact_dtype_at(int32_t index, const char **name,
                                         DLDataType *dtype) {
   static const struct {
@@ -294,11 +306,28 @@ static inline int mlc_artifact_dtype_at(int32_t index, const char **name,
     uint8_t code;
     uint8_t bits;
   } table[MLC_ARTIFACT_NUM_DTYPES] = {
-      {"f32", kDLFloat, 32}, {"f64", kDLFloat, 64},  {"f16", kDLFloat, 16},
-      {"bf16", kDLBfloat, 16}, {"i8", kDLInt, 8},    {"i16", kDLInt, 16},
-      {"i32", kDLInt, 32},   {"i64", kDLInt, 64},    {"u8", kDLUInt, 8},
-      {"u16", kDLUInt, 16},  {"u32", kDLUInt, 32},   {"u64", kDLUInt, 64},
+      {"f32", kDLFloat, 32},
+      {"f64", kDLFloat, 64},
+      {"f16", kDLFloat, 16},
+      {"bf16", kDLBfloat, 16},
+      {"i8", kDLInt, 8},
+      {"i16", kDLInt, 16},
+      {"i32", kDLInt, 32},
+      {"i64", kDLInt, 64},
+      {"u8", kDLUInt, 8},
+      {"u16", kDLUInt, 16},
+      {"u32", kDLUInt, 32},
+      {"u64", kDLUInt, 64},
       {"bool", kDLUInt, 8},
+      {"f8e4m3fn", MLC_DL_FLOAT8_E4M3FN, 8},
+      {"f8e4m3fnuz", MLC_DL_FLOAT8_E4M3FNUZ, 8},
+      {"f8e5m2", MLC_DL_FLOAT8_E5M2, 8},
+      {"f8e5m2fnuz", MLC_DL_FLOAT8_E5M2FNUZ, 8},
+      {"f4e2m1", MLC_DL_FLOAT4_E2M1FN, 4},
+      {"i4", kDLInt, 4},
+      {"u4", kDLUInt, 4},
+      {"i2", kDLInt, 2},
+      {"u2", kDLUInt, 2},
   };
   if (index < 0 || index >= MLC_ARTIFACT_NUM_DTYPES)
     return -1;

@@ -190,6 +190,79 @@ TEST_CASE("interpreter: cast", "[interp]") {
         std::vector<uint64_t>{18446744073709551615ull, 3});
 }
 
+TEST_CASE("narrow types: encoding and decoding", "[types]") {
+  // f8e4m3fn: bias 7, 3 mantissa bits, 0x7F the NaN, 448 the largest value.
+  CHECK(narrowToDouble(DType::F8E4M3FN, 0x38) == 1.0);
+  CHECK(narrowToDouble(DType::F8E4M3FN, 0x7E) == 448.0);
+  CHECK(narrowToDouble(DType::F8E4M3FN, 0x01) == std::ldexp(1.0, -9));
+  CHECK(std::isnan(narrowToDouble(DType::F8E4M3FN, 0xFF)));
+  CHECK(narrowFromDouble(DType::F8E4M3FN, 1.0, true) == 0x38);
+  // 1 + 1/16 is halfway between 1 and 1.125: ties go to the even mantissa.
+  CHECK(narrowFromDouble(DType::F8E4M3FN, 1.0625, true) == 0x38);
+  CHECK(narrowFromDouble(DType::F8E4M3FN, 1.1875, true) == 0x3A);
+  CHECK(narrowFromDouble(DType::F8E4M3FN, 460.0, true) == 0x7E);
+  CHECK(narrowFromDouble(DType::F8E4M3FN, 1e9, true) == 0x7E);
+  CHECK(narrowFromDouble(DType::F8E4M3FN, -1e9, false) == 0xFF);
+  CHECK(narrowFromDouble(DType::F8E4M3FN, kInf, true) == 0x7E);
+  CHECK(narrowFromDouble(DType::F8E4M3FN, -0.0, true) == 0x80);
+  // Half the smallest subnormal rounds to (even) zero; a bit more rounds up.
+  CHECK(narrowFromDouble(DType::F8E4M3FN, std::ldexp(1.0, -10), true) == 0);
+  CHECK(narrowFromDouble(DType::F8E4M3FN, std::ldexp(1.1, -10), true) == 1);
+  // The largest subnormal rounds up into the smallest normal.
+  CHECK(narrowFromDouble(DType::F8E4M3FN, std::ldexp(15.9, -10), true) == 0x08);
+  // fnuz: one NaN (0x80), no negative zero, bias 8.
+  CHECK(narrowFromDouble(DType::F8E4M3FNUZ, -0.0, true) == 0x00);
+  CHECK(narrowFromDouble(DType::F8E4M3FNUZ, kNaN, true) == 0x80);
+  CHECK(narrowFromDouble(DType::F8E4M3FNUZ, 1e9, false) == 0x80);
+  CHECK(narrowFromDouble(DType::F8E4M3FNUZ, 1e9, true) == 0x7F);
+  CHECK(narrowToDouble(DType::F8E4M3FNUZ, 0x7F) == 240.0);
+  // f8e5m2 has infinities.
+  CHECK(narrowFromDouble(DType::F8E5M2, 1e9, false) == 0x7C);
+  CHECK(narrowFromDouble(DType::F8E5M2, 1e9, true) == 0x7B);
+  CHECK(narrowToDouble(DType::F8E5M2, 0x7B) == 57344.0);
+  CHECK(std::isinf(narrowToDouble(DType::F8E5M2, 0xFC)));
+  CHECK(narrowFromDouble(DType::F8E5M2FNUZ, 57344.0, true) == 0x7F);
+  // f4e2m1: 0, 0.5, 1, 1.5, 2, 3, 4, 6; always saturating.
+  CHECK(narrowFromDouble(DType::F4E2M1, 5.0, false) == 0x6); // tie: even
+  CHECK(narrowFromDouble(DType::F4E2M1, -9.0, false) == 0xF);
+  CHECK(narrowToDouble(DType::F4E2M1, 0x5) == 3.0);
+  // Narrow integers: truncation, 0 outside the range; integers wrap.
+  CHECK(narrowFromDouble(DType::I4, -8.9, true) == 0xF8);
+  CHECK(narrowFromDouble(DType::I4, -9.0, true) == 0);
+  CHECK(narrowFromDouble(DType::U4, 15.5, true) == 15);
+  CHECK(narrowFromDouble(DType::U4, 16.0, true) == 0);
+  CHECK(narrowFromInteger(DType::I4, 300, true) == 0xFC); // 300 = 0x12C
+  CHECK(narrowToDouble(DType::I4, 0xFC) == -4.0);
+  CHECK(narrowToDouble(DType::I2, 0xFE) == -2.0);
+  // Sub-byte packing: first element in the low bits.
+  std::vector<uint8_t> elements{0x01, 0xFE, 0x07};
+  std::vector<uint8_t> packed = packSubByte(DType::I4, elements.data(), 3);
+  CHECK(packed == std::vector<uint8_t>{0xE1, 0x07});
+  CHECK(unpackSubByte(DType::I4, packed.data(), 3) == elements);
+}
+
+TEST_CASE("interpreter: narrow casts", "[interp]") {
+  auto cast = [](TensorData x, DType to, int64_t saturate = 1) {
+    return run(OpKind::Cast, {std::move(x)},
+               {{"to", to}, {"saturate", saturate}});
+  };
+  TensorData x = f32({4}, {1.0f, 1000.0f, kNaN, -0.0f});
+  CHECK(values<uint8_t>(cast(x, DType::F8E4M3FN)) ==
+        std::vector<uint8_t>{0x38, 0x7E, 0x7F, 0x80});
+  CHECK(values<uint8_t>(cast(x, DType::F8E4M3FN, 0)) ==
+        std::vector<uint8_t>{0x38, 0x7F, 0x7F, 0x80});
+  TensorData codes = run(OpKind::Cast, {x}, {{"to", DType::F8E5M2}});
+  std::vector<float> back = values<float>(cast(codes, DType::F32));
+  CHECK(back[0] == 1.0f);
+  CHECK(back[1] == 1024.0f);
+  CHECK(std::isnan(back[2]));
+  CHECK(std::signbit(back[3]));
+  CHECK(values<int8_t>(cast(i32({3}, {7, 8, -9}), DType::I4)) ==
+        std::vector<int8_t>{7, -8, 7});
+  CHECK(values<int32_t>(cast(cast(i32({2}, {7, -8}), DType::I4), DType::I32)) ==
+        std::vector<int32_t>{7, -8});
+}
+
 TEST_CASE("interpreter: f16 and bf16 rounding", "[interp]") {
   auto toHalf = [](std::vector<double> v) {
     return values<uint16_t>(
