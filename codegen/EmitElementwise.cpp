@@ -596,6 +596,16 @@ emitElementwise(KernelBuilder &b, const Node &node,
   return b.map(ins, outType, shape,
                [&](KernelBuilder &b, const std::vector<std::string> &args)
                    -> Expected<std::vector<std::string>> {
+                 if (node.kind() == OpKind::BitCast) { // on the stored bits
+                   std::string from = storageType(inType),
+                               to = storageType(outType);
+                   if (from == to)
+                     return std::vector<std::string>{args[0]};
+                   std::string r = b.fresh();
+                   b.line(r + " = arith.bitcast " + args[0] + " : " + from +
+                          " to " + to);
+                   return std::vector<std::string>{r};
+                 }
                  std::vector<std::string> xs;
                  for (size_t i = 0; i < ins.size(); ++i)
                    xs.push_back(b.toCompute(args[i], ins[i].dtype));

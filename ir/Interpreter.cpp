@@ -1525,6 +1525,8 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
   case OpKind::Clip:
   case OpKind::LeakyRelu:
     return evalUnary(kind, ops[0], attrs, type);
+  case OpKind::BitCast: // the same bytes
+    return TensorData{type, ops[0].bytes};
   case OpKind::Cast:
     return evalCast(ops[0], type, intAttr(attrs, "saturate", 1) != 0);
   case OpKind::Add:

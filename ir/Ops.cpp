@@ -38,6 +38,7 @@ constexpr OpInfo kOpInfos[] = {
     {K::Clip, "clip", C::ElementwiseUnary, 1, 1},
     {K::LeakyRelu, "leaky_relu", C::ElementwiseUnary, 1, 1},
     {K::Cast, "cast", C::ElementwiseUnary, 1, 1},
+    {K::BitCast, "bitcast", C::ElementwiseUnary, 1, 1},
     {K::Add, "add", C::ElementwiseBinary, 2, 2},
     {K::Sub, "sub", C::ElementwiseBinary, 2, 2},
     {K::Mul, "mul", C::ElementwiseBinary, 2, 2},

@@ -39,6 +39,7 @@ enum class OpKind : uint16_t {
   Clip,
   LeakyRelu,
   Cast,
+  BitCast,
   // Elementwise binary, numpy broadcasting.
   Add,
   Sub,

@@ -920,6 +920,18 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
   case OpKind::LeakyRelu:
   case OpKind::Cast:
     return inferUnary(kind, ops, attrs);
+  case OpKind::BitCast: {
+    ASSIGN_OR_RETURN(DType to, dtypeAttr(attrs, "to"));
+    // A bool must hold 0 or 1: other bytes would make it invalid.
+    if (to == DType::Bool && ops[0].dtype != DType::Bool)
+      return makeError("bitcast to bool is not supported (cast to bool "
+                       "compares with 0)");
+    if (dtypeBits(to) != dtypeBits(ops[0].dtype))
+      return makeError("bitcast from " + std::string(dtypeName(ops[0].dtype)) +
+                       " to " + std::string(dtypeName(to)) +
+                       " changes the element width");
+    return TensorType{to, ops[0].shape};
+  }
   case OpKind::Add:
   case OpKind::Sub:
   case OpKind::Mul:
@@ -1031,7 +1043,7 @@ inferResultTypes(OpKind kind, const std::vector<TensorType> &operandTypes,
     // Narrow types are storage formats: only cast converts them, and
     // reshape (a view) passes them through.
     if (isNarrow(operandTypes[i].dtype) && kind != OpKind::Cast &&
-        kind != OpKind::Reshape)
+        kind != OpKind::BitCast && kind != OpKind::Reshape)
       return makeError(std::string(info.name) + " does not take dtype " +
                        std::string(dtypeName(operandTypes[i].dtype)) +
                        " (operand " + std::to_string(i) +

@@ -203,6 +203,21 @@ Expected<AttributeMap> castAttrs(NodeContext &ctx, DType to) {
   return attrs;
 }
 
+/// BitCast-26: the same bytes as another type of the same width.
+Status bitCastOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (!ctx.hasAttr("to"))
+    return makeError("missing required attribute 'to'");
+  ONNX_ASSIGN(to, ctx.intAttr("to", 0));
+  if (to < INT32_MIN || to > INT32_MAX)
+    return makeError("attribute 'to' is not an ONNX element type");
+  ONNX_ASSIGN(dtype, convertDType(static_cast<int32_t>(to)));
+  AttributeMap attrs{{"to", dtype}};
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::BitCast, {x}, attrs,
+                                     ctx.outputName(0)));
+}
+
 Status castOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   if (!ctx.hasAttr("to"))
@@ -1500,6 +1515,97 @@ Status swishOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(s, im.emit(OpKind::Sigmoid, {ax}));
   return setOutput(ctx, 0,
                    im.emit(OpKind::Mul, {x, s}, {}, ctx.outputName(0)));
+}
+
+/// CausalConvWithState-27, as onnx's reference: the input left-padded with
+/// past_state (zeros without one) to L + k - 1, a depthwise valid conv,
+/// optional SiLU (computed in f32), and present_state = the padded input's
+/// last k - 1 positions.
+Status causalConvWithStateOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  Value *bias = ctx.optionalInput(2);
+  Value *past = ctx.optionalInput(3);
+  ONNX_ASSIGN(activation, ctx.stringAttr("activation", "none"));
+  if (activation != "none" && activation != "silu" && activation != "swish")
+    return makeError("activation '" + activation +
+                     "' is not one of none, silu, swish");
+  ONNX_ASSIGN(xe, staticShape(x, "input"));
+  ONNX_ASSIGN(we, staticShape(w, "weight"));
+  if (xe.size() != 3 || we.size() != 3 || we[0] != xe[1] || we[1] != 1)
+    return makeError("input must be (batch, channels, length) and weight "
+                     "(channels, 1, k), got " +
+                     typeToString(x->type()) + " and " +
+                     typeToString(w->type()));
+  int64_t k = we[2], length = xe[2];
+  if (k < 1)
+    return makeError("the kernel size must be at least 1");
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  Value *padded = x;
+  if (k > 1) {
+    Value *pad = past;
+    if (!pad) {
+      ONNX_ASSIGN(zeros,
+                  makeFilledTensor(TensorType{dt, makeShape({xe[0], xe[1],
+                                                             k - 1})},
+                                   0.0));
+      ONNX_ASSIGN(z, im.emitConstant(std::move(zeros)));
+      pad = z;
+    }
+    AttributeMap last{{"axis", int64_t(2)}};
+    ONNX_ASSIGN(p, im.emit(OpKind::Concat, {pad, x}, last));
+    padded = p;
+  }
+  AttributeMap conv{{"strides", std::vector<int64_t>{1}},
+                    {"pads", std::vector<int64_t>{0, 0}},
+                    {"dilations", std::vector<int64_t>{1}},
+                    {"group", xe[1]}};
+  std::vector<Value *> operands{padded, w};
+  if (bias)
+    operands.push_back(bias);
+  bool silu = activation != "none";
+  ONNX_ASSIGN(y, im.emit(OpKind::Conv, operands, conv,
+                         silu ? "" : ctx.outputName(0)));
+  Value *out = y;
+  if (silu) {
+    ONNX_ASSIGN(yf, castTo(im, y, DType::F32));
+    ONNX_ASSIGN(s, im.emit(OpKind::Sigmoid, {yf}));
+    ONNX_ASSIGN(m, im.emit(OpKind::Mul, {yf, s}));
+    ONNX_ASSIGN(o, castTo(im, m, dt, ctx.outputName(0)));
+    out = o;
+  }
+  MLC_RETURN_IF_ERROR(setOutput(ctx, 0, out));
+  if (ctx.outputs.size() < 2)
+    return Status::success();
+  int64_t total = length + k - 1;
+  AttributeMap tail{{"starts", std::vector<int64_t>{0, 0, total - (k - 1)}},
+                    {"ends", std::vector<int64_t>{xe[0], xe[1], total}},
+                    {"steps", std::vector<int64_t>{1, 1, 1}}};
+  return setOutput(ctx, 1,
+                   im.emit(OpKind::Slice, {padded}, tail, ctx.outputName(1)));
+}
+
+/// SwiGLU-28: Swish_alpha(A) * B, as its function body (no broadcasting).
+Status swigluOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  if (a->type() != b->type())
+    return makeError("A and B must have the same type, got " +
+                     typeToString(a->type()) + " and " +
+                     typeToString(b->type()));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 1.0));
+  Importer &im = ctx.importer;
+  Value *ax = a;
+  if (alpha != 1.0) {
+    ONNX_ASSIGN(s, scalarLike(im, a, alpha));
+    ONNX_ASSIGN(m, im.emit(OpKind::Mul, {a, s}));
+    ax = m;
+  }
+  ONNX_ASSIGN(sig, im.emit(OpKind::Sigmoid, {ax}));
+  ONNX_ASSIGN(gate, im.emit(OpKind::Mul, {a, sig}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mul, {gate, b}, {}, ctx.outputName(0)));
 }
 
 /// log(1 + y) for y >= 0 without losing small y: log(u) * y / (u - 1) with
@@ -4072,6 +4178,7 @@ constexpr std::array kOps = {
     OpEntry{"Attention", attentionOp, OpKind::MatMul},
     OpEntry{"AveragePool", poolOp, OpKind::AvgPool},
     OpEntry{"BatchNormalization", batchNormOp, OpKind::BatchNorm},
+    OpEntry{"BitCast", bitCastOp, OpKind::BitCast},
     OpEntry{"BitShift", bitShiftOp, OpKind::Shl},
     OpEntry{"BitwiseAnd", bitwiseOp, OpKind::And},
     OpEntry{"BitwiseNot", bitwiseOp, OpKind::Not},
@@ -4079,6 +4186,7 @@ constexpr std::array kOps = {
     OpEntry{"BitwiseXor", bitwiseOp, OpKind::Xor},
     OpEntry{"Cast", castOp, OpKind::Cast},
     OpEntry{"CastLike", castLikeOp, OpKind::Cast},
+    OpEntry{"CausalConvWithState", causalConvWithStateOp, OpKind::Conv},
     OpEntry{"Ceil", unaryOp, OpKind::Ceil},
     OpEntry{"Celu", celuOp, OpKind::Exp},
     OpEntry{"Clip", clipOp, OpKind::Clip},
@@ -4193,6 +4301,7 @@ constexpr std::array kOps = {
     OpEntry{"Squeeze", squeezeOp, OpKind::Reshape},
     OpEntry{"Sub", binaryOp, OpKind::Sub},
     OpEntry{"Sum", variadicOp, OpKind::Add},
+    OpEntry{"SwiGLU", swigluOp, OpKind::Mul},
     OpEntry{"Swish", swishOp, OpKind::Sigmoid},
     OpEntry{"Tan", hyperbolicOp, OpKind::Sin},
     OpEntry{"Tanh", unaryOp, OpKind::Tanh},
