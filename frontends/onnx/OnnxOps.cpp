@@ -1517,6 +1517,306 @@ Status swishOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Mul, {x, s}, {}, ctx.outputName(0)));
 }
 
+/// GridSample-16/20/22 as onnx's reference computes it, for any number of
+/// spatial dims: each output position's grid coordinates are denormalized
+/// (f32), out-of-range ones fixed up for the border and reflection modes,
+/// and the value is a weighted sum of X gathered at the 1 (nearest), 2^k
+/// (linear) or 4^k (cubic, Keys with a = -0.75) neighbouring positions,
+/// each read through the padding mode (zeros: 0 outside; border: clamped;
+/// reflection: reflected at the borders).
+Status gridSampleOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(grid, ctx.input(1));
+  // GridSample-16 spells the modes bilinear and bicubic.
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", "linear"));
+  ONNX_ASSIGN(padding, ctx.stringAttr("padding_mode", "zeros"));
+  ONNX_ASSIGN(alignAttr, ctx.intAttr("align_corners", 0));
+  bool align = alignAttr != 0;
+  if (mode == "bilinear")
+    mode = "linear";
+  if (mode == "bicubic")
+    mode = "cubic";
+  if (mode != "linear" && mode != "nearest" && mode != "cubic")
+    return makeError("mode '" + mode + "' is not linear, nearest or cubic");
+  if (padding != "zeros" && padding != "border" && padding != "reflection")
+    return makeError("padding_mode '" + padding +
+                     "' is not zeros, border or reflection");
+  if (!isFloat(x->type().dtype) || !isFloat(grid->type().dtype))
+    return makeError("X and grid must be float tensors");
+  ONNX_ASSIGN(xe, staticShape(x, "X"));
+  ONNX_ASSIGN(ge, staticShape(grid, "grid"));
+  int64_t k = static_cast<int64_t>(xe.size()) - 2;
+  if (k < 1 || static_cast<int64_t>(ge.size()) != k + 2 || ge[0] != xe[0] ||
+      ge.back() != k)
+    return makeError("grid must be (N, D1_out, ..., Dk_out, k) for X of "
+                     "shape (N, C, D1, ..., Dk), got " +
+                     typeToString(grid->type()) + " for " +
+                     typeToString(x->type()));
+  Importer &im = ctx.importer;
+  DType xdt = x->type().dtype;
+  int64_t n = xe[0], c = xe[1], points = 1, outPoints = 1;
+  for (int64_t i = 0; i < k; ++i) {
+    ONNX_ASSIGN(p, checkedMul(points, xe[2 + i]));
+    ONNX_ASSIGN(q, checkedMul(outPoints, ge[1 + i]));
+    points = p, outPoints = q;
+  }
+  auto f32 = [&](double v) { return im.emitScalar(DType::F32, v); };
+  auto i64 = [&](double v) { return im.emitScalar(DType::I64, v); };
+  auto bin = [&](OpKind kind, Value *a, Value *b) {
+    return im.emit(kind, {a, b});
+  };
+  auto select = [&](Value *cond, Value *a, Value *b) {
+    return im.emit(OpKind::Where, {cond, a, b});
+  };
+  // v reflected into [lo, hi] as _gs_reflect (hi == lo gives lo).
+  auto reflect = [&](Value *v, double lo, double hi) -> Expected<Value *> {
+    double range = hi - lo;
+    ONNX_ASSIGN(loV, f32(lo));
+    ONNX_ASSIGN(hiV, f32(hi));
+    if (range <= 0)
+      return im.emit(OpKind::Clip, {v}, {{"min", lo}, {"max", hi}});
+    ONNX_ASSIGN(rangeV, f32(range));
+    ONNX_ASSIGN(two, f32(2.0));
+    ONNX_ASSIGN(zero, f32(0.0));
+    // Distance past the near border, its whole ranges and the remainder.
+    auto fold = [&](Value *dx, Value *from, Value *other,
+                    bool towardsLow) -> Expected<Value *> {
+      ONNX_ASSIGN(q, bin(OpKind::Div, dx, rangeV));
+      ONNX_ASSIGN(whole, im.emit(OpKind::Floor, {q}));
+      ONNX_ASSIGN(used, bin(OpKind::Mul, whole, rangeV));
+      ONNX_ASSIGN(r, bin(OpKind::Sub, dx, used));
+      ONNX_ASSIGN(half, bin(OpKind::Div, whole, two));
+      ONNX_ASSIGN(halfFloor, im.emit(OpKind::Floor, {half}));
+      ONNX_ASSIGN(twice, bin(OpKind::Mul, halfFloor, two));
+      ONNX_ASSIGN(odd, bin(OpKind::Sub, whole, twice));
+      ONNX_ASSIGN(even, bin(OpKind::Equal, odd, zero));
+      // Even: from the near border inwards; odd: from the far one.
+      ONNX_ASSIGN(nearIn, bin(towardsLow ? OpKind::Add : OpKind::Sub, from, r));
+      ONNX_ASSIGN(farIn, bin(towardsLow ? OpKind::Sub : OpKind::Add, other, r));
+      return select(even, nearIn, farIn);
+    };
+    ONNX_ASSIGN(dxLow, bin(OpKind::Sub, loV, v));
+    ONNX_ASSIGN(fromLow, fold(dxLow, loV, hiV, true));
+    ONNX_ASSIGN(dxHigh, bin(OpKind::Sub, v, hiV));
+    ONNX_ASSIGN(fromHigh, fold(dxHigh, hiV, loV, false));
+    ONNX_ASSIGN(below, bin(OpKind::Less, v, loV));
+    ONNX_ASSIGN(above, bin(OpKind::Greater, v, hiV));
+    ONNX_ASSIGN(inner, select(above, fromHigh, v));
+    return select(below, fromLow, inner);
+  };
+
+  // The grid as (N, Q, k) in f32; component j addresses spatial dim k-1-j.
+  ONNX_ASSIGN(gf, castTo(im, grid, DType::F32));
+  ONNX_ASSIGN(g, im.emitReshape(gf, {n, outPoints, k}));
+  std::vector<Value *> coord(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) {
+    int64_t j = k - 1 - i;
+    double length = static_cast<double>(xe[2 + i]);
+    AttributeMap sl{{"starts", std::vector<int64_t>{0, 0, j}},
+                    {"ends", std::vector<int64_t>{n, outPoints, j + 1}},
+                    {"steps", std::vector<int64_t>{1, 1, 1}}};
+    ONNX_ASSIGN(gj3, im.emit(OpKind::Slice, {g}, sl));
+    ONNX_ASSIGN(gj, im.emitReshape(gj3, {n, 1, outPoints}));
+    ONNX_ASSIGN(one, f32(1.0));
+    ONNX_ASSIGN(plus, bin(OpKind::Add, gj, one));
+    Value *v = nullptr;
+    if (align) { // (g + 1) / 2 * (L - 1)
+      ONNX_ASSIGN(s, f32((length - 1) / 2.0));
+      ONNX_ASSIGN(t, bin(OpKind::Mul, plus, s));
+      v = t;
+    } else { // ((g + 1) * L - 1) / 2
+      ONNX_ASSIGN(l, f32(length));
+      ONNX_ASSIGN(t, bin(OpKind::Mul, plus, l));
+      ONNX_ASSIGN(t1, bin(OpKind::Sub, t, one));
+      ONNX_ASSIGN(h, f32(0.5));
+      ONNX_ASSIGN(t2, bin(OpKind::Mul, t1, h));
+      v = t2;
+    }
+    if (mode == "nearest") {
+      ONNX_ASSIGN(r, im.emit(OpKind::Round, {v}));
+      v = r;
+    }
+    double lo = align ? 0.0 : -0.5, hi = align ? length - 1 : length - 0.5;
+    if (padding == "border") {
+      ONNX_ASSIGN(loV, f32(lo));
+      ONNX_ASSIGN(hiV, f32(hi));
+      ONNX_ASSIGN(below, bin(OpKind::Less, v, loV));
+      ONNX_ASSIGN(above, bin(OpKind::Greater, v, hiV));
+      ONNX_ASSIGN(out, bin(OpKind::Or, below, above));
+      ONNX_ASSIGN(clamped, im.emit(OpKind::Clip, {v},
+                                   {{"min", 0.0}, {"max", length - 1}}));
+      ONNX_ASSIGN(fixed, select(out, clamped, v));
+      v = fixed;
+    } else if (padding == "reflection") {
+      ONNX_ASSIGN(fixed, reflect(v, lo, hi));
+      v = fixed;
+    }
+    coord[static_cast<size_t>(i)] = v;
+  }
+
+  // One tap along dim i at integer position `pos` (f32, integral): its
+  // index into the dim as the padding mode reads it, and whether it reads X
+  // at all (zeros mode outside the dim reads 0).
+  struct Tap {
+    Value *index; // i64, in [0, L)
+    Value *valid; // bool, or null when always valid
+  };
+  auto tapAt = [&](int64_t i, Value *pos) -> Expected<Tap> {
+    double length = static_cast<double>(xe[2 + i]);
+    Value *p = pos;
+    Value *valid = nullptr;
+    if (padding == "zeros") {
+      ONNX_ASSIGN(zero, f32(0.0));
+      ONNX_ASSIGN(len, f32(length));
+      ONNX_ASSIGN(neg, bin(OpKind::Less, p, zero));
+      ONNX_ASSIGN(notLow, im.emit(OpKind::Not, {neg}));
+      ONNX_ASSIGN(inHigh, bin(OpKind::Less, p, len));
+      ONNX_ASSIGN(ok, bin(OpKind::And, notLow, inHigh));
+      valid = ok;
+    } else if (padding == "reflection" && mode != "nearest") {
+      double lo = align ? 0.0 : -0.5, hi = align ? length - 1 : length - 0.5;
+      ONNX_ASSIGN(r, reflect(p, lo, hi));
+      p = r;
+    }
+    // Clamped into the dim (a no-op where valid or already inside), then
+    // truncated as the reference's int().
+    ONNX_ASSIGN(clamped, im.emit(OpKind::Clip, {p},
+                                 {{"min", 0.0}, {"max", length - 1}}));
+    ONNX_ASSIGN(index, castTo(im, clamped, DType::I64));
+    return Tap{index, valid};
+  };
+
+  // Per dim: the taps' positions and weights.
+  struct DimTaps {
+    std::vector<Value *> position; // f32
+    std::vector<Value *> weight;   // f32, null for nearest
+  };
+  std::vector<DimTaps> dims(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) {
+    Value *v = coord[static_cast<size_t>(i)];
+    DimTaps &d = dims[static_cast<size_t>(i)];
+    if (mode == "nearest") {
+      d.position.push_back(v);
+      d.weight.push_back(nullptr);
+      continue;
+    }
+    ONNX_ASSIGN(x0, im.emit(OpKind::Floor, {v}));
+    ONNX_ASSIGN(t, bin(OpKind::Sub, v, x0));
+    if (mode == "linear") {
+      ONNX_ASSIGN(one, f32(1.0));
+      ONNX_ASSIGN(x1, bin(OpKind::Add, x0, one));
+      ONNX_ASSIGN(w0, bin(OpKind::Sub, one, t));
+      d.position = {x0, x1};
+      d.weight = {w0, t};
+      continue;
+    }
+    // Cubic: taps x0-1 .. x0+2 at distances t+1, t, 1-t, 2-t.
+    const double a = -0.75;
+    for (int tap = -1; tap <= 2; ++tap) {
+      ONNX_ASSIGN(off, f32(tap));
+      ONNX_ASSIGN(pos, bin(OpKind::Add, x0, off));
+      d.position.push_back(pos);
+      ONNX_ASSIGN(offV, f32(tap));
+      ONNX_ASSIGN(dist0, bin(OpKind::Sub, t, offV));
+      ONNX_ASSIGN(dist, im.emit(OpKind::Abs, {dist0}));
+      // |d| <= 1: ((a + 2) d - (a + 3)) d^2 + 1;
+      // 1 < |d| < 2: ((a d - 5a) d + 8a) d - 4a.
+      ONNX_ASSIGN(d2, bin(OpKind::Mul, dist, dist));
+      Value *w = nullptr;
+      if (tap == 0 || tap == 1) {
+        ONNX_ASSIGN(ca, f32(a + 2));
+        ONNX_ASSIGN(cb, f32(a + 3));
+        ONNX_ASSIGN(one, f32(1.0));
+        ONNX_ASSIGN(p1, bin(OpKind::Mul, dist, ca));
+        ONNX_ASSIGN(p2, bin(OpKind::Sub, p1, cb));
+        ONNX_ASSIGN(p3, bin(OpKind::Mul, p2, d2));
+        ONNX_ASSIGN(p4, bin(OpKind::Add, p3, one));
+        w = p4;
+      } else {
+        ONNX_ASSIGN(ca, f32(a));
+        ONNX_ASSIGN(c5, f32(5 * a));
+        ONNX_ASSIGN(c8, f32(8 * a));
+        ONNX_ASSIGN(c4, f32(4 * a));
+        ONNX_ASSIGN(p1, bin(OpKind::Mul, dist, ca));
+        ONNX_ASSIGN(p2, bin(OpKind::Sub, p1, c5));
+        ONNX_ASSIGN(p3, bin(OpKind::Mul, p2, dist));
+        ONNX_ASSIGN(p4, bin(OpKind::Add, p3, c8));
+        ONNX_ASSIGN(p5, bin(OpKind::Mul, p4, dist));
+        ONNX_ASSIGN(p6, bin(OpKind::Sub, p5, c4));
+        w = p6;
+      }
+      d.weight.push_back(w);
+    }
+  }
+
+  // Every combination of one tap per dim: gather X there and add it up.
+  ONNX_ASSIGN(xf, im.emitReshape(x, {n, c, points}));
+  AttributeMap toC{{"shape", std::vector<int64_t>{n, c, outPoints}}};
+  AttributeMap lastAxis{{"axis", int64_t(2)}};
+  int64_t perDim = static_cast<int64_t>(dims[0].position.size());
+  int64_t combos = 1;
+  for (int64_t i = 0; i < k; ++i)
+    combos *= perDim;
+  Value *sum = nullptr;
+  for (int64_t combo = 0; combo < combos; ++combo) {
+    Value *flat = nullptr, *valid = nullptr, *weight = nullptr;
+    int64_t rest = combo, stride = points;
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t which = rest % perDim;
+      rest /= perDim;
+      const DimTaps &d = dims[static_cast<size_t>(i)];
+      ONNX_ASSIGN(tap, tapAt(i, d.position[static_cast<size_t>(which)]));
+      stride /= xe[2 + i];
+      ONNX_ASSIGN(strideV, i64(static_cast<double>(stride)));
+      ONNX_ASSIGN(part, bin(OpKind::Mul, tap.index, strideV));
+      if (flat) {
+        ONNX_ASSIGN(f, bin(OpKind::Add, flat, part));
+        flat = f;
+      } else {
+        flat = part;
+      }
+      if (tap.valid) {
+        if (valid) {
+          ONNX_ASSIGN(both, bin(OpKind::And, valid, tap.valid));
+          valid = both;
+        } else {
+          valid = tap.valid;
+        }
+      }
+      if (Value *w = d.weight[static_cast<size_t>(which)]) {
+        if (weight) {
+          ONNX_ASSIGN(prod, bin(OpKind::Mul, weight, w));
+          weight = prod;
+        } else {
+          weight = w;
+        }
+      }
+    }
+    ONNX_ASSIGN(idx, im.emit(OpKind::Expand, {flat}, toC));
+    ONNX_ASSIGN(picked, im.emit(OpKind::GatherElements, {xf, idx}, lastAxis));
+    Value *term = picked;
+    if (weight) {
+      ONNX_ASSIGN(wx, castTo(im, weight, xdt));
+      ONNX_ASSIGN(t, bin(OpKind::Mul, picked, wx));
+      term = t;
+    }
+    if (valid) {
+      ONNX_ASSIGN(zero, im.emitScalar(xdt, 0.0));
+      ONNX_ASSIGN(t, select(valid, term, zero));
+      term = t;
+    }
+    if (sum) {
+      ONNX_ASSIGN(s, bin(OpKind::Add, sum, term));
+      sum = s;
+    } else {
+      sum = term;
+    }
+  }
+  std::vector<int64_t> ye{n, c};
+  ye.insert(ye.end(), ge.begin() + 1, ge.end() - 1);
+  return setOutput(ctx, 0, im.emitReshape(sum, ye, ctx.outputName(0)));
+}
+
 /// CausalConvWithState-27, as onnx's reference: the input left-padded with
 /// past_state (zeros without one) to L + k - 1, a depthwise valid conv,
 /// optional SiLU (computed in f32), and present_state = the padded input's
@@ -4223,6 +4523,7 @@ constexpr std::array kOps = {
     OpEntry{"GlobalMaxPool", globalPoolOp, OpKind::ReduceMax},
     OpEntry{"Greater", binaryOp, OpKind::Greater},
     OpEntry{"GreaterOrEqual", compareOrEqualOp, OpKind::Greater},
+    OpEntry{"GridSample", gridSampleOp, OpKind::GatherElements},
     OpEntry{"GroupNormalization", groupNormOp, OpKind::ReduceMean},
     OpEntry{"HardSigmoid", hardSigmoidOp, OpKind::Clip},
     OpEntry{"HardSwish", hardSwishOp, OpKind::Clip},
@@ -4245,7 +4546,8 @@ constexpr std::array kOps = {
     OpEntry{"Max", variadicOp, OpKind::Max},
     OpEntry{"MaxPool", poolOp, OpKind::MaxPool},
     OpEntry{"Mean", meanOp, OpKind::Add},
-    OpEntry{"MeanVarianceNormalization", meanVarianceNormOp, OpKind::ReduceMean},
+    OpEntry{"MeanVarianceNormalization", meanVarianceNormOp,
+            OpKind::ReduceMean},
     OpEntry{"Min", variadicOp, OpKind::Min},
     OpEntry{"Mish", mishOp, OpKind::Tanh},
     OpEntry{"Mod", modOp, OpKind::Mod},
@@ -4292,7 +4594,8 @@ constexpr std::array kOps = {
     OpEntry{"Size", sizeOp, OpKind::Constant},
     OpEntry{"Slice", sliceOp, OpKind::Slice},
     OpEntry{"Softmax", softmaxOp, OpKind::Softmax},
-    OpEntry{"SoftmaxCrossEntropyLoss", softmaxCrossEntropyOp, OpKind::LogSoftmax},
+    OpEntry{"SoftmaxCrossEntropyLoss", softmaxCrossEntropyOp,
+            OpKind::LogSoftmax},
     OpEntry{"Softplus", softplusOp, OpKind::Log},
     OpEntry{"Softsign", softsignOp, OpKind::Div},
     OpEntry{"SpaceToDepth", depthSpaceOp, OpKind::Transpose},
