@@ -121,6 +121,10 @@ Status translateNode(NodeContext &ctx);
 
 /// True when `opType` is in the op table.
 bool isSupportedOp(const std::string &opType);
+/// The domain of the training ops (Adagrad, Adam, Momentum; version 1).
+inline constexpr const char *kTrainingDomain = "ai.onnx.preview.training";
+/// True when translateNode handles `opType` of kTrainingDomain.
+bool isSupportedTrainingOp(const std::string &opType);
 
 /// The version of default-domain op `opType` that a model importing `opset`
 /// uses: the newest of the op's schema versions (OnnxOpVersions.inc) not

@@ -375,13 +375,21 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
     return makeError("ONNX ir_version " + std::to_string(model.ir_version()) +
                      " is not supported (need 3.." +
                      std::to_string(kMaxIrVersion) + ")");
-  int64_t opset = -1;
-  for (const auto &op : model.opset_import())
+  int64_t opset = -1, trainingOpset = -1;
+  for (const auto &op : model.opset_import()) {
     if (op.domain().empty() || op.domain() == "ai.onnx")
       opset = op.version();
-  if (opset < 0)
+    if (op.domain() == kTrainingDomain)
+      trainingOpset = op.version();
+  }
+  // A model of training ops only may import no default-domain opset; any
+  // default-domain node of it fails below.
+  if (opset < 0 && trainingOpset < 0)
     return makeError("model imports no opset of the default ONNX domain");
-  if (opset < kOnnxMinOpset)
+  if (trainingOpset > 1)
+    return makeError("opset " + std::to_string(trainingOpset) + " of '" +
+                     kTrainingDomain + "' is not supported (mlc implements 1)");
+  if (opset >= 0 && opset < kOnnxMinOpset)
     return makeError("opset " + std::to_string(opset) +
                      " is not supported (need " +
                      std::to_string(kOnnxMinOpset) + " or newer)");
@@ -446,21 +454,26 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
   for (const auto &out : g.output())
     used.insert(out.name());
 
-  std::string opsetText = std::to_string(opset);
   for (int index = 0; index < g.node_size(); ++index) {
     const onnx::NodeProto &n = g.node(index);
     std::string nodeName =
         n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name();
+    int64_t nodeOpset = n.domain() == kTrainingDomain ? trainingOpset : opset;
+    std::string opsetText = nodeOpset < 0 ? "none" : std::to_string(nodeOpset);
     auto fail = [&](const std::string &why) {
       return makeError("node '" + nodeName + "' (op " + n.op_type() +
                        ", opset " + opsetText + "): " + why);
     };
-    if ((!n.domain().empty() && n.domain() != "ai.onnx") ||
-        !isSupportedOp(n.op_type()))
-      return fail(n.domain().empty() || n.domain() == "ai.onnx"
+    bool defaultDomain = n.domain().empty() || n.domain() == "ai.onnx";
+    bool training = n.domain() == kTrainingDomain && trainingOpset >= 0 &&
+                    isSupportedTrainingOp(n.op_type());
+    if (!training && (!defaultDomain || !isSupportedOp(n.op_type())))
+      return fail(defaultDomain
                       ? "unsupported op"
                       : "unsupported op (domain '" + n.domain() + "')");
-    if (n.domain().empty() || n.domain() == "ai.onnx") {
+    if (defaultDomain && opset < 0)
+      return fail("the model imports no opset of the default ONNX domain");
+    if (defaultDomain) {
       int64_t version = opVersion(n.op_type(), opset);
       int64_t oldest = oldestImplementedVersion(n.op_type());
       if (version < oldest)

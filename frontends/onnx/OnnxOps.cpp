@@ -1517,6 +1517,220 @@ Status swishOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Mul, {x, s}, {}, ctx.outputName(0)));
 }
 
+//===----------------------------------------------------------------------===//
+// ai.onnx.preview.training optimizers (as onnx's reference computes them)
+//===----------------------------------------------------------------------===//
+
+/// The shared part of the optimizers: inputs R (learning rate) and T
+/// (update count), both scalars, then `perGroup` lists of n tensors each
+/// (X, G, ...), n >= 1, the tensors of one group all of one float type and
+/// shape. Returns n; `step` is T as R's type and `started` is T > 0.
+struct OptimizerInputs {
+  int64_t groups = 0;
+  Value *rate = nullptr;
+  Value *step = nullptr;
+  Value *started = nullptr;
+};
+
+Expected<OptimizerInputs> optimizerInputs(NodeContext &ctx, int64_t perGroup) {
+  int64_t tensors = static_cast<int64_t>(ctx.numInputs()) - 2;
+  if (tensors < perGroup || tensors % perGroup != 0)
+    return makeError("expects R, T and " + std::to_string(perGroup) +
+                     " lists of the same length, got " +
+                     std::to_string(ctx.numInputs()) + " inputs");
+  OptimizerInputs in;
+  in.groups = tensors / perGroup;
+  if (ctx.outputs.size() != static_cast<size_t>(tensors - in.groups))
+    return makeError("expects " + std::to_string(tensors - in.groups) +
+                     " outputs, got " + std::to_string(ctx.outputs.size()));
+  ONNX_ASSIGN(r, ctx.input(0));
+  ONNX_ASSIGN(t, ctx.input(1));
+  if (r->type().rank() != 0 || !isFloat(r->type().dtype) ||
+      t->type().rank() != 0 || !isInteger(t->type().dtype))
+    return makeError("R must be a float scalar and T an integer scalar, got " +
+                     typeToString(r->type()) + " and " +
+                     typeToString(t->type()));
+  for (int64_t g = 0; g < in.groups; ++g)
+    for (int64_t j = 0; j < perGroup; ++j) {
+      ONNX_ASSIGN(v, ctx.input(static_cast<size_t>(2 + j * in.groups + g)));
+      ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(2 + g)));
+      if (v->type() != x->type() || !isFloat(v->type().dtype))
+        return makeError("tensor " + std::to_string(2 + j * in.groups + g) +
+                         " must be a float tensor of X's type " +
+                         typeToString(x->type()) + ", got " +
+                         typeToString(v->type()));
+    }
+  Importer &im = ctx.importer;
+  in.rate = r;
+  ONNX_ASSIGN(step, castTo(im, t, r->type().dtype));
+  in.step = step;
+  ONNX_ASSIGN(zero, im.emitScalar(t->type().dtype, 0.0));
+  ONNX_ASSIGN(started, im.emit(OpKind::Greater, {t, zero}));
+  in.started = started;
+  return in;
+}
+
+/// norm_coefficient * X + G: the gradient with the L2 term.
+Expected<Value *> regularized(Importer &im, Value *x, Value *g,
+                              double coefficient) {
+  ONNX_ASSIGN(c, im.emitScalar(x->type().dtype, coefficient));
+  ONNX_ASSIGN(cx, im.emit(OpKind::Mul, {c, x}));
+  return im.emit(OpKind::Add, {cx, g});
+}
+
+/// Adagrad-1: r = R / (1 + T * decay_factor); G' = norm * X + G;
+/// H' = H + G'^2; X' = X - r * G' / (sqrt(H') + epsilon).
+Status adagradOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(in, optimizerInputs(ctx, 3));
+  ONNX_ASSIGN(norm, ctx.floatAttr("norm_coefficient", 0.0));
+  ONNX_ASSIGN(decay, ctx.floatAttr("decay_factor", 0.0));
+  ONNX_ASSIGN(epsilon, ctx.floatAttr("epsilon", 1e-6));
+  Importer &im = ctx.importer;
+  DType rdt = in.rate->type().dtype;
+  ONNX_ASSIGN(d, im.emitScalar(rdt, decay));
+  ONNX_ASSIGN(one, im.emitScalar(rdt, 1.0));
+  ONNX_ASSIGN(td, im.emit(OpKind::Mul, {in.step, d}));
+  ONNX_ASSIGN(den, im.emit(OpKind::Add, {one, td}));
+  ONNX_ASSIGN(rate, im.emit(OpKind::Div, {in.rate, den}));
+  for (int64_t i = 0; i < in.groups; ++i) {
+    ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(2 + i)));
+    ONNX_ASSIGN(g, ctx.input(static_cast<size_t>(2 + in.groups + i)));
+    ONNX_ASSIGN(h, ctx.input(static_cast<size_t>(2 + 2 * in.groups + i)));
+    DType dt = x->type().dtype;
+    ONNX_ASSIGN(gr, regularized(im, x, g, norm));
+    ONNX_ASSIGN(g2, im.emit(OpKind::Mul, {gr, gr}));
+    ONNX_ASSIGN(hNew,
+                im.emit(OpKind::Add, {h, g2}, {},
+                        ctx.outputName(static_cast<size_t>(in.groups + i))));
+    ONNX_ASSIGN(root, im.emit(OpKind::Sqrt, {hNew}));
+    ONNX_ASSIGN(eps, im.emitScalar(dt, epsilon));
+    ONNX_ASSIGN(scale, im.emit(OpKind::Add, {root, eps}));
+    ONNX_ASSIGN(r, castTo(im, rate, dt));
+    ONNX_ASSIGN(rg, im.emit(OpKind::Mul, {r, gr}));
+    ONNX_ASSIGN(step, im.emit(OpKind::Div, {rg, scale}));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, static_cast<size_t>(i),
+                  im.emit(OpKind::Sub, {x, step}, {}, ctx.outputName(i))));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, static_cast<size_t>(in.groups + i), hNew));
+  }
+  return Status::success();
+}
+
+/// Momentum-1: G' = norm * X + G; b = T > 0 ? beta : 1; V' = alpha * V +
+/// b * G'; X' = X - R * V' (standard) or X - R * (G' + alpha * V')
+/// (nesterov).
+Status momentumOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(in, optimizerInputs(ctx, 3));
+  for (const char *name : {"alpha", "beta", "mode", "norm_coefficient"})
+    if (!ctx.hasAttr(name))
+      return makeError(std::string("missing required attribute '") + name +
+                       "'");
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 0.0));
+  ONNX_ASSIGN(beta, ctx.floatAttr("beta", 0.0));
+  ONNX_ASSIGN(norm, ctx.floatAttr("norm_coefficient", 0.0));
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", "standard"));
+  if (mode != "standard" && mode != "nesterov")
+    return makeError("mode '" + mode + "' is not standard or nesterov");
+  Importer &im = ctx.importer;
+  for (int64_t i = 0; i < in.groups; ++i) {
+    ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(2 + i)));
+    ONNX_ASSIGN(g, ctx.input(static_cast<size_t>(2 + in.groups + i)));
+    ONNX_ASSIGN(v, ctx.input(static_cast<size_t>(2 + 2 * in.groups + i)));
+    DType dt = x->type().dtype;
+    ONNX_ASSIGN(gr, regularized(im, x, g, norm));
+    ONNX_ASSIGN(a, im.emitScalar(dt, alpha));
+    ONNX_ASSIGN(b, im.emitScalar(dt, beta));
+    ONNX_ASSIGN(one, im.emitScalar(dt, 1.0));
+    ONNX_ASSIGN(bAdj, im.emit(OpKind::Where, {in.started, b, one}));
+    ONNX_ASSIGN(av, im.emit(OpKind::Mul, {a, v}));
+    ONNX_ASSIGN(bg, im.emit(OpKind::Mul, {bAdj, gr}));
+    ONNX_ASSIGN(vNew,
+                im.emit(OpKind::Add, {av, bg}, {},
+                        ctx.outputName(static_cast<size_t>(in.groups + i))));
+    Value *direction = vNew;
+    if (mode == "nesterov") {
+      ONNX_ASSIGN(avNew, im.emit(OpKind::Mul, {a, vNew}));
+      ONNX_ASSIGN(dir, im.emit(OpKind::Add, {gr, avNew}));
+      direction = dir;
+    }
+    ONNX_ASSIGN(r, castTo(im, in.rate, dt));
+    ONNX_ASSIGN(step, im.emit(OpKind::Mul, {r, direction}));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, static_cast<size_t>(i),
+                  im.emit(OpKind::Sub, {x, step}, {}, ctx.outputName(i))));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, static_cast<size_t>(in.groups + i), vNew));
+  }
+  return Status::success();
+}
+
+/// Adam-1: G' = norm * X + G; V' = alpha * V + (1 - alpha) * G';
+/// H' = beta * H + (1 - beta) * G'^2; r = T > 0 ? R * sqrt(1 - beta^T) /
+/// (1 - alpha^T) : R; X' = (1 - norm_post) * (X - r * V' / (sqrt(H') +
+/// epsilon)).
+Status adamOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(in, optimizerInputs(ctx, 4));
+  ONNX_ASSIGN(alpha, ctx.floatAttr("alpha", 0.9));
+  ONNX_ASSIGN(beta, ctx.floatAttr("beta", 0.999));
+  ONNX_ASSIGN(epsilon, ctx.floatAttr("epsilon", 1e-6));
+  ONNX_ASSIGN(norm, ctx.floatAttr("norm_coefficient", 0.0));
+  ONNX_ASSIGN(post, ctx.floatAttr("norm_coefficient_post", 0.0));
+  Importer &im = ctx.importer;
+  DType rdt = in.rate->type().dtype;
+  // The bias-corrected learning rate.
+  ONNX_ASSIGN(aR, im.emitScalar(rdt, alpha));
+  ONNX_ASSIGN(bR, im.emitScalar(rdt, beta));
+  ONNX_ASSIGN(oneR, im.emitScalar(rdt, 1.0));
+  ONNX_ASSIGN(aT, im.emit(OpKind::Pow, {aR, in.step}));
+  ONNX_ASSIGN(bT, im.emit(OpKind::Pow, {bR, in.step}));
+  ONNX_ASSIGN(oneMinusA, im.emit(OpKind::Sub, {oneR, aT}));
+  ONNX_ASSIGN(oneMinusB, im.emit(OpKind::Sub, {oneR, bT}));
+  ONNX_ASSIGN(rootB, im.emit(OpKind::Sqrt, {oneMinusB}));
+  ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {in.rate, rootB}));
+  ONNX_ASSIGN(corrected, im.emit(OpKind::Div, {scaled, oneMinusA}));
+  ONNX_ASSIGN(rate, im.emit(OpKind::Where, {in.started, corrected, in.rate}));
+  for (int64_t i = 0; i < in.groups; ++i) {
+    ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(2 + i)));
+    ONNX_ASSIGN(g, ctx.input(static_cast<size_t>(2 + in.groups + i)));
+    ONNX_ASSIGN(v, ctx.input(static_cast<size_t>(2 + 2 * in.groups + i)));
+    ONNX_ASSIGN(h, ctx.input(static_cast<size_t>(2 + 3 * in.groups + i)));
+    DType dt = x->type().dtype;
+    ONNX_ASSIGN(gr, regularized(im, x, g, norm));
+    ONNX_ASSIGN(a, im.emitScalar(dt, alpha));
+    ONNX_ASSIGN(a1, im.emitScalar(dt, 1.0 - alpha));
+    ONNX_ASSIGN(b, im.emitScalar(dt, beta));
+    ONNX_ASSIGN(b1, im.emitScalar(dt, 1.0 - beta));
+    ONNX_ASSIGN(av, im.emit(OpKind::Mul, {a, v}));
+    ONNX_ASSIGN(ag, im.emit(OpKind::Mul, {a1, gr}));
+    ONNX_ASSIGN(vNew,
+                im.emit(OpKind::Add, {av, ag}, {},
+                        ctx.outputName(static_cast<size_t>(in.groups + i))));
+    ONNX_ASSIGN(g2, im.emit(OpKind::Mul, {gr, gr}));
+    ONNX_ASSIGN(bh, im.emit(OpKind::Mul, {b, h}));
+    ONNX_ASSIGN(bg, im.emit(OpKind::Mul, {b1, g2}));
+    ONNX_ASSIGN(
+        hNew, im.emit(OpKind::Add, {bh, bg}, {},
+                      ctx.outputName(static_cast<size_t>(2 * in.groups + i))));
+    ONNX_ASSIGN(root, im.emit(OpKind::Sqrt, {hNew}));
+    ONNX_ASSIGN(eps, im.emitScalar(dt, epsilon));
+    ONNX_ASSIGN(den, im.emit(OpKind::Add, {root, eps}));
+    ONNX_ASSIGN(ratio, im.emit(OpKind::Div, {vNew, den}));
+    ONNX_ASSIGN(r, castTo(im, rate, dt));
+    ONNX_ASSIGN(step, im.emit(OpKind::Mul, {r, ratio}));
+    ONNX_ASSIGN(xNew, im.emit(OpKind::Sub, {x, step}));
+    ONNX_ASSIGN(keep, im.emitScalar(dt, 1.0 - post));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, static_cast<size_t>(i),
+                  im.emit(OpKind::Mul, {keep, xNew}, {}, ctx.outputName(i))));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, static_cast<size_t>(in.groups + i), vNew));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, static_cast<size_t>(2 * in.groups + i), hNew));
+  }
+  return Status::success();
+}
+
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
 /// spatial dims: each output position's grid coordinates are denormalized
 /// (f32), out-of-range ones fixed up for the border and reflection modes,
@@ -4744,8 +4958,32 @@ int64_t oldestImplementedVersion(const std::string &opType) {
   return opVersion(opType, 13);
 }
 
+namespace {
+
+/// The ops of the ai.onnx.preview.training domain (version 1).
+constexpr std::array kTrainingOps = {
+    OpEntry{"Adagrad", adagradOp, OpKind::Div},
+    OpEntry{"Adam", adamOp, OpKind::Div},
+    OpEntry{"Momentum", momentumOp, OpKind::Mul},
+};
+
+const OpEntry *findTrainingOp(std::string_view name) {
+  for (const OpEntry &entry : kTrainingOps)
+    if (entry.name == name)
+      return &entry;
+  return nullptr;
+}
+
+} // namespace
+
+bool isSupportedTrainingOp(const std::string &opType) {
+  return findTrainingOp(opType);
+}
+
 Status translateNode(NodeContext &ctx) {
-  const OpEntry *entry = findOp(ctx.proto.op_type());
+  const OpEntry *entry = ctx.proto.domain() == kTrainingDomain
+                             ? findTrainingOp(ctx.proto.op_type())
+                             : findOp(ctx.proto.op_type());
   if (!entry)
     return makeError("unsupported op");
   return entry->fn(ctx, entry->kind);

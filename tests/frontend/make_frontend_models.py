@@ -544,6 +544,14 @@ def bad_models():
                                  [vi("y", F, [2, 4])], opset=11, ir_version=6),
         "node 'softmax0' (op Softmax, opset 11)",
         "Softmax-11 is not supported (mlc implements Softmax-13 and newer")
+    # A model of training-domain ops only imports no default opset; a
+    # default-domain node in it must say so.
+    training_only = model([n("Relu", ["x"], ["y"], name="r0")], [vi("x", F, [4])],
+                          [vi("y", F, [4])])
+    del training_only.opset_import[:]
+    training_only.opset_import.append(helper.make_opsetid("ai.onnx.preview.training", 1))
+    bad("training_domain_only", training_only, "node 'r0' (op Relu, opset none)",
+        "imports no opset of the default ONNX domain")
     bad("opset29", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
                          [vi("y", F, [4])], opset=29, ir_version=13),
         "opset 29 is not supported")
