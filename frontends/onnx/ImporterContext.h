@@ -6,6 +6,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -67,6 +68,13 @@ public:
   /// Name given to every IR node emitted for the current ONNX node.
   std::string nodeName;
 
+  /// Imports a subgraph's nodes (Scan bodies) into the graph being built,
+  /// resolving names in `scope` and adding the nodes' outputs to it.
+  std::function<Status(const onnx::GraphProto &body,
+                       std::map<std::string, Value *> &scope,
+                       const std::string &prefix)>
+      importSubgraph;
+
 private:
   Graph &graph_;
   int64_t opset_;
@@ -88,6 +96,8 @@ struct NodeContext {
   std::vector<Value *> outputs;
   /// True for each ONNX output consumed later (by a node or graph output).
   std::vector<bool> outputUsed;
+  /// The names visible at this node (its graph's and enclosing ones).
+  const std::map<std::string, Value *> *scope = nullptr;
 
   /// Number of ONNX inputs, counting absent optional ones.
   size_t numInputs() const { return inputs.size(); }

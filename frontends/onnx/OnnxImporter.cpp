@@ -368,6 +368,87 @@ Expected<TensorType> convertInputType(const onnx::ValueInfoProto &info,
   return type;
 }
 
+/// Imports the nodes of `g` in order: inputs resolve in `env` (the graph's
+/// inputs and initializers, and for a subgraph the enclosing scopes too),
+/// and each node's outputs are added to it. `prefix` goes before node names
+/// (a subgraph's nodes read "Scan_0/body/Add_3").
+Status importNodes(const onnx::GraphProto &g, Importer &importer,
+                   std::map<std::string, Value *> &env, int64_t opset,
+                   int64_t trainingOpset, const std::string &prefix) {
+  // Which ONNX values are consumed, to reject uses of unsupported outputs.
+  std::set<std::string> used;
+  for (const auto &n : g.node())
+    for (const auto &in : n.input())
+      used.insert(in);
+  for (const auto &out : g.output())
+    used.insert(out.name());
+
+  for (int index = 0; index < g.node_size(); ++index) {
+    const onnx::NodeProto &n = g.node(index);
+    std::string nodeName =
+        prefix + (n.name().empty() ? n.op_type() + "_" + std::to_string(index)
+                                   : n.name());
+    int64_t nodeOpset = n.domain() == kTrainingDomain ? trainingOpset : opset;
+    std::string opsetText = nodeOpset < 0 ? "none" : std::to_string(nodeOpset);
+    auto fail = [&](const std::string &why) {
+      return makeError("node '" + nodeName + "' (op " + n.op_type() +
+                       ", opset " + opsetText + "): " + why);
+    };
+    bool defaultDomain = n.domain().empty() || n.domain() == "ai.onnx";
+    bool training = n.domain() == kTrainingDomain && trainingOpset >= 0 &&
+                    isSupportedTrainingOp(n.op_type());
+    if (!training && (!defaultDomain || !isSupportedOp(n.op_type())))
+      return fail(defaultDomain
+                      ? "unsupported op"
+                      : "unsupported op (domain '" + n.domain() + "')");
+    if (defaultDomain && opset < 0)
+      return fail("the model imports no opset of the default ONNX domain");
+    if (defaultDomain) {
+      int64_t version = opVersion(n.op_type(), opset);
+      int64_t oldest = oldestImplementedVersion(n.op_type());
+      if (version < oldest)
+        return fail(n.op_type() + "-" + std::to_string(version) +
+                    " is not supported (mlc implements " + n.op_type() + "-" +
+                    std::to_string(oldest) + " and newer: opset " +
+                    std::to_string(oldest) + " or newer)");
+    }
+    NodeContext ctx{n, importer, {}, {}, {}, &env};
+    for (const auto &in : n.input()) {
+      if (in.empty()) {
+        ctx.inputs.push_back(nullptr);
+        continue;
+      }
+      auto it = env.find(in);
+      if (it == env.end())
+        return fail("input '" + in +
+                    "' is not defined (nodes must be topologically sorted)");
+      ctx.inputs.push_back(it->second);
+    }
+    ctx.outputs.assign(n.output_size(), nullptr);
+    for (const auto &out : n.output())
+      ctx.outputUsed.push_back(!out.empty() && used.count(out));
+    importer.nodeName = nodeName;
+    Status status = translateNode(ctx);
+    if (!status)
+      return fail(status.message());
+    for (int i = 0; i < n.output_size(); ++i) {
+      const std::string &out = n.output(i);
+      if (out.empty())
+        continue;
+      if (!ctx.outputs[i]) {
+        if (ctx.outputUsed[i])
+          return fail("output " + std::to_string(i) + " is not produced");
+        continue;
+      }
+      if (env.count(out))
+        return fail("output '" + out + "' is defined twice");
+      env[out] = ctx.outputs[i];
+    }
+  }
+
+  return Status::success();
+}
+
 Expected<Graph> importModel(const onnx::ModelProto &model,
                             const std::string &baseDir,
                             const OnnxImportOptions &options) {
@@ -446,75 +527,12 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
     env[t.name()] = *value;
   }
 
-  // Which ONNX values are consumed, to reject uses of unsupported outputs.
-  std::set<std::string> used;
-  for (const auto &n : g.node())
-    for (const auto &in : n.input())
-      used.insert(in);
-  for (const auto &out : g.output())
-    used.insert(out.name());
-
-  for (int index = 0; index < g.node_size(); ++index) {
-    const onnx::NodeProto &n = g.node(index);
-    std::string nodeName =
-        n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name();
-    int64_t nodeOpset = n.domain() == kTrainingDomain ? trainingOpset : opset;
-    std::string opsetText = nodeOpset < 0 ? "none" : std::to_string(nodeOpset);
-    auto fail = [&](const std::string &why) {
-      return makeError("node '" + nodeName + "' (op " + n.op_type() +
-                       ", opset " + opsetText + "): " + why);
-    };
-    bool defaultDomain = n.domain().empty() || n.domain() == "ai.onnx";
-    bool training = n.domain() == kTrainingDomain && trainingOpset >= 0 &&
-                    isSupportedTrainingOp(n.op_type());
-    if (!training && (!defaultDomain || !isSupportedOp(n.op_type())))
-      return fail(defaultDomain
-                      ? "unsupported op"
-                      : "unsupported op (domain '" + n.domain() + "')");
-    if (defaultDomain && opset < 0)
-      return fail("the model imports no opset of the default ONNX domain");
-    if (defaultDomain) {
-      int64_t version = opVersion(n.op_type(), opset);
-      int64_t oldest = oldestImplementedVersion(n.op_type());
-      if (version < oldest)
-        return fail(n.op_type() + "-" + std::to_string(version) +
-                    " is not supported (mlc implements " + n.op_type() + "-" +
-                    std::to_string(oldest) + " and newer: opset " +
-                    std::to_string(oldest) + " or newer)");
-    }
-    NodeContext ctx{n, importer, {}, {}, {}};
-    for (const auto &in : n.input()) {
-      if (in.empty()) {
-        ctx.inputs.push_back(nullptr);
-        continue;
-      }
-      auto it = env.find(in);
-      if (it == env.end())
-        return fail("input '" + in +
-                    "' is not defined (nodes must be topologically sorted)");
-      ctx.inputs.push_back(it->second);
-    }
-    ctx.outputs.assign(n.output_size(), nullptr);
-    for (const auto &out : n.output())
-      ctx.outputUsed.push_back(!out.empty() && used.count(out));
-    importer.nodeName = nodeName;
-    Status status = translateNode(ctx);
-    if (!status)
-      return fail(status.message());
-    for (int i = 0; i < n.output_size(); ++i) {
-      const std::string &out = n.output(i);
-      if (out.empty())
-        continue;
-      if (!ctx.outputs[i]) {
-        if (ctx.outputUsed[i])
-          return fail("output " + std::to_string(i) + " is not produced");
-        continue;
-      }
-      if (env.count(out))
-        return fail("output '" + out + "' is defined twice");
-      env[out] = ctx.outputs[i];
-    }
-  }
+  importer.importSubgraph = [&](const onnx::GraphProto &body,
+                                std::map<std::string, Value *> &scope,
+                                const std::string &prefix) {
+    return importNodes(body, importer, scope, opset, trainingOpset, prefix);
+  };
+  MLC_RETURN_IF_ERROR(importNodes(g, importer, env, opset, trainingOpset, ""));
 
   std::vector<Value *> outputs;
   for (const auto &out : g.output()) {

@@ -1731,6 +1731,150 @@ Status adamOp(NodeContext &ctx, OpKind) {
   return Status::success();
 }
 
+/// Scan-9+ over a static sequence, unrolled: the body is imported once per
+/// iteration with the state variables and one slice of each scan input
+/// (along its axis, walked backwards for direction 1) bound to its inputs;
+/// each scan output stacks the body's per-iteration values along its axis
+/// (in reverse for direction 1).
+Status scanOp(NodeContext &ctx, OpKind) {
+  const onnx::AttributeProto *body = ctx.attr("body");
+  if (!body || body->type() != onnx::AttributeProto::GRAPH)
+    return makeError("missing required graph attribute 'body'");
+  if (!ctx.hasAttr("num_scan_inputs"))
+    return makeError("missing required attribute 'num_scan_inputs'");
+  ONNX_ASSIGN(m, ctx.intAttr("num_scan_inputs", 0));
+  int64_t inputs = static_cast<int64_t>(ctx.numInputs());
+  if (m < 1 || m > inputs)
+    return makeError("num_scan_inputs " + std::to_string(m) + " with " +
+                     std::to_string(inputs) + " inputs");
+  int64_t n = inputs - m;
+  const onnx::GraphProto &g = body->g();
+  int64_t k = g.output_size() - n;
+  if (g.input_size() != inputs || k < 0)
+    return makeError("the body takes " + std::to_string(g.input_size()) +
+                     " inputs and gives " + std::to_string(g.output_size()) +
+                     " outputs; Scan has " + std::to_string(n) +
+                     " state variables and " + std::to_string(m) +
+                     " scan inputs");
+  if (static_cast<int64_t>(ctx.outputs.size()) > n + k)
+    return makeError("more outputs than the body's state variables and scan "
+                     "outputs");
+  auto listAttr = [&](const char *name,
+                      int64_t count) -> Expected<std::vector<int64_t>> {
+    ONNX_ASSIGN(v, ctx.intsAttr(name));
+    if (v.empty())
+      v.assign(static_cast<size_t>(count), 0);
+    if (static_cast<int64_t>(v.size()) != count)
+      return makeError(std::string("attribute '") + name + "' needs " +
+                       std::to_string(count) + " values");
+    return v;
+  };
+  ONNX_ASSIGN(inAxes, listAttr("scan_input_axes", m));
+  ONNX_ASSIGN(inDirs, listAttr("scan_input_directions", m));
+  ONNX_ASSIGN(outAxes, listAttr("scan_output_axes", k));
+  ONNX_ASSIGN(outDirs, listAttr("scan_output_directions", k));
+  Importer &im = ctx.importer;
+  std::string nodeName = im.nodeName;
+  // The scan inputs' static shapes, normalized axes and common length.
+  int64_t length = -1;
+  std::vector<std::vector<int64_t>> inExt(static_cast<size_t>(m));
+  for (int64_t j = 0; j < m; ++j) {
+    ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(n + j)));
+    ONNX_ASSIGN(ext, staticShape(x, "a scan input"));
+    ONNX_ASSIGN(axis,
+                normalizeAxis(inAxes[j], static_cast<int64_t>(ext.size())));
+    inAxes[j] = axis;
+    if (length >= 0 && ext[axis] != length)
+      return makeError("scan inputs have different lengths " +
+                       std::to_string(length) + " and " +
+                       std::to_string(ext[axis]));
+    length = ext[axis];
+    inExt[static_cast<size_t>(j)] = ext;
+  }
+  if (length < 1)
+    return makeError("a scan of length 0 is not supported");
+  std::vector<Value *> state;
+  for (int64_t j = 0; j < n; ++j) {
+    ONNX_ASSIGN(s, ctx.input(static_cast<size_t>(j)));
+    state.push_back(s);
+  }
+  std::vector<std::vector<Value *>> slices(static_cast<size_t>(k));
+  for (int64_t t = 0; t < length; ++t) {
+    std::map<std::string, Value *> scope = *ctx.scope;
+    for (int64_t j = 0; j < n; ++j)
+      scope[g.input(static_cast<int>(j)).name()] =
+          state[static_cast<size_t>(j)];
+    im.nodeName = nodeName;
+    for (int64_t j = 0; j < m; ++j) {
+      const std::vector<int64_t> &ext = inExt[static_cast<size_t>(j)];
+      int64_t axis = inAxes[j];
+      int64_t at = inDirs[j] ? length - 1 - t : t;
+      std::vector<int64_t> starts(ext.size(), 0), ends = ext,
+                                                  steps(ext.size(), 1);
+      starts[axis] = at;
+      ends[axis] = at + 1;
+      ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(n + j)));
+      AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+      ONNX_ASSIGN(slice, im.emit(OpKind::Slice, {x}, sl));
+      std::vector<int64_t> dropped = ext;
+      dropped.erase(dropped.begin() + axis);
+      ONNX_ASSIGN(r, im.emitReshape(slice, dropped));
+      scope[g.input(static_cast<int>(n + j)).name()] = r;
+    }
+    for (const auto &init : g.initializer()) {
+      ONNX_ASSIGN(data, convertTensor(init, im.baseDir()));
+      ONNX_ASSIGN(c, im.emitConstant(std::move(data)));
+      scope[init.name()] = c;
+    }
+    MLC_RETURN_IF_ERROR(im.importSubgraph(
+        g, scope, nodeName + "/body" + std::to_string(t) + "/"));
+    for (int64_t j = 0; j < n + k; ++j) {
+      const std::string &name = g.output(static_cast<int>(j)).name();
+      auto it = scope.find(name);
+      if (it == scope.end())
+        return makeError("body output '" + name + "' is not defined");
+      if (j < n)
+        state[static_cast<size_t>(j)] = it->second;
+      else
+        slices[static_cast<size_t>(j - n)].push_back(it->second);
+    }
+  }
+  im.nodeName = nodeName;
+  for (int64_t j = 0; j < n; ++j)
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, static_cast<size_t>(j),
+                  castTo(im, state[static_cast<size_t>(j)],
+                         state[static_cast<size_t>(j)]->type().dtype,
+                         ctx.outputName(static_cast<size_t>(j)))));
+  for (int64_t j = 0; j < k; ++j) {
+    if (static_cast<size_t>(n + j) >= ctx.outputs.size())
+      break;
+    std::vector<Value *> &parts = slices[static_cast<size_t>(j)];
+    if (outDirs[j])
+      std::reverse(parts.begin(), parts.end());
+    ONNX_ASSIGN(pe, staticShape(parts[0], "a scan output"));
+    ONNX_ASSIGN(axis,
+                normalizeAxis(outAxes[j], static_cast<int64_t>(pe.size()) + 1));
+    std::vector<Value *> stacked;
+    for (Value *p : parts) {
+      if (p->type() != parts[0]->type())
+        return makeError("scan output " + std::to_string(j) +
+                         " changes type across iterations");
+      std::vector<int64_t> ext = pe;
+      ext.insert(ext.begin() + axis, 1);
+      ONNX_ASSIGN(r, im.emitReshape(p, ext));
+      stacked.push_back(r);
+    }
+    std::string name = ctx.outputName(static_cast<size_t>(n + j));
+    Expected<Value *> out =
+        stacked.size() == 1
+            ? castTo(im, stacked[0], stacked[0]->type().dtype, name)
+            : im.emit(OpKind::Concat, stacked, {{"axis", axis}}, name);
+    MLC_RETURN_IF_ERROR(setOutput(ctx, static_cast<size_t>(n + j), out));
+  }
+  return Status::success();
+}
+
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
 /// spatial dims: each output position's grid coordinates are denormalized
 /// (f32), out-of-range ones fixed up for the border and reflection modes,
@@ -4795,6 +4939,7 @@ constexpr std::array kOps = {
     OpEntry{"ReverseSequence", reverseSequenceOp, OpKind::GatherElements},
     OpEntry{"RotaryEmbedding", rotaryEmbeddingOp, OpKind::Mul},
     OpEntry{"Round", unaryOp, OpKind::Round},
+    OpEntry{"Scan", scanOp, OpKind::Concat},
     OpEntry{"Scatter", scatterElementsOp, OpKind::Where},
     OpEntry{"ScatterElements", scatterElementsOp, OpKind::Where},
     OpEntry{"ScatterND", scatterNDOp, OpKind::Where},
@@ -4917,7 +5062,8 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"ReduceMin", 11},
     {"Relu", 6},
     {"Reshape", 5}, // 5 moved shape to an input
-    {"Scatter", 9},  // 11 allowed negative indices
+    {"Scan", 9},    // 11 allowed negative axes
+    {"Scatter", 9}, // 11 allowed negative indices
     {"Shape", 1},
     {"Sigmoid", 6},
     {"Sin", 7},
