@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace mlc::onnx_import {
 
@@ -1873,6 +1874,405 @@ Status scanOp(NodeContext &ctx, OpKind) {
     MLC_RETURN_IF_ERROR(setOutput(ctx, static_cast<size_t>(n + j), out));
   }
   return Status::success();
+}
+
+/// Resize-11+ with scales, sizes and roi computable at import time, as onnx's
+/// reference (op_resize.py) computes it: separably, axis by axis, each
+/// output position a weighted sum of `n` input positions along the axis.
+/// The positions and weights depend on the shapes and attributes only, so
+/// they are constants here: each axis becomes one gather per tap (a single
+/// gather when every weight row is one-hot, as for nearest), a multiply by
+/// the tap's weights and a sum.
+namespace resize {
+
+/// The taps of one axis: for output position i and tap j, the (clamped)
+/// input index idx[i * n + j] and its weight w[i * n + j]; `outside[i]`
+/// marks tf_crop_and_resize positions that take extrapolation_value.
+struct AxisTaps {
+  int64_t n = 0;
+  std::vector<int64_t> idx;
+  std::vector<double> w;
+  std::vector<uint8_t> outside;
+};
+
+struct Options {
+  std::string mode, coordinateMode, nearestMode;
+  double cubicA = -0.75;
+  bool antialias = false, excludeOutside = false;
+};
+
+/// get_coeffs of the reference for `ratio` in (0, 1] and the axis scale.
+std::vector<double> coefficients(const Options &o, double ratio, double scale) {
+  if (o.mode == "nearest") {
+    if (ratio == std::floor(ratio))
+      return {0, 1};
+    const std::string &m = o.nearestMode;
+    if (m == "round_prefer_ceil")
+      return {ratio < 0.5 ? 1.0 : 0.0, ratio >= 0.5 ? 1.0 : 0.0};
+    if (m == "floor")
+      return {1, 0};
+    if (m == "ceil")
+      return {0, 1};
+    return {ratio <= 0.5 ? 1.0 : 0.0, ratio > 0.5 ? 1.0 : 0.0};
+  }
+  if (o.mode == "linear") {
+    if (!o.antialias)
+      return {1 - ratio, ratio};
+    double s = std::min(scale, 1.0);
+    int64_t start = static_cast<int64_t>(std::floor(-1 / s) + 1);
+    int64_t footprint = 2 - 2 * start;
+    std::vector<double> c;
+    double sum = 0;
+    for (int64_t j = 0; j < footprint; ++j) {
+      double arg = (static_cast<double>(start + j) - ratio) * s;
+      double v = std::clamp(1 - std::fabs(arg), 0.0, 1.0);
+      c.push_back(v);
+      sum += v;
+    }
+    for (double &v : c)
+      v /= sum;
+    return c;
+  }
+  double a = o.cubicA;
+  if (!o.antialias) {
+    double r1 = ratio + 1, q = 1 - ratio, q1 = q + 1;
+    return {((a * r1 - 5 * a) * r1 + 8 * a) * r1 - 4 * a,
+            ((a + 2) * ratio - (a + 3)) * ratio * ratio + 1,
+            ((a + 2) * q - (a + 3)) * q * q + 1,
+            ((a * q1 - 5 * a) * q1 + 8 * a) * q1 - 4 * a};
+  }
+  double s = std::min(scale, 1.0);
+  int64_t start = static_cast<int64_t>(std::floor(-2 / s) + 1);
+  int64_t end = 2 - start;
+  std::vector<double> c;
+  double sum = 0;
+  for (int64_t i = start; i < end; ++i) {
+    double x = std::fabs(s * (static_cast<double>(i) - ratio));
+    double x2 = x * x, x3 = x * x2;
+    double v = x <= 1  ? (a + 2) * x3 - (a + 3) * x2 + 1
+               : x < 2 ? a * x3 - 5 * a * x2 + 8 * a * x - 4 * a
+                       : 0.0;
+    c.push_back(v);
+    sum += v;
+  }
+  for (double &v : c)
+    v /= sum;
+  return c;
+}
+
+/// _interpolate_1d_along_axis's positions and weights for one axis.
+Expected<AxisTaps> axisTaps(const Options &o, int64_t in, double scale,
+                            int64_t out, double roiStart, double roiEnd) {
+  AxisTaps t;
+  double outWidth = scale * static_cast<double>(in);
+  double inD = static_cast<double>(in);
+  t.outside.assign(static_cast<size_t>(out), 0);
+  for (int64_t i = 0; i < out; ++i) {
+    double y = static_cast<double>(i), x = 0;
+    const std::string &m = o.coordinateMode;
+    if (m == "align_corners") {
+      x = outWidth == 1 ? 0.0 : y * (inD - 1) / (outWidth - 1);
+    } else if (m == "asymmetric") {
+      x = y / scale;
+    } else if (m == "tf_crop_and_resize") {
+      x = outWidth == 1 ? (roiEnd - roiStart) * (inD - 1) / 2
+                        : y * (roiEnd - roiStart) * (inD - 1) / (outWidth - 1);
+      x += roiStart * (inD - 1);
+      t.outside[static_cast<size_t>(i)] = x < 0 || x > inD - 1;
+    } else if (m == "pytorch_half_pixel") {
+      x = outWidth == 1 ? -0.5 : (y + 0.5) / scale - 0.5;
+    } else if (m == "half_pixel") {
+      x = (y + 0.5) / scale - 0.5;
+    } else if (m == "half_pixel_symmetric") {
+      double adjustment = static_cast<double>(out) / outWidth;
+      double center = inD / 2;
+      x = center * (1 - adjustment) + (y + 0.5) / scale - 0.5;
+    } else {
+      return makeError("coordinate_transformation_mode '" + m +
+                       "' is not supported");
+    }
+    double xInt = std::floor(x);
+    double ratio = x == xInt ? 1.0 : x - xInt;
+    std::vector<double> c = coefficients(o, ratio, scale);
+    int64_t n = static_cast<int64_t>(c.size());
+    if (t.n == 0)
+      t.n = n;
+    if (n != t.n)
+      return makeError("internal error: resize taps vary along an axis");
+    int64_t pad = (n + 1) / 2;
+    double xp = x + static_cast<double>(pad);
+    double pp = std::floor(xp), frac = xp - pp;
+    int64_t offset = n % 2 == 0
+                         ? (frac == 0 ? -(n / 2) : -(n / 2) + 1)
+                         : (frac <= 0.5 ? -((n - 1) / 2) : -((n - 1) / 2) + 1);
+    int64_t start = static_cast<int64_t>(pp) + offset - pad;
+    std::vector<int64_t> idx(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j)
+      idx[static_cast<size_t>(j)] = start + j;
+    if (o.excludeOutside) {
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t k = idx[static_cast<size_t>(j)];
+        if (k < 0 || k >= in)
+          c[static_cast<size_t>(j)] = 0;
+        sum += c[static_cast<size_t>(j)];
+      }
+      for (double &v : c)
+        v /= sum == 0 ? 1.0 : sum;
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      t.idx.push_back(
+          std::clamp<int64_t>(idx[static_cast<size_t>(j)], 0, in - 1));
+      t.w.push_back(c[static_cast<size_t>(j)]);
+    }
+  }
+  return t;
+}
+
+} // namespace resize
+
+Status resizeOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  resize::Options o;
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", "nearest"));
+  ONNX_ASSIGN(coord,
+              ctx.stringAttr("coordinate_transformation_mode", "half_pixel"));
+  ONNX_ASSIGN(nearest, ctx.stringAttr("nearest_mode", "round_prefer_floor"));
+  ONNX_ASSIGN(cubicA, ctx.floatAttr("cubic_coeff_a", -0.75));
+  ONNX_ASSIGN(antialias, ctx.intAttr("antialias", 0));
+  ONNX_ASSIGN(exclude, ctx.intAttr("exclude_outside", 0));
+  ONNX_ASSIGN(extrapolation, ctx.floatAttr("extrapolation_value", 0.0));
+  ONNX_ASSIGN(policy, ctx.stringAttr("keep_aspect_ratio_policy", "stretch"));
+  ONNX_ASSIGN(axesAttr, ctx.intsAttr("axes"));
+  o.mode = mode, o.coordinateMode = coord, o.nearestMode = nearest;
+  o.cubicA = cubicA, o.antialias = antialias != 0, o.excludeOutside = exclude;
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
+    return makeError("mode '" + mode + "' is not nearest, linear or cubic");
+  if (mode == "nearest" && o.antialias)
+    return makeError("antialias is not defined for mode nearest");
+  if (mode == "nearest" && nearest != "round_prefer_floor" &&
+      nearest != "round_prefer_ceil" && nearest != "floor" && nearest != "ceil")
+    return makeError("nearest_mode '" + nearest + "' is not supported");
+  if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
+    return makeError("keep_aspect_ratio_policy '" + policy +
+                     "' is not supported");
+  ONNX_ASSIGN(ext, staticShape(x, "X"));
+  int64_t rank = static_cast<int64_t>(ext.size());
+  std::vector<int64_t> axes;
+  for (int64_t a : axesAttr) {
+    ONNX_ASSIGN(na, normalizeAxis(a, rank));
+    axes.push_back(na);
+  }
+  if (axes.empty())
+    for (int64_t a = 0; a < rank; ++a)
+      axes.push_back(a);
+  int64_t na = static_cast<int64_t>(axes.size());
+  // Constant inputs: roi (1), scales (2), sizes (3).
+  auto constantList =
+      [&](size_t i,
+          const char *what) -> Expected<std::optional<std::vector<double>>> {
+    Value *v = ctx.optionalInput(i);
+    if (!v)
+      return std::optional<std::vector<double>>();
+    ONNX_ASSIGN(data, im.requireConstant(v, what));
+    if (data.numElements() == 0)
+      return std::optional<std::vector<double>>();
+    std::vector<double> values;
+    for (int64_t j = 0; j < data.numElements(); ++j)
+      values.push_back(tensorElementAsDouble(data, j));
+    return std::optional<std::vector<double>>(std::move(values));
+  };
+  ONNX_ASSIGN(roiIn, constantList(1, "roi"));
+  ONNX_ASSIGN(scalesIn, constantList(2, "scales"));
+  ONNX_ASSIGN(sizesIn, constantList(3, "sizes"));
+  if (scalesIn.has_value() == sizesIn.has_value())
+    return makeError("exactly one of scales and sizes must be given");
+  std::vector<double> scale(static_cast<size_t>(rank), 1.0);
+  std::vector<int64_t> outExt = ext;
+  if (scalesIn) {
+    if (static_cast<int64_t>(scalesIn->size()) != na)
+      return makeError("scales needs " + std::to_string(na) + " values");
+    for (int64_t i = 0; i < na; ++i) {
+      double s = (*scalesIn)[static_cast<size_t>(i)];
+      if (!(s > 0))
+        return makeError("scales must be positive");
+      int64_t a = axes[static_cast<size_t>(i)];
+      scale[static_cast<size_t>(a)] = s;
+      double dim = s * static_cast<double>(ext[static_cast<size_t>(a)]);
+      if (!(dim < 9.2e18))
+        return makeError("scales make an output dim too large");
+      outExt[static_cast<size_t>(a)] = static_cast<int64_t>(dim);
+    }
+  } else {
+    if (static_cast<int64_t>(sizesIn->size()) != na)
+      return makeError("sizes needs " + std::to_string(na) + " values");
+    for (int64_t i = 0; i < na; ++i) {
+      int64_t a = axes[static_cast<size_t>(i)];
+      double sz = (*sizesIn)[static_cast<size_t>(i)];
+      if (!(sz >= 1 && sz < 9.2e18) || ext[static_cast<size_t>(a)] == 0)
+        return makeError("sizes must be positive for non-empty dims");
+      outExt[static_cast<size_t>(a)] = static_cast<int64_t>(sz);
+      scale[static_cast<size_t>(a)] =
+          sz / static_cast<double>(ext[static_cast<size_t>(a)]);
+    }
+    if (policy != "stretch") {
+      double s = policy == "not_larger" ? INFINITY : 0.0;
+      for (int64_t a : axes)
+        s = policy == "not_larger" ? std::min(s, scale[static_cast<size_t>(a)])
+                                   : std::max(s, scale[static_cast<size_t>(a)]);
+      for (int64_t a : axes) {
+        scale[static_cast<size_t>(a)] = s;
+        outExt[static_cast<size_t>(a)] = static_cast<int64_t>(
+            s * static_cast<double>(ext[static_cast<size_t>(a)]) + 0.5);
+      }
+    }
+  }
+  std::vector<double> roiStart(static_cast<size_t>(rank), 0.0),
+      roiEnd(static_cast<size_t>(rank), 1.0);
+  if (roiIn && coord == "tf_crop_and_resize") {
+    if (static_cast<int64_t>(roiIn->size()) != 2 * na)
+      return makeError("roi needs " + std::to_string(2 * na) + " values");
+    for (int64_t i = 0; i < na; ++i) {
+      roiStart[static_cast<size_t>(axes[static_cast<size_t>(i)])] =
+          (*roiIn)[static_cast<size_t>(i)];
+      roiEnd[static_cast<size_t>(axes[static_cast<size_t>(i)])] =
+          (*roiIn)[static_cast<size_t>(na + i)];
+    }
+  } else if (coord == "tf_crop_and_resize") {
+    return makeError("tf_crop_and_resize needs roi");
+  }
+  DType dt = x->type().dtype;
+  if (!isFloat(dt) && !isInteger(dt))
+    return makeError("X must be a float or integer tensor, got " +
+                     typeToString(x->type()));
+  // Computed in f64 for f64 and integers (rounded back, as the reference's
+  // saturate_cast), f32 otherwise.
+  DType cdt = dt == DType::F64 || isInteger(dt) ? DType::F64 : DType::F32;
+  ONNX_ASSIGN(xc, castTo(im, x, cdt));
+  Value *cur = xc;
+  std::vector<int64_t> curExt = ext;
+  for (int64_t a = 0; a < rank; ++a) {
+    size_t ua = static_cast<size_t>(a);
+    bool trivialRoi =
+        std::fabs(roiStart[ua]) < 1e-9 && std::fabs(roiEnd[ua] - 1.0) < 1e-9;
+    if (std::fabs(scale[ua] - 1.0) < 1e-9 && outExt[ua] == ext[ua] &&
+        trivialRoi)
+      continue;
+    if (outExt[ua] == 0)
+      return makeError("an output dim of 0 is not supported");
+    ONNX_ASSIGN(taps, resize::axisTaps(o, ext[ua], scale[ua], outExt[ua],
+                                       roiStart[ua], roiEnd[ua]));
+    int64_t out = outExt[ua], n = taps.n;
+    std::vector<int64_t> wShape(static_cast<size_t>(rank), 1);
+    wShape[ua] = out;
+    std::vector<int64_t> nextExt = curExt;
+    nextExt[ua] = out;
+    // One-hot weight rows (nearest): one gather of the chosen positions.
+    bool oneHot = true;
+    std::vector<int64_t> chosen(static_cast<size_t>(out), 0);
+    for (int64_t i = 0; i < out && oneHot; ++i) {
+      int ones = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        double w = taps.w[static_cast<size_t>(i * n + j)];
+        if (w == 1.0) {
+          ++ones;
+          chosen[static_cast<size_t>(i)] =
+              taps.idx[static_cast<size_t>(i * n + j)];
+        } else if (w != 0.0) {
+          oneHot = false;
+        }
+      }
+      oneHot = oneHot && ones == 1;
+    }
+    AttributeMap along{{"axis", a}};
+    Value *sum = nullptr;
+    if (oneHot) {
+      ONNX_ASSIGN(idx, im.emitInts(chosen));
+      ONNX_ASSIGN(g, im.emit(OpKind::Gather, {cur, idx}, along));
+      sum = g;
+    } else {
+      for (int64_t j = 0; j < n; ++j) {
+        std::vector<int64_t> idx(static_cast<size_t>(out));
+        TensorType wt{cdt, makeShape(wShape)};
+        ONNX_ASSIGN(wd, makeFilledTensor(wt, 0.0));
+        std::vector<uint8_t> bytes = *wd.bytes;
+        bool any = false;
+        for (int64_t i = 0; i < out; ++i) {
+          idx[static_cast<size_t>(i)] =
+              taps.idx[static_cast<size_t>(i * n + j)];
+          double w = taps.w[static_cast<size_t>(i * n + j)];
+          any = any || w != 0.0;
+          if (cdt == DType::F64) {
+            std::memcpy(bytes.data() + i * 8, &w, 8);
+          } else {
+            float f = static_cast<float>(w);
+            std::memcpy(bytes.data() + i * 4, &f, 4);
+          }
+        }
+        if (!any)
+          continue;
+        ONNX_ASSIGN(idxV, im.emitInts(idx));
+        ONNX_ASSIGN(g, im.emit(OpKind::Gather, {cur, idxV}, along));
+        ONNX_ASSIGN(wData, makeTensorData(wt, std::move(bytes)));
+        ONNX_ASSIGN(wV, im.emitConstant(std::move(wData)));
+        ONNX_ASSIGN(term, im.emit(OpKind::Mul, {g, wV}));
+        if (sum) {
+          ONNX_ASSIGN(s, im.emit(OpKind::Add, {sum, term}));
+          sum = s;
+        } else {
+          sum = term;
+        }
+      }
+      if (!sum) { // every weight 0: zeros
+        ONNX_ASSIGN(z,
+                    makeFilledTensor(TensorType{cdt, makeShape(nextExt)}, 0.0));
+        ONNX_ASSIGN(zv, im.emitConstant(std::move(z)));
+        sum = zv;
+      }
+    }
+    if (std::any_of(taps.outside.begin(), taps.outside.end(),
+                    [](uint8_t b) { return b != 0; })) {
+      TensorType mt{DType::Bool, makeShape(wShape)};
+      ONNX_ASSIGN(mask, makeTensorData(mt, taps.outside));
+      ONNX_ASSIGN(maskV, im.emitConstant(std::move(mask)));
+      ONNX_ASSIGN(fill, im.emitScalar(cdt, extrapolation));
+      ONNX_ASSIGN(sel, im.emit(OpKind::Where, {maskV, fill, sum}));
+      sum = sel;
+    }
+    cur = sum;
+    curExt = nextExt;
+  }
+  if (isInteger(dt)) { // saturate_cast: round half to even, clip, cast
+    ONNX_ASSIGN(r, im.emit(OpKind::Round, {cur}));
+    double lo = 0, hi = 0;
+    switch (dt) {
+    case DType::I8:
+      lo = -128, hi = 127;
+      break;
+    case DType::U8:
+      hi = 255;
+      break;
+    case DType::I16:
+      lo = -32768, hi = 32767;
+      break;
+    case DType::U16:
+      hi = 65535;
+      break;
+    case DType::I32:
+      lo = -2147483648.0, hi = 2147483647.0;
+      break;
+    case DType::U32:
+      hi = 4294967295.0;
+      break;
+    default:
+      lo = -9.2e18, hi = 9.2e18;
+      break;
+    }
+    ONNX_ASSIGN(c, im.emit(OpKind::Clip, {r}, {{"min", lo}, {"max", hi}}));
+    cur = c;
+  }
+  return setOutput(ctx, 0, castTo(im, cur, dt, ctx.outputName(0)));
 }
 
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
@@ -4936,6 +5336,7 @@ constexpr std::array kOps = {
     OpEntry{"ReduceSumSquare", reduceCompositeOp, OpKind::ReduceSum},
     OpEntry{"Relu", unaryOp, OpKind::Relu},
     OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
+    OpEntry{"Resize", resizeOp, OpKind::Gather},
     OpEntry{"ReverseSequence", reverseSequenceOp, OpKind::GatherElements},
     OpEntry{"RotaryEmbedding", rotaryEmbeddingOp, OpKind::Mul},
     OpEntry{"Round", unaryOp, OpKind::Round},
@@ -5062,6 +5463,7 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"ReduceMin", 11},
     {"Relu", 6},
     {"Reshape", 5}, // 5 moved shape to an input
+    {"Resize", 11}, // 13 made roi and scales optional; 18 added axes etc.
     {"Scan", 9},    // 11 allowed negative axes
     {"Scatter", 9}, // 11 allowed negative indices
     {"Shape", 1},
