@@ -2275,6 +2275,160 @@ Status resizeOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, castTo(im, cur, dt, ctx.outputName(0)));
 }
 
+/// If-11+: a condition computable at import time imports only the branch it
+/// selects (the common case in exported models, whose conditions test
+/// static shapes). A run-time condition imports both branches, which ONNX
+/// makes free of side effects, and selects each output with `where`; the
+/// branches must then give outputs of the same types.
+Status ifOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(cond, ctx.input(0));
+  const onnx::AttributeProto *thenAttr = ctx.attr("then_branch");
+  const onnx::AttributeProto *elseAttr = ctx.attr("else_branch");
+  if (!thenAttr || !elseAttr ||
+      thenAttr->type() != onnx::AttributeProto::GRAPH ||
+      elseAttr->type() != onnx::AttributeProto::GRAPH)
+    return makeError("needs graph attributes then_branch and else_branch");
+  if (cond->type().dtype != DType::Bool || !isStatic(cond->type().shape))
+    return makeError("cond must be a bool tensor of one element, got " +
+                     typeToString(cond->type()));
+  ONNX_ASSIGN(count, elementCount(cond->type().shape));
+  if (count != 1)
+    return makeError("cond must have one element, got " +
+                     typeToString(cond->type()));
+  Importer &im = ctx.importer;
+  std::string nodeName = im.nodeName;
+  auto branch =
+      [&](const onnx::GraphProto &g,
+          const std::string &which) -> Expected<std::vector<Value *>> {
+    std::map<std::string, Value *> scope = *ctx.scope;
+    if (g.input_size() != 0)
+      return makeError(which + " takes inputs");
+    for (const auto &init : g.initializer()) {
+      ONNX_ASSIGN(data, convertTensor(init, im.baseDir()));
+      ONNX_ASSIGN(c, im.emitConstant(std::move(data)));
+      scope[init.name()] = c;
+    }
+    MLC_RETURN_IF_ERROR(
+        im.importSubgraph(g, scope, nodeName + "/" + which + "/"));
+    std::vector<Value *> outs;
+    for (const auto &out : g.output()) {
+      auto it = scope.find(out.name());
+      if (it == scope.end())
+        return makeError(which + " output '" + out.name() + "' is not defined");
+      outs.push_back(it->second);
+    }
+    if (outs.size() < ctx.outputs.size())
+      return makeError(which + " gives " + std::to_string(outs.size()) +
+                       " outputs, If has " +
+                       std::to_string(ctx.outputs.size()));
+    im.nodeName = nodeName;
+    return outs;
+  };
+  Expected<TensorData> known = im.requireConstant(cond, "cond");
+  if (known) {
+    bool taken = tensorElementAsDouble(*known, 0) != 0;
+    ONNX_ASSIGN(outs, branch(taken ? thenAttr->g() : elseAttr->g(),
+                             taken ? "then_branch" : "else_branch"));
+    for (size_t i = 0; i < ctx.outputs.size(); ++i)
+      MLC_RETURN_IF_ERROR(setOutput(
+          ctx, i,
+          castTo(im, outs[i], outs[i]->type().dtype, ctx.outputName(i))));
+    return Status::success();
+  }
+  ONNX_ASSIGN(thenOuts, branch(thenAttr->g(), "then_branch"));
+  ONNX_ASSIGN(elseOuts, branch(elseAttr->g(), "else_branch"));
+  ONNX_ASSIGN(c, im.emitReshape(cond, {}));
+  for (size_t i = 0; i < ctx.outputs.size(); ++i) {
+    if (thenOuts[i]->type() != elseOuts[i]->type())
+      return makeError("with a run-time cond, the branches must give outputs "
+                       "of the same type; output " +
+                       std::to_string(i) + " is " +
+                       typeToString(thenOuts[i]->type()) + " and " +
+                       typeToString(elseOuts[i]->type()));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, i,
+                  im.emit(OpKind::Where, {c, thenOuts[i], elseOuts[i]}, {},
+                          ctx.outputName(i))));
+  }
+  return Status::success();
+}
+
+/// TensorScatter-24 (KV cache updates) as a gather: cache position s along
+/// `axis` of batch b takes update[s - w[b]] (mod the cache length in
+/// circular mode) when that lies in [0, sequence_length), else stays
+/// past_cache[s]. write_indices w default to 0.
+Status tensorScatterOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(past, ctx.input(0));
+  ONNX_ASSIGN(update, ctx.input(1));
+  Value *writes = ctx.optionalInput(2);
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", "linear"));
+  if (mode != "linear" && mode != "circular")
+    return makeError("mode '" + mode + "' is not linear or circular");
+  ONNX_ASSIGN(pe, staticShape(past, "past_cache"));
+  ONNX_ASSIGN(ue, staticShape(update, "update"));
+  int64_t rank = static_cast<int64_t>(pe.size());
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -2));
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, rank));
+  if (axis == 0 || ue.size() != pe.size() ||
+      past->type().dtype != update->type().dtype)
+    return makeError("update must be past_cache's type but along axis, which "
+                     "must not be the batch axis; got " +
+                     typeToString(update->type()) + " and " +
+                     typeToString(past->type()));
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis ? ue[static_cast<size_t>(d)] != pe[static_cast<size_t>(d)]
+                  : ue[static_cast<size_t>(d)] > pe[static_cast<size_t>(d)])
+      return makeError("update " + typeToString(update->type()) +
+                       " does not fit past_cache " +
+                       typeToString(past->type()));
+  int64_t cacheLength = pe[static_cast<size_t>(axis)];
+  int64_t length = ue[static_cast<size_t>(axis)];
+  Importer &im = ctx.importer;
+  std::vector<int64_t> along(static_cast<size_t>(rank), 1);
+  along[static_cast<size_t>(axis)] = cacheLength;
+  std::vector<int64_t> positions(static_cast<size_t>(cacheLength));
+  for (int64_t s = 0; s < cacheLength; ++s)
+    positions[static_cast<size_t>(s)] = s;
+  ONNX_ASSIGN(pos1, im.emitInts(positions));
+  ONNX_ASSIGN(pos, im.emitReshape(pos1, along));
+  Value *u = pos;
+  if (writes) {
+    ONNX_ASSIGN(we, staticShape(writes, "write_indices"));
+    if (we.size() != 1 || we[0] != pe[0] || !isInteger(writes->type().dtype))
+      return makeError("write_indices must be an integer tensor of shape [" +
+                       std::to_string(pe[0]) + "], got " +
+                       typeToString(writes->type()));
+    std::vector<int64_t> perBatch(static_cast<size_t>(rank), 1);
+    perBatch[0] = pe[0];
+    ONNX_ASSIGN(w64, castTo(im, writes, DType::I64));
+    ONNX_ASSIGN(w, im.emitReshape(w64, perBatch));
+    ONNX_ASSIGN(d, im.emit(OpKind::Sub, {pos, w}));
+    u = d;
+  }
+  if (mode == "circular") {
+    ONNX_ASSIGN(m, im.emitScalar(DType::I64, static_cast<double>(cacheLength)));
+    ONNX_ASSIGN(r, im.emit(OpKind::Mod, {u, m}));
+    u = r;
+  }
+  ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(len, im.emitScalar(DType::I64, static_cast<double>(length)));
+  ONNX_ASSIGN(neg, im.emit(OpKind::Less, {u, zero}));
+  ONNX_ASSIGN(notNeg, im.emit(OpKind::Not, {neg}));
+  ONNX_ASSIGN(below, im.emit(OpKind::Less, {u, len}));
+  ONNX_ASSIGN(valid, im.emit(OpKind::And, {notNeg, below}));
+  ONNX_ASSIGN(clamped, im.emit(OpKind::Clip, {u},
+                               {{"min", 0.0},
+                                {"max", static_cast<double>(length - 1)}}));
+  AttributeMap toCache{{"shape", pe}};
+  ONNX_ASSIGN(idx, im.emit(OpKind::Expand, {clamped}, toCache));
+  ONNX_ASSIGN(picked,
+              im.emit(OpKind::GatherElements, {update, idx}, {{"axis", axis}}));
+  ONNX_ASSIGN(validAll, im.emit(OpKind::Expand, {valid}, toCache));
+  return setOutput(
+      ctx, 0,
+      im.emit(OpKind::Where, {validAll, picked, past}, {}, ctx.outputName(0)));
+}
+
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
 /// spatial dims: each output position's grid coordinates are denormalized
 /// (f32), out-of-range ones fixed up for the border and reflection modes,
@@ -5287,6 +5441,7 @@ constexpr std::array kOps = {
     OpEntry{"HardSwish", hardSwishOp, OpKind::Clip},
     OpEntry{"Hardmax", hardmaxOp, OpKind::ArgMax},
     OpEntry{"Identity", identityOp, OpKind::Constant},
+    OpEntry{"If", ifOp, OpKind::Where},
     OpEntry{"InstanceNormalization", instanceNormOp, OpKind::ReduceMean},
     OpEntry{"IsInf", isInfOp, OpKind::Equal},
     OpEntry{"IsNaN", isNanOp, OpKind::Equal},
@@ -5368,6 +5523,7 @@ constexpr std::array kOps = {
     OpEntry{"Swish", swishOp, OpKind::Sigmoid},
     OpEntry{"Tan", hyperbolicOp, OpKind::Sin},
     OpEntry{"Tanh", unaryOp, OpKind::Tanh},
+    OpEntry{"TensorScatter", tensorScatterOp, OpKind::Where},
     OpEntry{"ThresholdedRelu", thresholdedReluOp, OpKind::Where},
     OpEntry{"Tile", tileOp, OpKind::Expand},
     OpEntry{"Transpose", transposeOp, OpKind::Transpose},
@@ -5445,6 +5601,7 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"Greater", 7},
     {"HardSigmoid", 6},
     {"Identity", 1},
+    {"If", 1}, // later versions only grew the type lists
     {"LeakyRelu", 6},
     {"Less", 7},
     {"Log", 6},
