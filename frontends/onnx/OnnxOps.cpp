@@ -2429,6 +2429,179 @@ Status tensorScatterOp(NodeContext &ctx, OpKind) {
       im.emit(OpKind::Where, {validAll, picked, past}, {}, ctx.outputName(0)));
 }
 
+/// DFT-17/20 as f64 matrix products with constant twiddle factors (cos
+/// and sin of 2 pi k n / N): the signal axis is moved last
+/// and flattened against the others, Re and Im of the result are
+/// a * C + b * S sums, then moved back. Forward, inverse (1/N), onesided
+/// forward (the first N / 2 + 1 frequencies) and inverse onesided (irfft: a
+/// real signal from a half spectrum, numpy's weights 1, 2, ..., 2, 1) as
+/// onnx's reference; the input is zero-padded or cut to dft_length.
+Status dftOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(xe, staticShape(x, "input"));
+  int64_t rank = static_cast<int64_t>(xe.size());
+  DType dt = x->type().dtype;
+  if (!isFloat(dt) || rank < 2 || (xe.back() != 1 && xe.back() != 2))
+    return makeError("input must be a float tensor of shape [..., n, 1] or "
+                     "[..., n, 2], got " +
+                     typeToString(x->type()));
+  int64_t axisValue = 0;
+  if (Value *a = ctx.optionalInput(2)) { // DFT-20
+    ONNX_ASSIGN(v, im.requireInts(a, "axis"));
+    if (v.size() != 1)
+      return makeError("axis must hold one value");
+    axisValue = v[0];
+  } else {
+    bool v20 = ctx.numInputs() >= 3 || ctx.importer.opset() >= 20;
+    ONNX_ASSIGN(attr, ctx.intAttr("axis", v20 ? -2 : 1));
+    axisValue = attr;
+  }
+  ONNX_ASSIGN(axis, normalizeAxis(axisValue, rank));
+  if (axis == rank - 1)
+    return makeError("the signal axis cannot be the last (complex) axis");
+  ONNX_ASSIGN(inverseAttr, ctx.intAttr("inverse", 0));
+  ONNX_ASSIGN(onesidedAttr, ctx.intAttr("onesided", 0));
+  bool inverse = inverseAttr != 0, onesided = onesidedAttr != 0;
+  int64_t n = xe[static_cast<size_t>(axis)];
+  int64_t length = inverse && onesided ? 2 * (n - 1) : n;
+  if (Value *l = ctx.optionalInput(1)) {
+    ONNX_ASSIGN(v, im.requireInts(l, "dft_length"));
+    if (v.size() != 1 || v[0] < 1)
+      return makeError("dft_length must be one positive value");
+    length = v[0];
+  }
+  if (length < 1)
+    return makeError("the DFT length must be at least 1");
+  bool complexIn = xe.back() == 2;
+  bool realOut = inverse && onesided;
+  // Frequencies (or samples) out, and the input positions that count.
+  int64_t outLen = realOut ? length : onesided ? length / 2 + 1 : length;
+  int64_t used = std::min(n, realOut ? length / 2 + 1 : length);
+  // In f64, as the reference (np.fft): the near-zero parts of a spectrum
+  // are then within absolute tolerances too.
+  DType cdt = DType::F64;
+  // [P, n] views of the real and imaginary parts, signal axis last.
+  std::vector<int64_t> perm, others;
+  for (int64_t d = 0; d < rank - 1; ++d)
+    if (d != axis) {
+      perm.push_back(d);
+      others.push_back(xe[static_cast<size_t>(d)]);
+    }
+  perm.push_back(axis);
+  perm.push_back(rank - 1);
+  int64_t rows = 1;
+  for (int64_t e : others)
+    rows *= e;
+  ONNX_ASSIGN(xc, castTo(im, x, cdt));
+  ONNX_ASSIGN(moved, im.emit(OpKind::Transpose, {xc}, {{"perm", perm}}));
+  std::vector<int64_t> movedExt = others;
+  movedExt.push_back(n);
+  movedExt.push_back(xe.back());
+  auto part = [&](int64_t which) -> Expected<Value *> {
+    std::vector<int64_t> starts(movedExt.size(), 0), ends = movedExt,
+                                                     steps(movedExt.size(), 1);
+    starts.back() = which;
+    ends.back() = which + 1;
+    ends[ends.size() - 2] = used;
+    ONNX_ASSIGN(
+        s, im.emit(OpKind::Slice, {moved},
+                   {{"starts", starts}, {"ends", ends}, {"steps", steps}}));
+    return im.emitReshape(s, {rows, used});
+  };
+  ONNX_ASSIGN(re, part(0));
+  Value *imag = nullptr;
+  if (complexIn) {
+    ONNX_ASSIGN(i, part(1));
+    imag = i;
+  }
+  // out = re * A + im * B with A, B [used, outLen] constants.
+  auto matrix = [&](auto weight) -> Expected<Value *> {
+    TensorType t{cdt, makeShape({used, outLen})};
+    std::vector<uint8_t> bytes(static_cast<size_t>(used * outLen) *
+                               static_cast<size_t>(dtypeSize(cdt)));
+    for (int64_t k = 0; k < used; ++k)
+      for (int64_t j = 0; j < outLen; ++j) {
+        double v = weight(k, j);
+        size_t at = static_cast<size_t>(k * outLen + j);
+        if (cdt == DType::F64) {
+          std::memcpy(bytes.data() + at * 8, &v, 8);
+        } else {
+          float f = static_cast<float>(v);
+          std::memcpy(bytes.data() + at * 4, &f, 4);
+        }
+      }
+    ONNX_ASSIGN(data, makeTensorData(t, std::move(bytes)));
+    return im.emitConstant(std::move(data));
+  };
+  const double pi = 3.14159265358979323846;
+  double scale = inverse ? 1.0 / static_cast<double>(length) : 1.0;
+  double sign = inverse ? 1.0 : -1.0; // e^{sign * i * theta}
+  auto theta = [&](int64_t a, int64_t b) {
+    // Reduced mod N first: exact for large products.
+    int64_t r = (a * b) % length;
+    return 2 * pi * static_cast<double>(r) / static_cast<double>(length);
+  };
+  // irfft's weight of input frequency k (numpy: the Hermitian half counted
+  // twice but for 0 and N/2).
+  auto half = [&](int64_t k) {
+    return realOut && k != 0 && !(length % 2 == 0 && k == length / 2) ? 2.0
+                                                                      : 1.0;
+  };
+  // z e^{sign i t} = (a cos t - sign b sin t) + i (sign a sin t + b cos t).
+  ONNX_ASSIGN(aCos, matrix([&](int64_t k, int64_t j) {
+                return scale * half(k) * std::cos(theta(k, j));
+              }));
+  ONNX_ASSIGN(reOut0, im.emit(OpKind::MatMul, {re, aCos}));
+  Value *reOut = reOut0;
+  if (imag) {
+    ONNX_ASSIGN(bSin, matrix([&](int64_t k, int64_t j) {
+                  return -sign * scale * half(k) * std::sin(theta(k, j));
+                }));
+    ONNX_ASSIGN(t, im.emit(OpKind::MatMul, {imag, bSin}));
+    ONNX_ASSIGN(s, im.emit(OpKind::Add, {reOut, t}));
+    reOut = s;
+  }
+  std::vector<Value *> parts{reOut};
+  if (!realOut) {
+    ONNX_ASSIGN(aSin, matrix([&](int64_t k, int64_t j) {
+                  return sign * scale * std::sin(theta(k, j));
+                }));
+    ONNX_ASSIGN(imOut0, im.emit(OpKind::MatMul, {re, aSin}));
+    Value *imOut = imOut0;
+    if (imag) {
+      ONNX_ASSIGN(bCos, matrix([&](int64_t k, int64_t j) {
+                    return scale * std::cos(theta(k, j));
+                  }));
+      ONNX_ASSIGN(t, im.emit(OpKind::MatMul, {imag, bCos}));
+      ONNX_ASSIGN(s, im.emit(OpKind::Add, {imOut, t}));
+      imOut = s;
+    }
+    parts.push_back(imOut);
+  }
+  // Back to [others..., outLen, 1|2], then the signal axis into place.
+  std::vector<int64_t> backExt = others;
+  backExt.push_back(outLen);
+  backExt.push_back(1);
+  std::vector<Value *> shaped;
+  for (Value *p : parts) {
+    ONNX_ASSIGN(r, im.emitReshape(p, backExt));
+    shaped.push_back(r);
+  }
+  Value *joined = shaped[0];
+  if (shaped.size() == 2) {
+    ONNX_ASSIGN(c,
+                im.emit(OpKind::Concat, shaped,
+                        {{"axis", static_cast<int64_t>(backExt.size() - 1)}}));
+    joined = c;
+  }
+  std::vector<int64_t> inversePerm(static_cast<size_t>(rank));
+  for (int64_t d = 0; d < rank; ++d)
+    inversePerm[static_cast<size_t>(perm[static_cast<size_t>(d)])] = d;
+  ONNX_ASSIGN(y, im.emit(OpKind::Transpose, {joined}, {{"perm", inversePerm}}));
+  return setOutput(ctx, 0, castTo(im, y, dt, ctx.outputName(0)));
+}
+
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
 /// spatial dims: each output position's grid coordinates are denormalized
 /// (f32), out-of-range ones fixed up for the border and reflection modes,
@@ -5411,6 +5584,7 @@ constexpr std::array kOps = {
     OpEntry{"Cosh", hyperbolicOp, OpKind::Exp},
     OpEntry{"CumProd", cumulativeOp, OpKind::Mul},
     OpEntry{"CumSum", cumulativeOp, OpKind::Add},
+    OpEntry{"DFT", dftOp, OpKind::MatMul},
     OpEntry{"DepthToSpace", depthSpaceOp, OpKind::Transpose},
     OpEntry{"DequantizeLinear", dequantizeLinearOp, OpKind::Mul},
     OpEntry{"Div", binaryOp, OpKind::Div},
