@@ -13,6 +13,12 @@ namespace mlc::onnx_import {
 
 namespace {
 
+/// Largest extent of an import-time table (Resize taps, DFT matrices):
+/// models asking for more are rejected rather than exhausting memory.
+constexpr int64_t kMaxConstantExtent = int64_t{1} << 26;
+/// Largest number of nodes an unrolled Scan body may add.
+constexpr int64_t kMaxUnrolledNodes = int64_t{1} << 20;
+
 /// Declares `decl` from an Expected, returning its error from the caller.
 #define ONNX_ASSIGN(decl, expr)                                                \
   auto decl##OrErr_ = (expr);                                                  \
@@ -1794,6 +1800,12 @@ Status scanOp(NodeContext &ctx, OpKind) {
   }
   if (length < 1)
     return makeError("a scan of length 0 is not supported");
+  if (length * std::max(g.node_size(), 1) > kMaxUnrolledNodes)
+    return makeError("a scan of " + std::to_string(length) +
+                     " iterations over a body of " +
+                     std::to_string(g.node_size()) +
+                     " nodes is too long to unroll (at most " +
+                     std::to_string(kMaxUnrolledNodes) + " nodes)");
   std::vector<Value *> state;
   for (int64_t j = 0; j < n; ++j) {
     ONNX_ASSIGN(s, ctx.input(static_cast<size_t>(j)));
@@ -2128,6 +2140,15 @@ Status resizeOp(NodeContext &ctx, OpKind) {
       }
     }
   }
+  // The taps are import-time constants of the output's extent per axis.
+  ONNX_ASSIGN(outCount, elementCount(makeShape(outExt)));
+  (void)outCount;
+  for (int64_t a : axes)
+    if (outExt[static_cast<size_t>(a)] > kMaxConstantExtent)
+      return makeError("output dim " + std::to_string(a) + " of " +
+                       std::to_string(outExt[static_cast<size_t>(a)]) +
+                       " is too large (at most " +
+                       std::to_string(kMaxConstantExtent) + ")");
   std::vector<double> roiStart(static_cast<size_t>(rank), 0.0),
       roiEnd(static_cast<size_t>(rank), 1.0);
   if (roiIn && coord == "tf_crop_and_resize") {
@@ -2473,11 +2494,19 @@ Status dftOp(NodeContext &ctx, OpKind) {
   }
   if (length < 1)
     return makeError("the DFT length must be at least 1");
+  if (length > kMaxConstantExtent)
+    return makeError("dft_length " + std::to_string(length) +
+                     " is too large (at most " +
+                     std::to_string(kMaxConstantExtent) + ")");
   bool complexIn = xe.back() == 2;
   bool realOut = inverse && onesided;
   // Frequencies (or samples) out, and the input positions that count.
   int64_t outLen = realOut ? length : onesided ? length / 2 + 1 : length;
   int64_t used = std::min(n, realOut ? length / 2 + 1 : length);
+  if (used * outLen > kMaxConstantExtent)
+    return makeError("a DFT of " + std::to_string(used) + " by " +
+                     std::to_string(outLen) +
+                     " points is too large for its constant matrices");
   // In f64, as the reference (np.fft): the near-zero parts of a spectrum
   // are then within absolute tolerances too.
   DType cdt = DType::F64;

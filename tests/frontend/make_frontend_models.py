@@ -552,6 +552,18 @@ def bad_models():
     training_only.opset_import.append(helper.make_opsetid("ai.onnx.preview.training", 1))
     bad("training_domain_only", training_only, "node 'r0' (op Relu, opset none)",
         "imports no opset of the default ONNX domain")
+    # Import-time tables sized by attribute inputs are bounded: a huge
+    # Resize scale or dft_length is an error, not an allocation failure.
+    bad("resize_huge_scale", model(
+        [n("Resize", ["x", "", "scales"], ["y"], name="rz", mode="linear")],
+        [vi("x", F, [1, 1, 4, 4])], [vi("y", F, None)],
+        [init("scales", np.array([1, 1, 1e9, 1], np.float32))]),
+        "node 'rz' (op Resize, opset 17)", "too large")
+    bad("dft_huge_length", model(
+        [n("DFT", ["x", "len"], ["y"], name="dft", axis=1)],
+        [vi("x", F, [1, 8, 1])], [vi("y", F, None)],
+        [init("len", np.array(1 << 40, np.int64))]),
+        "node 'dft' (op DFT, opset 17)", "too large")
     bad("opset29", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
                          [vi("y", F, [4])], opset=29, ir_version=13),
         "opset 29 is not supported")
