@@ -1577,6 +1577,19 @@ Expected<OptimizerInputs> optimizerInputs(NodeContext &ctx, int64_t perGroup) {
   return in;
 }
 
+/// Tensor `i` of input list `list` (0: X, 1: G, then V and H).
+Expected<Value *> groupTensor(NodeContext &ctx, const OptimizerInputs &in,
+                              int64_t list, int64_t i) {
+  return ctx.input(static_cast<size_t>(2 + list * in.groups + i));
+}
+
+/// Sets output `i` (an updated X) to x - step.
+Status setUpdated(NodeContext &ctx, int64_t i, Value *x, Value *step) {
+  return setOutput(ctx, static_cast<size_t>(i),
+                   ctx.importer.emit(OpKind::Sub, {x, step}, {},
+                                     ctx.outputName(static_cast<size_t>(i))));
+}
+
 /// norm_coefficient * X + G: the gradient with the L2 term.
 Expected<Value *> regularized(Importer &im, Value *x, Value *g,
                               double coefficient) {
@@ -1600,9 +1613,9 @@ Status adagradOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(den, im.emit(OpKind::Add, {one, td}));
   ONNX_ASSIGN(rate, im.emit(OpKind::Div, {in.rate, den}));
   for (int64_t i = 0; i < in.groups; ++i) {
-    ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(2 + i)));
-    ONNX_ASSIGN(g, ctx.input(static_cast<size_t>(2 + in.groups + i)));
-    ONNX_ASSIGN(h, ctx.input(static_cast<size_t>(2 + 2 * in.groups + i)));
+    ONNX_ASSIGN(x, groupTensor(ctx, in, 0, i));
+    ONNX_ASSIGN(g, groupTensor(ctx, in, 1, i));
+    ONNX_ASSIGN(h, groupTensor(ctx, in, 2, i));
     DType dt = x->type().dtype;
     ONNX_ASSIGN(gr, regularized(im, x, g, norm));
     ONNX_ASSIGN(g2, im.emit(OpKind::Mul, {gr, gr}));
@@ -1615,9 +1628,7 @@ Status adagradOp(NodeContext &ctx, OpKind) {
     ONNX_ASSIGN(r, castTo(im, rate, dt));
     ONNX_ASSIGN(rg, im.emit(OpKind::Mul, {r, gr}));
     ONNX_ASSIGN(step, im.emit(OpKind::Div, {rg, scale}));
-    MLC_RETURN_IF_ERROR(
-        setOutput(ctx, static_cast<size_t>(i),
-                  im.emit(OpKind::Sub, {x, step}, {}, ctx.outputName(i))));
+    MLC_RETURN_IF_ERROR(setUpdated(ctx, i, x, step));
     MLC_RETURN_IF_ERROR(
         setOutput(ctx, static_cast<size_t>(in.groups + i), hNew));
   }
@@ -1641,9 +1652,9 @@ Status momentumOp(NodeContext &ctx, OpKind) {
     return makeError("mode '" + mode + "' is not standard or nesterov");
   Importer &im = ctx.importer;
   for (int64_t i = 0; i < in.groups; ++i) {
-    ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(2 + i)));
-    ONNX_ASSIGN(g, ctx.input(static_cast<size_t>(2 + in.groups + i)));
-    ONNX_ASSIGN(v, ctx.input(static_cast<size_t>(2 + 2 * in.groups + i)));
+    ONNX_ASSIGN(x, groupTensor(ctx, in, 0, i));
+    ONNX_ASSIGN(g, groupTensor(ctx, in, 1, i));
+    ONNX_ASSIGN(v, groupTensor(ctx, in, 2, i));
     DType dt = x->type().dtype;
     ONNX_ASSIGN(gr, regularized(im, x, g, norm));
     ONNX_ASSIGN(a, im.emitScalar(dt, alpha));
@@ -1663,9 +1674,7 @@ Status momentumOp(NodeContext &ctx, OpKind) {
     }
     ONNX_ASSIGN(r, castTo(im, in.rate, dt));
     ONNX_ASSIGN(step, im.emit(OpKind::Mul, {r, direction}));
-    MLC_RETURN_IF_ERROR(
-        setOutput(ctx, static_cast<size_t>(i),
-                  im.emit(OpKind::Sub, {x, step}, {}, ctx.outputName(i))));
+    MLC_RETURN_IF_ERROR(setUpdated(ctx, i, x, step));
     MLC_RETURN_IF_ERROR(
         setOutput(ctx, static_cast<size_t>(in.groups + i), vNew));
   }
@@ -1698,10 +1707,10 @@ Status adamOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(corrected, im.emit(OpKind::Div, {scaled, oneMinusA}));
   ONNX_ASSIGN(rate, im.emit(OpKind::Where, {in.started, corrected, in.rate}));
   for (int64_t i = 0; i < in.groups; ++i) {
-    ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(2 + i)));
-    ONNX_ASSIGN(g, ctx.input(static_cast<size_t>(2 + in.groups + i)));
-    ONNX_ASSIGN(v, ctx.input(static_cast<size_t>(2 + 2 * in.groups + i)));
-    ONNX_ASSIGN(h, ctx.input(static_cast<size_t>(2 + 3 * in.groups + i)));
+    ONNX_ASSIGN(x, groupTensor(ctx, in, 0, i));
+    ONNX_ASSIGN(g, groupTensor(ctx, in, 1, i));
+    ONNX_ASSIGN(v, groupTensor(ctx, in, 2, i));
+    ONNX_ASSIGN(h, groupTensor(ctx, in, 3, i));
     DType dt = x->type().dtype;
     ONNX_ASSIGN(gr, regularized(im, x, g, norm));
     ONNX_ASSIGN(a, im.emitScalar(dt, alpha));
