@@ -2640,6 +2640,191 @@ Status dftOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, castTo(im, y, dt, ctx.outputName(0)));
 }
 
+/// RoiAlign-10/16/22 with a fixed sampling_ratio, as onnx's reference: per
+/// roi, a grid of sampling_ratio^2 points per output bin, each a bilinear
+/// mix of four input pixels (zero outside [-1, H] x [-1, W], clamped at
+/// the last row and column), averaged or maxed per bin. The rois and batch
+/// indices are run-time values; the sample grid is position arithmetic
+/// and `gather_elements` on the roi's image.
+Status roiAlignOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(rois, ctx.input(1));
+  ONNX_ASSIGN(batch, ctx.input(2));
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", "avg"));
+  // RoiAlign-10 had no coordinate_transformation_mode: it behaved as
+  // output_half_pixel, which 16 kept under that name.
+  bool v16 = opVersion("RoiAlign", ctx.importer.opset()) >= 16;
+  ONNX_ASSIGN(coord, ctx.stringAttr("coordinate_transformation_mode",
+                                    v16 ? "half_pixel" : "output_half_pixel"));
+  ONNX_ASSIGN(ph, ctx.intAttr("output_height", 1));
+  ONNX_ASSIGN(pw, ctx.intAttr("output_width", 1));
+  ONNX_ASSIGN(sr, ctx.intAttr("sampling_ratio", 0));
+  ONNX_ASSIGN(spatialScale, ctx.floatAttr("spatial_scale", 1.0));
+  if (mode != "avg" && mode != "max")
+    return makeError("mode '" + mode + "' is not avg or max");
+  if (coord != "half_pixel" && coord != "output_half_pixel")
+    return makeError("coordinate_transformation_mode '" + coord +
+                     "' is not half_pixel or output_half_pixel");
+  if (sr <= 0)
+    return makeError("sampling_ratio " + std::to_string(sr) +
+                     " is not supported: the adaptive grid (0) makes the "
+                     "number of samples depend on the rois' values");
+  if (ph < 1 || pw < 1 || ph * sr > kMaxConstantExtent ||
+      pw * sr > kMaxConstantExtent)
+    return makeError("output_height and output_width must be positive");
+  ONNX_ASSIGN(xe, staticShape(x, "X"));
+  ONNX_ASSIGN(re, staticShape(rois, "rois"));
+  ONNX_ASSIGN(be, staticShape(batch, "batch_indices"));
+  if (xe.size() != 4 || re.size() != 2 || re[1] != 4 || be.size() != 1 ||
+      be[0] != re[0] || !isFloat(x->type().dtype) ||
+      rois->type().dtype != x->type().dtype || !isInteger(batch->type().dtype))
+    return makeError("X must be float [N, C, H, W], rois [R, 4] of its type "
+                     "and batch_indices integer [R]; got " +
+                     typeToString(x->type()) + ", " +
+                     typeToString(rois->type()) + ", " +
+                     typeToString(batch->type()));
+  Importer &im = ctx.importer;
+  DType dt = x->type().dtype;
+  int64_t r = re[0], c = xe[1], h = xe[2], w = xe[3];
+  bool halfPixel = coord == "half_pixel";
+  auto scalar = [&](double v) { return im.emitScalar(dt, v); };
+  auto bin = [&](OpKind kind, Value *a, Value *b) {
+    return im.emit(kind, {a, b});
+  };
+  // Roi corners: rois[:, j] * spatial_scale - offset, as [R, 1, 1].
+  auto corner = [&](int64_t j) -> Expected<Value *> {
+    AttributeMap sl{{"starts", std::vector<int64_t>{0, j}},
+                    {"ends", std::vector<int64_t>{r, j + 1}},
+                    {"steps", std::vector<int64_t>{1, 1}}};
+    ONNX_ASSIGN(s, im.emit(OpKind::Slice, {rois}, sl));
+    ONNX_ASSIGN(s3, im.emitReshape(s, {r, 1, 1}));
+    ONNX_ASSIGN(k, scalar(spatialScale));
+    ONNX_ASSIGN(scaled, bin(OpKind::Mul, s3, k));
+    ONNX_ASSIGN(off, scalar(halfPixel ? 0.5 : 0.0));
+    return bin(OpKind::Sub, scaled, off);
+  };
+  // Sample coordinates along one side: start + bin * (p + (i + 0.5) / sr)
+  // for the p-th bin's i-th sample, shaped to broadcast in [R, PH sr, PW sr].
+  auto samples = [&](int64_t startCol, int64_t endCol, int64_t bins,
+                     bool rows) -> Expected<Value *> {
+    ONNX_ASSIGN(start, corner(startCol));
+    ONNX_ASSIGN(end, corner(endCol));
+    ONNX_ASSIGN(size0, bin(OpKind::Sub, end, start));
+    Value *size = size0;
+    if (!halfPixel) {
+      ONNX_ASSIGN(one, scalar(1.0));
+      ONNX_ASSIGN(m, bin(OpKind::Max, size0, one));
+      size = m;
+    }
+    ONNX_ASSIGN(count, scalar(static_cast<double>(bins)));
+    ONNX_ASSIGN(binSize, bin(OpKind::Div, size, count));
+    int64_t n = bins * sr;
+    TensorType t{dt, makeShape(rows ? std::vector<int64_t>{1, n, 1}
+                                    : std::vector<int64_t>{1, 1, n})};
+    ONNX_ASSIGN(data, makeFilledTensor(t, 0.0));
+    std::vector<uint8_t> bytes = *data.bytes;
+    for (int64_t i = 0; i < n; ++i) {
+      double v = static_cast<double>(i / sr) +
+                 (static_cast<double>(i % sr) + 0.5) / static_cast<double>(sr);
+      ONNX_ASSIGN(e, makeFilledTensor(TensorType{dt, {}}, v));
+      std::memcpy(bytes.data() + i * dtypeSize(dt), e.bytes->data(),
+                  static_cast<size_t>(dtypeSize(dt)));
+    }
+    ONNX_ASSIGN(offsets, makeTensorData(t, std::move(bytes)));
+    ONNX_ASSIGN(offV, im.emitConstant(std::move(offsets)));
+    ONNX_ASSIGN(steps, bin(OpKind::Mul, binSize, offV));
+    return bin(OpKind::Add, start, steps);
+  };
+  ONNX_ASSIGN(ys, samples(1, 3, ph, true));
+  ONNX_ASSIGN(xs, samples(0, 2, pw, false));
+  // Per axis: the low index, the high one and the weight of the high one;
+  // `out` marks samples beyond [-1, extent].
+  struct Axis {
+    Value *low, *high, *frac, *out;
+  };
+  auto axisOf = [&](Value *v, int64_t extent) -> Expected<Axis> {
+    double e = static_cast<double>(extent);
+    ONNX_ASSIGN(minus1, scalar(-1.0));
+    ONNX_ASSIGN(ext, scalar(e));
+    ONNX_ASSIGN(below, bin(OpKind::Less, v, minus1));
+    ONNX_ASSIGN(above, bin(OpKind::Greater, v, ext));
+    ONNX_ASSIGN(out, bin(OpKind::Or, below, above));
+    ONNX_ASSIGN(zero, scalar(0.0));
+    ONNX_ASSIGN(vc, bin(OpKind::Max, v, zero));
+    ONNX_ASSIGN(fl, im.emit(OpKind::Floor, {vc}));
+    ONNX_ASSIGN(lastV, scalar(e - 1));
+    ONNX_ASSIGN(atLast, im.emit(OpKind::Less, {fl, lastV}));
+    ONNX_ASSIGN(notLast, im.emit(OpKind::Not, {atLast}));
+    // At or past the last index: both ends there, weight 0.
+    ONNX_ASSIGN(low, im.emit(OpKind::Where, {notLast, lastV, fl}));
+    ONNX_ASSIGN(one, scalar(1.0));
+    ONNX_ASSIGN(next, bin(OpKind::Add, fl, one));
+    ONNX_ASSIGN(high, im.emit(OpKind::Where, {notLast, lastV, next}));
+    ONNX_ASSIGN(f0, bin(OpKind::Sub, vc, fl));
+    ONNX_ASSIGN(frac, im.emit(OpKind::Where, {notLast, zero, f0}));
+    ONNX_ASSIGN(lowI, castTo(im, low, DType::I64));
+    ONNX_ASSIGN(highI, castTo(im, high, DType::I64));
+    return Axis{lowI, highI, frac, out};
+  };
+  ONNX_ASSIGN(ya, axisOf(ys, h));
+  ONNX_ASSIGN(xa, axisOf(xs, w));
+  ONNX_ASSIGN(outside, bin(OpKind::Or, ya.out, xa.out));
+  ONNX_ASSIGN(one, scalar(1.0));
+  ONNX_ASSIGN(zero, scalar(0.0));
+  ONNX_ASSIGN(hy, bin(OpKind::Sub, one, ya.frac));
+  ONNX_ASSIGN(hx, bin(OpKind::Sub, one, xa.frac));
+  // The roi's image, [R, C, H W], and the samples flattened to S.
+  int64_t rows = ph * sr, cols = pw * sr, s = rows * cols;
+  ONNX_ASSIGN(xf, im.emitReshape(x, {xe[0], c, h * w}));
+  ONNX_ASSIGN(b64, castTo(im, batch, DType::I64));
+  ONNX_ASSIGN(images,
+              im.emit(OpKind::Gather, {xf, b64}, {{"axis", int64_t(0)}}));
+  ONNX_ASSIGN(widthV, im.emitScalar(DType::I64, static_cast<double>(w)));
+  AttributeMap toGrid{{"shape", std::vector<int64_t>{r, rows, cols}}};
+  AttributeMap toC{{"shape", std::vector<int64_t>{r, c, s}}};
+  std::vector<Value *> terms;
+  for (int corner2 = 0; corner2 < 4; ++corner2) {
+    Value *yi = corner2 < 2 ? ya.low : ya.high;
+    Value *xi = corner2 % 2 == 0 ? xa.low : xa.high;
+    Value *wy = corner2 < 2 ? hy : ya.frac;
+    Value *wx = corner2 % 2 == 0 ? hx : xa.frac;
+    ONNX_ASSIGN(rowOff, bin(OpKind::Mul, yi, widthV));
+    ONNX_ASSIGN(pos, bin(OpKind::Add, rowOff, xi));
+    ONNX_ASSIGN(posGrid, im.emit(OpKind::Expand, {pos}, toGrid));
+    ONNX_ASSIGN(posFlat, im.emitReshape(posGrid, {r, 1, s}));
+    ONNX_ASSIGN(idx, im.emit(OpKind::Expand, {posFlat}, toC));
+    ONNX_ASSIGN(v, im.emit(OpKind::GatherElements, {images, idx},
+                           {{"axis", int64_t(2)}}));
+    ONNX_ASSIGN(wgt, bin(OpKind::Mul, wy, wx));
+    ONNX_ASSIGN(wIn, im.emit(OpKind::Where, {outside, zero, wgt}));
+    ONNX_ASSIGN(wGrid, im.emit(OpKind::Expand, {wIn}, toGrid));
+    ONNX_ASSIGN(wFlat, im.emitReshape(wGrid, {r, 1, s}));
+    ONNX_ASSIGN(term, bin(OpKind::Mul, v, wFlat));
+    terms.push_back(term);
+  }
+  Value *perSample = nullptr;
+  OpKind combine = mode == "avg" ? OpKind::Add : OpKind::Max;
+  for (Value *t : terms) {
+    if (!perSample) {
+      perSample = t;
+      continue;
+    }
+    ONNX_ASSIGN(m, bin(combine, perSample, t));
+    perSample = m;
+  }
+  ONNX_ASSIGN(grid, im.emitReshape(perSample, {r, c, ph, sr, pw, sr}));
+  AttributeMap overSamples{{"axes", std::vector<int64_t>{3, 5}},
+                           {"keepdims", int64_t(0)}};
+  if (mode == "max")
+    return setOutput(
+        ctx, 0,
+        im.emit(OpKind::ReduceMax, {grid}, overSamples, ctx.outputName(0)));
+  ONNX_ASSIGN(total, im.emit(OpKind::ReduceSum, {grid}, overSamples));
+  ONNX_ASSIGN(count, scalar(static_cast<double>(sr * sr)));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Div, {total, count}, {}, ctx.outputName(0)));
+}
+
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
 /// spatial dims: each output position's grid coordinates are denormalized
 /// (f32), out-of-range ones fixed up for the border and reflection modes,
@@ -5705,6 +5890,7 @@ constexpr std::array kOps = {
     OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
     OpEntry{"Resize", resizeOp, OpKind::Gather},
     OpEntry{"ReverseSequence", reverseSequenceOp, OpKind::GatherElements},
+    OpEntry{"RoiAlign", roiAlignOp, OpKind::GatherElements},
     OpEntry{"RotaryEmbedding", rotaryEmbeddingOp, OpKind::Mul},
     OpEntry{"Round", unaryOp, OpKind::Round},
     OpEntry{"Scan", scanOp, OpKind::Concat},
