@@ -207,11 +207,69 @@ std::string wrapNarrowInt(KernelBuilder &b, const std::string &v, DType to) {
 }
 
 /// cast where `from` or `to` is a narrow type (docs/ir.md `cast`).
+/// f8e8m0's code to its exact f32: 2^(code - 127) (code 0 is the f32
+/// subnormal 2^-127), 0xFF NaN.
+std::string decodeE8M0(KernelBuilder &b, const std::string &x) {
+  auto i32 = [&](int64_t v) { return b.intConst(v, DType::I32); };
+  std::string c = op(b, "arith.extui", x, "i8 to i32");
+  std::string shifted = op(b, "arith.shli", c + ", " + i32(23), "i32");
+  std::string isZero = op(b, "arith.cmpi eq,", c + ", " + i32(0), "i32");
+  std::string bits = op(b, "arith.select",
+                        isZero + ", " + i32(0x400000) + ", " + shifted, "i32");
+  std::string v = op(b, "arith.bitcast", bits, "i32 to f32");
+  std::string isNan = op(b, "arith.cmpi eq,", c + ", " + i32(0xFF), "i32");
+  std::string nan =
+      b.floatConst(std::numeric_limits<double>::quiet_NaN(), DType::F32);
+  return op(b, "arith.select", isNan + ", " + nan + ", " + v, "f32");
+}
+
+/// An f32 as f8e8m0, as e8m0FromFloat (ir/Types.h): its exponent bits,
+/// rounded up, down or to nearest, 0xFF for NaN and infinity.
+std::string encodeE8M0(KernelBuilder &b, const std::string &x, bool saturate,
+                       E8M0Rounding rounding) {
+  auto i32 = [&](int64_t v) { return b.intConst(v, DType::I32); };
+  std::string bits = op(b, "arith.bitcast", x, "f32 to i32");
+  std::string e0 = op(b, "arith.shrui", bits + ", " + i32(23), "i32");
+  std::string e = op(b, "arith.andi", e0 + ", " + i32(0xFF), "i32");
+  auto nonzero = [&](int64_t mask) {
+    std::string m = op(b, "arith.andi", bits + ", " + i32(mask), "i32");
+    return op(b, "arith.cmpi ne,", m + ", " + i32(0), "i32");
+  };
+  std::string up;
+  if (rounding == E8M0Rounding::Up) {
+    up = nonzero(0x7FFFFF);
+  } else if (rounding == E8M0Rounding::Nearest) {
+    std::string g = nonzero(0x400000), r = nonzero(0x200000),
+                s = nonzero(0x1FFFFF);
+    std::string lsb = op(b, "arith.cmpi ne,", e + ", " + i32(0), "i32");
+    std::string any = op(b, "arith.ori", r + ", " + s, "i1");
+    any = op(b, "arith.ori", any + ", " + lsb, "i1");
+    up = op(b, "arith.andi", g + ", " + any, "i1");
+  }
+  std::string code = e;
+  if (!up.empty()) {
+    if (saturate) {
+      std::string atMax = op(b, "arith.cmpi eq,", e + ", " + i32(0xFE), "i32");
+      std::string notMax =
+          op(b, "arith.xori", atMax + ", " + b.intConst(1, DType::Bool), "i1");
+      up = op(b, "arith.andi", up + ", " + notMax, "i1");
+    }
+    std::string inc = op(b, "arith.extui", up, "i1 to i32");
+    code = op(b, "arith.addi", e + ", " + inc, "i32");
+  }
+  std::string isNan = op(b, "arith.cmpf uno,", x + ", " + x, "f32");
+  code = op(b, "arith.select", isNan + ", " + i32(0xFF) + ", " + code, "i32");
+  return op(b, "arith.trunci", code, "i32 to i8");
+}
+
 std::string castNarrow(KernelBuilder &b, const std::string &x, DType from,
-                       DType to, bool saturate) {
+                       DType to, bool saturate, E8M0Rounding rounding) {
   std::string v = x;
   // 1. A narrow source becomes f32 (floats, exactly) or i8/u8 (integers).
-  if (isNarrowFloat(from)) {
+  if (from == DType::F8E8M0) {
+    v = decodeE8M0(b, v);
+    from = DType::F32;
+  } else if (isNarrowFloat(from)) {
     v = decodeNarrowFloat(b, v, from);
     from = DType::F32;
   } else if (isNarrow(from)) {
@@ -220,6 +278,11 @@ std::string castNarrow(KernelBuilder &b, const std::string &x, DType from,
   if (!isNarrow(to))
     return castScalar(b, v, from, to);
   // 2. Encode.
+  if (to == DType::F8E8M0) { // from f32, as onnx's reference
+    if (from != DType::F32)
+      v = castScalar(b, v, from, DType::F32);
+    return encodeE8M0(b, v, saturate, rounding);
+  }
   if (isNarrowFloat(to)) {
     bool wide = from == DType::F64 || !isFloat(from);
     if (from == DType::F16 || from == DType::BF16)
@@ -569,7 +632,11 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
     DType to = node.dtypeAttr("to");
     if (isNarrow(dtype) || isNarrow(to))
       return castNarrow(b, x, dtype, to,
-                        !node.hasAttr("saturate") || node.intAttr("saturate"));
+                        !node.hasAttr("saturate") || node.intAttr("saturate"),
+                        node.hasAttr("round_mode")
+                            ? parseE8M0Rounding(node.stringAttr("round_mode"))
+                                  .value_or(E8M0Rounding::Up)
+                            : E8M0Rounding::Up);
     return castScalar(b, x, dtype, to);
   }
   default:

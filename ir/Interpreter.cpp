@@ -523,7 +523,17 @@ Expected<TensorData> evalUnary(OpKind kind, const TensorData &x,
 
 /// Encodes one computed source value as a stored narrow element (cast
 /// semantics: integer sources wrap into narrow integers).
-template <typename S> uint8_t toNarrow(DType dst, S v, bool saturate) {
+template <typename S>
+uint8_t toNarrow(DType dst, S v, bool saturate, E8M0Rounding rounding) {
+  if (dst == DType::F8E8M0) { // via f32, as onnx's reference
+    double d = static_cast<double>(v);
+    if constexpr (std::is_same_v<S, bool>)
+      d = v ? 1.0 : 0.0;
+    return e8m0FromFloat(std::fabs(d) > 3.4028234663852886e38
+                             ? static_cast<float>(std::copysign(INFINITY, d))
+                             : static_cast<float>(d),
+                         saturate, rounding);
+  }
   if constexpr (std::is_floating_point_v<S>)
     return narrowFromDouble(dst, static_cast<double>(v), saturate);
   else if constexpr (std::is_same_v<S, bool>)
@@ -536,7 +546,7 @@ template <typename S> uint8_t toNarrow(DType dst, S v, bool saturate) {
 
 /// cast where the source or the result is a narrow type (isNarrow).
 Expected<TensorData> evalNarrowCast(const TensorData &x, const TensorType &type,
-                                    bool saturate) {
+                                    bool saturate, E8M0Rounding rounding) {
   DType src = x.type.dtype, dst = type.dtype;
   size_t count = x.bytes->size() / static_cast<size_t>(dtypeSize(src));
   if (isNarrow(src)) {
@@ -547,7 +557,8 @@ Expected<TensorData> evalNarrowCast(const TensorData &x, const TensorType &type,
       std::vector<uint8_t> bytes(count);
       for (size_t i = 0; i < count; ++i)
         bytes[i] =
-            isNarrowFloat(src) || isNarrowFloat(dst)
+            dst == DType::F8E8M0 ? toNarrow(dst, in[i], saturate, rounding)
+            : isNarrowFloat(src) || isNarrowFloat(dst)
                 ? narrowFromDouble(dst, in[i], saturate)
                 : narrowFromInteger(dst, static_cast<int64_t>(in[i]), saturate);
       return makeTensorData(type, std::move(bytes));
@@ -569,15 +580,15 @@ Expected<TensorData> evalNarrowCast(const TensorData &x, const TensorType &type,
     std::vector<Compute<S>> in = loadAll<S>(x);
     std::vector<uint8_t> bytes(in.size());
     for (size_t i = 0; i < in.size(); ++i)
-      bytes[i] = toNarrow(dst, in[i], saturate);
+      bytes[i] = toNarrow(dst, in[i], saturate, rounding);
     return makeTensorData(type, std::move(bytes));
   });
 }
 
 Expected<TensorData> evalCast(const TensorData &x, const TensorType &type,
-                              bool saturate) {
+                              bool saturate, E8M0Rounding rounding) {
   if (isNarrow(x.type.dtype) || isNarrow(type.dtype))
-    return evalNarrowCast(x, type, saturate);
+    return evalNarrowCast(x, type, saturate, rounding);
   return visitDType(x.type.dtype, [&](auto srcTag) -> Expected<TensorData> {
     using S = typename decltype(srcTag)::type;
     std::vector<Compute<S>> in = loadAll<S>(x);
@@ -1527,8 +1538,14 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
     return evalUnary(kind, ops[0], attrs, type);
   case OpKind::BitCast: // the same bytes
     return TensorData{type, ops[0].bytes};
-  case OpKind::Cast:
-    return evalCast(ops[0], type, intAttr(attrs, "saturate", 1) != 0);
+  case OpKind::Cast: {
+    E8M0Rounding rounding = E8M0Rounding::Up;
+    auto it = attrs.find("round_mode");
+    if (it != attrs.end())
+      if (const std::string *s = std::get_if<std::string>(&it->second))
+        rounding = parseE8M0Rounding(*s).value_or(E8M0Rounding::Up);
+    return evalCast(ops[0], type, intAttr(attrs, "saturate", 1) != 0, rounding);
+  }
   case OpKind::Add:
   case OpKind::Sub:
   case OpKind::Mul:

@@ -442,6 +442,12 @@ Expected<TensorType> inferUnary(OpKind kind, const Types &ops,
       if (saturate != 0 && saturate != 1)
         return makeError("saturate must be 0 or 1");
     }
+    if (attrs.count("round_mode")) {
+      const std::string *mode =
+          std::get_if<std::string>(&attrs.at("round_mode"));
+      if (!mode || !parseE8M0Rounding(*mode))
+        return makeError("round_mode must be \"up\", \"down\" or \"nearest\"");
+    }
   }
   return result;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 
 namespace mlc {
 
@@ -37,8 +38,8 @@ constexpr std::array<DTypeInfo, kNumDTypes> kDTypes = {{
     {DType::U4, "u4", 1},
     {DType::I2, "i2", 1},
     {DType::U2, "u2", 1},
+    {DType::F8E8M0, "f8e8m0", 1},
 }};
-
 
 /// The stored code of a finite non-negative `a`, rounded to nearest even,
 /// without overflow handling: the result may exceed maxCode.
@@ -114,7 +115,46 @@ NarrowFloatFormat narrowFloatFormat(DType type) {
 }
 
 bool isNarrowFloat(DType type) {
-  return type >= DType::F8E4M3FN && type <= DType::F4E2M1;
+  return (type >= DType::F8E4M3FN && type <= DType::F4E2M1) ||
+         type == DType::F8E8M0;
+}
+
+/// `value` as f32 (beyond f32's range: infinity), without undefined
+/// behaviour.
+static float narrowToFloat(double value) {
+  if (std::fabs(value) > 3.4028234663852886e38)
+    return std::signbit(value) ? -INFINITY : INFINITY;
+  return static_cast<float>(value);
+}
+
+uint8_t e8m0FromFloat(float value, bool saturate, E8M0Rounding rounding) {
+  uint32_t bits;
+  if (std::isnan(value))
+    return 0xFF;
+  std::memcpy(&bits, &value, 4);
+  uint32_t exponent = (bits >> 23) & 0xFF;
+  if (exponent == 0xFF)
+    return 0xFF;
+  bool up = false;
+  if (rounding == E8M0Rounding::Up) {
+    up = (bits & 0x7FFFFF) != 0;
+  } else if (rounding == E8M0Rounding::Nearest) {
+    bool g = bits & 0x400000, r = bits & 0x200000, s = bits & 0x1FFFFF;
+    up = g && (r || s || exponent > 0);
+  }
+  if (saturate && exponent == 0xFE)
+    up = false;
+  return static_cast<uint8_t>(exponent + (up ? 1 : 0));
+}
+
+std::optional<E8M0Rounding> parseE8M0Rounding(std::string_view text) {
+  if (text == "up")
+    return E8M0Rounding::Up;
+  if (text == "down")
+    return E8M0Rounding::Down;
+  if (text == "nearest")
+    return E8M0Rounding::Nearest;
+  return std::nullopt;
 }
 
 int dtypeBits(DType type) {
@@ -173,6 +213,9 @@ double narrowToDouble(DType type, uint8_t stored) {
   default:
     break;
   }
+  if (type == DType::F8E8M0)
+    return stored == 0xFF ? std::nan("")
+                          : std::ldexp(1.0, static_cast<int>(stored) - 127);
   NarrowFloatFormat f = narrowFloatFormat(type);
   int bits = f.bits;
   uint32_t code = stored & ((1u << bits) - 1);
@@ -229,6 +272,8 @@ uint8_t narrowFromDouble(DType type, double value, bool saturate) {
       return 0;
     return narrowFromInteger(type, static_cast<int64_t>(t), saturate);
   }
+  if (type == DType::F8E8M0) // cast's default round_mode
+    return e8m0FromFloat(narrowToFloat(value), saturate, E8M0Rounding::Up);
   NarrowFloatFormat f = narrowFloatFormat(type);
   int bits = f.bits;
   uint8_t signBit = static_cast<uint8_t>(1u << (bits - 1));

@@ -39,10 +39,11 @@ enum class DType : uint8_t {
   U4,
   I2,
   U2,
+  F8E8M0, // exponent only: 2^(code - 127); 0xFF is NaN
 };
 
 /// Number of dtypes; keep in sync with the last enumerator.
-inline constexpr int kNumDTypes = static_cast<int>(DType::U2) + 1;
+inline constexpr int kNumDTypes = static_cast<int>(DType::F8E8M0) + 1;
 
 /// Textual name used by the IR printer: f32, i64, bool, ...
 std::string_view dtypeName(DType type);
@@ -59,7 +60,7 @@ bool isSignedInteger(DType type);
 /// True for the narrow types (the float8 and float4 formats, i4, u4, i2,
 /// u2): stored one element per byte, computed with by `cast` only.
 bool isNarrow(DType type);
-/// True for the narrow float formats (f8e4m3fn ... f4e2m1).
+/// True for the narrow float formats (f8e4m3fn ... f4e2m1, f8e8m0).
 bool isNarrowFloat(DType type);
 /// The layout of a narrow float format (the table in docs/ir.md).
 struct NarrowFloatFormat {
@@ -104,6 +105,17 @@ double narrowToDouble(DType type, uint8_t stored);
 /// - integer formats: the value truncates toward zero, and a result outside
 ///   the range (or NaN, or infinity) gives 0.
 uint8_t narrowFromDouble(DType type, double value, bool saturate);
+/// How a cast rounds to f8e8m0 (onnx's round_mode): up to the next power
+/// of two when any mantissa bit is set, down (truncating), or to nearest.
+enum class E8M0Rounding : uint8_t { Up, Down, Nearest };
+/// Encodes `value` as f8e8m0 as onnx's reference (numpy_helper.to_float8e8m0)
+/// does: from the f32 value's exponent bits (the sign is ignored; zero and
+/// f32 subnormals give code 0), rounded by `rounding`; NaN and infinity give
+/// 0xFF (NaN); with `saturate`, rounding never carries 0xFE into 0xFF.
+uint8_t e8m0FromFloat(float value, bool saturate, E8M0Rounding rounding);
+/// Parses a round_mode attribute value ("up", "down", "nearest").
+std::optional<E8M0Rounding> parseE8M0Rounding(std::string_view text);
+
 /// Encodes an integer source value (two's complement bits) as a stored
 /// narrow element: integer formats keep its low bits (wrapping, as integer
 /// casts do); float formats round it as narrowFromDouble does.

@@ -389,6 +389,21 @@ std::vector<Case> makeCases() {
     unary(OpKind::Cast, 0, 0, {{"to", DType::F32}}, n);
   }
   unary(OpKind::Cast, -8, 8, {{"to", DType::F4E2M1}});
+  for (const char *mode : {"up", "down", "nearest"})
+    for (int64_t saturate : {int64_t(0), int64_t(1)})
+      add(
+          std::string("cast_f32_to_f8e8m0_") + mode +
+              (saturate ? "" : "_nosat"),
+          [=](Graph &g) {
+            Value *x = input(g, "x", DType::F32, {3, 17});
+            g.setOutputs({op(g, OpKind::Cast, {x},
+                             {{"to", DType::F8E8M0},
+                              {"saturate", saturate},
+                              {"round_mode", std::string(mode)}})});
+          },
+          -1e30, 1e30);
+  unary(OpKind::Cast, -3, 3, {{"to", DType::F8E8M0}});
+  unary(OpKind::Cast, 0, 0, {{"to", DType::F32}}, DType::F8E8M0);
   unary(OpKind::Cast, 0, 0, {{"to", DType::F32}}, DType::F4E2M1);
   for (DType n : {DType::I4, DType::U4, DType::I2, DType::U2}) {
     unary(OpKind::Cast, -20, 20, {{"to", n}});

@@ -200,13 +200,19 @@ Status whereOp(NodeContext &ctx, OpKind) {
 }
 
 /// The attributes of a cast to `to`: Cast-19's `saturate` (default 1)
-/// matters for the float8 formats only. Cast-24's round_mode is for
-/// f8e8m0, which mlc does not support.
+/// matters for the float8 formats only, Cast-24's round_mode (default "up")
+/// for f8e8m0 only.
 Expected<AttributeMap> castAttrs(NodeContext &ctx, DType to) {
   AttributeMap attrs{{"to", to}};
   ONNX_ASSIGN(saturate, ctx.intAttr("saturate", 1));
   if (isNarrowFloat(to) && to != DType::F4E2M1)
     attrs["saturate"] = saturate ? int64_t(1) : int64_t(0);
+  if (to == DType::F8E8M0) {
+    ONNX_ASSIGN(mode, ctx.stringAttr("round_mode", "up"));
+    if (!parseE8M0Rounding(mode))
+      return makeError("round_mode '" + mode + "' is not up, down or nearest");
+    attrs["round_mode"] = mode;
+  }
   return attrs;
 }
 

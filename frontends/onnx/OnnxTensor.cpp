@@ -299,6 +299,8 @@ Expected<DType> convertDType(int32_t t) {
     return DType::I4;
   case 23:
     return DType::F4E2M1;
+  case 24:
+    return DType::F8E8M0;
   case 25:
     return DType::U2;
   case 26:

@@ -72,6 +72,8 @@ int32_t onnxDataType(DType dtype) {
     return 25;
   case DType::I2:
     return 26;
+  case DType::F8E8M0:
+    return 24;
   }
   return 0;
 }

@@ -3,9 +3,10 @@
 
     .venv/bin/python tests/e2e/check_narrow_casts.py --mlc build/bin/mlc [--work DIR]
 
-For every narrow type T it compiles three one-node models with
+For every narrow type T it compiles one-node models with
 `mlc compile --target=llvm` and runs them with `mlc run`:
-- Cast(float32 -> T, saturate=1) and, for float8, saturate=0, on every float16
+- Cast(float32 -> T, saturate=1) and, for float8, saturate=0 (for f8e8m0 also
+  with each Cast-24 round_mode), on every float16
   value widened to float32, the midpoints between T's neighbouring values (the
   ties of round-to-nearest-even, and one float32 ulp either side of each), and
   huge values, infinities and NaNs;
@@ -37,18 +38,22 @@ NARROW = {
     "u4": TensorProto.UINT4,
     "i2": TensorProto.INT2,
     "u2": TensorProto.UINT2,
+    "f8e8m0": TensorProto.FLOAT8E8M0,
 }
 CODE_BITS = {"f4e2m1": 4, "i4": 4, "u4": 4, "i2": 2, "u2": 2}
 
 
-def cast_model(src: int, dst: int, n: int, saturate: int | None) -> onnx.ModelProto:
+def cast_model(src: int, dst: int, n: int, saturate: int | None,
+               round_mode: str | None = None) -> onnx.ModelProto:
     attrs = {"to": dst}
     if saturate is not None:
         attrs["saturate"] = saturate
+    if round_mode is not None:  # Cast-24
+        attrs["round_mode"] = round_mode
     node = helper.make_node("Cast", ["x"], ["y"], **attrs)
     graph = helper.make_graph([node], "cast", [helper.make_tensor_value_info("x", src, [n])],
                               [helper.make_tensor_value_info("y", dst, [n])])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 24 if round_mode else 23)])
 
 
 def run_mlc(mlc: str, work: str, name: str, model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
@@ -131,9 +136,13 @@ def main() -> int:
         ref_values = narrow.astype(np.float32)
         x = to_float_inputs(ref_values) if is_float else np.concatenate(
             [to_float_inputs(ref_values)[::97], np.arange(-20, 20, 0.25, dtype=np.float32)])
-        for saturate in ((1, 0) if name.startswith("f8") else (None,)):
-            case = f"f32_to_{name}" + ("" if saturate is None else f"_sat{saturate}")
-            model = cast_model(TensorProto.FLOAT, t, x.size, saturate)
+        variants = [(s, None) for s in ((1, 0) if name.startswith("f8") else (None,))]
+        if name == "f8e8m0":
+            variants += [(s, m) for m in ("up", "down", "nearest") for s in (1, 0)]
+        for saturate, round_mode in variants:
+            case = (f"f32_to_{name}" + ("" if saturate is None else f"_sat{saturate}")
+                    + ("" if round_mode is None else f"_{round_mode}"))
+            model = cast_model(TensorProto.FLOAT, t, x.size, saturate, round_mode)
             want = ReferenceEvaluator(model).run(None, {"x": x})[0]
             got = run_mlc(args.mlc, work, case, model, x)
             failures += compare(case, got, want, bits, is_float)

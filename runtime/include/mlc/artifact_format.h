@@ -281,7 +281,7 @@ mlc_artifact_trailer_build(const void *payload, uint64_t elf_size,
 /* ---- Element types ---- */
 
 /// Number of element type names the metadata may use.
-#define MLC_ARTIFACT_NUM_DTYPES 22
+#define MLC_ARTIFACT_NUM_DTYPES 23
 
 /// DLPack 1.1 type codes of the narrow float formats (newer than the DLPack
 /// 0.6 header mlc builds with; same values).
@@ -289,6 +289,7 @@ mlc_artifact_trailer_build(const void *payload, uint64_t elf_size,
 #define MLC_DL_FLOAT8_E4M3FNUZ 11
 #define MLC_DL_FLOAT8_E5M2 12
 #define MLC_DL_FLOAT8_E5M2FNUZ 13
+#define MLC_DL_FLOAT8_E8M0FNU 14
 #define MLC_DL_FLOAT4_E2M1FN 17
 
 /// The index-th element type (0 <= index < MLC_ARTIFACT_NUM_DTYPES): writes its
@@ -328,6 +329,7 @@ static inline int mlc_artifact_dtype_at(int32_t index, const char **name,
       {"u4", kDLUInt, 4},
       {"i2", kDLInt, 2},
       {"u2", kDLUInt, 2},
+      {"f8e8m0", MLC_DL_FLOAT8_E8M0FNU, 8},
   };
   if (index < 0 || index >= MLC_ARTIFACT_NUM_DTYPES)
     return -1;
