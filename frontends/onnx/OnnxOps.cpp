@@ -2831,6 +2831,42 @@ Status roiAlignOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Div, {total, count}, {}, ctx.outputName(0)));
 }
 
+/// MatMulInteger-10: (A - a_zero_point) x (B - b_zero_point) in int32, as
+/// onnx's reference; an a_zero_point of M values is per row of A, one of N
+/// values per column of B.
+Status matMulIntegerOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  auto eightBit = [](DType t) { return t == DType::U8 || t == DType::I8; };
+  if (!eightBit(a->type().dtype) || !eightBit(b->type().dtype) ||
+      a->type().rank() < 2 || b->type().rank() < 2)
+    return makeError(
+        "A and B must be int8 or uint8 tensors of rank >= 2, got " +
+        typeToString(a->type()) + " and " + typeToString(b->type()));
+  Importer &im = ctx.importer;
+  auto shifted = [&](Value *x, Value *zp, bool rows) -> Expected<Value *> {
+    ONNX_ASSIGN(xi, castTo(im, x, DType::I32));
+    if (!zp)
+      return xi;
+    if (zp->type().dtype != x->type().dtype)
+      return makeError("a zero point must have its input's type, got " +
+                       typeToString(zp->type()));
+    ONNX_ASSIGN(zi, castTo(im, zp, DType::I32));
+    Value *z = zi;
+    // A's per-row zero points [M] broadcast as [M, 1].
+    if (rows && zp->type().rank() == 1 && x->type().rank() >= 2) {
+      ONNX_ASSIGN(ze, staticShape(zp, "a_zero_point"));
+      ONNX_ASSIGN(r, im.emitReshape(zi, {ze[0], 1}));
+      z = r;
+    }
+    return im.emit(OpKind::Sub, {xi, z});
+  };
+  ONNX_ASSIGN(as, shifted(a, ctx.optionalInput(2), true));
+  ONNX_ASSIGN(bs, shifted(b, ctx.optionalInput(3), false));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::MatMul, {as, bs}, {}, ctx.outputName(0)));
+}
+
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
 /// spatial dims: each output position's grid coordinates are denormalized
 /// (f32), out-of-range ones fixed up for the border and reflection modes,
@@ -5859,6 +5895,7 @@ constexpr std::array kOps = {
     OpEntry{"LpNormalization", lpNormOp, OpKind::ReduceSum},
     OpEntry{"LpPool", lpPoolOp, OpKind::AvgPool},
     OpEntry{"MatMul", matMulOp, OpKind::MatMul},
+    OpEntry{"MatMulInteger", matMulIntegerOp, OpKind::MatMul},
     OpEntry{"Max", variadicOp, OpKind::Max},
     OpEntry{"MaxPool", poolOp, OpKind::MaxPool},
     OpEntry{"Mean", meanOp, OpKind::Add},

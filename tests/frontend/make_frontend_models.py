@@ -537,6 +537,19 @@ def bad_models():
     # Old opsets: an op whose version there means what its opset-13 version
     # means is accepted (Add-7, Relu-6); one that differs is not (Softmax-11
     # coerces its input to 2-D).
+    # onnxruntime's dynamic quantization of a Linear layer: u8 activations
+    # quantized at run time, u8 weights with a zero point, int32 products.
+    rng = np.random.default_rng(3)
+    good("dynamic_quant_linear", [
+        n("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
+        n("MatMulInteger", ["xq", "w", "xz", "wz"], ["acc"]),
+        n("Cast", ["acc"], ["accf"], to=TensorProto.FLOAT),
+        n("Mul", ["xs", "ws"], ["scale"], name="mul_scale"),
+        n("Mul", ["accf", "scale"], ["y"], name="mul_out")],
+        [vi("x", F, [3, 8])], [vi("y", F, [3, 5])],
+        [init("w", rng.integers(0, 256, (8, 5), dtype=np.uint8)),
+         init("wz", np.array(131, np.uint8)),
+         init("ws", np.array(0.0123, np.float32))])
     good("opset7_add_relu", [n("Add", ["x", "b"], ["s"]), n("Relu", ["s"], ["y"])],
          [vi("x", F, [2, 4]), vi("b", F, [4])], [vi("y", F, [2, 4])],
          opset=7, ir_version=3)
