@@ -529,10 +529,7 @@ uint8_t toNarrow(DType dst, S v, bool saturate, E8M0Rounding rounding) {
     double d = static_cast<double>(v);
     if constexpr (std::is_same_v<S, bool>)
       d = v ? 1.0 : 0.0;
-    return e8m0FromFloat(std::fabs(d) > 3.4028234663852886e38
-                             ? static_cast<float>(std::copysign(INFINITY, d))
-                             : static_cast<float>(d),
-                         saturate, rounding);
+    return e8m0FromFloat(narrowToFloat(d), saturate, rounding);
   }
   if constexpr (std::is_floating_point_v<S>)
     return narrowFromDouble(dst, static_cast<double>(v), saturate);

@@ -119,9 +119,7 @@ bool isNarrowFloat(DType type) {
          type == DType::F8E8M0;
 }
 
-/// `value` as f32 (beyond f32's range: infinity), without undefined
-/// behaviour.
-static float narrowToFloat(double value) {
+float narrowToFloat(double value) {
   if (std::fabs(value) > 3.4028234663852886e38)
     return std::signbit(value) ? -INFINITY : INFINITY;
   return static_cast<float>(value);

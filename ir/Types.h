@@ -113,6 +113,9 @@ enum class E8M0Rounding : uint8_t { Up, Down, Nearest };
 /// f32 subnormals give code 0), rounded by `rounding`; NaN and infinity give
 /// 0xFF (NaN); with `saturate`, rounding never carries 0xFE into 0xFF.
 uint8_t e8m0FromFloat(float value, bool saturate, E8M0Rounding rounding);
+/// `value` rounded to f32, infinity beyond f32's range (without the
+/// undefined behaviour of a plain conversion).
+float narrowToFloat(double value);
 /// Parses a round_mode attribute value ("up", "down", "nearest").
 std::optional<E8M0Rounding> parseE8M0Rounding(std::string_view text);
 

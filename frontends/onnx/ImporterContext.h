@@ -26,6 +26,11 @@ Expected<DType> convertDType(int32_t onnxType);
 /// the dtype (f16/bf16 rounded to nearest even, integers truncated).
 Expected<TensorData> makeFilledTensor(const TensorType &type, double value);
 
+/// Builds tensor data of the static `type` from `values` (one per element,
+/// row-major), each converted as makeFilledTensor converts its value.
+Expected<TensorData> makeTensorFromDoubles(const TensorType &type,
+                                           const std::vector<double> &values);
+
 /// Reads element `i` of a tensor as a double (any dtype).
 double tensorElementAsDouble(const TensorData &data, int64_t i);
 
@@ -68,8 +73,9 @@ public:
   /// Name given to every IR node emitted for the current ONNX node.
   std::string nodeName;
 
-  /// Imports a subgraph's nodes (Scan bodies) into the graph being built,
-  /// resolving names in `scope` and adding the nodes' outputs to it.
+  /// Imports a subgraph's initializers and nodes (Scan bodies, If branches)
+  /// into the graph being built, resolving names in `scope` and adding the
+  /// subgraph's values to it.
   std::function<Status(const onnx::GraphProto &body,
                        std::map<std::string, Value *> &scope,
                        const std::string &prefix)>

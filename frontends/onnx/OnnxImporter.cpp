@@ -529,7 +529,16 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
 
   importer.importSubgraph = [&](const onnx::GraphProto &body,
                                 std::map<std::string, Value *> &scope,
-                                const std::string &prefix) {
+                                const std::string &prefix) -> Status {
+    for (const auto &init : body.initializer()) {
+      auto data = convertTensor(init, baseDir);
+      if (!data)
+        return data.error();
+      auto c = importer.emitConstant(data.take());
+      if (!c)
+        return c.error();
+      scope[init.name()] = *c;
+    }
     return importNodes(body, importer, scope, opset, trainingOpset, prefix);
   };
   MLC_RETURN_IF_ERROR(importNodes(g, importer, env, opset, trainingOpset, ""));

@@ -1849,11 +1849,6 @@ Status scanOp(NodeContext &ctx, OpKind) {
       ONNX_ASSIGN(r, im.emitReshape(slice, dropped));
       scope[g.input(static_cast<int>(n + j)).name()] = r;
     }
-    for (const auto &init : g.initializer()) {
-      ONNX_ASSIGN(data, convertTensor(init, im.baseDir()));
-      ONNX_ASSIGN(c, im.emitConstant(std::move(data)));
-      scope[init.name()] = c;
-    }
     MLC_RETURN_IF_ERROR(im.importSubgraph(
         g, scope, nodeName + "/body" + std::to_string(t) + "/"));
     for (int64_t j = 0; j < n + k; ++j) {
@@ -2230,27 +2225,21 @@ Status resizeOp(NodeContext &ctx, OpKind) {
     } else {
       for (int64_t j = 0; j < n; ++j) {
         std::vector<int64_t> idx(static_cast<size_t>(out));
-        TensorType wt{cdt, makeShape(wShape)};
-        ONNX_ASSIGN(wd, makeFilledTensor(wt, 0.0));
-        std::vector<uint8_t> bytes = *wd.bytes;
+        std::vector<double> weights(static_cast<size_t>(out));
         bool any = false;
         for (int64_t i = 0; i < out; ++i) {
           idx[static_cast<size_t>(i)] =
               taps.idx[static_cast<size_t>(i * n + j)];
-          double w = taps.w[static_cast<size_t>(i * n + j)];
-          any = any || w != 0.0;
-          if (cdt == DType::F64) {
-            std::memcpy(bytes.data() + i * 8, &w, 8);
-          } else {
-            float f = static_cast<float>(w);
-            std::memcpy(bytes.data() + i * 4, &f, 4);
-          }
+          weights[static_cast<size_t>(i)] =
+              taps.w[static_cast<size_t>(i * n + j)];
+          any = any || weights[static_cast<size_t>(i)] != 0.0;
         }
         if (!any)
           continue;
         ONNX_ASSIGN(idxV, im.emitInts(idx));
         ONNX_ASSIGN(g, im.emit(OpKind::Gather, {cur, idxV}, along));
-        ONNX_ASSIGN(wData, makeTensorData(wt, std::move(bytes)));
+        ONNX_ASSIGN(wData, makeTensorFromDoubles(
+                               TensorType{cdt, makeShape(wShape)}, weights));
         ONNX_ASSIGN(wV, im.emitConstant(std::move(wData)));
         ONNX_ASSIGN(term, im.emit(OpKind::Mul, {g, wV}));
         if (sum) {
@@ -2339,11 +2328,6 @@ Status ifOp(NodeContext &ctx, OpKind) {
     std::map<std::string, Value *> scope = *ctx.scope;
     if (g.input_size() != 0)
       return makeError(which + " takes inputs");
-    for (const auto &init : g.initializer()) {
-      ONNX_ASSIGN(data, convertTensor(init, im.baseDir()));
-      ONNX_ASSIGN(c, im.emitConstant(std::move(data)));
-      scope[init.name()] = c;
-    }
     MLC_RETURN_IF_ERROR(
         im.importSubgraph(g, scope, nodeName + "/" + which + "/"));
     std::vector<Value *> outs;
@@ -2561,21 +2545,13 @@ Status dftOp(NodeContext &ctx, OpKind) {
   }
   // out = re * A + im * B with A, B [used, outLen] constants.
   auto matrix = [&](auto weight) -> Expected<Value *> {
-    TensorType t{cdt, makeShape({used, outLen})};
-    std::vector<uint8_t> bytes(static_cast<size_t>(used * outLen) *
-                               static_cast<size_t>(dtypeSize(cdt)));
+    std::vector<double> values;
+    values.reserve(static_cast<size_t>(used * outLen));
     for (int64_t k = 0; k < used; ++k)
-      for (int64_t j = 0; j < outLen; ++j) {
-        double v = weight(k, j);
-        size_t at = static_cast<size_t>(k * outLen + j);
-        if (cdt == DType::F64) {
-          std::memcpy(bytes.data() + at * 8, &v, 8);
-        } else {
-          float f = static_cast<float>(v);
-          std::memcpy(bytes.data() + at * 4, &f, 4);
-        }
-      }
-    ONNX_ASSIGN(data, makeTensorData(t, std::move(bytes)));
+      for (int64_t j = 0; j < outLen; ++j)
+        values.push_back(weight(k, j));
+    ONNX_ASSIGN(data, makeTensorFromDoubles(
+                          TensorType{cdt, makeShape({used, outLen})}, values));
     return im.emitConstant(std::move(data));
   };
   const double pi = 3.14159265358979323846;
@@ -2727,16 +2703,12 @@ Status roiAlignOp(NodeContext &ctx, OpKind) {
     int64_t n = bins * sr;
     TensorType t{dt, makeShape(rows ? std::vector<int64_t>{1, n, 1}
                                     : std::vector<int64_t>{1, 1, n})};
-    ONNX_ASSIGN(data, makeFilledTensor(t, 0.0));
-    std::vector<uint8_t> bytes = *data.bytes;
-    for (int64_t i = 0; i < n; ++i) {
-      double v = static_cast<double>(i / sr) +
-                 (static_cast<double>(i % sr) + 0.5) / static_cast<double>(sr);
-      ONNX_ASSIGN(e, makeFilledTensor(TensorType{dt, {}}, v));
-      std::memcpy(bytes.data() + i * dtypeSize(dt), e.bytes->data(),
-                  static_cast<size_t>(dtypeSize(dt)));
-    }
-    ONNX_ASSIGN(offsets, makeTensorData(t, std::move(bytes)));
+    std::vector<double> values;
+    for (int64_t i = 0; i < n; ++i)
+      values.push_back(static_cast<double>(i / sr) +
+                       (static_cast<double>(i % sr) + 0.5) /
+                           static_cast<double>(sr));
+    ONNX_ASSIGN(offsets, makeTensorFromDoubles(t, values));
     ONNX_ASSIGN(offV, im.emitConstant(std::move(offsets)));
     ONNX_ASSIGN(steps, bin(OpKind::Mul, binSize, offV));
     return bin(OpKind::Add, start, steps);

@@ -323,6 +323,23 @@ Expected<TensorData> makeFilledTensor(const TensorType &type, double value) {
   return makeTensorData(type, std::move(data));
 }
 
+Expected<TensorData> makeTensorFromDoubles(const TensorType &type,
+                                           const std::vector<double> &values) {
+  auto count = elementCount(type.shape);
+  if (!count)
+    return count.error();
+  if (*count != static_cast<int64_t>(values.size()))
+    return makeError("internal error: " + std::to_string(values.size()) +
+                     " values for " + typeToString(type));
+  auto bytes = byteSize(type);
+  if (!bytes)
+    return bytes.error();
+  std::vector<uint8_t> data(static_cast<size_t>(*bytes));
+  for (int64_t i = 0; i < *count; ++i)
+    storeElement(data, type.dtype, i, values[static_cast<size_t>(i)]);
+  return makeTensorData(type, std::move(data));
+}
+
 double tensorElementAsDouble(const TensorData &data, int64_t i) {
   const uint8_t *p = data.bytes->data();
   switch (data.type.dtype) {
