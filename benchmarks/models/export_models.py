@@ -69,8 +69,9 @@ class Mlp(nn.Module):
 class EncoderLayer(nn.Module):
     """Post-LayerNorm BERT layer with attention spelled out as matmul/softmax."""
 
-    def __init__(self, hidden=768, heads=12, ffn=3072, eps=1e-12):
+    def __init__(self, hidden=768, heads=12, ffn=3072, eps=1e-12, batch=1):
         super().__init__()
+        self.batch = batch
         self.heads = heads
         self.head_dim = hidden // heads
         self.q = nn.Linear(hidden, hidden)
@@ -84,8 +85,8 @@ class EncoderLayer(nn.Module):
         self.ln2 = nn.LayerNorm(hidden, eps=eps)
 
     def split_heads(self, x):
-        # [1, S, H] -> [1, heads, S, head_dim]; -1 keeps the sequence dim symbolic.
-        return x.reshape(1, -1, self.heads, self.head_dim).transpose(1, 2)
+        # [B, S, H] -> [B, heads, S, head_dim]; -1 keeps the sequence dim symbolic.
+        return x.reshape(self.batch, -1, self.heads, self.head_dim).transpose(1, 2)
 
     def forward(self, x):
         q = self.split_heads(self.q(x))
@@ -93,7 +94,8 @@ class EncoderLayer(nn.Module):
         v = self.split_heads(self.v(x))
         scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_dim)
         probs = torch.softmax(scores, dim=-1)
-        ctx = torch.matmul(probs, v).transpose(1, 2).reshape(1, -1, self.heads * self.head_dim)
+        ctx = torch.matmul(probs, v).transpose(1, 2).reshape(self.batch, -1,
+                                                             self.heads * self.head_dim)
         x = self.ln1(x + self.o(ctx))
         return self.ln2(x + self.ffn_out(self.gelu(self.ffn_in(x))))
 
@@ -102,14 +104,14 @@ class BertEncoder(nn.Module):
     """Token + learned position embeddings, LayerNorm, then N encoder layers."""
 
     def __init__(self, vocab=30522, hidden=768, max_pos=512, layers=4, seq_len=128,
-                 dynamic_seq=False):
+                 dynamic_seq=False, batch=1):
         super().__init__()
         self.seq_len = seq_len
         self.dynamic_seq = dynamic_seq
         self.tok = nn.Embedding(vocab, hidden)
         self.pos = nn.Embedding(max_pos, hidden)
         self.ln = nn.LayerNorm(hidden, eps=1e-12)
-        self.layers = nn.ModuleList(EncoderLayer(hidden) for _ in range(layers))
+        self.layers = nn.ModuleList(EncoderLayer(hidden, batch=batch) for _ in range(layers))
         self.register_buffer("position_ids", torch.arange(max_pos).unsqueeze(0), persistent=False)
 
     def forward(self, input_ids):
@@ -132,7 +134,24 @@ class Bundle:
         self.no_grad = no_grad
 
 
-def torchvision_cnn(arch):
+def tie_layers(layers):
+    """Gives layers[1:] the parameters and buffers of layers[0] (same shapes).
+
+    Each copy then differs from the first in the first element of each tensor,
+    so that no exporter or compiler merges them: the model keeps one copy of
+    the weights per layer in memory, as an untied one does, but the copies
+    compress to almost nothing.
+    """
+    with torch.no_grad():
+        state = layers[0].state_dict()
+        for k, layer in enumerate(layers[1:], start=1):
+            layer.load_state_dict(state)
+            for t in layer.state_dict().values():
+                if t.is_floating_point() and t.numel():
+                    t.view(-1)[0] += 1e-3 * k
+
+
+def torchvision_cnn(arch, batch=1, tied=False):
     def build():
         import torchvision
         model = getattr(torchvision.models, arch)(weights=None)
@@ -143,11 +162,14 @@ def torchvision_cnn(arch):
                     bias.normal_(0.0, 0.01)
         g = torch.Generator().manual_seed(SEED + 1)
         randomize_batchnorm(model, lambda: torch.randn(4, 3, 224, 224, generator=g))
+        if tied:  # the blocks after the first of each ResNet stage
+            for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
+                tie_layers(list(stage)[1:])
         return model
-    return Bundle(build, lambda: torch.randn(1, 3, 224, 224))
+    return Bundle(build, lambda: torch.randn(batch, 3, 224, 224))
 
 
-def vit_b_16():
+def vit_b_16(batch=1, tied=False):
     """torchvision's ViT-B/16 with seeded random weights (no BatchNorm to calibrate)."""
     def build():
         import torchvision
@@ -164,17 +186,19 @@ def vit_b_16():
                 if isinstance(m, nn.LayerNorm):
                     m.weight.uniform_(0.8, 1.2)
                     m.bias.normal_(0.0, 0.05)
+        if tied:
+            tie_layers(list(model.encoder.layers))
         return model
     # Traced with autograd on: under no_grad, eval-mode nn.MultiheadAttention
     # takes torch's fused fast path (aten::_native_multi_head_attention),
     # which has no ONNX export; with grad on it is spelled out as
     # MatMul/Softmax like the BERT encoder.
-    return Bundle(build, lambda: torch.randn(1, 3, 224, 224), no_grad=False)
+    return Bundle(build, lambda: torch.randn(batch, 3, 224, 224), no_grad=False)
 
 
-def bert_encoder(dynamic_seq):
+def bert_encoder(dynamic_seq, batch=1, tied=False):
     def build():
-        model = BertEncoder(dynamic_seq=dynamic_seq)
+        model = BertEncoder(dynamic_seq=dynamic_seq, batch=batch)
         # BERT's N(0, 0.02) initializer, but with random biases and LayerNorm
         # params too: trained models have them, and identical all-zero
         # tensors would be deduplicated into Identity nodes by the exporter.
@@ -187,20 +211,26 @@ def bert_encoder(dynamic_seq):
                 if isinstance(m, nn.LayerNorm):
                     m.weight.uniform_(0.8, 1.2)
                     m.bias.normal_(0.0, 0.05)
+            if tied:
+                rows = model.tok.weight.shape[0]
+                index = torch.arange(rows) % 256
+                model.tok.weight.copy_(model.tok.weight[index])
+        if tied:
+            tie_layers(list(model.layers))
         return model
     axes = {"input_ids": {1: "seq"}, "output": {1: "seq"}} if dynamic_seq else None
-    return Bundle(build, lambda: torch.randint(0, 30522, (1, 128), dtype=torch.int64),
+    return Bundle(build, lambda: torch.randint(0, 30522, (batch, 128), dtype=torch.int64),
                   input_name="input_ids", dynamic_axes=axes)
 
 
-def models(dynamic_seq):
+def models(dynamic_seq, batch=1, tied=False):
     return {
-        "mlp": Bundle(Mlp, lambda: torch.randn(1, 256)),
-        "resnet50": torchvision_cnn("resnet50"),
-        "mobilenet_v2": torchvision_cnn("mobilenet_v2"),
-        "squeezenet1_1": torchvision_cnn("squeezenet1_1"),
-        "vit_b_16": vit_b_16(),
-        "bert_encoder": bert_encoder(dynamic_seq),
+        "mlp": Bundle(Mlp, lambda: torch.randn(batch, 256)),
+        "resnet50": torchvision_cnn("resnet50", batch, tied),
+        "mobilenet_v2": torchvision_cnn("mobilenet_v2", batch),
+        "squeezenet1_1": torchvision_cnn("squeezenet1_1", batch),
+        "vit_b_16": vit_b_16(batch, tied),
+        "bert_encoder": bert_encoder(dynamic_seq, batch, tied),
     }
 
 
@@ -239,6 +269,10 @@ def main():
     p.add_argument("--dynamic-seq", action="store_true",
                    help="mark bert_encoder's sequence dim dynamic (named 'seq'); "
                         "writes bert_encoder_dynamic.onnx")
+    p.add_argument("--batch", type=int, default=1,
+                   help="batch size (default 1; other sizes write NAME_bN.onnx)")
+    p.add_argument("--tied", action="store_true",
+                   help="repeated layers share weights (writes NAME_tied.onnx; see above)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch intra-op threads (default 1, for bit-reproducible weights)")
     args = p.parse_args()
@@ -250,21 +284,28 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     old = open(stamp).read().strip() if os.path.exists(stamp) else None
     if old != digest:
-        for name in all_names + ["bert_encoder_dynamic"]:
-            path = os.path.join(args.out, name + ".onnx")
-            if os.path.exists(path):
-                print("%-20s stale (export script changed), removed" % name)
-                os.remove(path)
+        for file in sorted(os.listdir(args.out)):
+            stem = file[:-len(".onnx")]
+            if file.endswith(".onnx") and any(stem == n or stem.startswith(n + "_")
+                                              for n in all_names):
+                print("%-20s stale (export script changed), removed" % stem)
+                os.remove(os.path.join(args.out, file))
         with open(stamp, "w") as f:
             f.write(digest + "\n")
 
     torch.set_num_threads(args.threads)
     # PRESERVE + constant folding is fine for a model in eval mode.
     warnings.filterwarnings("ignore", message="It is recommended that constant folding")
-    table = models(args.dynamic_seq)
+    if args.batch < 1:
+        p.error("--batch must be at least 1")
+    table = models(args.dynamic_seq, args.batch, args.tied)
     for name in args.only or all_names:
         # The dynamic variant gets its own file so that it never stands in for the static one.
         stem = name + "_dynamic" if args.dynamic_seq and name == "bert_encoder" else name
+        if args.tied and name in ("resnet50", "vit_b_16", "bert_encoder"):
+            stem += "_tied"
+        if args.batch != 1:
+            stem += "_b%d" % args.batch
         path = os.path.join(args.out, stem + ".onnx")
         if os.path.exists(path) and not args.force:
             print("%-20s exists, kept (%s)" % (stem, path))
