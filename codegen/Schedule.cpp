@@ -34,18 +34,24 @@ constexpr int64_t kMinTileWork = 1 << 16;
 
 /// Independent accumulator vectors a panel-form register tile aims for.
 constexpr int64_t kAccumulators = 8;
+/// The same for 16-wide AVX-512 vectors: 12 (a 6x32 tile), with 2 weight
+/// vectors and a broadcast, fits the 32 registers. On a Zen 5 core (two
+/// 512-bit FMA pipes) 6 accumulators reached 181 GFLOP/s at 1024^3 and 12
+/// reached 236 (86% of the 274 measured peak); 24 (6x64) 227.
+constexpr int64_t kAccumulatorsAvx512 = 12;
 
 /// Panel forms with K up to this take all of K in one cache tile, so that
 /// the accumulator fill fuses into each register tile (transformScript).
 constexpr int64_t kWholeK = 1152;
 
-/// `minTileN`: columns a cache tile keeps at least (whole register tiles).
-void splitForThreads(ScheduleRecord &r, int64_t minTileN = 0) {
+/// `unitN`: cache tiles in N stay multiples of it (whole register tiles:
+/// regN, or regN times the panels of a panel-form register tile).
+void splitForThreads(ScheduleRecord &r, int64_t unitN = 0) {
+  if (unitN == 0)
+    unitN = r.regN;
   auto tiles = [&] { return (r.m / r.tileM) * (r.n / r.tileN) * r.batch; };
   while (tiles() < kMinTiles) {
-    int64_t n = divisorUpTo(r.n, r.tileN - 1, r.regN);
-    if (n < minTileN)
-      n = 0;
+    int64_t n = divisorUpTo(r.n, r.tileN - 1, unitN);
     if (n >= 2 * r.regN) {
       r.tileN = n;
       continue;
@@ -101,14 +107,20 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
     r.tileM = divisorUpTo(site.m, kPanelTileM, r.regM);
     r.tileN = divisorUpTo(site.n, 256, r.regN);
     r.tileK = site.k <= kWholeK ? site.k : divisorUpTo(site.k, 256, 1);
-    // Up to kAccumulators 8-wide accumulators per register tile (FMA
-    // latency x FMA ports on AVX2 machines), from more panels when the
-    // tile has fewer rows than that (GEMVs: batch-1 Linear layers); the
-    // split for threads then keeps that many panels per cache tile.
-    int64_t perPanel = r.regM * (r.regN / 8);
-    int64_t wantPanels = std::max<int64_t>(1, kAccumulators / perPanel);
-    splitForThreads(r, divisorUpTo(r.tileN / r.regN, wantPanels, 1) * r.regN);
-    r.regPanels = divisorUpTo(r.tileN / r.regN, wantPanels, 1);
+    // Up to kAccumulators 8-wide (AVX-512: kAccumulatorsAvx512 16-wide)
+    // accumulators per register tile (FMA latency x FMA ports), from more
+    // panels when the tile has fewer rows than that (GEMVs: batch-1 Linear
+    // layers); the split for threads then keeps that many panels per cache
+    // tile.
+    int64_t lanes = target.avx512 ? 16 : 8;
+    int64_t perPanel = r.regM * std::max<int64_t>(1, r.regN / lanes);
+    int64_t accumulators = target.avx512 ? kAccumulatorsAvx512 : kAccumulators;
+    int64_t wantPanels = std::max<int64_t>(1, accumulators / perPanel);
+    // Panels per register tile: a divisor of the cache tile's panels, kept
+    // as cache tiles are split for threads.
+    int64_t panels = divisorUpTo(r.tileN / r.regN, wantPanels, 1);
+    splitForThreads(r, panels * r.regN);
+    r.regPanels = divisorUpTo(r.tileN / r.regN, panels, 1);
     return r;
   }
   // Register tile: AVX-512 holds an 8x32 f32 accumulator in 16 of its 32
