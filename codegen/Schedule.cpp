@@ -74,6 +74,33 @@ void splitForThreads(ScheduleRecord &r, int64_t unitN = 0) {
   }
 }
 
+/// Weight panels per register tile of a panel form: among the divisors p
+/// of the cache tile's panel count, the one whose tile keeps the target
+/// number of accumulator vectors (kAccumulators 8-wide, AVX-512:
+/// kAccumulatorsAvx512 16-wide) or the fewest above it, else the most
+/// below it; p weight vectors, a broadcast and the accumulators must fit
+/// the vector registers (32, AVX2 16) with one to spare. A 6-row tile of
+/// 9 panels (144 filters) gets 3 panels (18 accumulators), not 1 (6).
+int64_t registerPanels(const ScheduleRecord &r, const ScheduleTarget &target) {
+  int64_t lanes = target.avx512 ? 16 : 8;
+  int64_t registers = target.avx512 ? 32 : 16;
+  int64_t want = target.avx512 ? kAccumulatorsAvx512 : kAccumulators;
+  int64_t perPanel = std::max<int64_t>(1, r.regN / lanes);
+  int64_t total = r.tileN / r.regN, best = 1;
+  for (int64_t p = 1; p <= total; ++p) {
+    if (total % p != 0)
+      continue;
+    int64_t acc = r.regM * perPanel * p;
+    if (acc + p * perPanel + 1 > registers - 1)
+      break;
+    int64_t bestAcc = r.regM * perPanel * best;
+    bool better = bestAcc < want ? acc > bestAcc : acc >= want && acc < bestAcc;
+    if (better)
+      best = p;
+  }
+  return best;
+}
+
 } // namespace
 
 std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
@@ -112,13 +139,7 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
     // panels when the tile has fewer rows than that (GEMVs: batch-1 Linear
     // layers); the split for threads then keeps that many panels per cache
     // tile.
-    int64_t lanes = target.avx512 ? 16 : 8;
-    int64_t perPanel = r.regM * std::max<int64_t>(1, r.regN / lanes);
-    int64_t accumulators = target.avx512 ? kAccumulatorsAvx512 : kAccumulators;
-    int64_t wantPanels = std::max<int64_t>(1, accumulators / perPanel);
-    // Panels per register tile: a divisor of the cache tile's panels, kept
-    // as cache tiles are split for threads.
-    int64_t panels = divisorUpTo(r.tileN / r.regN, wantPanels, 1);
+    int64_t panels = registerPanels(r, target);
     splitForThreads(r, panels * r.regN);
     r.regPanels = divisorUpTo(r.tileN / r.regN, panels, 1);
     return r;

@@ -26,15 +26,32 @@ _Static_assert(sizeof(void *) != 8 ||
 
 /// One parallel_for call. Lives on the caller's stack; workers touch it only
 /// while holding the pool lock, so it may vanish once the caller returns.
+///
+/// The chunks are split into one contiguous home range per thread (slot 0
+/// the caller, slot w+1 worker w). A thread claims its own range in order,
+/// then steals from the end of the range with the most chunks left. So the
+/// loops of one run give each thread about the same rows of every buffer
+/// (an im2col's rows, then the GEMM tiles that read them, then the
+/// epilogue), which stay in that core's cache instead of moving between
+/// cores; and a worker slow to start still has its share taken over.
 typedef struct mlc_job {
   mlc_task_fn fn;
   void *args;
   int64_t count;        ///< Iterations in all.
   int64_t num_chunks;   ///< Ranges the iterations are split into.
-  int64_t next_chunk;   ///< First chunk nobody has claimed (under the lock).
+  int32_t num_slots;    ///< Home ranges (threads, at most num_chunks).
+  int64_t claimed;      ///< Chunks claimed so far (under the lock).
+  int64_t *lo;          ///< Per slot: next unclaimed chunk of its range.
+  int64_t *hi;          ///< Per slot: end of its unclaimed chunks.
   atomic_llong done;    ///< Chunks finished (written under the lock).
   struct mlc_job *next; ///< Next job with unclaimed chunks.
 } mlc_job;
+
+/// What a worker thread starts with.
+typedef struct mlc_worker {
+  struct mlc_pool *pool;
+  int32_t slot; ///< Its home range in every job: worker index + 1.
+} mlc_worker;
 
 struct mlc_pool {
   pthread_mutex_t lock;
@@ -46,6 +63,7 @@ struct mlc_pool {
   int shutdown;
   int32_t num_workers;
   pthread_t *threads;
+  mlc_worker *workers; ///< Start arguments of the threads.
 };
 
 static int64_t now_ns(void) {
@@ -72,16 +90,43 @@ static void chunk_range(const mlc_job *job, int64_t c, int64_t *begin,
   *end = *begin + base + (c < extra ? 1 : 0);
 }
 
-/// Claims the next chunk of the oldest queued job. Caller holds the lock.
-static mlc_job *claim(mlc_pool *pool, int64_t *chunk) {
+/// Unlinks `job` from the queue. Caller holds the lock.
+static void unlink_job(mlc_pool *pool, mlc_job *job) {
+  mlc_job **link = &pool->jobs;
+  while (*link != job)
+    link = &(*link)->next;
+  *link = job->next;
+  atomic_fetch_sub_explicit(&pool->queued, 1, memory_order_relaxed);
+}
+
+/// Claims a chunk of `job` for the thread of `slot`: the next of its home
+/// range, else the last of the range with the most left. The job must have
+/// an unclaimed chunk; it leaves the queue with its last one. Caller holds
+/// the lock.
+static int64_t claim_chunk(mlc_pool *pool, mlc_job *job, int32_t slot) {
+  int32_t s = slot % job->num_slots;
+  int64_t chunk;
+  if (job->lo[s] < job->hi[s]) {
+    chunk = job->lo[s]++;
+  } else {
+    int32_t victim = 0;
+    for (int32_t v = 1; v < job->num_slots; ++v)
+      if (job->hi[v] - job->lo[v] > job->hi[victim] - job->lo[victim])
+        victim = v;
+    chunk = --job->hi[victim];
+  }
+  if (++job->claimed == job->num_chunks)
+    unlink_job(pool, job);
+  return chunk;
+}
+
+/// Claims a chunk of the oldest queued job for worker `slot`. Caller holds
+/// the lock.
+static mlc_job *claim(mlc_pool *pool, int32_t slot, int64_t *chunk) {
   mlc_job *job = pool->jobs;
   if (!job)
     return NULL;
-  *chunk = job->next_chunk++;
-  if (job->next_chunk == job->num_chunks) {
-    pool->jobs = job->next;
-    atomic_fetch_sub_explicit(&pool->queued, 1, memory_order_relaxed);
-  }
+  *chunk = claim_chunk(pool, job, slot);
   return job;
 }
 
@@ -95,11 +140,12 @@ static void finish_chunk(mlc_pool *pool, mlc_job *job) {
 }
 
 static void *worker_main(void *arg) {
-  mlc_pool *pool = arg;
+  mlc_pool *pool = ((mlc_worker *)arg)->pool;
+  int32_t slot = ((mlc_worker *)arg)->slot;
   pthread_mutex_lock(&pool->lock);
   for (;;) {
     int64_t chunk = 0;
-    mlc_job *job = claim(pool, &chunk);
+    mlc_job *job = claim(pool, slot, &chunk);
     if (job) {
       mlc_task_fn fn = job->fn;
       void *args = job->args;
@@ -152,7 +198,10 @@ mlc_status mlc_pool_create(int32_t num_threads, mlc_pool **out) {
   if (!pool)
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "out of memory");
   pool->threads = calloc((size_t)num_threads - 1, sizeof(pthread_t));
-  if (!pool->threads) {
+  pool->workers = calloc((size_t)num_threads - 1, sizeof(mlc_worker));
+  if (!pool->threads || !pool->workers) {
+    free(pool->threads);
+    free(pool->workers);
     free(pool);
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "out of memory");
   }
@@ -161,7 +210,10 @@ mlc_status mlc_pool_create(int32_t num_threads, mlc_pool **out) {
   pthread_cond_init(&pool->finished, NULL);
   atomic_init(&pool->queued, 0);
   for (int32_t i = 0; i < num_threads - 1; ++i) {
-    if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) {
+    pool->workers[i].pool = pool;
+    pool->workers[i].slot = i + 1;
+    if (pthread_create(&pool->threads[i], NULL, worker_main,
+                       &pool->workers[i]) != 0) {
       mlc_pool_free(pool);
       return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
                            "cannot start thread %d of %d", i + 2, num_threads);
@@ -185,6 +237,7 @@ void mlc_pool_free(mlc_pool *pool) {
   pthread_cond_destroy(&pool->work);
   pthread_mutex_destroy(&pool->lock);
   free(pool->threads);
+  free(pool->workers);
   free(pool);
 }
 
@@ -208,6 +261,15 @@ void mlc_pool_parallel_for(void *opaque, mlc_task_fn fn, void *args,
   // others take over its share instead of waiting for it.
   int64_t chunks = threads * MLC_CHUNKS_PER_THREAD;
   job.num_chunks = count < chunks ? count : chunks;
+  job.num_slots =
+      (int32_t)(threads < job.num_chunks ? threads : job.num_chunks);
+  int64_t lo[MLC_MAX_THREADS], hi[MLC_MAX_THREADS];
+  for (int32_t s = 0; s < job.num_slots; ++s) {
+    lo[s] = job.num_chunks * s / job.num_slots;
+    hi[s] = job.num_chunks * (s + 1) / job.num_slots;
+  }
+  job.lo = lo;
+  job.hi = hi;
   atomic_init(&job.done, 0);
 
   pthread_mutex_lock(&pool->lock);
@@ -220,15 +282,8 @@ void mlc_pool_parallel_for(void *opaque, mlc_task_fn fn, void *args,
     pthread_cond_broadcast(&pool->work);
   // The caller works on its own job only, so it always makes progress even
   // when every worker is busy with other callers' jobs.
-  while (job.next_chunk < job.num_chunks) {
-    int64_t chunk = job.next_chunk++;
-    if (job.next_chunk == job.num_chunks) {
-      mlc_job **link = &pool->jobs;
-      while (*link != &job)
-        link = &(*link)->next;
-      *link = job.next;
-      atomic_fetch_sub_explicit(&pool->queued, 1, memory_order_relaxed);
-    }
+  while (job.claimed < job.num_chunks) {
+    int64_t chunk = claim_chunk(pool, &job, 0);
     int64_t begin, end;
     chunk_range(&job, chunk, &begin, &end);
     pthread_mutex_unlock(&pool->lock);
