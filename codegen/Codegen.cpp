@@ -67,9 +67,10 @@ std::string buildWeights(const codegen::EmittedModule &emitted) {
 /// Stage 2, graph -> MLIR text: emits the module and records its memory
 /// plan (and, with emitText, the text) in `result`.
 Expected<codegen::EmittedModule> emitInto(const Graph &graph, bool portable,
+                                          bool wideVectors,
                                           const TargetOptions &options,
                                           CodegenResult &result) {
-  auto emitted = codegen::emitModule(graph, portable);
+  auto emitted = codegen::emitModule(graph, portable, wideVectors);
   if (!emitted.ok())
     return emitted.error();
   result.arenaBytes = emitted->arenaBytes;
@@ -120,7 +121,8 @@ Expected<CodegenResult> generateCudaCode(const Graph &graph,
   result.triple = "nvptx64-nvidia-cuda";
   result.cpu = arch;
   result.hostTriple = llvm::sys::getDefaultTargetTriple();
-  auto emitted = emitInto(graph, /*portable=*/true, options, result);
+  auto emitted = emitInto(graph, /*portable=*/true, /*wideVectors=*/false,
+                          options, result);
   if (!emitted.ok())
     return emitted.error();
   std::string hostText;
@@ -173,7 +175,8 @@ Expected<CodegenResult> generateCode(const Graph &graph,
   result.cpuFeatures = target->features;
 
   // 2. Graph -> MLIR text: kernels per group, entry, memory plan.
-  auto emitted = emitInto(graph, /*portable=*/false, options, result);
+  auto emitted =
+      emitInto(graph, /*portable=*/false, target->avx512, options, result);
   if (!emitted.ok())
     return emitted.error();
 

@@ -105,6 +105,11 @@ public:
   /// direct convolutions, no weight panels and no padding to CPU register
   /// tiles.
   bool portable = false;
+  /// The target has 32 512-bit vector registers (AVX-512): panel
+  /// contractions over a multiple of 7 rows use 7-row register tiles
+  /// (panelRows), which need no padding or remainder for the 7 x 2^k
+  /// spatial sizes of 224x224 CNNs.
+  bool wideVectors = false;
 
 private:
   std::string text_;

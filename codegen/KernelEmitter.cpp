@@ -135,7 +135,8 @@ struct Location {
 
 } // namespace
 
-Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
+Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
+                                   bool wideVectors) {
   EmittedModule out;
   for (const Value *v : graph.inputs())
     if (!isStatic(v->type().shape))
@@ -304,6 +305,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable) {
     b.nextScheduleId = static_cast<int64_t>(out.sites.size());
     b.packedWeights = packed;
     b.portable = portable;
+    b.wideVectors = wideVectors && !portable;
     std::string name = "@k" + std::to_string(kernelId++);
     // Every kernel takes the execution context first; the parallelization
     // stage hands it to the runtime's parallel_for (Parallelize.cpp).

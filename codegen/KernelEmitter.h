@@ -36,11 +36,13 @@ struct EmittedModule {
 /// Emits the module: kernels in destination-passing style on memrefs
 /// (arguments: the execution context, external inputs, then outputs;
 /// tensors inside), and the entry
-/// `@mlc_graph(context, inputs..., outputs..., arena, weights)` that carves static
-/// views out of the arena and the weights and calls the kernels in order.
-/// `portable` selects the forms every target can run (GPU targets): no
+/// `@mlc_graph(context, inputs..., outputs..., arena, weights)` that carves
+/// static views out of the arena and the weights and calls the kernels in
+/// order. `portable` selects the forms every target can run (GPU targets): no
 /// packed weights, no CPU register-tile shapes (KernelBuilder::portable),
-/// and output copies as linalg.copy.
-Expected<EmittedModule> emitModule(const Graph &graph, bool portable = false);
+/// and output copies as linalg.copy. `wideVectors` (AVX-512 targets) lets
+/// panel contractions use register tiles of 7 rows (KernelBuilder).
+Expected<EmittedModule> emitModule(const Graph &graph, bool portable = false,
+                                   bool wideVectors = false);
 
 } // namespace mlc::codegen

@@ -123,10 +123,13 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
     // matmul_p panels of 8 get 8 rows (8 accumulators; panelRows).
     r.regN = site.n % 16 == 0 ? 16 : 8;
     bool packed = site.op == "matmul_p";
+    // 7 rows on AVX-512 when M is a multiple of 7 (panelRows, wideVectors).
+    bool seven = packed && target.avx512 && site.m % 7 == 0 && r.regN == 16;
     bool six = packed && site.m % 6 == 0 && r.regN == 16;
     bool eight = packed && r.regN == 8 && site.m % 8 == 0;
-    r.regM = six     ? 6
-             : eight ? 8
+    r.regM = seven        ? 7
+             : six        ? 6
+             : eight      ? 8
              : site.m < 4 ? site.m
                           : divisorUpTo(site.m, 4, 1);
     if (r.regM == 0 || site.n % 8 != 0)

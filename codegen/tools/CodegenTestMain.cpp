@@ -65,15 +65,16 @@ int main(int argc, char **argv) {
     // The transform script the heuristic schedules produce (AVX2 or, with
     // --cpu=<avx512 cpu>, AVX-512 register tiles), for replaying the
     // pipeline with mlir-opt.
-    auto emitted = mlc::codegen::emitModule(*graph);
+    mlc::codegen::ScheduleTarget target{cpu.rfind("skx", 0) == 0 ||
+                                        cpu.rfind("znver4", 0) == 0 ||
+                                        cpu.rfind("sapphire", 0) == 0};
+    auto emitted = mlc::codegen::emitModule(*graph, /*portable=*/false,
+                                            /*wideVectors=*/target.avx512);
     if (!emitted.ok()) {
       std::fprintf(stderr, "error: %s\n", emitted.message().c_str());
       return 1;
     }
     std::vector<mlc::codegen::ScheduleRecord> records;
-    mlc::codegen::ScheduleTarget target{cpu.rfind("skx", 0) == 0 ||
-                                        cpu.rfind("znver4", 0) == 0 ||
-                                        cpu.rfind("sapphire", 0) == 0};
     for (const auto &site : emitted->sites)
       if (auto r = mlc::codegen::chooseSchedule(site, target))
         records.push_back(*r);
