@@ -136,11 +136,11 @@ Expected<std::string> packPanels(KernelBuilder &b, const std::string &x,
 ///    the shuffle port (SqueezeNet's 1000-filter conv: 46 GFLOP/s at 8x8,
 ///    ~52 at 4x8; padding F to 16 is the fix left to do).
 ///  - fewer than 4 rows: all of them.
-///  - matmul_p with 16-wide panels on AVX-512 (`wide`), rows a multiple of
-///    7: 7, two panels per tile (14 zmm accumulators, Schedule.cpp): no
-///    padded rows or split-off remainder for 56x56, 28x28, 14x14, 7x7 maps
-///    (ResNet-50's 7x7 layers padded 49 rows to 54; 3136 split into 3132 +
-///    4). ResNet-50 at 2 threads 23.8 -> 22.1 ms in one interleaved run.
+///  - matmul_p with 16-wide panels on AVX-512 (`wide`): widePanelRows, 8,
+///    7, 6 or 4, whichever pads least (two panels per tile, Schedule.cpp).
+///    7 leaves 56x56, 28x28, 14x14 and 7x7 maps unpadded (ResNet-50's 49
+///    rows were padded to 54, 3136 split into 3132 + 4: ResNet-50 at 2
+///    threads 23.8 -> 22.1 ms in one interleaved run); 8 BERT's 128 rows.
 int64_t panelRows(bool aIsKM, int64_t rows, int64_t panel, bool wide) {
   if (rows < 4)
     return rows;
@@ -148,8 +148,8 @@ int64_t panelRows(bool aIsKM, int64_t rows, int64_t panel, bool wide) {
     return 8;
   if (aIsKM || panel == 8)
     return 4;
-  if (wide && rows % 7 == 0)
-    return 7;
+  if (wide)
+    return widePanelRows(rows);
   int64_t by6 = (rows + 5) / 6 * 6, by4 = (rows + 3) / 4 * 4;
   // 4x16 runs at ~0.93 of 6x16.
   return by6 * 93 <= by4 * 100 ? 6 : 4;

@@ -103,6 +103,20 @@ int64_t registerPanels(const ScheduleRecord &r, const ScheduleTarget &target) {
 
 } // namespace
 
+int64_t widePanelRows(int64_t rows) {
+  int64_t best = 0;
+  double bestCost = 0;
+  for (int64_t r : {7, 8, 6, 4}) {
+    double cost =
+        static_cast<double>((rows + r - 1) / r * r) / (r == 4 ? 0.93 : 1.0);
+    if (best == 0 || cost < bestCost) {
+      best = r;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
 std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
                                              const ScheduleTarget &target) {
   ScheduleRecord r;
@@ -123,15 +137,18 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
     // matmul_p panels of 8 get 8 rows (8 accumulators; panelRows).
     r.regN = site.n % 16 == 0 ? 16 : 8;
     bool packed = site.op == "matmul_p";
-    // 7 rows on AVX-512 when M is a multiple of 7 (panelRows, wideVectors).
-    bool seven = packed && target.avx512 && site.m % 7 == 0 && r.regN == 16;
+    // On AVX-512, 16-wide panels take widePanelRows rows (panelRows with
+    // wideVectors).
+    int64_t wide = packed && target.avx512 && r.regN == 16 && site.m >= 4
+                       ? widePanelRows(site.m)
+                       : 0;
     bool six = packed && site.m % 6 == 0 && r.regN == 16;
     bool eight = packed && r.regN == 8 && site.m % 8 == 0;
-    r.regM = seven        ? 7
-             : six        ? 6
-             : eight      ? 8
-             : site.m < 4 ? site.m
-                          : divisorUpTo(site.m, 4, 1);
+    r.regM = wide != 0 && site.m % wide == 0 ? wide
+             : six                           ? 6
+             : eight                         ? 8
+             : site.m < 4                    ? site.m
+                                             : divisorUpTo(site.m, 4, 1);
     if (r.regM == 0 || site.n % 8 != 0)
       return std::nullopt;
     r.tileM = divisorUpTo(site.m, kPanelTileM, r.regM);

@@ -38,6 +38,17 @@ struct ScheduleRecord {
 /// tile is full.
 int64_t divisorUpTo(int64_t n, int64_t limit, int64_t unit);
 
+/// Rows per register tile of a matmul_p with 16-wide weight panels on
+/// AVX-512, for `rows` (>= 4) rows of A: of 7, 8, 6 and 4, the one that
+/// pads the fewest rows (4 counted at 0.93 of the others' speed), the
+/// first of that list on a tie (3136 rows: 7x32 tiles ran ResNet-50 at 2
+/// threads in 21.4 ms, 8x32 in 22.8; 128 rows: 8). With two panels per tile
+/// that is 16, 14 or 12 zmm accumulators, 2 weight vectors and a broadcast in
+/// 32 registers. The emitter pads A to a multiple of it (panelRows);
+/// chooseSchedule calls it again on the padded count and checks that it divides
+/// it.
+int64_t widePanelRows(int64_t rows);
+
 /// Upper bound of a panel form's cache tile in M (rows of A).
 inline constexpr int64_t kPanelTileM = 196;
 
