@@ -96,8 +96,16 @@ void addLoopPasses(mlir::PassManager &pm) {
 namespace {
 
 /// Stage 4: to the LLVM dialect with bare pointers for static memrefs.
+///
+/// View ops (subview, expand_shape, collapse_shape) are lowered by
+/// expand-strided-metadata into strided descriptors, not folded into the
+/// indices of their loads and stores (fold-memref-alias-ops): folding a
+/// collapse_shape delinearizes the index (a panel GEMM's C[m, n/16, 16]
+/// read as [m, n] became (m, c floordiv 16, c mod 16)), which LLVM's
+/// vectorizers cannot see as consecutive, so they emitted 16-lane gathers.
+/// Unfolded, the epilogues read linearly: MobileNetV2 5.08 -> 4.15 ms, ViT
+/// 187 -> 182 ms, BERT 36.8 -> 35.6 ms at 1 thread (one interleaved run).
 void addLLVMPasses(mlir::PassManager &pm) {
-  pm.addPass(mlir::memref::createFoldMemRefAliasOpsPass());
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());
   pm.addPass(mlir::createLowerAffinePass());
   pm.addPass(mlir::createConvertSCFToCFPass());
