@@ -488,10 +488,10 @@ Status windowAttrs(NodeContext &ctx, Value *x,
   return Status::success();
 }
 
-Status convOp(NodeContext &ctx, OpKind) {
-  ONNX_ASSIGN(x, ctx.input(0));
-  ONNX_ASSIGN(w, ctx.input(1));
-  Value *bias = ctx.optionalInput(2);
+/// A Conv node's conv of `x` and `w` (+ `bias`, may be null) with its
+/// attributes (kernel_shape, strides, pads or auto_pad, dilations, group).
+Expected<Value *> emitConvWithAttrs(NodeContext &ctx, Value *x, Value *w,
+                                    Value *bias, const std::string &name) {
   int64_t k = x->type().rank() - 2;
   if (k < 1 || k > 3)
     return makeError("input must have rank 3..5, got " +
@@ -518,9 +518,135 @@ Status convOp(NodeContext &ctx, OpKind) {
   std::vector<Value *> operands{x, w};
   if (bias)
     operands.push_back(bias);
+  return ctx.importer.emit(OpKind::Conv, operands, attrs, name);
+}
+
+Status convOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
   return setOutput(
       ctx, 0,
-      ctx.importer.emit(OpKind::Conv, operands, attrs, ctx.outputName(0)));
+      emitConvWithAttrs(ctx, x, w, ctx.optionalInput(2), ctx.outputName(0)));
+}
+
+/// `v` (u8 or i8) minus its zero point `zp` (null: none; per tensor, or for
+/// a conv weight [M, ...] one per output channel), in f64: exact, and a
+/// conv of such values stays exact in f64 (|products| <= 2^16).
+Expected<Value *> shiftedToF64(Importer &im, Value *v, Value *zp,
+                               const std::string &what) {
+  ONNX_ASSIGN(vf, castTo(im, v, DType::F64));
+  if (!zp)
+    return vf;
+  if (zp->type().dtype != v->type().dtype)
+    return makeError(what + "'s zero point must have its type, got " +
+                     typeToString(zp->type()));
+  ONNX_ASSIGN(ze, staticShape(zp, what + " zero point"));
+  ONNX_ASSIGN(count, elementCount(makeShape(ze)));
+  ONNX_ASSIGN(ve, staticShape(v, what));
+  std::vector<int64_t> to;
+  if (count == 1) {
+    to = {};
+  } else if (ze.size() == 1 && !ve.empty() && ze[0] == ve[0]) {
+    to = std::vector<int64_t>(ve.size(), 1);
+    to[0] = ze[0];
+  } else {
+    return makeError(what +
+                     "'s zero point must have one value, or one per "
+                     "output channel, got " +
+                     typeToString(zp->type()));
+  }
+  ONNX_ASSIGN(zr, im.emitReshape(zp, to));
+  ONNX_ASSIGN(zf, castTo(im, zr, DType::F64));
+  return im.emit(OpKind::Sub, {vf, zf});
+}
+
+/// ConvInteger-10: conv(x - x_zero_point, w - w_zero_point) in int32, as
+/// onnx's reference; computed in f64, exact for 8-bit operands.
+Status convIntegerOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  auto eightBit = [](DType t) { return t == DType::U8 || t == DType::I8; };
+  if (!eightBit(x->type().dtype) || !eightBit(w->type().dtype))
+    return makeError("x and w must be int8 or uint8, got " +
+                     typeToString(x->type()) + " and " +
+                     typeToString(w->type()));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(xs, shiftedToF64(im, x, ctx.optionalInput(2), "x"));
+  ONNX_ASSIGN(ws, shiftedToF64(im, w, ctx.optionalInput(3), "w"));
+  ONNX_ASSIGN(c, emitConvWithAttrs(ctx, xs, ws, nullptr, ""));
+  return setOutput(ctx, 0, castTo(im, c, DType::I32, ctx.outputName(0)));
+}
+
+/// QLinearConv-10, as onnx's reference: conv(x - x_zp, w - w_zp) + B
+/// (exact, in f64), times x_scale * w_scale / y_scale (the scales' type,
+/// then f64; w_scale per tensor or per output channel), plus y_zp, rounded
+/// half to even and saturated to y_zp's type.
+Status qlinearConvOp(NodeContext &ctx, OpKind) {
+  std::vector<Value *> in;
+  for (size_t i = 0; i < 8; ++i) {
+    ONNX_ASSIGN(v, ctx.input(i));
+    in.push_back(v);
+  }
+  Value *x = in[0], *xsc = in[1], *xz = in[2], *w = in[3], *wsc = in[4],
+        *wz = in[5], *ysc = in[6], *yz = in[7];
+  Value *bias = ctx.optionalInput(8);
+  auto eightBit = [](DType t) { return t == DType::U8 || t == DType::I8; };
+  if (!eightBit(x->type().dtype) || !eightBit(w->type().dtype) ||
+      !eightBit(yz->type().dtype))
+    return makeError("x, w and y_zero_point must be int8 or uint8");
+  if (bias && bias->type().dtype != DType::I32)
+    return makeError("B must be int32, got " + typeToString(bias->type()));
+  for (Value *v : {xsc, xz, ysc, yz}) {
+    ONNX_ASSIGN(e, staticShape(v, "a scale or zero point"));
+    ONNX_ASSIGN(count, elementCount(makeShape(e)));
+    if (count != 1)
+      return makeError("x and y scales and zero points must have one value, "
+                       "got " +
+                       typeToString(v->type()));
+  }
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(xs, shiftedToF64(im, x, xz, "x"));
+  ONNX_ASSIGN(ws, shiftedToF64(im, w, wz, "w"));
+  Value *b64 = nullptr;
+  if (bias) {
+    ONNX_ASSIGN(bf, castTo(im, bias, DType::F64));
+    b64 = bf;
+  }
+  ONNX_ASSIGN(c, emitConvWithAttrs(ctx, xs, ws, b64, ""));
+  // The per-channel w_scale [M] as [M, 1, ...] against c [N, M, ...].
+  ONNX_ASSIGN(we, staticShape(wsc, "w_scale"));
+  ONNX_ASSIGN(wcount, elementCount(makeShape(we)));
+  ONNX_ASSIGN(ce, staticShape(c, "the conv"));
+  std::vector<int64_t> wto;
+  if (wcount == 1) {
+    wto = {};
+  } else if (we.size() == 1 && ce.size() >= 2 && we[0] == ce[1]) {
+    wto = std::vector<int64_t>(ce.size() - 1, 1);
+    wto[0] = we[0];
+  } else {
+    return makeError("w_scale must have one value or one per output "
+                     "channel, got " +
+                     typeToString(wsc->type()));
+  }
+  DType sdt = xsc->type().dtype;
+  ONNX_ASSIGN(xsr, im.emitReshape(xsc, {}));
+  ONNX_ASSIGN(wsr, im.emitReshape(wsc, wto));
+  ONNX_ASSIGN(ysr, im.emitReshape(ysc, {}));
+  ONNX_ASSIGN(wss, castTo(im, wsr, sdt));
+  ONNX_ASSIGN(yss, castTo(im, ysr, sdt));
+  ONNX_ASSIGN(xw, im.emit(OpKind::Mul, {xsr, wss}));
+  ONNX_ASSIGN(ratio, im.emit(OpKind::Div, {xw, yss}));
+  ONNX_ASSIGN(r64, castTo(im, ratio, DType::F64));
+  ONNX_ASSIGN(d, im.emit(OpKind::Mul, {c, r64}));
+  ONNX_ASSIGN(yzs, im.emitReshape(yz, {}));
+  ONNX_ASSIGN(yz64, castTo(im, yzs, DType::F64));
+  ONNX_ASSIGN(dz, im.emit(OpKind::Add, {d, yz64}));
+  ONNX_ASSIGN(r, im.emit(OpKind::Round, {dz}));
+  DType out = yz->type().dtype;
+  AttributeMap range{{"min", out == DType::U8 ? 0.0 : -128.0},
+                     {"max", out == DType::U8 ? 255.0 : 127.0}};
+  ONNX_ASSIGN(cl, im.emit(OpKind::Clip, {r}, range));
+  return setOutput(ctx, 0, castTo(im, cl, out, ctx.outputName(0)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -1037,6 +1163,73 @@ Expected<Value *> sliceAxis(NodeContext &ctx, Value *x,
   ends[axis] = end;
   AttributeMap attrs{{"starts", starts}, {"ends", ends}, {"steps", steps}};
   return ctx.importer.emit(OpKind::Slice, {x}, attrs, name);
+}
+
+/// Largest matrix order Det expands (5! = 120 products of 5 factors).
+constexpr int64_t kMaxDetOrder = 5;
+
+/// Det-11 of [..., n, n] for n <= kMaxDetOrder: the Leibniz sum over the
+/// n! permutations of signed products of entries, in f64 (a float input's
+/// rounding then happens once, in the final cast), as exact as LAPACK's LU
+/// that onnx's reference (numpy) uses.
+Status detOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (!isFloat(x->type().dtype))
+    return makeError("X must be a float tensor, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(xe, staticShape(x, "X"));
+  if (xe.size() < 2 || xe[xe.size() - 1] != xe[xe.size() - 2])
+    return makeError("X must be [..., n, n], got " + typeToString(x->type()));
+  int64_t n = xe.back();
+  if (n < 1 || n > kMaxDetOrder)
+    return makeError("Det of order " + std::to_string(n) +
+                     " is not supported (1 to " + std::to_string(kMaxDetOrder) +
+                     ")");
+  std::vector<int64_t> batch(xe.begin(), xe.end() - 2);
+  int64_t rows = 1;
+  for (int64_t d : batch)
+    rows *= d; // bounded: X's element count is
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(xf, castTo(im, x, DType::F64));
+  ONNX_ASSIGN(flat, im.emitReshape(xf, {rows, n * n}));
+  std::vector<Value *> entry(static_cast<size_t>(n * n));
+  for (int64_t k = 0; k < n * n; ++k) {
+    ONNX_ASSIGN(e, sliceAxis(ctx, flat, {rows, n * n}, 1, k, k + 1, ""));
+    entry[static_cast<size_t>(k)] = e;
+  }
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    perm[static_cast<size_t>(i)] = i;
+  Value *sum = nullptr;
+  do {
+    // The sign: parity of the inversions.
+    int64_t inversions = 0;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = i + 1; j < n; ++j)
+        inversions +=
+            perm[static_cast<size_t>(i)] > perm[static_cast<size_t>(j)];
+    Value *term = entry[static_cast<size_t>(perm[0])];
+    for (int64_t i = 1; i < n; ++i) {
+      ONNX_ASSIGN(t,
+                  im.emit(OpKind::Mul,
+                          {term, entry[static_cast<size_t>(
+                                     i * n + perm[static_cast<size_t>(i)])]}));
+      term = t;
+    }
+    if (!sum && inversions % 2 == 0) {
+      sum = term;
+    } else if (!sum) {
+      ONNX_ASSIGN(neg, im.emit(OpKind::Neg, {term}));
+      sum = neg;
+    } else {
+      ONNX_ASSIGN(acc, im.emit(inversions % 2 ? OpKind::Sub : OpKind::Add,
+                               {sum, term}));
+      sum = acc;
+    }
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  ONNX_ASSIGN(shaped, im.emitReshape(sum, batch));
+  return setOutput(ctx, 0,
+                   castTo(im, shaped, x->type().dtype, ctx.outputName(0)));
 }
 
 Status splitOp(NodeContext &ctx, OpKind) {
@@ -5816,6 +6009,7 @@ constexpr std::array kOps = {
     OpEntry{"Constant", constantOp, OpKind::Constant},
     OpEntry{"ConstantOfShape", constantOfShapeOp, OpKind::Constant},
     OpEntry{"Conv", convOp, OpKind::Conv},
+    OpEntry{"ConvInteger", convIntegerOp, OpKind::Conv},
     OpEntry{"ConvTranspose", convTransposeOp, OpKind::Conv},
     OpEntry{"Cos", unaryOp, OpKind::Cos},
     OpEntry{"Cosh", hyperbolicOp, OpKind::Exp},
@@ -5824,6 +6018,7 @@ constexpr std::array kOps = {
     OpEntry{"DFT", dftOp, OpKind::MatMul},
     OpEntry{"DepthToSpace", depthSpaceOp, OpKind::Transpose},
     OpEntry{"DequantizeLinear", dequantizeLinearOp, OpKind::Mul},
+    OpEntry{"Det", detOp, OpKind::Mul},
     OpEntry{"Div", binaryOp, OpKind::Div},
     OpEntry{"Dropout", dropoutOp, OpKind::Constant},
     OpEntry{"DynamicQuantizeLinear", dynamicQuantizeLinearOp, OpKind::Round},
@@ -5885,6 +6080,7 @@ constexpr std::array kOps = {
     OpEntry{"PRelu", preluOp, OpKind::Where},
     OpEntry{"Pad", padOp, OpKind::Pad},
     OpEntry{"Pow", powOp, OpKind::Pow},
+    OpEntry{"QLinearConv", qlinearConvOp, OpKind::Conv},
     OpEntry{"QLinearMatMul", qlinearMatMulOp, OpKind::MatMul},
     OpEntry{"QuantizeLinear", quantizeLinearOp, OpKind::Round},
     OpEntry{"RMSNormalization", rmsNormOp, OpKind::ReduceMean},

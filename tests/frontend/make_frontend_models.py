@@ -577,6 +577,15 @@ def bad_models():
         [vi("x", F, [1, 8, 1])], [vi("y", F, None)],
         [init("len", np.array(1 << 40, np.int64))]),
         "node 'dft' (op DFT, opset 17)", "too large")
+    bad("det_order_6", model(
+        [n("Det", ["x"], ["y"], name="det")],
+        [vi("x", F, [6, 6])], [vi("y", F, None)]),
+        "node 'det' (op Det, opset 17)", "order 6 is not supported")
+    bad("conv_integer_float", model(
+        [n("ConvInteger", ["x", "w"], ["y"], name="ci")],
+        [vi("x", F, [1, 1, 3, 3]), vi("w", F, [1, 1, 2, 2])],
+        [vi("y", TensorProto.INT32, None)]),
+        "node 'ci' (op ConvInteger, opset 17)", "must be int8 or uint8")
     bad("opset29", model([n("Relu", ["x"], ["y"])], [vi("x", F, [4])],
                          [vi("y", F, [4])], opset=29, ir_version=13),
         "opset 29 is not supported")
