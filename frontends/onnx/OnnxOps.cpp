@@ -529,6 +529,58 @@ Status convOp(NodeContext &ctx, OpKind) {
       emitConvWithAttrs(ctx, x, w, ctx.optionalInput(2), ctx.outputName(0)));
 }
 
+/// The first `n` inputs of the node, all required.
+Expected<std::vector<Value *>> requiredInputs(NodeContext &ctx, size_t n) {
+  std::vector<Value *> in;
+  for (size_t i = 0; i < n; ++i) {
+    ONNX_ASSIGN(v, ctx.input(i));
+    in.push_back(v);
+  }
+  return in;
+}
+
+/// Fails unless each of `values` holds exactly one element (per-tensor
+/// scales and zero points); `what` names them in the message.
+Status requireOneValue(std::initializer_list<Value *> values,
+                       const std::string &what) {
+  for (Value *v : values) {
+    ONNX_ASSIGN(e, staticShape(v, "a scale or zero point"));
+    ONNX_ASSIGN(count, elementCount(makeShape(e)));
+    if (count != 1)
+      return makeError(what + " must have one value, got " +
+                       typeToString(v->type()));
+  }
+  return Status::success();
+}
+
+/// The QLinear ops' output, as onnx's references compute it: the f64
+/// accumulator `acc` times s1 * s2 / ys (in s1's type, then f64; s1, s2
+/// and ys already shaped to broadcast against acc), plus y_zero_point `yz`,
+/// rounded half to even and saturated to yz's type (u8 or i8).
+Status requantize(NodeContext &ctx, Value *acc, Value *s1, Value *s2, Value *ys,
+                  Value *yz) {
+  DType out = yz->type().dtype;
+  if (out != DType::U8 && out != DType::I8)
+    return makeError("y_zero_point must be u8 or i8, got " +
+                     typeToString(yz->type()));
+  Importer &im = ctx.importer;
+  DType sdt = s1->type().dtype;
+  ONNX_ASSIGN(s2c, castTo(im, s2, sdt));
+  ONNX_ASSIGN(ysc, castTo(im, ys, sdt));
+  ONNX_ASSIGN(prod, im.emit(OpKind::Mul, {s1, s2c}));
+  ONNX_ASSIGN(ratio, im.emit(OpKind::Div, {prod, ysc}));
+  ONNX_ASSIGN(r64, castTo(im, ratio, DType::F64));
+  ONNX_ASSIGN(d, im.emit(OpKind::Mul, {acc, r64}));
+  ONNX_ASSIGN(yzs, im.emitReshape(yz, {}));
+  ONNX_ASSIGN(yz64, castTo(im, yzs, DType::F64));
+  ONNX_ASSIGN(dz, im.emit(OpKind::Add, {d, yz64}));
+  ONNX_ASSIGN(r, im.emit(OpKind::Round, {dz}));
+  AttributeMap range{{"min", out == DType::U8 ? 0.0 : -128.0},
+                     {"max", out == DType::U8 ? 255.0 : 127.0}};
+  ONNX_ASSIGN(cl, im.emit(OpKind::Clip, {r}, range));
+  return setOutput(ctx, 0, castTo(im, cl, out, ctx.outputName(0)));
+}
+
 /// `v` (u8 or i8) minus its zero point `zp` (null: none; per tensor, or for
 /// a conv weight [M, ...] one per output channel), in f64: exact, and a
 /// conv of such values stays exact in f64 (|products| <= 2^16).
@@ -582,11 +634,7 @@ Status convIntegerOp(NodeContext &ctx, OpKind) {
 /// then f64; w_scale per tensor or per output channel), plus y_zp, rounded
 /// half to even and saturated to y_zp's type.
 Status qlinearConvOp(NodeContext &ctx, OpKind) {
-  std::vector<Value *> in;
-  for (size_t i = 0; i < 8; ++i) {
-    ONNX_ASSIGN(v, ctx.input(i));
-    in.push_back(v);
-  }
+  ONNX_ASSIGN(in, requiredInputs(ctx, 8));
   Value *x = in[0], *xsc = in[1], *xz = in[2], *w = in[3], *wsc = in[4],
         *wz = in[5], *ysc = in[6], *yz = in[7];
   Value *bias = ctx.optionalInput(8);
@@ -596,14 +644,8 @@ Status qlinearConvOp(NodeContext &ctx, OpKind) {
     return makeError("x, w and y_zero_point must be int8 or uint8");
   if (bias && bias->type().dtype != DType::I32)
     return makeError("B must be int32, got " + typeToString(bias->type()));
-  for (Value *v : {xsc, xz, ysc, yz}) {
-    ONNX_ASSIGN(e, staticShape(v, "a scale or zero point"));
-    ONNX_ASSIGN(count, elementCount(makeShape(e)));
-    if (count != 1)
-      return makeError("x and y scales and zero points must have one value, "
-                       "got " +
-                       typeToString(v->type()));
-  }
+  MLC_RETURN_IF_ERROR(
+      requireOneValue({xsc, xz, ysc, yz}, "x and y scales and zero points"));
   Importer &im = ctx.importer;
   ONNX_ASSIGN(xs, shiftedToF64(im, x, xz, "x"));
   ONNX_ASSIGN(ws, shiftedToF64(im, w, wz, "w"));
@@ -628,25 +670,10 @@ Status qlinearConvOp(NodeContext &ctx, OpKind) {
                      "channel, got " +
                      typeToString(wsc->type()));
   }
-  DType sdt = xsc->type().dtype;
   ONNX_ASSIGN(xsr, im.emitReshape(xsc, {}));
   ONNX_ASSIGN(wsr, im.emitReshape(wsc, wto));
   ONNX_ASSIGN(ysr, im.emitReshape(ysc, {}));
-  ONNX_ASSIGN(wss, castTo(im, wsr, sdt));
-  ONNX_ASSIGN(yss, castTo(im, ysr, sdt));
-  ONNX_ASSIGN(xw, im.emit(OpKind::Mul, {xsr, wss}));
-  ONNX_ASSIGN(ratio, im.emit(OpKind::Div, {xw, yss}));
-  ONNX_ASSIGN(r64, castTo(im, ratio, DType::F64));
-  ONNX_ASSIGN(d, im.emit(OpKind::Mul, {c, r64}));
-  ONNX_ASSIGN(yzs, im.emitReshape(yz, {}));
-  ONNX_ASSIGN(yz64, castTo(im, yzs, DType::F64));
-  ONNX_ASSIGN(dz, im.emit(OpKind::Add, {d, yz64}));
-  ONNX_ASSIGN(r, im.emit(OpKind::Round, {dz}));
-  DType out = yz->type().dtype;
-  AttributeMap range{{"min", out == DType::U8 ? 0.0 : -128.0},
-                     {"max", out == DType::U8 ? 255.0 : 127.0}};
-  ONNX_ASSIGN(cl, im.emit(OpKind::Clip, {r}, range));
-  return setOutput(ctx, 0, castTo(im, cl, out, ctx.outputName(0)));
+  return requantize(ctx, c, xsr, wsr, ysr, yz);
 }
 
 //===----------------------------------------------------------------------===//
@@ -4709,31 +4736,12 @@ Status quantizeLinearOp(NodeContext &ctx, OpKind) {
 /// by a_scale * b_scale / y_scale (in the scales' type) in f64, rounded half
 /// to even, shifted by y_zero_point and saturated.
 Status qlinearMatMulOp(NodeContext &ctx, OpKind) {
-  std::vector<Value *> in;
-  for (size_t i = 0; i < 8; ++i) {
-    ONNX_ASSIGN(v, ctx.input(i));
-    in.push_back(v);
-  }
+  ONNX_ASSIGN(in, requiredInputs(ctx, 8));
   Value *a = in[0], *as = in[1], *az = in[2], *b = in[3], *bs = in[4],
         *bz = in[5], *ys = in[6], *yz = in[7];
-  for (Value *v : {as, az, bs, bz, ys, yz}) {
-    ONNX_ASSIGN(e, staticShape(v, "a scale or zero point"));
-    ONNX_ASSIGN(count, elementCount(makeShape(e)));
-    if (count != 1)
-      return makeError("only per-tensor scales and zero points are supported, "
-                       "got " +
-                       typeToString(v->type()));
-  }
-  DType out = yz->type().dtype;
-  double lo = 0, hi = 0;
-  if (out == DType::U8) {
-    hi = 255;
-  } else if (out == DType::I8) {
-    lo = -128, hi = 127;
-  } else {
-    return makeError("y_zero_point must be u8 or i8, got " +
-                     typeToString(yz->type()));
-  }
+  MLC_RETURN_IF_ERROR(requireOneValue(
+      {as, az, bs, bz, ys, yz},
+      "scales and zero points (only per-tensor ones are supported)"));
   Importer &im = ctx.importer;
   auto shifted = [&](Value *x, Value *z) -> Expected<Value *> {
     ONNX_ASSIGN(xi, castTo(im, x, DType::I32));
@@ -4749,21 +4757,8 @@ Status qlinearMatMulOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(asr, im.emitReshape(as, {}));
   ONNX_ASSIGN(bsr, im.emitReshape(bs, {}));
   ONNX_ASSIGN(ysr, im.emitReshape(ys, {}));
-  DType sdt = as->type().dtype;
-  ONNX_ASSIGN(bsc, castTo(im, bsr, sdt));
-  ONNX_ASSIGN(ysc, castTo(im, ysr, sdt));
-  ONNX_ASSIGN(ab, im.emit(OpKind::Mul, {asr, bsc}));
-  ONNX_ASSIGN(ratio, im.emit(OpKind::Div, {ab, ysc}));
-  ONNX_ASSIGN(r64, castTo(im, ratio, DType::F64));
   ONNX_ASSIGN(c64, castTo(im, c, DType::F64));
-  ONNX_ASSIGN(d, im.emit(OpKind::Mul, {c64, r64}));
-  ONNX_ASSIGN(yzs, im.emitReshape(yz, {}));
-  ONNX_ASSIGN(yz64, castTo(im, yzs, DType::F64));
-  ONNX_ASSIGN(dz, im.emit(OpKind::Add, {d, yz64}));
-  ONNX_ASSIGN(r, im.emit(OpKind::Round, {dz}));
-  AttributeMap range{{"min", lo}, {"max", hi}};
-  ONNX_ASSIGN(cl, im.emit(OpKind::Clip, {r}, range));
-  return setOutput(ctx, 0, castTo(im, cl, out, ctx.outputName(0)));
+  return requantize(ctx, c64, asr, bsr, ysr, yz);
 }
 
 /// DynamicQuantizeLinear: u8 quantization with the scale and zero point
