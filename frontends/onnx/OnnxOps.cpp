@@ -680,10 +680,127 @@ Status qlinearConvOp(NodeContext &ctx, OpKind) {
 // Windows, reductions and normalizations
 //===----------------------------------------------------------------------===//
 
+/// MaxPool's Indices output, as onnx's reference computes it: for each
+/// window the flat index (over the whole input, batch and channel
+/// included; column-major within the 2-D spatial plane for storage_order
+/// 1) of its first maximum in window order. Every tap's values are a
+/// strided slice of x padded with -inf, its indices a constant per output
+/// position plus the batch-and-channel base; a running where over the taps
+/// keeps the first strict maximum.
+Expected<Value *> maxPoolIndices(NodeContext &ctx, Value *x, Value *y,
+                                 const std::vector<int64_t> &kernel,
+                                 const std::vector<int64_t> &strides,
+                                 const std::vector<int64_t> &pads,
+                                 const std::vector<int64_t> &dilations) {
+  if (!isFloat(x->type().dtype))
+    return makeError("the Indices output needs a float input, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(storageOrder, ctx.intAttr("storage_order", 0));
+  ONNX_ASSIGN(xe, staticShape(x, "MaxPool with Indices"));
+  ONNX_ASSIGN(ye, staticShape(y, "MaxPool with Indices"));
+  size_t k = kernel.size();
+  if (storageOrder != 0 && (storageOrder != 1 || k != 2))
+    return makeError("storage_order must be 0, or 1 for 2-D pooling, got " +
+                     std::to_string(storageOrder));
+  int64_t taps = 1, outPoints = 1, plane = 1;
+  for (size_t i = 0; i < k; ++i) {
+    taps *= kernel[i];
+    outPoints *= ye[2 + i];
+    plane *= xe[2 + i];
+  }
+  if (taps * outPoints > kMaxConstantExtent)
+    return makeError("the Indices output needs " +
+                     std::to_string(taps * outPoints) +
+                     " index constants, too large (limit " +
+                     std::to_string(kMaxConstantExtent) + ")");
+  Importer &im = ctx.importer;
+  // x padded with -inf so that every tap of every window is in bounds.
+  std::vector<int64_t> padAll(2 * xe.size(), 0);
+  for (size_t i = 0; i < k; ++i) {
+    int64_t needed =
+        (ye[2 + i] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1;
+    padAll[2 + i] = pads[i];
+    padAll[xe.size() + 2 + i] =
+        std::max<int64_t>(0, needed - xe[2 + i] - pads[i]);
+  }
+  AttributeMap pa{
+      {"pads", padAll}, {"mode", std::string("constant")}, {"value", -kInf}};
+  ONNX_ASSIGN(xp, im.emit(OpKind::Pad, {x}, pa));
+  // (n * C + c) * plane, as [N, C, 1, ...].
+  std::vector<int64_t> baseShape(xe.size(), 1);
+  baseShape[0] = xe[0];
+  baseShape[1] = xe[1];
+  std::vector<double> base;
+  for (int64_t nc = 0; nc < xe[0] * xe[1]; ++nc)
+    base.push_back(static_cast<double>(nc * plane));
+  ONNX_ASSIGN(baseData,
+              makeTensorFromDoubles(
+                  TensorType{DType::I64, makeShape(baseShape)}, base));
+  ONNX_ASSIGN(baseV, im.emitConstant(std::move(baseData)));
+  std::vector<int64_t> tapShape(xe.size(), 1);
+  for (size_t i = 0; i < k; ++i)
+    tapShape[2 + i] = ye[2 + i];
+  Value *bestV = nullptr, *bestI = nullptr;
+  std::vector<int64_t> tap(k, 0);
+  for (int64_t t = 0; t < taps; ++t) {
+    std::vector<int64_t> starts(xe.size(), 0), ends = ye, steps(xe.size(), 1);
+    for (size_t i = 0; i < k; ++i) {
+      starts[2 + i] = tap[i] * dilations[i];
+      ends[2 + i] = starts[2 + i] + (ye[2 + i] - 1) * strides[i] + 1;
+      steps[2 + i] = strides[i];
+    }
+    AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
+    ONNX_ASSIGN(v, im.emit(OpKind::Slice, {xp}, sl));
+    // The tap's input position for every output position.
+    std::vector<double> offsets;
+    std::vector<int64_t> o(k, 0);
+    for (int64_t p = 0; p < outPoints; ++p) {
+      int64_t flat = 0;
+      bool inside = true;
+      std::vector<int64_t> in(k);
+      for (size_t i = 0; i < k; ++i) {
+        in[i] = o[i] * strides[i] + tap[i] * dilations[i] - pads[i];
+        inside &= in[i] >= 0 && in[i] < xe[2 + i];
+      }
+      if (storageOrder == 1) {
+        flat = in[0] + in[1] * xe[2];
+      } else {
+        for (size_t i = 0; i < k; ++i)
+          flat = flat * xe[2 + i] + in[i];
+      }
+      offsets.push_back(inside ? static_cast<double>(flat) : 0.0);
+      for (size_t i = k; i-- > 0;) { // next output position, row-major
+        if (++o[i] < ye[2 + i])
+          break;
+        o[i] = 0;
+      }
+    }
+    ONNX_ASSIGN(offData,
+                makeTensorFromDoubles(
+                    TensorType{DType::I64, makeShape(tapShape)}, offsets));
+    ONNX_ASSIGN(offV, im.emitConstant(std::move(offData)));
+    ONNX_ASSIGN(idx, im.emit(OpKind::Add, {baseV, offV}));
+    if (!bestV) {
+      bestV = v;
+      bestI = idx;
+    } else {
+      ONNX_ASSIGN(gt, im.emit(OpKind::Greater, {v, bestV}));
+      ONNX_ASSIGN(ni, im.emit(OpKind::Where, {gt, idx, bestI}));
+      ONNX_ASSIGN(nv, im.emit(OpKind::Where, {gt, v, bestV}));
+      bestI = ni;
+      bestV = nv;
+    }
+    for (size_t i = k; i-- > 0;) { // next tap, row-major
+      if (++tap[i] < kernel[i])
+        break;
+      tap[i] = 0;
+    }
+  }
+  return bestI;
+}
+
 Status poolOp(NodeContext &ctx, OpKind kind) {
   ONNX_ASSIGN(x, ctx.input(0));
-  if (kind == OpKind::MaxPool)
-    MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "Indices"));
   int64_t k = x->type().rank() - 2;
   if (k < 1)
     return makeError("input must have rank >= 3, got " +
@@ -723,8 +840,13 @@ Status poolOp(NodeContext &ctx, OpKind kind) {
     ONNX_ASSIGN(cip, ctx.intAttr("count_include_pad", 0));
     attrs["count_include_pad"] = cip ? int64_t(1) : int64_t(0);
   }
-  return setOutput(ctx, 0,
-                   ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+  ONNX_ASSIGN(y, ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+  MLC_RETURN_IF_ERROR(setOutput(ctx, 0, y));
+  if (kind != OpKind::MaxPool || ctx.outputUsed.size() < 2 ||
+      !ctx.outputUsed[1])
+    return Status::success();
+  return setOutput(ctx, 1,
+                   maxPoolIndices(ctx, x, y, kernel, strides, pads, dilations));
 }
 
 /// LpPool: (sum over the window of |x|^p)^(1/p), the sum as avg_pool with

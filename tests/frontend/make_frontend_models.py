@@ -577,6 +577,11 @@ def bad_models():
         [vi("x", F, [1, 8, 1])], [vi("y", F, None)],
         [init("len", np.array(1 << 40, np.int64))]),
         "node 'dft' (op DFT, opset 17)", "too large")
+    bad("maxpool_indices_int", model(
+        [n("MaxPool", ["x"], ["y", "i"], name="mp", kernel_shape=[2, 2])],
+        [vi("x", TensorProto.INT8, [1, 1, 4, 4])],
+        [vi("y", TensorProto.INT8, None), vi("i", TensorProto.INT64, None)]),
+        "node 'mp' (op MaxPool, opset 17)", "Indices output needs a float input")
     bad("det_order_6", model(
         [n("Det", ["x"], ["y"], name="det")],
         [vi("x", F, [6, 6])], [vi("y", F, None)]),
