@@ -41,16 +41,13 @@ CASES = [
     ("mlp", "mlp", 1, 1e-3, 1e-4),
     ("squeezenet1_1", "squeezenet1_1", 1, 1e-3, 1e-4),
     ("mobilenet_v2", "mobilenet_v2", 1, 1e-3, 1e-4),
-    ("resnet50_b1", "resnet50_tied", 1, 1e-3, 1e-4),
-    ("resnet50_b32", "resnet50_tied_b32", 32, 1e-3, 1e-4),
-    ("bert_encoder_b1", "bert_encoder_tied", 1, 1e-3, 1e-4),
-    ("bert_encoder_b32", "bert_encoder_tied_b32", 32, 1e-3, 1e-4),
-    ("vit_b_16_b1", "vit_b_16_tied", 1, 1e-3, 1e-4),
-    ("vit_b_16_b32", "vit_b_16_tied_b32", 32, 1e-3, 1e-4),
+] + [
+    # The big models at batch 1 and 32, as their tied variants.
+    ("%s_b%d" % (m, b), "%s_tied%s" % (m, "" if b == 1 else "_b%d" % b), b, 1e-3, 1e-4)
+    for m in ("resnet50", "bert_encoder", "vit_b_16") for b in (1, 32)
+] + [
     # C = A x B with both operands inputs (no weights): the kernel beside cuBLAS.
-    ("gemm_1024", "gen:gemm_1024", 1, 1e-3, 1e-4),
-    ("gemm_2048", "gen:gemm_2048", 1, 1e-3, 1e-4),
-    ("gemm_4096", "gen:gemm_4096", 1, 1e-3, 1e-4),
+    ("gemm_%d" % n, "gen:gemm_%d" % n, 1, 1e-3, 1e-4) for n in (1024, 2048, 4096)
 ]
 TORCH = [["resnet50", 1], ["resnet50", 32], ["bert_encoder", 1], ["bert_encoder", 32],
          ["vit_b_16", 1], ["vit_b_16", 32]]
