@@ -139,8 +139,13 @@ Status translateNode(NodeContext &ctx);
 bool isSupportedOp(const std::string &opType);
 /// The domain of the training ops (Adagrad, Adam, Momentum; version 1).
 inline constexpr const char *kTrainingDomain = "ai.onnx.preview.training";
-/// True when translateNode handles `opType` of kTrainingDomain.
-bool isSupportedTrainingOp(const std::string &opType);
+/// The classical-ML domain (ArrayFeatureExtractor, Binarizer).
+inline constexpr const char *kMlDomain = "ai.onnx.ml";
+/// The newest opset of non-default `domain` that mlc reads (kTrainingDomain
+/// 1, kMlDomain 5), or 0 for a domain it has no ops of.
+int64_t newestDomainOpset(const std::string &domain);
+/// True when translateNode handles `opType` of the non-default `domain`.
+bool isSupportedDomainOp(const std::string &domain, const std::string &opType);
 
 /// The version of default-domain op `opType` that a model importing `opset`
 /// uses: the newest of the op's schema versions (OnnxOpVersions.inc) not

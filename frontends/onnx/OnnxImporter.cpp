@@ -374,7 +374,8 @@ Expected<TensorType> convertInputType(const onnx::ValueInfoProto &info,
 /// (a subgraph's nodes read "Scan_0/body/Add_3").
 Status importNodes(const onnx::GraphProto &g, Importer &importer,
                    std::map<std::string, Value *> &env, int64_t opset,
-                   int64_t trainingOpset, const std::string &prefix) {
+                   const std::map<std::string, int64_t> &domainOpsets,
+                   const std::string &prefix) {
   // Which ONNX values are consumed, to reject uses of unsupported outputs.
   std::set<std::string> used;
   for (const auto &n : g.node())
@@ -388,16 +389,19 @@ Status importNodes(const onnx::GraphProto &g, Importer &importer,
     std::string nodeName =
         prefix + (n.name().empty() ? n.op_type() + "_" + std::to_string(index)
                                    : n.name());
-    int64_t nodeOpset = n.domain() == kTrainingDomain ? trainingOpset : opset;
+    bool defaultDomain = n.domain().empty() || n.domain() == "ai.onnx";
+    auto other = domainOpsets.find(n.domain());
+    int64_t nodeOpset = defaultDomain                 ? opset
+                        : other != domainOpsets.end() ? other->second
+                                                      : -1;
     std::string opsetText = nodeOpset < 0 ? "none" : std::to_string(nodeOpset);
     auto fail = [&](const std::string &why) {
       return makeError("node '" + nodeName + "' (op " + n.op_type() +
                        ", opset " + opsetText + "): " + why);
     };
-    bool defaultDomain = n.domain().empty() || n.domain() == "ai.onnx";
-    bool training = n.domain() == kTrainingDomain && trainingOpset >= 0 &&
-                    isSupportedTrainingOp(n.op_type());
-    if (!training && (!defaultDomain || !isSupportedOp(n.op_type())))
+    bool otherDomain = !defaultDomain && other != domainOpsets.end() &&
+                       isSupportedDomainOp(n.domain(), n.op_type());
+    if (!otherDomain && (!defaultDomain || !isSupportedOp(n.op_type())))
       return fail(defaultDomain
                       ? "unsupported op"
                       : "unsupported op (domain '" + n.domain() + "')");
@@ -456,20 +460,27 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
     return makeError("ONNX ir_version " + std::to_string(model.ir_version()) +
                      " is not supported (need 3.." +
                      std::to_string(kMaxIrVersion) + ")");
-  int64_t opset = -1, trainingOpset = -1;
+  int64_t opset = -1;
+  // The other domains mlc has ops of (training, classical ML), by domain.
+  std::map<std::string, int64_t> domainOpsets;
   for (const auto &op : model.opset_import()) {
-    if (op.domain().empty() || op.domain() == "ai.onnx")
+    if (op.domain().empty() || op.domain() == "ai.onnx") {
       opset = op.version();
-    if (op.domain() == kTrainingDomain)
-      trainingOpset = op.version();
+      continue;
+    }
+    int64_t newest = newestDomainOpset(op.domain());
+    if (newest == 0)
+      continue;
+    if (op.version() < 1 || op.version() > newest)
+      return makeError("opset " + std::to_string(op.version()) + " of '" +
+                       op.domain() + "' is not supported (mlc reads 1 to " +
+                       std::to_string(newest) + ")");
+    domainOpsets[op.domain()] = op.version();
   }
-  // A model of training ops only may import no default-domain opset; any
-  // default-domain node of it fails below.
-  if (opset < 0 && trainingOpset < 0)
+  // A model of other domains' ops only may import no default-domain opset;
+  // any default-domain node of it fails below.
+  if (opset < 0 && domainOpsets.empty())
     return makeError("model imports no opset of the default ONNX domain");
-  if (trainingOpset > 1)
-    return makeError("opset " + std::to_string(trainingOpset) + " of '" +
-                     kTrainingDomain + "' is not supported (mlc implements 1)");
   if (opset >= 0 && opset < kOnnxMinOpset)
     return makeError("opset " + std::to_string(opset) +
                      " is not supported (need " +
@@ -539,9 +550,9 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
         return c.error();
       scope[init.name()] = *c;
     }
-    return importNodes(body, importer, scope, opset, trainingOpset, prefix);
+    return importNodes(body, importer, scope, opset, domainOpsets, prefix);
   };
-  MLC_RETURN_IF_ERROR(importNodes(g, importer, env, opset, trainingOpset, ""));
+  MLC_RETURN_IF_ERROR(importNodes(g, importer, env, opset, domainOpsets, ""));
 
   std::vector<Value *> outputs;
   for (const auto &out : g.output()) {

@@ -612,6 +612,47 @@ Expected<Value *> shiftedToF64(Importer &im, Value *v, Value *zp,
   return im.emit(OpKind::Sub, {vf, zf});
 }
 
+/// ai.onnx.ml Binarizer: 1 where x > threshold, else 0, in x's type.
+Status binarizerOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  DType dt = x->type().dtype;
+  if (!isFloat(dt) && dt != DType::I32 && dt != DType::I64)
+    return makeError("X must be a float, int32 or int64 tensor, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(threshold, ctx.floatAttr("threshold", 0.0));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(t, im.emitScalar(dt, threshold));
+  ONNX_ASSIGN(gt, im.emit(OpKind::Greater, {x, t}));
+  return setOutput(ctx, 0, castTo(im, gt, dt, ctx.outputName(0)));
+}
+
+/// ai.onnx.ml ArrayFeatureExtractor: X's elements at indices Y (int64, 1-D
+/// or [1, n]) along the last axis, as onnx's reference: [..., n], or
+/// [1, n] for a 1-D X.
+Status arrayFeatureExtractorOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(y, ctx.input(1));
+  if (y->type().dtype != DType::I64)
+    return makeError("Y must be an int64 tensor, got " +
+                     typeToString(y->type()));
+  ONNX_ASSIGN(xe, staticShape(x, "X"));
+  ONNX_ASSIGN(ye, staticShape(y, "Y"));
+  if (xe.empty())
+    return makeError("X must have rank >= 1, got " + typeToString(x->type()));
+  int64_t n = ye.empty() ? 1 : ye.back();
+  if (!(ye.size() == 1 || (ye.size() == 2 && ye[0] == 1)))
+    return makeError("Y must be [n] or [1, n], got " + typeToString(y->type()));
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(idx, im.emitReshape(y, {n}));
+  AttributeMap ga{{"axis", static_cast<int64_t>(xe.size()) - 1}};
+  ONNX_ASSIGN(g, im.emit(OpKind::Gather, {x, idx}, ga));
+  std::vector<int64_t> shape(xe.begin(), xe.end() - 1);
+  if (shape.empty())
+    shape.push_back(1);
+  shape.push_back(n);
+  return setOutput(ctx, 0, im.emitReshape(g, shape, ctx.outputName(0)));
+}
+
 /// ConvInteger-10: conv(x - x_zero_point, w - w_zero_point) in int32, as
 /// onnx's reference; computed in f64, exact for 8-bit operands.
 Status convIntegerOp(NodeContext &ctx, OpKind) {
@@ -6398,23 +6439,43 @@ constexpr std::array kTrainingOps = {
     OpEntry{"Momentum", momentumOp, OpKind::Mul},
 };
 
-const OpEntry *findTrainingOp(std::string_view name) {
-  for (const OpEntry &entry : kTrainingOps)
-    if (entry.name == name)
-      return &entry;
+/// The ops of the ai.onnx.ml domain (each unchanged since version 1).
+constexpr std::array kMlOps = {
+    OpEntry{"ArrayFeatureExtractor", arrayFeatureExtractorOp, OpKind::Gather},
+    OpEntry{"Binarizer", binarizerOp, OpKind::Greater},
+};
+
+/// The entry of `name` in non-default `domain`, or null.
+const OpEntry *findDomainOp(std::string_view domain, std::string_view name) {
+  auto find = [&](const auto &table) -> const OpEntry * {
+    for (const OpEntry &entry : table)
+      if (entry.name == name)
+        return &entry;
+    return nullptr;
+  };
+  if (domain == kTrainingDomain)
+    return find(kTrainingOps);
+  if (domain == kMlDomain)
+    return find(kMlOps);
   return nullptr;
 }
 
 } // namespace
 
-bool isSupportedTrainingOp(const std::string &opType) {
-  return findTrainingOp(opType);
+int64_t newestDomainOpset(const std::string &domain) {
+  return domain == kTrainingDomain ? 1 : domain == kMlDomain ? 5 : 0;
+}
+
+bool isSupportedDomainOp(const std::string &domain, const std::string &opType) {
+  return findDomainOp(domain, opType);
 }
 
 Status translateNode(NodeContext &ctx) {
-  const OpEntry *entry = ctx.proto.domain() == kTrainingDomain
-                             ? findTrainingOp(ctx.proto.op_type())
-                             : findOp(ctx.proto.op_type());
+  bool defaultDomain =
+      ctx.proto.domain().empty() || ctx.proto.domain() == "ai.onnx";
+  const OpEntry *entry =
+      defaultDomain ? findOp(ctx.proto.op_type())
+                    : findDomainOp(ctx.proto.domain(), ctx.proto.op_type());
   if (!entry)
     return makeError("unsupported op");
   return entry->fn(ctx, entry->kind);

@@ -565,6 +565,10 @@ def bad_models():
     training_only.opset_import.append(helper.make_opsetid("ai.onnx.preview.training", 1))
     bad("training_domain_only", training_only, "node 'r0' (op Relu, opset none)",
         "imports no opset of the default ONNX domain")
+    ml_new = model([n("Binarizer", ["x"], ["y"], domain="ai.onnx.ml")],
+                   [vi("x", F, [4])], [vi("y", F, [4])])
+    ml_new.opset_import.append(helper.make_opsetid("ai.onnx.ml", 6))
+    bad("ml_opset_6", ml_new, "opset 6 of 'ai.onnx.ml' is not supported (mlc reads 1 to 5)")
     # Import-time tables sized by attribute inputs are bounded: a huge
     # Resize scale or dft_length is an error, not an allocation failure.
     bad("resize_huge_scale", model(
