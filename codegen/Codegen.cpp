@@ -218,9 +218,17 @@ std::string formatLaunch(const GpuLaunch &launch) {
   return line;
 }
 
-Expected<std::string> emitMLIR(const Graph &graph, const std::string &target) {
-  auto emitted = codegen::emitModule(graph, /*portable=*/target == "cuda" ||
-                                                target == "cuda-emulate");
+Expected<std::string> emitMLIR(const Graph &graph,
+                               const TargetOptions &options) {
+  bool portable = options.target == "cuda" || options.target == "cuda-emulate";
+  bool wideVectors = false;
+  if (!portable) {
+    auto target = codegen::createTarget(options.triple, options.cpu);
+    if (!target.ok())
+      return target.error();
+    wideVectors = target->avx512;
+  }
+  auto emitted = codegen::emitModule(graph, portable, wideVectors);
   if (!emitted.ok())
     return emitted.error();
   return emitted->text;

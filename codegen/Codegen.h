@@ -101,10 +101,11 @@ Expected<CodegenResult> generateCode(const Graph &graph,
                                      const TargetOptions &options);
 
 /// Only the first stage: the MLIR module text (kernels + entry) that
-/// generateCode would lower for `target`, without scheduling or lowering
-/// it. Cheap; for --emit=mlir and debugging.
+/// generateCode would lower for `options` (its target, and for CPUs the
+/// target's vector width), without scheduling or lowering it. Cheap; for
+/// --emit=mlir and debugging.
 Expected<std::string> emitMLIR(const Graph &graph,
-                               const std::string &target = "llvm");
+                               const TargetOptions &options);
 
 /// A relocatable object for the host (`triple`, empty for the build host)
 /// that defines each symbol as an exported, 256-byte aligned constant array

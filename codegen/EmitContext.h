@@ -106,9 +106,9 @@ public:
   /// tiles.
   bool portable = false;
   /// The target has 32 512-bit vector registers (AVX-512): panel
-  /// contractions over a multiple of 7 rows use 7-row register tiles
-  /// (panelRows), which need no padding or remainder for the 7 x 2^k
-  /// spatial sizes of 224x224 CNNs.
+  /// contractions with 16-wide panels take widePanelRows rows per register
+  /// tile (7, 8, 6 or 4, whichever pads least; panelRows), so the 7 x 2^k
+  /// spatial sizes of 224x224 CNNs need no padding or remainder.
   bool wideVectors = false;
 
 private:

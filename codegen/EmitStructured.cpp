@@ -136,8 +136,8 @@ Expected<std::string> packPanels(KernelBuilder &b, const std::string &x,
 ///    the shuffle port (SqueezeNet's 1000-filter conv: 46 GFLOP/s at 8x8,
 ///    ~52 at 4x8; padding F to 16 is the fix left to do).
 ///  - fewer than 4 rows: all of them.
-///  - matmul_p with 16-wide panels on AVX-512 (`wide`): widePanelRows, 8,
-///    7, 6 or 4, whichever pads least (two panels per tile, Schedule.cpp).
+///  - matmul_p with 16-wide panels on AVX-512 (`wide`): widePanelRows, 7,
+///    8, 6 or 4, whichever pads least (two panels per tile, Schedule.cpp).
 ///    7 leaves 56x56, 28x28, 14x14 and 7x7 maps unpadded (ResNet-50's 49
 ///    rows were padded to 54, 3136 split into 3132 + 4: ResNet-50 at 2
 ///    threads 23.8 -> 22.1 ms in one interleaved run); 8 BERT's 128 rows.

@@ -40,8 +40,8 @@ struct EmittedModule {
 /// static views out of the arena and the weights and calls the kernels in
 /// order. `portable` selects the forms every target can run (GPU targets): no
 /// packed weights, no CPU register-tile shapes (KernelBuilder::portable),
-/// and output copies as linalg.copy. `wideVectors` (AVX-512 targets) lets
-/// panel contractions use register tiles of 7 rows (KernelBuilder).
+/// and output copies as linalg.copy. `wideVectors` (AVX-512 targets) gives
+/// panel contractions widePanelRows-row register tiles (KernelBuilder).
 Expected<EmittedModule> emitModule(const Graph &graph, bool portable = false,
                                    bool wideVectors = false);
 

@@ -327,7 +327,7 @@ Expected<std::string> compileModel(const std::string &modelPath,
     return printGraph(*graph, print);
   }
   if (options.emit == EmitKind::MLIR)
-    return emitMLIR(*graph, options.target.target);
+    return emitMLIR(*graph, options.target);
   TargetOptions target = options.target;
   target.emitText = options.emit == EmitKind::LLVM;
   Expected<CodegenResult> code = generateCode(*graph, target);

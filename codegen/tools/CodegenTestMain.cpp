@@ -83,7 +83,10 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (emit == "mlir" && !scheduleReport) {
-    auto text = mlc::emitMLIR(*graph, target);
+    mlc::TargetOptions options;
+    options.target = target;
+    options.cpu = cpu;
+    auto text = mlc::emitMLIR(*graph, options);
     if (!text.ok()) {
       std::fprintf(stderr, "error: %s\n", text.message().c_str());
       return 1;

@@ -639,9 +639,9 @@ Status arrayFeatureExtractorOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(ye, staticShape(y, "Y"));
   if (xe.empty())
     return makeError("X must have rank >= 1, got " + typeToString(x->type()));
-  int64_t n = ye.empty() ? 1 : ye.back();
   if (!(ye.size() == 1 || (ye.size() == 2 && ye[0] == 1)))
     return makeError("Y must be [n] or [1, n], got " + typeToString(y->type()));
+  int64_t n = ye.back();
   Importer &im = ctx.importer;
   ONNX_ASSIGN(idx, im.emitReshape(y, {n}));
   AttributeMap ga{{"axis", static_cast<int64_t>(xe.size()) - 1}};
