@@ -140,8 +140,11 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
   EmittedModule out;
   for (const Value *v : graph.inputs())
     if (!isStatic(v->type().shape))
-      return makeError("codegen: graph input %" + v->name() +
-                       " has a symbolic shape; codegen needs static shapes");
+      return makeError("input '" + v->name() + "' has dynamic shape " +
+                       typeToString(v->type()) +
+                       ": code generation needs static shapes for now; fix "
+                       "it with --input-shape " +
+                       v->name() + "=<dims>");
   std::vector<Group> groups = formGroups(graph);
 
   // Locations: graph inputs, first output slot of each produced value,

@@ -2,6 +2,7 @@
 #include "codegen/MemoryPlan.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 
 namespace mlc::codegen {
@@ -91,6 +92,91 @@ MemoryPlan planMemory(const std::vector<BufferRequest> &requests) {
   }
   plan.arenaBytes = end;
   return plan;
+}
+
+namespace {
+
+/// bytes * prod(symbols) with every symbol at its value; nullopt on
+/// overflow.
+std::optional<int64_t> sizeAt(const DynamicBufferRequest &r,
+                              const std::vector<int64_t> &values) {
+  int64_t size = r.bytes;
+  for (int64_t s : r.symbols) {
+    int64_t v = values.at(static_cast<size_t>(s));
+    if (v < 0 || __builtin_mul_overflow(size, v, &size))
+      return std::nullopt;
+  }
+  return size;
+}
+
+} // namespace
+
+DynamicMemoryPlan
+planDynamicMemory(const std::vector<DynamicBufferRequest> &requests,
+                  int64_t hint) {
+  int64_t numSymbols = 0;
+  for (const auto &r : requests)
+    for (int64_t s : r.symbols)
+      numSymbols = std::max(numSymbols, s + 1);
+  std::vector<int64_t> hints(static_cast<size_t>(numSymbols), hint);
+  std::vector<BufferRequest> at;
+  for (const auto &r : requests) {
+    // A hint that overflows is clamped: the order only needs to be total.
+    at.push_back(
+        {sizeAt(r, hints).value_or(int64_t{1} << 40), r.first, r.last});
+  }
+  MemoryPlan hinted = planMemory(at);
+  DynamicMemoryPlan plan;
+  plan.order.resize(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i)
+    plan.order[i] = i;
+  std::stable_sort(plan.order.begin(), plan.order.end(),
+                   [&](size_t a, size_t b) {
+                     return hinted.offsets[a] < hinted.offsets[b];
+                   });
+  plan.below.resize(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i)
+    for (size_t j = 0; j < requests.size(); ++j) {
+      bool overlap = requests[i].first <= requests[j].last &&
+                     requests[j].first <= requests[i].last;
+      if (i != j && overlap && at[j].bytes > 0 &&
+          (hinted.offsets[j] < hinted.offsets[i] ||
+           (hinted.offsets[j] == hinted.offsets[i] && at[i].bytes == 0)))
+        plan.below[i].push_back(j);
+    }
+  return plan;
+}
+
+std::optional<MemoryPlan>
+evaluateDynamicPlan(const DynamicMemoryPlan &plan,
+                    const std::vector<DynamicBufferRequest> &requests,
+                    const std::vector<int64_t> &symbols, int64_t base) {
+  MemoryPlan out;
+  out.offsets.assign(requests.size(), 0);
+  std::vector<int64_t> sizes(requests.size(), 0);
+  int64_t limit = INT64_MAX - kAlign;
+  out.arenaBytes = alignUp(base);
+  for (size_t i : plan.order) {
+    std::optional<int64_t> size = sizeAt(requests[i], symbols);
+    if (!size || *size > limit)
+      return std::nullopt;
+    sizes[i] = alignUp(*size);
+    int64_t offset = alignUp(base);
+    for (size_t j : plan.below[i]) {
+      int64_t end;
+      if (__builtin_add_overflow(out.offsets[j], sizes[j], &end))
+        return std::nullopt;
+      offset = std::max(offset, end);
+    }
+    int64_t end;
+    if (offset > limit || __builtin_add_overflow(offset, sizes[i], &end) ||
+        end > limit)
+      return std::nullopt;
+    out.offsets[i] = offset;
+    out.arenaBytes = std::max(out.arenaBytes, end);
+    out.naiveBytes += sizes[i];
+  }
+  return out;
 }
 
 } // namespace mlc::codegen

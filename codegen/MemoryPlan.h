@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace mlc::codegen {
@@ -29,5 +30,41 @@ struct MemoryPlan {
 /// (lowest offset on ties), growing the arena only when none does. Buffers
 /// live at the same kernel never overlap. Deterministic.
 MemoryPlan planMemory(const std::vector<BufferRequest> &requests);
+
+/// A buffer whose size depends on run-time symbols (dynamic shapes): `bytes`
+/// times the product of the symbol values `symbols` names (indices into the
+/// graph's symbol table; repeated for powers, ?seq x ?seq attention scores).
+struct DynamicBufferRequest {
+  int64_t bytes = 0;
+  std::vector<int64_t> symbols;
+  int64_t first = 0;
+  int64_t last = 0;
+};
+
+/// A placement that is valid for every binding of the symbols. Buffers are
+/// placed in `order`; buffer i goes at the 64-byte aligned maximum of the
+/// base and offset + size of each buffer in below[i]: those live at the same
+/// time as i that the plan at the hint (every symbol = hint) put lower. So
+/// two buffers live at once never overlap, and at the hint no buffer sits
+/// higher than in planMemory's plan. The run time evaluates it
+/// (evaluateDynamicPlan is the reference).
+struct DynamicMemoryPlan {
+  std::vector<size_t> order;
+  std::vector<std::vector<size_t>> below;
+};
+
+/// Plans buffers with symbolic sizes from the static plan at `hint` (> 0).
+/// Deterministic.
+DynamicMemoryPlan
+planDynamicMemory(const std::vector<DynamicBufferRequest> &requests,
+                  int64_t hint);
+
+/// Offsets and arena size of `plan` for the symbol values `symbols`, with
+/// the buffers starting at `base`; nullopt when a size or offset overflows
+/// int64.
+std::optional<MemoryPlan>
+evaluateDynamicPlan(const DynamicMemoryPlan &plan,
+                    const std::vector<DynamicBufferRequest> &requests,
+                    const std::vector<int64_t> &symbols, int64_t base);
 
 } // namespace mlc::codegen

@@ -158,6 +158,44 @@ static Status defineDispatchers(llvm::Module &module) {
   return Status::success();
 }
 
+/// Defines compiler-rt's f32 -> bf16 conversion in the artifact. Without native
+/// bf16 conversions (AVX2 hosts: no AVX512-BF16) LLVM lowers bf16 arithmetic by
+/// promoting to f32 and calling
+/// __truncsfbf2, which a shared object depending on libc and libm only
+/// cannot resolve. Round to nearest even; NaN stays a quiet NaN.
+static void defineBFloat16Truncations(llvm::Module &module,
+                                      const Target &target) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *i16 = llvm::Type::getInt16Ty(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *bf16 = llvm::Type::getBFloatTy(ctx);
+  auto *f32 = llvm::Type::getFloatTy(ctx);
+  auto define = [&](const char *name, llvm::Type *from) {
+    if (module.getFunction(name))
+      return;
+    auto *fn = llvm::Function::Create(
+        llvm::FunctionType::get(bf16, {from}, false),
+        llvm::GlobalValue::ExternalLinkage, name, module);
+    fn->setVisibility(llvm::GlobalValue::HiddenVisibility);
+    fn->addFnAttr("target-cpu", target.cpu);
+    if (!target.featureString.empty())
+      fn->addFnAttr("target-features", target.featureString);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+    llvm::Value *x = fn->getArg(0);
+    llvm::Value *bits = b.CreateBitCast(x, i32);
+    llvm::Value *magnitude = b.CreateAnd(bits, 0x7fffffffu);
+    llvm::Value *isNaN = b.CreateICmpUGT(magnitude, b.getInt32(0x7f800000u));
+    llvm::Value *lsb = b.CreateAnd(b.CreateLShr(bits, 16), 1u);
+    llvm::Value *rounded = b.CreateLShr(
+        b.CreateAdd(bits, b.CreateAdd(lsb, b.getInt32(0x7fffu))), 16);
+    llvm::Value *quiet = b.CreateOr(b.CreateLShr(bits, 16), 0x40u);
+    llvm::Value *result = b.CreateSelect(isNaN, quiet, rounded);
+    b.CreateRet(b.CreateBitCast(b.CreateTrunc(result, i16), bf16));
+  };
+  define("__truncsfbf2", f32);
+}
+
 Status finalizeArtifact(llvm::Module &module, const Target &target,
                         const std::string &weights, size_t numInputs,
                         size_t numOutputs) {
@@ -189,6 +227,7 @@ Status finalizeArtifact(llvm::Module &module, const Target &target,
           arg.addAttr(llvm::Attribute::NoAlias);
   }
 
+  defineBFloat16Truncations(module, target);
   auto *bytesType =
       llvm::ArrayType::get(llvm::Type::getInt8Ty(ctx), weights.size());
   llvm::Constant *init = llvm::ConstantDataArray::getRaw(

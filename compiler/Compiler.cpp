@@ -298,11 +298,6 @@ Expected<std::string> compileModel(const std::string &modelPath,
       importOnnxBytes(*modelBytes, baseDir, options.import, modelPath);
   if (!graph)
     return graph.error();
-  for (const Value *in : graph->inputs())
-    if (!isStatic(in->type().shape))
-      return makeError("input '" + in->name() + "' has dynamic shape " +
-                       typeToString(in->type()) +
-                       "; fix it with --input-shape " + in->name() + "=<dims>");
   bool gpu = options.target.target == "cuda" ||
              options.target.target == "cuda-emulate";
   if (options.target.target == "cuda") {

@@ -55,6 +55,20 @@ double Node::floatAttr(const std::string &name) const {
 const std::string &Node::stringAttr(const std::string &name) const {
   return getAttr<std::string>(attrs_, name);
 }
+Attribute dimsAttribute(const Shape &dims) {
+  if (isStatic(dims))
+    return staticExtents(dims);
+  return dims;
+}
+
+Shape Node::dimsAttr(const std::string &name) const {
+  auto it = attrs_.find(name);
+  assert(it != attrs_.end() && "missing attribute");
+  if (auto *dims = std::get_if<Shape>(&it->second))
+    return *dims;
+  return makeShape(std::get<std::vector<int64_t>>(it->second));
+}
+
 const std::vector<int64_t> &Node::intsAttr(const std::string &name) const {
   return getAttr<std::vector<int64_t>>(attrs_, name);
 }

@@ -34,10 +34,17 @@ struct TensorData {
 /// Creates tensor data, checking that `bytes` has exactly the type's size.
 Expected<TensorData> makeTensorData(TensorType type, std::vector<uint8_t> bytes);
 
-/// An attribute value. Float attributes are f64; integer lists are i64.
-using Attribute = std::variant<int64_t, double, std::string,
-                               std::vector<int64_t>, std::vector<double>,
-                               DType, TensorData>;
+/// An attribute value. Float attributes are f64; integer lists are i64. A
+/// dim list (Shape) is an integer list with symbolic entries (`[1, ?seq]`):
+/// builders store a list without symbols as std::vector<int64_t>, so each
+/// list has one form.
+using Attribute =
+    std::variant<int64_t, double, std::string, std::vector<int64_t>,
+                 std::vector<double>, DType, TensorData, Shape>;
+
+/// A dim list as an attribute: std::vector<int64_t> when every dim is
+/// static (the canonical form), else the Shape.
+Attribute dimsAttribute(const Shape &dims);
 
 /// Attributes of a node, sorted by name so that printing is deterministic.
 using AttributeMap = std::map<std::string, Attribute>;
@@ -87,6 +94,8 @@ public:
   double floatAttr(const std::string &name) const;
   const std::string &stringAttr(const std::string &name) const;
   const std::vector<int64_t> &intsAttr(const std::string &name) const;
+  /// An integer list or dim list attribute as dims.
+  Shape dimsAttr(const std::string &name) const;
   DType dtypeAttr(const std::string &name) const;
   const TensorData &tensorAttr(const std::string &name) const;
   /// Kernel group assigned by fusion; -1 when not grouped.

@@ -264,8 +264,22 @@ Expected<Attribute> Parser::parseAttribute() {
   if (c == '[') {
     ++pos_;
     std::vector<std::string> tokens;
+    bool anySymbol = false;
     if (!consumeIf("]")) {
       while (true) {
+        skipSpace();
+        if (consumeIf("?")) {
+          // A dim list entry: `?name`.
+          Expected<std::string> sym = parseIdentifier();
+          if (!sym)
+            return sym.error();
+          tokens.push_back("?" + *sym);
+          anySymbol = true;
+          if (consumeIf("]"))
+            break;
+          MLC_RETURN_IF_ERROR(expect(","));
+          continue;
+        }
         Expected<std::string> t = parseNumberToken();
         if (!t)
           return t.error();
@@ -274,6 +288,20 @@ Expected<Attribute> Parser::parseAttribute() {
           break;
         MLC_RETURN_IF_ERROR(expect(","));
       }
+    }
+    if (anySymbol) {
+      Shape dims;
+      for (const std::string &t : tokens) {
+        if (t[0] == '?') {
+          dims.push_back(Dim::symbol(t.substr(1)));
+          continue;
+        }
+        Expected<int64_t> v = parseIntToken(t);
+        if (!v || *v < 0)
+          return error("dims must be non-negative integers");
+        dims.push_back(Dim(*v));
+      }
+      return Attribute(dims);
     }
     bool anyFloat = false;
     for (const std::string &t : tokens)

@@ -89,6 +89,15 @@ void printAttr(std::string &out, const Attribute &attr, int64_t elide) {
     out += ']';
   } else if (auto *d = std::get_if<DType>(&attr)) {
     out += dtypeName(*d);
+  } else if (auto *ds = std::get_if<Shape>(&attr)) {
+    out += '[';
+    for (size_t k = 0; k < ds->size(); ++k) {
+      const Dim &dim = (*ds)[k];
+      out += k ? ", " : "";
+      out +=
+          dim.isStatic() ? std::to_string(dim.value()) : "?" + dim.symbolName();
+    }
+    out += ']';
   } else {
     printTensor(out, std::get<TensorData>(attr), elide);
   }

@@ -59,6 +59,9 @@ void writeAttr(const std::string &name, const Attribute &attr,
       list->add_values(v);
   } else if (auto *d = std::get_if<DType>(&attr)) {
     out->set_dtype(std::string(dtypeName(*d)));
+  } else if (auto *ds = std::get_if<Shape>(&attr)) {
+    TensorType dims{DType::I64, *ds};
+    writeType(dims, out->mutable_dims());
   } else {
     const TensorData &t = std::get<TensorData>(attr);
     writeType(t.type, out->mutable_tensor()->mutable_type());
@@ -96,6 +99,12 @@ Expected<Attribute> readAttr(const proto::Attribute &in) {
     if (!t)
       return t.error();
     return Attribute(t.take());
+  }
+  case proto::Attribute::kDims: {
+    Expected<TensorType> dims = readType(in.dims());
+    if (!dims)
+      return dims.error();
+    return dimsAttribute(dims->shape);
   }
   case proto::Attribute::VALUE_NOT_SET:
     break;

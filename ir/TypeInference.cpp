@@ -226,6 +226,45 @@ Expected<std::vector<int64_t>> intsAttr(const AttributeMap &attrs,
   return typedAttr<std::vector<int64_t>>(attrs, name, "an integer list");
 }
 
+/// An integer list or dim list attribute, as dims (static entries >= 0).
+Expected<Shape> dimsAttr(const AttributeMap &attrs, const std::string &name) {
+  auto it = attrs.find(name);
+  if (it == attrs.end())
+    return makeError("missing attribute '" + name + "'");
+  if (auto *dims = std::get_if<Shape>(&it->second))
+    return *dims;
+  auto *ints = std::get_if<std::vector<int64_t>>(&it->second);
+  if (!ints)
+    return makeError("attribute '" + name +
+                     "' must be an integer list or a dim list");
+  Shape dims;
+  for (int64_t v : *ints)
+    dims.push_back(Dim(v));
+  return dims;
+}
+
+/// The element count of a shape as a constant times a product of symbols
+/// (sorted), so that shapes with symbols compare: 12 x ?seq x 64 and
+/// ?seq x 768 hold the same number of elements.
+struct SymbolicCount {
+  int64_t constant = 1;
+  std::vector<std::string> symbols;
+  bool operator==(const SymbolicCount &other) const = default;
+};
+
+Expected<SymbolicCount> symbolicCount(const Shape &shape) {
+  SymbolicCount count;
+  for (const Dim &d : shape) {
+    if (d.isStatic()) {
+      ASSIGN_OR_RETURN(count.constant, mulChecked(count.constant, d.value()));
+    } else {
+      count.symbols.push_back(d.symbolName());
+    }
+  }
+  std::sort(count.symbols.begin(), count.symbols.end());
+  return count;
+}
+
 /// An integer list attribute with exactly `size` elements.
 Expected<std::vector<int64_t>> intsAttrOfSize(const AttributeMap &attrs,
                                               const std::string &name,
@@ -700,6 +739,20 @@ Expected<TensorType> inferBatchNorm(const Types &ops,
 }
 
 Expected<TensorType> inferReshape(const Types &ops, const AttributeMap &attrs) {
+  ASSIGN_OR_RETURN(Shape dims, dimsAttr(attrs, "shape"));
+  if (!isStatic(dims) || !isStatic(ops[0].shape)) {
+    // With symbols: the element counts must match as symbolic products
+    // (the frontend has resolved -1 and 0 already).
+    for (const Dim &d : dims)
+      if (d.isStatic() && d.value() < 0)
+        return makeError("attribute 'shape' must have entries >= 0");
+    ASSIGN_OR_RETURN(SymbolicCount in, symbolicCount(ops[0].shape));
+    ASSIGN_OR_RETURN(SymbolicCount out, symbolicCount(dims));
+    if (!(in == out) && !(in.constant == 0 && out.constant == 0))
+      return makeError("cannot reshape " + shapeString(ops[0].shape) + " to " +
+                       shapeString(dims) + " (the element counts differ)");
+    return TensorType{ops[0].dtype, dims};
+  }
   ASSIGN_OR_RETURN(std::vector<int64_t> target, intsAttr(attrs, "shape"));
   MLC_RETURN_IF_ERROR(checkAllAtLeast(target, "shape", 0));
   ASSIGN_OR_RETURN(std::vector<int64_t> extents, staticExtentsOf(ops[0], 0));
@@ -770,14 +823,31 @@ Expected<TensorType> inferSlice(const Types &ops, const AttributeMap &attrs) {
   const TensorType &x = ops[0];
   ASSIGN_OR_RETURN(std::vector<int64_t> starts,
                    intsAttrOfSize(attrs, "starts", x.rank()));
-  ASSIGN_OR_RETURN(std::vector<int64_t> ends,
-                   intsAttrOfSize(attrs, "ends", x.rank()));
+  ASSIGN_OR_RETURN(Shape endDims, dimsAttr(attrs, "ends"));
+  if (static_cast<int64_t>(endDims.size()) != x.rank())
+    return makeError("attribute 'ends' must have " + std::to_string(x.rank()) +
+                     " elements, got " + std::to_string(endDims.size()));
   ASSIGN_OR_RETURN(std::vector<int64_t> steps,
                    intsAttrOfSize(attrs, "steps", x.rank()));
   Shape shape;
   for (int64_t d = 0; d < x.rank(); ++d) {
-    ASSIGN_OR_RETURN(int64_t dim, staticDim(x, 0, d));
-    int64_t start = starts[d], end = ends[d], step = steps[d];
+    if (!endDims[d].isStatic() || !x.shape[d].isStatic()) {
+      // A symbolic extent: x[0 : ?n] of a static dim D (the run time
+      // checks n <= D) or all of a symbolic dim.
+      const Dim &end = endDims[d];
+      bool whole = !x.shape[d].isStatic() && end == x.shape[d];
+      bool prefix = x.shape[d].isStatic() && !end.isStatic();
+      if (starts[d] != 0 || steps[d] != 1 || !(whole || prefix))
+        return makeError("slice of dim " + std::to_string(d) + " (extent " +
+                         dimToString(x.shape[d]) + ") with bounds " +
+                         std::to_string(starts[d]) + ":" + dimToString(end) +
+                         " step " + std::to_string(steps[d]) +
+                         ": with symbols only 0:?n step 1 is supported");
+      shape.push_back(end);
+      continue;
+    }
+    int64_t dim = x.shape[d].value();
+    int64_t start = starts[d], end = endDims[d].value(), step = steps[d];
     std::string where = " at dim " + std::to_string(d) + " (extent " +
                         std::to_string(dim) + ")";
     if (step == 0)

@@ -67,6 +67,22 @@ public:
   /// Like requireConstant, for an integer tensor read as int64 values.
   Expected<std::vector<int64_t>> requireInts(Value *v, const std::string &what);
 
+  /// Dim values: small integer tensors (rank 0 or 1) whose elements are
+  /// dims with symbols, such as the Shape of a value with a symbolic dim.
+  /// Each stands as a placeholder value that only shape-taking inputs
+  /// (Reshape's shape, Slice's ends, ...) may read; checkDimValuesUnused
+  /// rejects any other use. Scalar: rank 0 (one dim).
+  Expected<Value *> emitDimValue(const Shape &dims, bool scalar,
+                                 const std::string &resultName);
+  /// The dims of a dim value, or null when `v` is not one.
+  const Shape *dimValue(const Value *v) const;
+  /// The elements of an integer tensor of rank 0 or 1 as dims: a dim
+  /// value's, or the constant values (requireInts).
+  Expected<Shape> requireDims(Value *v, const std::string &what);
+  /// Fails when a node of the graph reads a dim value (it would read the
+  /// placeholder's data) or a graph output is one.
+  Status checkDimValuesUnused() const;
+
   /// A result name for ONNX name `name`: itself if free, else a fresh one.
   std::string resultNameFor(const std::string &name);
 
@@ -89,6 +105,8 @@ private:
   std::set<const Value *> constantLike_;
   /// Values already evaluated at import time. Looked up only, never iterated.
   std::map<const Value *, TensorData> known_;
+  /// The dims of each dim value (emitDimValue).
+  std::map<const Value *, Shape> dimValues_;
 };
 
 /// One ONNX node being translated: its proto, resolved inputs and the
@@ -130,6 +148,11 @@ struct NodeContext {
   /// True when attribute `name` is present.
   bool hasAttr(const std::string &name) const { return attr(name); }
 };
+
+/// Translates a node on dim values symbolically (Shape of a value with
+/// symbolic dims; Gather, Slice, Concat, Unsqueeze, Squeeze, Reshape, Cast
+/// and Identity of dim values). Returns true when it handled the node.
+Expected<bool> translateDimValueNode(NodeContext &ctx);
 
 /// Translates one ONNX node in the default domain, setting ctx.outputs.
 /// Errors are plain messages; the caller prefixes the node and op.

@@ -20,12 +20,6 @@ namespace onnx_import {
 
 namespace {
 
-/// Static extents of a shape, or {} when a dim is symbolic (the reshape
-/// built from it then fails to type-check and the caller keeps the alias).
-std::vector<int64_t> staticExtentsOrEmpty(const Shape &shape) {
-  return isStatic(shape) ? staticExtents(shape) : std::vector<int64_t>{};
-}
-
 /// Newest ONNX IR version (file format) this importer has been checked with
 /// (onnx 1.23 writes 14 for its newest opsets).
 constexpr int64_t kMaxIrVersion = 14;
@@ -188,6 +182,65 @@ Expected<TensorData> Importer::requireConstant(Value *v,
     stack.pop_back();
   }
   return known_.at(v);
+}
+
+Expected<Value *> Importer::emitDimValue(const Shape &dims, bool scalar,
+                                         const std::string &resultName) {
+  // The placeholder holds the static entries and 0 for symbols; it is not
+  // constant-like, so requireConstant never reads it.
+  std::vector<int64_t> values;
+  for (const Dim &d : dims)
+    values.push_back(d.isStatic() ? d.value() : 0);
+  TensorType type{DType::I64, {}};
+  if (!scalar)
+    type.shape.push_back(Dim(static_cast<int64_t>(values.size())));
+  std::vector<uint8_t> bytes(values.size() * sizeof(int64_t));
+  if (!values.empty())
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+  auto data = makeTensorData(type, std::move(bytes));
+  if (!data)
+    return data.error();
+  auto v = emitConstant(data.take(), resultName);
+  if (!v)
+    return v.error();
+  constantLike_.erase(*v);
+  dimValues_[*v] = dims;
+  return *v;
+}
+
+const Shape *Importer::dimValue(const Value *v) const {
+  auto it = dimValues_.find(v);
+  return it == dimValues_.end() ? nullptr : &it->second;
+}
+
+Expected<Shape> Importer::requireDims(Value *v, const std::string &what) {
+  if (const Shape *dims = dimValue(v))
+    return *dims;
+  auto ints = requireInts(v, what);
+  if (!ints)
+    return ints.error();
+  Shape dims;
+  for (int64_t i : *ints)
+    dims.push_back(Dim(i));
+  return dims;
+}
+
+Status Importer::checkDimValuesUnused() const {
+  for (const auto &node : graph_.nodes())
+    for (const Value *v : node->operands())
+      if (dimValues_.count(v))
+        return makeError(
+            "node '" + node->name() + "' reads '" + v->name() +
+            "', which holds symbolic dims (" +
+            typeToString(TensorType{DType::I64, dimValues_.at(v)}) +
+            "): mlc cannot use the shape of a dynamic tensor as "
+            "data yet; fix the dims with --input-shape");
+  for (const Value *v : graph_.outputs())
+    if (dimValues_.count(v))
+      return makeError("graph output '" + v->name() +
+                       "' holds symbolic dims: mlc cannot output the shape of "
+                       "a dynamic tensor yet; fix the dims with --input-shape");
+  return Status::success();
 }
 
 Expected<std::vector<int64_t>> Importer::requireInts(Value *v,
@@ -432,7 +485,10 @@ Status importNodes(const onnx::GraphProto &g, Importer &importer,
     for (const auto &out : n.output())
       ctx.outputUsed.push_back(!out.empty() && used.count(out));
     importer.nodeName = nodeName;
-    Status status = translateNode(ctx);
+    Expected<bool> symbolic = translateDimValueNode(ctx);
+    if (!symbolic)
+      return fail(symbolic.message());
+    Status status = *symbolic ? Status::success() : translateNode(ctx);
     if (!status)
       return fail(status.message());
     for (int i = 0; i < n.output_size(); ++i) {
@@ -570,10 +626,10 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
       bool isEarlierOutput =
           std::find(outputs.begin(), outputs.end(), value) != outputs.end();
       if (isInput || isEarlierOutput || graph.findValue(out.name())) {
-        Expected<Node *> copy = graph.addNode(
-            OpKind::Reshape, {value},
-            {{"shape", staticExtentsOrEmpty(value->type().shape)}},
-            "output copy " + out.name());
+        Expected<Node *> copy =
+            graph.addNode(OpKind::Reshape, {value},
+                          {{"shape", dimsAttribute(value->type().shape)}},
+                          "output copy " + out.name());
         if (copy && !graph.findValue(out.name()) &&
             graph.renameValue((*copy)->result(), out.name()).ok())
           value = (*copy)->result();
@@ -587,6 +643,7 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
     return makeError("the graph has no outputs");
   graph.setOutputs(std::move(outputs));
   graph.removeDeadNodes();
+  MLC_RETURN_IF_ERROR(importer.checkDimValuesUnused());
   Status verified = verify(graph);
   if (!verified)
     return makeError("imported graph does not verify: " + verified.message());

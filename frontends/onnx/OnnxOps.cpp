@@ -1184,11 +1184,87 @@ Status batchNormOp(NodeContext &ctx, OpKind) {
 // Data movement
 //===----------------------------------------------------------------------===//
 
+/// Reshape with symbols in the input shape or the target: 0 copies an
+/// input dim, -1 takes what is left of the input's symbolic element count
+/// (a constant or a single symbol).
+Status reshapeSymbolic(NodeContext &ctx, Value *x, Shape target,
+                       bool allowZero) {
+  const Shape &in = x->type().shape;
+  auto text = [&] { return typeToString(TensorType{DType::I64, target}); };
+  int64_t inferred = -1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (!target[i].isStatic())
+      continue;
+    int64_t t = target[i].value();
+    if (t == 0 && !allowZero) {
+      if (i >= in.size())
+        return makeError("shape " + text() + " copies dim " +
+                         std::to_string(i) + " that the input " +
+                         typeToString(x->type()) + " lacks");
+      target[i] = in[i];
+    } else if (t == -1) {
+      if (inferred >= 0)
+        return makeError("shape " + text() + " has more than one -1");
+      inferred = static_cast<int64_t>(i);
+    } else if (t < 0) {
+      return makeError("shape " + text() + " has a negative dim");
+    }
+  }
+  if (inferred >= 0) {
+    // Cancel the target's known dims out of the input's dims.
+    std::vector<std::string> symbols;
+    int64_t constant = 1;
+    for (const Dim &d : in) {
+      if (d.isStatic()) {
+        ONNX_ASSIGN(m, checkedMul(constant, d.value()));
+        constant = m;
+      } else {
+        symbols.push_back(d.symbolName());
+      }
+    }
+    int64_t rest = 1;
+    for (size_t i = 0; i < target.size(); ++i) {
+      if (static_cast<int64_t>(i) == inferred)
+        continue;
+      if (target[i].isStatic()) {
+        ONNX_ASSIGN(m, checkedMul(rest, target[i].value()));
+        rest = m;
+        continue;
+      }
+      auto it =
+          std::find(symbols.begin(), symbols.end(), target[i].symbolName());
+      if (it == symbols.end())
+        return makeError("cannot reshape " + typeToString(x->type()) + " to " +
+                         text() + ": the -1 would need dim expressions");
+      symbols.erase(it);
+    }
+    if (rest == 0 || constant % rest != 0)
+      return makeError("cannot reshape " + typeToString(x->type()) + " to " +
+                       text());
+    int64_t left = constant / rest;
+    if (symbols.empty())
+      target[inferred] = Dim(left);
+    else if (symbols.size() == 1 && left == 1)
+      target[inferred] = Dim::symbol(symbols[0]);
+    else
+      return makeError("cannot reshape " + typeToString(x->type()) + " to " +
+                       text() + ": the -1 would need dim expressions");
+  }
+  AttributeMap attrs;
+  attrs["shape"] = dimsAttribute(target);
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::Reshape, {x}, std::move(attrs),
+                                     ctx.outputName(0)));
+}
+
 Status reshapeOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(shapeIn, ctx.input(1));
-  ONNX_ASSIGN(target, ctx.importer.requireInts(shapeIn, "shape"));
   ONNX_ASSIGN(allowZero, ctx.intAttr("allowzero", 0));
+  ONNX_ASSIGN(dims, ctx.importer.requireDims(shapeIn, "shape"));
+  if (!isStatic(dims) || !isStatic(x->type().shape))
+    return reshapeSymbolic(ctx, x, dims, allowZero != 0);
+  ONNX_ASSIGN(target, ctx.importer.requireInts(shapeIn, "shape"));
   const Shape &in = x->type().shape;
   int64_t inferred = -1;
   for (size_t i = 0; i < target.size(); ++i) {
@@ -1476,11 +1552,83 @@ Status splitOp(NodeContext &ctx, OpKind) {
   return Status::success();
 }
 
+/// Slice with symbols in the input shape or in `ends`: each axis keeps
+/// [0 : ?n] of a static dim (clamping ?n to the dim is a run-time check:
+/// n <= dim) or the whole of a symbolic dim; other axes of a symbolic
+/// input stay whole.
+Status sliceSymbolic(NodeContext &ctx, Value *x,
+                     const std::vector<int64_t> &starts, const Shape &ends) {
+  int64_t rank = x->type().rank();
+  const Shape &in = x->type().shape;
+  std::vector<int64_t> axes, steps(starts.size(), 1);
+  if (Value *a = ctx.optionalInput(3)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
+    axes = list;
+  } else {
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(static_cast<int64_t>(i));
+  }
+  if (Value *st = ctx.optionalInput(4)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(st, "steps"));
+    steps = list;
+  }
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return makeError("starts, ends, axes and steps must have equal lengths");
+  std::vector<int64_t> outStarts(rank, 0), outSteps(rank, 1);
+  Shape outEnds = in;
+  std::vector<bool> seen(rank, false);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    ONNX_ASSIGN(axis, normalizeAxis(axes[i], rank));
+    if (seen[axis])
+      return makeError("axis " + std::to_string(axis) + " is sliced twice");
+    seen[axis] = true;
+    const Dim &dim = in[axis];
+    const Dim &end = ends[i];
+    bool fromZero = starts[i] == 0 && steps[i] == 1;
+    // A huge end (INT64_MAX, as exporters write "to the end") takes all.
+    bool toEnd = end.isStatic() && end.value() >= (int64_t{1} << 62);
+    if (fromZero && (toEnd || end == dim))
+      continue;
+    if (fromZero && dim.isStatic() && !end.isStatic()) {
+      outEnds[axis] = end;
+      continue;
+    }
+    if (dim.isStatic() && end.isStatic()) {
+      // A static axis of a symbolic input: clamp as the ONNX spec says.
+      int64_t d = dim.value(), b = starts[i], e = end.value();
+      if (steps[i] != 1)
+        return makeError("slice steps other than 1 of a tensor with "
+                         "symbolic dims are not supported");
+      b = std::clamp<int64_t>(b < 0 ? b + d : b, 0, d);
+      e = std::clamp<int64_t>(e < 0 ? e + d : e, 0, d);
+      outStarts[axis] = b;
+      outEnds[axis] = Dim(std::max(b, e));
+      continue;
+    }
+    return makeError("slice of axis " + std::to_string(axis) + " (extent " +
+                     typeToString(TensorType{DType::I64, {dim}}) + ") from " +
+                     std::to_string(starts[i]) + " to " +
+                     typeToString(TensorType{DType::I64, {end}}) + " step " +
+                     std::to_string(steps[i]) +
+                     " is not supported with symbolic dims (only 0 to a "
+                     "symbol, or the whole axis)");
+  }
+  AttributeMap attrs{{"starts", outStarts},
+                     {"ends", dimsAttribute(outEnds)},
+                     {"steps", outSteps}};
+  return setOutput(
+      ctx, 0, ctx.importer.emit(OpKind::Slice, {x}, attrs, ctx.outputName(0)));
+}
+
 Status sliceOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(startsIn, ctx.input(1));
   ONNX_ASSIGN(endsIn, ctx.input(2));
   ONNX_ASSIGN(starts, ctx.importer.requireInts(startsIn, "starts"));
+  ONNX_ASSIGN(endDims, ctx.importer.requireDims(endsIn, "ends"));
+  if (!isStatic(endDims) || !isStatic(x->type().shape))
+    return sliceSymbolic(ctx, x, starts, endDims);
   ONNX_ASSIGN(ends, ctx.importer.requireInts(endsIn, "ends"));
   int64_t rank = x->type().rank();
   std::vector<int64_t> axes, steps;
@@ -1676,6 +1824,22 @@ Status shapeOp(NodeContext &ctx, OpKind) {
   }
   ONNX_ASSIGN(data, intsTensor(dims, {Dim(static_cast<int64_t>(dims.size()))}));
   return emitTensorOutput(ctx, std::move(data));
+}
+
+/// The dims of input `i` when it is a dim value or a constant integer
+/// tensor of rank <= 1; null otherwise.
+std::optional<std::pair<Shape, bool>> dimsOfInput(NodeContext &ctx, size_t i) {
+  Value *v = ctx.optionalInput(i);
+  if (!v)
+    return std::nullopt;
+  if (const Shape *dims = ctx.importer.dimValue(v))
+    return std::make_pair(*dims, v->type().rank() == 0);
+  if (v->type().rank() > 1 || !isInteger(v->type().dtype))
+    return std::nullopt;
+  auto ints = ctx.importer.requireInts(v, "dims");
+  if (!ints)
+    return std::nullopt;
+  return std::make_pair(makeShape(*ints), v->type().rank() == 0);
 }
 
 Status sizeOp(NodeContext &ctx, OpKind) {
@@ -6468,6 +6632,146 @@ int64_t newestDomainOpset(const std::string &domain) {
 
 bool isSupportedDomainOp(const std::string &domain, const std::string &opType) {
   return findDomainOp(domain, opType);
+}
+
+Expected<bool> translateDimValueNode(NodeContext &ctx) {
+  const std::string &op = ctx.proto.op_type();
+  bool defaultDomain =
+      ctx.proto.domain().empty() || ctx.proto.domain() == "ai.onnx";
+  if (!defaultDomain || ctx.proto.output_size() != 1)
+    return false;
+  auto emit = [&](const Shape &dims, bool scalar) -> Expected<bool> {
+    if (isStatic(dims)) {
+      // Folded back to an ordinary constant.
+      auto data = intsTensor(
+          staticExtents(dims),
+          scalar ? Shape{} : Shape{Dim(static_cast<int64_t>(dims.size()))});
+      if (!data)
+        return data.error();
+      MLC_RETURN_IF_ERROR(emitTensorOutput(ctx, data.take()));
+      return true;
+    }
+    auto v = ctx.importer.emitDimValue(dims, scalar, ctx.outputName(0));
+    if (!v)
+      return v.error();
+    ctx.outputs[0] = *v;
+    return true;
+  };
+  if (op == "Shape") {
+    Value *x = ctx.optionalInput(0);
+    if (!x || isStatic(x->type().shape))
+      return false;
+    int64_t rank = x->type().rank();
+    ONNX_ASSIGN(start, ctx.intAttr("start", 0));
+    ONNX_ASSIGN(end, ctx.intAttr("end", rank));
+    start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+    end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
+    Shape dims;
+    for (int64_t i = start; i < end; ++i)
+      dims.push_back(x->type().shape[i]);
+    return emit(dims, false);
+  }
+  // The other ops take part only when their data input is a dim value.
+  Value *data = ctx.optionalInput(0);
+  bool anyDimValue = false;
+  for (Value *v : ctx.inputs)
+    anyDimValue |= v && ctx.importer.dimValue(v);
+  if (!data || !anyDimValue)
+    return false;
+  auto in = dimsOfInput(ctx, 0);
+  if (!in)
+    return false;
+  const Shape &dims = in->first;
+  bool scalar = in->second;
+  if (op == "Identity")
+    return emit(dims, scalar);
+  if (op == "Cast") {
+    ONNX_ASSIGN(to, ctx.intAttr("to", 0));
+    if (to != onnx::TensorProto_DataType_INT64 &&
+        to != onnx::TensorProto_DataType_INT32)
+      return false;
+    return emit(dims, scalar);
+  }
+  if (op == "Gather" && !scalar) {
+    ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
+    if (axis != 0 && axis != -1)
+      return false;
+    Value *indices = ctx.optionalInput(1);
+    if (!indices || ctx.importer.dimValue(indices))
+      return false;
+    ONNX_ASSIGN(list, ctx.importer.requireInts(indices, "indices"));
+    Shape out;
+    int64_t n = static_cast<int64_t>(dims.size());
+    for (int64_t i : list) {
+      if (i < -n || i >= n)
+        return makeError("gather index " + std::to_string(i) +
+                         " is out of range for " + std::to_string(n) + " dims");
+      out.push_back(dims[i < 0 ? i + n : i]);
+    }
+    return emit(out, indices->type().rank() == 0);
+  }
+  if (op == "Unsqueeze" && scalar) {
+    std::vector<int64_t> axes;
+    if (Value *a = ctx.optionalInput(1)) {
+      ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
+      axes = list;
+    } else {
+      ONNX_ASSIGN(list, ctx.intsAttr("axes"));
+      axes = list;
+    }
+    if (axes.size() != 1 || (axes[0] != 0 && axes[0] != -1))
+      return false;
+    return emit(dims, false);
+  }
+  if (op == "Squeeze" && !scalar && dims.size() == 1)
+    return emit(dims, true);
+  if (op == "Reshape" && ctx.optionalInput(1) &&
+      !ctx.importer.dimValue(ctx.optionalInput(1))) {
+    ONNX_ASSIGN(target,
+                ctx.importer.requireInts(ctx.optionalInput(1), "shape"));
+    if (target.empty() && dims.size() == 1)
+      return emit(dims, true);
+    if (target.size() == 1 &&
+        (target[0] == -1 || target[0] == static_cast<int64_t>(dims.size())))
+      return emit(dims, false);
+    return false;
+  }
+  if (op == "Concat") {
+    Shape out;
+    for (size_t i = 0; i < ctx.numInputs(); ++i) {
+      auto part = dimsOfInput(ctx, i);
+      if (!part || part->second)
+        return false;
+      out.insert(out.end(), part->first.begin(), part->first.end());
+    }
+    return emit(out, false);
+  }
+  if (op == "Slice" && !scalar) {
+    for (size_t i = 1; i < ctx.numInputs(); ++i)
+      if (ctx.inputs[i] && ctx.importer.dimValue(ctx.inputs[i]))
+        return false;
+    ONNX_ASSIGN(startsIn, ctx.input(1));
+    ONNX_ASSIGN(endsIn, ctx.input(2));
+    ONNX_ASSIGN(starts, ctx.importer.requireInts(startsIn, "starts"));
+    ONNX_ASSIGN(ends, ctx.importer.requireInts(endsIn, "ends"));
+    std::vector<int64_t> steps{1};
+    if (Value *st = ctx.optionalInput(4)) {
+      ONNX_ASSIGN(list, ctx.importer.requireInts(st, "steps"));
+      steps = list;
+    }
+    if (starts.size() != 1 || ends.size() != 1 || steps.size() != 1 ||
+        steps[0] != 1)
+      return false;
+    int64_t n = static_cast<int64_t>(dims.size());
+    int64_t b =
+        std::clamp<int64_t>(starts[0] < 0 ? starts[0] + n : starts[0], 0, n);
+    int64_t e = std::clamp<int64_t>(ends[0] < 0 ? ends[0] + n : ends[0], 0, n);
+    Shape out;
+    for (int64_t i = b; i < e; ++i)
+      out.push_back(dims[i]);
+    return emit(out, false);
+  }
+  return false;
 }
 
 Status translateNode(NodeContext &ctx) {

@@ -428,6 +428,26 @@ def network_models():
     # Dynamic dims import without fixing (no numerics: inputs must be static).
     good("dynamic_dims", [n("Relu", ["x"], ["y"])],
          [vi("x", F, ["batch", None, 4])], [vi("y", F, None)], numerics=False)
+    # Shape arithmetic on a symbolic dim imports symbolically: the reshape
+    # target [?seq, 2, 4] comes from Shape -> Gather -> Unsqueeze -> Concat,
+    # and the slice end from the same dim (no numerics: inputs must be static).
+    good("dynamic_shape_ops", [
+        n("Shape", ["x"], ["s"], name="sh"),
+        n("Gather", ["s", "i0"], ["d0"], name="g0", axis=0),
+        n("Unsqueeze", ["d0", "ax0"], ["d1"], name="u0"),
+        n("Concat", ["d1", "rest"], ["target"], name="c0", axis=0),
+        n("Reshape", ["x", "target"], ["r"], name="rs"),
+        n("Slice", ["table", "zero", "d1", "ax0"], ["pos"], name="sl"),
+        n("Gather", ["emb", "pos"], ["e"], name="ge", axis=0),
+        n("Reshape", ["e", "shape3"], ["e3"], name="rs2"),
+        n("Add", ["r", "e3"], ["y"], name="add")],
+        [vi("x", F, ["seq", 8])], [vi("y", F, None)],
+        [init("i0", np.array(0, np.int64)), init("ax0", np.array([0], np.int64)),
+         init("rest", np.array([2, 4], np.int64)),
+         init("table", np.arange(16, dtype=np.int64)),
+         init("zero", np.array([0], np.int64)),
+         init("emb", np.ones((16, 8), np.float32)),
+         init("shape3", np.array([-1, 2, 4], np.int64))], numerics=False)
     # An initializer listed as a graph input is a constant.
     good("initializer_as_input", [n("Add", ["x", "w"], ["y"])],
          [vi("x", F, [3]), vi("w", F, [3])], [vi("y", F, [3])],
@@ -629,7 +649,13 @@ def bad_models():
         [n("Reshape", ["x", "s"], ["y"], name="rs")],
         [vi("x", F, ["n", 4])], [vi("y", F, None)],
         [init("s", np.array([-1], np.int64))]),
-        "node 'rs'", "static shape")
+        "node 'rs'", "dim expressions")
+    # The shape of a dynamic tensor read as data (here by Cast to float).
+    bad("shape_as_data", model(
+        [n("Shape", ["x"], ["s"], name="sh"),
+         n("Cast", ["s"], ["y"], name="c", to=TensorProto.FLOAT)],
+        [vi("x", F, ["n", 4])], [vi("y", F, None)]),
+        "node 'c'", "symbolic dims", "--input-shape")
     bad("attr_wrong_type", model(
         [helper.make_node("Conv", ["x", "w"], ["y"], name="cv",
                           strides=[1.0, 1.0])],

@@ -324,7 +324,16 @@ TEST_CASE("type rules: reshape and expand", "[type]") {
         "attribute 'shape' must have elements >= 0, got [-1, 2]");
   CHECK(inferError(OpKind::Reshape, {t(DType::F32, {sym("n"), Dim(2)})},
                    {{"shape", Ints{2, 2}}}) ==
-        "dim 0 of operand 0 must be static for now (is ?n)");
+        "cannot reshape ?nx2 to 2x2 (the element counts differ)");
+  // With symbols, the counts compare as a constant times the symbols.
+  CHECK(
+      show(infer(OpKind::Reshape, {t(DType::F32, {Dim(1), sym("n"), Dim(768)})},
+                 {{"shape", Shape{Dim(1), sym("n"), Dim(12), Dim(64)}}})) ==
+      "f32[1,?n,12,64]");
+  CHECK(show(infer(OpKind::Slice, {f32({512, 4})},
+                   {{"starts", Ints{0, 0}},
+                    {"ends", Shape{sym("n"), Dim(4)}},
+                    {"steps", Ints{1, 1}}})) == "f32[?n,4]");
   CHECK(show(infer(OpKind::Expand, {f32({3, 1})}, {{"shape", Ints{2, 1, 4}}})) ==
         "f32[2,3,4]");
   CHECK(inferError(OpKind::Expand, {f32({3, 2})}, {{"shape", Ints{4, 1}}}) ==
