@@ -86,16 +86,28 @@ Expected<codegen::EmittedModule> emitInto(const Graph &graph, bool portable,
 Status finishCpuObject(const std::string &text, const std::string &schedules,
                        const Graph &graph, const std::string &weights,
                        const codegen::Target &target,
-                       const TargetOptions &options, CodegenResult &result) {
+                       const TargetOptions &options, CodegenResult &result,
+                       const codegen::EmittedModule *emitted = nullptr) {
   llvm::LLVMContext context;
   auto module = codegen::lowerToLLVMIR(text, schedules, options.minParallelWork,
                                        result.arenaBytes,
                                        result.naiveIntermediateBytes, context);
   if (!module.ok())
     return module.error();
-  MLC_RETURN_IF_ERROR(codegen::finalizeArtifact(**module, target, weights,
-                                                graph.inputs().size(),
-                                                graph.outputs().size()));
+  codegen::DynamicEntry dynamic;
+  bool isDynamic = emitted && !emitted->symbols.empty();
+  if (isDynamic) {
+    dynamic.numSymbols = emitted->symbols.size();
+    dynamic.buffers = &emitted->dynamicBuffers;
+    dynamic.plan = &emitted->dynamicPlan;
+    dynamic.constraints = emitted->constraints;
+    dynamic.base = result.arenaBytes; // the kernels' scratch
+    result.symbols = emitted->symbols;
+    result.constraints = emitted->constraints;
+  }
+  MLC_RETURN_IF_ERROR(codegen::finalizeArtifact(
+      **module, target, weights, graph.inputs().size(), graph.outputs().size(),
+      isDynamic ? &dynamic : nullptr));
   codegen::optimize(**module, target);
   if (options.emitText)
     result.llvmIR = codegen::printWithoutWeights(**module);
@@ -189,9 +201,9 @@ Expected<CodegenResult> generateCode(const Graph &graph,
   result.scheduleReport = codegen::formatSchedules(records);
 
   // 4-5. MLIR lowering to LLVM IR, artifact entry and weights, O3, object.
-  MLC_RETURN_IF_ERROR(
-      finishCpuObject(emitted->text, codegen::transformScript(records), graph,
-                      buildWeights(*emitted), *target, options, result));
+  MLC_RETURN_IF_ERROR(finishCpuObject(
+      emitted->text, codegen::transformScript(records), graph,
+      buildWeights(*emitted), *target, options, result, &*emitted));
   return result;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlc {
@@ -76,6 +77,14 @@ struct CodegenResult {
   /// One line per scheduled contraction (Schedule.h's ScheduleRecord), for
   /// --schedule-report.
   std::string scheduleReport;
+
+  /// Dynamic shapes: the graph's symbols, in the order mlc_artifact_plan
+  /// and the context take their values (empty for static graphs; then
+  /// `arenaBytes` is the kernels' static scratch only and the object exports
+  /// mlc_artifact_plan), and the run-time checks: symbol `first` at most
+  /// `second`.
+  std::vector<std::string> symbols;
+  std::vector<std::pair<int64_t, int64_t>> constraints;
 
   /// CUDA target only (then `object` is empty, `triple` is
   /// nvptx64-nvidia-cuda and `cpu` the PTX architecture): the PTX text, the

@@ -1,6 +1,8 @@
 // Text builder shared by the per-op emitters: SSA names, types, linalg.generic.
 #include "codegen/EmitContext.h"
 
+#include <algorithm>
+
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/SmallString.h"
 
@@ -43,21 +45,57 @@ std::string computeType(DType type) {
   return type == DType::Bool ? "i1" : storageType(type);
 }
 
+namespace {
+/// The symbol table of the SymbolScope alive on this thread, if any.
+thread_local const std::vector<std::string> *scopedSymbols = nullptr;
+
+std::string extentText(int64_t d) {
+  return isDynamicExtent(d) ? std::string("?") : std::to_string(d);
+}
+} // namespace
+
+bool hasDynamicExtent(const std::vector<int64_t> &shape) {
+  return std::any_of(shape.begin(), shape.end(), isDynamicExtent);
+}
+
+SymbolScope::SymbolScope(const std::vector<std::string> &symbols)
+    : previous_(scopedSymbols) {
+  scopedSymbols = &symbols;
+}
+
+SymbolScope::~SymbolScope() { scopedSymbols = previous_; }
+
+int64_t extentOf(const Dim &dim) {
+  if (dim.isStatic())
+    return dim.value();
+  if (scopedSymbols)
+    for (size_t k = 0; k < scopedSymbols->size(); ++k)
+      if ((*scopedSymbols)[k] == dim.symbolName())
+        return symbolExtent(k);
+  return kDynamicExtent;
+}
+
+std::string dimText(int64_t extent) {
+  if (!isDynamicExtent(extent))
+    return std::to_string(extent);
+  return "%sym" + std::to_string(-2 - extent);
+}
+
 std::string tensorType(DType dtype, const std::vector<int64_t> &shape) {
   std::string s = "tensor<";
   for (int64_t d : shape)
-    s += std::to_string(d) + "x";
+    s += extentText(d) + "x";
   return s + storageType(dtype) + ">";
 }
 
 std::string tensorType(const TensorType &type) {
-  return tensorType(type.dtype, staticExtents(type.shape));
+  return tensorType(type.dtype, extents(type));
 }
 
 std::string memrefType(const TensorType &type) {
   std::string s = "memref<";
-  for (int64_t d : staticExtents(type.shape))
-    s += std::to_string(d) + "x";
+  for (int64_t d : extents(type))
+    s += extentText(d) + "x";
   return s + storageType(type.dtype) + ">";
 }
 
@@ -130,6 +168,12 @@ std::string KernelBuilder::indexConst(int64_t value) {
   return v;
 }
 
+std::string KernelBuilder::dimValue(int64_t extent) {
+  if (isDynamicExtent(extent))
+    return dimText(extent);
+  return indexConst(extent);
+}
+
 std::string KernelBuilder::floatConst(double value, DType dtype) {
   std::string v = fresh();
   line(v + " = arith.constant " + floatLiteral(value, dtype) + " : " +
@@ -195,8 +239,12 @@ std::string KernelBuilder::highestConst(DType dtype) {
 
 std::string KernelBuilder::empty(DType dtype,
                                  const std::vector<int64_t> &shape) {
+  std::string sizes;
+  for (int64_t d : shape)
+    if (isDynamicExtent(d))
+      sizes += (sizes.empty() ? "" : ", ") + dimText(d);
   std::string v = fresh();
-  line(v + " = tensor.empty() : " + tensorType(dtype, shape));
+  line(v + " = tensor.empty(" + sizes + ") : " + tensorType(dtype, shape));
   return v;
 }
 
@@ -384,11 +432,43 @@ std::string reassociation(const DimGroups &groups) {
 
 } // namespace
 
+std::string KernelBuilder::reshapeDynamic(const std::string &value, DType dtype,
+                                          const std::vector<int64_t> &from,
+                                          const std::vector<int64_t> &to) {
+  // Through one flat dim (the symbolic counts already matched in the type
+  // rule): collapse all of `from`, expand to `to` with its sizes.
+  auto all = [](size_t n) {
+    std::string r = "[[";
+    for (size_t i = 0; i < n; ++i)
+      r += (i ? ", " : "") + std::to_string(i);
+    return r + "]]";
+  };
+  std::vector<int64_t> flat = {kDynamicExtent};
+  std::string cur = value;
+  if (from.size() != 1 || !isDynamicExtent(from[0])) {
+    std::string v = fresh();
+    line(v + " = tensor.collapse_shape " + cur + " " +
+         (from.empty() ? std::string("[]") : all(from.size())) + " : " +
+         tensorType(dtype, from) + " into " + tensorType(dtype, flat));
+    cur = v;
+  }
+  std::string sizes;
+  for (size_t i = 0; i < to.size(); ++i)
+    sizes += (i ? ", " : "") + dimText(to[i]);
+  std::string v = fresh();
+  line(v + " = tensor.expand_shape " + cur + " " + all(to.size()) +
+       " output_shape [" + sizes + "] : " + tensorType(dtype, flat) + " into " +
+       tensorType(dtype, to));
+  return v;
+}
+
 std::string KernelBuilder::reshape(const std::string &value, DType dtype,
                                    const std::vector<int64_t> &from,
                                    const std::vector<int64_t> &to) {
   if (from == to)
     return value;
+  if (hasDynamicExtent(from) || hasDynamicExtent(to))
+    return reshapeDynamic(value, dtype, from, to);
   // Collapse runs of dims and expand them again, keeping the dims that do
   // not change apart: through one flat dim, every access after
   // bufferization would delinearize its index with divisions (ViT's head
@@ -472,8 +552,15 @@ Error unsupported(const Node &node, DType dtype) {
                    " is not supported");
 }
 
+std::vector<int64_t> extents(const TensorType &type) {
+  std::vector<int64_t> out;
+  for (const Dim &d : type.shape)
+    out.push_back(extentOf(d));
+  return out;
+}
+
 std::vector<int64_t> extents(const Value *value) {
-  return staticExtents(value->type().shape);
+  return extents(value->type());
 }
 
 } // namespace mlc::codegen

@@ -10,6 +10,39 @@
 
 namespace mlc::codegen {
 
+/// Symbolic dims in codegen's integer shapes (dynamic shapes): symbol k of
+/// the module's symbol table is the extent symbolExtent(k) = -2 - k, which
+/// types print as `?` and kernels read as the index value `%sym<k>`
+/// (dimText); kDynamicExtent is a dynamic extent with no symbol of its own
+/// (a collapsed product), which only types may hold.
+inline constexpr int64_t kDynamicExtent = -1;
+/// The extent standing for symbol `k`.
+inline int64_t symbolExtent(size_t k) { return -2 - static_cast<int64_t>(k); }
+/// True for symbolic and other dynamic extents.
+inline bool isDynamicExtent(int64_t extent) { return extent < 0; }
+/// True when some extent is dynamic.
+bool hasDynamicExtent(const std::vector<int64_t> &shape);
+
+/// Makes `symbols` the symbol table that extents() and dimText() use on
+/// this thread while it lives (emitModule holds one per module), so that
+/// the per-op emitters keep their plain integer shapes.
+class SymbolScope {
+public:
+  explicit SymbolScope(const std::vector<std::string> &symbols);
+  ~SymbolScope();
+  SymbolScope(const SymbolScope &) = delete;
+  SymbolScope &operator=(const SymbolScope &) = delete;
+
+private:
+  const std::vector<std::string> *previous_;
+};
+
+/// The extent of `dim` under the symbol table in scope: its value, or
+/// symbolExtent of its symbol (kDynamicExtent for an unknown symbol).
+int64_t extentOf(const Dim &dim);
+/// A dim as an SSA operand or attribute text: `12`, or `%sym<k>`.
+std::string dimText(int64_t extent);
+
 /// MLIR element type used in memory for `type` (bool is stored as i8; the
 /// unsigned types use signless integers of the same width).
 std::string storageType(DType type);
@@ -59,6 +92,8 @@ public:
 
   /// `arith.constant` of index type.
   std::string indexConst(int64_t value);
+  /// An extent as an index value: a constant, or `%sym<k>`.
+  std::string dimValue(int64_t extent);
   /// `arith.constant` of a float value in compute type of `dtype`.
   std::string floatConst(double value, DType dtype);
   /// `arith.constant` of an integer value in compute type of `dtype`.
@@ -90,10 +125,15 @@ public:
   Expected<std::string> map(const std::vector<GenericOperand> &ins,
                             DType outType, const std::vector<int64_t> &shape,
                             const BodyFn &body);
-  /// Reshapes through collapse/expand (both static, same element count).
+  /// Reshapes through collapse/expand (same element count; with dynamic
+  /// extents through one flat dim).
   std::string reshape(const std::string &value, DType dtype,
                       const std::vector<int64_t> &from,
                       const std::vector<int64_t> &to);
+  /// The dynamic case of reshape.
+  std::string reshapeDynamic(const std::string &value, DType dtype,
+                             const std::vector<int64_t> &from,
+                             const std::vector<int64_t> &to);
 
   /// Next id for a scheduled op attribute (`mlc.sched = N`).
   int64_t nextScheduleId = 0;
@@ -159,6 +199,10 @@ inline constexpr int64_t kMinPackedRows = 16;
 /// with zero rows (see weightPanel).
 int64_t paddedToPanel(int64_t n, int64_t panel);
 
+/// True for the ops whose emitters handle symbolic extents (plain forms:
+/// no weight panels, no schedules).
+bool supportsDynamicShapes(OpKind kind);
+
 /// Emits the computation of one node into `b`. `operands` are the tensor SSA
 /// names of the node's operands; returns the result tensor names.
 /// Contractions worth scheduling are appended to `sites`.
@@ -197,7 +241,9 @@ Expected<std::string> emitScalarUnary(KernelBuilder &b, const Node &node,
 
 /// The standard "op on dtype unsupported" error.
 Error unsupported(const Node &node, DType dtype);
-/// Static extents of a value's type.
+/// Extents of a value's type (symbols as symbolExtent, see SymbolScope).
 std::vector<int64_t> extents(const Value *value);
+/// Extents of a type (symbols as symbolExtent).
+std::vector<int64_t> extents(const TensorType &type);
 
 } // namespace mlc::codegen

@@ -81,7 +81,7 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
     const Shape64 &perm = node.intsAttr("perm");
     int a = r > 0 ? static_cast<int>(perm[r - 1]) : 0;
     int64_t block = 0;
-    if (r > 1 && a != r - 1 && !b.portable)
+    if (r > 1 && a != r - 1 && !b.portable && !hasDynamicExtent(xs))
       for (int64_t cand : {16, 8, 4})
         if (xs[a] % cand == 0 && xs[a] > cand) {
           block = cand;
@@ -153,7 +153,7 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
       int64_t step = steps[i];
       int64_t low = step > 0 ? starts[i] : starts[i] + (out[i] - 1) * step;
       offs += (i ? ", " : "") + std::to_string(low);
-      sizes += (i ? ", " : "") + std::to_string(out[i]);
+      sizes += (i ? ", " : "") + dimText(out[i]);
       strides += (i ? ", " : "") + std::to_string(step > 0 ? step : -step);
       e.push_back(step > 0 ? dim(i)
                            : std::to_string(out[i] - 1) + " - " + dim(i));
@@ -199,6 +199,9 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
       ie.push_back(dim(static_cast<int>(axis) + i));
     GenericOperand indices{operands[1], it, is, affineMap(r, ie)};
     int64_t extent = xs[axis];
+    if (isDynamicExtent(extent))
+      return makeError("codegen: gather along a symbolic dim is not "
+                       "supported yet");
     return gatherLike(
         b, operands[0], dtype, xs, out, {indices},
         [&](KernelBuilder &b, const std::vector<std::string> &pos,

@@ -348,6 +348,10 @@ int64_t convPlainColumns(const Node &conv) {
 }
 
 int64_t weightPanel(const Node &node) {
+  for (const auto *list : {&node.operands(), &node.results()})
+    for (const Value *v : *list)
+      if (hasDynamicExtent(extents(v)))
+        return 0; // plain forms only (emitMatMulDynamic)
   if (node.kind() == OpKind::MatMul) {
     if (node.result()->type().dtype != DType::F32 ||
         node.operand(1)->type().rank() != 2)
@@ -378,6 +382,58 @@ int64_t paddedToPanel(int64_t n, int64_t panel) {
   return (n + panel - 1) / panel * panel;
 }
 
+/// A matmul with symbolic extents: one linalg.generic over (batch.., m, k,
+/// n), n innermost so that the loops read B and write C contiguously,
+/// batch dims broadcast; no weight panels and no schedule.
+Expected<std::string>
+emitMatMulDynamic(KernelBuilder &b, const Node &node,
+                  const std::vector<std::string> &operands) {
+  DType dtype = node.result()->type().dtype;
+  Shape64 as = extents(node.operand(0)), bs = extents(node.operand(1));
+  Shape64 out = extents(node.result());
+  if (as.size() < 2 || bs.size() < 2)
+    return makeError("codegen: a 1-D matmul operand with symbolic dims is "
+                     "not supported yet");
+  int r = static_cast<int>(out.size());
+  auto map = [&](const Shape64 &s, const std::string &row,
+                 const std::string &col) {
+    int offset = (r - 2) - (static_cast<int>(s.size()) - 2);
+    std::vector<std::string> exprs;
+    for (size_t i = 0; i + 2 < s.size(); ++i) {
+      int d = offset + static_cast<int>(i);
+      exprs.push_back(s[i] == 1 && out[d] != 1 ? "0" : dim(d));
+    }
+    exprs.push_back(row);
+    exprs.push_back(col);
+    return affineMap(r + 1, exprs);
+  };
+  std::vector<std::string> outExprs;
+  for (int i = 0; i < r - 1; ++i)
+    outExprs.push_back(dim(i));
+  outExprs.push_back(dim(r));
+  std::vector<std::string> iterators(r - 1, "parallel");
+  iterators.push_back("reduction");
+  iterators.push_back("parallel");
+  std::string init = b.filled(b.scalarConst(0.0, dtype), dtype, out);
+  auto mm =
+      b.generic({{operands[0], dtype, as, map(as, dim(r - 2), dim(r - 1))},
+                 {operands[1], dtype, bs, map(bs, dim(r - 1), dim(r))}},
+                {{init, dtype, out, affineMap(r + 1, outExprs)}}, iterators,
+                [&](KernelBuilder &b, const std::vector<std::string> &a)
+                    -> Expected<std::vector<std::string>> {
+                  auto p = emitScalarBinary(b, OpKind::Mul, dtype, a[0], a[1]);
+                  if (!p.ok())
+                    return p.error();
+                  auto sum = emitScalarBinary(b, OpKind::Add, dtype, a[2], *p);
+                  if (!sum.ok())
+                    return sum.error();
+                  return std::vector<std::string>{*sum};
+                });
+  if (!mm.ok())
+    return mm.error();
+  return (*mm)[0];
+}
+
 Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
                                  const std::vector<std::string> &operands,
                                  std::vector<ContractionSite> &sites) {
@@ -386,6 +442,8 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
     return unsupported(node, dtype);
   Shape64 as = extents(node.operand(0)), bs = extents(node.operand(1));
   Shape64 out = extents(node.result());
+  if (hasDynamicExtent(as) || hasDynamicExtent(bs) || hasDynamicExtent(out))
+    return emitMatMulDynamic(b, node, operands);
   int64_t m = out[out.size() - 2], n = out.back(), k = as.back();
   if (bs.size() == 2) {
     // [..., M, K] x [K, N]: fold the batch dims into M (one big GEMM).
@@ -1359,8 +1417,12 @@ Expected<std::string> emitReduction(KernelBuilder &b, const Node &node,
   if (!red.ok() || node.kind() != OpKind::ReduceMean)
     return red;
   int64_t count = 1;
-  for (int64_t a : axes)
+  for (int64_t a : axes) {
+    if (isDynamicExtent(xs[a]))
+      return makeError("codegen: reduce_mean over a symbolic dim is not "
+                       "supported yet");
     count *= xs[a];
+  }
   return b.map(
       {{*red, dtype, os, identityMap(static_cast<int>(os.size()))}}, dtype, os,
       [&](KernelBuilder &b, const std::vector<std::string> &a)
@@ -1473,6 +1535,9 @@ emitNormalization(KernelBuilder &b, const Node &node,
   std::vector<int64_t> axes;
   int64_t count = 1;
   for (int64_t i = axis; i < r; ++i) {
+    if (isDynamicExtent(xs[i]))
+      return makeError("codegen: layer_norm over a symbolic dim is not "
+                       "supported yet");
     axes.push_back(i);
     count *= xs[i];
   }

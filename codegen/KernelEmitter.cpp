@@ -3,19 +3,43 @@
 
 #include "codegen/MemoryPlan.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 namespace mlc::codegen {
 
+bool supportsDynamicShapes(OpKind kind) {
+  switch (kind) {
+  case OpKind::MatMul:
+  case OpKind::Softmax:
+  case OpKind::LogSoftmax:
+  case OpKind::LayerNorm:
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+  case OpKind::ReduceProd:
+  case OpKind::Reshape:
+  case OpKind::Transpose:
+  case OpKind::Slice:
+  case OpKind::Gather:
+    return true;
+  default:
+    return isElementwise(kind) && kind != OpKind::BitCast;
+  }
+}
+
 Expected<std::vector<std::string>>
 emitNode(KernelBuilder &b, const Node &node,
          const std::vector<std::string> &operands,
          std::vector<ContractionSite> &sites) {
-  for (const Value *v : node.results())
-    if (!isStatic(v->type().shape))
-      return makeError("codegen: " + node.name() + ": value %" + v->name() +
-                       " has a symbolic shape; codegen needs static shapes");
+  bool dynamic = false;
+  for (const auto *list : {&node.operands(), &node.results()})
+    for (const Value *v : *list)
+      dynamic |= hasDynamicExtent(extents(v));
+  if (dynamic && !supportsDynamicShapes(node.kind()))
+    return makeError("codegen: op '" + std::string(opName(node.kind())) +
+                     "' with symbolic dims is not supported yet");
   Expected<std::string> r = makeError("");
   switch (node.kind()) {
   case OpKind::Constant:
@@ -127,6 +151,59 @@ bool isZeroSize(const Value *v) {
 
 constexpr int64_t kAlign = 64;
 
+/// A dynamic value's memref rebuilt from its bare pointer `pointer` (a 0-d
+/// memref) and the `%sym<k>` arguments: a row-major strided view. Sets
+/// `type` to the view's type.
+std::string dynamicView(KernelBuilder &b, const std::string &pointer,
+                        const Value *v, std::string &type) {
+  std::vector<int64_t> shape = extents(v);
+  std::vector<std::string> strides(shape.size());
+  std::string stride;   // SSA value of the running product, when dynamic
+  int64_t constant = 1; // static factor of the running product
+  bool dyn = false;
+  std::string layout;
+  for (size_t i = shape.size(); i-- > 0;) {
+    if (!dyn) {
+      strides[i] = std::to_string(constant);
+    } else {
+      std::string c = b.indexConst(constant);
+      std::string s = b.fresh();
+      b.line(s + " = arith.muli " + stride + ", " + c + " : index");
+      strides[i] = s;
+    }
+    layout = (dyn ? "?" : std::to_string(constant)) +
+             (layout.empty() ? "" : ", " + layout);
+    if (isDynamicExtent(shape[i])) {
+      if (!dyn) {
+        stride = dimText(shape[i]);
+        dyn = true;
+      } else {
+        std::string s = b.fresh();
+        b.line(s + " = arith.muli " + stride + ", " + dimText(shape[i]) +
+               " : index");
+        stride = s;
+      }
+    } else {
+      constant *= shape[i];
+    }
+  }
+  std::string sizes, strideList;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    sizes += (i ? ", " : "") + dimText(shape[i]);
+    strideList += (i ? ", " : "") + strides[i];
+  }
+  std::string elem = storageType(v->type().dtype);
+  std::string dims;
+  for (int64_t d : shape)
+    dims += (isDynamicExtent(d) ? std::string("?") : std::to_string(d)) + "x";
+  type = "memref<" + dims + elem + ", strided<[" + layout + "]>>";
+  std::string view = b.fresh();
+  b.line(view + " = memref.reinterpret_cast " + pointer +
+         " to offset: [0], sizes: [" + sizes + "], strides: [" + strideList +
+         "] : memref<" + elem + "> to " + type);
+  return view;
+}
+
 /// Where a value lives from the entry function's point of view.
 struct Location {
   enum Kind { Input, Output, Weights, Arena } kind;
@@ -138,13 +215,57 @@ struct Location {
 Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
                                    bool wideVectors) {
   EmittedModule out;
+  // Symbols: the inputs' symbolic dims, in input and dim order.
   for (const Value *v : graph.inputs())
-    if (!isStatic(v->type().shape))
+    for (const Dim &d : v->type().shape)
+      if (!d.isStatic() && std::find(out.symbols.begin(), out.symbols.end(),
+                                     d.symbolName()) == out.symbols.end())
+        out.symbols.push_back(d.symbolName());
+  bool dynamic = !out.symbols.empty();
+  for (const Value *v : graph.inputs()) {
+    if (isStatic(v->type().shape))
+      continue;
+    if (portable)
       return makeError("input '" + v->name() + "' has dynamic shape " +
                        typeToString(v->type()) +
-                       ": code generation needs static shapes for now; fix "
-                       "it with --input-shape " +
+                       ": GPU code generation needs static shapes; fix it "
+                       "with --input-shape " +
                        v->name() + "=<dims>");
+  }
+  if (dynamic) {
+    std::vector<const Value *> io(graph.inputs().begin(), graph.inputs().end());
+    io.insert(io.end(), graph.outputs().begin(), graph.outputs().end());
+    for (const Value *v : io)
+      if (dtypeBits(v->type().dtype) < 8)
+        return makeError("'" + v->name() + "' has the sub-byte type " +
+                         std::string(dtypeName(v->type().dtype)) +
+                         ", which graphs with symbolic dims do not support as "
+                         "an input or output yet; fix the dims with "
+                         "--input-shape");
+  }
+  SymbolScope scope(out.symbols);
+  for (const auto &node : graph.nodes())
+    for (const Value *v : node->results())
+      for (const Dim &d : v->type().shape)
+        if (!d.isStatic() && std::find(out.symbols.begin(), out.symbols.end(),
+                                       d.symbolName()) == out.symbols.end())
+          return makeError("codegen: value %" + v->name() + " has dim ?" +
+                           d.symbolName() +
+                           ", which no graph input's shape binds");
+  // Slices 0 : ?n of a static dim need n <= dim at run time.
+  for (const auto &node : graph.nodes()) {
+    if (node->kind() != OpKind::Slice)
+      continue;
+    std::vector<int64_t> in = extents(node->operand(0));
+    std::vector<int64_t> res = extents(node->result());
+    for (size_t d = 0; d < in.size(); ++d)
+      if (!isDynamicExtent(in[d]) && isDynamicExtent(res[d])) {
+        std::pair<int64_t, int64_t> c{-2 - res[d], in[d]};
+        if (std::find(out.constraints.begin(), out.constraints.end(), c) ==
+            out.constraints.end())
+          out.constraints.push_back(c);
+      }
+  }
   std::vector<Group> groups = formGroups(graph);
 
   // Locations: graph inputs, first output slot of each produced value,
@@ -257,19 +378,51 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     for (const Value *v : groups[g].outputs) {
       if (loc.count(v))
         continue;
-      auto bytes = byteSize(v->type());
-      if (!bytes.ok())
-        return bytes.error();
       int64_t first = static_cast<int64_t>(g);
       int64_t last = lastUse.count(v) ? std::max(lastUse[v], first) : first;
       arenaValues.push_back(v);
+      if (dynamic) {
+        // bytes x the symbols of the shape.
+        DynamicBufferRequest r{dtypeSize(v->type().dtype), {}, first, last};
+        for (int64_t e : extents(v)) {
+          if (isDynamicExtent(e)) {
+            r.symbols.push_back(-2 - e);
+          } else {
+            auto m = checkedMul(r.bytes, e);
+            if (!m.ok())
+              return m.error();
+            r.bytes = *m;
+          }
+        }
+        out.dynamicBuffers.push_back(r);
+        continue;
+      }
+      auto bytes = byteSize(v->type());
+      if (!bytes.ok())
+        return bytes.error();
       requests.push_back({*bytes, first, last});
     }
-  MemoryPlan plan = planMemory(requests);
-  for (size_t i = 0; i < arenaValues.size(); ++i)
-    loc[arenaValues[i]] = {Location::Arena, plan.offsets[i]};
-  out.arenaBytes = plan.arenaBytes;
-  out.naiveIntermediateBytes = plan.naiveBytes;
+  if (dynamic) {
+    // The order of the plan at 128 for every symbol (a typical sequence
+    // length); offsets are computed per run (`%off<i>`).
+    out.dynamicPlan = planDynamicMemory(out.dynamicBuffers, 128);
+    for (size_t i = 0; i < arenaValues.size(); ++i)
+      loc[arenaValues[i]] = {Location::Arena, static_cast<int64_t>(i)};
+  } else {
+    MemoryPlan plan = planMemory(requests);
+    for (size_t i = 0; i < arenaValues.size(); ++i)
+      loc[arenaValues[i]] = {Location::Arena, plan.offsets[i]};
+    out.arenaBytes = plan.arenaBytes;
+    out.naiveIntermediateBytes = plan.naiveBytes;
+  }
+  // A dynamic value crosses function boundaries as its bare pointer, a 0-d
+  // memref (bare-pointer calling convention), with the symbols beside it.
+  auto isDynamicValue = [&](const Value *v) {
+    return hasDynamicExtent(extents(v));
+  };
+  auto pointerType = [&](const Value *v) {
+    return "memref<" + storageType(v->type().dtype) + ">";
+  };
 
   std::string text = "module {\n";
   KernelBuilder entry;
@@ -284,6 +437,11 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       name = "%in" + std::to_string(l.index);
     } else if (l.kind == Location::Output) {
       name = "%out" + std::to_string(l.index);
+    } else if (dynamic && l.kind == Location::Arena) {
+      name = entry.fresh();
+      entry.line(name + " = memref.view %arena[%off" + std::to_string(l.index) +
+                 "][] : memref<1xi8> to " +
+                 (isDynamicValue(v) ? pointerType(v) : storedMemref(v)));
     } else {
       std::string off = entry.indexConst(l.index);
       name = entry.fresh();
@@ -326,21 +484,51 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
         continue;
       }
       std::string arg = "%a" + std::to_string(i);
-      sig += ", " + arg + ": " + storedMemref(v);
       std::string t = b.fresh();
-      b.line(t + " = bufferization.to_tensor " + arg +
-             " restrict : " + storedMemref(v));
+      if (isDynamicValue(v)) {
+        sig += ", " + arg + ": " + pointerType(v);
+        std::string type;
+        std::string view = dynamicView(b, arg, v, type);
+        b.line(t + " = bufferization.to_tensor " + view +
+               " restrict : " + type);
+        callTypes.push_back(pointerType(v));
+      } else {
+        sig += ", " + arg + ": " + storedMemref(v);
+        b.line(t + " = bufferization.to_tensor " + arg +
+               " restrict : " + storedMemref(v));
+        callTypes.push_back(storedMemref(v));
+      }
       tensors[v] = t;
       callArgs.push_back(viewOf(v));
-      callTypes.push_back(storedMemref(v));
     }
+    std::vector<std::string> outViews(g.outputs.size());
     for (size_t i = 0; i < g.outputs.size(); ++i) {
       const Value *v = g.outputs[i];
       if (isZeroSize(v))
         continue; // nothing to write
-      sig += ", %o" + std::to_string(i) + ": " + memrefType(v->type());
+      std::string arg = "%o" + std::to_string(i);
+      if (isDynamicValue(v)) {
+        sig += ", " + arg + ": " + pointerType(v);
+        callTypes.push_back(pointerType(v));
+      } else {
+        sig += ", " + arg + ": " + memrefType(v->type());
+        callTypes.push_back(memrefType(v->type()));
+      }
       callArgs.push_back(viewOf(v));
-      callTypes.push_back(memrefType(v->type()));
+    }
+    for (size_t k = 0; k < out.symbols.size(); ++k) {
+      sig += ", %sym" + std::to_string(k) + ": index";
+      callArgs.push_back("%sym" + std::to_string(k));
+      callTypes.push_back("index");
+    }
+    // Dynamic outputs: strided views of the bare pointers.
+    for (size_t i = 0; i < g.outputs.size(); ++i) {
+      const Value *v = g.outputs[i];
+      if (isZeroSize(v) || !isDynamicValue(v))
+        continue;
+      std::string type;
+      std::string view = dynamicView(b, "%o" + std::to_string(i), v, type);
+      outViews[i] = view + " : (" + tensorType(v->type()) + ", " + type + ")";
     }
     for (const Node *n : g.nodes) {
       std::vector<std::string> operands;
@@ -360,6 +548,11 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       const Value *v = g.outputs[i];
       if (isZeroSize(v))
         continue;
+      if (!outViews[i].empty()) {
+        b.line("bufferization.materialize_in_destination " + tensors.at(v) +
+               " in restrict writable " + outViews[i] + " -> ()");
+        continue;
+      }
       b.line("bufferization.materialize_in_destination " + tensors.at(v) +
              " in restrict writable %o" + std::to_string(i) + " : (" +
              tensorType(v->type()) + ", " + memrefType(v->type()) + ") -> ()");
@@ -381,6 +574,10 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     if ((l.kind == Location::Output && l.index == static_cast<int64_t>(j)) ||
         isZeroSize(v))
       continue;
+    if (isDynamicValue(v))
+      return makeError("codegen: output '" + v->name() +
+                       "' is not computed by a kernel (an input or another "
+                       "output), which dynamic shapes do not support yet");
     std::string type = memrefType(v->type());
     if (portable)
       entry.line("linalg.copy ins(" + viewOf(v) + " : " + type + ") outs(%out" +
@@ -392,7 +589,9 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
   entry.line("return");
   // Zero-size inputs and outputs are never read or written: an opaque
   // pointer (a memref with a zero extent has no bare-pointer form).
-  auto entryType = [](const Value *v) {
+  auto entryType = [&](const Value *v) {
+    if (isDynamicValue(v))
+      return pointerType(v);
     return isZeroSize(v) ? std::string("!llvm.ptr") : memrefType(v->type());
   };
   std::string sig = "%ctx: !llvm.ptr, ";
@@ -402,8 +601,21 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
   for (size_t j = 0; j < graph.outputs().size(); ++j)
     sig += "%out" + std::to_string(j) + ": " + entryType(graph.outputs()[j]) +
            ", ";
-  sig += "%arena: memref<" + std::to_string(out.arenaBytes) +
-         "xi8>, %weights: memref<" + std::to_string(out.weightsBytes) + "xi8>";
+  if (dynamic) {
+    // The arena's type is a placeholder (its views take dynamic offsets);
+    // kernel scratch grows it from 0 (KernelScratch), and the dynamic
+    // plan's buffers start after that.
+    sig += "%arena: memref<1xi8> {mlc.arena}, %weights: memref<" +
+           std::to_string(out.weightsBytes) + "xi8>";
+    for (size_t k = 0; k < out.symbols.size(); ++k)
+      sig += ", %sym" + std::to_string(k) + ": index";
+    for (size_t i = 0; i < arenaValues.size(); ++i)
+      sig += ", %off" + std::to_string(i) + ": index";
+  } else {
+    sig += "%arena: memref<" + std::to_string(out.arenaBytes) +
+           "xi8>, %weights: memref<" + std::to_string(out.weightsBytes) +
+           "xi8>";
+  }
   text += "  func.func @mlc_graph(" + sig + ") {\n" + entry.text() + "  }\n}\n";
   out.text = std::move(text);
   return out;

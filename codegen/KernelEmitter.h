@@ -2,6 +2,7 @@
 #pragma once
 
 #include "codegen/EmitContext.h"
+#include "codegen/MemoryPlan.h"
 #include "ir/Graph.h"
 
 #include <cstdint>
@@ -28,9 +29,22 @@ struct EmittedModule {
   /// order, for channels-last convs (Wp[F/w, K..*C, w]).
   std::vector<bool> constantPanelChannelsLast;
   int64_t weightsBytes = 0;
-  /// Activation arena size and the no-reuse total, from the memory plan.
+  /// Activation arena size and the no-reuse total, from the memory plan
+  /// (static graphs; a dynamic graph's arena is `dynamicPlan`'s).
   int64_t arenaBytes = 0;
   int64_t naiveIntermediateBytes = 0;
+
+  /// Dynamic shapes: the graph's symbols (from its inputs' symbolic dims,
+  /// in input and dim order). Empty for a static graph. Then @mlc_graph
+  /// takes, after the weights, each symbol as `%sym<k>: index` and each
+  /// arena buffer's byte offset as `%off<i>: index`, placed by
+  /// `dynamicPlan` over `dynamicBuffers` (MemoryPlan.h).
+  std::vector<std::string> symbols;
+  std::vector<DynamicBufferRequest> dynamicBuffers;
+  DynamicMemoryPlan dynamicPlan;
+  /// Run-time checks: symbol `constraints[i].first` must be at most
+  /// `.second` (a slice `0 : ?n` of a static dim).
+  std::vector<std::pair<int64_t, int64_t>> constraints;
 };
 
 /// Emits the module: kernels in destination-passing style on memrefs

@@ -32,8 +32,24 @@ int64_t staticBytes(MemRefType type) {
 
 } // namespace
 
+/// The index of @mlc_graph's arena argument.
+static unsigned arenaArgument(func::FuncOp graph) {
+  // Dynamic graphs mark it (more arguments follow the weights).
+  for (unsigned i = 0; i < graph.getNumArguments(); ++i)
+    if (graph.getArgAttr(i, "mlc.arena"))
+      return i;
+  return graph.getNumArguments() - 2;
+}
+
 FailureOr<ScratchLayout> placeKernelScratch(ModuleOp module,
                                             int64_t arenaBytes) {
+  // The marker has served once the argument is found; LLVM has no use for
+  // it.
+  unsigned arenaIndex = 0;
+  if (auto graph = module.lookupSymbol<func::FuncOp>("mlc_graph")) {
+    arenaIndex = arenaArgument(graph);
+    graph.removeArgAttr(arenaIndex, "mlc.arena");
+  }
   ScratchLayout layout;
   layout.offset = alignUp(arenaBytes);
   MLIRContext *context = module.getContext();
@@ -81,8 +97,8 @@ FailureOr<ScratchLayout> placeKernelScratch(ModuleOp module,
   auto graph = module.lookupSymbol<func::FuncOp>("mlc_graph");
   if (!graph || graph.getNumArguments() < 3)
     return failure();
-  // @mlc_graph(ctx, inputs..., outputs..., arena, weights): grow the arena.
-  unsigned arenaIndex = graph.getNumArguments() - 2;
+  // @mlc_graph(ctx, inputs..., outputs..., arena, weights[, symbols...,
+  // offsets...]): grow the arena.
   BlockArgument arena = graph.getArgument(arenaIndex);
   auto arenaType = MemRefType::get({layout.offset + layout.bytes}, i8);
   arena.setType(arenaType);

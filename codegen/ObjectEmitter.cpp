@@ -12,6 +12,7 @@
 #include "llvm/Analysis/LoopAnalysisManager.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
@@ -196,15 +197,99 @@ static void defineBFloat16Truncations(llvm::Module &module,
   define("__truncsfbf2", f32);
 }
 
+/// Writes `int64_t mlc_artifact_plan(const int64_t *symbols, int64_t
+/// *offsets)`: checks the constraints (-2 - c for the first violated one),
+/// evaluates the dynamic plan as evaluateDynamicPlan does (-1 when a size
+/// or an offset overflows, or a symbol is negative), stores each buffer's
+/// offset when `offsets` is not NULL, and returns the arena bytes.
+static llvm::Function *definePlan(llvm::Module &module, const Target &target,
+                                  const DynamicEntry &dyn) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *fn = llvm::Function::Create(
+      llvm::FunctionType::get(i64, {ptr, ptr}, false),
+      llvm::GlobalValue::ExternalLinkage, "mlc_artifact_plan", module);
+  fn->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  fn->addFnAttr("target-cpu", target.cpu);
+  if (!target.featureString.empty())
+    fn->addFnAttr("target-features", target.featureString);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::Value *symbolsPtr = fn->getArg(0), *offsetsPtr = fn->getArg(1);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  std::vector<llvm::Value *> symbols;
+  llvm::Value *bad = b.getFalse();
+  for (size_t k = 0; k < dyn.numSymbols; ++k) {
+    llvm::Value *v =
+        b.CreateLoad(i64, b.CreateConstInBoundsGEP1_64(i64, symbolsPtr, k));
+    bad = b.CreateOr(bad, b.CreateICmpSLT(v, b.getInt64(0)));
+    symbols.push_back(v);
+  }
+  // The first violated constraint wins.
+  llvm::Value *violated = b.getInt64(0);
+  for (size_t c = dyn.constraints.size(); c-- > 0;) {
+    auto [symbol, max] = dyn.constraints[c];
+    llvm::Value *over =
+        b.CreateICmpSGT(symbols[static_cast<size_t>(symbol)], b.getInt64(max));
+    violated = b.CreateSelect(over, b.getInt64(-2 - static_cast<int64_t>(c)),
+                              violated);
+  }
+  auto checked = [&](llvm::Intrinsic::ID id, llvm::Value *x, llvm::Value *y) {
+    llvm::Value *r = b.CreateBinaryIntrinsic(id, x, y);
+    bad = b.CreateOr(bad, b.CreateExtractValue(r, 1));
+    return b.CreateExtractValue(r, 0);
+  };
+  const auto &buffers = *dyn.buffers;
+  std::vector<llvm::Value *> offsets(buffers.size()), sizes(buffers.size());
+  auto alignUp = [&](llvm::Value *v) {
+    llvm::Value *sum =
+        checked(llvm::Intrinsic::sadd_with_overflow, v, b.getInt64(63));
+    return b.CreateAnd(sum, b.getInt64(~int64_t{63}));
+  };
+  llvm::Value *base = b.getInt64((dyn.base + 63) / 64 * 64);
+  llvm::Value *total = base;
+  for (size_t i : dyn.plan->order) {
+    llvm::Value *size = b.getInt64(buffers[i].bytes);
+    for (int64_t s : buffers[i].symbols)
+      size = checked(llvm::Intrinsic::smul_with_overflow, size,
+                     symbols[static_cast<size_t>(s)]);
+    sizes[i] = alignUp(size);
+    llvm::Value *offset = base;
+    for (size_t j : dyn.plan->below[i]) {
+      llvm::Value *end =
+          checked(llvm::Intrinsic::sadd_with_overflow, offsets[j], sizes[j]);
+      offset = b.CreateSelect(b.CreateICmpSGT(end, offset), end, offset);
+    }
+    offsets[i] = offset;
+    llvm::Value *end =
+        checked(llvm::Intrinsic::sadd_with_overflow, offset, sizes[i]);
+    total = b.CreateSelect(b.CreateICmpSGT(end, total), end, total);
+  }
+  llvm::BasicBlock *store = llvm::BasicBlock::Create(ctx, "store", fn);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx, "done", fn);
+  b.CreateCondBr(b.CreateIsNull(offsetsPtr), done, store);
+  b.SetInsertPoint(store);
+  for (size_t i = 0; i < buffers.size(); ++i)
+    b.CreateStore(offsets[i], b.CreateConstInBoundsGEP1_64(i64, offsetsPtr, i));
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+  llvm::Value *result = b.CreateSelect(bad, b.getInt64(-1), total);
+  result =
+      b.CreateSelect(b.CreateICmpNE(violated, b.getInt64(0)), violated, result);
+  b.CreateRet(result);
+  return fn;
+}
+
 Status finalizeArtifact(llvm::Module &module, const Target &target,
                         const std::string &weights, size_t numInputs,
-                        size_t numOutputs) {
+                        size_t numOutputs, const DynamicEntry *dynamic) {
   llvm::LLVMContext &ctx = module.getContext();
   module.setTargetTriple(target.triple);
   module.setDataLayout(target.machine->createDataLayout());
   MLC_RETURN_IF_ERROR(defineDispatchers(module));
   llvm::Function *graph = module.getFunction("mlc_graph");
-  if (!graph || graph->arg_size() != numInputs + numOutputs + 3)
+  size_t extra = dynamic ? dynamic->numSymbols + dynamic->buffers->size() : 0;
+  if (!graph || graph->arg_size() != numInputs + numOutputs + 3 + extra)
     return makeError("codegen: lowered module lacks a well-formed mlc_graph");
   for (llvm::Function &f : module) {
     if (f.isDeclaration())
@@ -266,6 +351,34 @@ Status finalizeArtifact(llvm::Module &module, const Target &target,
     args.push_back(load(outputs, i));
   args.push_back(run->getArg(3));
   args.push_back(blob);
+  if (!dynamic) {
+    b.CreateCall(graph, args);
+    b.CreateRet(llvm::ConstantInt::get(i32, 0));
+    return Status::success();
+  }
+  // Dynamic shapes: the symbols come in the context (offset 24), the
+  // buffer offsets from the plan; a failing plan returns 2 (the runtime
+  // plans before the call, so this only guards a mismatched runtime).
+  llvm::Function *plan = definePlan(module, target, *dynamic);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  llvm::Value *symbols = b.CreateLoad(
+      ptrType, b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), run->getArg(0), 24));
+  size_t numBuffers = dynamic->buffers->size();
+  llvm::Value *offsets = b.CreateAlloca(
+      i64, b.getInt64(static_cast<int64_t>(std::max<size_t>(numBuffers, 1))));
+  llvm::Value *planned = b.CreateCall(plan, {symbols, offsets});
+  llvm::BasicBlock *ok = llvm::BasicBlock::Create(ctx, "planned", run);
+  llvm::BasicBlock *fail = llvm::BasicBlock::Create(ctx, "bad_plan", run);
+  b.CreateCondBr(b.CreateICmpSLT(planned, b.getInt64(0)), fail, ok);
+  b.SetInsertPoint(fail);
+  b.CreateRet(llvm::ConstantInt::get(i32, 2));
+  b.SetInsertPoint(ok);
+  for (size_t k = 0; k < dynamic->numSymbols; ++k)
+    args.push_back(
+        b.CreateLoad(i64, b.CreateConstInBoundsGEP1_64(i64, symbols, k)));
+  for (size_t i = 0; i < numBuffers; ++i)
+    args.push_back(
+        b.CreateLoad(i64, b.CreateConstInBoundsGEP1_64(i64, offsets, i)));
   b.CreateCall(graph, args);
   b.CreateRet(llvm::ConstantInt::get(i32, 0));
   return Status::success();

@@ -126,7 +126,8 @@ std::optional<ScheduleRecord> chooseSchedule(const ContractionSite &site,
   r.m = site.m;
   r.n = site.n;
   r.k = site.k;
-  if (site.m * site.n * site.k < 4096 || site.k == 0)
+  if (site.m < 0 || site.n < 0 || site.k < 0 || site.batch < 0 ||
+      site.m * site.n * site.k < 4096 || site.k == 0)
     return std::nullopt;
   if (site.op == "matmul_t" || site.op == "matmul_p") {
     // The panel forms: N (filters, columns) is a multiple of 8; the emitter

@@ -27,10 +27,24 @@ std::string encodeName(const std::string &name) {
   return out;
 }
 
-std::string dimsText(const TensorType &type) {
+/// Metadata dims: extents joined by `x`, a symbolic dim as `?<index>` of
+/// its `symbol` line (docs/artifact.md).
+std::string dimsText(const TensorType &type,
+                     const std::vector<std::string> &symbols) {
   if (type.shape.empty())
     return "scalar";
-  return shapeToString(type.shape);
+  std::string text;
+  for (size_t i = 0; i < type.shape.size(); ++i) {
+    const Dim &d = type.shape[i];
+    text += i ? "x" : "";
+    if (d.isStatic()) {
+      text += std::to_string(d.value());
+      continue;
+    }
+    auto it = std::find(symbols.begin(), symbols.end(), d.symbolName());
+    text += "?" + std::to_string(it - symbols.begin());
+  }
+  return text;
 }
 
 Expected<std::string> readFile(const std::string &path) {
@@ -140,14 +154,19 @@ std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
     md += "\n";
     md += "cuda_weights_bytes " + std::to_string(code.weights.size()) + "\n";
   }
+  for (const std::string &symbol : code.symbols)
+    md += "symbol " + encodeName(symbol) + "\n";
+  for (const auto &[symbol, max] : code.constraints)
+    md += "constraint " + std::to_string(symbol) + " " + std::to_string(max) +
+          "\n";
   for (const Value *in : graph.inputs())
     md += "input " + encodeName(in->name()) + " " +
           std::string(dtypeName(in->type().dtype)) + " " +
-          dimsText(in->type()) + "\n";
+          dimsText(in->type(), code.symbols) + "\n";
   for (const Value *out : graph.outputs())
     md += "output " + encodeName(out->name()) + " " +
           std::string(dtypeName(out->type().dtype)) + " " +
-          dimsText(out->type()) + "\n";
+          dimsText(out->type(), code.symbols) + "\n";
   for (const GpuLaunch &l : code.launches)
     md += formatLaunch(l) + "\n";
   return md;

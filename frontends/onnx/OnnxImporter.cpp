@@ -4,6 +4,7 @@
 
 #include "frontends/onnx/ImporterContext.h"
 #include "ir/Interpreter.h"
+#include "ir/Printer.h"
 
 #include <algorithm>
 #include <cctype>
@@ -107,12 +108,20 @@ Expected<Value *> Importer::emitScalar(DType dtype, double value) {
   return emitConstant(data.take());
 }
 
-Expected<Value *> Importer::emitInts(const std::vector<int64_t> &values) {
-  TensorType type{DType::I64, {Dim(static_cast<int64_t>(values.size()))}};
+/// An i64 tensor of `values`: 1-D, or rank 0 when `scalar` (one value).
+static Expected<TensorData> int64Tensor(const std::vector<int64_t> &values,
+                                        bool scalar) {
+  TensorType type{DType::I64, {}};
+  if (!scalar)
+    type.shape.push_back(Dim(static_cast<int64_t>(values.size())));
   std::vector<uint8_t> bytes(values.size() * sizeof(int64_t));
   if (!values.empty())
     std::memcpy(bytes.data(), values.data(), bytes.size());
-  auto data = makeTensorData(type, std::move(bytes));
+  return makeTensorData(type, std::move(bytes));
+}
+
+Expected<Value *> Importer::emitInts(const std::vector<int64_t> &values) {
+  auto data = int64Tensor(values, false);
   if (!data)
     return data.error();
   return emitConstant(data.take());
@@ -191,13 +200,7 @@ Expected<Value *> Importer::emitDimValue(const Shape &dims, bool scalar,
   std::vector<int64_t> values;
   for (const Dim &d : dims)
     values.push_back(d.isStatic() ? d.value() : 0);
-  TensorType type{DType::I64, {}};
-  if (!scalar)
-    type.shape.push_back(Dim(static_cast<int64_t>(values.size())));
-  std::vector<uint8_t> bytes(values.size() * sizeof(int64_t));
-  if (!values.empty())
-    std::memcpy(bytes.data(), values.data(), bytes.size());
-  auto data = makeTensorData(type, std::move(bytes));
+  auto data = int64Tensor(values, scalar);
   if (!data)
     return data.error();
   auto v = emitConstant(data.take(), resultName);
@@ -229,12 +232,11 @@ Status Importer::checkDimValuesUnused() const {
   for (const auto &node : graph_.nodes())
     for (const Value *v : node->operands())
       if (dimValues_.count(v))
-        return makeError(
-            "node '" + node->name() + "' reads '" + v->name() +
-            "', which holds symbolic dims (" +
-            typeToString(TensorType{DType::I64, dimValues_.at(v)}) +
-            "): mlc cannot use the shape of a dynamic tensor as "
-            "data yet; fix the dims with --input-shape");
+        return makeError("node '" + node->name() + "' reads '" + v->name() +
+                         "', which holds symbolic dims (" +
+                         printAttribute(dimsAttribute(dimValues_.at(v))) +
+                         "): mlc cannot use the shape of a dynamic tensor as "
+                         "data yet; fix the dims with --input-shape");
   for (const Value *v : graph_.outputs())
     if (dimValues_.count(v))
       return makeError("graph output '" + v->name() +

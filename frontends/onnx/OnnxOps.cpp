@@ -1,6 +1,7 @@
 // The ONNX op table: one translation function per ONNX op (opsets 13..22),
 // looked up in a sorted constexpr table (no static registration).
 #include "frontends/onnx/ImporterContext.h"
+#include "ir/Printer.h"
 
 #include <algorithm>
 #include <array>
@@ -1190,7 +1191,7 @@ Status batchNormOp(NodeContext &ctx, OpKind) {
 Status reshapeSymbolic(NodeContext &ctx, Value *x, Shape target,
                        bool allowZero) {
   const Shape &in = x->type().shape;
-  auto text = [&] { return typeToString(TensorType{DType::I64, target}); };
+  auto text = [&] { return printAttribute(dimsAttribute(target)); };
   int64_t inferred = -1;
   for (size_t i = 0; i < target.size(); ++i) {
     if (!target[i].isStatic())
@@ -1552,6 +1553,24 @@ Status splitOp(NodeContext &ctx, OpKind) {
   return Status::success();
 }
 
+/// Slice's `axes` (default 0..count-1) and `steps` (default all 1) inputs.
+Expected<std::pair<std::vector<int64_t>, std::vector<int64_t>>>
+sliceAxesAndSteps(NodeContext &ctx, size_t count) {
+  std::vector<int64_t> axes, steps(count, 1);
+  if (Value *a = ctx.optionalInput(3)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
+    axes = list;
+  } else {
+    for (size_t i = 0; i < count; ++i)
+      axes.push_back(static_cast<int64_t>(i));
+  }
+  if (Value *st = ctx.optionalInput(4)) {
+    ONNX_ASSIGN(list, ctx.importer.requireInts(st, "steps"));
+    steps = list;
+  }
+  return std::make_pair(std::move(axes), std::move(steps));
+}
+
 /// Slice with symbols in the input shape or in `ends`: each axis keeps
 /// [0 : ?n] of a static dim (clamping ?n to the dim is a run-time check:
 /// n <= dim) or the whole of a symbolic dim; other axes of a symbolic
@@ -1560,18 +1579,8 @@ Status sliceSymbolic(NodeContext &ctx, Value *x,
                      const std::vector<int64_t> &starts, const Shape &ends) {
   int64_t rank = x->type().rank();
   const Shape &in = x->type().shape;
-  std::vector<int64_t> axes, steps(starts.size(), 1);
-  if (Value *a = ctx.optionalInput(3)) {
-    ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
-    axes = list;
-  } else {
-    for (size_t i = 0; i < starts.size(); ++i)
-      axes.push_back(static_cast<int64_t>(i));
-  }
-  if (Value *st = ctx.optionalInput(4)) {
-    ONNX_ASSIGN(list, ctx.importer.requireInts(st, "steps"));
-    steps = list;
-  }
+  ONNX_ASSIGN(axesSteps, sliceAxesAndSteps(ctx, starts.size()));
+  const auto &[axes, steps] = axesSteps;
   if (ends.size() != starts.size() || axes.size() != starts.size() ||
       steps.size() != starts.size())
     return makeError("starts, ends, axes and steps must have equal lengths");
@@ -1607,10 +1616,9 @@ Status sliceSymbolic(NodeContext &ctx, Value *x,
       continue;
     }
     return makeError("slice of axis " + std::to_string(axis) + " (extent " +
-                     typeToString(TensorType{DType::I64, {dim}}) + ") from " +
-                     std::to_string(starts[i]) + " to " +
-                     typeToString(TensorType{DType::I64, {end}}) + " step " +
-                     std::to_string(steps[i]) +
+                     shapeToString({dim}) + ") from " +
+                     std::to_string(starts[i]) + " to " + shapeToString({end}) +
+                     " step " + std::to_string(steps[i]) +
                      " is not supported with symbolic dims (only 0 to a "
                      "symbol, or the whole axis)");
   }
@@ -1631,20 +1639,8 @@ Status sliceOp(NodeContext &ctx, OpKind) {
     return sliceSymbolic(ctx, x, starts, endDims);
   ONNX_ASSIGN(ends, ctx.importer.requireInts(endsIn, "ends"));
   int64_t rank = x->type().rank();
-  std::vector<int64_t> axes, steps;
-  if (Value *a = ctx.optionalInput(3)) {
-    ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
-    axes = list;
-  } else {
-    for (size_t i = 0; i < starts.size(); ++i)
-      axes.push_back(static_cast<int64_t>(i));
-  }
-  if (Value *s = ctx.optionalInput(4)) {
-    ONNX_ASSIGN(list, ctx.importer.requireInts(s, "steps"));
-    steps = list;
-  } else {
-    steps.assign(starts.size(), 1);
-  }
+  ONNX_ASSIGN(axesSteps, sliceAxesAndSteps(ctx, starts.size()));
+  const auto &[axes, steps] = axesSteps;
   if (ends.size() != starts.size() || axes.size() != starts.size() ||
       steps.size() != starts.size())
     return makeError("starts, ends, axes and steps must have equal lengths");

@@ -28,7 +28,18 @@ typedef struct mlc_tensor_desc {
   uint64_t storage_size; ///< Bytes mlc_artifact_run reads or writes: one
                          ///< per element for sub-byte types, else byte_size.
   char *shape_text;      ///< Extents as written, e.g. "1x3" or "scalar".
+  /// Per dim: the symbol it is (`?k` in the metadata), or -1 for a static
+  /// dim (NULL when ndim is 0). Symbolic dims have shape -1 and leave
+  /// num_elements, byte_size and storage_size 0: a run resolves them.
+  int32_t *dim_symbol;
+  int32_t num_symbolic; ///< Number of symbolic dims.
 } mlc_tensor_desc;
+
+/// One `constraint` line: symbol `symbol` must be at most `max`.
+typedef struct mlc_constraint {
+  int32_t symbol;
+  int64_t max;
+} mlc_constraint;
 
 /// One `key value` metadata line, pointing into mlc_model.metadata_lines.
 typedef struct mlc_metadata_entry {
@@ -108,9 +119,15 @@ struct mlc_model {
   int32_t device_id;        ///< The CUDA ordinal; 0 on the CPU.
   mlc_cuda_plan cuda_plan;  ///< The CUDA keys (CUDA artifacts only).
   mlc_cuda_model *cuda;     ///< Driver state; NULL for CPU models.
+  char **symbols;           ///< Decoded `symbol` names, in order.
+  int32_t num_symbols;      ///< Number of symbols (0: static shapes).
+  mlc_constraint *constraints; ///< `constraint` lines, in order.
+  int32_t num_constraints;     ///< Number of constraints.
+  mlc_artifact_plan_fn plan;   ///< mlc_artifact_plan; NULL without symbols.
 
-  pthread_mutex_t arena_lock;              ///< Guards the two fields below.
+  pthread_mutex_t arena_lock;              ///< Guards the fields below.
   void *free_arenas[MLC_ARENA_CACHE_SIZE]; ///< Idle arenas for reuse.
+  uint64_t free_arena_bytes[MLC_ARENA_CACHE_SIZE]; ///< Their sizes.
   int32_t num_free_arenas;                 ///< Number of idle arenas.
 };
 
@@ -123,6 +140,11 @@ mlc_status mlc_set_error(mlc_status status, const char *format, ...)
 mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
                               uint32_t abi_version, const char *path);
 
+/// The tensor `desc` at the symbol values `symbols`: a copy whose shape
+/// (written to `shape`, desc->ndim entries), element count and sizes are
+/// resolved. Fails with MLC_ERROR_SHAPE_MISMATCH when they overflow.
+mlc_status mlc_resolve_desc(const mlc_tensor_desc *desc, const int64_t *symbols,
+                            mlc_tensor_desc *out, int64_t *shape);
 /// Frees what mlc_metadata_parse allocated.
 void mlc_metadata_free(mlc_model *model);
 

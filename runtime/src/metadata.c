@@ -38,7 +38,8 @@ static char *copy_text(const char *text, size_t len) {
 
 /// Parses `<name> <dtype> <dims>` into `desc`. On failure sets the error.
 static mlc_status parse_tensor(const char *path, int32_t line,
-                               const char *value, mlc_tensor_desc *desc) {
+                               const char *value, int32_t num_symbols,
+                               mlc_tensor_desc *desc) {
   const char *name = value;
   const char *space1 = strchr(name, ' ');
   const char *dtype = space1 ? space1 + 1 : NULL;
@@ -92,7 +93,8 @@ static mlc_status parse_tensor(const char *path, int32_t line,
                              "%s: corrupt metadata: line %d: rank exceeds %d",
                              path, line, MLC_ARTIFACT_MAX_RANK);
     desc->shape = malloc((size_t)ndim * sizeof(int64_t));
-    if (!desc->shape)
+    desc->dim_symbol = malloc((size_t)ndim * sizeof(int32_t));
+    if (!desc->shape || !desc->dim_symbol)
       return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
                            path);
   }
@@ -104,6 +106,22 @@ static mlc_status parse_tensor(const char *path, int32_t line,
     const char *next = strchr(extent, 'x');
     size_t len = next ? (size_t)(next - extent) : strlen(extent);
     uint64_t value;
+    desc->dim_symbol[d] = -1;
+    if (len > 1 && extent[0] == '?') {
+      // A symbolic dim: `?k`, symbol line k.
+      uint64_t k;
+      if (parse_u64(extent + 1, len - 1, (uint64_t)INT32_MAX, &k) != 0 ||
+          k >= (uint64_t)num_symbols)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: bad symbolic "
+                             "dim '%.*s' in dims '%s' (%d symbol lines)",
+                             path, line, (int)len, extent, dims, num_symbols);
+      desc->dim_symbol[d] = (int32_t)k;
+      desc->shape[d] = -1;
+      ++desc->num_symbolic;
+      extent = next ? next + 1 : extent + len;
+      continue;
+    }
     if (parse_u64(extent, len, (uint64_t)INT64_MAX, &value) != 0)
       return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                            "%s: corrupt metadata: line %d: bad extent '%.*s' "
@@ -128,11 +146,51 @@ static mlc_status parse_tensor(const char *path, int32_t line,
                          "%s: corrupt metadata: line %d: byte size of dims "
                          "'%s' overflows",
                          path, line, dims);
+  if (desc->num_symbolic > 0) {
+    // Resolved per run (mlc_resolve_desc).
+    if (bits < 8)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: a sub-byte tensor "
+                           "cannot have symbolic dims",
+                           path, line);
+    return MLC_OK;
+  }
   desc->num_elements = elements;
   desc->storage_size = bytes;
   // Sub-byte types: packed in the caller's tensor (elements <= INT64_MAX,
   // so elements * bits cannot overflow 64 bits for bits < 8).
   desc->byte_size = bits < 8 ? (elements * bits + 7) / 8 : bytes;
+  return MLC_OK;
+}
+
+mlc_status mlc_resolve_desc(const mlc_tensor_desc *desc, const int64_t *symbols,
+                            mlc_tensor_desc *out, int64_t *shape) {
+  *out = *desc;
+  out->shape = shape;
+  uint64_t elements = 1;
+  for (int32_t d = 0; d < desc->ndim; ++d) {
+    int64_t extent = desc->dim_symbol[d] >= 0 ? symbols[desc->dim_symbol[d]]
+                                              : desc->shape[d];
+    shape[d] = extent;
+    uint64_t product;
+    if (__builtin_mul_overflow(elements, (uint64_t)extent, &product) ||
+        product > (uint64_t)INT64_MAX)
+      return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                           "the shape of '%s' overflows at these input shapes",
+                           desc->name);
+    elements = product;
+  }
+  uint64_t bytes;
+  if (__builtin_mul_overflow(elements, (uint64_t)desc->dtype.bits / 8,
+                             &bytes) ||
+      bytes > (uint64_t)INT64_MAX || bytes > (uint64_t)SIZE_MAX)
+    return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                         "the byte size of '%s' overflows at these input "
+                         "shapes",
+                         desc->name);
+  out->num_elements = elements;
+  out->byte_size = bytes;
+  out->storage_size = bytes;
   return MLC_OK;
 }
 
@@ -491,6 +549,38 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
       !(plan->launches = calloc((size_t)num_launches, sizeof(mlc_cuda_launch))))
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
 
+  // Symbols first: dims name them by index wherever the lines are.
+  int32_t num_constraints = 0;
+  for (int32_t i = 0; i < model->num_entries; ++i) {
+    const char *key = model->entries[i].key;
+    if (strcmp(key, "constraint") == 0)
+      ++num_constraints;
+    if (strcmp(key, "symbol") != 0)
+      continue;
+    if (model->num_symbols == MLC_ARTIFACT_MAX_SYMBOLS)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: more than %d symbols", path,
+                           MLC_ARTIFACT_MAX_SYMBOLS);
+    if (!model->symbols &&
+        !(model->symbols = calloc(MLC_ARTIFACT_MAX_SYMBOLS, sizeof(char *))))
+      return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    const char *value = model->entries[i].value;
+    size_t len = strlen(value);
+    char *name = malloc(len + 1);
+    if (!name)
+      return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    model->symbols[model->num_symbols++] = name;
+    if (len == 0 || mlc_artifact_name_decode(value, len, name) < 0)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: bad symbol name "
+                           "'%s'",
+                           path, i + 1, value);
+  }
+  if (num_constraints > 0 &&
+      !(model->constraints =
+            calloc((size_t)num_constraints, sizeof(mlc_constraint))))
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+
   int have_version = 0, have_cpu = 0, have_arena = 0, have_hash = 0;
   int have_ptx = 0, have_cubins = 0, have_weights = 0;
   for (int32_t i = 0; i < model->num_entries; ++i) {
@@ -529,11 +619,24 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
     } else if (strcmp(key, "model_hash") == 0) {
       have_hash = 1;
     } else if (strcmp(key, "input") == 0) {
-      status = parse_tensor(path, line_no, value,
+      status = parse_tensor(path, line_no, value, model->num_symbols,
                             &model->inputs[model->num_inputs++]);
     } else if (strcmp(key, "output") == 0) {
-      status = parse_tensor(path, line_no, value,
+      status = parse_tensor(path, line_no, value, model->num_symbols,
                             &model->outputs[model->num_outputs++]);
+    } else if (strcmp(key, "constraint") == 0) {
+      const char *space = strchr(value, ' ');
+      uint64_t symbol, max;
+      if (!space ||
+          parse_u64(value, (size_t)(space - value), INT32_MAX, &symbol) != 0 ||
+          symbol >= (uint64_t)model->num_symbols ||
+          parse_u64(space + 1, strlen(space + 1), INT64_MAX, &max) != 0)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: bad constraint "
+                             "'%s' (expected '<symbol index> <max>')",
+                             path, line_no, value);
+      model->constraints[model->num_constraints].symbol = (int32_t)symbol;
+      model->constraints[model->num_constraints++].max = (int64_t)max;
     } else if (!is_cuda) {
       // The CUDA keys mean nothing to a CPU artifact.
     } else if (strcmp(key, "host_target") == 0) {
@@ -603,6 +706,7 @@ static void free_tensors(mlc_tensor_desc *tensors, int32_t count) {
     free(tensors[i].name);
     free(tensors[i].shape);
     free(tensors[i].shape_text);
+    free(tensors[i].dim_symbol);
   }
   free(tensors);
 }
@@ -619,6 +723,10 @@ void mlc_metadata_free(mlc_model *model) {
   }
   free(plan->launches);
   free(plan->cubins);
+  for (int32_t i = 0; i < model->num_symbols; ++i)
+    free(model->symbols[i]);
+  free(model->symbols);
+  free(model->constraints);
   free(model->entries);
   free(model->metadata_lines);
   free(model->metadata_text);

@@ -276,6 +276,11 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
                              "which CUDA artifacts do not support",
                              path, desc->name, desc->dtype_name);
     }
+    if (model->num_symbols > 0)
+      return mlc_set_error(MLC_ERROR_INCOMPATIBLE_ARTIFACT,
+                           "%s: CUDA artifacts with symbolic dims are not "
+                           "supported",
+                           path);
     return mlc_cuda_load(model, path);
   }
   void *entry = dlsym(model->dl_handle, MLC_ARTIFACT_ENTRY_SYMBOL);
@@ -285,6 +290,15 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
                          MLC_ARTIFACT_ENTRY_SYMBOL);
   // POSIX guarantees data and function pointers convert through dlsym.
   memcpy(&model->run, &entry, sizeof(entry));
+  if (model->num_symbols > 0) {
+    void *plan = dlsym(model->dl_handle, MLC_ARTIFACT_PLAN_SYMBOL);
+    if (!plan)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: the artifact has symbolic dims but its ELF "
+                           "part does not export '%s'",
+                           path, MLC_ARTIFACT_PLAN_SYMBOL);
+    memcpy(&model->plan, &plan, sizeof(plan));
+  }
   return MLC_OK;
 }
 
@@ -552,34 +566,64 @@ static mlc_status check_tensor(const mlc_model *model, const char *kind,
   return MLC_OK;
 }
 
-/// Takes a cached arena or allocates one (NULL with MLC_OK if none needed).
-static mlc_status arena_acquire(mlc_model *model, void **arena) {
+/// Takes a cached arena of at least `bytes` (a multiple of the alignment)
+/// or allocates one (NULL with MLC_OK if none needed).
+static mlc_status arena_acquire(mlc_model *model, uint64_t bytes, void **arena,
+                                uint64_t *arena_bytes) {
   *arena = NULL;
-  if (model->arena_bytes == 0)
+  *arena_bytes = 0;
+  if (bytes == 0)
     return MLC_OK;
+  // The smallest cached arena that is large enough.
   pthread_mutex_lock(&model->arena_lock);
-  if (model->num_free_arenas > 0)
-    *arena = model->free_arenas[--model->num_free_arenas];
+  int32_t best = -1;
+  for (int32_t i = 0; i < model->num_free_arenas; ++i)
+    if (model->free_arena_bytes[i] >= bytes &&
+        (best < 0 ||
+         model->free_arena_bytes[i] < model->free_arena_bytes[best]))
+      best = i;
+  if (best >= 0) {
+    *arena = model->free_arenas[best];
+    *arena_bytes = model->free_arena_bytes[best];
+    int32_t last = --model->num_free_arenas;
+    model->free_arenas[best] = model->free_arenas[last];
+    model->free_arena_bytes[best] = model->free_arena_bytes[last];
+  }
   pthread_mutex_unlock(&model->arena_lock);
   if (*arena)
     return MLC_OK;
-  *arena = aligned_alloc(MLC_ARTIFACT_ARENA_ALIGNMENT,
-                         (size_t)model->arena_bytes);
+  if (bytes > (uint64_t)SIZE_MAX)
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
+                         "cannot allocate a %" PRIu64 "-byte arena", bytes);
+  *arena = aligned_alloc(MLC_ARTIFACT_ARENA_ALIGNMENT, (size_t)bytes);
   if (!*arena)
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
-                         "cannot allocate a %" PRIu64 "-byte arena",
-                         model->arena_bytes);
+                         "cannot allocate a %" PRIu64 "-byte arena", bytes);
+  *arena_bytes = bytes;
   return MLC_OK;
 }
 
-/// Returns an arena to the cache, or frees it when the cache is full.
-static void arena_release(mlc_model *model, void *arena) {
+/// Returns an arena of `bytes` to the cache; when the cache is full, the
+/// smallest of the two (the cached one or this) is freed.
+static void arena_release(mlc_model *model, void *arena, uint64_t bytes) {
   if (!arena)
     return;
   pthread_mutex_lock(&model->arena_lock);
   if (model->num_free_arenas < MLC_ARENA_CACHE_SIZE) {
-    model->free_arenas[model->num_free_arenas++] = arena;
+    model->free_arenas[model->num_free_arenas] = arena;
+    model->free_arena_bytes[model->num_free_arenas++] = bytes;
     arena = NULL;
+  } else {
+    int32_t smallest = 0;
+    for (int32_t i = 1; i < model->num_free_arenas; ++i)
+      if (model->free_arena_bytes[i] < model->free_arena_bytes[smallest])
+        smallest = i;
+    if (model->free_arena_bytes[smallest] < bytes) {
+      void *evicted = model->free_arenas[smallest];
+      model->free_arenas[smallest] = arena;
+      model->free_arena_bytes[smallest] = bytes;
+      arena = evicted;
+    }
   }
   pthread_mutex_unlock(&model->arena_lock);
   free(arena);
@@ -671,11 +715,14 @@ run_unpacked(mlc_model *model, void **input_data, void **output_data,
   return status;
 }
 
-/// Calls the compiled entry point of a CPU model with an arena.
-static mlc_status run_on_cpu(mlc_model *model, void *const *input_data,
-                             void *const *output_data) {
+/// Calls the compiled entry point of a CPU model with an arena of
+/// `arena_bytes` and the symbol values (NULL for static models).
+static mlc_status run_with_arena(mlc_model *model, void *const *input_data,
+                                 void *const *output_data, uint64_t arena_bytes,
+                                 const int64_t *symbols) {
   void *arena = NULL;
-  mlc_status status = arena_acquire(model, &arena);
+  uint64_t held = 0;
+  mlc_status status = arena_acquire(model, arena_bytes, &arena, &held);
   if (status != MLC_OK)
     return status;
   mlc_exec_context context;
@@ -684,12 +731,180 @@ static mlc_status run_on_cpu(mlc_model *model, void *const *input_data,
   context.num_threads = model->pool ? model->num_threads : 1;
   context.pool = model->pool;
   context.parallel_for = mlc_pool_parallel_for;
+  context.symbols = symbols;
   int32_t result = model->run(&context, input_data, output_data, arena);
-  arena_release(model, arena);
+  arena_release(model, arena, held);
   if (result != 0)
     return mlc_set_error(MLC_ERROR_RUN_FAILED,
                          "the compiled model failed with code %d", result);
   return MLC_OK;
+}
+
+/// Calls the compiled entry point of a static CPU model.
+static mlc_status run_on_cpu(mlc_model *model, void *const *input_data,
+                             void *const *output_data) {
+  return run_with_arena(model, input_data, output_data, model->arena_bytes,
+                        NULL);
+}
+
+/// Binds each symbol of a model with symbolic dims to its extent in the
+/// inputs: checks the ranks of inputs with symbolic dims, that every
+/// occurrence of a symbol has the same extent, and the constraints.
+static mlc_status bind_symbols(const mlc_model *model, const DLTensor *inputs,
+                               int64_t *symbols) {
+  int32_t bound_by[MLC_ARTIFACT_MAX_SYMBOLS];
+  for (int32_t k = 0; k < model->num_symbols; ++k) {
+    symbols[k] = -1;
+    bound_by[k] = -1;
+  }
+  for (int32_t i = 0; i < model->num_inputs; ++i) {
+    const mlc_tensor_desc *desc = &model->inputs[i];
+    const DLTensor *t = &inputs[i];
+    if (desc->num_symbolic == 0)
+      continue;
+    if (t->ndim != desc->ndim || !t->shape)
+      return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                           "input '%s' (index %d): expected rank %d, got %d",
+                           desc->name, i, (int)desc->ndim, (int)t->ndim);
+    for (int32_t d = 0; d < desc->ndim; ++d) {
+      int32_t k = desc->dim_symbol[d];
+      if (k < 0)
+        continue;
+      int64_t extent = t->shape[d];
+      if (extent < 0)
+        return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                             "input '%s' (index %d): dim %d is negative "
+                             "(%" PRId64 ")",
+                             desc->name, i, (int)d, extent);
+      if (bound_by[k] < 0) {
+        symbols[k] = extent;
+        bound_by[k] = i;
+      } else if (symbols[k] != extent) {
+        return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                             "input '%s' (index %d): dim %d is %" PRId64
+                             ", but %s is %" PRId64 " in input '%s'",
+                             desc->name, i, (int)d, extent, model->symbols[k],
+                             symbols[k], model->inputs[bound_by[k]].name);
+      }
+    }
+  }
+  for (int32_t k = 0; k < model->num_symbols; ++k)
+    if (bound_by[k] < 0)
+      return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                           "symbol %s is bound by no input", model->symbols[k]);
+  for (int32_t c = 0; c < model->num_constraints; ++c) {
+    const mlc_constraint *constraint = &model->constraints[c];
+    int64_t value = symbols[constraint->symbol];
+    if (value > constraint->max)
+      return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                           "input '%s': %s = %" PRId64 " exceeds %" PRId64
+                           ", the largest the model "
+                           "allows",
+                           model->inputs[bound_by[constraint->symbol]].name,
+                           model->symbols[constraint->symbol], value,
+                           constraint->max);
+  }
+  return MLC_OK;
+}
+
+mlc_status mlc_model_output_shape(const mlc_model *model,
+                                  const DLTensor *inputs, int32_t num_inputs,
+                                  int32_t index, int64_t *shape) {
+  if (!model || (num_inputs > 0 && !inputs))
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "mlc_model_output_shape: NULL model or inputs");
+  if (num_inputs != model->num_inputs)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "the model takes %d inputs, got %d", model->num_inputs,
+                         num_inputs);
+  if (index < 0 || index >= model->num_outputs)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "output index %d is out of range (the model has %d)",
+                         index, model->num_outputs);
+  const mlc_tensor_desc *desc = &model->outputs[index];
+  if (desc->ndim > 0 && !shape)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "mlc_model_output_shape: NULL shape");
+  if (desc->num_symbolic == 0) {
+    for (int32_t d = 0; d < desc->ndim; ++d)
+      shape[d] = desc->shape[d];
+    return MLC_OK;
+  }
+  int64_t symbols[MLC_ARTIFACT_MAX_SYMBOLS];
+  mlc_status status = bind_symbols(model, inputs, symbols);
+  if (status != MLC_OK)
+    return status;
+  mlc_tensor_desc resolved;
+  return mlc_resolve_desc(desc, symbols, &resolved, shape);
+}
+
+static mlc_status check_tensor(const mlc_model *model, const char *kind,
+                               int32_t index, const mlc_tensor_desc *desc,
+                               const DLTensor *t, void **data,
+                               uint8_t *on_device);
+
+/// mlc_model_run for a model with symbolic dims: binds the symbols, checks
+/// the tensors against the resolved shapes, plans the arena, runs.
+static mlc_status run_dynamic(mlc_model *model, const DLTensor *inputs,
+                              DLTensor *outputs, void **input_data,
+                              void **output_data, uint8_t *on_device) {
+  int64_t symbols[MLC_ARTIFACT_MAX_SYMBOLS];
+  mlc_status status = bind_symbols(model, inputs, symbols);
+  if (status != MLC_OK)
+    return status;
+  int32_t total = model->num_inputs + model->num_outputs;
+  size_t dims = 0;
+  for (int32_t i = 0; i < total; ++i)
+    dims += (size_t)(i < model->num_inputs
+                         ? model->inputs[i].ndim
+                         : model->outputs[i - model->num_inputs].ndim);
+  mlc_tensor_desc *descs = malloc((size_t)total * sizeof(mlc_tensor_desc));
+  int64_t *shapes = malloc((dims + 1) * sizeof(int64_t));
+  char *texts = malloc((size_t)total * 256);
+  if (!descs || !shapes || !texts) {
+    free(descs);
+    free(shapes);
+    free(texts);
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  int64_t *next = shapes;
+  for (int32_t i = 0; status == MLC_OK && i < total; ++i) {
+    int is_input = i < model->num_inputs;
+    const mlc_tensor_desc *desc =
+        is_input ? &model->inputs[i] : &model->outputs[i - model->num_inputs];
+    status = mlc_resolve_desc(desc, symbols, &descs[i], next);
+    if (status != MLC_OK)
+      break;
+    descs[i].shape_text = texts + (size_t)i * 256;
+    format_dims(descs[i].shape_text, 256, next, desc->ndim);
+    next += desc->ndim;
+    int32_t index = is_input ? i : i - model->num_inputs;
+    status = check_tensor(model, is_input ? "input" : "output", index,
+                          &descs[i], is_input ? &inputs[i] : &outputs[index],
+                          is_input ? &input_data[i] : &output_data[index],
+                          &on_device[i]);
+  }
+  if (status == MLC_OK) {
+    int64_t bytes = model->plan(symbols, NULL);
+    if (bytes == -1)
+      status = mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                             "the arena size overflows at these input shapes");
+    else if (bytes < 0)
+      status = mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                             "the input shapes break constraint %" PRId64
+                             " of the model",
+                             -2 - bytes);
+    else
+      status = run_with_arena(
+          model, input_data, output_data,
+          ((uint64_t)bytes + MLC_ARTIFACT_ARENA_ALIGNMENT - 1) /
+              MLC_ARTIFACT_ARENA_ALIGNMENT * MLC_ARTIFACT_ARENA_ALIGNMENT,
+          symbols);
+  }
+  free(descs);
+  free(shapes);
+  free(texts);
+  return status;
 }
 
 mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
@@ -728,6 +943,15 @@ mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
   void **output_data = pointers + num_inputs;
 
   mlc_status status = MLC_OK;
+  if (model->num_symbols > 0) {
+    status =
+        run_dynamic(model, inputs, outputs, input_data, output_data, on_device);
+    if (pointers != stack_pointers) {
+      free(pointers);
+      free(on_device);
+    }
+    return status;
+  }
   for (int32_t i = 0; status == MLC_OK && i < num_inputs; ++i)
     status = check_tensor(model, "input", i, &model->inputs[i], &inputs[i],
                           &input_data[i], &on_device[i]);

@@ -70,12 +70,38 @@ def input_names(entry):
     return [i.name for i in m.graph.input if i.name not in inits]
 
 
-def interpret(tool, entry, out_dir):
+# The extent the compiled check runs a symbolic input dim at: the model is
+# compiled with the dim left symbolic, the interpreter's inputs fix it.
+DYNAMIC_EXTENT = 3
+
+
+def fixed_shape_args(entry):
+    """--input-shape arguments fixing every symbolic input dim of a model
+    that has no --input-shape of its own to DYNAMIC_EXTENT."""
+    if "--input-shape" in entry["args"]:
+        return []
+    import onnx
+    m = onnx.load(entry["path"], load_external_data=False)
+    inits = {t.name for t in m.graph.initializer}
+    args = []
+    for vi in m.graph.input:
+        if vi.name in inits or not vi.type.HasField("tensor_type"):
+            continue
+        dims = vi.type.tensor_type.shape.dim
+        if all(d.HasField("dim_value") for d in dims):
+            continue
+        ext = [str(d.dim_value) if d.HasField("dim_value") else
+               str(DYNAMIC_EXTENT) for d in dims]
+        args += ["--input-shape", vi.name + "=" + ",".join(ext)]
+    return args
+
+
+def interpret(tool, entry, out_dir, extra=()):
     """Runs the reference interpreter on seeded inputs into out_dir
     (in_<i>.npy, out_<i>.npy); returns an error or None."""
     os.makedirs(out_dir, exist_ok=True)
     r = run([tool, entry["path"], "--interpret", out_dir, "--seed", "1"] +
-            entry["args"])
+            entry["args"] + list(extra))
     if r.returncode != 0:
         return "interpret failed: " + r.stderr.strip()
     return None
@@ -159,7 +185,8 @@ def check_compiled(tool, mlc, entry, work):
                 len(msg.splitlines()) == 1:
             return "skip", msg
         return "fail", "compile failed (exit %d): %s" % (r.returncode, msg)
-    err = interpret(tool, entry, os.path.join(d, "interp"))
+    err = interpret(tool, entry, os.path.join(d, "interp"),
+                    fixed_shape_args(entry))
     if err:
         return "fail", err
     names = input_names(entry)

@@ -570,6 +570,11 @@ Status prepareIO(mlc_model *model,
       io.inputs.push_back(data.take());
       used[info.name] = true;
     } else {
+      for (int32_t d = 0; d < info.ndim; ++d)
+        if (info.shape[d] < 0)
+          return makeError("input '" + std::string(info.name) +
+                           "' has symbolic dims; give its data with --input " +
+                           info.name + "=FILE.npy");
       io.inputs.push_back(randomTensor(*type, seed * 1000003 + i));
     }
   }
@@ -610,6 +615,13 @@ Status prepareIO(mlc_model *model,
     Expected<TensorType> type = infoType(info, outputDTypes, i);
     if (!type)
       return makeError(type.message());
+    // Symbolic dims take their extents from the inputs.
+    std::vector<int64_t> shape(static_cast<size_t>(info.ndim));
+    if (mlc_model_output_shape(model, io.inputTensors.data(), numInputs, i,
+                               shape.data()) != MLC_OK)
+      return makeError(mlc_last_error());
+    for (int32_t d = 0; d < info.ndim; ++d)
+      type->shape[static_cast<size_t>(d)] = Dim(shape[static_cast<size_t>(d)]);
     Expected<int64_t> bytes = byteSize(*type);
     if (!bytes)
       return makeError(bytes.message());
@@ -618,7 +630,7 @@ Status prepareIO(mlc_model *model,
     io.outputs[i].resize(static_cast<size_t>(*bytes));
     io.outputTypes.push_back(*type);
     io.outputNames.push_back(info.name);
-    io.outputShapes[i].assign(info.shape, info.shape + info.ndim);
+    io.outputShapes[i] = shape;
     DLTensor &t = io.outputTensors[i];
     t = DLTensor{};
     t.data = io.outputs[i].data();

@@ -72,7 +72,23 @@ typedef struct mlc_exec_context {
   int32_t num_threads;              ///< Threads parallel_for may use (>= 1).
   void *pool;                       ///< Opaque; passed back to parallel_for.
   mlc_parallel_for_fn parallel_for; ///< Never NULL.
+  /// Artifacts with `symbol` lines (dynamic shapes) read it at offset 24:
+  /// the value of each symbol, in metadata order; NULL for the others.
+  const int64_t *symbols;
 } mlc_exec_context;
+
+/// Signature of `mlc_artifact_plan`, which artifacts with `symbol` lines
+/// export: from the symbol values (metadata order) it returns the arena
+/// bytes a run needs, -1 when a size overflows or a symbol is negative, or
+/// -2 - c when `constraint` line c (0-based) does not hold; with `offsets`
+/// not NULL it also stores each arena buffer's offset there.
+typedef int64_t (*mlc_artifact_plan_fn)(const int64_t *symbols,
+                                        int64_t *offsets);
+
+/// Name of the plan function of artifacts with symbolic dims.
+#define MLC_ARTIFACT_PLAN_SYMBOL "mlc_artifact_plan"
+/// Most `symbol` lines an artifact may have.
+#define MLC_ARTIFACT_MAX_SYMBOLS 64
 
 /// Signature of the exported entry point. `context` is never NULL.
 /// inputs/outputs hold data pointers in metadata order; arena points to

@@ -52,7 +52,9 @@ typedef struct mlc_tensor_info {
   const char *name;     ///< Decoded tensor name (UTF-8, NUL-terminated).
   DLDataType dtype;     ///< Element type (lanes is always 1).
   int32_t ndim;         ///< Rank; 0 for a scalar.
-  const int64_t *shape; ///< ndim extents, row-major.
+  /// ndim extents, row-major; -1 for a symbolic dim, which takes its extent
+  /// from the inputs of each run (mlc_model_output_shape).
+  const int64_t *shape;
 } mlc_tensor_info;
 
 /// A short lowercase description of a status, e.g. "corrupt artifact".
@@ -151,6 +153,16 @@ MLC_RUNTIME_API mlc_status mlc_model_run(mlc_model *model,
                                          int32_t num_inputs,
                                          DLTensor *outputs,
                                          int32_t num_outputs);
+
+/// The shape output `index` has when the model runs on `inputs` (only
+/// their shapes are read): writes its ndim extents to `shape`. Checks what
+/// binds the symbolic dims (ranks, one extent per symbol, the model's
+/// limits) as mlc_model_run does.
+MLC_RUNTIME_API mlc_status mlc_model_output_shape(const mlc_model *model,
+                                                  const DLTensor *inputs,
+                                                  int32_t num_inputs,
+                                                  int32_t index,
+                                                  int64_t *shape);
 
 /// Parses an artifact dtype name ("f32", "i64", "bool", ...).
 /// `bool` maps to {kDLUInt, 8, 1}: DLPack 0.6 has no boolean code.

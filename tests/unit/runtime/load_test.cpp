@@ -367,6 +367,22 @@ TEST_CASE("load rejects malformed metadata", "[load][metadata]") {
        "bad arena_bytes '1e3'"},
       {h.substr(0, h.find("model_hash")) + y,
        "missing required key 'model_hash'"},
+      // Dynamic shapes: `?k` names symbol line k.
+      {h + "input x f32 2x?0\n" + y,
+       "bad symbolic dim '?0' in dims '2x?0' (0 symbol lines)"},
+      {h + "symbol n\ninput x f32 2x?1\n" + y, "bad symbolic dim '?1'"},
+      {h + "symbol n\ninput x f32 2x?\n" + y, "bad extent '?'"},
+      {h + "symbol n\ninput x f32 2x?n\n" + y, "bad symbolic dim '?n'"},
+      {h + "symbol n\ninput x i4 ?0\n" + y,
+       "a sub-byte tensor cannot have symbolic dims"},
+      {h + "symbol a%2\ninput x f32 ?0\n" + y, "bad symbol name 'a%2'"},
+      {h + "symbol n\nconstraint 1 5\ninput x f32 ?0\n" + y,
+       "bad constraint '1 5'"},
+      {h + "symbol n\nconstraint 0\ninput x f32 ?0\n" + y,
+       "bad constraint '0'"},
+      // The affine kernel exports no plan function.
+      {h + "symbol n\ninput x f32 ?0x3\n" + y,
+       "does not export 'mlc_artifact_plan'"},
   };
   for (const Case &c : cases) {
     INFO(c.metadata);
