@@ -348,10 +348,17 @@ int64_t convPlainColumns(const Node &conv) {
 }
 
 int64_t weightPanel(const Node &node) {
+  // With symbolic dims only a matmul with a static 2-D B and a static K
+  // has panels (matmulBlocks); other nodes take the plain forms.
+  bool dynamic = false;
   for (const auto *list : {&node.operands(), &node.results()})
     for (const Value *v : *list)
-      if (hasDynamicExtent(extents(v)))
-        return 0; // plain forms only (emitMatMulDynamic)
+      dynamic |= hasDynamicExtent(extents(v));
+  if (dynamic &&
+      (node.kind() != OpKind::MatMul || node.operand(1)->type().rank() != 2 ||
+       hasDynamicExtent(extents(node.operand(1))) ||
+       isDynamicExtent(extents(node.operand(0)).back())))
+    return 0;
   if (node.kind() == OpKind::MatMul) {
     if (node.result()->type().dtype != DType::F32 ||
         node.operand(1)->type().rank() != 2)
@@ -382,18 +389,140 @@ int64_t paddedToPanel(int64_t n, int64_t panel) {
   return (n + panel - 1) / panel * panel;
 }
 
+/// C[rows, N] = A[rows, K] x B[K, N] for a static `rows` (`a2` holds A, `bv`
+/// B): the panel form when B has panels (weightPanel), else linalg.matmul.
+Expected<std::string> matmulRows(KernelBuilder &b, const Node &node,
+                                 const std::string &bv, const std::string &a2,
+                                 int64_t rows,
+                                 std::vector<ContractionSite> &sites) {
+  DType dtype = node.result()->type().dtype;
+  Shape64 bs = extents(node.operand(1));
+  int64_t k = bs[0], n = bs[1];
+  int64_t panel = b.portable ? 0 : weightPanel(node);
+  bool packed = b.packedWeights.count(node.operand(1)) > 0;
+  if (panel != 0 && (packed || rows >= kMinPackedRows)) {
+    // C[m, n/w, w] += A[m, k] * Bp[n/w, k, w]: a register tile's B is one
+    // contiguous stream (docs/codegen.md, Kernels).
+    int64_t fo = n / panel;
+    std::string bp = bv;
+    if (!packed) {
+      auto t = packPanels(b, bv, dtype, k, n, panel, /*nFirst=*/false);
+      if (!t.ok())
+        return t.error();
+      bp = *t;
+    }
+    auto mm = panelContraction(b, dtype, a2, /*aIsKM=*/false, rows, k, bp, fo,
+                               panel, "matmul_p", sites);
+    if (!mm.ok())
+      return mm.error();
+    return b.reshape(*mm, dtype, {rows, fo, panel}, {rows, n});
+  }
+  return contraction(b, "matmul", dtype, a2, {rows, k}, bv, bs, {rows, n},
+                     sites);
+}
+
+/// Rows per block of a matmul whose rows are symbolic (matmulBlocks): a
+/// multiple of every register tile height (4, 6, 8), small enough that a
+/// sequence of 128 makes several blocks for the threads, and that the
+/// padded last block wastes little.
+constexpr int64_t kRowBlock = 24;
+
+/// [..., M, K] x [K, N] with symbolic M (the rows) and a static B: blocks
+/// of kRowBlock rows, each the static matmulRows on a zero-padded copy of
+/// its rows, as an scf.forall over the blocks (threads take blocks). The
+/// static contraction inside gets a schedule like any other.
+Expected<std::string> matmulBlocks(KernelBuilder &b, const Node &node,
+                                   const std::vector<std::string> &operands,
+                                   std::vector<ContractionSite> &sites) {
+  DType dtype = node.result()->type().dtype;
+  Shape64 as = extents(node.operand(0)), bs = extents(node.operand(1));
+  Shape64 out = extents(node.result());
+  int64_t k = bs[0], n = bs[1];
+  std::string t = storageType(dtype);
+  auto op = [&](const std::string &text) {
+    std::string v = b.fresh();
+    b.line(v + " = " + text);
+    return v;
+  };
+  // rows = product of A's leading dims, as an index value.
+  std::string rows;
+  for (size_t i = 0; i + 1 < as.size(); ++i) {
+    if (as[i] == 1)
+      continue;
+    std::string d = b.dimValue(as[i]);
+    rows = rows.empty() ? d : op("arith.muli " + rows + ", " + d + " : index");
+  }
+  if (rows.empty())
+    rows = b.indexConst(1);
+  Shape64 flat = {kDynamicExtent}, a2s = {kDynamicExtent, k},
+          c2s = {kDynamicExtent, n}, block = {kRowBlock, k};
+  std::string all = "[[";
+  for (size_t i = 0; i < as.size(); ++i)
+    all += (i ? ", " : "") + std::to_string(i);
+  all += "]]";
+  std::string a1 =
+      op("tensor.collapse_shape " + operands[0] + " " + all + " : " +
+         tensorType(dtype, as) + " into " + tensorType(dtype, flat));
+  std::string a2 =
+      op("tensor.expand_shape " + a1 + " [[0, 1]] output_shape [" + rows +
+         ", " + std::to_string(k) + "] : " + tensorType(dtype, flat) +
+         " into " + tensorType(dtype, a2s));
+  std::string blockRows = b.indexConst(kRowBlock);
+  std::string numBlocks =
+      op("arith.ceildivui " + rows + ", " + blockRows + " : index");
+  std::string init =
+      op("tensor.empty(" + rows + ") : " + tensorType(dtype, c2s));
+  std::string result = b.fresh(), blk = b.fresh(), acc = b.fresh();
+  b.line(result + " = scf.forall (" + blk + ") in (" + numBlocks +
+         ") shared_outs(" + acc + " = " + init + ") -> (" +
+         tensorType(dtype, c2s) + ") {");
+  std::string first = op("arith.muli " + blk + ", " + blockRows + " : index");
+  std::string left = op("arith.subi " + rows + ", " + first + " : index");
+  std::string count = op("arith.minsi " + left + ", " + blockRows + " : index");
+  std::string slice =
+      op("tensor.extract_slice " + a2 + "[" + first + ", 0] [" + count + ", " +
+         std::to_string(k) + "] [1, 1] : " + tensorType(dtype, a2s) + " to " +
+         tensorType(dtype, a2s));
+  std::string high = op("arith.subi " + blockRows + ", " + count + " : index");
+  std::string zero = b.toStorage(b.scalarConst(0.0, dtype), dtype);
+  std::string padded = b.fresh();
+  b.line(padded + " = tensor.pad " + slice + " low[0, 0] high[" + high +
+         ", 0] {");
+  b.line("^bb0(" + b.fresh() + ": index, " + b.fresh() + ": index):");
+  b.line("  tensor.yield " + zero + " : " + t);
+  b.line("} : " + tensorType(dtype, a2s) + " to " + tensorType(dtype, block));
+  auto mm = matmulRows(b, node, operands[1], padded, kRowBlock, sites);
+  if (!mm.ok())
+    return mm.error();
+  std::string valid =
+      op("tensor.extract_slice " + *mm + "[0, 0] [" + count + ", " +
+         std::to_string(n) + "] [1, 1] : " + tensorType(dtype, {kRowBlock, n}) +
+         " to " + tensorType(dtype, c2s));
+  b.line("scf.forall.in_parallel {");
+  b.line("  tensor.parallel_insert_slice " + valid + " into " + acc + "[" +
+         first + ", 0] [" + count + ", " + std::to_string(n) + "] [1, 1] : " +
+         tensorType(dtype, c2s) + " into " + tensorType(dtype, c2s));
+  b.line("}");
+  b.line("}");
+  return b.reshape(result, dtype, c2s, out);
+}
+
 /// A matmul with symbolic extents: one linalg.generic over (batch.., m, k,
 /// n), n innermost so that the loops read B and write C contiguously,
 /// batch dims broadcast; no weight panels and no schedule.
 Expected<std::string>
 emitMatMulDynamic(KernelBuilder &b, const Node &node,
-                  const std::vector<std::string> &operands) {
+                  const std::vector<std::string> &operands,
+                  std::vector<ContractionSite> &sites) {
   DType dtype = node.result()->type().dtype;
   Shape64 as = extents(node.operand(0)), bs = extents(node.operand(1));
   Shape64 out = extents(node.result());
   if (as.size() < 2 || bs.size() < 2)
     return makeError("codegen: a 1-D matmul operand with symbolic dims is "
                      "not supported yet");
+  if (bs.size() == 2 && !hasDynamicExtent(bs) && !b.portable &&
+      !isDynamicExtent(as.back()))
+    return matmulBlocks(b, node, operands, sites);
   int r = static_cast<int>(out.size());
   auto map = [&](const Shape64 &s, const std::string &row,
                  const std::string &col) {
@@ -443,36 +572,16 @@ Expected<std::string> emitMatMul(KernelBuilder &b, const Node &node,
   Shape64 as = extents(node.operand(0)), bs = extents(node.operand(1));
   Shape64 out = extents(node.result());
   if (hasDynamicExtent(as) || hasDynamicExtent(bs) || hasDynamicExtent(out))
-    return emitMatMulDynamic(b, node, operands);
+    return emitMatMulDynamic(b, node, operands, sites);
   int64_t m = out[out.size() - 2], n = out.back(), k = as.back();
   if (bs.size() == 2) {
     // [..., M, K] x [K, N]: fold the batch dims into M (one big GEMM).
     int64_t rows = product(as, 0, as.size() - 1);
     std::string a2 = b.reshape(operands[0], dtype, as, {rows, k});
-    int64_t panel = b.portable ? 0 : weightPanel(node);
-    bool packed = b.packedWeights.count(node.operand(1)) > 0;
-    if (panel != 0 && (packed || rows >= kMinPackedRows)) {
-      // C[m, n/w, w] += A[m, k] * Bp[n/w, k, w]: a register tile's B is one
-      // contiguous stream (docs/codegen.md, Kernels).
-      int64_t fo = n / panel;
-      std::string bp = operands[1];
-      if (!packed) {
-        auto t = packPanels(b, operands[1], dtype, k, n, panel,
-                            /*nFirst=*/false);
-        if (!t.ok())
-          return t.error();
-        bp = *t;
-      }
-      auto mm = panelContraction(b, dtype, a2, /*aIsKM=*/false, rows, k, bp, fo,
-                                 panel, "matmul_p", sites);
-      if (!mm.ok())
-        return mm.error();
-      std::string c2 = b.reshape(*mm, dtype, {rows, fo, panel}, {rows, n});
-      return b.reshape(c2, dtype, {rows, n}, out);
-    }
-    std::string mm = contraction(b, "matmul", dtype, a2, {rows, k}, operands[1],
-                                 bs, {rows, n}, sites);
-    return b.reshape(mm, dtype, {rows, n}, out);
+    auto mm = matmulRows(b, node, operands[1], a2, rows, sites);
+    if (!mm.ok())
+      return mm.error();
+    return b.reshape(*mm, dtype, {rows, n}, out);
   }
   Shape64 batch(out.begin(), out.end() - 2);
   int64_t nb = product(batch);

@@ -152,10 +152,22 @@ bool isCapturable(Type type) {
   return type.isF32() || type.isF64();
 }
 
+/// A memref the bare-pointer convention cannot pass (dynamic shape or
+/// layout: symbolic dims) but its pieces can: base pointer (a 0-d memref),
+/// offset, sizes and strides.
+bool isDecomposable(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  return memref && memref.getElementType().isIntOrFloat() &&
+         !isCapturable(type);
+}
+
 /// What the outlined body needs from the kernel.
 struct Captures {
   SmallVector<Value> values;               ///< Passed as arguments, in order.
   SmallVector<Operation *> rematerialized; ///< Cloned into the body, in order.
+  /// Decomposable memrefs: passed as their pieces (outline appends them to
+  /// `values`) and rebuilt in the body.
+  SmallVector<Value> decomposed;
 };
 
 std::optional<Captures> collectCaptures(ParallelLoop &loop) {
@@ -179,10 +191,14 @@ std::optional<Captures> collectCaptures(ParallelLoop &loop) {
     }
     terminal.insert(v);
   }
-  for (Value v : terminal)
-    if (!isCapturable(v.getType()))
+  for (Value v : terminal) {
+    if (isCapturable(v.getType()))
+      captures.values.push_back(v);
+    else if (isDecomposable(v.getType()))
+      captures.decomposed.push_back(v);
+    else
       return std::nullopt;
-  captures.values.assign(terminal.begin(), terminal.end());
+  }
   captures.rematerialized.assign(cloned.begin(), cloned.end());
   // All are defined above the loop in the kernel's single block: keep their
   // order so operands are cloned before their users.
@@ -217,17 +233,24 @@ public:
 
   /// Outlines `loop` of `kernel`; false (and no change) when it cannot.
   bool outline(func::FuncOp kernel, ParallelLoop &loop) {
+    // Trip counts; a dynamic one (symbolic shapes) counts as large when
+    // choosing the dims and is computed at run time.
     SmallVector<int64_t> trips;
+    SmallVector<bool> dynamicTrips;
     for (size_t d = 0; d < loop.lbs.size(); ++d) {
       auto t = tripCount(loop.lbs[d], loop.ubs[d], loop.steps[d]);
-      if (!t)
-        return false;
-      trips.push_back(*t);
+      if (!t && !getConstantIntValue(loop.steps[d]))
+        return false; // a step known only at run time
+      trips.push_back(t.value_or(kUnknownTrips));
+      dynamicTrips.push_back(!t);
     }
     SmallVector<size_t> dims = distributedDims(loop, trips);
     int64_t count = 1;
-    for (size_t d : dims)
-      count *= trips[d];
+    bool dynamicCount = false;
+    for (size_t d : dims) {
+      count = saturatingMul(count, trips[d]);
+      dynamicCount |= dynamicTrips[d];
+    }
     if (count < 2)
       return false;
     std::optional<Captures> captures = collectCaptures(loop);
@@ -236,6 +259,26 @@ public:
 
     Location loc = loop.op->getLoc();
     MLIRContext *context = module_.getContext();
+    // Dynamic memrefs travel as their pieces, taken apart before the loop.
+    struct Pieces {
+      size_t first, rank;
+    };
+    SmallVector<Pieces> pieces;
+    {
+      OpBuilder kb(loop.op);
+      for (Value v : captures->decomposed) {
+        auto md = kb.create<memref::ExtractStridedMetadataOp>(loc, v);
+        pieces.push_back(
+            {captures->values.size(),
+             static_cast<size_t>(cast<MemRefType>(v.getType()).getRank())});
+        captures->values.push_back(md.getBaseBuffer());
+        captures->values.push_back(md.getOffset());
+        for (Value size : md.getSizes())
+          captures->values.push_back(size);
+        for (Value stride : md.getStrides())
+          captures->values.push_back(stride);
+      }
+    }
     std::string name = kernel.getSymName().str() + "_p" +
                        std::to_string(nextIndex_[kernel.getOperation()]++);
     Type index = IndexType::get(context);
@@ -255,6 +298,27 @@ public:
     IRMapping map;
     for (size_t i = 0; i < captures->values.size(); ++i)
       map.map(captures->values[i], entry->getArgument(i));
+    for (size_t i = 0; i < captures->decomposed.size(); ++i) {
+      // base, offset, sizes, strides -> a fully dynamic strided view, cast
+      // back to the captured type.
+      Value v = captures->decomposed[i];
+      auto type = cast<MemRefType>(v.getType());
+      size_t at = pieces[i].first, rank = pieces[i].rank;
+      SmallVector<OpFoldResult> sizes, strides;
+      for (size_t d = 0; d < rank; ++d) {
+        sizes.push_back(entry->getArgument(at + 2 + d));
+        strides.push_back(entry->getArgument(at + 2 + rank + d));
+      }
+      SmallVector<int64_t> dynamic(rank, ShapedType::kDynamic);
+      auto layout =
+          StridedLayoutAttr::get(context, ShapedType::kDynamic, dynamic);
+      auto viewType = MemRefType::get(dynamic, type.getElementType(), layout,
+                                      type.getMemorySpace());
+      Value view = b.create<memref::ReinterpretCastOp>(
+          loc, viewType, entry->getArgument(at),
+          OpFoldResult(entry->getArgument(at + 1)), sizes, strides);
+      map.map(v, b.create<memref::CastOp>(loc, type, view).getResult());
+    }
     for (Operation *op : captures->rematerialized)
       b.clone(*op, map);
     auto materialize = [&](OpFoldResult ofr) -> Value {
@@ -275,13 +339,24 @@ public:
     b.setInsertionPointToStart(linear.getBody());
     // Delinearize the distributed dimensions (the last varies fastest);
     // every other dimension gets a loop of its own inside.
+    // The trip count of dim d from bounds in scope of `at` (ceildiv of
+    // ub - lb by step, 0 when ub <= lb).
+    auto tripValue = [&](OpBuilder &at, Value lb, Value ub, Value step,
+                         size_t d) -> Value {
+      if (!dynamicTrips[d])
+        return at.create<arith::ConstantIndexOp>(loc, trips[d]);
+      Value zero = at.create<arith::ConstantIndexOp>(loc, 0);
+      Value span = at.create<arith::SubIOp>(loc, ub, lb);
+      span = at.create<arith::MaxSIOp>(loc, span, zero);
+      return at.create<arith::CeilDivUIOp>(loc, span, step);
+    };
     Value rest = linear.getInductionVar();
     SmallVector<Value> position(loop.lbs.size());
     for (size_t i = dims.size(); i-- > 0;) {
       size_t d = dims[i];
       Value idx = rest;
       if (i > 0) {
-        Value extent = b.create<arith::ConstantIndexOp>(loc, trips[d]);
+        Value extent = tripValue(b, lbs[d], ubs[d], steps[d], d);
         idx = b.create<arith::RemUIOp>(loc, rest, extent);
         rest = b.create<arith::DivUIOp>(loc, rest, extent);
       }
@@ -291,7 +366,7 @@ public:
     for (size_t d = 0; d < loop.lbs.size(); ++d) {
       if (position[d])
         continue;
-      if (trips[d] == 1) {
+      if (trips[d] == 1 && !dynamicTrips[d]) {
         position[d] = lbs[d];
         continue;
       }
@@ -318,7 +393,23 @@ public:
     b.setInsertionPoint(loop.op);
     SmallVector<Value> args = {kernel.getArgument(0)};
     args.append(captures->values.begin(), captures->values.end());
-    args.push_back(b.create<arith::ConstantIndexOp>(loc, count));
+    Value total;
+    if (!dynamicCount) {
+      total = b.create<arith::ConstantIndexOp>(loc, count);
+    } else {
+      // The kernel computes the count from the loop's own bounds.
+      auto inKernel = [&](OpFoldResult ofr) -> Value {
+        if (auto v = dyn_cast<Value>(ofr))
+          return v;
+        return b.create<arith::ConstantIndexOp>(loc, *getConstantIntValue(ofr));
+      };
+      for (size_t d : dims) {
+        Value t = tripValue(b, inKernel(loop.lbs[d]), inKernel(loop.ubs[d]),
+                            inKernel(loop.steps[d]), d);
+        total = total ? b.create<arith::MulIOp>(loc, total, t).getResult() : t;
+      }
+    }
+    args.push_back(total);
     b.create<func::CallOp>(loc, dispatch, args);
     loop.op->erase();
     return true;

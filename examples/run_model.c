@@ -2,11 +2,13 @@
  * C API example, also built and run by the tests.
  *
  *   cc run_model.c -Iruntime/include -Lbuild/lib -lmlc_runtime -o run_model
- *   ./run_model model.so [threads]
+ *   ./run_model model.so [threads [extent]]
  *
  * Every input is filled with a deterministic pattern; the program prints the
  * first values of each output. With threads > 1 it runs the same loaded model
  * from that many threads at once and checks that all results are identical.
+ * A model compiled with symbolic dims (dynamic shapes) runs with each of
+ * them at `extent` (default 8); mlc_model_output_shape sizes the outputs.
  */
 #include <mlc/runtime.h>
 
@@ -24,22 +26,31 @@ typedef struct {
   mlc_status status;
 } job;
 
-static size_t tensor_bytes(const mlc_tensor_info *info) {
-  size_t n = (size_t)(info->dtype.bits / 8) * info->dtype.lanes;
-  for (int32_t d = 0; d < info->ndim; ++d)
-    n *= (size_t)info->shape[d];
+static size_t tensor_bytes(const DLTensor *t) {
+  size_t n = (size_t)(t->dtype.bits / 8) * t->dtype.lanes;
+  for (int32_t d = 0; d < t->ndim; ++d)
+    n *= (size_t)t->shape[d];
   return n;
 }
 
-static DLTensor make_tensor(const mlc_tensor_info *info) {
+/* A zeroed CPU tensor of `info`'s type and `shape` (copied; ndim extents). */
+static DLTensor make_tensor(const mlc_tensor_info *info, const int64_t *shape) {
   DLTensor t;
   memset(&t, 0, sizeof(t));
-  t.data = calloc(1, tensor_bytes(info) + 1);
-  t.device.device_type = kDLCPU;
+  int64_t *owned = calloc((size_t)info->ndim + 1, sizeof(int64_t));
+  for (int32_t d = 0; d < info->ndim; ++d)
+    owned[d] = shape[d];
+  t.shape = owned;
   t.ndim = info->ndim;
   t.dtype = info->dtype;
-  t.shape = (int64_t *)info->shape;
+  t.device.device_type = kDLCPU;
+  t.data = calloc(1, tensor_bytes(&t) + 1);
   return t;
+}
+
+static void free_tensor(DLTensor *t) {
+  free(t->data);
+  free(t->shape);
 }
 
 static void *run_job(void *arg) {
@@ -60,6 +71,9 @@ int main(int argc, char **argv) {
   int threads = argc > 2 ? atoi(argv[2]) : 1;
   if (threads < 1 || threads > 64)
     threads = 1;
+  int64_t extent = argc > 3 ? atoll(argv[3]) : 8;
+  if (extent < 0)
+    extent = 8;
 
   mlc_model *model = NULL;
   if (mlc_model_load(argv[1], &model) != MLC_OK) {
@@ -74,8 +88,11 @@ int main(int argc, char **argv) {
   for (int32_t i = 0; i < num_inputs; ++i) {
     mlc_tensor_info info;
     mlc_model_input_info(model, i, &info);
-    inputs[i] = make_tensor(&info);
-    size_t n = tensor_bytes(&info) / (info.dtype.bits / 8);
+    int64_t shape[32];
+    for (int32_t d = 0; d < info.ndim && d < 32; ++d)
+      shape[d] = info.shape[d] < 0 ? extent : info.shape[d]; /* symbolic */
+    inputs[i] = make_tensor(&info, shape);
+    size_t n = tensor_bytes(&inputs[i]) / (info.dtype.bits / 8);
     for (size_t k = 0; k < n; ++k) {
       if (info.dtype.code == kDLFloat && info.dtype.bits == 32)
         ((float *)inputs[i].data)[k] = (float)((k * 37 + i) % 17) / 8.0f - 1.0f;
@@ -96,7 +113,13 @@ int main(int argc, char **argv) {
     for (int32_t o = 0; o < num_outputs; ++o) {
       mlc_tensor_info info;
       mlc_model_output_info(model, o, &info);
-      jobs[t].outputs[o] = make_tensor(&info);
+      int64_t shape[32];
+      if (mlc_model_output_shape(model, inputs, num_inputs, o, shape) !=
+          MLC_OK) {
+        fprintf(stderr, "error: %s\n", mlc_last_error());
+        return 1;
+      }
+      jobs[t].outputs[o] = make_tensor(&info, shape);
     }
     pthread_create(&tids[t], NULL, run_job, &jobs[t]);
   }
@@ -109,7 +132,7 @@ int main(int argc, char **argv) {
   for (int32_t o = 0; o < num_outputs && !failed; ++o) {
     mlc_tensor_info info;
     mlc_model_output_info(model, o, &info);
-    size_t bytes = tensor_bytes(&info);
+    size_t bytes = tensor_bytes(&jobs[0].outputs[o]);
     for (int t = 1; t < threads; ++t)
       if (memcmp(jobs[0].outputs[o].data, jobs[t].outputs[o].data, bytes)) {
         fprintf(stderr, "error: thread %d gave a different '%s'\n", t,
@@ -127,11 +150,11 @@ int main(int argc, char **argv) {
 
   for (int t = 0; t < threads; ++t) {
     for (int32_t o = 0; o < num_outputs; ++o)
-      free(jobs[t].outputs[o].data);
+      free_tensor(&jobs[t].outputs[o]);
     free(jobs[t].outputs);
   }
   for (int32_t i = 0; i < num_inputs; ++i)
-    free(inputs[i].data);
+    free_tensor(&inputs[i]);
   free(inputs);
   free(jobs);
   free(tids);
