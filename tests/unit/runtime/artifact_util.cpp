@@ -112,6 +112,12 @@ std::string arenaMetadata() {
          "output out%20put f32 8\noutput sum f64 scalar\n";
 }
 
+std::string dynamicMetadata() {
+  return metadataHeader("", 0) +
+         "symbol n\nconstraint 0 1000\ninput x f32 ?0\ninput w f32 ?0\n"
+         "output y f32 ?0\noutput total f32 scalar\n";
+}
+
 std::string parallelMetadata() {
   return metadataHeader("", 64 + 4096 * 4) +
          "input x f32 4096\noutput y f32 4096\noutput together i32 scalar\n";

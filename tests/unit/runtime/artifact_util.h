@@ -43,6 +43,10 @@ std::string arenaMetadata();
 /// Metadata of the parallel kernel (see kernels/parallel.c).
 std::string parallelMetadata();
 
+/// Metadata of kernels/dynamic.c: symbol n (at most 1000), inputs x and w
+/// f32[n], outputs y f32[n] and total f32 scalar.
+std::string dynamicMetadata();
+
 /// The host's LLVM triple, as `target` (CPU) or `host_target` (CUDA).
 std::string hostTriple();
 

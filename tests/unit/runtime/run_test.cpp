@@ -354,3 +354,106 @@ TEST_CASE("load options are checked", "[load][threads]") {
   mlc_model_free(model);
   CHECK(mlc_model_num_threads(nullptr) == -1);
 }
+
+TEST_CASE("a model with symbolic dims runs at any extent", "[run][dynamic]") {
+  LoadedModel m(MLC_TEST_DYNAMIC_ELF, dynamicMetadata(), "dynamic.mlc");
+  mlc_tensor_info info;
+  REQUIRE(mlc_model_input_info(m.model, 0, &info) == MLC_OK);
+  REQUIRE(info.ndim == 1);
+  CHECK(info.shape[0] == -1); // symbolic
+  for (int64_t n : {0, 1, 7, 300, 1000}) {
+    INFO("n = " << n);
+    std::vector<float> x(static_cast<size_t>(n) + 1),
+        w(static_cast<size_t>(n) + 1), y(static_cast<size_t>(n) + 1, -5.0f);
+    float total = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = static_cast<float>(i);
+      w[i] = 0.5f;
+    }
+    std::vector<int64_t> s = {n}, scalar;
+    DLTensor in[2] = {cpuTensor(x.data(), kF32, s),
+                      cpuTensor(w.data(), kF32, s)};
+    DLTensor out[2] = {cpuTensor(y.data(), kF32, s),
+                       cpuTensor(&total, kF32, scalar)};
+    int64_t shape[1] = {-7};
+    REQUIRE(mlc_model_output_shape(m.model, in, 2, 0, shape) == MLC_OK);
+    CHECK(shape[0] == n);
+    REQUIRE(mlc_model_run(m.model, in, 2, out, 2) == MLC_OK);
+    float expect = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      CHECK(y[i] == x[i] * 0.5f + 1.0f);
+      expect += y[i];
+    }
+    CHECK(total == expect);
+    CHECK(y[n] == -5.0f); // nothing written past the extent
+  }
+}
+
+TEST_CASE("a model with symbolic dims checks how inputs bind them",
+          "[run][dynamic]") {
+  LoadedModel m(MLC_TEST_DYNAMIC_ELF, dynamicMetadata(), "dynamic.mlc");
+  std::vector<float> x(2000), w(2000), y(2000);
+  float total = 0;
+  std::vector<int64_t> s4 = {4}, s5 = {5}, s2x2 = {2, 2}, scalar;
+  std::vector<int64_t> big = {1001}, negative = {-1};
+  auto run = [&](std::vector<int64_t> &xs, std::vector<int64_t> &ws,
+                 std::vector<int64_t> &ys) {
+    DLTensor in[2] = {cpuTensor(x.data(), kF32, xs),
+                      cpuTensor(w.data(), kF32, ws)};
+    DLTensor out[2] = {cpuTensor(y.data(), kF32, ys),
+                       cpuTensor(&total, kF32, scalar)};
+    return mlc_model_run(m.model, in, 2, out, 2);
+  };
+  CHECK(run(s4, s5, s4) == MLC_ERROR_SHAPE_MISMATCH);
+  CHECK_THAT(mlc_last_error(),
+             Catch::Contains("input 'w' (index 1): dim 0 is 5, but n is 4 "
+                             "in input 'x'"));
+  CHECK(run(s4, s4, s5) == MLC_ERROR_SHAPE_MISMATCH);
+  CHECK_THAT(mlc_last_error(),
+             Catch::Contains("output 'y' (index 0): expected shape 4, got 5"));
+  CHECK(run(s2x2, s4, s4) == MLC_ERROR_SHAPE_MISMATCH);
+  CHECK_THAT(mlc_last_error(), Catch::Contains("expected rank 1, got 2"));
+  CHECK(run(big, big, big) == MLC_ERROR_SHAPE_MISMATCH);
+  CHECK_THAT(mlc_last_error(),
+             Catch::Contains("n = 1001 exceeds 1000, the largest the model "
+                             "allows"));
+  CHECK(run(negative, negative, negative) == MLC_ERROR_SHAPE_MISMATCH);
+  CHECK_THAT(mlc_last_error(), Catch::Contains("dim 0 is negative"));
+  int64_t shape[1];
+  DLTensor in[2] = {cpuTensor(x.data(), kF32, s4),
+                    cpuTensor(w.data(), kF32, s5)};
+  CHECK(mlc_model_output_shape(m.model, in, 2, 0, shape) ==
+        MLC_ERROR_SHAPE_MISMATCH);
+  CHECK(mlc_model_output_shape(m.model, in, 2, 2, shape) ==
+        MLC_ERROR_INVALID_ARGUMENT);
+  CHECK(mlc_model_output_shape(m.model, in, 1, 0, shape) ==
+        MLC_ERROR_INVALID_ARGUMENT);
+  CHECK(run(s4, s4, s4) == MLC_OK); // still usable
+}
+
+TEST_CASE("a model with symbolic dims runs from many threads at once",
+          "[run][dynamic][threads]") {
+  LoadedModel m(MLC_TEST_DYNAMIC_ELF, dynamicMetadata(), "dynamic.mlc");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      // Each thread its own extent: arenas of different sizes, reused.
+      int64_t n = 50 + 100 * t;
+      std::vector<float> x(n, 1.0f), w(n, static_cast<float>(t)), y(n);
+      float total = 0;
+      std::vector<int64_t> s = {n}, scalar;
+      for (int iter = 0; iter < 200; ++iter) {
+        DLTensor in[2] = {cpuTensor(x.data(), kF32, s),
+                          cpuTensor(w.data(), kF32, s)};
+        DLTensor out[2] = {cpuTensor(y.data(), kF32, s),
+                           cpuTensor(&total, kF32, scalar)};
+        if (mlc_model_run(m.model, in, 2, out, 2) != MLC_OK ||
+            total != static_cast<float>(n) * (static_cast<float>(t) + 1.0f))
+          ++failures;
+      }
+    });
+  for (std::thread &th : threads)
+    th.join();
+  CHECK(failures == 0);
+}
