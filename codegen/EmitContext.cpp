@@ -65,14 +65,116 @@ SymbolScope::SymbolScope(const std::vector<std::string> &symbols)
 
 SymbolScope::~SymbolScope() { scopedSymbols = previous_; }
 
+namespace {
+/// The innermost SymbolOverride alive on this thread, if any.
+thread_local const SymbolOverride *scopedOverride = nullptr;
+} // namespace
+
+SymbolOverride::SymbolOverride(size_t symbol, int64_t extent)
+    : symbol_(symbol), extent_(extent), previous_(scopedOverride) {
+  scopedOverride = this;
+}
+
+SymbolOverride::~SymbolOverride() { scopedOverride = previous_; }
+
 int64_t extentOf(const Dim &dim) {
   if (dim.isStatic())
     return dim.value();
+  for (const SymbolOverride *o = scopedOverride; o; o = o->previous_)
+    if (scopedSymbols && o->symbol_ < scopedSymbols->size() &&
+        (*scopedSymbols)[o->symbol_] == dim.symbolName())
+      return o->extent_;
   if (scopedSymbols)
     for (size_t k = 0; k < scopedSymbols->size(); ++k)
       if ((*scopedSymbols)[k] == dim.symbolName())
         return symbolExtent(k);
   return kDynamicExtent;
+}
+
+std::optional<size_t> perItemSymbol(const Node &node) {
+  std::optional<int64_t> batch;
+  // A value's part: fully static (0), batched along the symbol (1), or
+  // anything else (-1).
+  auto classify = [&](const Value *v) {
+    std::vector<int64_t> e = extents(v);
+    if (!hasDynamicExtent(e))
+      return 0;
+    if (e.empty() || !isDynamicExtent(e[0]) || e[0] == kDynamicExtent)
+      return -1;
+    for (size_t i = 1; i < e.size(); ++i)
+      if (isDynamicExtent(e[i]))
+        return -1;
+    if (batch && *batch != e[0])
+      return -1;
+    batch = e[0];
+    return 1;
+  };
+  for (const Value *v : node.results())
+    if (classify(v) != 1)
+      return std::nullopt;
+  std::vector<int> parts;
+  for (const Value *v : node.operands()) {
+    parts.push_back(classify(v));
+    if (parts.back() < 0)
+      return std::nullopt;
+  }
+  if (parts.empty() || parts[0] != 1)
+    return std::nullopt;
+  auto hasAxis0 = [&](const std::string &name) {
+    if (!node.hasAttr(name))
+      return false;
+    for (int64_t a : node.intsAttr(name))
+      if (a == 0)
+        return true;
+    return false;
+  };
+  bool ok = false;
+  switch (node.kind()) {
+  case OpKind::Conv:
+  case OpKind::MaxPool:
+  case OpKind::AvgPool:
+    ok = true;
+    break;
+  case OpKind::BatchNorm:
+    ok = std::count(parts.begin(), parts.end(), 1) == 1;
+    break;
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+  case OpKind::ReduceProd:
+    ok = !hasAxis0("axes") && !node.intsAttr("axes").empty();
+    break;
+  case OpKind::ArgMax:
+  case OpKind::Softmax:
+  case OpKind::LogSoftmax:
+  case OpKind::LayerNorm:
+  case OpKind::Concat:
+    ok = node.intAttr("axis") != 0;
+    break;
+  case OpKind::Gather:
+  case OpKind::GatherElements:
+    ok = node.intAttr("axis") != 0;
+    break;
+  case OpKind::Transpose:
+    ok = node.intsAttr("perm").at(0) == 0;
+    break;
+  case OpKind::Reshape:
+  case OpKind::Slice:
+    // The result keeps dim 0 (classify); a slice of it starts at 0.
+    ok = node.kind() == OpKind::Reshape || node.intsAttr("starts").at(0) == 0;
+    break;
+  case OpKind::Pad: {
+    const std::vector<int64_t> &pads = node.intsAttr("pads");
+    ok = pads.at(0) == 0 && pads.at(pads.size() / 2) == 0;
+    break;
+  }
+  default:
+    break;
+  }
+  if (!ok || !batch)
+    return std::nullopt;
+  return static_cast<size_t>(-2 - *batch);
 }
 
 std::string dimText(int64_t extent) {

@@ -4,6 +4,7 @@
 #include "ir/Graph.h"
 
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,9 +38,36 @@ private:
   const std::vector<std::string> *previous_;
 };
 
+/// While alive, symbol `symbol` reads as the static extent `extent` in
+/// extents() on this thread (nested scopes stack). The per-item emission
+/// of a node with a symbolic batch dim (emitPerItem) emits the node's
+/// static form for one item this way.
+class SymbolOverride {
+public:
+  SymbolOverride(size_t symbol, int64_t extent);
+  ~SymbolOverride();
+  SymbolOverride(const SymbolOverride &) = delete;
+  SymbolOverride &operator=(const SymbolOverride &) = delete;
+
+private:
+  size_t symbol_;
+  int64_t extent_;
+  const SymbolOverride *previous_;
+  friend int64_t extentOf(const Dim &dim);
+};
+
 /// The extent of `dim` under the symbol table in scope: its value, or
-/// symbolExtent of its symbol (kDynamicExtent for an unknown symbol).
+/// symbolExtent of its symbol (kDynamicExtent for an unknown symbol), or a
+/// SymbolOverride's extent.
 int64_t extentOf(const Dim &dim);
+
+/// The symbol (index into the table in scope) of a node that is computed
+/// item by item along a symbolic dim 0 (a batch): every result and every
+/// operand that is not static has that symbol as dim 0 and static dims
+/// otherwise, and the op treats the items independently (convs, pools,
+/// batch norm, reductions and normalizations not over dim 0, transposes
+/// keeping dim 0, ...). nullopt for other nodes.
+std::optional<size_t> perItemSymbol(const Node &node);
 /// A dim as an SSA operand or attribute text: `12`, or `%sym<k>`.
 std::string dimText(int64_t extent);
 
@@ -202,6 +230,14 @@ int64_t paddedToPanel(int64_t n, int64_t panel);
 /// True for the ops whose emitters handle symbolic extents (plain forms:
 /// no weight panels, no schedules).
 bool supportsDynamicShapes(OpKind kind);
+
+/// Emits a node whose dim 0 is the symbol `symbol` (perItemSymbol) as an
+/// scf.for over the items, each the node's static form (under a
+/// SymbolOverride of the symbol to 1) on its slices of the batched operands.
+Expected<std::vector<std::string>>
+emitPerItem(KernelBuilder &b, const Node &node,
+            const std::vector<std::string> &operands,
+            std::vector<ContractionSite> &sites, size_t symbol);
 
 /// Emits the computation of one node into `b`. `operands` are the tensor SSA
 /// names of the node's operands; returns the result tensor names.

@@ -348,6 +348,11 @@ int64_t convPlainColumns(const Node &conv) {
 }
 
 int64_t weightPanel(const Node &node) {
+  // A node computed item by item has the panels of its one-item form.
+  if (std::optional<size_t> symbol = perItemSymbol(node)) {
+    SymbolOverride item(*symbol, 1);
+    return weightPanel(node);
+  }
   // With symbolic dims only a matmul with a static 2-D B and a static K
   // has panels (matmulBlocks); other nodes take the plain forms.
   bool dynamic = false;

@@ -6,9 +6,11 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 namespace mlc::codegen {
@@ -62,7 +64,20 @@ FailureOr<ScratchLayout> placeKernelScratch(ModuleOp module,
     Block &entry = kernel.getBody().front();
     SmallVector<std::pair<memref::AllocOp, int64_t>> allocs;
     int64_t size = 0;
-    for (auto alloc : entry.getOps<memref::AllocOp>()) {
+    // The kernel's top-level allocs and those in the bodies of top-level
+    // scf.for loops (one item of a symbolic batch, emitPerItem): no two
+    // tasks run those at once. Parallel loop bodies keep theirs.
+    SmallVector<memref::AllocOp> candidates;
+    std::function<void(Block &)> collect = [&](Block &block) {
+      for (Operation &op : block) {
+        if (auto alloc = dyn_cast<memref::AllocOp>(op))
+          candidates.push_back(alloc);
+        else if (auto loop = dyn_cast<scf::ForOp>(op))
+          collect(*loop.getBody());
+      }
+    };
+    collect(entry);
+    for (memref::AllocOp alloc : candidates) {
       int64_t bytes = staticBytes(alloc.getType());
       if (bytes < 0 || !alloc.getDynamicSizes().empty() ||
           !alloc.getSymbolOperands().empty())

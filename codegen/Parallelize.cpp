@@ -23,8 +23,10 @@
 #include "mlir/Transforms/RegionUtils.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -199,11 +201,20 @@ std::optional<Captures> collectCaptures(ParallelLoop &loop) {
     else
       return std::nullopt;
   }
-  captures.rematerialized.assign(cloned.begin(), cloned.end());
-  // All are defined above the loop in the kernel's single block: keep their
-  // order so operands are cloned before their users.
-  llvm::sort(captures.rematerialized,
-             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  // Operands before their users. They may sit in different blocks (a loop
+  // inside a top-level scf.for also rematerializes views from the kernel's
+  // entry block), so the order follows the operands, not block positions.
+  llvm::SmallPtrSet<Operation *, 16> placed;
+  std::function<void(Operation *)> place = [&](Operation *op) {
+    if (!placed.insert(op).second)
+      return;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp(); def && cloned.contains(def))
+        place(def);
+    captures.rematerialized.push_back(op);
+  };
+  for (Operation *op : cloned)
+    place(op);
   return captures;
 }
 
@@ -437,12 +448,21 @@ LogicalResult outlineParallelLoops(ModuleOp module, int64_t minWork) {
   for (func::FuncOp kernel : kernels) {
     if (!kernel.getBody().hasOneBlock())
       continue;
-    // Collected first: outlining erases the loop it replaces.
+    // Collected first: outlining erases the loop it replaces. Loops inside
+    // top-level scf.for loops (the items of a symbolic batch, emitPerItem)
+    // count as top-level: each run of the outer body forks and joins.
     std::vector<ParallelLoop> candidates;
-    for (Operation &op : kernel.getBody().front())
-      if (std::optional<ParallelLoop> loop = asParallelLoop(&op))
-        if (estimateWork(&op) >= minWork)
-          candidates.push_back(*loop);
+    std::function<void(Block &)> collect = [&](Block &block) {
+      for (Operation &op : block) {
+        if (std::optional<ParallelLoop> loop = asParallelLoop(&op)) {
+          if (estimateWork(&op) >= minWork)
+            candidates.push_back(*loop);
+        } else if (auto sequential = dyn_cast<scf::ForOp>(op)) {
+          collect(*sequential.getBody());
+        }
+      }
+    };
+    collect(kernel.getBody().front());
     for (ParallelLoop &loop : candidates)
       outliner.outline(kernel, loop);
   }

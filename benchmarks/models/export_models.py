@@ -11,7 +11,8 @@ folding is exercised for real (fresh BN has mean 0 / var 1, which hides bugs)
 while activations stay well scaled through deep networks.
 
 Every model is exported in eval mode at opset 17 with constant folding and
-fixed shapes (--dynamic-seq makes BERT's sequence dim symbolic), keeping
+fixed shapes (--dynamic-seq makes BERT's sequence dim symbolic, --dynamic-batch
+the batch dim of the torchvision CNNs), keeping
 BatchNormalization nodes in the graph. Existing files are kept unless --force
 is given or this script has changed since they were made.
 """
@@ -151,7 +152,10 @@ def tie_layers(layers):
                     t.view(-1)[0] += 1e-3 * k
 
 
-def torchvision_cnn(arch, batch=1, tied=False):
+CNNS = ("resnet50", "mobilenet_v2", "squeezenet1_1")
+
+
+def torchvision_cnn(arch, batch=1, tied=False, dynamic_batch=False):
     def build():
         import torchvision
         model = getattr(torchvision.models, arch)(weights=None)
@@ -166,7 +170,8 @@ def torchvision_cnn(arch, batch=1, tied=False):
             for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
                 tie_layers(list(stage)[1:])
         return model
-    return Bundle(build, lambda: torch.randn(batch, 3, 224, 224))
+    axes = {"input": {0: "batch"}, "output": {0: "batch"}} if dynamic_batch else None
+    return Bundle(build, lambda: torch.randn(batch, 3, 224, 224), dynamic_axes=axes)
 
 
 def vit_b_16(batch=1, tied=False):
@@ -223,12 +228,14 @@ def bert_encoder(dynamic_seq, batch=1, tied=False):
                   input_name="input_ids", dynamic_axes=axes)
 
 
-def models(dynamic_seq, batch=1, tied=False):
+def models(dynamic_seq, batch=1, tied=False, dynamic_batch=False):
     return {
         "mlp": Bundle(Mlp, lambda: torch.randn(batch, 256)),
-        "resnet50": torchvision_cnn("resnet50", batch, tied),
-        "mobilenet_v2": torchvision_cnn("mobilenet_v2", batch),
-        "squeezenet1_1": torchvision_cnn("squeezenet1_1", batch),
+        "resnet50": torchvision_cnn("resnet50", batch, tied, dynamic_batch),
+        "mobilenet_v2": torchvision_cnn("mobilenet_v2", batch,
+                                        dynamic_batch=dynamic_batch),
+        "squeezenet1_1": torchvision_cnn("squeezenet1_1", batch,
+                                         dynamic_batch=dynamic_batch),
         "vit_b_16": vit_b_16(batch, tied),
         "bert_encoder": bert_encoder(dynamic_seq, batch, tied),
     }
@@ -269,6 +276,9 @@ def main():
     p.add_argument("--dynamic-seq", action="store_true",
                    help="mark bert_encoder's sequence dim dynamic (named 'seq'); "
                         "writes bert_encoder_dynamic.onnx")
+    p.add_argument("--dynamic-batch", action="store_true",
+                   help="mark the batch dim of resnet50, mobilenet_v2 and squeezenet1_1 "
+                        "dynamic (named 'batch'); writes NAME_dynbatch.onnx")
     p.add_argument("--batch", type=int, default=1,
                    help="batch size (default 1; other sizes write NAME_bN.onnx)")
     p.add_argument("--tied", action="store_true",
@@ -298,10 +308,12 @@ def main():
     warnings.filterwarnings("ignore", message="It is recommended that constant folding")
     if args.batch < 1:
         p.error("--batch must be at least 1")
-    table = models(args.dynamic_seq, args.batch, args.tied)
+    table = models(args.dynamic_seq, args.batch, args.tied, args.dynamic_batch)
     for name in args.only or all_names:
         # The dynamic variant gets its own file so that it never stands in for the static one.
         stem = name + "_dynamic" if args.dynamic_seq and name == "bert_encoder" else name
+        if args.dynamic_batch and name in CNNS:
+            stem += "_dynbatch"
         if args.tied and name in ("resnet50", "vit_b_16", "bert_encoder"):
             stem += "_tied"
         if args.batch != 1:

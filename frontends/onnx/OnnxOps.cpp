@@ -1315,6 +1315,37 @@ Status flattenOp(NodeContext &ctx, OpKind) {
                      std::to_string(rank));
   if (axis < 0)
     axis += rank;
+  if (!isStatic(x->type().shape)) {
+    // Each side is a product of static dims, or one symbol (times 1s).
+    auto side = [&](int64_t begin, int64_t end) -> Expected<Dim> {
+      int64_t product = 1;
+      std::optional<Dim> symbol;
+      for (int64_t i = begin; i < end; ++i) {
+        const Dim &d = x->type().shape[i];
+        if (d.isStatic()) {
+          ONNX_ASSIGN(m, checkedMul(product, d.value()));
+          product = m;
+        } else if (symbol) {
+          return makeError("Flatten of " + typeToString(x->type()) +
+                           " at axis " + std::to_string(axis) +
+                           " would need dim expressions");
+        } else {
+          symbol = d;
+        }
+      }
+      if (symbol && product != 1)
+        return makeError("Flatten of " + typeToString(x->type()) + " at axis " +
+                         std::to_string(axis) + " would need dim expressions");
+      return symbol ? *symbol : Dim(product);
+    };
+    ONNX_ASSIGN(outer, side(0, axis));
+    ONNX_ASSIGN(inner, side(axis, rank));
+    AttributeMap attrs;
+    attrs["shape"] = dimsAttribute({outer, inner});
+    return setOutput(ctx, 0,
+                     ctx.importer.emit(OpKind::Reshape, {x}, std::move(attrs),
+                                       ctx.outputName(0)));
+  }
   ONNX_ASSIGN(ext, staticShape(x, "Flatten"));
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < rank; ++i) {
