@@ -1602,6 +1602,26 @@ sliceAxesAndSteps(NodeContext &ctx, size_t count) {
   return std::make_pair(std::move(axes), std::move(steps));
 }
 
+/// Slice's axes normalized against `rank`, after checking that starts,
+/// ends, axes and steps have equal lengths and no axis repeats.
+Expected<std::vector<int64_t>>
+normalizedSliceAxes(const std::vector<int64_t> &axes, size_t starts,
+                    size_t ends, const std::vector<int64_t> &steps,
+                    int64_t rank) {
+  if (ends != starts || axes.size() != starts || steps.size() != starts)
+    return makeError("starts, ends, axes and steps must have equal lengths");
+  std::vector<int64_t> out;
+  std::vector<bool> seen(rank, false);
+  for (int64_t a : axes) {
+    ONNX_ASSIGN(axis, normalizeAxis(a, rank));
+    if (seen[axis])
+      return makeError("axis " + std::to_string(axis) + " is sliced twice");
+    seen[axis] = true;
+    out.push_back(axis);
+  }
+  return out;
+}
+
 /// Slice with symbols in the input shape or in `ends`: each axis keeps
 /// [0 : ?n] of a static dim (clamping ?n to the dim is a run-time check:
 /// n <= dim) or the whole of a symbolic dim; other axes of a symbolic
@@ -1612,17 +1632,12 @@ Status sliceSymbolic(NodeContext &ctx, Value *x,
   const Shape &in = x->type().shape;
   ONNX_ASSIGN(axesSteps, sliceAxesAndSteps(ctx, starts.size()));
   const auto &[axes, steps] = axesSteps;
-  if (ends.size() != starts.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size())
-    return makeError("starts, ends, axes and steps must have equal lengths");
+  ONNX_ASSIGN(normalized, normalizedSliceAxes(axes, starts.size(), ends.size(),
+                                              steps, rank));
   std::vector<int64_t> outStarts(rank, 0), outSteps(rank, 1);
   Shape outEnds = in;
-  std::vector<bool> seen(rank, false);
-  for (size_t i = 0; i < axes.size(); ++i) {
-    ONNX_ASSIGN(axis, normalizeAxis(axes[i], rank));
-    if (seen[axis])
-      return makeError("axis " + std::to_string(axis) + " is sliced twice");
-    seen[axis] = true;
+  for (size_t i = 0; i < normalized.size(); ++i) {
+    int64_t axis = normalized[i];
     const Dim &dim = in[axis];
     const Dim &end = ends[i];
     bool fromZero = starts[i] == 0 && steps[i] == 1;
@@ -1672,17 +1687,12 @@ Status sliceOp(NodeContext &ctx, OpKind) {
   int64_t rank = x->type().rank();
   ONNX_ASSIGN(axesSteps, sliceAxesAndSteps(ctx, starts.size()));
   const auto &[axes, steps] = axesSteps;
-  if (ends.size() != starts.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size())
-    return makeError("starts, ends, axes and steps must have equal lengths");
+  ONNX_ASSIGN(normalized, normalizedSliceAxes(axes, starts.size(), ends.size(),
+                                              steps, rank));
   ONNX_ASSIGN(ext, staticShape(x, "Slice"));
   std::vector<int64_t> outStarts(rank, 0), outEnds = ext, outSteps(rank, 1);
-  std::vector<bool> seen(rank, false);
-  for (size_t i = 0; i < axes.size(); ++i) {
-    ONNX_ASSIGN(axis, normalizeAxis(axes[i], rank));
-    if (seen[axis])
-      return makeError("axis " + std::to_string(axis) + " is sliced twice");
-    seen[axis] = true;
+  for (size_t i = 0; i < normalized.size(); ++i) {
+    int64_t axis = normalized[i];
     int64_t dim = ext[axis], step = steps[i];
     if (step == 0)
       return makeError("steps must be non-zero");
