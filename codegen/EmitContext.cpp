@@ -92,6 +92,10 @@ int64_t extentOf(const Dim &dim) {
 }
 
 std::optional<size_t> perItemSymbol(const Node &node) {
+  return itemSymbol(node, /*anyOp=*/false);
+}
+
+std::optional<size_t> itemSymbol(const Node &node, bool anyOp) {
   std::optional<int64_t> batch;
   // A value's part: fully static (0), batched along the symbol (1), or
   // anything else (-1).
@@ -169,7 +173,13 @@ std::optional<size_t> perItemSymbol(const Node &node) {
     ok = pads.at(0) == 0 && pads.at(pads.size() / 2) == 0;
     break;
   }
+  case OpKind::MatMul:
+    // Rows of a batched A times a static B (the batch is A's dim 0).
+    ok = anyOp && parts.size() == 2 && parts[1] == 0 &&
+         node.operand(0)->type().rank() >= 2;
+    break;
   default:
+    ok = anyOp && isElementwise(node.kind());
     break;
   }
   if (!ok || !batch)

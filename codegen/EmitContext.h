@@ -68,6 +68,10 @@ int64_t extentOf(const Dim &dim);
 /// batch norm, reductions and normalizations not over dim 0, transposes
 /// keeping dim 0, ...). nullopt for other nodes.
 std::optional<size_t> perItemSymbol(const Node &node);
+/// perItemSymbol, or with `anyOp` also for elementwise ops and matmuls of a
+/// batched A by a static B (which have symbolic forms of their own, but
+/// inside a group computed item by item run per item as well).
+std::optional<size_t> itemSymbol(const Node &node, bool anyOp);
 /// A dim as an SSA operand or attribute text: `12`, or `%sym<k>`.
 std::string dimText(int64_t extent);
 

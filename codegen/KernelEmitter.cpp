@@ -242,6 +242,135 @@ bool isZeroSize(const Value *v) {
 
 constexpr int64_t kAlign = 64;
 
+/// The batch symbol of a group that runs item by item as a whole: more
+/// than one node, every node either static or computed per item along the
+/// same symbol (itemSymbol with anyOp), and every output batched.
+std::optional<size_t> groupItemSymbol(const Group &g) {
+  std::optional<size_t> symbol;
+  size_t batched = 0;
+  for (const Node *n : g.nodes) {
+    bool dynamic = false;
+    for (const auto *list : {&n->operands(), &n->results()})
+      for (const Value *v : *list)
+        dynamic |= hasDynamicExtent(extents(v));
+    if (!dynamic)
+      continue;
+    std::optional<size_t> s = itemSymbol(*n, /*anyOp=*/true);
+    if (!s || (symbol && *s != *symbol))
+      return std::nullopt;
+    symbol = s;
+    ++batched;
+  }
+  if (!symbol || batched < 2)
+    return std::nullopt;
+  for (const Value *v : g.outputs) {
+    std::vector<int64_t> e = extents(v);
+    if (e.empty() || e[0] != symbolExtent(*symbol))
+      return std::nullopt;
+  }
+  return symbol;
+}
+
+/// Emits group `g` as one scf.for over the items of `symbol`: batched
+/// inputs are sliced, every node is emitted in its static form (under a
+/// SymbolOverride of the symbol to 1), and the outputs are assembled from
+/// the items. Sets tensors[output] for each group output.
+Status emitGroupPerItem(KernelBuilder &b, const Group &g, size_t symbol,
+                        std::map<const Value *, std::string> &tensors,
+                        std::vector<ContractionSite> &sites) {
+  auto offsets = [](const std::string &first, size_t rank) {
+    std::string text = "[" + first;
+    for (size_t i = 1; i < rank; ++i)
+      text += ", 0";
+    return text + "]";
+  };
+  auto itemSizes = [](const std::vector<int64_t> &e) {
+    std::string text = "[1";
+    for (size_t i = 1; i < e.size(); ++i)
+      text += ", " + std::to_string(e[i]);
+    return text + "]";
+  };
+  auto ones = [](size_t rank) {
+    std::string text = "[1";
+    for (size_t i = 1; i < rank; ++i)
+      text += ", 1";
+    return text + "]";
+  };
+  auto itemOf = [](std::vector<int64_t> e) {
+    e[0] = 1;
+    return e;
+  };
+  std::vector<std::string> inits, types, accs;
+  for (const Value *v : g.outputs) {
+    inits.push_back(b.empty(v->type().dtype, extents(v)));
+    types.push_back(tensorType(v->type().dtype, extents(v)));
+    accs.push_back(b.fresh());
+  }
+  std::string zero = b.indexConst(0), one = b.indexConst(1);
+  std::string loop = b.fresh(), iv = b.fresh();
+  std::string iterArgs, typeList;
+  for (size_t i = 0; i < inits.size(); ++i) {
+    iterArgs += (i ? ", " : "") + accs[i] + " = " + inits[i];
+    typeList += (i ? ", " : "") + types[i];
+  }
+  size_t numOutputs = g.outputs.size();
+  b.line(loop + (numOutputs > 1 ? ":" + std::to_string(numOutputs) : "") +
+         " = scf.for " + iv + " = " + zero + " to " +
+         dimText(symbolExtent(symbol)) + " step " + one + " iter_args(" +
+         iterArgs + ") -> (" + typeList + ") {");
+  std::map<const Value *, std::string> items;
+  for (const Value *v : g.inputs) {
+    auto it = tensors.find(v);
+    if (it == tensors.end())
+      continue;
+    std::vector<int64_t> e = extents(v);
+    if (!hasDynamicExtent(e)) {
+      items[v] = it->second;
+      continue;
+    }
+    std::string item = b.fresh();
+    b.line(item + " = tensor.extract_slice " + it->second +
+           offsets(iv, e.size()) + " " + itemSizes(e) + " " + ones(e.size()) +
+           " : " + tensorType(v->type().dtype, e) + " to " +
+           tensorType(v->type().dtype, itemOf(e)));
+    items[v] = item;
+  }
+  {
+    SymbolOverride item(symbol, 1);
+    for (const Node *n : g.nodes) {
+      std::vector<std::string> operands;
+      for (const Value *v : n->operands())
+        operands.push_back(items.at(v));
+      auto results = emitNode(b, *n, operands, sites);
+      if (!results.ok()) {
+        std::string msg = results.message();
+        if (!n->name().empty())
+          msg += " (node " + n->name() + ")";
+        return makeError(msg);
+      }
+      for (size_t i = 0; i < n->results().size(); ++i)
+        items[n->result(i)] = (*results)[i];
+    }
+  }
+  std::string yield;
+  for (size_t i = 0; i < numOutputs; ++i) {
+    const Value *v = g.outputs[i];
+    std::vector<int64_t> e = extents(v);
+    std::string updated = b.fresh();
+    b.line(updated + " = tensor.insert_slice " + items.at(v) + " into " +
+           accs[i] + offsets(iv, e.size()) + " " + itemSizes(e) + " " +
+           ones(e.size()) + " : " + tensorType(v->type().dtype, itemOf(e)) +
+           " into " + types[i]);
+    yield += (i ? ", " : "") + updated;
+  }
+  b.line("scf.yield " + yield + " : " + typeList);
+  b.line("}");
+  for (size_t i = 0; i < numOutputs; ++i)
+    tensors[g.outputs[i]] =
+        numOutputs > 1 ? loop + "#" + std::to_string(i) : loop;
+  return Status::success();
+}
+
 /// A dynamic value's memref rebuilt from its bare pointer `pointer` (a 0-d
 /// memref) and the `%sym<k>` arguments: a row-major strided view. Sets
 /// `type` to the view's type.
@@ -621,19 +750,25 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       std::string view = dynamicView(b, "%o" + std::to_string(i), v, type);
       outViews[i] = view + " : (" + tensorType(v->type()) + ", " + type + ")";
     }
-    for (const Node *n : g.nodes) {
-      std::vector<std::string> operands;
-      for (const Value *v : n->operands())
-        operands.push_back(tensors.at(v));
-      auto results = emitNode(b, *n, operands, out.sites);
-      if (!results.ok()) {
-        std::string msg = results.message();
-        if (!n->name().empty())
-          msg += " (node " + n->name() + ")";
-        return makeError(msg);
+    if (std::optional<size_t> symbol = groupItemSymbol(g)) {
+      // The whole group item by item: one loop around its nodes' static
+      // forms keeps them fusable (per-node loops would not).
+      MLC_RETURN_IF_ERROR(emitGroupPerItem(b, g, *symbol, tensors, out.sites));
+    } else {
+      for (const Node *n : g.nodes) {
+        std::vector<std::string> operands;
+        for (const Value *v : n->operands())
+          operands.push_back(tensors.at(v));
+        auto results = emitNode(b, *n, operands, out.sites);
+        if (!results.ok()) {
+          std::string msg = results.message();
+          if (!n->name().empty())
+            msg += " (node " + n->name() + ")";
+          return makeError(msg);
+        }
+        for (size_t i = 0; i < n->results().size(); ++i)
+          tensors[n->result(i)] = (*results)[i];
       }
-      for (size_t i = 0; i < n->results().size(); ++i)
-        tensors[n->result(i)] = (*results)[i];
     }
     for (size_t i = 0; i < g.outputs.size(); ++i) {
       const Value *v = g.outputs[i];
