@@ -71,6 +71,10 @@ constexpr const char *kRunHelp =
 Options:
   --input NAME=FILE    input tensor from a .npy or ONNX TensorProto .pb file
                        (repeatable); inputs not given are seeded random
+  --input-shape NAME=DIMS
+                       the shape of a seeded random input whose dims are
+                       symbolic (a model compiled with dynamic shapes),
+                       e.g. input_ids=1x77 (repeatable)
   --output-dir DIR     write each output as DIR/<output name>.npy (.pb, an
                        ONNX TensorProto, for bf16, float8 and sub-byte types)
   --seed N             seed of the random inputs (default 0)
@@ -101,6 +105,10 @@ Options:
   --iters N            timed runs (default 20)
   --input NAME=FILE    input tensor from a .npy or ONNX TensorProto .pb file
                        (repeatable); inputs not given are seeded random
+  --input-shape NAME=DIMS
+                       the shape of a seeded random input whose dims are
+                       symbolic (a model compiled with dynamic shapes),
+                       e.g. input_ids=1x77 (repeatable)
   --seed N             seed of the random inputs (default 0)
   --json               also print the results as one JSON object, the last
                        line of standard output: artifact, device, threads,
@@ -163,6 +171,20 @@ Expected<std::vector<int64_t>> parseDims(const std::string &text) {
     start = x + 1;
   }
   return dims;
+}
+
+/// Records `--input-shape NAME=DIMS` of mlc run / bench into `shapes`;
+/// returns the error message, or "" on success.
+std::string addInputShape(const std::string &value,
+                          std::map<std::string, std::vector<int64_t>> &shapes) {
+  size_t eq = value.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    return "--input-shape expects NAME=DIMS, got '" + value + "'";
+  Expected<std::vector<int64_t>> dims = parseDims(value.substr(eq + 1));
+  if (!dims)
+    return "--input-shape " + value + ": " + dims.message();
+  shapes[value.substr(0, eq)] = *dims;
+  return "";
 }
 
 int compileCommand(int argc, char **argv) {
@@ -532,6 +554,7 @@ struct ModelIO {
 /// files, the others get seeded random data; outputs get zeroed buffers.
 Status prepareIO(mlc_model *model,
                  const std::map<std::string, std::string> &inputFiles,
+                 const std::map<std::string, std::vector<int64_t>> &inputShapes,
                  uint64_t seed, ModelIO &io) {
   std::string metadata = mlc_model_metadata_text(model);
   std::vector<std::string> inputDTypes = metadataDTypes(metadata, "input");
@@ -570,17 +593,44 @@ Status prepareIO(mlc_model *model,
       io.inputs.push_back(data.take());
       used[info.name] = true;
     } else {
+      auto shape = inputShapes.find(info.name);
+      if (shape != inputShapes.end()) {
+        // Fills the symbolic dims; the static ones must match.
+        if (static_cast<int32_t>(shape->second.size()) != info.ndim)
+          return makeError("--input-shape " + std::string(info.name) +
+                           ": the input has rank " + std::to_string(info.ndim));
+        for (int32_t d = 0; d < info.ndim; ++d) {
+          int64_t extent = shape->second[static_cast<size_t>(d)];
+          if (info.shape[d] >= 0 && info.shape[d] != extent)
+            return makeError("--input-shape " + std::string(info.name) +
+                             ": dim " + std::to_string(d) + " is " +
+                             std::to_string(info.shape[d]) + ", not " +
+                             std::to_string(extent));
+          type->shape[static_cast<size_t>(d)] = Dim(extent);
+        }
+        used[info.name] = true;
+      }
       for (int32_t d = 0; d < info.ndim; ++d)
-        if (info.shape[d] < 0)
+        if (type->shape[static_cast<size_t>(d)].value() < 0)
           return makeError("input '" + std::string(info.name) +
                            "' has symbolic dims; give its data with --input " +
-                           info.name + "=FILE.npy");
+                           info.name +
+                           "=FILE.npy or its shape with "
+                           "--input-shape " +
+                           info.name + "=DIMS");
+      if (!elementCount(type->shape))
+        return makeError("--input-shape " + std::string(info.name) +
+                         ": too many elements");
       io.inputs.push_back(randomTensor(*type, seed * 1000003 + i));
     }
   }
   for (const auto &[name, file] : inputFiles)
     if (!used.count(name))
       return makeError("the artifact has no input named '" + name + "'");
+  for (const auto &[name, dims] : inputShapes)
+    if (!used.count(name))
+      return makeError("--input-shape names '" + name +
+                       "', which is not an input of the artifact");
   io.inputShapes.resize(io.inputs.size());
   io.inputTensors.resize(io.inputs.size());
   io.packedInputs.resize(io.inputs.size());
@@ -651,6 +701,7 @@ double millisecondsSince(std::chrono::steady_clock::time_point start) {
 int runCommand(int argc, char **argv) {
   std::string artifact, outputDir, value;
   std::map<std::string, std::string> inputFiles;
+  std::map<std::string, std::vector<int64_t>> inputShapes;
   uint64_t seed = 0;
   int iterations = 1;
   int threads = 0;
@@ -667,6 +718,10 @@ int runCommand(int argc, char **argv) {
       if (eq == std::string::npos || eq == 0)
         return fail("--input expects NAME=FILE, got '" + value + "'");
       inputFiles[value.substr(0, eq)] = value.substr(eq + 1);
+    } else if (takeValue(argc, argv, i, "--input-shape", value)) {
+      std::string err = addInputShape(value, inputShapes);
+      if (!err.empty())
+        return fail(err);
     } else if (takeValue(argc, argv, i, "--output-dir", value)) {
       outputDir = value;
     } else if (takeValue(argc, argv, i, "--seed", value)) {
@@ -694,7 +749,7 @@ int runCommand(int argc, char **argv) {
   ModelGuard guard{*loaded};
   mlc_model *model = *loaded;
   ModelIO io;
-  Status prepared = prepareIO(model, inputFiles, seed, io);
+  Status prepared = prepareIO(model, inputFiles, inputShapes, seed, io);
   if (!prepared)
     return fail(prepared.message());
 
@@ -789,6 +844,7 @@ std::string jsonString(const std::string &text) {
 int benchCommand(int argc, char **argv) {
   std::string artifact, value;
   std::map<std::string, std::string> inputFiles;
+  std::map<std::string, std::vector<int64_t>> inputShapes;
   uint64_t seed = 0;
   int threads = 0, warmup = 3, iters = 20, warmupMs = 0;
   DLDevice device = {static_cast<DLDeviceType>(0), 0};
@@ -818,6 +874,10 @@ int benchCommand(int argc, char **argv) {
       if (eq == std::string::npos || eq == 0)
         return fail("--input expects NAME=FILE, got '" + value + "'");
       inputFiles[value.substr(0, eq)] = value.substr(eq + 1);
+    } else if (takeValue(argc, argv, i, "--input-shape", value)) {
+      std::string err = addInputShape(value, inputShapes);
+      if (!err.empty())
+        return fail(err);
     } else if (takeValue(argc, argv, i, "--seed", value)) {
       seed = std::strtoull(value.c_str(), nullptr, 10);
     } else if (arg == "--json") {
@@ -840,7 +900,7 @@ int benchCommand(int argc, char **argv) {
   ModelGuard guard{*loaded};
   mlc_model *model = *loaded;
   ModelIO io;
-  Status prepared = prepareIO(model, inputFiles, seed, io);
+  Status prepared = prepareIO(model, inputFiles, inputShapes, seed, io);
   if (!prepared)
     return fail(prepared.message());
 
