@@ -520,7 +520,10 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     int64_t panel = weightPanel(*first);
     bool all = panel != 0;
     for (const Node *u : users.at(v)) {
-      bool ok = weightPanel(*u) == panel && u->operand(1) == v &&
+      if (!all)
+        break;
+      bool ok = weightPanel(*u) == panel && u->numOperands() > 1 &&
+                u->operand(1) == v &&
                 u->kind() == first->kind() &&
                 isChannelsLast(*u) == isChannelsLast(*first);
       for (size_t i = 0; i < u->numOperands(); ++i)
