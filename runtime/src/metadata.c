@@ -689,6 +689,20 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
     return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                          "%s: corrupt metadata: no 'output' line", path);
 
+  // Runs of artifacts with symbols resolve every tensor per call and do
+  // not unpack sub-byte ones (compilers never write them together).
+  for (int32_t i = 0;
+       model->num_symbols > 0 && i < model->num_inputs + model->num_outputs;
+       ++i) {
+    const mlc_tensor_desc *desc = i < model->num_inputs
+                                      ? &model->inputs[i]
+                                      : &model->outputs[i - model->num_inputs];
+    if (desc->dtype.bits < 8)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: tensor '%s' has the sub-byte "
+                           "type %s in an artifact with symbols",
+                           path, desc->name, desc->dtype_name);
+  }
   mlc_status status = check_unique(path, "input", model->inputs,
                                    model->num_inputs);
   if (status == MLC_OK)

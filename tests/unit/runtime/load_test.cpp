@@ -380,6 +380,8 @@ TEST_CASE("load rejects malformed metadata", "[load][metadata]") {
        "bad constraint '1 5'"},
       {h + "symbol n\nconstraint 0\ninput x f32 ?0\n" + y,
        "bad constraint '0'"},
+      {h + "symbol n\ninput x i4 2\ninput z f32 ?0\n" + y,
+       "tensor 'x' has the sub-byte type i4 in an artifact with symbols"},
       // The affine kernel exports no plan function.
       {h + "symbol n\ninput x f32 ?0x3\n" + y,
        "does not export 'mlc_artifact_plan'"},
