@@ -30,94 +30,6 @@ bool supportsDynamicShapes(OpKind kind) {
 }
 
 Expected<std::vector<std::string>>
-emitPerItem(KernelBuilder &b, const Node &node,
-            const std::vector<std::string> &operands,
-            std::vector<ContractionSite> &sites, size_t symbol) {
-  std::string count = dimText(symbolExtent(symbol));
-  auto offsets = [](const std::string &first, size_t rank) {
-    std::string text = "[" + first;
-    for (size_t i = 1; i < rank; ++i)
-      text += ", 0";
-    return text + "]";
-  };
-  auto itemSizes = [](const std::vector<int64_t> &e) {
-    std::string text = "[1";
-    for (size_t i = 1; i < e.size(); ++i)
-      text += ", " + std::to_string(e[i]);
-    return text + "]";
-  };
-  auto ones = [](size_t rank) {
-    std::string text = "[1";
-    for (size_t i = 1; i < rank; ++i)
-      text += ", 1";
-    return text + "]";
-  };
-  auto itemOf = [](std::vector<int64_t> e) {
-    e[0] = 1;
-    return e;
-  };
-  // Loop-carried results, filled item by item.
-  std::vector<std::string> inits, fullTypes, accs;
-  for (const Value *r : node.results()) {
-    inits.push_back(b.empty(r->type().dtype, extents(r)));
-    fullTypes.push_back(tensorType(r->type().dtype, extents(r)));
-    accs.push_back(b.fresh());
-  }
-  std::string zero = b.indexConst(0), one = b.indexConst(1);
-  std::string loop = b.fresh(), iv = b.fresh();
-  std::string iterArgs, types;
-  for (size_t i = 0; i < inits.size(); ++i) {
-    iterArgs += (i ? ", " : "") + accs[i] + " = " + inits[i];
-    types += (i ? ", " : "") + fullTypes[i];
-  }
-  size_t numResults = node.results().size();
-  b.line(loop + (numResults > 1 ? ":" + std::to_string(numResults) : "") +
-         " = scf.for " + iv + " = " + zero + " to " + count + " step " + one +
-         " iter_args(" + iterArgs + ") -> (" + types + ") {");
-  std::vector<std::string> items;
-  for (size_t i = 0; i < node.numOperands(); ++i) {
-    const Value *v = node.operand(i);
-    std::vector<int64_t> e = extents(v);
-    if (!hasDynamicExtent(e)) {
-      items.push_back(operands[i]);
-      continue;
-    }
-    std::string item = b.fresh();
-    b.line(item + " = tensor.extract_slice " + operands[i] +
-           offsets(iv, e.size()) + " " + itemSizes(e) + " " + ones(e.size()) +
-           " : " + tensorType(v->type().dtype, e) + " to " +
-           tensorType(v->type().dtype, itemOf(e)));
-    items.push_back(item);
-  }
-  std::vector<std::string> results;
-  {
-    // The node's static form for one item.
-    SymbolOverride item(symbol, 1);
-    auto r = emitNode(b, node, items, sites);
-    if (!r.ok())
-      return r.error();
-    results = *r;
-  }
-  std::string yield;
-  for (size_t i = 0; i < numResults; ++i) {
-    const Value *v = node.result(i);
-    std::vector<int64_t> e = extents(v);
-    std::string updated = b.fresh();
-    b.line(updated + " = tensor.insert_slice " + results[i] + " into " +
-           accs[i] + offsets(iv, e.size()) + " " + itemSizes(e) + " " +
-           ones(e.size()) + " : " + tensorType(v->type().dtype, itemOf(e)) +
-           " into " + fullTypes[i]);
-    yield += (i ? ", " : "") + updated;
-  }
-  b.line("scf.yield " + yield + " : " + types);
-  b.line("}");
-  std::vector<std::string> out;
-  for (size_t i = 0; i < numResults; ++i)
-    out.push_back(numResults > 1 ? loop + "#" + std::to_string(i) : loop);
-  return out;
-}
-
-Expected<std::vector<std::string>>
 emitNode(KernelBuilder &b, const Node &node,
          const std::vector<std::string> &operands,
          std::vector<ContractionSite> &sites) {
@@ -431,6 +343,26 @@ struct Location {
 };
 
 } // namespace
+
+Expected<std::vector<std::string>>
+emitPerItem(KernelBuilder &b, const Node &node,
+            const std::vector<std::string> &operands,
+            std::vector<ContractionSite> &sites, size_t symbol) {
+  // A group of one node.
+  Group g;
+  g.nodes.push_back(&node);
+  std::map<const Value *, std::string> tensors;
+  for (size_t i = 0; i < node.numOperands(); ++i)
+    if (tensors.emplace(node.operand(i), operands[i]).second)
+      g.inputs.push_back(node.operand(i));
+  for (const Value *v : node.results())
+    g.outputs.push_back(v);
+  MLC_RETURN_IF_ERROR(emitGroupPerItem(b, g, symbol, tensors, sites));
+  std::vector<std::string> results;
+  for (const Value *v : node.results())
+    results.push_back(tensors.at(v));
+  return results;
+}
 
 Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
                                    bool wideVectors) {
