@@ -154,6 +154,31 @@ bool isZeroSize(const Value *v) {
 
 constexpr int64_t kAlign = 64;
 
+/// Emits `nodes` in order, reading operands from and recording results in
+/// `values`; an error names the node (once, also through emitPerItem).
+Status emitNodes(KernelBuilder &b, const std::vector<const Node *> &nodes,
+                 std::map<const Value *, std::string> &values,
+                 std::vector<ContractionSite> &sites) {
+  for (const Node *n : nodes) {
+    std::vector<std::string> operands;
+    for (const Value *v : n->operands())
+      operands.push_back(values.at(v));
+    auto results = emitNode(b, *n, operands, sites);
+    if (!results.ok()) {
+      std::string msg = results.message();
+      std::string where = " (node " + n->name() + ")";
+      if (!n->name().empty() &&
+          (msg.size() < where.size() ||
+           msg.compare(msg.size() - where.size(), where.size(), where) != 0))
+        msg += where;
+      return makeError(msg);
+    }
+    for (size_t i = 0; i < n->results().size(); ++i)
+      values[n->result(i)] = (*results)[i];
+  }
+  return Status::success();
+}
+
 /// The batch symbol of a group that runs item by item as a whole: more
 /// than one node, every node either static or computed per item along the
 /// same symbol (itemSymbol with anyOp), and every output batched.
@@ -249,20 +274,7 @@ Status emitGroupPerItem(KernelBuilder &b, const Group &g, size_t symbol,
   }
   {
     SymbolOverride item(symbol, 1);
-    for (const Node *n : g.nodes) {
-      std::vector<std::string> operands;
-      for (const Value *v : n->operands())
-        operands.push_back(items.at(v));
-      auto results = emitNode(b, *n, operands, sites);
-      if (!results.ok()) {
-        std::string msg = results.message();
-        if (!n->name().empty())
-          msg += " (node " + n->name() + ")";
-        return makeError(msg);
-      }
-      for (size_t i = 0; i < n->results().size(); ++i)
-        items[n->result(i)] = (*results)[i];
-    }
+    MLC_RETURN_IF_ERROR(emitNodes(b, g.nodes, items, sites));
   }
   std::string yield;
   for (size_t i = 0; i < numOutputs; ++i) {
@@ -690,20 +702,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       // forms keeps them fusable (per-node loops would not).
       MLC_RETURN_IF_ERROR(emitGroupPerItem(b, g, *symbol, tensors, out.sites));
     } else {
-      for (const Node *n : g.nodes) {
-        std::vector<std::string> operands;
-        for (const Value *v : n->operands())
-          operands.push_back(tensors.at(v));
-        auto results = emitNode(b, *n, operands, out.sites);
-        if (!results.ok()) {
-          std::string msg = results.message();
-          if (!n->name().empty())
-            msg += " (node " + n->name() + ")";
-          return makeError(msg);
-        }
-        for (size_t i = 0; i < n->results().size(); ++i)
-          tensors[n->result(i)] = (*results)[i];
-      }
+      MLC_RETURN_IF_ERROR(emitNodes(b, g.nodes, tensors, out.sites));
     }
     for (size_t i = 0; i < g.outputs.size(); ++i) {
       const Value *v = g.outputs[i];
