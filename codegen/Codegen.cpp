@@ -98,11 +98,18 @@ Status finishCpuObject(const std::string &text, const std::string &schedules,
   bool isDynamic = emitted && !emitted->symbols.empty();
   if (isDynamic) {
     dynamic.numSymbols = emitted->symbols.size();
+    dynamic.numKernelSymbols = emitted->numKernelSymbols;
+    dynamic.bindings = &emitted->bindings;
+    dynamic.computed = &emitted->computed;
+    dynamic.checks = &emitted->checks;
     dynamic.buffers = &emitted->dynamicBuffers;
     dynamic.plan = &emitted->dynamicPlan;
     dynamic.constraints = emitted->constraints;
     dynamic.base = result.arenaBytes; // the kernels' scratch
     result.symbols = emitted->symbols;
+    result.bindings = emitted->bindings;
+    for (const codegen::PlanCheck &check : emitted->checks)
+      result.checkMessages.push_back(check.message);
     result.constraints = emitted->constraints;
   }
   MLC_RETURN_IF_ERROR(codegen::finalizeArtifact(

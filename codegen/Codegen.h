@@ -2,6 +2,7 @@
 // it exposes no MLIR or LLVM types.
 #pragma once
 
+#include "codegen/MemoryPlan.h"
 #include "ir/Graph.h"
 
 #include <cstdint>
@@ -85,6 +86,10 @@ struct CodegenResult {
   /// `second`.
   std::vector<std::string> symbols;
   std::vector<std::pair<int64_t, int64_t>> constraints;
+  /// How each symbol is bound (input shape, input value, computed by the
+  /// plan), and the messages of the plan's checks (`require` lines).
+  std::vector<codegen::SymbolBinding> bindings;
+  std::vector<std::string> checkMessages;
 
   /// CUDA target only (then `object` is empty, `triple` is
   /// nvptx64-nvidia-cuda and `cpu` the PTX architecture): the PTX text, the

@@ -376,15 +376,90 @@ emitPerItem(KernelBuilder &b, const Node &node,
   return results;
 }
 
+/// The symbol table of a graph (docs/codegen.md, "Dynamic shapes"): the
+/// inputs' symbolic dims in input and dim order, then the defined symbols
+/// some value has as a dim, then the other defined ones (each group in
+/// definition order); how each is bound, what the plan computes and checks.
+static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
+  for (const std::string &s : graph.inputSymbols()) {
+    out.symbols.push_back(s);
+    out.bindings.push_back({});
+  }
+  std::set<std::string> dims;
+  for (const auto &node : graph.nodes())
+    for (const Value *v : node->results())
+      for (const Dim &d : v->type().shape)
+        if (!d.isStatic())
+          dims.insert(d.symbolName());
+  for (const Value *v : graph.inputs())
+    for (const Dim &d : v->type().shape)
+      if (!d.isStatic())
+        dims.erase(d.symbolName());
+  for (int pass = 0; pass < 2; ++pass)
+    for (const SymbolDef &def : graph.symbolDefs()) {
+      if (dims.count(def.name) != (pass == 0 ? 1u : 0u))
+        continue;
+      SymbolBinding binding;
+      if (def.op == SymbolOp::Value) {
+        binding.kind = SymbolBinding::Kind::Value;
+        for (size_t i = 0; i < graph.inputs().size(); ++i)
+          if (graph.inputs()[i]->name() == def.input)
+            binding.input = static_cast<int64_t>(i);
+        binding.element = def.element;
+      } else {
+        binding.kind = SymbolBinding::Kind::Computed;
+      }
+      out.symbols.push_back(def.name);
+      out.bindings.push_back(binding);
+      if (pass == 0)
+        out.numKernelSymbols = out.symbols.size();
+    }
+  if (out.numKernelSymbols < graph.inputSymbols().size())
+    out.numKernelSymbols = graph.inputSymbols().size();
+  if (out.symbols.size() > 1024)
+    return makeError("codegen: the graph has " +
+                     std::to_string(out.symbols.size()) +
+                     " symbols; artifacts hold at most 1024");
+  auto indexOf = [&](const std::string &name) {
+    return static_cast<int64_t>(
+        std::find(out.symbols.begin(), out.symbols.end(), name) -
+        out.symbols.begin());
+  };
+  for (const SymbolDef &def : graph.symbolDefs()) {
+    if (def.op == SymbolOp::Value)
+      continue;
+    ComputedSymbol c;
+    c.index = static_cast<size_t>(indexOf(def.name));
+    c.op = def.op;
+    for (const SymbolArg &a : def.args) {
+      if (const auto *name = std::get_if<std::string>(&a))
+        c.args.push_back({true, indexOf(*name)});
+      else
+        c.args.push_back({false, std::get<int64_t>(a)});
+    }
+    out.computed.push_back(std::move(c));
+  }
+  for (const Requirement &r : graph.requirements()) {
+    PlanCheck check;
+    check.symbol = indexOf(r.condition);
+    check.message = r.message;
+    out.checks.push_back(std::move(check));
+  }
+  for (size_t k = graph.inputSymbols().size(); k < out.numKernelSymbols; ++k) {
+    PlanCheck check;
+    check.kind = PlanCheck::Kind::NonNegative;
+    check.symbol = static_cast<int64_t>(k);
+    check.message = "the dim ?" + out.symbols[k] +
+                    " computed from the input values is negative";
+    out.checks.push_back(std::move(check));
+  }
+  return Status::success();
+}
+
 Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
                                    bool wideVectors) {
   EmittedModule out;
-  // Symbols: the inputs' symbolic dims, in input and dim order.
-  for (const Value *v : graph.inputs())
-    for (const Dim &d : v->type().shape)
-      if (!d.isStatic() && std::find(out.symbols.begin(), out.symbols.end(),
-                                     d.symbolName()) == out.symbols.end())
-        out.symbols.push_back(d.symbolName());
+  MLC_RETURN_IF_ERROR(buildSymbolTable(graph, out));
   bool dynamic = !out.symbols.empty();
   for (const Value *v : graph.inputs()) {
     if (isStatic(v->type().shape))
@@ -416,6 +491,23 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
           return makeError("codegen: value %" + v->name() + " has dim ?" +
                            d.symbolName() +
                            ", which no graph input's shape binds");
+  // Reshapes with `checked = 1` compare their element counts at run time.
+  for (const auto &node : graph.nodes()) {
+    if (node->kind() != OpKind::Reshape || !node->hasAttr("checked") ||
+        node->intAttr("checked") != 1)
+      continue;
+    PlanCheck check;
+    check.kind = PlanCheck::Kind::EqualCounts;
+    check.lhs = extents(node->operand(0));
+    check.rhs = extents(node->result());
+    std::string name = node->name().empty() ? "%" + node->result()->name()
+                                            : "'" + node->name() + "'";
+    check.message = "node " + name + ": cannot reshape " +
+                    shapeToString(node->operand(0)->type().shape) + " to " +
+                    shapeToString(node->result()->type().shape) +
+                    " (the element counts differ at these input values)";
+    out.checks.push_back(std::move(check));
+  }
   // Slices 0 : ?n of a static dim need n <= dim at run time.
   for (const auto &node : graph.nodes()) {
     if (node->kind() != OpKind::Slice)
@@ -683,7 +775,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       }
       callArgs.push_back(viewOf(v));
     }
-    for (size_t k = 0; k < out.symbols.size(); ++k) {
+    for (size_t k = 0; k < out.numKernelSymbols; ++k) {
       sig += ", %sym" + std::to_string(k) + ": index";
       callArgs.push_back("%sym" + std::to_string(k));
       callTypes.push_back("index");
@@ -767,7 +859,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     // plan's buffers start after that.
     sig += "%arena: memref<1xi8> {mlc.arena}, %weights: memref<" +
            std::to_string(out.weightsBytes) + "xi8>";
-    for (size_t k = 0; k < out.symbols.size(); ++k)
+    for (size_t k = 0; k < out.numKernelSymbols; ++k)
       sig += ", %sym" + std::to_string(k) + ": index";
     for (size_t i = 0; i < arenaValues.size(); ++i)
       sig += ", %off" + std::to_string(i) + ": index";

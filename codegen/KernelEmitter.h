@@ -40,6 +40,14 @@ struct EmittedModule {
   /// arena buffer's byte offset as `%off<i>: index`, placed by
   /// `dynamicPlan` over `dynamicBuffers` (MemoryPlan.h).
   std::vector<std::string> symbols;
+  /// How each symbol gets its value, and how many of them (the first ones:
+  /// those in some value's dims) the kernels and @mlc_graph take.
+  std::vector<SymbolBinding> bindings;
+  size_t numKernelSymbols = 0;
+  /// Symbols the plan computes and the checks it makes (graph
+  /// requirements, computed dims >= 0, checked reshapes' counts).
+  std::vector<ComputedSymbol> computed;
+  std::vector<PlanCheck> checks;
   std::vector<DynamicBufferRequest> dynamicBuffers;
   DynamicMemoryPlan dynamicPlan;
   /// Run-time checks: symbol `constraints[i].first` must be at most

@@ -1,8 +1,11 @@
 // Static activation-memory plan: liveness over kernel order, best-fit reuse.
 #pragma once
 
+#include "ir/Graph.h"
+
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace mlc::codegen {
@@ -66,5 +69,34 @@ std::optional<MemoryPlan>
 evaluateDynamicPlan(const DynamicMemoryPlan &plan,
                     const std::vector<DynamicBufferRequest> &requests,
                     const std::vector<int64_t> &symbols, int64_t base);
+
+/// How the run time gets a symbol's value (docs/artifact.md, `symbol`).
+struct SymbolBinding {
+  enum class Kind { Shape, Value, Computed };
+  Kind kind = Kind::Shape;
+  /// Kind::Value: element `element` of graph input `input`.
+  int64_t input = 0;
+  int64_t element = 0;
+};
+
+/// A symbol mlc_artifact_plan computes, in order: symbols[index] =
+/// op(args); an operand is a symbol index (first = true) or a constant.
+struct ComputedSymbol {
+  size_t index = 0;
+  SymbolOp op = SymbolOp::Add;
+  std::vector<std::pair<bool, int64_t>> args;
+};
+
+/// A run-time check of mlc_artifact_plan (after the constraints, in order):
+/// symbol `symbol` is non-zero or non-negative, or the element counts
+/// `lhs` and `rhs` (extents, symbols as -2 - k) are equal.
+struct PlanCheck {
+  enum class Kind { NonZero, NonNegative, EqualCounts };
+  Kind kind = Kind::NonZero;
+  int64_t symbol = 0;
+  std::vector<int64_t> lhs, rhs;
+  /// What the run time reports when the check fails.
+  std::string message;
+};
 
 } // namespace mlc::codegen

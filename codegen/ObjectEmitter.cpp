@@ -219,14 +219,112 @@ static llvm::Function *definePlan(llvm::Module &module, const Target &target,
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
   std::vector<llvm::Value *> symbols;
   llvm::Value *bad = b.getFalse();
+  auto checked = [&](llvm::Intrinsic::ID id, llvm::Value *x, llvm::Value *y) {
+    llvm::Value *r = b.CreateBinaryIntrinsic(id, x, y);
+    bad = b.CreateOr(bad, b.CreateExtractValue(r, 1));
+    return b.CreateExtractValue(r, 0);
+  };
   for (size_t k = 0; k < dyn.numSymbols; ++k) {
     llvm::Value *v =
         b.CreateLoad(i64, b.CreateConstInBoundsGEP1_64(i64, symbolsPtr, k));
-    bad = b.CreateOr(bad, b.CreateICmpSLT(v, b.getInt64(0)));
+    if ((*dyn.bindings)[k].kind == SymbolBinding::Kind::Shape)
+      bad = b.CreateOr(bad, b.CreateICmpSLT(v, b.getInt64(0)));
     symbols.push_back(v);
   }
-  // The first violated constraint wins.
+  // Computed symbols, in definition order (docs/ir.md "Symbol
+  // definitions"), stored back for the run time and the entry.
+  for (const ComputedSymbol &c : *dyn.computed) {
+    std::vector<llvm::Value *> a;
+    for (auto [isSymbol, v] : c.args)
+      a.push_back(isSymbol ? symbols[static_cast<size_t>(v)] : b.getInt64(v));
+    llvm::Value *r = nullptr;
+    switch (c.op) {
+    case SymbolOp::Add:
+      r = checked(llvm::Intrinsic::sadd_with_overflow, a[0], a[1]);
+      break;
+    case SymbolOp::Sub:
+      r = checked(llvm::Intrinsic::ssub_with_overflow, a[0], a[1]);
+      break;
+    case SymbolOp::Mul:
+      r = checked(llvm::Intrinsic::smul_with_overflow, a[0], a[1]);
+      break;
+    case SymbolOp::FloorDiv:
+    case SymbolOp::Mod: {
+      // Floor semantics; by zero gives 0; INT64_MIN / -1 overflows.
+      llvm::Value *zero = b.CreateICmpEQ(a[1], b.getInt64(0));
+      llvm::Value *ovf =
+          b.CreateAnd(b.CreateICmpEQ(a[0], b.getInt64(INT64_MIN)),
+                      b.CreateICmpEQ(a[1], b.getInt64(-1)));
+      if (c.op == SymbolOp::FloorDiv)
+        bad = b.CreateOr(bad, ovf);
+      llvm::Value *d =
+          b.CreateSelect(b.CreateOr(zero, ovf), b.getInt64(1), a[1]);
+      llvm::Value *q = b.CreateSDiv(a[0], d), *m = b.CreateSRem(a[0], d);
+      llvm::Value *fix = b.CreateAnd(
+          b.CreateICmpNE(m, b.getInt64(0)),
+          b.CreateICmpNE(b.CreateICmpSLT(m, b.getInt64(0)),
+                         b.CreateICmpSLT(d, b.getInt64(0))));
+      q = b.CreateSelect(fix, b.CreateSub(q, b.getInt64(1)), q);
+      m = b.CreateSelect(fix, b.CreateAdd(m, d), m);
+      r = b.CreateSelect(b.CreateOr(zero, ovf), b.getInt64(0),
+                         c.op == SymbolOp::FloorDiv ? q : m);
+      break;
+    }
+    case SymbolOp::Min:
+      r = b.CreateSelect(b.CreateICmpSLT(a[0], a[1]), a[0], a[1]);
+      break;
+    case SymbolOp::Max:
+      r = b.CreateSelect(b.CreateICmpSGT(a[0], a[1]), a[0], a[1]);
+      break;
+    case SymbolOp::Eq:
+      r = b.CreateZExt(b.CreateICmpEQ(a[0], a[1]), i64);
+      break;
+    case SymbolOp::Lt:
+      r = b.CreateZExt(b.CreateICmpSLT(a[0], a[1]), i64);
+      break;
+    case SymbolOp::Select:
+      r = b.CreateSelect(b.CreateICmpNE(a[0], b.getInt64(0)), a[1], a[2]);
+      break;
+    case SymbolOp::Value:
+      r = symbols[c.index];
+      break;
+    }
+    symbols[c.index] = r;
+    b.CreateStore(r, b.CreateConstInBoundsGEP1_64(i64, symbolsPtr, c.index));
+  }
+  // The first violated constraint or check wins (constraints are -2 - c,
+  // checks follow them).
   llvm::Value *violated = b.getInt64(0);
+  auto count = [&](const std::vector<int64_t> &extents) {
+    llvm::Value *n = b.getInt64(1);
+    for (int64_t e : extents)
+      n = checked(llvm::Intrinsic::smul_with_overflow, n,
+                  e >= 0 ? b.getInt64(e)
+                         : symbols[static_cast<size_t>(-2 - e)]);
+    return n;
+  };
+  const auto &checks = *dyn.checks;
+  for (size_t c = checks.size(); c-- > 0;) {
+    const PlanCheck &check = checks[c];
+    llvm::Value *fails = nullptr;
+    switch (check.kind) {
+    case PlanCheck::Kind::NonZero:
+      fails = b.CreateICmpEQ(symbols[static_cast<size_t>(check.symbol)],
+                             b.getInt64(0));
+      break;
+    case PlanCheck::Kind::NonNegative:
+      fails = b.CreateICmpSLT(symbols[static_cast<size_t>(check.symbol)],
+                              b.getInt64(0));
+      break;
+    case PlanCheck::Kind::EqualCounts:
+      fails = b.CreateICmpNE(count(check.lhs), count(check.rhs));
+      break;
+    }
+    violated = b.CreateSelect(
+        fails,
+        b.getInt64(-2 - static_cast<int64_t>(dyn.constraints.size() + c)),
+        violated);
+  }
   for (size_t c = dyn.constraints.size(); c-- > 0;) {
     auto [symbol, max] = dyn.constraints[c];
     llvm::Value *over =
@@ -234,11 +332,6 @@ static llvm::Function *definePlan(llvm::Module &module, const Target &target,
     violated = b.CreateSelect(over, b.getInt64(-2 - static_cast<int64_t>(c)),
                               violated);
   }
-  auto checked = [&](llvm::Intrinsic::ID id, llvm::Value *x, llvm::Value *y) {
-    llvm::Value *r = b.CreateBinaryIntrinsic(id, x, y);
-    bad = b.CreateOr(bad, b.CreateExtractValue(r, 1));
-    return b.CreateExtractValue(r, 0);
-  };
   const auto &buffers = *dyn.buffers;
   std::vector<llvm::Value *> offsets(buffers.size()), sizes(buffers.size());
   auto alignUp = [&](llvm::Value *v) {
@@ -288,7 +381,8 @@ Status finalizeArtifact(llvm::Module &module, const Target &target,
   module.setDataLayout(target.machine->createDataLayout());
   MLC_RETURN_IF_ERROR(defineDispatchers(module));
   llvm::Function *graph = module.getFunction("mlc_graph");
-  size_t extra = dynamic ? dynamic->numSymbols + dynamic->buffers->size() : 0;
+  size_t extra =
+      dynamic ? dynamic->numKernelSymbols + dynamic->buffers->size() : 0;
   if (!graph || graph->arg_size() != numInputs + numOutputs + 3 + extra)
     return makeError("codegen: lowered module lacks a well-formed mlc_graph");
   for (llvm::Function &f : module) {
@@ -373,7 +467,7 @@ Status finalizeArtifact(llvm::Module &module, const Target &target,
   b.SetInsertPoint(fail);
   b.CreateRet(llvm::ConstantInt::get(i32, 2));
   b.SetInsertPoint(ok);
-  for (size_t k = 0; k < dynamic->numSymbols; ++k)
+  for (size_t k = 0; k < dynamic->numKernelSymbols; ++k)
     args.push_back(
         b.CreateLoad(i64, b.CreateConstInBoundsGEP1_64(i64, symbols, k)));
   for (size_t i = 0; i < numBuffers; ++i)

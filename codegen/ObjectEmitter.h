@@ -34,8 +34,15 @@ Expected<Target> createTarget(const std::string &triple, const std::string &cpu)
 
 /// What a graph with symbolic dims adds to the artifact entry.
 struct DynamicEntry {
-  /// Number of symbols (mlc_exec_context::symbols holds their values).
+  /// Number of symbols (mlc_exec_context::symbols holds their values), of
+  /// them the first numKernelSymbols go to mlc_graph.
   size_t numSymbols = 0;
+  size_t numKernelSymbols = 0;
+  /// How each symbol is bound, what the plan computes, what it checks
+  /// (KernelEmitter's EmittedModule).
+  const std::vector<SymbolBinding> *bindings = nullptr;
+  const std::vector<ComputedSymbol> *computed = nullptr;
+  const std::vector<PlanCheck> *checks = nullptr;
   /// The arena buffers and their plan (KernelEmitter's EmittedModule).
   const std::vector<DynamicBufferRequest> *buffers = nullptr;
   const DynamicMemoryPlan *plan = nullptr;
@@ -49,7 +56,7 @@ struct DynamicEntry {
 /// 64-aligned private constant) and the exported C entry
 /// `int32_t mlc_artifact_run(void *const *inputs, void *const *outputs,
 /// void *arena)` that calls `mlc_graph`; everything else becomes internal.
-/// With `dynamic`, it also exports `int64_t mlc_artifact_plan(const int64_t
+/// With `dynamic`, it also exports `int64_t mlc_artifact_plan(int64_t
 /// *symbols, int64_t *offsets)` (docs/artifact.md), and the entry reads the
 /// symbols from the context, plans, and passes symbols and offsets on.
 Status finalizeArtifact(llvm::Module &module, const Target &target,

@@ -154,11 +154,21 @@ std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
     md += "\n";
     md += "cuda_weights_bytes " + std::to_string(code.weights.size()) + "\n";
   }
-  for (const std::string &symbol : code.symbols)
-    md += "symbol " + encodeName(symbol) + "\n";
+  for (size_t k = 0; k < code.symbols.size(); ++k) {
+    md += "symbol " + encodeName(code.symbols[k]);
+    const codegen::SymbolBinding &binding = code.bindings[k];
+    if (binding.kind == codegen::SymbolBinding::Kind::Value)
+      md += " value " + std::to_string(binding.input) + " " +
+            std::to_string(binding.element);
+    else if (binding.kind == codegen::SymbolBinding::Kind::Computed)
+      md += " computed";
+    md += "\n";
+  }
   for (const auto &[symbol, max] : code.constraints)
     md += "constraint " + std::to_string(symbol) + " " + std::to_string(max) +
           "\n";
+  for (const std::string &message : code.checkMessages)
+    md += "require " + encodeName(message) + "\n";
   for (const Value *in : graph.inputs())
     md += "input " + encodeName(in->name()) + " " +
           std::string(dtypeName(in->type().dtype)) + " " +

@@ -317,6 +317,9 @@ Graph Graph::clone() const {
   Graph copy;
   copy.name_ = name_;
   copy.nextId_ = nextId_;
+  copy.nextSymbolId_ = nextSymbolId_;
+  copy.symbolDefs_ = symbolDefs_;
+  copy.requirements_ = requirements_;
   std::map<const Value *, Value *> map;
   for (const Value *in : inputs_) {
     Value *v = copy.newValue(in->name_, in->type_);

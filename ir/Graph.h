@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -112,6 +113,64 @@ private:
   int64_t group_ = -1;
 };
 
+/// How a symbol that no input shape binds gets its value (docs/ir.md,
+/// "Symbol definitions"). All arithmetic is on int64; overflow is a run-time
+/// error; floordiv and mod round toward negative infinity, and by zero give 0
+/// (select evaluates both sides, so the unselected one must not trap).
+enum class SymbolOp : uint8_t {
+  /// An element of an integer graph input, read before the run.
+  Value,
+  Add,
+  Sub,
+  Mul,
+  FloorDiv,
+  Mod,
+  Min,
+  Max,
+  /// 1 when the operands are equal, else 0.
+  Eq,
+  /// 1 when operand 0 is less than operand 1, else 0.
+  Lt,
+  /// Operand 0 non-zero ? operand 1 : operand 2.
+  Select,
+};
+
+/// The textual name of a symbol op ("floordiv", ...).
+std::string_view symbolOpName(SymbolOp op);
+/// Looks a symbol op up by its textual name.
+std::optional<SymbolOp> parseSymbolOp(std::string_view name);
+/// Operand count of a symbol op (0 for Value).
+int symbolOpArity(SymbolOp op);
+/// Evaluates a symbol op on constants (not Value); nullopt on overflow.
+std::optional<int64_t> evaluateSymbolOp(SymbolOp op,
+                                        const std::vector<int64_t> &args);
+
+/// An operand of a symbol definition: a constant of any sign or a symbol.
+using SymbolArg = std::variant<int64_t, std::string>;
+
+/// A symbol the graph defines: `?name = op(args)`, or for SymbolOp::Value
+/// element `element` (row-major) of the graph input named `input`.
+struct SymbolDef {
+  std::string name;
+  SymbolOp op = SymbolOp::Value;
+  std::vector<SymbolArg> args;
+  std::string input;
+  int64_t element = 0;
+  bool operator==(const SymbolDef &other) const = default;
+};
+
+/// A run-time check: `condition` must be non-zero before the run starts;
+/// otherwise the run fails with `message`.
+struct Requirement {
+  std::string condition;
+  std::string message;
+  bool operator==(const Requirement &other) const = default;
+};
+
+/// A symbol argument as a dim: the symbol, or a constant (which must be
+/// >= 0).
+Dim symbolArgDim(const SymbolArg &arg);
+
 /// A function-like graph: typed inputs, nodes in topological order, outputs.
 /// The graph owns its values and nodes. Node order is the execution order
 /// and the print order.
@@ -175,6 +234,33 @@ public:
   /// Deep copy (constant bytes are shared, being immutable).
   Graph clone() const;
 
+  /// Symbols defined by the graph, in definition order (an operand is an
+  /// input-shape symbol or an earlier definition).
+  const std::vector<SymbolDef> &symbolDefs() const { return symbolDefs_; }
+  /// Run-time checks on symbols, in order.
+  const std::vector<Requirement> &requirements() const { return requirements_; }
+  /// Defines `op(args)`: folds constants and identities (x + 0, select on a
+  /// constant, ...), orders the operands of commutative ops and reuses an
+  /// equal definition, so equal expressions give the same symbol. Fails on
+  /// an argument count that does not match the op, an unknown operand or a
+  /// constant that overflows.
+  Expected<SymbolArg> defineSymbol(SymbolOp op, std::vector<SymbolArg> args);
+  /// The symbol standing for element `element` of integer input `input`
+  /// (one per element; defined on first use).
+  Expected<std::string> defineValueSymbol(const Value *input, int64_t element);
+  /// Adds a requirement that `condition` is non-zero. A constant non-zero
+  /// condition is dropped; a constant zero one fails with `message`.
+  Status require(const SymbolArg &condition, std::string message);
+  /// Appends a definition as given, for the parser and deserializer; verify
+  /// checks it.
+  void addSymbolDef(SymbolDef def) { symbolDefs_.push_back(std::move(def)); }
+  /// Appends a requirement as given (parser, deserializer).
+  void addRequirement(Requirement r) { requirements_.push_back(std::move(r)); }
+  /// Symbols bound by the shapes of the inputs, in order of first use.
+  std::vector<std::string> inputSymbols() const;
+  /// True when `name` is an input-shape symbol or a defined symbol.
+  bool isKnownSymbol(const std::string &name) const;
+
 private:
   Value *newValue(std::string name, TensorType type);
 
@@ -184,7 +270,10 @@ private:
   std::vector<Value *> inputs_;
   std::vector<Value *> outputs_;
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<SymbolDef> symbolDefs_;
+  std::vector<Requirement> requirements_;
   int64_t nextId_ = 0;
+  int64_t nextSymbolId_ = 0;
 };
 
 /// Result types of applying `kind` to operands of `operandTypes` with

@@ -42,6 +42,9 @@ private:
   Expected<int64_t> parseIntToken(const std::string &token);
   Expected<Value *> parseValueRef();
   Status parseNode();
+  Status parseSymbolDef();
+  Status parseRequirement();
+  Expected<SymbolArg> parseSymbolArg();
 
   Error error(const std::string &message) {
     return error(message, pos_);
@@ -492,6 +495,81 @@ Status Parser::parseNode() {
   return Status::success();
 }
 
+Expected<SymbolArg> Parser::parseSymbolArg() {
+  if (consumeIf("?")) {
+    Expected<std::string> sym = parseIdentifier();
+    if (!sym)
+      return sym.error();
+    return SymbolArg(*sym);
+  }
+  Expected<std::string> tok = parseNumberToken();
+  if (!tok)
+    return tok.error();
+  Expected<int64_t> v = parseIntToken(*tok);
+  if (!v)
+    return v.error();
+  return SymbolArg(*v);
+}
+
+/// `symbol ?name = op args` or `symbol ?name = value %input[element]`.
+Status Parser::parseSymbolDef() {
+  MLC_RETURN_IF_ERROR(expect("?"));
+  Expected<std::string> name = parseIdentifier();
+  if (!name)
+    return name.error();
+  MLC_RETURN_IF_ERROR(expect("="));
+  size_t opAt = pos_;
+  Expected<std::string> opText = parseIdentifier();
+  if (!opText)
+    return opText.error();
+  std::optional<SymbolOp> op = parseSymbolOp(*opText);
+  if (!op)
+    return error("unknown symbol op '" + *opText + "'", opAt);
+  SymbolDef def;
+  def.name = *name;
+  def.op = *op;
+  if (*op == SymbolOp::Value) {
+    MLC_RETURN_IF_ERROR(expect("%"));
+    Expected<std::string> input = parseName();
+    if (!input)
+      return input.error();
+    def.input = *input;
+    MLC_RETURN_IF_ERROR(expect("["));
+    Expected<std::string> tok = parseNumberToken();
+    if (!tok)
+      return tok.error();
+    Expected<int64_t> element = parseIntToken(*tok);
+    if (!element)
+      return element.error();
+    def.element = *element;
+    MLC_RETURN_IF_ERROR(expect("]"));
+  } else {
+    for (int i = 0; i < symbolOpArity(*op); ++i) {
+      if (i)
+        MLC_RETURN_IF_ERROR(expect(","));
+      Expected<SymbolArg> arg = parseSymbolArg();
+      if (!arg)
+        return arg.error();
+      def.args.push_back(arg.take());
+    }
+  }
+  graph_.addSymbolDef(std::move(def));
+  return Status::success();
+}
+
+/// `require ?condition "message"`.
+Status Parser::parseRequirement() {
+  MLC_RETURN_IF_ERROR(expect("?"));
+  Expected<std::string> name = parseIdentifier();
+  if (!name)
+    return name.error();
+  Expected<std::string> message = parseQuoted();
+  if (!message)
+    return message.error();
+  graph_.addRequirement(Requirement{*name, *message});
+  return Status::success();
+}
+
 Expected<Graph> Parser::parse() {
   MLC_RETURN_IF_ERROR(expect("graph"));
   MLC_RETURN_IF_ERROR(expect("@"));
@@ -539,6 +617,14 @@ Expected<Graph> Parser::parse() {
   while (!consumeIf("}")) {
     if (atEnd())
       return error("expected '}' at the end of the graph");
+    if (consumeIf("symbol")) {
+      MLC_RETURN_IF_ERROR(parseSymbolDef());
+      continue;
+    }
+    if (consumeIf("require")) {
+      MLC_RETURN_IF_ERROR(parseRequirement());
+      continue;
+    }
     MLC_RETURN_IF_ERROR(parseNode());
   }
   if (!atEnd())

@@ -120,6 +120,23 @@ std::string printGraph(const Graph &graph, const PrintOptions &options) {
   for (size_t i = 0; i < graph.outputs().size(); ++i)
     out += (i ? ", " : "") + printValue(graph.outputs()[i]);
   out += ") {\n";
+  auto printArg = [](const SymbolArg &a) {
+    if (const auto *name = std::get_if<std::string>(&a))
+      return "?" + *name;
+    return std::to_string(std::get<int64_t>(a));
+  };
+  for (const SymbolDef &def : graph.symbolDefs()) {
+    out += "  symbol ?" + def.name + " = " +
+           std::string(symbolOpName(def.op));
+    if (def.op == SymbolOp::Value)
+      out += " %" + printName(def.input) + "[" + std::to_string(def.element) +
+             "]";
+    for (size_t i = 0; i < def.args.size(); ++i)
+      out += (i ? ", " : " ") + printArg(def.args[i]);
+    out += '\n';
+  }
+  for (const Requirement &r : graph.requirements())
+    out += "  require ?" + r.condition + " " + quoteString(r.message) + "\n";
   for (const auto &node : graph.nodes()) {
     out += "  ";
     for (size_t i = 0; i < node->results().size(); ++i)

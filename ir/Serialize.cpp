@@ -115,8 +115,28 @@ Expected<Attribute> readAttr(const proto::Attribute &in) {
 
 std::string serializeGraph(const Graph &graph) {
   proto::Graph pg;
-  pg.set_ir_version(kIRVersion);
+  bool symbols = !graph.symbolDefs().empty() || !graph.requirements().empty();
+  pg.set_ir_version(symbols ? kIRVersion : kIRVersionWithoutSymbols);
   pg.set_name(graph.name());
+  for (const SymbolDef &def : graph.symbolDefs()) {
+    proto::SymbolDef *pd = pg.add_symbols();
+    pd->set_name(def.name);
+    pd->set_op(std::string(symbolOpName(def.op)));
+    for (const SymbolArg &a : def.args) {
+      proto::SymbolArg *pa = pd->add_args();
+      if (const auto *name = std::get_if<std::string>(&a))
+        pa->set_symbol(*name);
+      else
+        pa->set_value(std::get<int64_t>(a));
+    }
+    pd->set_input(def.input);
+    pd->set_element(def.element);
+  }
+  for (const Requirement &r : graph.requirements()) {
+    proto::Requirement *pr = pg.add_requirements();
+    pr->set_condition(r.condition);
+    pr->set_message(r.message);
+  }
   for (const Value *in : graph.inputs()) {
     proto::Value *pv = pg.add_inputs();
     pv->set_name(in->name());
@@ -163,6 +183,28 @@ Expected<Graph> deserializeGraph(std::string_view bytes) {
                      ")");
   Graph graph;
   graph.setName(pg.name());
+  for (const proto::SymbolDef &pd : pg.symbols()) {
+    std::optional<SymbolOp> op = parseSymbolOp(pd.op());
+    if (!op)
+      return makeError("symbol ?" + pd.name() + ": unknown symbol op '" +
+                       pd.op() + "'");
+    SymbolDef def;
+    def.name = pd.name();
+    def.op = *op;
+    for (const proto::SymbolArg &pa : pd.args()) {
+      if (pa.kind_case() == proto::SymbolArg::kSymbol)
+        def.args.push_back(pa.symbol());
+      else if (pa.kind_case() == proto::SymbolArg::kValue)
+        def.args.push_back(pa.value());
+      else
+        return makeError("symbol ?" + pd.name() + ": an operand has no value");
+    }
+    def.input = pd.input();
+    def.element = pd.element();
+    graph.addSymbolDef(std::move(def));
+  }
+  for (const proto::Requirement &pr : pg.requirements())
+    graph.addRequirement(Requirement{pr.condition(), pr.message()});
   for (const proto::Value &pv : pg.inputs()) {
     Expected<TensorType> type = readType(pv.type());
     if (!type)

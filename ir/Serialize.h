@@ -10,7 +10,10 @@ namespace mlc {
 
 /// Version of the serialized IR written by this build. Readers accept
 /// versions up to and including it; a newer one is a clear error.
-inline constexpr uint32_t kIRVersion = 1;
+inline constexpr uint32_t kIRVersion = 2;
+/// The version written for graphs without symbol definitions or
+/// requirements (their bytes are unchanged since version 1).
+inline constexpr uint32_t kIRVersionWithoutSymbols = 1;
 
 /// Serializes `graph` (deterministically) to bytes.
 std::string serializeGraph(const Graph &graph);

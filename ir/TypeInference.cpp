@@ -748,7 +748,14 @@ Expected<TensorType> inferReshape(const Types &ops, const AttributeMap &attrs) {
         return makeError("attribute 'shape' must have entries >= 0");
     ASSIGN_OR_RETURN(SymbolicCount in, symbolicCount(ops[0].shape));
     ASSIGN_OR_RETURN(SymbolicCount out, symbolicCount(dims));
-    if (!(in == out) && !(in.constant == 0 && out.constant == 0))
+    // `checked = 1`: the counts are compared at run time (dims computed
+    // from input values or expressions, which compare only there).
+    auto checked = attrs.find("checked");
+    bool runTimeCheck = checked != attrs.end() &&
+                        std::holds_alternative<int64_t>(checked->second) &&
+                        std::get<int64_t>(checked->second) == 1;
+    if (!runTimeCheck && !(in == out) &&
+        !(in.constant == 0 && out.constant == 0))
       return makeError("cannot reshape " + shapeString(ops[0].shape) + " to " +
                        shapeString(dims) + " (the element counts differ)");
     return TensorType{ops[0].dtype, dims};

@@ -18,6 +18,52 @@ std::string describe(const Node &node) {
 Status fail(const Node &node, const std::string &message) {
   return makeError(describe(node) + ": " + message);
 }
+
+/// Symbol definitions: unique names, operands defined before use, value
+/// symbols reading an element of an integer input of static shape;
+/// requirements on known symbols. Adds every symbol to `known`.
+Status verifySymbols(const Graph &graph, std::set<std::string> &known) {
+  for (const std::string &s : graph.inputSymbols())
+    known.insert(s);
+  for (const SymbolDef &def : graph.symbolDefs()) {
+    std::string where = "symbol ?" + def.name + ": ";
+    if (def.name.empty() || known.count(def.name))
+      return makeError(where + "is defined twice");
+    if (def.op == SymbolOp::Value) {
+      const Value *in = nullptr;
+      for (const Value *v : graph.inputs())
+        if (v->name() == def.input)
+          in = v;
+      if (!in)
+        return makeError(where + "reads '%" + def.input +
+                         "', which is not a graph input");
+      if ((in->type().dtype != DType::I64 && in->type().dtype != DType::I32) ||
+          !isStatic(in->type().shape))
+        return makeError(where + "reads '%" + def.input +
+                         "', which is not an i32 or i64 input of static shape");
+      Expected<int64_t> count = elementCount(in->type().shape);
+      if (!count || def.element < 0 || def.element >= *count)
+        return makeError(where + "element " + std::to_string(def.element) +
+                         " of '%" + def.input + "' is out of range");
+      if (!def.args.empty())
+        return makeError(where + "'value' takes no operands");
+    } else if (static_cast<int>(def.args.size()) != symbolOpArity(def.op)) {
+      return makeError(where + "'" + std::string(symbolOpName(def.op)) +
+                       "' takes " + std::to_string(symbolOpArity(def.op)) +
+                       " operands");
+    }
+    for (const SymbolArg &a : def.args)
+      if (const auto *name = std::get_if<std::string>(&a))
+        if (!known.count(*name))
+          return makeError(where + "operand ?" + *name +
+                           " is used before it is defined");
+    known.insert(def.name);
+  }
+  for (const Requirement &r : graph.requirements())
+    if (!known.count(r.condition))
+      return makeError("requirement on unknown symbol ?" + r.condition);
+  return Status::success();
+}
 } // namespace
 
 Status verify(const Graph &graph) {
@@ -28,6 +74,8 @@ Status verify(const Graph &graph) {
       return makeError("value '%" + in->name() + "' is defined twice");
     defined.insert(in);
   }
+  std::set<std::string> knownSymbols;
+  MLC_RETURN_IF_ERROR(verifySymbols(graph, knownSymbols));
   std::set<int64_t> closedGroups;
   int64_t currentGroup = -1;
   for (const auto &nodePtr : graph.nodes()) {
@@ -82,6 +130,12 @@ Status verify(const Graph &graph) {
                               typeToString(expected[i]));
       if (!names.insert(r->name()).second)
         return fail(node, "value '%" + r->name() + "' is defined twice");
+      for (const Dim &d : r->type().shape)
+        if (!d.isStatic() && !knownSymbols.count(d.symbolName()))
+          return fail(node, "result " + std::to_string(i) +
+                                " uses symbol ?" + d.symbolName() +
+                                ", which no input binds and no symbol "
+                                "definition defines");
       defined.insert(r);
     }
     int64_t group = node.group();

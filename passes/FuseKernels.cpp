@@ -65,6 +65,10 @@ Expected<Graph> rebuildInOrder(const Graph &graph,
       return value.error();
     remap[input] = *value;
   }
+  for (const SymbolDef &def : graph.symbolDefs())
+    result.addSymbolDef(def);
+  for (const Requirement &r : graph.requirements())
+    result.addRequirement(r);
   for (const Node *node : order) {
     std::vector<Value *> operands;
     for (const Value *operand : node->operands())

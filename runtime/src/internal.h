@@ -41,6 +41,20 @@ typedef struct mlc_constraint {
   int64_t max;
 } mlc_constraint;
 
+/// How a `symbol` line gets its value (docs/artifact.md).
+typedef enum mlc_symbol_kind {
+  MLC_SYMBOL_SHAPE = 0, ///< An input's dim (`symbol NAME`).
+  MLC_SYMBOL_VALUE,     ///< An input's element (`symbol NAME value I E`).
+  MLC_SYMBOL_COMPUTED,  ///< mlc_artifact_plan computes it.
+} mlc_symbol_kind;
+
+/// The binding of one symbol.
+typedef struct mlc_symbol_binding {
+  mlc_symbol_kind kind;
+  int32_t input;   ///< MLC_SYMBOL_VALUE: the input index.
+  int64_t element; ///< MLC_SYMBOL_VALUE: the element, row-major.
+} mlc_symbol_binding;
+
 /// One `key value` metadata line, pointing into mlc_model.metadata_lines.
 typedef struct mlc_metadata_entry {
   const char *key;   ///< Text before the first space.
@@ -121,8 +135,12 @@ struct mlc_model {
   mlc_cuda_model *cuda;     ///< Driver state; NULL for CPU models.
   char **symbols;           ///< Decoded `symbol` names, in order.
   int32_t num_symbols;      ///< Number of symbols (0: static shapes).
+  mlc_symbol_binding *bindings; ///< How each symbol is bound.
+  int32_t num_shape_symbols;    ///< Symbols bound by input shapes.
   mlc_constraint *constraints; ///< `constraint` lines, in order.
   int32_t num_constraints;     ///< Number of constraints.
+  char **require_messages;             ///< Decoded `require` messages, in order.
+  int32_t num_requires;        ///< Number of `require` lines.
   mlc_artifact_plan_fn plan;   ///< mlc_artifact_plan; NULL without symbols.
 
   pthread_mutex_t arena_lock;              ///< Guards the fields below.

@@ -550,11 +550,13 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
     return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
 
   // Symbols first: dims name them by index wherever the lines are.
-  int32_t num_constraints = 0;
+  int32_t num_constraints = 0, num_requires = 0;
   for (int32_t i = 0; i < model->num_entries; ++i) {
     const char *key = model->entries[i].key;
     if (strcmp(key, "constraint") == 0)
       ++num_constraints;
+    if (strcmp(key, "require") == 0)
+      ++num_requires;
     if (strcmp(key, "symbol") != 0)
       continue;
     if (model->num_symbols == MLC_ARTIFACT_MAX_SYMBOLS)
@@ -562,20 +564,51 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
                            "%s: corrupt metadata: more than %d symbols", path,
                            MLC_ARTIFACT_MAX_SYMBOLS);
     if (!model->symbols &&
-        !(model->symbols = calloc(MLC_ARTIFACT_MAX_SYMBOLS, sizeof(char *))))
+        (!(model->symbols = calloc(MLC_ARTIFACT_MAX_SYMBOLS, sizeof(char *))) ||
+         !(model->bindings = calloc(MLC_ARTIFACT_MAX_SYMBOLS,
+                                    sizeof(mlc_symbol_binding)))))
       return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    // `NAME`, `NAME value INPUT ELEMENT` or `NAME computed`.
     const char *value = model->entries[i].value;
-    size_t len = strlen(value);
+    const char *space = strchr(value, ' ');
+    size_t len = space ? (size_t)(space - value) : strlen(value);
     char *name = malloc(len + 1);
     if (!name)
       return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    mlc_symbol_binding *binding = &model->bindings[model->num_symbols];
     model->symbols[model->num_symbols++] = name;
     if (len == 0 || mlc_artifact_name_decode(value, len, name) < 0)
       return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                            "%s: corrupt metadata: line %d: bad symbol name "
                            "'%s'",
                            path, i + 1, value);
+    if (!space) {
+      binding->kind = MLC_SYMBOL_SHAPE;
+      ++model->num_shape_symbols;
+      continue;
+    }
+    const char *rest = space + 1;
+    if (strcmp(rest, "computed") == 0) {
+      binding->kind = MLC_SYMBOL_COMPUTED;
+      continue;
+    }
+    const char *at = strncmp(rest, "value ", 6) == 0 ? rest + 6 : NULL;
+    const char *gap = at ? strchr(at, ' ') : NULL;
+    uint64_t input, element;
+    if (!gap || parse_u64(at, (size_t)(gap - at), INT32_MAX, &input) != 0 ||
+        parse_u64(gap + 1, strlen(gap + 1), INT64_MAX, &element) != 0)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: line %d: bad symbol '%s' "
+                           "(expected 'NAME', 'NAME value INPUT ELEMENT' or "
+                           "'NAME computed')",
+                           path, i + 1, value);
+    binding->kind = MLC_SYMBOL_VALUE;
+    binding->input = (int32_t)input;
+    binding->element = (int64_t)element;
   }
+  if (num_requires > 0 &&
+      !(model->require_messages = calloc((size_t)num_requires, sizeof(char *))))
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
   if (num_constraints > 0 &&
       !(model->constraints =
             calloc((size_t)num_constraints, sizeof(mlc_constraint))))
@@ -637,6 +670,18 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
                              path, line_no, value);
       model->constraints[model->num_constraints].symbol = (int32_t)symbol;
       model->constraints[model->num_constraints++].max = (int64_t)max;
+    } else if (strcmp(key, "require") == 0) {
+      size_t len = strlen(value);
+      char *message = malloc(len + 1);
+      if (!message)
+        return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
+                             path);
+      model->require_messages[model->num_requires++] = message;
+      if (len == 0 || mlc_artifact_name_decode(value, len, message) < 0)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: bad require "
+                             "message '%s'",
+                             path, line_no, value);
     } else if (!is_cuda) {
       // The CUDA keys mean nothing to a CPU artifact.
     } else if (strcmp(key, "host_target") == 0) {
@@ -689,6 +734,23 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
     return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                          "%s: corrupt metadata: no 'output' line", path);
 
+  // A value symbol reads an element of an i32 or i64 input of static shape.
+  for (int32_t k = 0; k < model->num_symbols; ++k) {
+    const mlc_symbol_binding *b = &model->bindings[k];
+    if (b->kind != MLC_SYMBOL_VALUE)
+      continue;
+    const mlc_tensor_desc *in =
+        b->input < model->num_inputs ? &model->inputs[b->input] : NULL;
+    if (!in || in->num_symbolic > 0 || in->dtype.code != kDLInt ||
+        (in->dtype.bits != 32 && in->dtype.bits != 64) || in->dtype.lanes != 1 ||
+        (uint64_t)b->element >= in->num_elements)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: symbol %s reads element "
+                           "%" PRId64 " of input %d, which is not an element "
+                           "of an i32 or i64 input of static shape",
+                           path, model->symbols[k], b->element, (int)b->input);
+  }
+
   // Runs of artifacts with symbols resolve every tensor per call and do
   // not unpack sub-byte ones (compilers never write them together).
   for (int32_t i = 0;
@@ -740,7 +802,11 @@ void mlc_metadata_free(mlc_model *model) {
   for (int32_t i = 0; i < model->num_symbols; ++i)
     free(model->symbols[i]);
   free(model->symbols);
+  free(model->bindings);
   free(model->constraints);
+  for (int32_t i = 0; i < model->num_requires; ++i)
+    free(model->require_messages[i]);
+  free(model->require_messages);
   free(model->entries);
   free(model->metadata_lines);
   free(model->metadata_text);

@@ -719,7 +719,7 @@ run_unpacked(mlc_model *model, void **input_data, void **output_data,
 /// `arena_bytes` and the symbol values (NULL for static models).
 static mlc_status run_with_arena(mlc_model *model, void *const *input_data,
                                  void *const *output_data, uint64_t arena_bytes,
-                                 const int64_t *symbols) {
+                                 int64_t *symbols) {
   void *arena = NULL;
   uint64_t held = 0;
   mlc_status status = arena_acquire(model, arena_bytes, &arena, &held);
@@ -747,11 +747,47 @@ static mlc_status run_on_cpu(mlc_model *model, void *const *input_data,
                         NULL);
 }
 
-/// Binds each symbol of a model with symbolic dims to its extent in the
-/// inputs: checks the ranks of inputs with symbolic dims, that every
-/// occurrence of a symbol has the same extent, and the constraints.
+static mlc_status check_tensor(const mlc_model *model, const char *kind,
+                               int32_t index, const mlc_tensor_desc *desc,
+                               const DLTensor *t, void **data,
+                               uint8_t *on_device);
+
+/// Reads element `element` of input `index` (an i32 or i64 tensor of static
+/// shape, checked first) for a value symbol.
+static mlc_status read_value_symbol(const mlc_model *model, const DLTensor *inputs,
+                                    const mlc_symbol_binding *binding,
+                                    int64_t *value) {
+  int32_t i = binding->input;
+  const mlc_tensor_desc *desc = &model->inputs[i];
+  void *data = NULL;
+  uint8_t on_device = 0;
+  mlc_status status =
+      check_tensor(model, "input", i, desc, &inputs[i], &data, &on_device);
+  if (status != MLC_OK)
+    return status;
+  if (on_device)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "input '%s' (index %d) gives dims by its values and "
+                         "must be on the host",
+                         desc->name, i);
+  if (desc->dtype.bits == 64) {
+    memcpy(value, (const int64_t *)data + binding->element, sizeof(int64_t));
+  } else {
+    int32_t v;
+    memcpy(&v, (const int32_t *)data + binding->element, sizeof(v));
+    *value = v;
+  }
+  return MLC_OK;
+}
+
+/// Binds each symbol of a model with symbolic dims: to its extent in the
+/// inputs (checks the ranks of inputs with symbolic dims, that every
+/// occurrence of a symbol has the same extent, and the constraints on
+/// them), or to an element of an input; then runs the plan, which computes
+/// the other symbols and makes the model's checks, and stores the arena
+/// bytes a run needs in *arena_bytes.
 static mlc_status bind_symbols(const mlc_model *model, const DLTensor *inputs,
-                               int64_t *symbols) {
+                               int64_t *symbols, int64_t *arena_bytes) {
   int32_t bound_by[MLC_ARTIFACT_MAX_SYMBOLS];
   for (int32_t k = 0; k < model->num_symbols; ++k) {
     symbols[k] = -1;
@@ -788,12 +824,23 @@ static mlc_status bind_symbols(const mlc_model *model, const DLTensor *inputs,
       }
     }
   }
-  for (int32_t k = 0; k < model->num_symbols; ++k)
-    if (bound_by[k] < 0)
+  for (int32_t k = 0; k < model->num_symbols; ++k) {
+    const mlc_symbol_binding *binding = &model->bindings[k];
+    if (binding->kind == MLC_SYMBOL_VALUE) {
+      mlc_status status =
+          read_value_symbol(model, inputs, binding, &symbols[k]);
+      if (status != MLC_OK)
+        return status;
+      bound_by[k] = binding->input;
+    } else if (binding->kind == MLC_SYMBOL_SHAPE && bound_by[k] < 0) {
       return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                            "symbol %s is bound by no input", model->symbols[k]);
+    }
+  }
   for (int32_t c = 0; c < model->num_constraints; ++c) {
     const mlc_constraint *constraint = &model->constraints[c];
+    if (model->bindings[constraint->symbol].kind != MLC_SYMBOL_SHAPE)
+      continue;
     int64_t value = symbols[constraint->symbol];
     if (value > constraint->max)
       return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
@@ -804,6 +851,29 @@ static mlc_status bind_symbols(const mlc_model *model, const DLTensor *inputs,
                            model->symbols[constraint->symbol], value,
                            constraint->max);
   }
+  int64_t bytes = model->plan(symbols, NULL);
+  if (bytes == -1)
+    return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                         "a size computed from the input shapes or values "
+                         "overflows");
+  if (bytes < 0) {
+    int64_t index = -2 - bytes;
+    if (index < model->num_constraints) {
+      const mlc_constraint *constraint = &model->constraints[index];
+      return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                           "the inputs give %s = %" PRId64 ", more than %" PRId64
+                           ", the largest the model allows",
+                           model->symbols[constraint->symbol],
+                           symbols[constraint->symbol], constraint->max);
+    }
+    index -= model->num_constraints;
+    if (index < model->num_requires)
+      return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH, "%s",
+                           model->require_messages[index]);
+    return mlc_set_error(MLC_ERROR_RUN_FAILED,
+                         "the model's plan failed with code %" PRId64, bytes);
+  }
+  *arena_bytes = bytes;
   return MLC_OK;
 }
 
@@ -831,17 +901,13 @@ mlc_status mlc_model_output_shape(const mlc_model *model,
     return MLC_OK;
   }
   int64_t symbols[MLC_ARTIFACT_MAX_SYMBOLS];
-  mlc_status status = bind_symbols(model, inputs, symbols);
+  int64_t bytes = 0;
+  mlc_status status = bind_symbols(model, inputs, symbols, &bytes);
   if (status != MLC_OK)
     return status;
   mlc_tensor_desc resolved;
   return mlc_resolve_desc(desc, symbols, &resolved, shape);
 }
-
-static mlc_status check_tensor(const mlc_model *model, const char *kind,
-                               int32_t index, const mlc_tensor_desc *desc,
-                               const DLTensor *t, void **data,
-                               uint8_t *on_device);
 
 /// mlc_model_run for a model with symbolic dims: binds the symbols, checks
 /// the tensors against the resolved shapes, plans the arena, runs.
@@ -849,7 +915,8 @@ static mlc_status run_dynamic(mlc_model *model, const DLTensor *inputs,
                               DLTensor *outputs, void **input_data,
                               void **output_data, uint8_t *on_device) {
   int64_t symbols[MLC_ARTIFACT_MAX_SYMBOLS];
-  mlc_status status = bind_symbols(model, inputs, symbols);
+  int64_t bytes = 0;
+  mlc_status status = bind_symbols(model, inputs, symbols, &bytes);
   if (status != MLC_OK)
     return status;
   int32_t total = model->num_inputs + model->num_outputs;
@@ -884,23 +951,12 @@ static mlc_status run_dynamic(mlc_model *model, const DLTensor *inputs,
                           is_input ? &input_data[i] : &output_data[index],
                           &on_device[i]);
   }
-  if (status == MLC_OK) {
-    int64_t bytes = model->plan(symbols, NULL);
-    if (bytes == -1)
-      status = mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
-                             "the arena size overflows at these input shapes");
-    else if (bytes < 0)
-      status = mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
-                             "the input shapes break constraint %" PRId64
-                             " of the model",
-                             -2 - bytes);
-    else
-      status = run_with_arena(
-          model, input_data, output_data,
-          ((uint64_t)bytes + MLC_ARTIFACT_ARENA_ALIGNMENT - 1) /
-              MLC_ARTIFACT_ARENA_ALIGNMENT * MLC_ARTIFACT_ARENA_ALIGNMENT,
-          symbols);
-  }
+  if (status == MLC_OK)
+    status = run_with_arena(
+        model, input_data, output_data,
+        ((uint64_t)bytes + MLC_ARTIFACT_ARENA_ALIGNMENT - 1) /
+            MLC_ARTIFACT_ARENA_ALIGNMENT * MLC_ARTIFACT_ARENA_ALIGNMENT,
+        symbols);
   free(descs);
   free(shapes);
   free(texts);

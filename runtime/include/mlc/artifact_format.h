@@ -73,22 +73,26 @@ typedef struct mlc_exec_context {
   void *pool;                       ///< Opaque; passed back to parallel_for.
   mlc_parallel_for_fn parallel_for; ///< Never NULL.
   /// Artifacts with `symbol` lines (dynamic shapes) read it at offset 24:
-  /// the value of each symbol, in metadata order; NULL for the others.
-  const int64_t *symbols;
+  /// the value of each symbol, in metadata order; NULL for the others. The
+  /// entry's plan stores the `computed` symbols there (the same values the
+  /// runtime's own mlc_artifact_plan call stored before).
+  int64_t *symbols;
 } mlc_exec_context;
 
 /// Signature of `mlc_artifact_plan`, which artifacts with `symbol` lines
-/// export: from the symbol values (metadata order) it returns the arena
-/// bytes a run needs, -1 when a size overflows or a symbol is negative, or
-/// -2 - c when `constraint` line c (0-based) does not hold; with `offsets`
-/// not NULL it also stores each arena buffer's offset there.
-typedef int64_t (*mlc_artifact_plan_fn)(const int64_t *symbols,
-                                        int64_t *offsets);
+/// export. `symbols` holds the value of each symbol in metadata order, the
+/// ones bound by input shapes and values filled in; the plan computes the
+/// `computed` ones into it. It returns the arena bytes a run needs, -1 when
+/// a size overflows or a shape symbol is negative, -2 - c when `constraint`
+/// line c (0-based) does not hold, or -2 - C - r (C constraint lines) when
+/// the check of `require` line r fails; with `offsets` not NULL it also
+/// stores each arena buffer's offset there.
+typedef int64_t (*mlc_artifact_plan_fn)(int64_t *symbols, int64_t *offsets);
 
 /// Name of the plan function of artifacts with symbolic dims.
 #define MLC_ARTIFACT_PLAN_SYMBOL "mlc_artifact_plan"
 /// Most `symbol` lines an artifact may have.
-#define MLC_ARTIFACT_MAX_SYMBOLS 64
+#define MLC_ARTIFACT_MAX_SYMBOLS 1024
 
 /// Signature of the exported entry point. `context` is never NULL.
 /// inputs/outputs hold data pointers in metadata order; arena points to

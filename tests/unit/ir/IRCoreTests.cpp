@@ -118,7 +118,7 @@ TEST_CASE("serialization round-trips and checks the version", "[ir]") {
   pg.set_ir_version(kIRVersion + 1);
   Expected<Graph> newer = deserializeGraph(pg.SerializeAsString());
   REQUIRE_FALSE(newer.ok());
-  CHECK(newer.message() == "unsupported IR version 2 (this build reads up to 1)");
+  CHECK(newer.message() == "unsupported IR version 3 (this build reads up to 2)");
 
   CHECK_FALSE(deserializeGraph(bytes.substr(0, bytes.size() / 2)).ok());
 }
@@ -138,4 +138,77 @@ TEST_CASE("dead nodes are removed and topological order restored", "[ir]") {
   CHECK(g.removeDeadNodes() == 1);
   CHECK(g.sortTopologically().ok());
   CHECK(verify(g).ok());
+}
+
+TEST_CASE("symbol definitions fold, share and round-trip", "[ir]") {
+  Graph g;
+  Value *x = *g.addInput("x", {DType::F32, makeShape({3, 4})});
+  Value *shape = *g.addInput("shape", {DType::I64, makeShape({2})});
+  Expected<std::string> v0 = g.defineValueSymbol(shape, 0);
+  Expected<std::string> v1 = g.defineValueSymbol(shape, 1);
+  REQUIRE(v0.ok());
+  REQUIRE(v1.ok());
+  CHECK(*g.defineValueSymbol(shape, 0) == *v0);
+  CHECK_FALSE(g.defineValueSymbol(shape, 2).ok());
+  CHECK_FALSE(g.defineValueSymbol(x, 0).ok());
+  // Constants fold (floor semantics, by zero gives 0); identities fold.
+  CHECK(std::get<int64_t>(*g.defineSymbol(SymbolOp::FloorDiv, {-7, 2})) == -4);
+  CHECK(std::get<int64_t>(*g.defineSymbol(SymbolOp::Mod, {-7, 2})) == 1);
+  CHECK(std::get<int64_t>(*g.defineSymbol(SymbolOp::FloorDiv, {5, 0})) == 0);
+  CHECK(std::get<std::string>(*g.defineSymbol(SymbolOp::Add, {*v0, 0})) == *v0);
+  CHECK(std::get<std::string>(*g.defineSymbol(SymbolOp::Select,
+                                              {1, *v0, *v1})) == *v0);
+  CHECK_FALSE(g.defineSymbol(SymbolOp::Mul, {INT64_MAX, 2}).ok());
+  CHECK_FALSE(g.defineSymbol(SymbolOp::Add, {std::string("nope"), 1}).ok());
+  // Commutative ops share one definition whatever the operand order.
+  SymbolArg p = *g.defineSymbol(SymbolOp::Mul, {*v0, *v1});
+  CHECK(*g.defineSymbol(SymbolOp::Mul, {*v1, *v0}) == p);
+  SymbolArg ok = *g.defineSymbol(SymbolOp::Eq, {p, 12});
+  REQUIRE(g.require(ok, "the counts differ").ok());
+  CHECK(g.require(SymbolArg(int64_t{1}), "never").ok());
+  CHECK_FALSE(g.require(SymbolArg(int64_t{0}), "always").ok());
+  AttributeMap attrs{{"shape", dimsAttribute({symbolArgDim(*v0),
+                                              symbolArgDim(*v1)})},
+                     {"checked", int64_t{1}}};
+  Expected<Node *> r = g.addNode(OpKind::Reshape, {x}, attrs);
+  REQUIRE(r.ok());
+  g.setOutputs({(*r)->result()});
+  REQUIRE(verify(g).ok());
+  // Without `checked` the counts must match as symbolic products.
+  attrs.erase("checked");
+  CHECK_FALSE(g.addNode(OpKind::Reshape, {x}, attrs).ok());
+
+  std::string text = printGraph(g);
+  CHECK(text.find("symbol ?" + *v0 + " = value %shape[0]") !=
+        std::string::npos);
+  CHECK(text.find("require ?") != std::string::npos);
+  Expected<Graph> parsed = parseGraph(text);
+  REQUIRE(parsed.ok());
+  CHECK(printGraph(*parsed) == text);
+  std::string bytes = serializeGraph(g);
+  proto::Graph pg;
+  REQUIRE(pg.ParseFromString(bytes));
+  CHECK(pg.ir_version() == kIRVersion);
+  Expected<Graph> back = deserializeGraph(bytes);
+  REQUIRE(back.ok());
+  CHECK(printGraph(*back) == text);
+  CHECK(printGraph(back->clone()) == text);
+}
+
+TEST_CASE("the verifier rejects bad symbol definitions", "[ir]") {
+  auto check = [](const std::string &body, const std::string &message) {
+    std::string text = "graph @g(%x: f32[3], %s: i64[2], %f: f32[2]) -> (%y) "
+                       "{\n" +
+                       body + "  %y = neg(%x) : f32[3]\n}\n";
+    Expected<Graph> g = parseGraph(text);
+    REQUIRE_FALSE(g.ok());
+    CHECK(g.message().find(message) != std::string::npos);
+  };
+  check("  symbol ?a = value %s[2]\n", "element 2 of '%s' is out of range");
+  check("  symbol ?a = value %f[0]\n", "not an i32 or i64 input");
+  check("  symbol ?a = value %t[0]\n", "not a graph input");
+  check("  symbol ?a = add ?b, 1\n", "operand ?b is used before it is defined");
+  check("  symbol ?a = value %s[0]\n  symbol ?a = value %s[1]\n",
+        "is defined twice");
+  check("  require ?z \"m\"\n", "requirement on unknown symbol ?z");
 }

@@ -1,0 +1,264 @@
+// Symbol definitions and run-time requirements of a graph: dims computed
+// from input values and from other dims (docs/ir.md, "Symbol definitions").
+#include "ir/Graph.h"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+namespace mlc {
+
+namespace {
+
+struct SymbolOpInfo {
+  SymbolOp op;
+  std::string_view name;
+  int arity;
+};
+
+constexpr std::array<SymbolOpInfo, 11> kSymbolOps = {{
+    {SymbolOp::Value, "value", 0},
+    {SymbolOp::Add, "add", 2},
+    {SymbolOp::Sub, "sub", 2},
+    {SymbolOp::Mul, "mul", 2},
+    {SymbolOp::FloorDiv, "floordiv", 2},
+    {SymbolOp::Mod, "mod", 2},
+    {SymbolOp::Min, "min", 2},
+    {SymbolOp::Max, "max", 2},
+    {SymbolOp::Eq, "eq", 2},
+    {SymbolOp::Lt, "lt", 2},
+    {SymbolOp::Select, "select", 3},
+}};
+
+bool isCommutative(SymbolOp op) {
+  return op == SymbolOp::Add || op == SymbolOp::Mul || op == SymbolOp::Min ||
+         op == SymbolOp::Max || op == SymbolOp::Eq;
+}
+
+/// Constants before symbols, then by value or name.
+bool argLess(const SymbolArg &a, const SymbolArg &b) {
+  if (a.index() != b.index())
+    return a.index() < b.index();
+  return a < b;
+}
+
+bool isConst(const SymbolArg &a, int64_t v) {
+  return std::holds_alternative<int64_t>(a) && std::get<int64_t>(a) == v;
+}
+
+} // namespace
+
+std::string_view symbolOpName(SymbolOp op) {
+  return kSymbolOps[static_cast<size_t>(op)].name;
+}
+
+std::optional<SymbolOp> parseSymbolOp(std::string_view name) {
+  for (const SymbolOpInfo &info : kSymbolOps)
+    if (info.name == name)
+      return info.op;
+  return std::nullopt;
+}
+
+int symbolOpArity(SymbolOp op) {
+  return kSymbolOps[static_cast<size_t>(op)].arity;
+}
+
+std::optional<int64_t> evaluateSymbolOp(SymbolOp op,
+                                        const std::vector<int64_t> &args) {
+  int64_t r = 0;
+  switch (op) {
+  case SymbolOp::Value:
+    return std::nullopt;
+  case SymbolOp::Add:
+    if (__builtin_add_overflow(args[0], args[1], &r))
+      return std::nullopt;
+    return r;
+  case SymbolOp::Sub:
+    if (__builtin_sub_overflow(args[0], args[1], &r))
+      return std::nullopt;
+    return r;
+  case SymbolOp::Mul:
+    if (__builtin_mul_overflow(args[0], args[1], &r))
+      return std::nullopt;
+    return r;
+  case SymbolOp::FloorDiv:
+  case SymbolOp::Mod: {
+    int64_t a = args[0], b = args[1];
+    if (b == 0)
+      return 0;
+    if (a == INT64_MIN && b == -1)
+      return op == SymbolOp::Mod ? std::optional<int64_t>(0) : std::nullopt;
+    int64_t q = a / b, m = a % b;
+    if (m != 0 && ((m < 0) != (b < 0))) {
+      --q;
+      m += b;
+    }
+    return op == SymbolOp::FloorDiv ? q : m;
+  }
+  case SymbolOp::Min:
+    return std::min(args[0], args[1]);
+  case SymbolOp::Max:
+    return std::max(args[0], args[1]);
+  case SymbolOp::Eq:
+    return args[0] == args[1] ? 1 : 0;
+  case SymbolOp::Lt:
+    return args[0] < args[1] ? 1 : 0;
+  case SymbolOp::Select:
+    return args[0] != 0 ? args[1] : args[2];
+  }
+  return std::nullopt;
+}
+
+Dim symbolArgDim(const SymbolArg &arg) {
+  if (const auto *s = std::get_if<std::string>(&arg))
+    return Dim::symbol(*s);
+  return Dim(std::get<int64_t>(arg));
+}
+
+std::vector<std::string> Graph::inputSymbols() const {
+  std::vector<std::string> symbols;
+  for (const Value *in : inputs_)
+    for (const Dim &d : in->type().shape)
+      if (!d.isStatic() && std::find(symbols.begin(), symbols.end(),
+                                     d.symbolName()) == symbols.end())
+        symbols.push_back(d.symbolName());
+  return symbols;
+}
+
+bool Graph::isKnownSymbol(const std::string &name) const {
+  for (const SymbolDef &def : symbolDefs_)
+    if (def.name == name)
+      return true;
+  for (const Value *in : inputs_)
+    for (const Dim &d : in->type().shape)
+      if (!d.isStatic() && d.symbolName() == name)
+        return true;
+  return false;
+}
+
+Expected<SymbolArg> Graph::defineSymbol(SymbolOp op,
+                                        std::vector<SymbolArg> args) {
+  if (op == SymbolOp::Value ||
+      static_cast<int>(args.size()) != symbolOpArity(op))
+    return makeError("symbol op '" + std::string(symbolOpName(op)) +
+                     "' takes " + std::to_string(symbolOpArity(op)) +
+                     " operands, got " + std::to_string(args.size()));
+  bool allConst = true;
+  std::vector<int64_t> values;
+  for (const SymbolArg &a : args) {
+    if (const auto *s = std::get_if<std::string>(&a)) {
+      if (!isKnownSymbol(*s))
+        return makeError("unknown symbol ?" + *s);
+      allConst = false;
+    } else {
+      values.push_back(std::get<int64_t>(a));
+    }
+  }
+  if (allConst) {
+    std::optional<int64_t> v = evaluateSymbolOp(op, values);
+    if (!v)
+      return makeError("symbol arithmetic overflows int64");
+    return SymbolArg(*v);
+  }
+  if (isCommutative(op))
+    std::sort(args.begin(), args.end(), argLess);
+  // Identities (commutative ops have their constant first).
+  switch (op) {
+  case SymbolOp::Add:
+    if (isConst(args[0], 0))
+      return args[1];
+    break;
+  case SymbolOp::Sub:
+    if (isConst(args[1], 0))
+      return args[0];
+    if (args[0] == args[1])
+      return SymbolArg(int64_t{0});
+    break;
+  case SymbolOp::Mul:
+    if (isConst(args[0], 1))
+      return args[1];
+    if (isConst(args[0], 0))
+      return SymbolArg(int64_t{0});
+    break;
+  case SymbolOp::FloorDiv:
+    if (isConst(args[1], 1))
+      return args[0];
+    break;
+  case SymbolOp::Min:
+  case SymbolOp::Max:
+    if (args[0] == args[1])
+      return args[0];
+    break;
+  case SymbolOp::Eq:
+    if (args[0] == args[1])
+      return SymbolArg(int64_t{1});
+    break;
+  case SymbolOp::Lt:
+    if (args[0] == args[1])
+      return SymbolArg(int64_t{0});
+    break;
+  case SymbolOp::Select:
+    if (const auto *c = std::get_if<int64_t>(&args[0]))
+      return *c != 0 ? args[1] : args[2];
+    if (args[1] == args[2])
+      return args[1];
+    break;
+  default:
+    break;
+  }
+  for (const SymbolDef &def : symbolDefs_)
+    if (def.op == op && def.args == args)
+      return SymbolArg(def.name);
+  std::string name;
+  do {
+    name = "s" + std::to_string(nextSymbolId_++);
+  } while (isKnownSymbol(name));
+  symbolDefs_.push_back(SymbolDef{name, op, std::move(args), {}, 0});
+  return SymbolArg(name);
+}
+
+Expected<std::string> Graph::defineValueSymbol(const Value *input,
+                                               int64_t element) {
+  if (std::find(inputs_.begin(), inputs_.end(), input) == inputs_.end())
+    return makeError("value symbols read graph inputs only");
+  DType t = input->type().dtype;
+  if (t != DType::I64 && t != DType::I32)
+    return makeError("value symbols read i32 or i64 inputs only");
+  if (!isStatic(input->type().shape))
+    return makeError("value symbols read inputs of static shape only");
+  Expected<int64_t> count = elementCount(input->type().shape);
+  if (!count)
+    return count.error();
+  if (element < 0 || element >= *count)
+    return makeError("element " + std::to_string(element) + " of input %" +
+                     input->name() + " is out of range");
+  for (const SymbolDef &def : symbolDefs_)
+    if (def.op == SymbolOp::Value && def.input == input->name() &&
+        def.element == element)
+      return def.name;
+  std::string name;
+  do {
+    name = "v" + std::to_string(nextSymbolId_++);
+  } while (isKnownSymbol(name));
+  symbolDefs_.push_back(SymbolDef{name, SymbolOp::Value, {}, input->name(),
+                                  element});
+  return name;
+}
+
+Status Graph::require(const SymbolArg &condition, std::string message) {
+  if (const auto *c = std::get_if<int64_t>(&condition)) {
+    if (*c != 0)
+      return Status::success();
+    return makeError(message);
+  }
+  const std::string &name = std::get<std::string>(condition);
+  if (!isKnownSymbol(name))
+    return makeError("unknown symbol ?" + name);
+  for (const Requirement &r : requirements_)
+    if (r.condition == name)
+      return Status::success();
+  requirements_.push_back(Requirement{name, std::move(message)});
+  return Status::success();
+}
+
+} // namespace mlc
