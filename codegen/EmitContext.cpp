@@ -555,6 +555,24 @@ std::string KernelBuilder::reshapeDynamic(const std::string &value, DType dtype,
       r += (i ? ", " : "") + std::to_string(i);
     return r + "]]";
   };
+  // One static side (dims computed from input values reshape static
+  // tensors, the counts checked at run time): tensor.reshape to the dims
+  // as a shape tensor. expand_shape would need a cast between a static and
+  // a dynamic flat dim, which MLIR 19's memref cast folding cannot rebuild.
+  if (!hasDynamicExtent(from) || !hasDynamicExtent(to)) {
+    std::string dims;
+    for (size_t i = 0; i < to.size(); ++i)
+      dims += (i ? ", " : "") +
+              (isDynamicExtent(to[i]) ? dimText(to[i]) : indexConst(to[i]));
+    std::string shape = fresh();
+    line(shape + " = tensor.from_elements " + dims + " : tensor<" +
+         std::to_string(to.size()) + "xindex>");
+    std::string v = fresh();
+    line(v + " = tensor.reshape " + value + "(" + shape + ") : (" +
+         tensorType(dtype, from) + ", tensor<" + std::to_string(to.size()) +
+         "xindex>) -> " + tensorType(dtype, to));
+    return v;
+  }
   std::vector<int64_t> flat = {kDynamicExtent};
   std::string cur = value;
   if (from.size() != 1 || !isDynamicExtent(from[0])) {

@@ -130,9 +130,12 @@ planDynamicMemory(const std::vector<DynamicBufferRequest> &requests,
   plan.order.resize(requests.size());
   for (size_t i = 0; i < requests.size(); ++i)
     plan.order[i] = i;
+  // By offset; at one offset, empty buffers after the others (which they
+  // count as below them).
   std::stable_sort(plan.order.begin(), plan.order.end(),
                    [&](size_t a, size_t b) {
-                     return hinted.offsets[a] < hinted.offsets[b];
+                     return std::make_pair(hinted.offsets[a], at[a].bytes == 0) <
+                            std::make_pair(hinted.offsets[b], at[b].bytes == 0);
                    });
   plan.below.resize(requests.size());
   for (size_t i = 0; i < requests.size(); ++i)

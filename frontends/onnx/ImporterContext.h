@@ -154,6 +154,42 @@ struct NodeContext {
 /// and Identity of dim values). Returns true when it handled the node.
 Expected<bool> translateDimValueNode(NodeContext &ctx);
 
+/// Most elements of a run-time integer input that may give dims.
+inline constexpr int64_t kMaxRunTimeInts = 64;
+/// True when `v` gives dims by its values at run time (ValueShapes.cpp): an
+/// i32 or i64 graph input of static shape, rank <= 1, with 1 to
+/// kMaxRunTimeInts elements.
+bool isRunTimeInts(const Value *v);
+/// Reshape to the shape held by run-time input `shape` (0 copies, -1
+/// infers; the counts compare at run time).
+Status reshapeFromValues(NodeContext &ctx, Value *x, Value *shape,
+                         bool allowZero);
+/// Squeeze / Unsqueeze with the axes held by run-time input `axes`.
+Status squeezeFromValues(NodeContext &ctx, Value *x, Value *axes);
+Status unsqueezeFromValues(NodeContext &ctx, Value *x, Value *axes);
+
+/// Reduce axes held by a run-time input: per dim of the input, whether an
+/// axis names it, as a symbol (0 / 1) and as data (a bool of the input's
+/// rank with all extents 1).
+struct RunTimeAxes {
+  Value *axes = nullptr;
+  std::vector<SymbolArg> mask;
+  std::vector<Value *> maskValues;
+};
+/// Reads the axes of a Reduce* node from run-time input `axes` (the input
+/// `x` must have a static shape).
+Expected<RunTimeAxes> runTimeReduceAxes(NodeContext &ctx, Value *x,
+                                        Value *axes);
+/// `kind` (reduce_sum, _mean, _max, _min, _prod) of `t` over the run-time
+/// axes, broadcast back along them: `t`'s shape, with dims of extent 0
+/// becoming 1.
+Expected<Value *> reduceFull(Importer &im, OpKind kind, Value *t,
+                             const RunTimeAxes &axes);
+/// The Reduce result from reduceFull's form: one element along each
+/// reduced dim, which keepdims = 0 then drops (`in` is the input's shape).
+Expected<Value *> finishReduce(NodeContext &ctx, Value *full, const Shape &in,
+                               const RunTimeAxes &axes, bool keepdims);
+
 /// Translates one ONNX node in the default domain, setting ctx.outputs.
 /// Errors are plain messages; the caller prefixes the node and op.
 Status translateNode(NodeContext &ctx);

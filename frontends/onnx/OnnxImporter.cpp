@@ -139,6 +139,12 @@ Expected<TensorData> Importer::requireConstant(Value *v,
                                                const std::string &what) {
   if (!v)
     return makeError(what + " is missing");
+  // A tensor with no elements has one value whatever computes it.
+  if (!constantLike_.count(v) && isStatic(v->type().shape)) {
+    Expected<int64_t> count = elementCount(v->type().shape);
+    if (count.ok() && *count == 0)
+      return makeTensorData(v->type(), {});
+  }
   if (!constantLike_.count(v))
     return makeError(what + " '" + v->name() +
                      "' must be computable at import time (a constant or "

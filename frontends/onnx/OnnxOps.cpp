@@ -976,7 +976,8 @@ Status globalPoolOp(NodeContext &ctx, OpKind kind) {
 /// ReduceSum), an input after. Empty means every axis, unless
 /// noop_with_empty_axes asks for no reduction (`noop`).
 Status reduceAxes(NodeContext &ctx, Value *x, bool axesAsInput,
-                  std::vector<int64_t> &axes, bool &noop) {
+                  std::vector<int64_t> &axes, bool &noop,
+                  Value **runTime = nullptr) {
   int64_t rank = x->type().rank();
   noop = false;
   if (axesAsInput) {
@@ -985,6 +986,12 @@ Status reduceAxes(NodeContext &ctx, Value *x, bool axesAsInput,
                        "is an input)");
     ONNX_ASSIGN(n, ctx.intAttr("noop_with_empty_axes", 0));
     noop = n != 0;
+    if (Value *a = ctx.optionalInput(1); a && runTime && isRunTimeInts(a)) {
+      // Read at run time (ValueShapes.cpp); a non-empty list, so
+      // noop_with_empty_axes does not matter.
+      *runTime = a;
+      return Status::success();
+    }
     if (Value *a = ctx.optionalInput(1)) {
       ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
       axes = list;
@@ -1006,15 +1013,64 @@ Status reduceOp(NodeContext &ctx, OpKind kind) {
   ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
   std::vector<int64_t> axes;
   bool noop = false;
+  Value *runTime = nullptr;
   MLC_RETURN_IF_ERROR(reduceAxes(
       ctx, x, ctx.importer.opset() >= 18 || kind == OpKind::ReduceSum, axes,
-      noop));
+      noop, &runTime));
+  if (runTime) {
+    ONNX_ASSIGN(ra, runTimeReduceAxes(ctx, x, runTime));
+    ONNX_ASSIGN(full, reduceFull(ctx.importer, kind, x, ra));
+    return setOutput(ctx, 0,
+                     finishReduce(ctx, full, x->type().shape, ra, keepdims));
+  }
   if (axes.empty())
     return setOutput(ctx, 0, x);
   AttributeMap attrs{{"axes", axes},
                      {"keepdims", keepdims ? int64_t(1) : int64_t(0)}};
   return setOutput(ctx, 0,
                    ctx.importer.emit(kind, {x}, attrs, ctx.outputName(0)));
+}
+
+/// reduceCompositeOp with axes read at run time: the same formulas on
+/// reduceFull's broadcast form, then finishReduce.
+Status reduceCompositeRunTime(NodeContext &ctx, Value *x, Value *axesIn,
+                              bool keepdims) {
+  const std::string &op = ctx.proto.op_type();
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(ra, runTimeReduceAxes(ctx, x, axesIn));
+  auto sum = [&](Value *v) { return reduceFull(im, OpKind::ReduceSum, v, ra); };
+  Value *full = nullptr;
+  if (op == "ReduceL1") {
+    ONNX_ASSIGN(a, im.emit(OpKind::Abs, {x}));
+    ONNX_ASSIGN(s1, sum(a));
+    full = s1;
+  } else if (op == "ReduceSumSquare" || op == "ReduceL2") {
+    ONNX_ASSIGN(sq, im.emit(OpKind::Mul, {x, x}));
+    ONNX_ASSIGN(s2, sum(sq));
+    full = s2;
+    if (op == "ReduceL2") {
+      ONNX_ASSIGN(r, im.emit(OpKind::Sqrt, {s2}));
+      full = r;
+    }
+  } else if (op == "ReduceLogSum") {
+    ONNX_ASSIGN(s1, sum(x));
+    ONNX_ASSIGN(l, im.emit(OpKind::Log, {s1}));
+    full = l;
+  } else {
+    // ReduceLogSumExp, stable as in reduceCompositeOp.
+    ONNX_ASSIGN(m, reduceFull(im, OpKind::ReduceMax, x, ra));
+    AttributeMap finite{{"min", -std::numeric_limits<double>::max()},
+                        {"max", std::numeric_limits<double>::max()}};
+    ONNX_ASSIGN(shift, im.emit(OpKind::Clip, {m}, finite));
+    ONNX_ASSIGN(d, im.emit(OpKind::Sub, {x, shift}));
+    ONNX_ASSIGN(e, im.emit(OpKind::Exp, {d}));
+    ONNX_ASSIGN(s1, sum(e));
+    ONNX_ASSIGN(l, im.emit(OpKind::Log, {s1}));
+    ONNX_ASSIGN(r, im.emit(OpKind::Add, {l, shift}));
+    full = r;
+  }
+  return setOutput(ctx, 0,
+                   finishReduce(ctx, full, x->type().shape, ra, keepdims));
 }
 
 /// ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum and ReduceLogSumExp,
@@ -1027,11 +1083,14 @@ Status reduceCompositeOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
   std::vector<int64_t> axes;
   bool noop = false;
+  Value *runTime = nullptr;
   MLC_RETURN_IF_ERROR(
-      reduceAxes(ctx, x, ctx.importer.opset() >= 18, axes, noop));
+      reduceAxes(ctx, x, ctx.importer.opset() >= 18, axes, noop, &runTime));
   bool isFloatType = isFloat(x->type().dtype);
   if (!isFloatType && op != "ReduceL1" && op != "ReduceSumSquare")
     return makeError(op + " needs a floating-point input");
+  if (runTime)
+    return reduceCompositeRunTime(ctx, x, runTime, keepdims != 0);
   auto sum = [&](Value *v, bool keep,
                  const std::string &name) -> Expected<Value *> {
     if (axes.empty())
@@ -1262,6 +1321,8 @@ Status reshapeOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(shapeIn, ctx.input(1));
   ONNX_ASSIGN(allowZero, ctx.intAttr("allowzero", 0));
+  if (isRunTimeInts(shapeIn))
+    return reshapeFromValues(ctx, x, shapeIn, allowZero != 0);
   ONNX_ASSIGN(dims, ctx.importer.requireDims(shapeIn, "shape"));
   if (!isStatic(dims) || !isStatic(x->type().shape))
     return reshapeSymbolic(ctx, x, dims, allowZero != 0);
@@ -1361,6 +1422,8 @@ Status squeezeOp(NodeContext &ctx, OpKind) {
   const Shape &in = x->type().shape;
   int64_t rank = x->type().rank();
   std::vector<int64_t> axes;
+  if (Value *a = ctx.optionalInput(1); a && isRunTimeInts(a))
+    return squeezeFromValues(ctx, x, a);
   if (Value *a = ctx.optionalInput(1)) {
     ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
     ONNX_ASSIGN(norm, normalizeAxes(list, rank));
@@ -1394,6 +1457,8 @@ Status squeezeOp(NodeContext &ctx, OpKind) {
 Status unsqueezeOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(a, ctx.input(1));
+  if (isRunTimeInts(a))
+    return unsqueezeFromValues(ctx, x, a);
   ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
   ONNX_ASSIGN(ext, staticShape(x, "Unsqueeze"));
   int64_t outRank = static_cast<int64_t>(ext.size() + list.size());

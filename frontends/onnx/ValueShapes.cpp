@@ -1,0 +1,396 @@
+// Ops whose output shape comes from the values of an integer graph input
+// (Reshape's shape, Squeeze / Unsqueeze / Reduce* axes fed at run time):
+// the input's elements become value symbols, the output dims symbol
+// expressions over them, and the graph requires at run time what ONNX
+// requires of the values (docs/frontends.md, "Shapes from input values").
+#include "frontends/onnx/ImporterContext.h"
+
+#include "ir/Printer.h"
+
+namespace mlc::onnx_import {
+
+namespace {
+
+/// Declares `decl` from an Expected, returning its error from the caller.
+#define ONNX_ASSIGN_RT(decl, expr)                                             \
+  auto decl##OrErr_ = (expr);                                                  \
+  if (!decl##OrErr_)                                                           \
+    return decl##OrErr_.error();                                               \
+  auto decl = decl##OrErr_.take()
+
+Status setOutputValue(NodeContext &ctx, size_t i, Expected<Value *> value) {
+  if (!value)
+    return value.error();
+  if (i < ctx.outputs.size())
+    ctx.outputs[i] = *value;
+  return Status::success();
+}
+
+/// Builds symbol expressions on a graph, keeping the first error.
+class SymbolMath {
+public:
+  explicit SymbolMath(Graph &graph) : graph_(graph) {}
+
+  SymbolArg op(SymbolOp op, std::vector<SymbolArg> args) {
+    if (!status_)
+      return SymbolArg(int64_t{0});
+    Expected<SymbolArg> r = graph_.defineSymbol(op, std::move(args));
+    if (!r) {
+      status_ = r.error();
+      return SymbolArg(int64_t{0});
+    }
+    return r.take();
+  }
+  SymbolArg add(SymbolArg a, SymbolArg b) { return op(SymbolOp::Add, {a, b}); }
+  SymbolArg sub(SymbolArg a, SymbolArg b) { return op(SymbolOp::Sub, {a, b}); }
+  SymbolArg mul(SymbolArg a, SymbolArg b) { return op(SymbolOp::Mul, {a, b}); }
+  SymbolArg eq(SymbolArg a, SymbolArg b) { return op(SymbolOp::Eq, {a, b}); }
+  SymbolArg lt(SymbolArg a, SymbolArg b) { return op(SymbolOp::Lt, {a, b}); }
+  SymbolArg max(SymbolArg a, SymbolArg b) { return op(SymbolOp::Max, {a, b}); }
+  SymbolArg floorDiv(SymbolArg a, SymbolArg b) {
+    return op(SymbolOp::FloorDiv, {a, b});
+  }
+  SymbolArg select(SymbolArg c, SymbolArg a, SymbolArg b) {
+    return op(SymbolOp::Select, {c, a, b});
+  }
+  /// 1 - a for a in {0, 1}.
+  SymbolArg negate(SymbolArg a) { return sub(int64_t{1}, a); }
+  /// Adds the run-time requirement that `condition` is non-zero.
+  void require(SymbolArg condition, const std::string &message) {
+    if (status_)
+      status_ = graph_.require(condition, message);
+  }
+  Status status() const { return status_; }
+
+private:
+  Graph &graph_;
+  Status status_;
+};
+
+/// "node 'NAME' (OP): " for run-time messages.
+std::string nodeLabel(const NodeContext &ctx) {
+  const std::string &name = ctx.importer.nodeName.empty()
+                                ? ctx.proto.name()
+                                : ctx.importer.nodeName;
+  return "node '" + name + "' (" + ctx.proto.op_type() + "): ";
+}
+
+SymbolArg dimArg(const Dim &d) {
+  if (d.isStatic())
+    return SymbolArg(d.value());
+  return SymbolArg(d.symbolName());
+}
+
+/// The element count of `shape` as a symbol expression.
+SymbolArg countOf(SymbolMath &m, const Shape &shape) {
+  SymbolArg n(int64_t{1});
+  for (const Dim &d : shape)
+    n = m.mul(n, dimArg(d));
+  return n;
+}
+
+/// The value symbols of the elements of run-time integer input `v`.
+Expected<std::vector<SymbolArg>> valueSymbols(Importer &im, const Value *v) {
+  Expected<int64_t> count = elementCount(v->type().shape);
+  if (!count)
+    return count.error();
+  std::vector<SymbolArg> out;
+  for (int64_t i = 0; i < *count; ++i) {
+    Expected<std::string> s = im.graph().defineValueSymbol(v, i);
+    if (!s)
+      return s.error();
+    out.push_back(SymbolArg(s.take()));
+  }
+  return out;
+}
+
+/// Axes read at run time, normalized against `rank`, with the run-time
+/// requirement that each lies in [-rank, rank - 1] and (with `distinct`)
+/// that none repeats. Returns, per dim of the rank, 1 when some axis names
+/// it and 0 otherwise.
+Expected<std::vector<SymbolArg>> axisMask(NodeContext &ctx, SymbolMath &m,
+                                          Value *axes, int64_t rank,
+                                          bool distinct) {
+  ONNX_ASSIGN_RT(values, valueSymbols(ctx.importer, axes));
+  const std::string who = nodeLabel(ctx);
+  std::vector<SymbolArg> norm;
+  for (size_t j = 0; j < values.size(); ++j) {
+    SymbolArg a = values[j];
+    SymbolArg negative = m.lt(a, int64_t{0});
+    SymbolArg n = m.select(negative, m.add(a, rank), a);
+    SymbolArg inRange = m.mul(m.negate(m.lt(n, int64_t{0})), m.lt(n, rank));
+    m.require(inRange, who + "axes[" + std::to_string(j) +
+                           "] is out of range for rank " +
+                           std::to_string(rank));
+    norm.push_back(n);
+  }
+  std::vector<SymbolArg> mask;
+  for (int64_t p = 0; p < rank; ++p) {
+    SymbolArg hit(int64_t{0}), hits(int64_t{0});
+    for (size_t j = 0; j < norm.size(); ++j) {
+      SymbolArg e = m.eq(norm[j], p);
+      hit = j == 0 ? e : m.max(hit, e);
+      hits = m.add(hits, e);
+    }
+    mask.push_back(hit);
+    if (distinct && norm.size() > 1)
+      m.require(m.lt(hits, int64_t{2}),
+                who + "axes name dim " + std::to_string(p) + " twice");
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  return mask;
+}
+
+/// The dims of `dims` whose mask entry is 0, in order, as `outRank`
+/// symbol expressions (the mask is known only at run time).
+std::vector<SymbolArg> keptDims(SymbolMath &m, const Shape &dims,
+                                const std::vector<SymbolArg> &mask,
+                                int64_t outRank) {
+  std::vector<SymbolArg> position; // of dim p among the kept ones
+  SymbolArg before(int64_t{0});
+  for (size_t p = 0; p < dims.size(); ++p) {
+    position.push_back(before);
+    before = m.add(before, m.negate(mask[p]));
+  }
+  std::vector<SymbolArg> out;
+  for (int64_t j = 0; j < outRank; ++j) {
+    SymbolArg d(int64_t{0});
+    for (size_t p = 0; p < dims.size(); ++p) {
+      SymbolArg here = m.mul(m.negate(mask[p]), m.eq(position[p], j));
+      d = m.add(d, m.select(here, dimArg(dims[p]), int64_t{0}));
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
+/// A reshape of `x` to `dims` whose element counts compare at run time.
+Expected<Value *> checkedReshape(Importer &im, Value *x,
+                                 const std::vector<SymbolArg> &dims,
+                                 const std::string &name) {
+  Shape shape;
+  for (const SymbolArg &d : dims) {
+    if (const auto *c = std::get_if<int64_t>(&d); c && *c < 0)
+      return makeError("the target shape has a negative dim (" +
+                       std::to_string(*c) + ")");
+    shape.push_back(symbolArgDim(d));
+  }
+  AttributeMap attrs{{"shape", dimsAttribute(shape)}, {"checked", int64_t{1}}};
+  return im.emit(OpKind::Reshape, {x}, std::move(attrs), name);
+}
+
+} // namespace
+
+bool isRunTimeInts(const Value *v) {
+  if (!v || v->producer())
+    return false;
+  const TensorType &t = v->type();
+  if ((t.dtype != DType::I64 && t.dtype != DType::I32) || t.rank() > 1 ||
+      !isStatic(t.shape))
+    return false;
+  Expected<int64_t> n = elementCount(t.shape);
+  return n.ok() && *n > 0 && *n <= kMaxRunTimeInts;
+}
+
+Status reshapeFromValues(NodeContext &ctx, Value *x, Value *shape,
+                         bool allowZero) {
+  Importer &im = ctx.importer;
+  SymbolMath m(im.graph());
+  ONNX_ASSIGN_RT(values, valueSymbols(im, shape));
+  const Shape &in = x->type().shape;
+  const std::string who = nodeLabel(ctx);
+  std::vector<SymbolArg> z, minusOne;
+  SymbolArg rest(int64_t{1}), negatives(int64_t{0});
+  for (size_t i = 0; i < values.size(); ++i) {
+    SymbolArg v = values[i];
+    m.require(m.negate(m.lt(v, int64_t{-1})),
+              who + "shape[" + std::to_string(i) + "] is below -1");
+    SymbolArg zi = v;
+    if (!allowZero && i < in.size())
+      zi = m.select(m.eq(v, int64_t{0}), dimArg(in[i]), v);
+    else if (!allowZero)
+      m.require(m.negate(m.eq(v, int64_t{0})),
+                who + "shape[" + std::to_string(i) +
+                    "] is 0 but the input has no dim " + std::to_string(i) +
+                    " to copy");
+    SymbolArg isMinusOne = m.eq(v, int64_t{-1});
+    z.push_back(zi);
+    minusOne.push_back(isMinusOne);
+    negatives = m.add(negatives, isMinusOne);
+    rest = m.mul(rest, m.select(isMinusOne, int64_t{1}, zi));
+  }
+  m.require(m.lt(negatives, int64_t{2}), who + "shape has more than one -1");
+  SymbolArg inferred = m.floorDiv(countOf(m, in), rest);
+  std::vector<SymbolArg> dims;
+  for (size_t i = 0; i < values.size(); ++i)
+    dims.push_back(m.select(minusOne[i], inferred, z[i]));
+  MLC_RETURN_IF_ERROR(m.status());
+  return setOutputValue(ctx, 0,
+                        checkedReshape(im, x, dims, ctx.outputName(0)));
+}
+
+Status squeezeFromValues(NodeContext &ctx, Value *x, Value *axes) {
+  Importer &im = ctx.importer;
+  SymbolMath m(im.graph());
+  const Shape &in = x->type().shape;
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN_RT(mask, axisMask(ctx, m, axes, rank, true));
+  const std::string who = nodeLabel(ctx);
+  for (int64_t p = 0; p < rank; ++p)
+    if (!(in[p].isStatic() && in[p].value() == 1))
+      m.require(m.negate(mask[p]), who + "dim " + std::to_string(p) + " of " +
+                                       typeToString(x->type()) +
+                                       " is not 1 and cannot be squeezed");
+  int64_t outRank = rank - axes->type().shape.at(0).value();
+  if (outRank < 0)
+    return makeError("more axes than the input's rank " +
+                     std::to_string(rank));
+  std::vector<SymbolArg> dims = keptDims(m, in, mask, outRank);
+  MLC_RETURN_IF_ERROR(m.status());
+  return setOutputValue(ctx, 0,
+                        checkedReshape(im, x, dims, ctx.outputName(0)));
+}
+
+Status unsqueezeFromValues(NodeContext &ctx, Value *x, Value *axes) {
+  Importer &im = ctx.importer;
+  SymbolMath m(im.graph());
+  const Shape &in = x->type().shape;
+  int64_t rank = x->type().rank();
+  int64_t outRank = rank + axes->type().shape.at(0).value();
+  ONNX_ASSIGN_RT(mask, axisMask(ctx, m, axes, outRank, true));
+  // Output dim p is 1 where an axis names it, else the next input dim.
+  std::vector<SymbolArg> dims;
+  SymbolArg inserted(int64_t{0});
+  for (int64_t p = 0; p < outRank; ++p) {
+    inserted = m.add(inserted, mask[p]);
+    SymbolArg source = m.sub(p, inserted);
+    SymbolArg d(int64_t{0});
+    for (int64_t i = 0; i < rank; ++i)
+      d = m.add(d, m.select(m.eq(source, i), dimArg(in[i]), int64_t{0}));
+    dims.push_back(m.select(mask[p], int64_t{1}, d));
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  return setOutputValue(ctx, 0,
+                        checkedReshape(im, x, dims, ctx.outputName(0)));
+}
+
+Expected<RunTimeAxes> runTimeReduceAxes(NodeContext &ctx, Value *x,
+                                        Value *axes) {
+  if (!isStatic(x->type().shape))
+    return makeError("with axes given at run time, the input needs a static "
+                     "shape, got " +
+                     typeToString(x->type()));
+  Importer &im = ctx.importer;
+  SymbolMath m(im.graph());
+  int64_t rank = x->type().rank();
+  RunTimeAxes r;
+  r.axes = axes;
+  ONNX_ASSIGN_RT(mask, axisMask(ctx, m, axes, rank, true));
+  r.mask = mask;
+  // The same mask as data: per dim a bool of rank `rank`, all extents 1.
+  Value *a = axes;
+  if (a->type().dtype != DType::I64) {
+    ONNX_ASSIGN_RT(c, im.emit(OpKind::Cast, {a}, {{"to", DType::I64}}));
+    a = c;
+  }
+  int64_t count = a->type().shape.at(0).value();
+  ONNX_ASSIGN_RT(zero, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN_RT(rankValue, im.emitScalar(DType::I64, static_cast<double>(rank)));
+  ONNX_ASSIGN_RT(isNeg, im.emit(OpKind::Less, {a, zero}));
+  ONNX_ASSIGN_RT(shifted, im.emit(OpKind::Add, {a, rankValue}));
+  ONNX_ASSIGN_RT(norm, im.emit(OpKind::Where, {isNeg, shifted, a}));
+  ONNX_ASSIGN_RT(column, im.emitReshape(norm, {count, 1}));
+  std::vector<int64_t> iota;
+  for (int64_t p = 0; p < rank; ++p)
+    iota.push_back(p);
+  ONNX_ASSIGN_RT(dims, im.emitInts(iota));
+  ONNX_ASSIGN_RT(row, im.emitReshape(dims, {1, rank}));
+  ONNX_ASSIGN_RT(hits, im.emit(OpKind::Equal, {column, row}));
+  ONNX_ASSIGN_RT(hits32, im.emit(OpKind::Cast, {hits}, {{"to", DType::I32}}));
+  AttributeMap overAxes{{"axes", std::vector<int64_t>{0}},
+                        {"keepdims", int64_t{0}}};
+  ONNX_ASSIGN_RT(any, im.emit(OpKind::ReduceMax, {hits32}, overAxes));
+  ONNX_ASSIGN_RT(anyBool, im.emit(OpKind::Cast, {any}, {{"to", DType::Bool}}));
+  std::vector<int64_t> ones(static_cast<size_t>(rank), 1);
+  for (int64_t p = 0; p < rank; ++p) {
+    AttributeMap slice{{"starts", std::vector<int64_t>{p}},
+                       {"ends", std::vector<int64_t>{p + 1}},
+                       {"steps", std::vector<int64_t>{1}}};
+    ONNX_ASSIGN_RT(one, im.emit(OpKind::Slice, {anyBool}, slice));
+    ONNX_ASSIGN_RT(b, im.emitReshape(one, ones));
+    r.maskValues.push_back(b);
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  return r;
+}
+
+Expected<Value *> reduceFull(Importer &im, OpKind kind, Value *t,
+                             const RunTimeAxes &axes) {
+  const Shape shape = t->type().shape;
+  // Bools reduce as i32 (max is any, min is all).
+  bool isBool = t->type().dtype == DType::Bool;
+  if (isBool) {
+    ONNX_ASSIGN_RT(wide, im.emit(OpKind::Cast, {t}, {{"to", DType::I32}}));
+    t = wide;
+  }
+  // Dims of extent 0 first: reduced whatever the mask (1 element either
+  // way; finishReduce keeps 0 or 1 of it), so that no empty dim hides the
+  // others' values.
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t p = 0; p < shape.size(); ++p) {
+      int64_t d = shape[p].value();
+      if (d == 1 || (d == 0) != (pass == 0))
+        continue; // reducing one element changes nothing
+      AttributeMap attrs{
+          {"axes", std::vector<int64_t>{static_cast<int64_t>(p)}},
+          {"keepdims", int64_t{1}}};
+      ONNX_ASSIGN_RT(reduced, im.emit(kind, {t}, attrs));
+      if (d == 0) {
+        t = reduced;
+        continue;
+      }
+      ONNX_ASSIGN_RT(picked,
+                     im.emit(OpKind::Where, {axes.maskValues[p], reduced, t}));
+      t = picked;
+    }
+  if (isBool) {
+    // > 0, not a cast: an empty max is INT32_MIN (false), min INT32_MAX.
+    ONNX_ASSIGN_RT(zero, im.emitScalar(DType::I32, 0));
+    return im.emit(OpKind::Greater, {t, zero});
+  }
+  return t;
+}
+
+Expected<Value *> finishReduce(NodeContext &ctx, Value *full, const Shape &in,
+                               const RunTimeAxes &axes, bool keepdims) {
+  Importer &im = ctx.importer;
+  SymbolMath m(im.graph());
+  Shape ends;
+  std::vector<SymbolArg> kept;
+  for (size_t p = 0; p < in.size(); ++p) {
+    int64_t d = in[p].value();
+    SymbolArg e = d == 1 ? SymbolArg(int64_t{1})
+                         : m.select(axes.mask[p], int64_t{1}, d);
+    ends.push_back(symbolArgDim(e));
+    kept.push_back(e);
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  int64_t rank = static_cast<int64_t>(in.size());
+  std::string name = ctx.outputName(0);
+  AttributeMap attrs{{"starts", std::vector<int64_t>(in.size(), 0)},
+                     {"ends", dimsAttribute(ends)},
+                     {"steps", std::vector<int64_t>(in.size(), 1)}};
+  ONNX_ASSIGN_RT(crop,
+                 im.emit(OpKind::Slice, {full}, attrs, keepdims ? name : ""));
+  if (keepdims)
+    return crop;
+  int64_t outRank = rank - axes.axes->type().shape.at(0).value();
+  if (outRank < 0)
+    return makeError("more axes than the input's rank " +
+                     std::to_string(rank));
+  std::vector<SymbolArg> dims = keptDims(m, in, axes.mask, outRank);
+  MLC_RETURN_IF_ERROR(m.status());
+  return checkedReshape(im, crop, dims, name);
+}
+
+} // namespace mlc::onnx_import
