@@ -23,6 +23,7 @@ bool supportsDynamicShapes(OpKind kind) {
   case OpKind::Transpose:
   case OpKind::Slice:
   case OpKind::Gather:
+  case OpKind::Expand:
     return true;
   default:
     return isElementwise(kind) && kind != OpKind::BitCast;

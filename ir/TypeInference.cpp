@@ -933,9 +933,11 @@ Expected<TensorType> inferGatherElements(const Types &ops,
 }
 
 Expected<TensorType> inferExpand(const Types &ops, const AttributeMap &attrs) {
-  ASSIGN_OR_RETURN(std::vector<int64_t> target, intsAttr(attrs, "shape"));
-  MLC_RETURN_IF_ERROR(checkAllAtLeast(target, "shape", 0));
-  ASSIGN_OR_RETURN(Shape shape, broadcastShapes(ops[0].shape, makeShape(target)));
+  ASSIGN_OR_RETURN(Shape target, dimsAttr(attrs, "shape"));
+  for (const Dim &d : target)
+    if (d.isStatic() && d.value() < 0)
+      return makeError("attribute 'shape' must have entries >= 0");
+  ASSIGN_OR_RETURN(Shape shape, broadcastShapes(ops[0].shape, target));
   return TensorType{ops[0].dtype, std::move(shape)};
 }
 

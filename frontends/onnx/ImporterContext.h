@@ -164,6 +164,9 @@ bool isRunTimeInts(const Value *v);
 /// infers; the counts compare at run time).
 Status reshapeFromValues(NodeContext &ctx, Value *x, Value *shape,
                          bool allowZero);
+/// Expand of `x` to the shape held by run-time input `shape` (numpy
+/// broadcasting, checked at run time).
+Status expandFromValues(NodeContext &ctx, Value *x, Value *shape);
 /// Squeeze / Unsqueeze with the axes held by run-time input `axes`.
 Status squeezeFromValues(NodeContext &ctx, Value *x, Value *axes);
 Status unsqueezeFromValues(NodeContext &ctx, Value *x, Value *axes);

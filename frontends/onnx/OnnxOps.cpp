@@ -1812,6 +1812,8 @@ Status gatherElementsOp(NodeContext &ctx, OpKind) {
 Status expandOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(s, ctx.input(1));
+  if (isRunTimeInts(s))
+    return expandFromValues(ctx, x, s);
   ONNX_ASSIGN(shape, ctx.importer.requireInts(s, "shape"));
   AttributeMap attrs{{"shape", shape}};
   return setOutput(
@@ -1954,11 +1956,7 @@ Status sizeOp(NodeContext &ctx, OpKind) {
 
 Status constantOfShapeOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(s, ctx.input(0));
-  ONNX_ASSIGN(extents, ctx.importer.requireInts(s, "shape"));
-  for (int64_t e : extents)
-    if (e < 0)
-      return makeError("shape " + joinInts(extents) + " has a negative dim");
-  TensorType type{DType::F32, makeShape(extents)};
+  DType dtype = DType::F32;
   std::vector<uint8_t> element(4, 0);
   if (const auto *a = ctx.attr("value")) {
     if (a->type() != onnx::AttributeProto::TENSOR)
@@ -1966,9 +1964,20 @@ Status constantOfShapeOp(NodeContext &ctx, OpKind) {
     ONNX_ASSIGN(v, convertTensor(a->t(), ctx.importer.baseDir()));
     if (v.numElements() != 1)
       return makeError("attribute 'value' must have one element");
-    type.dtype = v.type.dtype;
+    dtype = v.type.dtype;
     element.assign(v.bytes->begin(), v.bytes->end());
   }
+  if (isRunTimeInts(s)) {
+    // The value broadcast to the dims the input holds at run time.
+    ONNX_ASSIGN(one, makeTensorData(TensorType{dtype, {}}, element));
+    ONNX_ASSIGN(scalar, ctx.importer.emitConstant(std::move(one)));
+    return expandFromValues(ctx, scalar, s);
+  }
+  ONNX_ASSIGN(extents, ctx.importer.requireInts(s, "shape"));
+  for (int64_t e : extents)
+    if (e < 0)
+      return makeError("shape " + joinInts(extents) + " has a negative dim");
+  TensorType type{dtype, makeShape(extents)};
   ONNX_ASSIGN(size, byteSize(type));
   ONNX_ASSIGN(count, elementCount(type.shape));
   std::vector<uint8_t> bytes;

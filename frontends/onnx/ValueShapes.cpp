@@ -229,6 +229,39 @@ Status reshapeFromValues(NodeContext &ctx, Value *x, Value *shape,
                         checkedReshape(im, x, dims, ctx.outputName(0)));
 }
 
+Status expandFromValues(NodeContext &ctx, Value *x, Value *shape) {
+  Importer &im = ctx.importer;
+  SymbolMath m(im.graph());
+  ONNX_ASSIGN_RT(values, valueSymbols(im, shape));
+  const Shape &in = x->type().shape;
+  size_t rank = std::max(in.size(), values.size());
+  const std::string who = nodeLabel(ctx);
+  Shape target;
+  for (size_t i = 0; i < rank; ++i) {
+    size_t fromEnd = rank - 1 - i;
+    Dim xd = fromEnd < in.size() ? in[in.size() - 1 - fromEnd] : Dim(1);
+    if (fromEnd >= values.size()) {
+      target.push_back(xd);
+      continue;
+    }
+    size_t k = values.size() - 1 - fromEnd;
+    SymbolArg v = values[k];
+    if (xd.isStatic() && xd.value() == 1) {
+      target.push_back(symbolArgDim(v));
+      continue;
+    }
+    // A dim other than 1 stays; the shape must hold 1 or that dim there.
+    m.require(m.max(m.eq(v, int64_t{1}), m.eq(v, dimArg(xd))),
+              who + "shape[" + std::to_string(k) + "] cannot broadcast dim " +
+                  std::to_string(i) + " of " + typeToString(x->type()));
+    target.push_back(xd);
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  AttributeMap attrs{{"shape", dimsAttribute(target)}};
+  return setOutputValue(
+      ctx, 0, im.emit(OpKind::Expand, {x}, std::move(attrs), ctx.outputName(0)));
+}
+
 Status squeezeFromValues(NodeContext &ctx, Value *x, Value *axes) {
   Importer &im = ctx.importer;
   SymbolMath m(im.graph());

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Shapes from input values, end to end: each model compiled once, run at several input values.
+
+    .venv/bin/python tests/e2e/check_value_shapes.py --mlc build/bin/mlc [--work DIR]
+
+Each model takes a shape-giving integer input (Reshape's shape, Reduce*'s,
+Squeeze's and Unsqueeze's axes, Expand's and ConstantOfShape's shape) as a
+graph input, so its output shape is known only at run time. Every model is
+compiled once with `mlc compile --target=llvm`; then for each set of values
+`mlc run` must match onnxruntime (dtype and shape exact, fp32 rtol 1e-3,
+atol 1e-4), and for each bad set it must exit 1 with one "mlc: error:" line
+naming the problem (an axis out of range, a shape that does not fit the
+data, a dim that cannot broadcast). Also checks `mlc inspect` shows the
+value symbols and that compiling twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper
+
+RNG = np.random.default_rng(7)
+
+
+def model(name, node, inputs, output, opset=18):
+    graph = helper.make_graph([node], name, inputs,
+                              [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 9
+    return m
+
+
+def info(name, elem, shape):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+F, I64 = TensorProto.FLOAT, TensorProto.INT64
+X = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+
+CASES = [
+    # name, model, good input sets, bad input sets (values, expected text)
+    ("reshape",
+     model("reshape", helper.make_node("Reshape", ["x", "shape"], ["y"]),
+           [info("x", F, [2, 3, 4]), info("shape", I64, [3])], "y"),
+     [{"shape": [4, 3, 2]}, {"shape": [0, -1, 2]}, {"shape": [-1, 1, 1]},
+      {"shape": [24, 1, 1]}],
+     [({"shape": [5, 5, 1]}, "element counts differ"),
+      ({"shape": [-1, -1, 2]}, "more than one -1"),
+      ({"shape": [-3, 1, 1]}, "below -1")]),
+    ("reduce_sum_keepdims",
+     model("reduce_sum_keepdims",
+           helper.make_node("ReduceSum", ["x", "axes"], ["y"], keepdims=1),
+           [info("x", F, [2, 3, 4]), info("axes", I64, [1])], "y"),
+     [{"axes": [0]}, {"axes": [1]}, {"axes": [-1]}],
+     [({"axes": [3]}, "out of range"), ({"axes": [-4]}, "out of range")]),
+    ("reduce_max_two_axes",
+     model("reduce_max_two_axes",
+           helper.make_node("ReduceMax", ["x", "axes"], ["y"], keepdims=0),
+           [info("x", F, [2, 3, 4]), info("axes", I64, [2])], "y"),
+     [{"axes": [0, 2]}, {"axes": [2, 1]}, {"axes": [-3, 1]}],
+     [({"axes": [1, 1]}, "twice")]),
+    ("reduce_log_sum_exp",
+     model("reduce_log_sum_exp",
+           helper.make_node("ReduceLogSumExp", ["x", "axes"], ["y"], keepdims=0),
+           [info("x", F, [2, 3, 4]), info("axes", I64, [1])], "y"),
+     [{"axes": [1]}, {"axes": [2]}], []),
+    ("unsqueeze",
+     model("unsqueeze", helper.make_node("Unsqueeze", ["x", "axes"], ["y"]),
+           [info("x", F, [2, 3, 4]), info("axes", I64, [2])], "y"),
+     [{"axes": [0, 4]}, {"axes": [1, -1]}, {"axes": [2, 3]}],
+     [({"axes": [0, 5]}, "out of range")]),
+    ("squeeze",
+     model("squeeze", helper.make_node("Squeeze", ["x", "axes"], ["y"]),
+           [info("x", F, [2, 1, 4, 1]), info("axes", I64, [1])], "y"),
+     [{"axes": [1]}, {"axes": [-1]}],
+     [({"axes": [0]}, "cannot be squeezed")]),
+    ("expand",
+     model("expand", helper.make_node("Expand", ["x", "shape"], ["y"]),
+           [info("x", F, [3, 1]), info("shape", I64, [3])], "y"),
+     [{"shape": [2, 3, 4]}, {"shape": [1, 1, 1]}, {"shape": [5, 3, 7]}],
+     [({"shape": [1, 2, 4]}, "cannot broadcast")]),
+]
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def inputs_for(case_model, values):
+    feeds = {}
+    for i in case_model.graph.input:
+        if i.type.tensor_type.elem_type == F:
+            dims = [d.dim_value for d in i.type.tensor_type.shape.dim]
+            feeds[i.name] = RNG.standard_normal(dims).astype(np.float32)
+        else:
+            feeds[i.name] = np.array(values[i.name], dtype=np.int64)
+    return feeds
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--mlc", required=True)
+    p.add_argument("--work", default=None)
+    args = p.parse_args()
+    work = args.work or tempfile.mkdtemp(prefix="mlc-value-shapes-")
+    os.makedirs(work, exist_ok=True)
+    failures = 0
+    for name, m, good, bad in CASES:
+        d = os.path.join(work, name)
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "model.onnx")
+        onnx.save(m, path)
+        so = os.path.join(d, "model.so")
+        r = run([args.mlc, "compile", path, "--target=llvm", "-o", so])
+        if r.returncode != 0:
+            print(f"FAIL {name}: compile: {r.stderr.strip()}")
+            failures += 1
+            continue
+        r2 = run([args.mlc, "compile", path, "--target=llvm", "-o", so + ".again"])
+        if r2.returncode != 0 or open(so, "rb").read() != open(so + ".again", "rb").read():
+            print(f"FAIL {name}: compiling twice gives different bytes")
+            failures += 1
+        inspect = run([args.mlc, "inspect", so]).stdout
+        if " value " not in inspect:
+            print(f"FAIL {name}: mlc inspect shows no value symbol:\n{inspect}")
+            failures += 1
+        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        for k, values in enumerate(good + [v for v, _ in bad]):
+            feeds = inputs_for(m, values)
+            run_dir = os.path.join(d, f"run{k}")
+            os.makedirs(run_dir, exist_ok=True)
+            cli = [args.mlc, "run", so, "--output-dir", os.path.join(run_dir, "out")]
+            for key, arr in feeds.items():
+                f = os.path.join(run_dir, key + ".npy")
+                np.save(f, arr)
+                cli += ["--input", f"{key}={f}"]
+            r = run(cli)
+            if k < len(good):
+                if r.returncode != 0:
+                    print(f"FAIL {name} {values}: mlc run: {r.stderr.strip()}")
+                    failures += 1
+                    continue
+                want = session.run(None, feeds)[0]
+                got = np.load(os.path.join(run_dir, "out", "y.npy"))
+                if got.dtype != want.dtype or got.shape != want.shape or not np.allclose(
+                        got, want, rtol=1e-3, atol=1e-4):
+                    print(f"FAIL {name} {values}: got {got.dtype}{got.shape}, "
+                          f"onnxruntime {want.dtype}{want.shape}")
+                    failures += 1
+                    continue
+                print(f"ok   {name} {values}: {list(got.shape)}")
+            else:
+                expect = bad[k - len(good)][1]
+                lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+                if (r.returncode != 1 or len(lines) != 1 or not lines[0].startswith("mlc: error:")
+                        or expect not in lines[0]):
+                    print(f"FAIL {name} {values}: expected exit 1 and one error line "
+                          f"with '{expect}', got {r.returncode}: {r.stderr.strip()}")
+                    failures += 1
+                    continue
+                print(f"ok   {name} {values}: {lines[0]}")
+    print("FAILED" if failures else "PASSED", f"({failures} failures)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
