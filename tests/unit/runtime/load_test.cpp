@@ -382,6 +382,17 @@ TEST_CASE("load rejects malformed metadata", "[load][metadata]") {
        "bad constraint '0'"},
       {h + "symbol n\ninput x i4 2\ninput z f32 ?0\n" + y,
        "tensor 'x' has the sub-byte type i4 in an artifact with symbols"},
+      // Symbols bound by input values, computed symbols, requirements.
+      {h + "symbol n value 5 0\ninput x i64 3\n" + y,
+       "symbol n reads element 0 of input 5, which is not an element"},
+      {h + "symbol n value 0 3\ninput x i64 3\n" + y,
+       "symbol n reads element 3 of input 0"},
+      {h + "symbol n value 0 0\ninput x f32 3\n" + y,
+       "not an element of an i32 or i64 input of static shape"},
+      {h + "symbol n value 0\ninput x i64 3\n" + y, "bad symbol 'n value 0'"},
+      {h + "symbol n bogus\ninput x f32 ?0\n" + y, "bad symbol 'n bogus'"},
+      {h + "symbol n computed\nrequire a%2\ninput x f32 ?0\n" + y,
+       "bad require message 'a%2'"},
       // The affine kernel exports no plan function.
       {h + "symbol n\ninput x f32 ?0x3\n" + y,
        "does not export 'mlc_artifact_plan'"},
