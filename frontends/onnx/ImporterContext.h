@@ -201,10 +201,12 @@ Status translateNode(NodeContext &ctx);
 bool isSupportedOp(const std::string &opType);
 /// The domain of the training ops (Adagrad, Adam, Momentum; version 1).
 inline constexpr const char *kTrainingDomain = "ai.onnx.preview.training";
+/// The preview domain (FlexAttention; version 1).
+inline constexpr const char *kPreviewDomain = "ai.onnx.preview";
 /// The classical-ML domain (ArrayFeatureExtractor, Binarizer).
 inline constexpr const char *kMlDomain = "ai.onnx.ml";
 /// The newest opset of non-default `domain` that mlc reads (kTrainingDomain
-/// 1, kMlDomain 5), or 0 for a domain it has no ops of.
+/// and kPreviewDomain 1, kMlDomain 5), or 0 for a domain it has no ops of.
 int64_t newestDomainOpset(const std::string &domain);
 /// True when translateNode handles `opType` of the non-default `domain`.
 bool isSupportedDomainOp(const std::string &domain, const std::string &opType);

@@ -4707,6 +4707,286 @@ Status rotaryEmbeddingOp(NodeContext &ctx, OpKind) {
 /// whose bias is all -inf zeroed. With nonpad_kv_seqlen (an external
 /// cache), the causal and window frontiers move per batch at run time and
 /// keys past each batch's length are masked.
+/// LinearAttention-27: the recurrence of onnx's reference, unrolled over
+/// the T tokens (static shapes). Per token: the state decays by exp(g_t)
+/// (gated rules), v_t becomes beta_t * (v_t - S^T k_t) (delta rules),
+/// S += k_t (x) v_t, and o_t = scale * q_t^T S with each KV head's state
+/// read by its group of query heads. Accumulates in f32 like the reference.
+Status linearAttentionOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(q, ctx.input(0));
+  ONNX_ASSIGN(k, ctx.input(1));
+  ONNX_ASSIGN(v, ctx.input(2));
+  Value *past = ctx.optionalInput(3);
+  Value *decay = ctx.optionalInput(4);
+  Value *beta = ctx.optionalInput(5);
+  ONNX_ASSIGN(rule, ctx.stringAttr("update_rule", "gated_delta"));
+  if (rule != "linear" && rule != "gated" && rule != "delta" &&
+      rule != "gated_delta")
+    return makeError("update_rule '" + rule +
+                     "' is not linear, gated, delta or gated_delta");
+  bool gating = rule == "gated" || rule == "gated_delta";
+  bool delta = rule == "delta" || rule == "gated_delta";
+  if (gating != (decay != nullptr))
+    return makeError("update_rule '" + rule + "' " +
+                     (gating ? "requires" : "forbids") + " the decay input");
+  if (delta != (beta != nullptr))
+    return makeError("update_rule '" + rule + "' " +
+                     (delta ? "requires" : "forbids") + " the beta input");
+  ONNX_ASSIGN(hq, ctx.intAttr("q_num_heads", 0));
+  ONNX_ASSIGN(hkv, ctx.intAttr("kv_num_heads", 0));
+  if (hq <= 0 || hkv <= 0 || hq % hkv != 0)
+    return makeError("q_num_heads (" + std::to_string(hq) +
+                     ") must be a positive multiple of kv_num_heads (" +
+                     std::to_string(hkv) + ")");
+  DType dt = q->type().dtype;
+  if (!isFloat(dt))
+    return makeError("query must be a float tensor, got " +
+                     typeToString(q->type()));
+  ONNX_ASSIGN(qe, staticShape(q, "query"));
+  ONNX_ASSIGN(ke, staticShape(k, "key"));
+  ONNX_ASSIGN(ve, staticShape(v, "value"));
+  if (qe.size() != 3 || ke.size() != 3 || ve.size() != 3)
+    return makeError("query, key and value must be rank 3 (B, T, H*D)");
+  int64_t b = qe[0], t = qe[1];
+  if (qe[2] % hq != 0 || ke[2] % hkv != 0 || ve[2] % hkv != 0)
+    return makeError("the hidden sizes must divide by the head counts");
+  int64_t dk = qe[2] / hq, dv = ve[2] / hkv, group = hq / hkv;
+  if (ke[2] / hkv != dk || ke[0] != b || ve[0] != b || ke[1] != t ||
+      ve[1] != t)
+    return makeError("query, key and value shapes do not match");
+  Importer &im = ctx.importer;
+  auto f32 = [&](Value *x) -> Expected<Value *> {
+    if (x->type().dtype == DType::F32)
+      return x;
+    return im.emit(OpKind::Cast, {x}, {{"to", DType::F32}});
+  };
+  AttributeMap swap{{"perm", std::vector<int64_t>{0, 2, 1, 3}}};
+  AttributeMap lastTwo{{"perm", std::vector<int64_t>{0, 1, 3, 2}}};
+  // (B, T, H*D) -> (B, H, T, D), in f32.
+  auto heads = [&](Value *x, int64_t h, int64_t d) -> Expected<Value *> {
+    ONNX_ASSIGN(c, f32(x));
+    ONNX_ASSIGN(r, im.emitReshape(c, {b, t, h, d}));
+    return im.emit(OpKind::Transpose, {r}, swap);
+  };
+  ONNX_ASSIGN(q4, heads(q, hq, dk));
+  ONNX_ASSIGN(k4, heads(k, hkv, dk));
+  ONNX_ASSIGN(v4, heads(v, hkv, dv));
+  Value *g4 = nullptr, *beta4 = nullptr;
+  if (decay) {
+    ONNX_ASSIGN(de, staticShape(decay, "decay"));
+    if (de.size() != 3 || (de[2] != hkv && de[2] != hkv * dk))
+      return makeError("decay must be (B, T, kv_num_heads) or (B, T, "
+                       "kv_num_heads * d_k)");
+    ONNX_ASSIGN(g, heads(decay, hkv, de[2] / hkv));
+    ONNX_ASSIGN(e, im.emit(OpKind::Exp, {g}));
+    g4 = e;
+  }
+  if (beta) {
+    ONNX_ASSIGN(be, staticShape(beta, "beta"));
+    if (be.size() != 3 || (be[2] != hkv && be[2] != 1))
+      return makeError("beta must be (B, T, kv_num_heads) or (B, T, 1)");
+    ONNX_ASSIGN(bb, heads(beta, be[2], 1));
+    beta4 = bb;
+  }
+  DType stateType = dt;
+  Value *state = nullptr;
+  if (past) {
+    ONNX_ASSIGN(pe, staticShape(past, "past_state"));
+    if (pe != std::vector<int64_t>{b, hkv, dk, dv})
+      return makeError("past_state must be (B, kv_num_heads, d_k, d_v) = " +
+                       joinInts({b, hkv, dk, dv}));
+    stateType = past->type().dtype;
+    ONNX_ASSIGN(s0, f32(past));
+    state = s0;
+  } else {
+    ONNX_ASSIGN(zeros, makeFilledTensor(
+                           TensorType{DType::F32, makeShape({b, hkv, dk, dv})},
+                           0.0));
+    ONNX_ASSIGN(s0, im.emitConstant(std::move(zeros)));
+    state = s0;
+  }
+  ONNX_ASSIGN(scaleAttr, ctx.floatAttr("scale", 0.0));
+  double scale = scaleAttr == 0.0 ? 1.0 / std::sqrt(static_cast<double>(dk))
+                                  : scaleAttr;
+  ONNX_ASSIGN(scaleValue, im.emitScalar(DType::F32, scale));
+  auto token = [&](Value *x, int64_t i) -> Expected<Value *> {
+    const Shape &sh = x->type().shape;
+    std::vector<int64_t> ends;
+    for (const Dim &d : sh)
+      ends.push_back(d.value());
+    std::vector<int64_t> starts(sh.size(), 0);
+    starts[2] = i;
+    ends[2] = i + 1;
+    AttributeMap attrs{{"starts", starts},
+                       {"ends", ends},
+                       {"steps", std::vector<int64_t>(sh.size(), 1)}};
+    return im.emit(OpKind::Slice, {x}, attrs);
+  };
+  std::vector<Value *> outs;
+  for (int64_t i = 0; i < t; ++i) {
+    ONNX_ASSIGN(qt, token(q4, i)); // (B, Hq, 1, dk)
+    ONNX_ASSIGN(kt, token(k4, i)); // (B, Hkv, 1, dk)
+    ONNX_ASSIGN(vt, token(v4, i)); // (B, Hkv, 1, dv)
+    if (g4) {
+      ONNX_ASSIGN(gt, token(g4, i)); // (B, Hkv, 1, dk or 1)
+      ONNX_ASSIGN(gc, im.emit(OpKind::Transpose, {gt}, lastTwo));
+      ONNX_ASSIGN(decayed, im.emit(OpKind::Mul, {state, gc}));
+      state = decayed;
+    }
+    if (beta4) {
+      ONNX_ASSIGN(bt, token(beta4, i)); // (B, Hkv or 1, 1, 1)
+      ONNX_ASSIGN(got, im.emit(OpKind::MatMul, {kt, state})); // (B,Hkv,1,dv)
+      ONNX_ASSIGN(diff, im.emit(OpKind::Sub, {vt, got}));
+      ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {bt, diff}));
+      vt = scaled;
+    }
+    ONNX_ASSIGN(kc, im.emit(OpKind::Transpose, {kt}, lastTwo));
+    ONNX_ASSIGN(outer, im.emit(OpKind::MatMul, {kc, vt})); // (B,Hkv,dk,dv)
+    ONNX_ASSIGN(next, im.emit(OpKind::Add, {state, outer}));
+    state = next;
+    Value *read = state;
+    if (group > 1) {
+      ONNX_ASSIGN(r5, im.emitReshape(state, {b, hkv, 1, dk, dv}));
+      AttributeMap rep{{"shape", std::vector<int64_t>{b, hkv, group, dk, dv}}};
+      ONNX_ASSIGN(e5, im.emit(OpKind::Expand, {r5}, rep));
+      ONNX_ASSIGN(r4, im.emitReshape(e5, {b, hq, dk, dv}));
+      read = r4;
+    }
+    ONNX_ASSIGN(ot, im.emit(OpKind::MatMul, {qt, read})); // (B, Hq, 1, dv)
+    ONNX_ASSIGN(os, im.emit(OpKind::Mul, {ot, scaleValue}));
+    outs.push_back(os);
+  }
+  Value *all = outs[0];
+  if (outs.size() > 1) {
+    ONNX_ASSIGN(c, im.emit(OpKind::Concat, outs, {{"axis", int64_t{2}}}));
+    all = c;
+  }
+  ONNX_ASSIGN(bt, im.emit(OpKind::Transpose, {all}, swap));
+  ONNX_ASSIGN(flat, im.emitReshape(bt, {b, t, hq * dv}));
+  auto finish = [&](Value *x, DType to, size_t i) -> Status {
+    if (to == DType::F32)
+      return setOutput(ctx, i, x);
+    return setOutput(ctx, i,
+                     im.emit(OpKind::Cast, {x}, {{"to", to}}, ctx.outputName(i)));
+  };
+  MLC_RETURN_IF_ERROR(finish(flat, dt, 0));
+  if (ctx.outputs.size() > 1)
+    MLC_RETURN_IF_ERROR(finish(state, stateType, 1));
+  return Status::success();
+}
+
+/// FlexAttention-1 (ai.onnx.preview): scores = (Q s)(K s)^T with s =
+/// sqrt(scale), in the softmax precision (f32 for f16 / bf16 inputs unless
+/// softmax_precision says otherwise); the optional score_mod and prob_mod
+/// subgraphs (one rank-4 input, one output) around the softmax; Y = P V,
+/// back in V's type. K and V heads repeat for grouped queries.
+Status flexAttentionOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(q, ctx.input(0));
+  ONNX_ASSIGN(k, ctx.input(1));
+  ONNX_ASSIGN(v, ctx.input(2));
+  ONNX_ASSIGN(qe, staticShape(q, "Q"));
+  ONNX_ASSIGN(ke, staticShape(k, "K"));
+  ONNX_ASSIGN(ve, staticShape(v, "V"));
+  if (qe.size() != 4 || ke.size() != 4 || ve.size() != 4)
+    return makeError("Q, K and V must be rank 4");
+  if (ke[1] != ve[1] || ke[2] != ve[2] || ke[3] != qe[3])
+    return makeError("Q, K and V shapes do not match");
+  int64_t hq = qe[1], hkv = ke[1];
+  if (hkv <= 0 || hq % hkv != 0)
+    return makeError("q_num_heads must be a multiple of kv_num_heads");
+  DType dt = q->type().dtype;
+  if (!isFloat(dt))
+    return makeError("Q must be a float tensor, got " + typeToString(q->type()));
+  Importer &im = ctx.importer;
+  DType compute = dt == DType::F64 ? DType::F64 : DType::F32;
+  if (ctx.hasAttr("softmax_precision")) {
+    ONNX_ASSIGN(p, ctx.intAttr("softmax_precision", 1));
+    switch (p) {
+    case onnx::TensorProto::FLOAT:
+      compute = DType::F32;
+      break;
+    case onnx::TensorProto::FLOAT16:
+      compute = DType::F16;
+      break;
+    case onnx::TensorProto::BFLOAT16:
+      compute = DType::BF16;
+      break;
+    case onnx::TensorProto::DOUBLE:
+      compute = DType::F64;
+      break;
+    default:
+      return makeError("softmax_precision " + std::to_string(p) +
+                       " is not float, float16, bfloat16 or double");
+    }
+  }
+  auto repeatHeads = [&](Value *x, const std::vector<int64_t> &e)
+      -> Expected<Value *> {
+    if (hq == hkv)
+      return x;
+    int64_t g = hq / hkv;
+    ONNX_ASSIGN(r5, im.emitReshape(x, {e[0], e[1], 1, e[2], e[3]}));
+    AttributeMap rep{{"shape", std::vector<int64_t>{e[0], e[1], g, e[2], e[3]}}};
+    ONNX_ASSIGN(x5, im.emit(OpKind::Expand, {r5}, rep));
+    return im.emitReshape(x5, {e[0], hq, e[2], e[3]});
+  };
+  ONNX_ASSIGN(ka, repeatHeads(k, ke));
+  ONNX_ASSIGN(va, repeatHeads(v, ve));
+  ONNX_ASSIGN(scaleAttr, ctx.floatAttr("scale", 0.0));
+  double scale = ctx.hasAttr("scale")
+                     ? scaleAttr
+                     : 1.0 / std::sqrt(static_cast<double>(qe[3]));
+  ONNX_ASSIGN(root, im.emitScalar(
+                        dt, std::sqrt(static_cast<double>(static_cast<float>(
+                                scale)))));
+  ONNX_ASSIGN(qs, im.emit(OpKind::Mul, {q, root}));
+  ONNX_ASSIGN(ks, im.emit(OpKind::Mul, {ka, root}));
+  AttributeMap lastTwo{{"perm", std::vector<int64_t>{0, 1, 3, 2}}};
+  ONNX_ASSIGN(kt, im.emit(OpKind::Transpose, {ks}, lastTwo));
+  ONNX_ASSIGN(raw, im.emit(OpKind::MatMul, {qs, kt}));
+  auto castTo = [&](Value *x, DType to) -> Expected<Value *> {
+    if (x->type().dtype == to)
+      return x;
+    return im.emit(OpKind::Cast, {x}, {{"to", to}});
+  };
+  ONNX_ASSIGN(scores, castTo(raw, compute));
+  std::string nodeName = im.nodeName;
+  auto modify = [&](Value *x, const char *attr) -> Expected<Value *> {
+    const onnx::AttributeProto *a = ctx.attr(attr);
+    if (!a)
+      return x;
+    if (a->type() != onnx::AttributeProto::GRAPH)
+      return makeError(std::string(attr) + " must be a graph");
+    const onnx::GraphProto &g = a->g();
+    if (g.input_size() != 1 || g.output_size() != 1)
+      return makeError(std::string(attr) +
+                       " must take one input and give one output");
+    std::map<std::string, Value *> scope = *ctx.scope;
+    scope[g.input(0).name()] = x;
+    MLC_RETURN_IF_ERROR(
+        im.importSubgraph(g, scope, nodeName + "/" + attr + "/"));
+    im.nodeName = nodeName;
+    auto it = scope.find(g.output(0).name());
+    if (it == scope.end())
+      return makeError(std::string(attr) + " output '" + g.output(0).name() +
+                       "' is not defined");
+    if (!(it->second->type().shape == x->type().shape))
+      return makeError(std::string(attr) + " changes the shape " +
+                       typeToString(x->type()) + " to " +
+                       typeToString(it->second->type()));
+    return castTo(it->second, compute);
+  };
+  ONNX_ASSIGN(modded, modify(scores, "score_mod"));
+  ONNX_ASSIGN(probs, im.emit(OpKind::Softmax, {modded}, {{"axis", int64_t{3}}}));
+  ONNX_ASSIGN(pm, modify(probs, "prob_mod"));
+  ONNX_ASSIGN(vc, castTo(va, compute));
+  ONNX_ASSIGN(y, im.emit(OpKind::MatMul, {pm, vc}));
+  if (y->type().dtype == v->type().dtype)
+    return setOutput(ctx, 0, y);
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Cast, {y}, {{"to", v->type().dtype}},
+                           ctx.outputName(0)));
+}
+
 Status attentionOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(q, ctx.input(0));
   ONNX_ASSIGN(k, ctx.input(1));
@@ -6490,6 +6770,7 @@ constexpr std::array kOps = {
     OpEntry{"LeakyRelu", leakyReluOp, OpKind::LeakyRelu},
     OpEntry{"Less", binaryOp, OpKind::Less},
     OpEntry{"LessOrEqual", compareOrEqualOp, OpKind::Less},
+    OpEntry{"LinearAttention", linearAttentionOp, OpKind::MatMul},
     OpEntry{"Log", unaryOp, OpKind::Log},
     OpEntry{"LogSoftmax", softmaxOp, OpKind::LogSoftmax},
     OpEntry{"LpNormalization", lpNormOp, OpKind::ReduceSum},
@@ -6720,6 +7001,11 @@ constexpr std::array kMlOps = {
     OpEntry{"Binarizer", binarizerOp, OpKind::Greater},
 };
 
+/// The ops of the ai.onnx.preview domain (version 1).
+constexpr std::array kPreviewOps = {
+    OpEntry{"FlexAttention", flexAttentionOp, OpKind::MatMul},
+};
+
 /// The entry of `name` in non-default `domain`, or null.
 const OpEntry *findDomainOp(std::string_view domain, std::string_view name) {
   auto find = [&](const auto &table) -> const OpEntry * {
@@ -6732,13 +7018,17 @@ const OpEntry *findDomainOp(std::string_view domain, std::string_view name) {
     return find(kTrainingOps);
   if (domain == kMlDomain)
     return find(kMlOps);
+  if (domain == kPreviewDomain)
+    return find(kPreviewOps);
   return nullptr;
 }
 
 } // namespace
 
 int64_t newestDomainOpset(const std::string &domain) {
-  return domain == kTrainingDomain ? 1 : domain == kMlDomain ? 5 : 0;
+  if (domain == kTrainingDomain || domain == kPreviewDomain)
+    return 1;
+  return domain == kMlDomain ? 5 : 0;
 }
 
 bool isSupportedDomainOp(const std::string &domain, const std::string &opType) {
