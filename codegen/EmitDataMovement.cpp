@@ -71,7 +71,8 @@ std::string indexInto(KernelBuilder &b, const std::string &value, DType it,
 Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
                                        const std::vector<std::string> &operands) {
   DType dtype = node.result()->type().dtype;
-  Shape64 xs = extents(node.operand(0)), out = extents(node.result());
+  Shape64 xs = node.numOperands() ? extents(node.operand(0)) : Shape64{};
+  Shape64 out = extents(node.result());
   int r = static_cast<int>(out.size());
   switch (node.kind()) {
   case OpKind::Reshape:
@@ -133,6 +134,30 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
   case OpKind::Expand:
     return b.map({{operands[0], dtype, xs, broadcastMap(xs, out)}}, dtype, out,
                  passThrough);
+  case OpKind::Iota: {
+    std::string axis = std::to_string(node.intAttr("axis"));
+    return b.map({}, DType::I64, out,
+                 [&](KernelBuilder &b, const std::vector<std::string> &)
+                     -> Expected<std::vector<std::string>> {
+                   std::string i = idx(b, "linalg.index " + axis + " : index");
+                   return std::vector<std::string>{
+                       idx(b, "arith.index_cast " + i + " : index to i64")};
+                 });
+  }
+  case OpKind::SymbolValues: {
+    std::string list;
+    for (const Dim &d : node.dimsAttr("values")) {
+      int64_t e = extentOf(d);
+      std::string v = isDynamicExtent(e)
+                          ? idx(b, "arith.index_cast " + dimText(e) +
+                                       " : index to i64")
+                          : idx(b, "arith.constant " + std::to_string(e) +
+                                       " : i64");
+      list += (list.empty() ? "" : ", ") + v;
+    }
+    return idx(b, "tensor.from_elements " + list + " : " +
+                      tensorType(DType::I64, out));
+  }
   case OpKind::Slice: {
     // A strided tensor.extract_slice of the elements read (ascending), then a
     // generic that reverses the dims with negative steps. (A single generic

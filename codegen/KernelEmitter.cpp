@@ -24,6 +24,8 @@ bool supportsDynamicShapes(OpKind kind) {
   case OpKind::Slice:
   case OpKind::Gather:
   case OpKind::Expand:
+  case OpKind::Iota:
+  case OpKind::SymbolValues:
     return true;
   default:
     return isElementwise(kind) && kind != OpKind::BitCast;
@@ -80,6 +82,8 @@ emitNode(KernelBuilder &b, const Node &node,
   case OpKind::GatherElements:
   case OpKind::Expand:
   case OpKind::Pad:
+  case OpKind::Iota:
+  case OpKind::SymbolValues:
     r = emitDataMovement(b, node, operands);
     break;
   default:
@@ -386,12 +390,21 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
     out.symbols.push_back(s);
     out.bindings.push_back({});
   }
-  std::set<std::string> dims;
-  for (const auto &node : graph.nodes())
+  // Symbols in value dims (which must be >= 0) or in attributes: the
+  // kernels read both.
+  std::set<std::string> dims, typeDims;
+  for (const auto &node : graph.nodes()) {
     for (const Value *v : node->results())
       for (const Dim &d : v->type().shape)
         if (!d.isStatic())
-          dims.insert(d.symbolName());
+          typeDims.insert(d.symbolName());
+    for (const auto &[name, attr] : node->attrs())
+      if (const auto *list = std::get_if<Shape>(&attr))
+        for (const Dim &d : *list)
+          if (!d.isStatic())
+            dims.insert(d.symbolName());
+  }
+  dims.insert(typeDims.begin(), typeDims.end());
   for (const Value *v : graph.inputs())
     for (const Dim &d : v->type().shape)
       if (!d.isStatic())
@@ -447,6 +460,8 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
     out.checks.push_back(std::move(check));
   }
   for (size_t k = graph.inputSymbols().size(); k < out.numKernelSymbols; ++k) {
+    if (!typeDims.count(out.symbols[k]))
+      continue;
     PlanCheck check;
     check.kind = PlanCheck::Kind::NonNegative;
     check.symbol = static_cast<int64_t>(k);

@@ -118,7 +118,8 @@ private:
 /// error; floordiv and mod round toward negative infinity, and by zero give 0
 /// (select evaluates both sides, so the unselected one must not trap).
 enum class SymbolOp : uint8_t {
-  /// An element of an integer graph input, read before the run.
+  /// An element of a graph input (i32, i64, or f32 / f64 truncated toward
+  /// zero), read before the run.
   Value,
   Add,
   Sub,
@@ -245,8 +246,8 @@ public:
   /// an argument count that does not match the op, an unknown operand or a
   /// constant that overflows.
   Expected<SymbolArg> defineSymbol(SymbolOp op, std::vector<SymbolArg> args);
-  /// The symbol standing for element `element` of integer input `input`
-  /// (one per element; defined on first use).
+  /// The symbol standing for element `element` of input `input` (i32, i64,
+  /// f32 or f64 of static shape; one per element, defined on first use).
   Expected<std::string> defineValueSymbol(const Value *input, int64_t element);
   /// Adds a requirement that `condition` is non-zero. A constant non-zero
   /// condition is dropped; a constant zero one fails with `message`.
@@ -260,6 +261,10 @@ public:
   std::vector<std::string> inputSymbols() const;
   /// True when `name` is an input-shape symbol or a defined symbol.
   bool isKnownSymbol(const std::string &name) const;
+  /// True when `arg` is never negative: a constant >= 0, an input-shape
+  /// symbol, or an expression that keeps that (sums, products, comparisons
+  /// of such).
+  bool isNonNegative(const SymbolArg &arg) const;
 
 private:
   Value *newValue(std::string name, TensorType type);

@@ -1411,6 +1411,40 @@ Expected<TensorData> evalGatherElements(const TensorData &data,
   return makeTensorData(type, std::move(bytes));
 }
 
+/// iota of a static shape: each element's index along `axis`.
+Expected<TensorData> evalIota(const AttributeMap &attrs,
+                              const TensorType &type) {
+  if (!isStatic(type.shape))
+    return makeError("iota: the shape " + typeToString(type) +
+                     " has symbols, known only at run time");
+  std::vector<int64_t> dims = staticExtents(type.shape);
+  int64_t axis = std::get<int64_t>(attrs.at("axis"));
+  int64_t count = 1, inner = 1;
+  for (int64_t d : dims)
+    count *= d;
+  for (size_t i = static_cast<size_t>(axis) + 1; i < dims.size(); ++i)
+    inner *= dims[i];
+  std::vector<uint8_t> bytes(static_cast<size_t>(count) * 8);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t v = i / inner % dims[static_cast<size_t>(axis)];
+    std::memcpy(bytes.data() + i * 8, &v, 8);
+  }
+  return makeTensorData(type, std::move(bytes));
+}
+
+/// symbol_values without symbols: the constants.
+Expected<TensorData> evalSymbolValues(const AttributeMap &attrs,
+                                      const TensorType &type) {
+  const auto *values = std::get_if<std::vector<int64_t>>(&attrs.at("values"));
+  if (!values)
+    return makeError("symbol_values: the values are symbols, known only at "
+                     "run time");
+  std::vector<uint8_t> bytes(values->size() * 8);
+  if (!values->empty())
+    std::memcpy(bytes.data(), values->data(), bytes.size());
+  return makeTensorData(type, std::move(bytes));
+}
+
 Expected<TensorData> evalPad(const TensorData &x, const AttributeMap &attrs,
                              const TensorType &type) {
   std::vector<int64_t> in = extentsOf(x.type), out = extentsOf(type);
@@ -1604,6 +1638,10 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
     return evalExpand(ops[0], type);
   case OpKind::Pad:
     return evalPad(ops[0], attrs, type);
+  case OpKind::Iota:
+    return evalIota(attrs, type);
+  case OpKind::SymbolValues:
+    return evalSymbolValues(attrs, type);
   }
   return makeError("unknown op kind " + std::to_string(static_cast<int>(kind)));
 }

@@ -79,10 +79,12 @@ constexpr OpInfo kOpInfos[] = {
     {K::GatherElements, "gather_elements", C::DataMovement, 2, 2},
     {K::Expand, "expand", C::DataMovement, 1, 1},
     {K::Pad, "pad", C::DataMovement, 1, 1},
+    {K::Iota, "iota", C::DataMovement, 0, 0},
+    {K::SymbolValues, "symbol_values", C::DataMovement, 0, 0},
 };
 
 constexpr int kNumOps = sizeof(kOpInfos) / sizeof(kOpInfos[0]);
-static_assert(kNumOps == static_cast<int>(K::Pad) + 1,
+static_assert(kNumOps == static_cast<int>(K::SymbolValues) + 1,
               "kOpInfos must have one entry per OpKind");
 
 constexpr bool tableInEnumOrder() {

@@ -85,6 +85,9 @@ enum class OpKind : uint16_t {
   GatherElements,
   Expand,
   Pad,
+  // Generators (no operands; shapes and values may come from symbols).
+  Iota,
+  SymbolValues,
 };
 
 /// How an op relates its operands to its result; drives fusion and codegen.

@@ -125,6 +125,41 @@ std::vector<std::string> Graph::inputSymbols() const {
   return symbols;
 }
 
+bool Graph::isNonNegative(const SymbolArg &arg) const {
+  if (const auto *c = std::get_if<int64_t>(&arg))
+    return *c >= 0;
+  const std::string &name = std::get<std::string>(arg);
+  for (const SymbolDef &def : symbolDefs_) {
+    if (def.name != name)
+      continue;
+    switch (def.op) {
+    case SymbolOp::Eq:
+    case SymbolOp::Lt:
+      return true;
+    case SymbolOp::Add:
+    case SymbolOp::Mul:
+    case SymbolOp::Min:
+      return isNonNegative(def.args[0]) && isNonNegative(def.args[1]);
+    case SymbolOp::Max:
+      return isNonNegative(def.args[0]) || isNonNegative(def.args[1]);
+    case SymbolOp::Select:
+      return isNonNegative(def.args[1]) && isNonNegative(def.args[2]);
+    case SymbolOp::FloorDiv:
+      return isNonNegative(def.args[0]) && isNonNegative(def.args[1]);
+    case SymbolOp::Mod:
+      return isNonNegative(def.args[1]);
+    default:
+      return false;
+    }
+  }
+  // Input-shape symbols are extents.
+  for (const Value *in : inputs_)
+    for (const Dim &d : in->type().shape)
+      if (!d.isStatic() && d.symbolName() == name)
+        return true;
+  return false;
+}
+
 bool Graph::isKnownSymbol(const std::string &name) const {
   for (const SymbolDef &def : symbolDefs_)
     if (def.name == name)
@@ -162,6 +197,17 @@ Expected<SymbolArg> Graph::defineSymbol(SymbolOp op,
   }
   if (isCommutative(op))
     std::sort(args.begin(), args.end(), argLess);
+  // max(0, x) and max(x, c) fold where x is known to be non-negative (a
+  // dim, a count, a comparison), and -(-x) is x.
+  if ((op == SymbolOp::Max) && std::holds_alternative<int64_t>(args[0]) &&
+      std::get<int64_t>(args[0]) <= 0 && isNonNegative(args[1]))
+    return args[1];
+  if (op == SymbolOp::Sub && isConst(args[0], 0))
+    if (const auto *name = std::get_if<std::string>(&args[1]))
+      for (const SymbolDef &def : symbolDefs_)
+        if (def.name == *name && def.op == SymbolOp::Sub &&
+            isConst(def.args[0], 0))
+          return def.args[1];
   // Identities (commutative ops have their constant first).
   switch (op) {
   case SymbolOp::Add:
@@ -222,8 +268,8 @@ Expected<std::string> Graph::defineValueSymbol(const Value *input,
   if (std::find(inputs_.begin(), inputs_.end(), input) == inputs_.end())
     return makeError("value symbols read graph inputs only");
   DType t = input->type().dtype;
-  if (t != DType::I64 && t != DType::I32)
-    return makeError("value symbols read i32 or i64 inputs only");
+  if (t != DType::I64 && t != DType::I32 && t != DType::F32 && t != DType::F64)
+    return makeError("value symbols read i32, i64, f32 or f64 inputs only");
   if (!isStatic(input->type().shape))
     return makeError("value symbols read inputs of static shape only");
   Expected<int64_t> count = elementCount(input->type().shape);

@@ -941,6 +941,30 @@ Expected<TensorType> inferExpand(const Types &ops, const AttributeMap &attrs) {
   return TensorType{ops[0].dtype, std::move(shape)};
 }
 
+/// iota: i64 of dims `shape`, each element its index along `axis`.
+Expected<TensorType> inferIota(const AttributeMap &attrs) {
+  ASSIGN_OR_RETURN(Shape shape, dimsAttr(attrs, "shape"));
+  for (const Dim &d : shape)
+    if (d.isStatic() && d.value() < 0)
+      return makeError("attribute 'shape' must have entries >= 0");
+  ASSIGN_OR_RETURN(int64_t axis, intAttr(attrs, "axis"));
+  if (axis < 0 || axis >= static_cast<int64_t>(shape.size()))
+    return makeError("axis " + std::to_string(axis) + " is out of range for "
+                     "rank " + std::to_string(shape.size()));
+  return TensorType{DType::I64, std::move(shape)};
+}
+
+/// symbol_values: i64[n] holding the n entries of `values` (symbols or
+/// constants >= 0) at run time.
+Expected<TensorType> inferSymbolValues(const AttributeMap &attrs) {
+  ASSIGN_OR_RETURN(Shape values, dimsAttr(attrs, "values"));
+  for (const Dim &d : values)
+    if (d.isStatic() && d.value() < 0)
+      return makeError("attribute 'values' must have entries >= 0");
+  return TensorType{DType::I64,
+                    makeShape({static_cast<int64_t>(values.size())})};
+}
+
 Expected<TensorType> inferPad(const Types &ops, const AttributeMap &attrs) {
   const TensorType &x = ops[0];
   ASSIGN_OR_RETURN(std::vector<int64_t> pads,
@@ -1075,6 +1099,10 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
     return inferExpand(ops, attrs);
   case OpKind::Pad:
     return inferPad(ops, attrs);
+  case OpKind::Iota:
+    return inferIota(attrs);
+  case OpKind::SymbolValues:
+    return inferSymbolValues(attrs);
   }
   return makeError("unknown op kind " +
                    std::to_string(static_cast<int>(kind)));

@@ -37,10 +37,13 @@ Status verifySymbols(const Graph &graph, std::set<std::string> &known) {
       if (!in)
         return makeError(where + "reads '%" + def.input +
                          "', which is not a graph input");
-      if ((in->type().dtype != DType::I64 && in->type().dtype != DType::I32) ||
+      DType t = in->type().dtype;
+      if ((t != DType::I64 && t != DType::I32 && t != DType::F32 &&
+           t != DType::F64) ||
           !isStatic(in->type().shape))
         return makeError(where + "reads '%" + def.input +
-                         "', which is not an i32 or i64 input of static shape");
+                         "', which is not an i32, i64, f32 or f64 input of "
+                         "static shape");
       Expected<int64_t> count = elementCount(in->type().shape);
       if (!count || def.element < 0 || def.element >= *count)
         return makeError(where + "element " + std::to_string(def.element) +

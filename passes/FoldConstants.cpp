@@ -74,7 +74,10 @@ Status foldConstants(Graph &graph) {
   for (const auto &node : graph.nodes())
     order.push_back(node.get());
   for (Node *node : order) {
-    if (node->kind() == OpKind::Constant || !hasOnlyConstantOperands(*node))
+    // Generators (iota, symbol_values) stay: their shapes or values are
+    // symbols, or a frontend would have emitted a constant.
+    if (node->kind() == OpKind::Constant || node->numOperands() == 0 ||
+        !hasOnlyConstantOperands(*node))
       continue;
     bool isOutput = false;
     for (const Value *result : node->results())

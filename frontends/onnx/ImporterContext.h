@@ -160,12 +160,23 @@ inline constexpr int64_t kMaxRunTimeInts = 64;
 /// i32 or i64 graph input of static shape, rank <= 1, with 1 to
 /// kMaxRunTimeInts elements.
 bool isRunTimeInts(const Value *v);
+/// True when `v` is a graph input of one i32, i64, f32 or f64 element (a
+/// value symbol reads it at run time).
+bool isRunTimeScalar(const Value *v);
+/// The elements of an integer tensor of rank 0 or 1 as symbol arguments:
+/// constants, a dim value's dims, or value symbols of a run-time input.
+Expected<std::vector<SymbolArg>> requireSymbolArgs(Importer &im, Value *v,
+                                                   const std::string &what);
+/// Range of integers whose start, limit or delta is known only at run time
+/// (a dim value or a run-time input): iota scaled and shifted.
+Status rangeFromSymbols(NodeContext &ctx, Value *start, Value *limit,
+                        Value *delta);
 /// Reshape to the shape held by run-time input `shape` (0 copies, -1
 /// infers; the counts compare at run time).
 Status reshapeFromValues(NodeContext &ctx, Value *x, Value *shape,
                          bool allowZero);
-/// Expand of `x` to the shape held by run-time input `shape` (numpy
-/// broadcasting, checked at run time).
+/// Expand of `x` to the shape held by run-time input `shape` or dim value
+/// `shape` (numpy broadcasting, checked at run time).
 Status expandFromValues(NodeContext &ctx, Value *x, Value *shape);
 /// Squeeze / Unsqueeze with the axes held by run-time input `axes`.
 Status squeezeFromValues(NodeContext &ctx, Value *x, Value *axes);

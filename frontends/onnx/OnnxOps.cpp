@@ -1812,7 +1812,7 @@ Status gatherElementsOp(NodeContext &ctx, OpKind) {
 Status expandOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(s, ctx.input(1));
-  if (isRunTimeInts(s))
+  if (isRunTimeInts(s) || ctx.importer.dimValue(s))
     return expandFromValues(ctx, x, s);
   ONNX_ASSIGN(shape, ctx.importer.requireInts(s, "shape"));
   AttributeMap attrs{{"shape", shape}};
@@ -1967,7 +1967,7 @@ Status constantOfShapeOp(NodeContext &ctx, OpKind) {
     dtype = v.type.dtype;
     element.assign(v.bytes->begin(), v.bytes->end());
   }
-  if (isRunTimeInts(s)) {
+  if (isRunTimeInts(s) || ctx.importer.dimValue(s)) {
     // The value broadcast to the dims the input holds at run time.
     ONNX_ASSIGN(one, makeTensorData(TensorType{dtype, {}}, element));
     ONNX_ASSIGN(scalar, ctx.importer.emitConstant(std::move(one)));
@@ -2029,6 +2029,11 @@ Status rangeOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(startIn, ctx.input(0));
   ONNX_ASSIGN(limitIn, ctx.input(1));
   ONNX_ASSIGN(deltaIn, ctx.input(2));
+  if (isInteger(startIn->type().dtype) &&
+      (!ctx.importer.requireConstant(startIn, "start").ok() ||
+       !ctx.importer.requireConstant(limitIn, "limit").ok() ||
+       !ctx.importer.requireConstant(deltaIn, "delta").ok()))
+    return rangeFromSymbols(ctx, startIn, limitIn, deltaIn);
   ONNX_ASSIGN(s, ctx.importer.requireConstant(startIn, "start"));
   ONNX_ASSIGN(l, ctx.importer.requireConstant(limitIn, "limit"));
   ONNX_ASSIGN(d, ctx.importer.requireConstant(deltaIn, "delta"));
@@ -4183,10 +4188,27 @@ Status oneHotOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(indices, ctx.input(0));
   ONNX_ASSIGN(depthIn, ctx.input(1));
   ONNX_ASSIGN(values, ctx.input(2));
-  ONNX_ASSIGN(depthValue, scalarInput(ctx, depthIn, "depth"));
-  if (!(depthValue >= 1 && depthValue <= 1e9))
-    return makeError("depth must be in [1, 1e9]");
-  auto depth = static_cast<int64_t>(depthValue);
+  Importer &im = ctx.importer;
+  // The depth: known at import time, or read at run time from a graph
+  // input (a value symbol; the data then uses the input itself).
+  Dim depthDim;
+  Value *depthTensor = nullptr;
+  if (isRunTimeScalar(depthIn)) {
+    ONNX_ASSIGN(symbol, im.graph().defineValueSymbol(depthIn, 0));
+    ONNX_ASSIGN(atLeastOne, im.graph().defineSymbol(
+                                SymbolOp::Lt, {int64_t{0}, SymbolArg(symbol)}));
+    MLC_RETURN_IF_ERROR(im.graph().require(
+        atLeastOne, "node '" + im.nodeName + "' (OneHot): depth must be >= 1"));
+    depthDim = Dim::symbol(symbol);
+    ONNX_ASSIGN(di, castTo(im, depthIn, DType::I64));
+    ONNX_ASSIGN(ds, im.emitReshape(di, {}));
+    depthTensor = ds;
+  } else {
+    ONNX_ASSIGN(depthValue, scalarInput(ctx, depthIn, "depth"));
+    if (!(depthValue >= 1 && depthValue <= 1e9))
+      return makeError("depth must be in [1, 1e9]");
+    depthDim = Dim(static_cast<int64_t>(depthValue));
+  }
   if (values->type().rank() != 1 || !values->type().shape[0].isStatic() ||
       values->type().shape[0].value() != 2)
     return makeError("values must have shape [2], got " +
@@ -4195,17 +4217,31 @@ Status oneHotOp(NodeContext &ctx, OpKind) {
   int64_t outRank = static_cast<int64_t>(ext.size()) + 1;
   ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
   ONNX_ASSIGN(axis, normalizeAxis(axisAttr, outRank));
-  Importer &im = ctx.importer;
   ONNX_ASSIGN(idx, castTo(im, indices, DType::I64));
   ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
-  ONNX_ASSIGN(d, im.emitScalar(DType::I64, static_cast<double>(depth)));
+  Value *d = depthTensor;
+  if (!d) {
+    ONNX_ASSIGN(c, im.emitScalar(DType::I64,
+                                 static_cast<double>(depthDim.value())));
+    d = c;
+  }
   ONNX_ASSIGN(neg, im.emit(OpKind::Less, {idx, zero}));
   ONNX_ASSIGN(wrapped, im.emit(OpKind::Add, {idx, d}));
   ONNX_ASSIGN(fixed, im.emit(OpKind::Where, {neg, wrapped, idx}));
   std::vector<int64_t> unsq = ext;
   unsq.insert(unsq.begin() + axis, 1);
   ONNX_ASSIGN(u, im.emitReshape(fixed, unsq));
-  ONNX_ASSIGN(r, axisRange(im, depth, outRank, axis));
+  Value *r = nullptr;
+  if (depthDim.isStatic()) {
+    ONNX_ASSIGN(c, axisRange(im, depthDim.value(), outRank, axis));
+    r = c;
+  } else {
+    Shape shape(static_cast<size_t>(outRank), Dim(1));
+    shape[static_cast<size_t>(axis)] = depthDim;
+    ONNX_ASSIGN(c, im.emit(OpKind::Iota, {},
+                           {{"shape", dimsAttribute(shape)}, {"axis", axis}}));
+    r = c;
+  }
   ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {u, r}));
   auto pick = [&](int64_t i) {
     AttributeMap attrs{{"starts", std::vector<int64_t>{i}},

@@ -181,6 +181,84 @@ Expected<Value *> checkedReshape(Importer &im, Value *x,
 
 } // namespace
 
+bool isRunTimeScalar(const Value *v) {
+  if (!v || v->producer())
+    return false;
+  const TensorType &t = v->type();
+  if (t.dtype != DType::I64 && t.dtype != DType::I32 && t.dtype != DType::F32 &&
+      t.dtype != DType::F64)
+    return false;
+  Expected<int64_t> n = elementCount(t.shape);
+  return isStatic(t.shape) && n.ok() && *n == 1;
+}
+
+Expected<std::vector<SymbolArg>> requireSymbolArgs(Importer &im, Value *v,
+                                                   const std::string &what) {
+  if (isRunTimeInts(v))
+    return valueSymbols(im, v);
+  if (const Shape *dims = im.dimValue(v)) {
+    std::vector<SymbolArg> out;
+    for (const Dim &d : *dims)
+      out.push_back(dimArg(d));
+    return out;
+  }
+  ONNX_ASSIGN_RT(ints, im.requireInts(v, what));
+  return std::vector<SymbolArg>(ints.begin(), ints.end());
+}
+
+Status rangeFromSymbols(NodeContext &ctx, Value *startIn, Value *limitIn,
+                        Value *deltaIn) {
+  Importer &im = ctx.importer;
+  DType dt = startIn->type().dtype;
+  if (limitIn->type().dtype != dt || deltaIn->type().dtype != dt)
+    return makeError("start, limit and delta must have the same type");
+  auto scalar = [&](Value *v, const char *what) -> Expected<SymbolArg> {
+    ONNX_ASSIGN_RT(args, requireSymbolArgs(im, v, what));
+    if (args.size() != 1)
+      return makeError(std::string(what) + " must be a scalar");
+    return args[0];
+  };
+  ONNX_ASSIGN_RT(start, scalar(startIn, "start"));
+  ONNX_ASSIGN_RT(limit, scalar(limitIn, "limit"));
+  ONNX_ASSIGN_RT(delta, scalar(deltaIn, "delta"));
+  SymbolMath m(im.graph());
+  m.require(m.negate(m.eq(delta, int64_t{0})),
+            nodeLabel(ctx) + "delta must not be 0");
+  // n = max(ceil((limit - start) / delta), 0): with a positive constant
+  // delta floor((limit - start + delta - 1) / delta) (so Range(0, ?n, 1) is
+  // ?n), else -floor((start - limit) / delta).
+  SymbolArg n;
+  if (const auto *c = std::get_if<int64_t>(&delta); c && *c > 0)
+    n = m.max(m.floorDiv(m.add(m.sub(limit, start), *c - 1), *c), int64_t{0});
+  else
+    n = m.max(m.sub(int64_t{0}, m.floorDiv(m.sub(start, limit), delta)),
+              int64_t{0});
+  MLC_RETURN_IF_ERROR(m.status());
+  // start + delta * iota(n), in i64, then cast.
+  ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
+                               {{"shape", dimsAttribute({symbolArgDim(n)})},
+                                {"axis", int64_t{0}}}));
+  auto tensorOf = [&](const SymbolArg &a) -> Expected<Value *> {
+    if (const auto *c = std::get_if<int64_t>(&a))
+      return im.emitScalar(DType::I64, static_cast<double>(*c));
+    if (std::holds_alternative<std::string>(a)) {
+      ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
+                                {{"values", dimsAttribute({symbolArgDim(a)})}}));
+      return im.emitReshape(v, {});
+    }
+    return makeError("internal error: bad symbol argument");
+  };
+  ONNX_ASSIGN_RT(s, tensorOf(start));
+  ONNX_ASSIGN_RT(d, tensorOf(delta));
+  ONNX_ASSIGN_RT(steps, im.emit(OpKind::Mul, {iota, d}));
+  std::string name = ctx.outputName(0);
+  if (dt == DType::I64)
+    return setOutputValue(ctx, 0, im.emit(OpKind::Add, {steps, s}, {}, name));
+  ONNX_ASSIGN_RT(sum, im.emit(OpKind::Add, {steps, s}));
+  return setOutputValue(ctx, 0,
+                        im.emit(OpKind::Cast, {sum}, {{"to", dt}}, name));
+}
+
 bool isRunTimeInts(const Value *v) {
   if (!v || v->producer())
     return false;
@@ -232,7 +310,7 @@ Status reshapeFromValues(NodeContext &ctx, Value *x, Value *shape,
 Status expandFromValues(NodeContext &ctx, Value *x, Value *shape) {
   Importer &im = ctx.importer;
   SymbolMath m(im.graph());
-  ONNX_ASSIGN_RT(values, valueSymbols(im, shape));
+  ONNX_ASSIGN_RT(values, requireSymbolArgs(im, shape, "shape"));
   const Shape &in = x->type().shape;
   size_t rank = std::max(in.size(), values.size());
   const std::string who = nodeLabel(ctx);

@@ -741,13 +741,14 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
       continue;
     const mlc_tensor_desc *in =
         b->input < model->num_inputs ? &model->inputs[b->input] : NULL;
-    if (!in || in->num_symbolic > 0 || in->dtype.code != kDLInt ||
+    if (!in || in->num_symbolic > 0 ||
+        (in->dtype.code != kDLInt && in->dtype.code != kDLFloat) ||
         (in->dtype.bits != 32 && in->dtype.bits != 64) || in->dtype.lanes != 1 ||
         (uint64_t)b->element >= in->num_elements)
       return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                            "%s: corrupt metadata: symbol %s reads element "
                            "%" PRId64 " of input %d, which is not an element "
-                           "of an i32 or i64 input of static shape",
+                           "of an i32, i64, f32 or f64 input of static shape",
                            path, model->symbols[k], b->element, (int)b->input);
   }
 

@@ -770,7 +770,23 @@ static mlc_status read_value_symbol(const mlc_model *model, const DLTensor *inpu
                          "input '%s' (index %d) gives dims by its values and "
                          "must be on the host",
                          desc->name, i);
-  if (desc->dtype.bits == 64) {
+  if (desc->dtype.code == kDLFloat) {
+    // Truncated toward zero, as a cast to int64 (OneHot's depth).
+    double v;
+    if (desc->dtype.bits == 64) {
+      memcpy(&v, (const double *)data + binding->element, sizeof(v));
+    } else {
+      float f;
+      memcpy(&f, (const float *)data + binding->element, sizeof(f));
+      v = f;
+    }
+    if (!(v > -9.2e18 && v < 9.2e18))
+      return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                           "input '%s' (index %d): element %" PRId64
+                           " (%g) gives a dim and must be a finite number",
+                           desc->name, i, binding->element, v);
+    *value = (int64_t)v;
+  } else if (desc->dtype.bits == 64) {
     memcpy(value, (const int64_t *)data + binding->element, sizeof(int64_t));
   } else {
     int32_t v;

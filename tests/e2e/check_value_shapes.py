@@ -4,7 +4,8 @@
     .venv/bin/python tests/e2e/check_value_shapes.py --mlc build/bin/mlc [--work DIR]
 
 Each model takes a shape-giving integer input (Reshape's shape, Reduce*'s,
-Squeeze's and Unsqueeze's axes, Expand's and ConstantOfShape's shape) as a
+Squeeze's and Unsqueeze's axes, Expand's shape, OneHot's depth, Range's
+bounds) as a
 graph input, so its output shape is known only at run time. Every model is
 compiled once with `mlc compile --target=llvm`; then for each set of values
 `mlc run` must match onnxruntime (dtype and shape exact, fp32 rtol 1e-3,
@@ -30,9 +31,11 @@ from onnx import TensorProto, helper
 RNG = np.random.default_rng(7)
 
 
-def model(name, node, inputs, output, opset=18):
+def model(name, node, inputs, output, opset=18, out_type=None):
+    if out_type is None:
+        out_type = TensorProto.INT64 if node.op_type == "Range" else TensorProto.FLOAT
     graph = helper.make_graph([node], name, inputs,
-                              [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)])
+                              [helper.make_tensor_value_info(output, out_type, None)])
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     m.ir_version = 9
     return m
@@ -82,6 +85,20 @@ CASES = [
            [info("x", F, [2, 1, 4, 1]), info("axes", I64, [1])], "y"),
      [{"axes": [1]}, {"axes": [-1]}],
      [({"axes": [0]}, "cannot be squeezed")]),
+    ("onehot_depth",
+     model("onehot_depth",
+           helper.make_node("OneHot", ["idx", "depth", "vals"], ["y"], axis=1),
+           [info("idx", I64, [2, 3]), info("depth", F, []), info("vals", F, [2])], "y", opset=11),
+     [{"idx": [[0, 1, 2], [-1, 3, 5]], "depth": 4.0, "vals": [0.5, 2.0]},
+      {"idx": [[0, 1, 2], [-1, 3, 5]], "depth": 7.9, "vals": [0.0, 1.0]}],
+     [({"idx": [[0, 1, 2], [0, 0, 0]], "depth": 0.0, "vals": [0.0, 1.0]}, "depth must be >= 1")]),
+    ("range_limit",
+     model("range_limit",
+           helper.make_node("Range", ["start", "limit", "delta"], ["r"]),
+           [info("start", I64, []), info("limit", I64, []), info("delta", I64, [])], "r", opset=11),
+     [{"start": 0, "limit": 5, "delta": 1}, {"start": 10, "limit": -3, "delta": -4},
+      {"start": 3, "limit": 3, "delta": 2}],
+     [({"start": 0, "limit": 5, "delta": 0}, "delta must not be 0")]),
     ("expand",
      model("expand", helper.make_node("Expand", ["x", "shape"], ["y"]),
            [info("x", F, [3, 1]), info("shape", I64, [3])], "y"),
@@ -97,11 +114,12 @@ def run(cmd, **kw):
 def inputs_for(case_model, values):
     feeds = {}
     for i in case_model.graph.input:
-        if i.type.tensor_type.elem_type == F:
+        dtype = np.float32 if i.type.tensor_type.elem_type == F else np.int64
+        if i.name in values:
+            feeds[i.name] = np.array(values[i.name], dtype=dtype)
+        else:
             dims = [d.dim_value for d in i.type.tensor_type.shape.dim]
             feeds[i.name] = RNG.standard_normal(dims).astype(np.float32)
-        else:
-            feeds[i.name] = np.array(values[i.name], dtype=np.int64)
     return feeds
 
 
@@ -149,7 +167,8 @@ def main() -> int:
                     failures += 1
                     continue
                 want = session.run(None, feeds)[0]
-                got = np.load(os.path.join(run_dir, "out", "y.npy"))
+                out_name = m.graph.output[0].name
+                got = np.load(os.path.join(run_dir, "out", out_name + ".npy"))
                 if got.dtype != want.dtype or got.shape != want.shape or not np.allclose(
                         got, want, rtol=1e-3, atol=1e-4):
                     print(f"FAIL {name} {values}: got {got.dtype}{got.shape}, "

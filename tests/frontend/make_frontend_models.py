@@ -448,6 +448,22 @@ def network_models():
          init("zero", np.array([0], np.int64)),
          init("emb", np.ones((16, 8), np.float32)),
          init("shape3", np.array([-1, 2, 4], np.int64))], numerics=False)
+    # Position ids and a mask from the shape of a dynamic input (the
+    # transformer pattern): Range up to a dim value, ConstantOfShape and
+    # Expand of dim values, iota at run time.
+    good("range_of_dynamic_shape", [
+        n("Shape", ["x"], ["s"], name="sh"),
+        n("Gather", ["s", "i1"], ["len"], name="g1", axis=0),
+        n("Range", ["zero", "len", "one"], ["pos"], name="rg"),
+        n("Cast", ["pos"], ["posf"], name="cf", to=F),
+        n("ConstantOfShape", ["s"], ["ones"], name="cs",
+          value=helper.make_tensor("v", F, [1], [1.0])),
+        n("Expand", ["posf", "s"], ["grid"], name="ex"),
+        n("Mul", ["grid", "ones"], ["g2"], name="m"),
+        n("Add", ["x", "g2"], ["y"], name="add")],
+        [vi("x", F, [2, "seq"])], [vi("y", F, None)],
+        [init("i1", np.array(1, np.int64)), init("zero", np.array(0, np.int64)),
+         init("one", np.array(1, np.int64))], numerics=False)
     # An initializer listed as a graph input is a constant.
     good("initializer_as_input", [n("Add", ["x", "w"], ["y"])],
          [vi("x", F, [3]), vi("w", F, [3])], [vi("y", F, [3])],

@@ -150,7 +150,9 @@ TEST_CASE("symbol definitions fold, share and round-trip", "[ir]") {
   REQUIRE(v1.ok());
   CHECK(*g.defineValueSymbol(shape, 0) == *v0);
   CHECK_FALSE(g.defineValueSymbol(shape, 2).ok());
-  CHECK_FALSE(g.defineValueSymbol(x, 0).ok());
+  CHECK(g.defineValueSymbol(x, 0).ok()); // f32, truncated at run time
+  Value *h = *g.addInput("h", {DType::F16, makeShape({1})});
+  CHECK_FALSE(g.defineValueSymbol(h, 0).ok());
   // Constants fold (floor semantics, by zero gives 0); identities fold.
   CHECK(std::get<int64_t>(*g.defineSymbol(SymbolOp::FloorDiv, {-7, 2})) == -4);
   CHECK(std::get<int64_t>(*g.defineSymbol(SymbolOp::Mod, {-7, 2})) == 1);
@@ -197,7 +199,7 @@ TEST_CASE("symbol definitions fold, share and round-trip", "[ir]") {
 
 TEST_CASE("the verifier rejects bad symbol definitions", "[ir]") {
   auto check = [](const std::string &body, const std::string &message) {
-    std::string text = "graph @g(%x: f32[3], %s: i64[2], %f: f32[2]) -> (%y) "
+    std::string text = "graph @g(%x: f32[3], %s: i64[2], %h: f16[2]) -> (%y) "
                        "{\n" +
                        body + "  %y = neg(%x) : f32[3]\n}\n";
     Expected<Graph> g = parseGraph(text);
@@ -205,7 +207,7 @@ TEST_CASE("the verifier rejects bad symbol definitions", "[ir]") {
     CHECK(g.message().find(message) != std::string::npos);
   };
   check("  symbol ?a = value %s[2]\n", "element 2 of '%s' is out of range");
-  check("  symbol ?a = value %f[0]\n", "not an i32 or i64 input");
+  check("  symbol ?a = value %h[0]\n", "not an i32, i64, f32 or f64 input");
   check("  symbol ?a = value %t[0]\n", "not a graph input");
   check("  symbol ?a = add ?b, 1\n", "operand ?b is used before it is defined");
   check("  symbol ?a = value %s[0]\n  symbol ?a = value %s[1]\n",
