@@ -85,7 +85,9 @@ FailureOr<ScratchLayout> placeKernelScratch(ModuleOp module,
       allocs.push_back({alloc, size});
       size += alignUp(bytes);
     }
-    if (allocs.empty())
+    // Only empty temporaries: nothing to place (they stay allocs of 0
+    // bytes), and no scratch argument (the calls would not pass one).
+    if (allocs.empty() || size == 0)
       continue;
     auto scratchType = MemRefType::get({size}, i8);
     kernel.insertArgument(kernel.getNumArguments(), scratchType, {},

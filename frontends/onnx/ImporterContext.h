@@ -178,6 +178,12 @@ Status reshapeFromValues(NodeContext &ctx, Value *x, Value *shape,
 /// Expand of `x` to the shape held by run-time input `shape` or dim value
 /// `shape` (numpy broadcasting, checked at run time).
 Status expandFromValues(NodeContext &ctx, Value *x, Value *shape);
+/// Slice whose starts, ends, axes or steps are run-time inputs (clamped as
+/// ONNX says, at run time; gathers along each sliced dim).
+Status sliceFromSymbols(NodeContext &ctx, Value *x);
+/// Split along `axis` with the sizes held by run-time input `split`.
+Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
+                        Value *split);
 /// Squeeze / Unsqueeze with the axes held by run-time input `axes`.
 Status squeezeFromValues(NodeContext &ctx, Value *x, Value *axes);
 Status unsqueezeFromValues(NodeContext &ctx, Value *x, Value *axes);

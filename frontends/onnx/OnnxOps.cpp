@@ -1605,6 +1605,8 @@ Status splitOp(NodeContext &ctx, OpKind) {
   if (n == 0)
     return makeError("has no outputs");
   std::vector<int64_t> sizes;
+  if (Value *s = ctx.optionalInput(1); isRunTimeInts(s))
+    return splitFromSymbols(ctx, x, axis, s);
   if (Value *s = ctx.optionalInput(1)) {
     ONNX_ASSIGN(list, ctx.importer.requireInts(s, "split"));
     sizes = list;
@@ -1744,6 +1746,9 @@ Status sliceOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(startsIn, ctx.input(1));
   ONNX_ASSIGN(endsIn, ctx.input(2));
+  for (size_t i = 1; i < 5; ++i)
+    if (isRunTimeInts(ctx.optionalInput(i)))
+      return sliceFromSymbols(ctx, x);
   ONNX_ASSIGN(starts, ctx.importer.requireInts(startsIn, "starts"));
   ONNX_ASSIGN(endDims, ctx.importer.requireDims(endsIn, "ends"));
   if (!isStatic(endDims) || !isStatic(x->type().shape))

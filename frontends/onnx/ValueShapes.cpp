@@ -7,6 +7,8 @@
 
 #include "ir/Printer.h"
 
+#include <array>
+
 namespace mlc::onnx_import {
 
 namespace {
@@ -257,6 +259,179 @@ Status rangeFromSymbols(NodeContext &ctx, Value *startIn, Value *limitIn,
   ONNX_ASSIGN_RT(sum, im.emit(OpKind::Add, {steps, s}));
   return setOutputValue(ctx, 0,
                         im.emit(OpKind::Cast, {sum}, {{"to", dt}}, name));
+}
+
+/// Gathers `len` elements of `x` along `axis` from `start` by `step`
+/// (symbols; the indices are in range by construction).
+Expected<Value *> gatherRun(Importer &im, Value *x, int64_t axis,
+                            const SymbolArg &start, const SymbolArg &step,
+                            const SymbolArg &len, const std::string &name) {
+  ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
+                               {{"shape", dimsAttribute({symbolArgDim(len)})},
+                                {"axis", int64_t{0}}}));
+  auto tensorOf = [&](const SymbolArg &a) -> Expected<Value *> {
+    if (const auto *c = std::get_if<int64_t>(&a))
+      return im.emitScalar(DType::I64, static_cast<double>(*c));
+    ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
+                              {{"values", dimsAttribute({symbolArgDim(a)})}}));
+    return im.emitReshape(v, {});
+  };
+  Value *index = iota;
+  if (!(std::holds_alternative<int64_t>(step) && std::get<int64_t>(step) == 1)) {
+    ONNX_ASSIGN_RT(s, tensorOf(step));
+    ONNX_ASSIGN_RT(scaled, im.emit(OpKind::Mul, {index, s}));
+    index = scaled;
+  }
+  if (!(std::holds_alternative<int64_t>(start) &&
+        std::get<int64_t>(start) == 0)) {
+    ONNX_ASSIGN_RT(s, tensorOf(start));
+    ONNX_ASSIGN_RT(shifted, im.emit(OpKind::Add, {index, s}));
+    index = shifted;
+  }
+  return im.emit(OpKind::Gather, {x, index}, {{"axis", axis}}, name);
+}
+
+Status sliceFromSymbols(NodeContext &ctx, Value *x) {
+  Importer &im = ctx.importer;
+  if (!isStatic(x->type().shape))
+    return makeError("with starts, ends, axes or steps given at run time, the "
+                     "input needs a static shape, got " +
+                     typeToString(x->type()));
+  SymbolMath m(im.graph());
+  const std::string who = nodeLabel(ctx);
+  ONNX_ASSIGN_RT(starts, requireSymbolArgs(im, ctx.inputs[1], "starts"));
+  ONNX_ASSIGN_RT(ends, requireSymbolArgs(im, ctx.inputs[2], "ends"));
+  size_t count = starts.size();
+  if (ends.size() != count)
+    return makeError("starts and ends have different lengths");
+  std::vector<SymbolArg> axes, steps(count, SymbolArg(int64_t{1}));
+  if (Value *a = ctx.optionalInput(3)) {
+    ONNX_ASSIGN_RT(list, requireSymbolArgs(im, a, "axes"));
+    axes = list;
+  } else {
+    for (size_t i = 0; i < count; ++i)
+      axes.push_back(SymbolArg(static_cast<int64_t>(i)));
+  }
+  if (Value *s = ctx.optionalInput(4)) {
+    ONNX_ASSIGN_RT(list, requireSymbolArgs(im, s, "steps"));
+    steps = list;
+  }
+  if (axes.size() != count || steps.size() != count)
+    return makeError("starts, ends, axes and steps have different lengths");
+  const Shape &in = x->type().shape;
+  int64_t rank = x->type().rank();
+  // Per entry: its axis, normalized and checked; no axis twice.
+  std::vector<SymbolArg> norm;
+  for (size_t j = 0; j < count; ++j) {
+    SymbolArg a = axes[j];
+    SymbolArg n = m.select(m.lt(a, int64_t{0}), m.add(a, rank), a);
+    m.require(m.mul(m.negate(m.lt(n, int64_t{0})), m.lt(n, rank)),
+              who + "axes[" + std::to_string(j) + "] is out of range for rank " +
+                  std::to_string(rank));
+    m.require(m.negate(m.eq(steps[j], int64_t{0})),
+              who + "steps[" + std::to_string(j) + "] is 0");
+    norm.push_back(n);
+  }
+  Value *cur = x;
+  Shape outShape;
+  std::vector<std::pair<int64_t, std::array<SymbolArg, 3>>> runs;
+  for (int64_t p = 0; p < rank; ++p) {
+    int64_t d = in[p].value();
+    // This dim's entry (if any): start, end, step.
+    SymbolArg has(int64_t{0}), st(int64_t{0}), en(int64_t{0}),
+        sp(int64_t{0});
+    for (size_t j = 0; j < count; ++j) {
+      SymbolArg e = m.eq(norm[j], p);
+      if (j > 0)
+        m.require(m.lt(m.add(has, e), int64_t{2}),
+                  who + "axes name dim " + std::to_string(p) + " twice");
+      has = m.add(has, e);
+      st = m.add(st, m.select(e, starts[j], int64_t{0}));
+      en = m.add(en, m.select(e, ends[j], int64_t{0}));
+      sp = m.add(sp, m.select(e, steps[j], int64_t{0}));
+    }
+    if ((std::holds_alternative<int64_t>(has) && std::get<int64_t>(has) == 0) ||
+        d == 0) {
+      outShape.push_back(Dim(d));
+      continue; // no entry names this dim, or it stays empty
+    }
+    st = m.select(has, st, int64_t{0});
+    en = m.select(has, en, d);
+    sp = m.select(has, sp, int64_t{1});
+    // Clamp as the ONNX spec says (negative counts from the end).
+    auto wrap = [&](SymbolArg v) {
+      return m.select(m.lt(v, int64_t{0}), m.add(v, d), v);
+    };
+    auto clamp = [&](SymbolArg v, int64_t lo, int64_t hi) {
+      return m.op(SymbolOp::Min, {m.max(v, lo), hi});
+    };
+    SymbolArg back = m.lt(sp, int64_t{0});
+    SymbolArg s0 = wrap(st), e0 = wrap(en);
+    SymbolArg start = m.select(back, clamp(s0, 0, std::max<int64_t>(d - 1, 0)),
+                               clamp(s0, 0, d));
+    SymbolArg end = m.select(back, clamp(e0, -1, d - 1), clamp(e0, 0, d));
+    // ceil((end - start) / step), at least 0.
+    SymbolArg len = m.max(
+        m.sub(int64_t{0}, m.floorDiv(m.sub(start, end), sp)), int64_t{0});
+    outShape.push_back(symbolArgDim(len));
+    runs.push_back({p, {start, sp, len}});
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const auto &[p, v] = runs[r];
+    ONNX_ASSIGN_RT(g, gatherRun(im, cur, p, v[0], v[1], v[2],
+                                r + 1 == runs.size() ? ctx.outputName(0)
+                                                     : std::string()));
+    cur = g;
+  }
+  return setOutputValue(ctx, 0, cur);
+}
+
+Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
+                        Value *split) {
+  Importer &im = ctx.importer;
+  if (!isStatic(x->type().shape))
+    return makeError("with split given at run time, the input needs a static "
+                     "shape, got " +
+                     typeToString(x->type()));
+  SymbolMath m(im.graph());
+  const std::string who = nodeLabel(ctx);
+  ONNX_ASSIGN_RT(sizes, valueSymbols(im, split));
+  if (sizes.size() != ctx.outputs.size())
+    return makeError("split has " + std::to_string(sizes.size()) +
+                     " sizes for " + std::to_string(ctx.outputs.size()) +
+                     " outputs");
+  int64_t d = x->type().shape[static_cast<size_t>(axis)].value();
+  SymbolArg offset(int64_t{0});
+  std::vector<SymbolArg> starts;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    m.require(m.negate(m.lt(sizes[i], int64_t{0})),
+              who + "split[" + std::to_string(i) + "] is negative");
+    starts.push_back(offset);
+    offset = m.add(offset, sizes[i]);
+  }
+  m.require(m.eq(offset, d), who + "the split sizes do not sum to dim " +
+                                 std::to_string(axis) + " (" +
+                                 std::to_string(d) + ")");
+  MLC_RETURN_IF_ERROR(m.status());
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (ctx.proto.output(static_cast<int>(i)).empty())
+      continue;
+    if (d == 0) {
+      // Every part is empty too (the sizes sum to 0).
+      std::vector<SymbolArg> dims;
+      for (const Dim &e : x->type().shape)
+        dims.push_back(dimArg(e));
+      dims[static_cast<size_t>(axis)] = sizes[i];
+      ONNX_ASSIGN_RT(part, checkedReshape(im, x, dims, ctx.outputName(i)));
+      ctx.outputs[i] = part;
+      continue;
+    }
+    ONNX_ASSIGN_RT(part, gatherRun(im, x, axis, starts[i], int64_t{1},
+                                   sizes[i], ctx.outputName(i)));
+    ctx.outputs[i] = part;
+  }
+  return Status::success();
 }
 
 bool isRunTimeInts(const Value *v) {
