@@ -5028,6 +5028,125 @@ Status flexAttentionOp(NodeContext &ctx, OpKind) {
                            ctx.outputName(0)));
 }
 
+/// Most elements TopK ranks along its axis (the rank form compares every
+/// pair: n x n per row).
+constexpr int64_t kMaxTopKAxis = 4096;
+
+/// TopK-10+ by ranks: element i's rank is the number of elements before it
+/// in the order (larger first, or smaller first with largest = 0; ties by
+/// lower index, as ONNX says); output r takes the element of rank r. k may
+/// be a run-time input (the output dim is then a value symbol). The result
+/// is always sorted, which `sorted = 0` allows.
+Status topKOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(kIn, ctx.input(1));
+  ONNX_ASSIGN(ext, staticShape(x, "TopK"));
+  int64_t rank = x->type().rank();
+  if (rank == 0)
+    return makeError("input must have rank >= 1");
+  ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", -1));
+  ONNX_ASSIGN(axis, normalizeAxis(axisAttr, rank));
+  ONNX_ASSIGN(largest, ctx.intAttr("largest", 1));
+  int64_t n = ext[axis];
+  if (n > kMaxTopKAxis)
+    return makeError("TopK over " + std::to_string(n) + " elements (more than " +
+                     std::to_string(kMaxTopKAxis) + ") is not supported yet");
+  Importer &im = ctx.importer;
+  Dim k;
+  if (isRunTimeScalar(kIn) && isInteger(kIn->type().dtype)) {
+    ONNX_ASSIGN(sym, im.graph().defineValueSymbol(kIn, 0));
+    ONNX_ASSIGN(fits, im.graph().defineSymbol(SymbolOp::Lt,
+                                              {SymbolArg(sym), n + 1}));
+    ONNX_ASSIGN(nonNegative, im.graph().defineSymbol(
+                                 SymbolOp::Lt, {SymbolArg(sym), int64_t{0}}));
+    ONNX_ASSIGN(ok, im.graph().defineSymbol(SymbolOp::Lt,
+                                            {nonNegative, fits}));
+    MLC_RETURN_IF_ERROR(im.graph().require(
+        ok, "node '" + im.nodeName + "' (TopK): k must be in [0, " +
+                std::to_string(n) + "]"));
+    k = Dim::symbol(sym);
+  } else {
+    ONNX_ASSIGN(list, im.requireInts(kIn, "k"));
+    if (list.size() != 1 || list[0] < 0 || list[0] > n)
+      return makeError("k must be one value in [0, " + std::to_string(n) +
+                       "]");
+    k = Dim(list[0]);
+  }
+  // Work with the axis last.
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis)
+      perm.push_back(i);
+  perm.push_back(axis);
+  std::vector<int64_t> back(static_cast<size_t>(rank));
+  for (int64_t i = 0; i < rank; ++i)
+    back[static_cast<size_t>(perm[i])] = i;
+  Value *xl = x;
+  if (axis != rank - 1) {
+    ONNX_ASSIGN(t, im.emit(OpKind::Transpose, {x}, {{"perm", perm}}));
+    xl = t;
+  }
+  std::vector<int64_t> lead;
+  for (int64_t i : perm)
+    lead.push_back(ext[i]);
+  lead.pop_back();
+  auto with = [&](std::vector<int64_t> tail) {
+    std::vector<int64_t> s = lead;
+    s.insert(s.end(), tail.begin(), tail.end());
+    return s;
+  };
+  ONNX_ASSIGN(xi, im.emitReshape(xl, with({n, 1}))); // element i
+  ONNX_ASSIGN(xj, im.emitReshape(xl, with({1, n}))); // element j
+  ONNX_ASSIGN(before, im.emit(largest ? OpKind::Greater : OpKind::Less,
+                              {xj, xi}));
+  ONNX_ASSIGN(same, im.emit(OpKind::Equal, {xj, xi}));
+  // j < i: a lower index wins a tie.
+  std::vector<uint8_t> lower(static_cast<size_t>(n * n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < i; ++j)
+      lower[static_cast<size_t>(i * n + j)] = 1;
+  ONNX_ASSIGN(lowerData, makeTensorData(TensorType{DType::Bool,
+                                                   makeShape({n, n})},
+                                        std::move(lower)));
+  ONNX_ASSIGN(lowerValue, im.emitConstant(std::move(lowerData)));
+  ONNX_ASSIGN(tie, im.emit(OpKind::And, {same, lowerValue}));
+  ONNX_ASSIGN(ahead, im.emit(OpKind::Or, {before, tie}));
+  ONNX_ASSIGN(ahead64, castTo(im, ahead, DType::I64));
+  AttributeMap overJ{{"axes", std::vector<int64_t>{static_cast<int64_t>(
+                          lead.size() + 1)}},
+                     {"keepdims", int64_t{0}}};
+  ONNX_ASSIGN(ranks, im.emit(OpKind::ReduceSum, {ahead64}, overJ)); // [.., n]
+  ONNX_ASSIGN(ranksRow, im.emitReshape(ranks, with({1, n})));
+  ONNX_ASSIGN(slots, im.emit(OpKind::Iota, {},
+                             {{"shape", dimsAttribute({k, Dim(1)})},
+                              {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(pick, im.emit(OpKind::Equal, {ranksRow, slots})); // [.., k, n]
+  AttributeMap overN{{"axes", std::vector<int64_t>{static_cast<int64_t>(
+                          lead.size() + 1)}},
+                     {"keepdims", int64_t{0}}};
+  ONNX_ASSIGN(zero, im.emitScalar(x->type().dtype, 0));
+  ONNX_ASSIGN(chosen, im.emit(OpKind::Where, {pick, xj, zero}));
+  ONNX_ASSIGN(values, im.emit(OpKind::ReduceSum, {chosen}, overN)); // [.., k]
+  std::vector<int64_t> positions(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    positions[static_cast<size_t>(i)] = i;
+  ONNX_ASSIGN(pos, im.emitInts(positions));
+  ONNX_ASSIGN(zero64, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN(where, im.emit(OpKind::Where, {pick, pos, zero64}));
+  ONNX_ASSIGN(indices, im.emit(OpKind::ReduceSum, {where}, overN));
+  auto finish = [&](Value *v, size_t i) -> Status {
+    if (axis == rank - 1)
+      return setOutput(ctx, i, v);
+    return setOutput(ctx, i,
+                     im.emit(OpKind::Transpose, {v}, {{"perm", back}},
+                             ctx.outputName(i)));
+  };
+  MLC_RETURN_IF_ERROR(finish(values, 0));
+  if (ctx.outputs.size() > 1)
+    MLC_RETURN_IF_ERROR(finish(indices, 1));
+  return Status::success();
+}
+
 Status attentionOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(q, ctx.input(0));
   ONNX_ASSIGN(k, ctx.input(1));
@@ -6890,6 +7009,7 @@ constexpr std::array kOps = {
     OpEntry{"TensorScatter", tensorScatterOp, OpKind::Where},
     OpEntry{"ThresholdedRelu", thresholdedReluOp, OpKind::Where},
     OpEntry{"Tile", tileOp, OpKind::Expand},
+    OpEntry{"TopK", topKOp, OpKind::ReduceSum},
     OpEntry{"Transpose", transposeOp, OpKind::Transpose},
     OpEntry{"Trilu", triluOp, OpKind::Where},
     OpEntry{"Unsqueeze", unsqueezeOp, OpKind::Reshape},
@@ -6997,6 +7117,7 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"Sub", 7},
     {"Sum", 8},
     {"Tanh", 6},
+    {"TopK", 10}, // 10 moved k to an input; 11 added largest, sorted
     {"Transpose", 1},
     {"Where", 9},
 };
