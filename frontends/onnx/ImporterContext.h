@@ -181,6 +181,9 @@ Status expandFromValues(NodeContext &ctx, Value *x, Value *shape);
 /// Slice whose starts, ends, axes or steps are run-time inputs (clamped as
 /// ONNX says, at run time; gathers along each sliced dim).
 Status sliceFromSymbols(NodeContext &ctx, Value *x);
+/// Pad by gathers (modes constant, edge, reflect, wrap; negative pads
+/// crop), with pads, axes or the value given at run time or not.
+Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode);
 /// Split along `axis` with the sizes held by run-time input `split`.
 Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
                         Value *split);

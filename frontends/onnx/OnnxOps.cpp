@@ -1828,10 +1828,28 @@ Status expandOp(NodeContext &ctx, OpKind) {
 Status padOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(padsIn, ctx.input(1));
-  ONNX_ASSIGN(pads, ctx.importer.requireInts(padsIn, "pads"));
   ONNX_ASSIGN(mode, ctx.stringAttr("mode", "constant"));
-  if (mode != "constant" && mode != "reflect" && mode != "edge")
+  if (mode != "constant" && mode != "reflect" && mode != "edge" &&
+      mode != "wrap")
     return makeError("pad mode \"" + mode + "\" is not supported");
+  // Pads, axes or value known only at run time, negative pads, or wrap:
+  // gathers (ValueShapes.cpp); otherwise the IR's pad.
+  bool gathers = mode == "wrap" || isRunTimeInts(padsIn) ||
+                 isRunTimeInts(ctx.optionalInput(3)) ||
+                 (ctx.optionalInput(2) &&
+                  !ctx.importer.requireConstant(ctx.optionalInput(2),
+                                                "constant_value")
+                       .ok());
+  if (!gathers) {
+    auto list = ctx.importer.requireInts(padsIn, "pads");
+    gathers = list.ok() && std::any_of(list->begin(), list->end(),
+                                       [](int64_t p) { return p < 0; });
+  }
+  if (gathers && isStatic(x->type().shape))
+    return padFromSymbols(ctx, x, mode);
+  if (mode == "wrap")
+    return makeError("pad mode \"wrap\" needs a static input shape");
+  ONNX_ASSIGN(pads, ctx.importer.requireInts(padsIn, "pads"));
   int64_t rank = x->type().rank();
   double value = 0.0;
   if (Value *v = ctx.optionalInput(2)) {

@@ -387,6 +387,150 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x) {
   return setOutputValue(ctx, 0, cur);
 }
 
+Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
+  Importer &im = ctx.importer;
+  if (!isStatic(x->type().shape))
+    return makeError("with pads given at run time, the input needs a static "
+                     "shape, got " +
+                     typeToString(x->type()));
+  SymbolMath m(im.graph());
+  const std::string who = nodeLabel(ctx);
+  const Shape &in = x->type().shape;
+  int64_t rank = x->type().rank();
+  ONNX_ASSIGN_RT(pads, requireSymbolArgs(im, ctx.inputs[1], "pads"));
+  std::vector<SymbolArg> axes;
+  if (Value *a = ctx.optionalInput(3)) {
+    ONNX_ASSIGN_RT(list, requireSymbolArgs(im, a, "axes"));
+    axes = list;
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(SymbolArg(i));
+  }
+  size_t count = axes.size();
+  if (pads.size() != 2 * count)
+    return makeError("pads has " + std::to_string(pads.size()) +
+                     " values for " + std::to_string(count) + " axes");
+  std::vector<SymbolArg> norm;
+  for (size_t j = 0; j < count; ++j) {
+    SymbolArg a = axes[j];
+    SymbolArg n = m.select(m.lt(a, int64_t{0}), m.add(a, rank), a);
+    m.require(m.mul(m.negate(m.lt(n, int64_t{0})), m.lt(n, rank)),
+              who + "axes[" + std::to_string(j) + "] is out of range for rank " +
+                  std::to_string(rank));
+    norm.push_back(n);
+  }
+  // The fill value (constant mode), in x's type.
+  Value *fill = nullptr;
+  if (mode == "constant") {
+    if (Value *v = ctx.optionalInput(2)) {
+      ONNX_ASSIGN_RT(c, im.emit(OpKind::Cast, {v}, {{"to", x->type().dtype}}));
+      ONNX_ASSIGN_RT(s, im.emitReshape(c, {}));
+      fill = s;
+    } else {
+      ONNX_ASSIGN_RT(z, im.emitScalar(x->type().dtype, 0));
+      fill = z;
+    }
+  }
+  auto tensorOf = [&](const SymbolArg &a) -> Expected<Value *> {
+    if (const auto *c = std::get_if<int64_t>(&a))
+      return im.emitScalar(DType::I64, static_cast<double>(*c));
+    ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
+                              {{"values", dimsAttribute({symbolArgDim(a)})}}));
+    return im.emitReshape(v, {});
+  };
+  Value *cur = x;
+  std::string name = ctx.outputName(0);
+  struct Run {
+    int64_t dim;
+    SymbolArg begin, len;
+  };
+  std::vector<Run> runs;
+  for (int64_t p = 0; p < rank; ++p) {
+    SymbolArg has(int64_t{0}), b(int64_t{0}), e(int64_t{0});
+    for (size_t j = 0; j < count; ++j) {
+      SymbolArg hit = m.eq(norm[j], p);
+      if (j > 0)
+        m.require(m.lt(m.add(has, hit), int64_t{2}),
+                  who + "axes name dim " + std::to_string(p) + " twice");
+      has = m.add(has, hit);
+      b = m.add(b, m.select(hit, pads[j], int64_t{0}));
+      e = m.add(e, m.select(hit, pads[count + j], int64_t{0}));
+    }
+    if ((std::holds_alternative<int64_t>(b) && std::get<int64_t>(b) == 0 &&
+         std::holds_alternative<int64_t>(e) && std::get<int64_t>(e) == 0))
+      continue;
+    int64_t d = in[p].value();
+    SymbolArg len = m.add(m.add(b, d), e);
+    m.require(m.negate(m.lt(len, int64_t{0})),
+              who + "the pads of dim " + std::to_string(p) +
+                  " remove more than its extent");
+    if (d == 0 && mode != "constant")
+      m.require(m.eq(len, int64_t{0}),
+                who + "cannot pad the empty dim " + std::to_string(p) +
+                    " in mode " + mode);
+    runs.push_back({p, b, len});
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const Run &run = runs[r];
+    int64_t d = in[run.dim].value();
+    std::string resultName = r + 1 == runs.size() ? name : std::string();
+    // Output i reads x at j = i - begin, mapped into [0, d) by the mode.
+    ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
+                                 {{"shape", dimsAttribute({symbolArgDim(run.len)})},
+                                  {"axis", int64_t{0}}}));
+    ONNX_ASSIGN_RT(begin, tensorOf(run.begin));
+    ONNX_ASSIGN_RT(j, im.emit(OpKind::Sub, {iota, begin}));
+    if (d == 0) {
+      // Constant mode around nothing: the fill value everywhere.
+      Shape shape = cur->type().shape;
+      shape[static_cast<size_t>(run.dim)] = symbolArgDim(run.len);
+      AttributeMap attrs{{"shape", dimsAttribute(shape)}};
+      ONNX_ASSIGN_RT(filled, im.emit(OpKind::Expand, {fill}, attrs, resultName));
+      cur = filled;
+      continue;
+    }
+    Value *src = j;
+    ONNX_ASSIGN_RT(zero, im.emitScalar(DType::I64, 0));
+    ONNX_ASSIGN_RT(last, im.emitScalar(DType::I64, static_cast<double>(d - 1)));
+    if (mode == "wrap") {
+      ONNX_ASSIGN_RT(dv, im.emitScalar(DType::I64, static_cast<double>(d)));
+      ONNX_ASSIGN_RT(w, im.emit(OpKind::Mod, {j, dv}, {{"fmod", int64_t{0}}}));
+      src = w;
+    } else if (mode == "reflect" && d > 1) {
+      ONNX_ASSIGN_RT(period,
+                     im.emitScalar(DType::I64, static_cast<double>(2 * (d - 1))));
+      ONNX_ASSIGN_RT(mm, im.emit(OpKind::Mod, {j, period}, {{"fmod", int64_t{0}}}));
+      ONNX_ASSIGN_RT(mirrored, im.emit(OpKind::Sub, {period, mm}));
+      ONNX_ASSIGN_RT(high, im.emit(OpKind::Greater, {mm, last}));
+      ONNX_ASSIGN_RT(rf, im.emit(OpKind::Where, {high, mirrored, mm}));
+      src = rf;
+    } else {
+      // edge, constant (masked below), reflect of one element.
+      ONNX_ASSIGN_RT(lo, im.emit(OpKind::Max, {j, zero}));
+      ONNX_ASSIGN_RT(hi, im.emit(OpKind::Min, {lo, last}));
+      src = hi;
+    }
+    bool masked = mode == "constant";
+    ONNX_ASSIGN_RT(g, im.emit(OpKind::Gather, {cur, src},
+                              {{"axis", run.dim}}, masked ? "" : resultName));
+    cur = g;
+    if (!masked)
+      continue;
+    // In range: 0 <= j <= d - 1, along this dim only.
+    ONNX_ASSIGN_RT(below, im.emit(OpKind::Less, {j, zero}));
+    ONNX_ASSIGN_RT(above, im.emit(OpKind::Greater, {j, last}));
+    ONNX_ASSIGN_RT(outside, im.emit(OpKind::Or, {below, above}));
+    Shape along(static_cast<size_t>(rank), Dim(1));
+    along[static_cast<size_t>(run.dim)] = symbolArgDim(run.len);
+    AttributeMap shape{{"shape", dimsAttribute(along)}};
+    ONNX_ASSIGN_RT(mask, im.emit(OpKind::Reshape, {outside}, std::move(shape)));
+    ONNX_ASSIGN_RT(out, im.emit(OpKind::Where, {mask, fill, cur}, {}, resultName));
+    cur = out;
+  }
+  return setOutputValue(ctx, 0, cur);
+}
+
 Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
                         Value *split) {
   Importer &im = ctx.importer;
