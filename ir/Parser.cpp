@@ -299,9 +299,11 @@ Expected<Attribute> Parser::parseAttribute() {
           dims.push_back(Dim::symbol(t.substr(1)));
           continue;
         }
+        // Negative entries: each op's type rule says where they may be
+        // (symbol_values holds any integers).
         Expected<int64_t> v = parseIntToken(t);
-        if (!v || *v < 0)
-          return error("dims must be non-negative integers");
+        if (!v)
+          return error("dim list entries must be integers or ?symbols");
         dims.push_back(Dim(*v));
       }
       return Attribute(dims);

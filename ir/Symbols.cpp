@@ -229,6 +229,14 @@ Expected<SymbolArg> Graph::defineSymbol(SymbolOp op,
   case SymbolOp::FloorDiv:
     if (isConst(args[1], 1))
       return args[0];
+    // (c1 * x) / c2 with c2 dividing c1: (c1 / c2) * x.
+    if (const auto *c2 = std::get_if<int64_t>(&args[1]); c2 && *c2 > 0)
+      if (const auto *name = std::get_if<std::string>(&args[0]))
+        for (const SymbolDef &def : symbolDefs_)
+          if (def.name == *name && def.op == SymbolOp::Mul)
+            if (const auto *c1 = std::get_if<int64_t>(&def.args[0]);
+                c1 && *c1 % *c2 == 0)
+              return defineSymbol(SymbolOp::Mul, {*c1 / *c2, def.args[1]});
     break;
   case SymbolOp::Min:
   case SymbolOp::Max:

@@ -955,12 +955,9 @@ Expected<TensorType> inferIota(const AttributeMap &attrs) {
 }
 
 /// symbol_values: i64[n] holding the n entries of `values` (symbols or
-/// constants >= 0) at run time.
+/// constants, of any sign) at run time.
 Expected<TensorType> inferSymbolValues(const AttributeMap &attrs) {
   ASSIGN_OR_RETURN(Shape values, dimsAttr(attrs, "values"));
-  for (const Dim &d : values)
-    if (d.isStatic() && d.value() < 0)
-      return makeError("attribute 'values' must have entries >= 0");
   return TensorType{DType::I64,
                     makeShape({static_cast<int64_t>(values.size())})};
 }

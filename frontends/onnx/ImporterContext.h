@@ -69,19 +69,17 @@ public:
 
   /// Dim values: small integer tensors (rank 0 or 1) whose elements are
   /// dims with symbols, such as the Shape of a value with a symbolic dim.
-  /// Each stands as a placeholder value that only shape-taking inputs
-  /// (Reshape's shape, Slice's ends, ...) may read; checkDimValuesUnused
-  /// rejects any other use. Scalar: rank 0 (one dim).
+  /// Shape-taking inputs (Reshape's shape, Slice's ends, ...) read the
+  /// dims; other readers read the data, the symbols' run-time values
+  /// (symbol_values, cast to `dtype`). Scalar: rank 0 (one dim).
   Expected<Value *> emitDimValue(const Shape &dims, bool scalar,
-                                 const std::string &resultName);
+                                 const std::string &resultName,
+                                 DType dtype = DType::I64);
   /// The dims of a dim value, or null when `v` is not one.
   const Shape *dimValue(const Value *v) const;
   /// The elements of an integer tensor of rank 0 or 1 as dims: a dim
   /// value's, or the constant values (requireInts).
   Expected<Shape> requireDims(Value *v, const std::string &what);
-  /// Fails when a node of the graph reads a dim value (it would read the
-  /// placeholder's data) or a graph output is one.
-  Status checkDimValuesUnused() const;
 
   /// A result name for ONNX name `name`: itself if free, else a fresh one.
   std::string resultNameFor(const std::string &name);

@@ -75,7 +75,8 @@ std::string Importer::resultNameFor(const std::string &name) {
 Expected<Value *> Importer::emit(OpKind kind, std::vector<Value *> operands,
                                  AttributeMap attrs,
                                  const std::string &resultName) {
-  bool constant = true;
+  // Generators (iota, symbol_values) read symbols, known only at run time.
+  bool constant = kind != OpKind::Iota && kind != OpKind::SymbolValues;
   for (Value *v : operands)
     constant = constant && constantLike_.count(v);
   std::vector<std::string> names;
@@ -200,19 +201,25 @@ Expected<TensorData> Importer::requireConstant(Value *v,
 }
 
 Expected<Value *> Importer::emitDimValue(const Shape &dims, bool scalar,
-                                         const std::string &resultName) {
-  // The placeholder holds the static entries and 0 for symbols; it is not
-  // constant-like, so requireConstant never reads it.
-  std::vector<int64_t> values;
-  for (const Dim &d : dims)
-    values.push_back(d.isStatic() ? d.value() : 0);
-  auto data = int64Tensor(values, scalar);
-  if (!data)
-    return data.error();
-  auto v = emitConstant(data.take(), resultName);
+                                         const std::string &resultName,
+                                         DType dtype) {
+  // The data, for readers that take it as data: the symbols' values at run
+  // time (symbol_values), reshaped to a scalar and cast as asked.
+  bool last = !scalar && dtype == DType::I64;
+  auto v = emit(OpKind::SymbolValues, {}, {{"values", dimsAttribute(dims)}},
+                last ? resultName : "");
   if (!v)
     return v.error();
-  constantLike_.erase(*v);
+  if (scalar) {
+    v = emitReshape(*v, {}, dtype == DType::I64 ? resultName : "");
+    if (!v)
+      return v.error();
+  }
+  if (dtype != DType::I64) {
+    v = emit(OpKind::Cast, {*v}, {{"to", dtype}}, resultName);
+    if (!v)
+      return v.error();
+  }
   dimValues_[*v] = dims;
   return *v;
 }
@@ -232,23 +239,6 @@ Expected<Shape> Importer::requireDims(Value *v, const std::string &what) {
   for (int64_t i : *ints)
     dims.push_back(Dim(i));
   return dims;
-}
-
-Status Importer::checkDimValuesUnused() const {
-  for (const auto &node : graph_.nodes())
-    for (const Value *v : node->operands())
-      if (dimValues_.count(v))
-        return makeError("node '" + node->name() + "' reads '" + v->name() +
-                         "', which holds symbolic dims (" +
-                         printAttribute(dimsAttribute(dimValues_.at(v))) +
-                         "): mlc cannot use the shape of a dynamic tensor as "
-                         "data yet; fix the dims with --input-shape");
-  for (const Value *v : graph_.outputs())
-    if (dimValues_.count(v))
-      return makeError("graph output '" + v->name() +
-                       "' holds symbolic dims: mlc cannot output the shape of "
-                       "a dynamic tensor yet; fix the dims with --input-shape");
-  return Status::success();
 }
 
 Expected<std::vector<int64_t>> Importer::requireInts(Value *v,
@@ -651,7 +641,6 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
     return makeError("the graph has no outputs");
   graph.setOutputs(std::move(outputs));
   graph.removeDeadNodes();
-  MLC_RETURN_IF_ERROR(importer.checkDimValuesUnused());
   Status verified = verify(graph);
   if (!verified)
     return makeError("imported graph does not verify: " + verified.message());

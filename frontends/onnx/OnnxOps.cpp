@@ -1312,6 +1312,12 @@ Status reshapeSymbolic(NodeContext &ctx, Value *x, Shape target,
   }
   AttributeMap attrs;
   attrs["shape"] = dimsAttribute(target);
+  // Dims computed by symbol expressions compare with the input's only at
+  // run time.
+  for (const SymbolDef &def : ctx.importer.graph().symbolDefs())
+    for (const Dim &d : target)
+      if (!d.isStatic() && d.symbolName() == def.name)
+        attrs["checked"] = int64_t{1};
   return setOutput(ctx, 0,
                    ctx.importer.emit(OpKind::Reshape, {x}, std::move(attrs),
                                      ctx.outputName(0)));
@@ -7221,7 +7227,8 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
       ctx.proto.domain().empty() || ctx.proto.domain() == "ai.onnx";
   if (!defaultDomain || ctx.proto.output_size() != 1)
     return false;
-  auto emit = [&](const Shape &dims, bool scalar) -> Expected<bool> {
+  auto emit = [&](const Shape &dims, bool scalar,
+                  DType dtype = DType::I64) -> Expected<bool> {
     if (isStatic(dims)) {
       // Folded back to an ordinary constant.
       auto data = intsTensor(
@@ -7229,10 +7236,18 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
           scalar ? Shape{} : Shape{Dim(static_cast<int64_t>(dims.size()))});
       if (!data)
         return data.error();
+      if (dtype != DType::I64) {
+        auto c = ctx.importer.emitConstant(data.take());
+        if (!c)
+          return c.error();
+        MLC_RETURN_IF_ERROR(
+            setOutput(ctx, 0, castTo(ctx.importer, *c, dtype, ctx.outputName(0))));
+        return true;
+      }
       MLC_RETURN_IF_ERROR(emitTensorOutput(ctx, data.take()));
       return true;
     }
-    auto v = ctx.importer.emitDimValue(dims, scalar, ctx.outputName(0));
+    auto v = ctx.importer.emitDimValue(dims, scalar, ctx.outputName(0), dtype);
     if (!v)
       return v.error();
     ctx.outputs[0] = *v;
@@ -7271,7 +7286,47 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
     if (to != onnx::TensorProto_DataType_INT64 &&
         to != onnx::TensorProto_DataType_INT32)
       return false;
-    return emit(dims, scalar);
+    return emit(dims, scalar,
+                to == onnx::TensorProto_DataType_INT32 ? DType::I32
+                                                       : DType::I64);
+  }
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
+      op == "Max" || op == "Min") {
+    // Dim arithmetic, element by element (numpy broadcasting of a scalar
+    // or one-element side): symbol expressions. Div is exact floor division
+    // only for non-negative operands; otherwise the op runs on the data.
+    if (ctx.numInputs() != 2)
+      return false;
+    auto other = dimsOfInput(ctx, 1);
+    if (!other || dims.empty() || other->first.empty())
+      return false;
+    const Shape &a = dims, &b = other->first;
+    if (a.size() != b.size() && a.size() != 1 && b.size() != 1)
+      return false;
+    Graph &g = ctx.importer.graph();
+    auto arg = [](const Dim &d) {
+      return d.isStatic() ? SymbolArg(d.value()) : SymbolArg(d.symbolName());
+    };
+    SymbolOp sop = op == "Add"   ? SymbolOp::Add
+                   : op == "Sub" ? SymbolOp::Sub
+                   : op == "Mul" ? SymbolOp::Mul
+                   : op == "Div" ? SymbolOp::FloorDiv
+                   : op == "Max" ? SymbolOp::Max
+                                 : SymbolOp::Min;
+    Shape out;
+    for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+      SymbolArg x = arg(a[a.size() == 1 ? 0 : i]);
+      SymbolArg y = arg(b[b.size() == 1 ? 0 : i]);
+      if (sop == SymbolOp::FloorDiv &&
+          (!g.isNonNegative(x) || !g.isNonNegative(y) ||
+           (std::holds_alternative<int64_t>(y) && std::get<int64_t>(y) == 0)))
+        return false;
+      auto r = g.defineSymbol(sop, {x, y});
+      if (!r)
+        return false;
+      out.push_back(symbolArgDim(*r));
+    }
+    return emit(out, scalar && other->second);
   }
   if (op == "Gather" && !scalar) {
     ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));

@@ -448,6 +448,24 @@ def network_models():
          init("zero", np.array([0], np.int64)),
          init("emb", np.ones((16, 8), np.float32)),
          init("shape3", np.array([-1, 2, 4], np.int64))], numerics=False)
+    # The shape of a dynamic tensor read as data (Cast to float) and dim
+    # arithmetic (?n * 4 / 2) feeding a Reshape.
+    good("shape_as_data", [
+        n("Shape", ["x"], ["s"], name="sh"),
+        n("Cast", ["s"], ["sf"], name="c", to=TensorProto.FLOAT),
+        n("Gather", ["s", "i0"], ["n0"], name="g0", axis=0),
+        n("Mul", ["n0", "four"], ["n4"], name="m4"),
+        n("Div", ["n4", "two"], ["n2"], name="d2"),
+        n("Unsqueeze", ["n2", "ax0"], ["n2v"], name="u"),
+        n("Concat", ["n2v", "two1"], ["target"], name="cc", axis=0),
+        n("Reshape", ["x", "target"], ["r"], name="rs"),
+        n("ReduceSum", ["r"], ["t"], name="rsum", keepdims=0),
+        n("ReduceSum", ["sf"], ["u2"], name="rs2", keepdims=0),
+        n("Add", ["t", "u2"], ["y"], name="add")],
+        [vi("x", F, ["n", 4])], [vi("y", F, None)],
+        [init("i0", np.array(0, np.int64)), init("four", np.array(4, np.int64)),
+         init("two", np.array(2, np.int64)), init("ax0", np.array([0], np.int64)),
+         init("two1", np.array([2], np.int64))], numerics=False)
     # Position ids and a mask from the shape of a dynamic input (the
     # transformer pattern): Range up to a dim value, ConstantOfShape and
     # Expand of dim values, iota at run time.
@@ -669,12 +687,15 @@ def bad_models():
         [vi("x", F, ["n", 4])], [vi("y", F, None)],
         [init("s", np.array([-1], np.int64))]),
         "node 'rs'", "dim expressions")
-    # The shape of a dynamic tensor read as data (here by Cast to float).
-    bad("shape_as_data", model(
+    # A shape computed from a run-time value by an op that has no symbolic
+    # form (here Mod) cannot give a Reshape its shape.
+    bad("shape_from_data_op", model(
         [n("Shape", ["x"], ["s"], name="sh"),
-         n("Cast", ["s"], ["y"], name="c", to=TensorProto.FLOAT)],
-        [vi("x", F, ["n", 4])], [vi("y", F, None)]),
-        "node 'c'", "symbolic dims", "--input-shape")
+         n("Mod", ["s", "two"], ["m"], name="md"),
+         n("Reshape", ["x", "m"], ["y"], name="rs")],
+        [vi("x", F, ["n", 4])], [vi("y", F, None)],
+        [init("two", np.array([2, 3], np.int64))]),
+        "node 'rs'", "import time")
     bad("attr_wrong_type", model(
         [helper.make_node("Conv", ["x", "w"], ["y"], name="cv",
                           strides=[1.0, 1.0])],
