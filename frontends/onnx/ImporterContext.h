@@ -182,6 +182,10 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x);
 /// Pad by gathers (modes constant, edge, reflect, wrap; negative pads
 /// crop), with pads, axes or the value given at run time or not.
 Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode);
+/// CenterCropPad to the sizes of input `shape` (run-time or constant)
+/// along the normalized `axes`, by gathers.
+Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
+                                const std::vector<int64_t> &axes);
 /// Split along `axis` with the sizes held by run-time input `split`.
 Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
                         Value *split);

@@ -5171,6 +5171,29 @@ Status topKOp(NodeContext &ctx, OpKind) {
   return Status::success();
 }
 
+/// CenterCropPad-18: crop or zero-pad each of `axes` (default all) to the
+/// size `shape` gives, centred (ValueShapes.cpp).
+Status centerCropPadOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(shape, ctx.input(1));
+  int64_t rank = x->type().rank();
+  std::vector<int64_t> axes;
+  if (ctx.hasAttr("axes")) {
+    ONNX_ASSIGN(list, ctx.intsAttr("axes"));
+    for (int64_t a : list) {
+      ONNX_ASSIGN(n, normalizeAxis(a, rank));
+      if (std::find(axes.begin(), axes.end(), n) != axes.end())
+        return makeError("axes repeat axis " + std::to_string(n));
+      axes.push_back(n);
+    }
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  (void)shape;
+  return centerCropPadFromSymbols(ctx, x, axes);
+}
+
 Status attentionOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(q, ctx.input(0));
   ONNX_ASSIGN(k, ctx.input(1));
@@ -6901,6 +6924,7 @@ constexpr std::array kOps = {
     OpEntry{"CausalConvWithState", causalConvWithStateOp, OpKind::Conv},
     OpEntry{"Ceil", unaryOp, OpKind::Ceil},
     OpEntry{"Celu", celuOp, OpKind::Exp},
+    OpEntry{"CenterCropPad", centerCropPadOp, OpKind::Gather},
     OpEntry{"Clip", clipOp, OpKind::Clip},
     OpEntry{"Concat", concatOp, OpKind::Concat},
     OpEntry{"Constant", constantOp, OpKind::Constant},

@@ -531,6 +531,76 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
   return setOutputValue(ctx, 0, cur);
 }
 
+Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
+                                const std::vector<int64_t> &axes) {
+  Importer &im = ctx.importer;
+  if (!isStatic(x->type().shape))
+    return makeError("CenterCropPad needs a static input shape, got " +
+                     typeToString(x->type()));
+  SymbolMath m(im.graph());
+  ONNX_ASSIGN_RT(target, requireSymbolArgs(im, ctx.inputs[1], "shape"));
+  if (target.size() != axes.size())
+    return makeError("shape has " + std::to_string(target.size()) +
+                     " values for " + std::to_string(axes.size()) + " axes");
+  const Shape &in = x->type().shape;
+  // Per axis: output i reads x at i + off, where off centres the window
+  // (crop: (d - t) / 2 rounded down; pad: -((t - d) / 2), the odd pixel on
+  // the right); outside x it is 0.
+  std::vector<SymbolArg> offsets;
+  for (size_t j = 0; j < axes.size(); ++j) {
+    int64_t d = in[static_cast<size_t>(axes[j])].value();
+    SymbolArg t = target[j];
+    offsets.push_back(m.select(m.lt(t, d), m.floorDiv(m.sub(d, t), int64_t{2}),
+                               m.sub(int64_t{0},
+                                     m.floorDiv(m.sub(t, d), int64_t{2}))));
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  auto tensorOf = [&](const SymbolArg &a) -> Expected<Value *> {
+    if (const auto *c = std::get_if<int64_t>(&a))
+      return im.emitScalar(DType::I64, static_cast<double>(*c));
+    ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
+                              {{"values", dimsAttribute({symbolArgDim(a)})}}));
+    return im.emitReshape(v, {});
+  };
+  ONNX_ASSIGN_RT(fill, im.emitScalar(x->type().dtype, 0));
+  ONNX_ASSIGN_RT(zero, im.emitScalar(DType::I64, 0));
+  Value *cur = x;
+  int64_t rank = x->type().rank();
+  for (size_t j = 0; j < axes.size(); ++j) {
+    int64_t axis = axes[j];
+    int64_t d = in[static_cast<size_t>(axis)].value();
+    std::string name = j + 1 == axes.size() ? ctx.outputName(0) : "";
+    Dim len = symbolArgDim(target[j]);
+    if (d == 0) {
+      Shape shape = cur->type().shape;
+      shape[static_cast<size_t>(axis)] = len;
+      ONNX_ASSIGN_RT(filled, im.emit(OpKind::Expand, {fill},
+                                     {{"shape", dimsAttribute(shape)}}, name));
+      cur = filled;
+      continue;
+    }
+    ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
+                                 {{"shape", dimsAttribute({len})},
+                                  {"axis", int64_t{0}}}));
+    ONNX_ASSIGN_RT(off, tensorOf(offsets[j]));
+    ONNX_ASSIGN_RT(src, im.emit(OpKind::Add, {iota, off}));
+    ONNX_ASSIGN_RT(last, im.emitScalar(DType::I64, static_cast<double>(d - 1)));
+    ONNX_ASSIGN_RT(lo, im.emit(OpKind::Max, {src, zero}));
+    ONNX_ASSIGN_RT(hi, im.emit(OpKind::Min, {lo, last}));
+    ONNX_ASSIGN_RT(g, im.emit(OpKind::Gather, {cur, hi}, {{"axis", axis}}));
+    ONNX_ASSIGN_RT(below, im.emit(OpKind::Less, {src, zero}));
+    ONNX_ASSIGN_RT(above, im.emit(OpKind::Greater, {src, last}));
+    ONNX_ASSIGN_RT(outside, im.emit(OpKind::Or, {below, above}));
+    Shape along(static_cast<size_t>(rank), Dim(1));
+    along[static_cast<size_t>(axis)] = len;
+    ONNX_ASSIGN_RT(mask, im.emit(OpKind::Reshape, {outside},
+                                 {{"shape", dimsAttribute(along)}}));
+    ONNX_ASSIGN_RT(out, im.emit(OpKind::Where, {mask, fill, g}, {}, name));
+    cur = out;
+  }
+  return setOutputValue(ctx, 0, cur);
+}
+
 Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
                         Value *split) {
   Importer &im = ctx.importer;
