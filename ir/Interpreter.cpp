@@ -1696,6 +1696,101 @@ evaluateOp(OpKind kind, const std::vector<TensorData> &operands,
   return std::vector<TensorData>{result.take()};
 }
 
+namespace {
+
+/// The symbols' values on these inputs (docs/ir.md, "Symbol definitions"):
+/// input dims, input elements, definitions in order; then the requirements.
+Expected<std::map<std::string, int64_t>>
+bindSymbols(const Graph &graph, const std::vector<TensorData> &inputs) {
+  std::map<std::string, int64_t> symbols;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Value *input = graph.inputs()[i];
+    const Shape &want = input->type().shape;
+    const Shape &got = inputs[i].type.shape;
+    std::string what = "input %" + input->name();
+    if (inputs[i].type.dtype != input->type().dtype || got.size() != want.size())
+      return makeError(what + " has type " + typeToString(inputs[i].type) +
+                       ", expected " + typeToString(input->type()));
+    for (size_t d = 0; d < want.size(); ++d) {
+      if (want[d].isStatic()) {
+        if (!(got[d] == want[d]))
+          return makeError(what + " has type " + typeToString(inputs[i].type) +
+                           ", expected " + typeToString(input->type()));
+        continue;
+      }
+      auto [it, fresh] = symbols.emplace(want[d].symbolName(), got[d].value());
+      if (!fresh && it->second != got[d].value())
+        return makeError(what + ": dim " + std::to_string(d) + " is " +
+                         std::to_string(got[d].value()) + ", but ?" +
+                         it->first + " is " + std::to_string(it->second));
+    }
+  }
+  auto argValue = [&](const SymbolArg &a) -> int64_t {
+    if (const auto *c = std::get_if<int64_t>(&a))
+      return *c;
+    return symbols.at(std::get<std::string>(a));
+  };
+  for (const SymbolDef &def : graph.symbolDefs()) {
+    if (def.op == SymbolOp::Value) {
+      size_t i = 0;
+      while (i < graph.inputs().size() && graph.inputs()[i]->name() != def.input)
+        ++i;
+      const TensorData &data = inputs.at(i);
+      int64_t e = def.element;
+      switch (data.type.dtype) {
+      case DType::I64:
+        symbols[def.name] = data.data<int64_t>()[e];
+        continue;
+      case DType::I32:
+        symbols[def.name] = data.data<int32_t>()[e];
+        continue;
+      default:
+        break;
+      }
+      // f32 / f64: truncated toward zero.
+      double v = data.type.dtype == DType::F64 ? data.data<double>()[e]
+                                                : data.data<float>()[e];
+      if (!(v > -9.2e18 && v < 9.2e18))
+        return makeError("symbol ?" + def.name + ": element " +
+                         std::to_string(e) + " of %" + def.input +
+                         " is not a finite number");
+      symbols[def.name] = static_cast<int64_t>(v);
+      continue;
+    }
+    std::vector<int64_t> args;
+    for (const SymbolArg &a : def.args)
+      args.push_back(argValue(a));
+    std::optional<int64_t> v = evaluateSymbolOp(def.op, args);
+    if (!v)
+      return makeError("symbol ?" + def.name + " overflows int64");
+    symbols[def.name] = *v;
+  }
+  for (const Requirement &r : graph.requirements())
+    if (symbols.at(r.condition) == 0)
+      return makeError(r.message);
+  return symbols;
+}
+
+/// `shape` with the symbols' values; fails on a negative dim.
+Expected<Shape> resolveShape(const Shape &shape,
+                             const std::map<std::string, int64_t> &symbols) {
+  Shape out;
+  for (const Dim &d : shape) {
+    if (d.isStatic()) {
+      out.push_back(d);
+      continue;
+    }
+    int64_t v = symbols.at(d.symbolName());
+    if (v < 0)
+      return makeError("the dim ?" + d.symbolName() + " is negative (" +
+                       std::to_string(v) + ")");
+    out.push_back(Dim(v));
+  }
+  return out;
+}
+
+} // namespace
+
 Expected<std::vector<TensorData>>
 interpretGraph(const Graph &graph, const std::vector<TensorData> &inputs) {
   if (inputs.size() != graph.inputs().size())
@@ -1707,11 +1802,17 @@ interpretGraph(const Graph &graph, const std::vector<TensorData> &inputs) {
     const Value *input = graph.inputs()[i];
     std::string what = "input %" + input->name();
     MLC_RETURN_IF_ERROR(checkData(inputs[i], what));
+    if (!isStatic(input->type().shape) || !graph.symbolDefs().empty())
+      continue; // bound below
     if (!(inputs[i].type == input->type()))
       return makeError(what + " has type " + typeToString(inputs[i].type) +
                        ", expected " + typeToString(input->type()));
-    values[input] = inputs[i];
   }
+  Expected<std::map<std::string, int64_t>> symbols = bindSymbols(graph, inputs);
+  if (!symbols)
+    return symbols.error();
+  for (size_t i = 0; i < inputs.size(); ++i)
+    values[graph.inputs()[i]] = inputs[i];
   for (const std::unique_ptr<Node> &node : graph.nodes()) {
     std::string where = !node->name().empty()
                             ? node->name()
@@ -1726,11 +1827,46 @@ interpretGraph(const Graph &graph, const std::vector<TensorData> &inputs) {
                          " is not defined");
       operands.push_back(it->second);
     }
+    // Symbols take their values: in dim list attributes (then re-typed,
+    // which checks what only the values decide, e.g. a checked reshape's
+    // counts) and in the result types.
+    AttributeMap attrs = node->attrs();
+    bool symbolic = false;
+    for (auto &[name, attr] : attrs)
+      if (const auto *list = std::get_if<Shape>(&attr)) {
+        Shape resolved;
+        for (const Dim &d : *list)
+          resolved.push_back(d.isStatic() ? d
+                                          : Dim(symbols->at(d.symbolName())));
+        std::vector<int64_t> ints;
+        for (const Dim &d : resolved)
+          ints.push_back(d.value());
+        attr = ints;
+        symbolic = true;
+      }
     std::vector<TensorType> resultTypes;
-    for (const Value *result : node->results())
-      resultTypes.push_back(result->type());
+    for (const Value *result : node->results()) {
+      Expected<Shape> shape = resolveShape(result->type().shape, *symbols);
+      if (!shape)
+        return makeError(where + ": " + shape.message());
+      symbolic |= !isStatic(result->type().shape);
+      resultTypes.push_back({result->type().dtype, shape.take()});
+    }
+    if (symbolic && node->kind() != OpKind::Constant) {
+      std::vector<TensorType> operandTypes;
+      for (const TensorData &t : operands)
+        operandTypes.push_back(t.type);
+      attrs.erase("checked");
+      Expected<std::vector<TensorType>> inferred =
+          inferResultTypes(node->kind(), operandTypes, attrs);
+      if (!inferred)
+        return makeError(where + ": " + inferred.message());
+      if (*inferred != resultTypes)
+        return makeError(where + ": the result types at these inputs differ "
+                                 "from the node's");
+    }
     Expected<std::vector<TensorData>> results =
-        evaluateOp(node->kind(), operands, node->attrs(), resultTypes);
+        evaluateOp(node->kind(), operands, attrs, resultTypes);
     if (!results.ok())
       return makeError(where + ": " + results.message());
     for (size_t i = 0; i < node->results().size(); ++i)

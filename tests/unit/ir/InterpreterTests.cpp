@@ -1,6 +1,7 @@
 // Unit tests of the reference interpreter: every op on small tensors with
 // hand-computed expected values, plus dtype conversions and error paths.
 #include "ir/Interpreter.h"
+#include "ir/Parser.h"
 
 #include <catch2/catch.hpp>
 
@@ -851,4 +852,42 @@ TEST_CASE("interpreter: interpretGraph", "[interp]") {
   REQUIRE_FALSE(wrongType.ok());
   CHECK(wrongType.message() == "input %x has type f32[4], expected f32[2,2]");
   CHECK_FALSE(interpretGraph(g, {}).ok());
+}
+
+TEST_CASE("interpreter binds symbols from input shapes and values",
+          "[interpreter]") {
+  // y = reshape(x, shape) + iota along dim 1 (i64 via cast); also the
+  // shape's values as data.
+  Expected<Graph> g = parseGraph(R"(
+graph @g(%x: f32[?n,4], %shape: i64[2]) -> (%y, %s) {
+  symbol ?v0 = value %shape[0]
+  symbol ?v1 = value %shape[1]
+  symbol ?c = mul 4, ?n
+  symbol ?m = mul ?v0, ?v1
+  symbol ?ok = eq ?c, ?m
+  require ?ok "the shape does not fit"
+  %r = reshape(%x) {checked = 1, shape = [?v0, ?v1]} : f32[?v0,?v1]
+  %i = iota() {axis = 1, shape = [?v0, ?v1]} : i64[?v0,?v1]
+  %f = cast(%i) {to = f32} : f32[?v0,?v1]
+  %y = add(%r, %f) : f32[?v0,?v1]
+  %s = symbol_values() {values = [?v1, -3, ?n]} : i64[3]
+}
+)");
+  REQUIRE(g.ok());
+  TensorData x = f32({2, 4}, {0, 1, 2, 3, 4, 5, 6, 7});
+  Expected<std::vector<TensorData>> out =
+      interpretGraph(*g, {x, i64({2}, {4, 2})});
+  REQUIRE(out.ok());
+  CHECK(typeToString((*out)[0].type) == "f32[4,2]");
+  CHECK(values<float>((*out)[0]) ==
+        std::vector<float>{0, 2, 2, 4, 4, 6, 6, 8});
+  CHECK(values<int64_t>((*out)[1]) == std::vector<int64_t>{2, -3, 2});
+  // A shape that does not fit fails with the requirement's message.
+  out = interpretGraph(*g, {x, i64({2}, {3, 3})});
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.message() == "the shape does not fit");
+  // A negative dim is an error, not a wrapped extent.
+  out = interpretGraph(*g, {x, i64({2}, {-2, -4})});
+  REQUIRE_FALSE(out.ok());
+  CHECK_THAT(out.message(), Catch::Contains("is negative"));
 }
