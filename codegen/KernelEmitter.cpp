@@ -121,6 +121,11 @@ std::vector<Group> formGroups(const Graph &graph) {
   }
   std::set<const Value *> graphOutputs(graph.outputs().begin(),
                                        graph.outputs().end());
+  // Values that symbols load leave their group too (@mlc_graph reads them).
+  for (const SymbolDef &def : graph.symbolDefs())
+    if (def.op == SymbolOp::Load)
+      if (const Value *v = graph.findValue(def.input))
+        graphOutputs.insert(v);
   auto users = graph.users();
   std::map<const Node *, size_t> groupOf;
   for (size_t g = 0; g < groups.size(); ++g)
@@ -414,7 +419,16 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
       if (dims.count(def.name) != (pass == 0 ? 1u : 0u))
         continue;
       SymbolBinding binding;
-      if (def.op == SymbolOp::Value) {
+      if (def.op == SymbolOp::Load) {
+        binding.kind = SymbolBinding::Kind::Late;
+        binding.source = graph.findValue(def.input);
+        binding.element = def.element;
+        binding.bound = def.bound;
+      } else if (graph.isLateSymbol(def.name)) {
+        return makeError("codegen: symbol ?" + def.name +
+                         " is computed from a symbol known only during the "
+                         "run, which is not supported yet");
+      } else if (def.op == SymbolOp::Value) {
         binding.kind = SymbolBinding::Kind::Value;
         for (size_t i = 0; i < graph.inputs().size(); ++i)
           if (graph.inputs()[i]->name() == def.input)
@@ -440,7 +454,7 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
         out.symbols.begin());
   };
   for (const SymbolDef &def : graph.symbolDefs()) {
-    if (def.op == SymbolOp::Value)
+    if (def.op == SymbolOp::Value || def.op == SymbolOp::Load)
       continue;
     ComputedSymbol c;
     c.index = static_cast<size_t>(indexOf(def.name));
@@ -460,7 +474,8 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
     out.checks.push_back(std::move(check));
   }
   for (size_t k = graph.inputSymbols().size(); k < out.numKernelSymbols; ++k) {
-    if (!typeDims.count(out.symbols[k]))
+    if (!typeDims.count(out.symbols[k]) ||
+        out.bindings[k].kind == SymbolBinding::Kind::Late)
       continue;
     PlanCheck check;
     check.kind = PlanCheck::Kind::NonNegative;
@@ -730,6 +745,61 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     return name;
   };
 
+  // Symbols as @mlc_graph passes them on: its arguments, or for late
+  // symbols the value loaded after the kernel that computes it.
+  std::vector<std::string> symbolSSA;
+  for (size_t k = 0; k < out.numKernelSymbols; ++k)
+    symbolSSA.push_back("%sym" + std::to_string(k));
+  auto loadLateSymbols = [&](const Group &g) {
+    for (size_t k = 0; k < out.numKernelSymbols; ++k) {
+      const SymbolBinding &sb = out.bindings[k];
+      if (sb.kind != SymbolBinding::Kind::Late ||
+          std::find(g.outputs.begin(), g.outputs.end(), sb.source) ==
+              g.outputs.end())
+        continue;
+      // Element `element` of the value, clamped into [0, bound], stored
+      // in context->symbols[k] for the runtime (output shapes), and passed
+      // to the later kernels.
+      std::vector<int64_t> dims = extents(sb.source);
+      std::string indices;
+      int64_t rest = sb.element;
+      std::vector<std::string> parts(dims.size());
+      for (size_t d = dims.size(); d-- > 0;) {
+        parts[d] = entry.indexConst(rest % dims[d]);
+        rest /= dims[d];
+      }
+      for (size_t d = 0; d < parts.size(); ++d)
+        indices += (d ? ", " : "") + parts[d];
+      std::string elem = storageType(sb.source->type().dtype);
+      std::string raw = entry.fresh();
+      entry.line(raw + " = memref.load " + viewOf(sb.source) + "[" + indices +
+                 "] : " + storedMemref(sb.source));
+      if (elem != "i64") {
+        std::string wide = entry.fresh();
+        entry.line(wide + " = arith.extsi " + raw + " : " + elem + " to i64");
+        raw = wide;
+      }
+      std::string zero = entry.fresh(), top = entry.fresh();
+      entry.line(zero + " = arith.constant 0 : i64");
+      entry.line(top + " = arith.constant " + std::to_string(sb.bound) +
+                 " : i64");
+      std::string lo = entry.fresh(), v = entry.fresh();
+      entry.line(lo + " = arith.maxsi " + raw + ", " + zero + " : i64");
+      entry.line(v + " = arith.minsi " + lo + ", " + top + " : i64");
+      std::string at = entry.fresh(), table = entry.fresh(),
+                  slot = entry.fresh();
+      entry.line(at + " = llvm.getelementptr %ctx[24] : (!llvm.ptr) -> "
+                      "!llvm.ptr, i8");
+      entry.line(table + " = llvm.load " + at + " : !llvm.ptr -> !llvm.ptr");
+      entry.line(slot + " = llvm.getelementptr " + table + "[" +
+                 std::to_string(k) + "] : (!llvm.ptr) -> !llvm.ptr, i64");
+      entry.line("llvm.store " + v + ", " + slot + " : i64, !llvm.ptr");
+      std::string index = entry.fresh();
+      entry.line(index + " = arith.index_cast " + v + " : i64 to index");
+      symbolSSA[k] = index;
+    }
+  };
+
   int64_t kernelId = 0;
   for (const Group &g : groups) {
     bool allEmpty = true;
@@ -793,7 +863,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     }
     for (size_t k = 0; k < out.numKernelSymbols; ++k) {
       sig += ", %sym" + std::to_string(k) + ": index";
-      callArgs.push_back("%sym" + std::to_string(k));
+      callArgs.push_back(symbolSSA[k]);
       callTypes.push_back("index");
     }
     // Dynamic outputs: strided views of the bare pointers.
@@ -834,6 +904,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       types += (i ? ", " : "") + callTypes[i];
     }
     entry.line("func.call " + name + "(" + args + ") : (" + types + ") -> ()");
+    loadLateSymbols(g);
   }
   // Output slots not written by a kernel: copies.
   for (size_t j = 0; j < graph.outputs().size(); ++j) {

@@ -72,11 +72,15 @@ evaluateDynamicPlan(const DynamicMemoryPlan &plan,
 
 /// How the run time gets a symbol's value (docs/artifact.md, `symbol`).
 struct SymbolBinding {
-  enum class Kind { Shape, Value, Computed };
+  enum class Kind { Shape, Value, Computed, Late };
   Kind kind = Kind::Shape;
   /// Kind::Value: element `element` of graph input `input`.
   int64_t input = 0;
   int64_t element = 0;
+  /// Kind::Late (loaded during the run): the value loaded, and the bound
+  /// the plan sizes for.
+  const Value *source = nullptr;
+  int64_t bound = 0;
 };
 
 /// A symbol mlc_artifact_plan computes, in order: symbols[index] =

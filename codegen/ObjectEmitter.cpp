@@ -225,9 +225,18 @@ static llvm::Function *definePlan(llvm::Module &module, const Target &target,
     return b.CreateExtractValue(r, 0);
   };
   for (size_t k = 0; k < dyn.numSymbols; ++k) {
+    const SymbolBinding &binding = (*dyn.bindings)[k];
+    if (binding.kind == SymbolBinding::Kind::Late) {
+      // Known only during the run: planned at its bound (stored, so that
+      // the runtime sizes outputs for it).
+      llvm::Value *v = b.getInt64(binding.bound);
+      b.CreateStore(v, b.CreateConstInBoundsGEP1_64(i64, symbolsPtr, k));
+      symbols.push_back(v);
+      continue;
+    }
     llvm::Value *v =
         b.CreateLoad(i64, b.CreateConstInBoundsGEP1_64(i64, symbolsPtr, k));
-    if ((*dyn.bindings)[k].kind == SymbolBinding::Kind::Shape)
+    if (binding.kind == SymbolBinding::Kind::Shape)
       bad = b.CreateOr(bad, b.CreateICmpSLT(v, b.getInt64(0)));
     symbols.push_back(v);
   }

@@ -162,6 +162,8 @@ std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
             std::to_string(binding.element);
     else if (binding.kind == codegen::SymbolBinding::Kind::Computed)
       md += " computed";
+    else if (binding.kind == codegen::SymbolBinding::Kind::Late)
+      md += " late " + std::to_string(binding.bound);
     md += "\n";
   }
   for (const auto &[symbol, max] : code.constraints)

@@ -191,6 +191,9 @@ Status Graph::renameValue(Value *value, const std::string &name) {
     return Status::success();
   if (valueByName_.count(name))
     return makeError("value name '" + name + "' is already defined");
+  for (SymbolDef &def : symbolDefs_)
+    if (def.input == value->name_)
+      def.input = name;
   valueByName_.erase(value->name_);
   value->name_ = name;
   valueByName_[name] = value;
@@ -205,6 +208,9 @@ void Graph::replaceAllUsesWith(Value *from, Value *to) {
   for (Value *&out : outputs_)
     if (out == from)
       out = to;
+  for (SymbolDef &def : symbolDefs_)
+    if (def.op == SymbolOp::Load && def.input == from->name())
+      def.input = to->name();
 }
 
 std::map<const Value *, int> Graph::useCounts() const {
@@ -214,6 +220,11 @@ std::map<const Value *, int> Graph::useCounts() const {
       ++counts[operand];
   for (const Value *out : outputs_)
     ++counts[out];
+  // A value a symbol loads is used by the run.
+  for (const SymbolDef &def : symbolDefs_)
+    if (def.op == SymbolOp::Load)
+      if (const Value *v = findValue(def.input))
+        ++counts[v];
   return counts;
 }
 
@@ -252,6 +263,10 @@ void Graph::eraseNodes(const std::vector<Node *> &nodes) {
 
 int Graph::removeDeadNodes() {
   std::set<const Value *> live(outputs_.begin(), outputs_.end());
+  for (const SymbolDef &def : symbolDefs_)
+    if (def.op == SymbolOp::Load)
+      if (const Value *v = findValue(def.input))
+        live.insert(v);
   std::vector<Node *> dead;
   for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
     Node *node = it->get();

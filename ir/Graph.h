@@ -134,6 +134,10 @@ enum class SymbolOp : uint8_t {
   Lt,
   /// Operand 0 non-zero ? operand 1 : operand 2.
   Select,
+  /// An element of a tensor the run computes (an integer node result), read
+  /// once it is computed and clamped into [0, bound]: data-dependent dims
+  /// (NonZero's count). The arena is sized for the bound.
+  Load,
 };
 
 /// The textual name of a symbol op ("floordiv", ...).
@@ -155,8 +159,12 @@ struct SymbolDef {
   std::string name;
   SymbolOp op = SymbolOp::Value;
   std::vector<SymbolArg> args;
+  /// Value and Load: the value read (a graph input, a node result) and the
+  /// element.
   std::string input;
   int64_t element = 0;
+  /// Load: the largest value.
+  int64_t bound = 0;
   bool operator==(const SymbolDef &other) const = default;
 };
 
@@ -219,7 +227,8 @@ public:
   Status renameValue(Value *value, const std::string &name);
   /// Replaces every use of `from` (operands and outputs) with `to`.
   void replaceAllUsesWith(Value *from, Value *to);
-  /// Number of uses of each value by nodes, plus one per graph output slot.
+  /// Number of uses of each value by nodes, plus one per graph output slot
+  /// and one per symbol that loads it.
   std::map<const Value *, int> useCounts() const;
   /// Users of each value, in node order.
   std::map<const Value *, std::vector<Node *>> users() const;
@@ -249,6 +258,14 @@ public:
   /// The symbol standing for element `element` of input `input` (i32, i64,
   /// f32 or f64 of static shape; one per element, defined on first use).
   Expected<std::string> defineValueSymbol(const Value *input, int64_t element);
+  /// The symbol for element `element` of `value` (an i32 or i64 node result
+  /// of static shape), read during the run once it is computed, at most
+  /// `bound`.
+  Expected<std::string> defineLoadSymbol(const Value *value, int64_t element,
+                                         int64_t bound);
+  /// True for symbols known only during the run: Load symbols and those
+  /// computed from them.
+  bool isLateSymbol(const std::string &name) const;
   /// Adds a requirement that `condition` is non-zero. A constant non-zero
   /// condition is dropped; a constant zero one fails with `message`.
   Status require(const SymbolArg &condition, std::string message);

@@ -1731,6 +1731,8 @@ bindSymbols(const Graph &graph, const std::vector<TensorData> &inputs) {
     return symbols.at(std::get<std::string>(a));
   };
   for (const SymbolDef &def : graph.symbolDefs()) {
+    if (graph.isLateSymbol(def.name))
+      continue; // bound during the run (bindLateSymbols)
     if (def.op == SymbolOp::Value) {
       size_t i = 0;
       while (i < graph.inputs().size() && graph.inputs()[i]->name() != def.input)
@@ -1771,6 +1773,49 @@ bindSymbols(const Graph &graph, const std::vector<TensorData> &inputs) {
   return symbols;
 }
 
+/// Binds the late symbols whose loaded values are computed by now.
+Status bindLateSymbols(const Graph &graph,
+                       const std::map<const Value *, TensorData> &values,
+                       std::map<std::string, int64_t> &symbols) {
+  for (const SymbolDef &def : graph.symbolDefs()) {
+    if (symbols.count(def.name) || !graph.isLateSymbol(def.name))
+      continue;
+    if (def.op == SymbolOp::Load) {
+      auto it = values.find(graph.findValue(def.input));
+      if (it == values.end())
+        continue;
+      const TensorData &data = it->second;
+      int64_t v = data.type.dtype == DType::I64
+                      ? data.data<int64_t>()[def.element]
+                      : data.data<int32_t>()[def.element];
+      if (v < 0 || v > def.bound)
+        return makeError("symbol ?" + def.name + " = " + std::to_string(v) +
+                         " is outside [0, " + std::to_string(def.bound) + "]");
+      symbols[def.name] = v;
+      continue;
+    }
+    std::vector<int64_t> args;
+    bool ready = true;
+    for (const SymbolArg &a : def.args) {
+      if (const auto *c = std::get_if<int64_t>(&a)) {
+        args.push_back(*c);
+      } else if (auto it = symbols.find(std::get<std::string>(a));
+                 it != symbols.end()) {
+        args.push_back(it->second);
+      } else {
+        ready = false;
+      }
+    }
+    if (!ready)
+      continue;
+    std::optional<int64_t> v = evaluateSymbolOp(def.op, args);
+    if (!v)
+      return makeError("symbol ?" + def.name + " overflows int64");
+    symbols[def.name] = *v;
+  }
+  return Status::success();
+}
+
 /// `shape` with the symbols' values; fails on a negative dim.
 Expected<Shape> resolveShape(const Shape &shape,
                              const std::map<std::string, int64_t> &symbols) {
@@ -1780,7 +1825,10 @@ Expected<Shape> resolveShape(const Shape &shape,
       out.push_back(d);
       continue;
     }
-    int64_t v = symbols.at(d.symbolName());
+    auto found = symbols.find(d.symbolName());
+    if (found == symbols.end())
+      return makeError("the dim ?" + d.symbolName() + " is not known yet");
+    int64_t v = found->second;
     if (v < 0)
       return makeError("the dim ?" + d.symbolName() + " is negative (" +
                        std::to_string(v) + ")");
@@ -1835,9 +1883,13 @@ interpretGraph(const Graph &graph, const std::vector<TensorData> &inputs) {
     for (auto &[name, attr] : attrs)
       if (const auto *list = std::get_if<Shape>(&attr)) {
         Shape resolved;
-        for (const Dim &d : *list)
-          resolved.push_back(d.isStatic() ? d
-                                          : Dim(symbols->at(d.symbolName())));
+        for (const Dim &d : *list) {
+          auto found = symbols->find(d.symbolName());
+          if (!d.isStatic() && found == symbols->end())
+            return makeError(where + ": ?" + d.symbolName() +
+                             " is not known yet");
+          resolved.push_back(d.isStatic() ? d : Dim(found->second));
+        }
         std::vector<int64_t> ints;
         for (const Dim &d : resolved)
           ints.push_back(d.value());
@@ -1871,6 +1923,8 @@ interpretGraph(const Graph &graph, const std::vector<TensorData> &inputs) {
       return makeError(where + ": " + results.message());
     for (size_t i = 0; i < node->results().size(); ++i)
       values[node->results()[i]] = (*results)[i];
+    if (!graph.symbolDefs().empty())
+      MLC_RETURN_IF_ERROR(bindLateSymbols(graph, values, *symbols));
   }
   std::vector<TensorData> outputs;
   for (const Value *output : graph.outputs()) {

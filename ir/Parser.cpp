@@ -530,7 +530,7 @@ Status Parser::parseSymbolDef() {
   SymbolDef def;
   def.name = *name;
   def.op = *op;
-  if (*op == SymbolOp::Value) {
+  if (*op == SymbolOp::Value || *op == SymbolOp::Load) {
     MLC_RETURN_IF_ERROR(expect("%"));
     Expected<std::string> input = parseName();
     if (!input)
@@ -545,6 +545,16 @@ Status Parser::parseSymbolDef() {
       return element.error();
     def.element = *element;
     MLC_RETURN_IF_ERROR(expect("]"));
+    if (*op == SymbolOp::Load) {
+      MLC_RETURN_IF_ERROR(expect("max"));
+      Expected<std::string> btok = parseNumberToken();
+      if (!btok)
+        return btok.error();
+      Expected<int64_t> bound = parseIntToken(*btok);
+      if (!bound)
+        return bound.error();
+      def.bound = *bound;
+    }
   } else {
     for (int i = 0; i < symbolOpArity(*op); ++i) {
       if (i)

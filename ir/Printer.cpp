@@ -128,9 +128,11 @@ std::string printGraph(const Graph &graph, const PrintOptions &options) {
   for (const SymbolDef &def : graph.symbolDefs()) {
     out += "  symbol ?" + def.name + " = " +
            std::string(symbolOpName(def.op));
-    if (def.op == SymbolOp::Value)
+    if (def.op == SymbolOp::Value || def.op == SymbolOp::Load)
       out += " %" + printName(def.input) + "[" + std::to_string(def.element) +
              "]";
+    if (def.op == SymbolOp::Load)
+      out += " max " + std::to_string(def.bound);
     for (size_t i = 0; i < def.args.size(); ++i)
       out += (i ? ", " : " ") + printArg(def.args[i]);
     out += '\n';

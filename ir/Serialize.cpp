@@ -131,6 +131,7 @@ std::string serializeGraph(const Graph &graph) {
     }
     pd->set_input(def.input);
     pd->set_element(def.element);
+    pd->set_bound(def.bound);
   }
   for (const Requirement &r : graph.requirements()) {
     proto::Requirement *pr = pg.add_requirements();
@@ -201,6 +202,7 @@ Expected<Graph> deserializeGraph(std::string_view bytes) {
     }
     def.input = pd.input();
     def.element = pd.element();
+    def.bound = pd.bound();
     graph.addSymbolDef(std::move(def));
   }
   for (const proto::Requirement &pr : pg.requirements())

@@ -16,7 +16,7 @@ struct SymbolOpInfo {
   int arity;
 };
 
-constexpr std::array<SymbolOpInfo, 11> kSymbolOps = {{
+constexpr std::array<SymbolOpInfo, 12> kSymbolOps = {{
     {SymbolOp::Value, "value", 0},
     {SymbolOp::Add, "add", 2},
     {SymbolOp::Sub, "sub", 2},
@@ -28,6 +28,7 @@ constexpr std::array<SymbolOpInfo, 11> kSymbolOps = {{
     {SymbolOp::Eq, "eq", 2},
     {SymbolOp::Lt, "lt", 2},
     {SymbolOp::Select, "select", 3},
+    {SymbolOp::Load, "load", 0},
 }};
 
 bool isCommutative(SymbolOp op) {
@@ -68,6 +69,7 @@ std::optional<int64_t> evaluateSymbolOp(SymbolOp op,
   int64_t r = 0;
   switch (op) {
   case SymbolOp::Value:
+  case SymbolOp::Load:
     return std::nullopt;
   case SymbolOp::Add:
     if (__builtin_add_overflow(args[0], args[1], &r))
@@ -135,6 +137,7 @@ bool Graph::isNonNegative(const SymbolArg &arg) const {
     switch (def.op) {
     case SymbolOp::Eq:
     case SymbolOp::Lt:
+    case SymbolOp::Load:
       return true;
     case SymbolOp::Add:
     case SymbolOp::Mul:
@@ -171,9 +174,45 @@ bool Graph::isKnownSymbol(const std::string &name) const {
   return false;
 }
 
+bool Graph::isLateSymbol(const std::string &name) const {
+  for (const SymbolDef &def : symbolDefs_) {
+    if (def.name != name)
+      continue;
+    if (def.op == SymbolOp::Load)
+      return true;
+    for (const SymbolArg &a : def.args)
+      if (const auto *s = std::get_if<std::string>(&a); s && isLateSymbol(*s))
+        return true;
+    return false;
+  }
+  return false;
+}
+
+Expected<std::string> Graph::defineLoadSymbol(const Value *value,
+                                              int64_t element, int64_t bound) {
+  if (!value || !value->producer())
+    return makeError("load symbols read node results");
+  DType t = value->type().dtype;
+  if ((t != DType::I64 && t != DType::I32) || !isStatic(value->type().shape))
+    return makeError("load symbols read i32 or i64 values of static shape");
+  Expected<int64_t> count = elementCount(value->type().shape);
+  if (!count)
+    return count.error();
+  if (element < 0 || element >= *count || bound < 0)
+    return makeError("bad element or bound for a load symbol");
+  std::string name;
+  do {
+    name = "k" + std::to_string(nextSymbolId_++);
+  } while (isKnownSymbol(name));
+  SymbolDef def{name, SymbolOp::Load, {}, value->name(), element};
+  def.bound = bound;
+  symbolDefs_.push_back(std::move(def));
+  return name;
+}
+
 Expected<SymbolArg> Graph::defineSymbol(SymbolOp op,
                                         std::vector<SymbolArg> args) {
-  if (op == SymbolOp::Value ||
+  if (op == SymbolOp::Value || op == SymbolOp::Load ||
       static_cast<int>(args.size()) != symbolOpArity(op))
     return makeError("symbol op '" + std::string(symbolOpName(op)) +
                      "' takes " + std::to_string(symbolOpArity(op)) +

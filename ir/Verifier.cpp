@@ -29,7 +29,21 @@ Status verifySymbols(const Graph &graph, std::set<std::string> &known) {
     std::string where = "symbol ?" + def.name + ": ";
     if (def.name.empty() || known.count(def.name))
       return makeError(where + "is defined twice");
-    if (def.op == SymbolOp::Value) {
+    if (def.op == SymbolOp::Load) {
+      const Value *v = graph.findValue(def.input);
+      if (!v || !v->producer())
+        return makeError(where + "loads '%" + def.input +
+                         "', which is not a node result");
+      DType t = v->type().dtype;
+      Expected<int64_t> count = elementCount(v->type().shape);
+      if ((t != DType::I64 && t != DType::I32) || !isStatic(v->type().shape) ||
+          !count || def.element < 0 || def.element >= *count ||
+          def.bound < 0 || !def.args.empty())
+        return makeError(where + "loads element " +
+                         std::to_string(def.element) + " of '%" + def.input +
+                         "', which is not an element of an i32 or i64 value "
+                         "of static shape, or its bound is negative");
+    } else if (def.op == SymbolOp::Value) {
       const Value *in = nullptr;
       for (const Value *v : graph.inputs())
         if (v->name() == def.input)
@@ -62,10 +76,29 @@ Status verifySymbols(const Graph &graph, std::set<std::string> &known) {
                            " is used before it is defined");
     known.insert(def.name);
   }
-  for (const Requirement &r : graph.requirements())
+  for (const Requirement &r : graph.requirements()) {
     if (!known.count(r.condition))
       return makeError("requirement on unknown symbol ?" + r.condition);
+    if (graph.isLateSymbol(r.condition))
+      return makeError("requirement on ?" + r.condition +
+                       ", which is known only during the run");
+  }
   return Status::success();
+}
+
+/// The values whose elements late symbol `name` loads (directly or through
+/// the symbols it is computed from).
+void loadSources(const Graph &graph, const std::string &name,
+                 std::set<std::string> &sources) {
+  for (const SymbolDef &def : graph.symbolDefs()) {
+    if (def.name != name)
+      continue;
+    if (def.op == SymbolOp::Load)
+      sources.insert(def.input);
+    for (const SymbolArg &a : def.args)
+      if (const auto *s = std::get_if<std::string>(&a))
+        loadSources(graph, *s, sources);
+  }
 }
 } // namespace
 
@@ -133,12 +166,25 @@ Status verify(const Graph &graph) {
                               typeToString(expected[i]));
       if (!names.insert(r->name()).second)
         return fail(node, "value '%" + r->name() + "' is defined twice");
-      for (const Dim &d : r->type().shape)
+      for (const Dim &d : r->type().shape) {
         if (!d.isStatic() && !knownSymbols.count(d.symbolName()))
           return fail(node, "result " + std::to_string(i) +
                                 " uses symbol ?" + d.symbolName() +
                                 ", which no input binds and no symbol "
                                 "definition defines");
+        if (d.isStatic() || !graph.isLateSymbol(d.symbolName()))
+          continue;
+        std::set<std::string> sources;
+        loadSources(graph, d.symbolName(), sources);
+        for (const std::string &s : sources) {
+          const Value *v = graph.findValue(s);
+          if (!v || !defined.count(v) || v->producer() == &node)
+            return fail(node, "result " + std::to_string(i) +
+                                  " uses symbol ?" + d.symbolName() +
+                                  " before '%" + s + "', which it loads, is "
+                                  "computed");
+        }
+      }
       defined.insert(r);
     }
     int64_t group = node.group();

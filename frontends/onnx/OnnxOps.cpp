@@ -5194,6 +5194,125 @@ Status centerCropPadOp(NodeContext &ctx, OpKind) {
   return centerCropPadFromSymbols(ctx, x, axes);
 }
 
+/// Most elements NonZero and Compress search (they compare every pair of
+/// positions: n x n).
+constexpr int64_t kMaxSelected = 4096;
+
+/// The positions of the true elements of bool `mask` [n], in order, as an
+/// i64 [?k] whose length ?k the run computes (a load symbol of the count,
+/// at most n): position r is the i whose inclusive prefix count is r + 1.
+Expected<Value *> truePositions(Importer &im, Value *mask, int64_t n) {
+  ONNX_ASSIGN(m64, castTo(im, mask, DType::I64));
+  AttributeMap all{{"axes", std::vector<int64_t>{0}}, {"keepdims", int64_t{0}}};
+  ONNX_ASSIGN(count, im.emit(OpKind::ReduceSum, {m64}, all)); // i64[]
+  ONNX_ASSIGN(k, im.graph().defineLoadSymbol(count, 0, n));
+  // prefix[i] = sum_{j <= i} m[j]: a [n(i), n(j)] where over j <= i.
+  std::vector<uint8_t> upto(static_cast<size_t>(n * n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j <= i; ++j)
+      upto[static_cast<size_t>(i * n + j)] = 1;
+  ONNX_ASSIGN(uptoData, makeTensorData(TensorType{DType::Bool, makeShape({n, n})},
+                                       std::move(upto)));
+  ONNX_ASSIGN(uptoValue, im.emitConstant(std::move(uptoData)));
+  ONNX_ASSIGN(row, im.emitReshape(m64, {1, n}));
+  ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN(counted, im.emit(OpKind::Where, {uptoValue, row, zero}));
+  AttributeMap overJ{{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}};
+  ONNX_ASSIGN(prefix, im.emit(OpKind::ReduceSum, {counted}, overJ)); // [n]
+  ONNX_ASSIGN(one, im.emitScalar(DType::I64, 1));
+  ONNX_ASSIGN(slots, im.emit(OpKind::Iota, {},
+                             {{"shape", dimsAttribute({Dim::symbol(k), Dim(1)})},
+                              {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(wanted, im.emit(OpKind::Add, {slots, one})); // [?k, 1]
+  ONNX_ASSIGN(prefixRow, im.emitReshape(prefix, {1, n}));
+  ONNX_ASSIGN(hit, im.emit(OpKind::Equal, {prefixRow, wanted})); // [?k, n]
+  ONNX_ASSIGN(maskRow, im.emitReshape(mask, {1, n}));
+  ONNX_ASSIGN(pick, im.emit(OpKind::And, {hit, maskRow}));
+  std::vector<int64_t> positions(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    positions[static_cast<size_t>(i)] = i;
+  ONNX_ASSIGN(pos, im.emitInts(positions));
+  ONNX_ASSIGN(at, im.emit(OpKind::Where, {pick, pos, zero}));
+  return im.emit(OpKind::ReduceSum, {at}, overJ); // [?k]
+}
+
+/// NonZero-9+: the indices of the non-zero elements, [rank, ?k] (row-major
+/// order), ?k computed by the run.
+Status nonZeroOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(ext, staticShape(x, "NonZero"));
+  ONNX_ASSIGN(n, elementCount(makeShape(ext)));
+  if (n > kMaxSelected)
+    return makeError("NonZero over " + std::to_string(n) +
+                     " elements (more than " + std::to_string(kMaxSelected) +
+                     ") is not supported yet");
+  if (n == 0 || ext.empty())
+    return makeError("NonZero of an empty or rank-0 input is not supported");
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(flat, im.emitReshape(x, {n}));
+  ONNX_ASSIGN(zero, im.emitScalar(x->type().dtype, 0));
+  ONNX_ASSIGN(isZero, im.emit(OpKind::Equal, {flat, zero}));
+  ONNX_ASSIGN(mask, im.emit(OpKind::Not, {isZero}));
+  ONNX_ASSIGN(at, truePositions(im, mask, n));
+  // Unravel: coordinate d = (flat / stride_d) % dim_d, one row per dim.
+  int64_t rank = static_cast<int64_t>(ext.size());
+  std::vector<int64_t> strides(ext.size()), dims(ext.begin(), ext.end());
+  int64_t s = 1;
+  for (size_t d = ext.size(); d-- > 0;) {
+    strides[d] = s;
+    s *= ext[d];
+  }
+  ONNX_ASSIGN(strideValue, im.emitInts(strides));
+  ONNX_ASSIGN(strideCol, im.emitReshape(strideValue, {rank, 1}));
+  ONNX_ASSIGN(dimValue, im.emitInts(dims));
+  ONNX_ASSIGN(dimCol, im.emitReshape(dimValue, {rank, 1}));
+  const Dim &k = at->type().shape[0];
+  ONNX_ASSIGN(atRow, im.emit(OpKind::Reshape, {at},
+                             {{"shape", dimsAttribute({Dim(1), k})}}));
+  ONNX_ASSIGN(q, im.emit(OpKind::Div, {atRow, strideCol}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Mod, {q, dimCol}, {}, ctx.outputName(0)));
+}
+
+/// Compress-11+: the slices along `axis` (or the elements of the flattened
+/// input) where condition is true; the count is computed by the run.
+Status compressOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(cond, ctx.input(1));
+  ONNX_ASSIGN(ext, staticShape(x, "Compress"));
+  ONNX_ASSIGN(ce, staticShape(cond, "condition"));
+  if (ce.size() != 1 || cond->type().dtype != DType::Bool)
+    return makeError("condition must be a 1-D bool tensor");
+  Importer &im = ctx.importer;
+  Value *data = x;
+  int64_t axis = 0;
+  if (ctx.hasAttr("axis")) {
+    ONNX_ASSIGN(a, ctx.intAttr("axis", 0));
+    ONNX_ASSIGN(n, normalizeAxis(a, x->type().rank()));
+    axis = n;
+  } else {
+    ONNX_ASSIGN(count, elementCount(makeShape(ext)));
+    ONNX_ASSIGN(flat, im.emitReshape(x, {count}));
+    data = flat;
+  }
+  int64_t d = data->type().shape[static_cast<size_t>(axis)].value();
+  int64_t len = std::min(ce[0], d); // numpy ignores a longer condition
+  if (ce[0] > d)
+    return makeError("condition has " + std::to_string(ce[0]) +
+                     " elements, more than the " + std::to_string(d) +
+                     " along the axis");
+  if (len > kMaxSelected)
+    return makeError("Compress over " + std::to_string(len) +
+                     " positions (more than " + std::to_string(kMaxSelected) +
+                     ") is not supported yet");
+  if (len == 0)
+    return makeError("Compress with an empty condition is not supported");
+  ONNX_ASSIGN(at, truePositions(im, cond, len));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Gather, {data, at}, {{"axis", axis}},
+                           ctx.outputName(0)));
+}
+
 Status attentionOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(q, ctx.input(0));
   ONNX_ASSIGN(k, ctx.input(1));
@@ -6926,6 +7045,7 @@ constexpr std::array kOps = {
     OpEntry{"Celu", celuOp, OpKind::Exp},
     OpEntry{"CenterCropPad", centerCropPadOp, OpKind::Gather},
     OpEntry{"Clip", clipOp, OpKind::Clip},
+    OpEntry{"Compress", compressOp, OpKind::Gather},
     OpEntry{"Concat", concatOp, OpKind::Concat},
     OpEntry{"Constant", constantOp, OpKind::Constant},
     OpEntry{"ConstantOfShape", constantOfShapeOp, OpKind::Constant},
@@ -6996,6 +7116,7 @@ constexpr std::array kOps = {
     OpEntry{"Mul", binaryOp, OpKind::Mul},
     OpEntry{"Neg", unaryOp, OpKind::Neg},
     OpEntry{"NegativeLogLikelihoodLoss", nllLossOp, OpKind::GatherElements},
+    OpEntry{"NonZero", nonZeroOp, OpKind::ReduceSum},
     OpEntry{"Not", unaryOp, OpKind::Not},
     OpEntry{"OneHot", oneHotOp, OpKind::Equal},
     OpEntry{"Or", binaryOp, OpKind::Or},

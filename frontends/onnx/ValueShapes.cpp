@@ -495,12 +495,12 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
     ONNX_ASSIGN_RT(last, im.emitScalar(DType::I64, static_cast<double>(d - 1)));
     if (mode == "wrap") {
       ONNX_ASSIGN_RT(dv, im.emitScalar(DType::I64, static_cast<double>(d)));
-      ONNX_ASSIGN_RT(w, im.emit(OpKind::Mod, {j, dv}, {{"fmod", int64_t{0}}}));
+      ONNX_ASSIGN_RT(w, im.emit(OpKind::Mod, {j, dv}));
       src = w;
     } else if (mode == "reflect" && d > 1) {
       ONNX_ASSIGN_RT(period,
                      im.emitScalar(DType::I64, static_cast<double>(2 * (d - 1))));
-      ONNX_ASSIGN_RT(mm, im.emit(OpKind::Mod, {j, period}, {{"fmod", int64_t{0}}}));
+      ONNX_ASSIGN_RT(mm, im.emit(OpKind::Mod, {j, period}));
       ONNX_ASSIGN_RT(mirrored, im.emit(OpKind::Sub, {period, mm}));
       ONNX_ASSIGN_RT(high, im.emit(OpKind::Greater, {mm, last}));
       ONNX_ASSIGN_RT(rf, im.emit(OpKind::Where, {high, mirrored, mm}));

@@ -46,6 +46,7 @@ typedef enum mlc_symbol_kind {
   MLC_SYMBOL_SHAPE = 0, ///< An input's dim (`symbol NAME`).
   MLC_SYMBOL_VALUE,     ///< An input's element (`symbol NAME value I E`).
   MLC_SYMBOL_COMPUTED,  ///< mlc_artifact_plan computes it.
+  MLC_SYMBOL_LATE,      ///< The run computes it (`symbol NAME late BOUND`).
 } mlc_symbol_kind;
 
 /// The binding of one symbol.
@@ -53,6 +54,7 @@ typedef struct mlc_symbol_binding {
   mlc_symbol_kind kind;
   int32_t input;   ///< MLC_SYMBOL_VALUE: the input index.
   int64_t element; ///< MLC_SYMBOL_VALUE: the element, row-major.
+  int64_t bound;   ///< MLC_SYMBOL_LATE: the largest value.
 } mlc_symbol_binding;
 
 /// One `key value` metadata line, pointing into mlc_model.metadata_lines.

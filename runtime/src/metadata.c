@@ -592,6 +592,17 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
       binding->kind = MLC_SYMBOL_COMPUTED;
       continue;
     }
+    if (strncmp(rest, "late ", 5) == 0) {
+      uint64_t bound;
+      if (parse_u64(rest + 5, strlen(rest + 5), INT64_MAX, &bound) != 0)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: bad symbol '%s' "
+                             "(expected 'NAME late BOUND')",
+                             path, i + 1, value);
+      binding->kind = MLC_SYMBOL_LATE;
+      binding->bound = (int64_t)bound;
+      continue;
+    }
     const char *at = strncmp(rest, "value ", 6) == 0 ? rest + 6 : NULL;
     const char *gap = at ? strchr(at, ' ') : NULL;
     uint64_t input, element;
@@ -599,8 +610,8 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
         parse_u64(gap + 1, strlen(gap + 1), INT64_MAX, &element) != 0)
       return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                            "%s: corrupt metadata: line %d: bad symbol '%s' "
-                           "(expected 'NAME', 'NAME value INPUT ELEMENT' or "
-                           "'NAME computed')",
+                           "(expected 'NAME', 'NAME value INPUT ELEMENT', "
+                           "'NAME computed' or 'NAME late BOUND')",
                            path, i + 1, value);
     binding->kind = MLC_SYMBOL_VALUE;
     binding->input = (int32_t)input;

@@ -973,6 +973,20 @@ static mlc_status run_dynamic(mlc_model *model, const DLTensor *inputs,
         ((uint64_t)bytes + MLC_ARTIFACT_ARENA_ALIGNMENT - 1) /
             MLC_ARTIFACT_ARENA_ALIGNMENT * MLC_ARTIFACT_ARENA_ALIGNMENT,
         symbols);
+  // Outputs with dims the run computed (`late` symbols): the run stored
+  // the actual values; their tensors get the actual extents.
+  for (int32_t i = 0; status == MLC_OK && i < model->num_outputs; ++i) {
+    const mlc_tensor_desc *desc = &model->outputs[i];
+    int late = 0;
+    for (int32_t d = 0; d < desc->ndim; ++d)
+      late |= desc->dim_symbol[d] >= 0 &&
+              model->bindings[desc->dim_symbol[d]].kind == MLC_SYMBOL_LATE;
+    if (!late)
+      continue;
+    for (int32_t d = 0; d < desc->ndim; ++d)
+      if (desc->dim_symbol[d] >= 0)
+        outputs[i].shape[d] = symbols[desc->dim_symbol[d]];
+  }
   free(descs);
   free(shapes);
   free(texts);

@@ -11,8 +11,9 @@ compiled once with `mlc compile --target=llvm`; then for each set of values
 `mlc run` must match onnxruntime (dtype and shape exact, fp32 rtol 1e-3,
 atol 1e-4), and for each bad set it must exit 1 with one "mlc: error:" line
 naming the problem (an axis out of range, a shape that does not fit the
-data, a dim that cannot broadcast). Also checks `mlc inspect` shows the
-value symbols and that compiling twice gives the same bytes.
+data, a dim that cannot broadcast). NonZero and Compress have dims the run computes
+from the data. Also checks `mlc inspect` shows the symbols and that
+compiling twice gives the same bytes.
 """
 
 from __future__ import annotations
@@ -118,6 +119,18 @@ CASES = [
            [info("x", F, [2, 3, 4]), info("k", I64, [1])], "y"),
      [{"k": [2]}, {"k": [3]}, {"k": [0]}],
      [({"k": [4]}, "k must be in [0, 3]")]),
+    # Dims the run computes from the data (load symbols): the caller
+    # allocates the largest output, the run reports the actual extents.
+    ("nonzero",
+     model("nonzero", helper.make_node("NonZero", ["x"], ["y"]),
+           [info("x", F, [2, 3])], "y", opset=13, out_type=TensorProto.INT64),
+     [{"x": [[0, 1, 0], [2, 0, 3]]}, {"x": [[0, 0, 0], [0, 0, 0]]},
+      {"x": [[1, 1, 1], [1, 1, 1]]}], []),
+    ("compress",
+     model("compress", helper.make_node("Compress", ["x", "c"], ["y"], axis=1),
+           [info("x", F, [2, 3, 4]), info("c", TensorProto.BOOL, [3])], "y", opset=11),
+     [{"c": [True, False, True]}, {"c": [False, False, False]}, {"c": [True, True, True]}],
+     []),
     ("expand",
      model("expand", helper.make_node("Expand", ["x", "shape"], ["y"]),
            [info("x", F, [3, 1]), info("shape", I64, [3])], "y"),
@@ -133,7 +146,8 @@ def run(cmd, **kw):
 def inputs_for(case_model, values):
     feeds = {}
     for i in case_model.graph.input:
-        dtype = np.float32 if i.type.tensor_type.elem_type == F else np.int64
+        dtype = {F: np.float32, TensorProto.BOOL: np.bool_}.get(
+            i.type.tensor_type.elem_type, np.int64)
         if i.name in values:
             feeds[i.name] = np.array(values[i.name], dtype=dtype)
         else:
@@ -166,7 +180,7 @@ def main() -> int:
             print(f"FAIL {name}: compiling twice gives different bytes")
             failures += 1
         inspect = run([args.mlc, "inspect", so]).stdout
-        if " value " not in inspect:
+        if "symbol" not in inspect:
             print(f"FAIL {name}: mlc inspect shows no value symbol:\n{inspect}")
             failures += 1
         session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])

@@ -771,8 +771,16 @@ int runCommand(int argc, char **argv) {
               artifact.c_str(), on.c_str(), io.inputTensors.size(),
               io.outputTensors.size(), iterations, times[times.size() / 2]);
   for (size_t i = 0; i < io.outputs.size(); ++i) {
-    const TensorType &type = io.outputTypes[i];
+    // Dims the run computed (NonZero's count) came back in the shape.
+    TensorType type = io.outputTypes[i];
+    for (size_t d = 0; d < type.shape.size(); ++d)
+      type.shape[d] = Dim(io.outputShapes[i][d]);
     std::vector<uint8_t> bytes = std::move(io.outputs[i]);
+    if (dtypeBits(type.dtype) >= 8) {
+      Expected<int64_t> used = byteSize(type);
+      if (used && static_cast<size_t>(*used) < bytes.size())
+        bytes.resize(static_cast<size_t>(*used));
+    }
     if (dtypeBits(type.dtype) < 8)
       bytes =
           unpackSubByte(type.dtype, bytes.data(), *elementCount(type.shape));

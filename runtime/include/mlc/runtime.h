@@ -147,17 +147,22 @@ MLC_RUNTIME_API const char *mlc_model_metadata_text(const mlc_model *model);
 /// returns once the outputs are written. Outputs are written in place and
 /// must not overlap inputs or each other (not checked). Thread-safe:
 /// concurrent calls on one model each get their own scratch arena (on a
-/// CUDA device: their own stream and device buffers).
+/// CUDA device: their own stream and device buffers). An output with dims
+/// that the run computes from the data (NonZero's count) takes a tensor of
+/// the largest shape (mlc_model_output_shape); the run writes the actual
+/// extents into its `shape` array and the elements, compact, first.
 MLC_RUNTIME_API mlc_status mlc_model_run(mlc_model *model,
                                          const DLTensor *inputs,
                                          int32_t num_inputs,
                                          DLTensor *outputs,
                                          int32_t num_outputs);
 
-/// The shape output `index` has when the model runs on `inputs` (only
-/// their shapes are read): writes its ndim extents to `shape`. Checks what
-/// binds the symbolic dims (ranks, one extent per symbol, the model's
-/// limits) as mlc_model_run does.
+/// The shape output `index` has when the model runs on `inputs` (their
+/// shapes, and the elements of inputs that give dims by their values):
+/// writes its ndim extents to `shape`. Checks what binds the symbolic dims
+/// (ranks, one extent per symbol, the model's limits and requirements) as
+/// mlc_model_run does. A dim the run computes from the data gets its
+/// largest extent.
 MLC_RUNTIME_API mlc_status mlc_model_output_shape(const mlc_model *model,
                                                   const DLTensor *inputs,
                                                   int32_t num_inputs,

@@ -391,6 +391,8 @@ TEST_CASE("load rejects malformed metadata", "[load][metadata]") {
        "not an element of an i32, i64, f32 or f64 input of static shape"},
       {h + "symbol n value 0\ninput x i64 3\n" + y, "bad symbol 'n value 0'"},
       {h + "symbol n bogus\ninput x f32 ?0\n" + y, "bad symbol 'n bogus'"},
+      {h + "symbol n late -1\ninput x f32 ?0\n" + y,
+       "bad symbol 'n late -1' (expected 'NAME late BOUND')"},
       {h + "symbol n computed\nrequire a%2\ninput x f32 ?0\n" + y,
        "bad require message 'a%2'"},
       // The affine kernel exports no plan function.
