@@ -5236,6 +5236,162 @@ Expected<Value *> truePositions(Importer &im, Value *mask, int64_t n) {
   return im.emit(OpKind::ReduceSum, {at}, overJ); // [?k]
 }
 
+/// Unique-11: the distinct elements (or slices along `axis`), sorted or in
+/// first-occurrence order, with the first occurrences' indices, each
+/// input's position among them, and the counts. Items are compared
+/// pairwise (slices lexicographically); the number of distinct ones is a
+/// load symbol the run computes.
+Status uniqueOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(ext, staticShape(x, "Unique"));
+  ONNX_ASSIGN(sortedAttr, ctx.intAttr("sorted", 1));
+  Importer &im = ctx.importer;
+  int64_t rank = x->type().rank();
+  // Items as rows of [n, m].
+  Value *items = nullptr;
+  int64_t axis = -1, n = 0, m = 1;
+  if (ctx.hasAttr("axis")) {
+    ONNX_ASSIGN(a, ctx.intAttr("axis", 0));
+    ONNX_ASSIGN(norm, normalizeAxis(a, rank));
+    axis = norm;
+    n = ext[axis];
+    std::vector<int64_t> perm{axis};
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis)
+        perm.push_back(i);
+    ONNX_ASSIGN(front, im.emit(OpKind::Transpose, {x}, {{"perm", perm}}));
+    ONNX_ASSIGN(total, elementCount(makeShape(ext)));
+    m = n == 0 ? 0 : total / n;
+    ONNX_ASSIGN(rows, im.emitReshape(front, {n, m}));
+    items = rows;
+  } else {
+    ONNX_ASSIGN(total, elementCount(makeShape(ext)));
+    n = total;
+    ONNX_ASSIGN(rows, im.emitReshape(x, {n, 1}));
+    items = rows;
+  }
+  if (n == 0 || m == 0)
+    return makeError("Unique of an empty input is not supported");
+  if (n > kMaxSelected || n * n * m * m > (int64_t{1} << 24))
+    return makeError("Unique over " + std::to_string(n) +
+                     " items is not supported yet (items are compared "
+                     "pairwise)");
+  ONNX_ASSIGN(ai, im.emitReshape(items, {n, 1, m})); // item i
+  ONNX_ASSIGN(bj, im.emitReshape(items, {1, n, m})); // item j
+  ONNX_ASSIGN(same, im.emit(OpKind::Equal, {ai, bj})); // [n, n, m]
+  ONNX_ASSIGN(same32, castTo(im, same, DType::I32));
+  AttributeMap overE{{"axes", std::vector<int64_t>{2}}, {"keepdims", int64_t{0}}};
+  ONNX_ASSIGN(allSame, im.emit(OpKind::ReduceMin, {same32}, overE));
+  ONNX_ASSIGN(eq, castTo(im, allSame, DType::Bool)); // [n, n]: i == j
+  // less[i][j]: item j before item i (j < i lexicographically).
+  ONNX_ASSIGN(lessE, im.emit(OpKind::Less, {bj, ai})); // [n, n, m]
+  Value *less = nullptr;
+  if (m == 1) {
+    ONNX_ASSIGN(l2, im.emitReshape(lessE, {n, n}));
+    less = l2;
+  } else {
+    // First difference at e: all equal before e and less at e.
+    std::vector<uint8_t> earlier(static_cast<size_t>(m * m));
+    for (int64_t e = 0; e < m; ++e)
+      for (int64_t f = 0; f < m; ++f)
+        earlier[static_cast<size_t>(e * m + f)] = f < e ? 0 : 1; // ignore f >= e
+    ONNX_ASSIGN(ignoreData,
+                makeTensorData(TensorType{DType::Bool, makeShape({m, m})},
+                               std::move(earlier)));
+    ONNX_ASSIGN(ignore, im.emitConstant(std::move(ignoreData)));
+    ONNX_ASSIGN(same4, im.emitReshape(same, {n, n, 1, m}));
+    ONNX_ASSIGN(okF, im.emit(OpKind::Or, {same4, ignore})); // [n,n,m(e),m(f)]
+    ONNX_ASSIGN(ok32, castTo(im, okF, DType::I32));
+    AttributeMap overF{{"axes", std::vector<int64_t>{3}},
+                       {"keepdims", int64_t{0}}};
+    ONNX_ASSIGN(prefix32, im.emit(OpKind::ReduceMin, {ok32}, overF));
+    ONNX_ASSIGN(prefix, castTo(im, prefix32, DType::Bool)); // [n, n, m]
+    ONNX_ASSIGN(firstDiff, im.emit(OpKind::And, {prefix, lessE}));
+    ONNX_ASSIGN(fd32, castTo(im, firstDiff, DType::I32));
+    ONNX_ASSIGN(any32, im.emit(OpKind::ReduceMax, {fd32}, overE));
+    ONNX_ASSIGN(l2, castTo(im, any32, DType::Bool));
+    less = l2;
+  }
+  // first[i]: no j < i equals item i.
+  std::vector<uint8_t> before(static_cast<size_t>(n * n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < i; ++j)
+      before[static_cast<size_t>(i * n + j)] = 1;
+  ONNX_ASSIGN(beforeData, makeTensorData(TensorType{DType::Bool,
+                                                    makeShape({n, n})},
+                                         std::move(before)));
+  ONNX_ASSIGN(beforeValue, im.emitConstant(std::move(beforeData)));
+  ONNX_ASSIGN(earlierSame, im.emit(OpKind::And, {eq, beforeValue}));
+  ONNX_ASSIGN(es64, castTo(im, earlierSame, DType::I64));
+  AttributeMap overJ{{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}};
+  ONNX_ASSIGN(repeats, im.emit(OpKind::ReduceSum, {es64}, overJ));
+  ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN(first, im.emit(OpKind::Equal, {repeats, zero})); // [n]
+  ONNX_ASSIGN(first64, castTo(im, first, DType::I64));
+  ONNX_ASSIGN(firstRow, im.emitReshape(first64, {1, n}));
+  // rank[i]: item i's position among the distinct items.
+  Value *rankOf = nullptr;
+  if (sortedAttr != 0) {
+    ONNX_ASSIGN(l64, castTo(im, less, DType::I64));
+    ONNX_ASSIGN(smaller, im.emit(OpKind::Mul, {l64, firstRow}));
+    ONNX_ASSIGN(r, im.emit(OpKind::ReduceSum, {smaller}, overJ));
+    rankOf = r;
+  } else {
+    // The first occurrence f(i), then the distinct items before it.
+    std::vector<int64_t> jIdx(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j)
+      jIdx[static_cast<size_t>(j)] = j;
+    ONNX_ASSIGN(jValue, im.emitInts(jIdx));
+    ONNX_ASSIGN(big, im.emitScalar(DType::I64, static_cast<double>(n)));
+    ONNX_ASSIGN(occ, im.emit(OpKind::Where, {eq, jValue, big}));
+    ONNX_ASSIGN(f, im.emit(OpKind::ReduceMin, {occ}, overJ)); // [n]
+    ONNX_ASSIGN(fCol, im.emitReshape(f, {n, 1}));
+    ONNX_ASSIGN(jRow, im.emitReshape(jValue, {1, n}));
+    ONNX_ASSIGN(lower, im.emit(OpKind::Less, {jRow, fCol}));
+    ONNX_ASSIGN(lower64, castTo(im, lower, DType::I64));
+    ONNX_ASSIGN(counted, im.emit(OpKind::Mul, {lower64, firstRow}));
+    ONNX_ASSIGN(r, im.emit(OpKind::ReduceSum, {counted}, overJ));
+    rankOf = r;
+  }
+  AttributeMap all{{"axes", std::vector<int64_t>{0}}, {"keepdims", int64_t{0}}};
+  ONNX_ASSIGN(count, im.emit(OpKind::ReduceSum, {first64}, all));
+  ONNX_ASSIGN(u, im.graph().defineLoadSymbol(count, 0, n));
+  ONNX_ASSIGN(slots, im.emit(OpKind::Iota, {},
+                             {{"shape", dimsAttribute({Dim::symbol(u), Dim(1)})},
+                              {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(rankRow, im.emitReshape(rankOf, {1, n}));
+  ONNX_ASSIGN(atSlot, im.emit(OpKind::Equal, {rankRow, slots})); // [?u, n]
+  ONNX_ASSIGN(firstRowB, im.emitReshape(first, {1, n}));
+  ONNX_ASSIGN(pick, im.emit(OpKind::And, {atSlot, firstRowB}));
+  std::vector<int64_t> positions(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    positions[static_cast<size_t>(i)] = i;
+  ONNX_ASSIGN(pos, im.emitInts(positions));
+  ONNX_ASSIGN(at, im.emit(OpKind::Where, {pick, pos, zero}));
+  ONNX_ASSIGN(indices, im.emit(OpKind::ReduceSum, {at}, overJ,
+                               ctx.outputs.size() > 1 ? ctx.outputName(1) : ""));
+  Value *source = x;
+  if (axis < 0) {
+    ONNX_ASSIGN(flat, im.emitReshape(x, {n}));
+    source = flat;
+  }
+  ONNX_ASSIGN(y, im.emit(OpKind::Gather, {source, indices},
+                         {{"axis", axis < 0 ? int64_t{0} : axis}},
+                         ctx.outputName(0)));
+  MLC_RETURN_IF_ERROR(setOutput(ctx, 0, y));
+  if (ctx.outputs.size() > 1)
+    ctx.outputs[1] = indices;
+  if (ctx.outputs.size() > 2)
+    ctx.outputs[2] = rankOf;
+  if (ctx.outputs.size() > 3) {
+    ONNX_ASSIGN(atSlot64, castTo(im, atSlot, DType::I64));
+    ONNX_ASSIGN(counts, im.emit(OpKind::ReduceSum, {atSlot64}, overJ,
+                                ctx.outputName(3)));
+    ctx.outputs[3] = counts;
+  }
+  return Status::success();
+}
+
 /// NonZero-9+: the indices of the non-zero elements, [rank, ?k] (row-major
 /// order), ?k computed by the run.
 Status nonZeroOp(NodeContext &ctx, OpKind) {
@@ -7181,6 +7337,7 @@ constexpr std::array kOps = {
     OpEntry{"TopK", topKOp, OpKind::ReduceSum},
     OpEntry{"Transpose", transposeOp, OpKind::Transpose},
     OpEntry{"Trilu", triluOp, OpKind::Where},
+    OpEntry{"Unique", uniqueOp, OpKind::ReduceSum},
     OpEntry{"Unsqueeze", unsqueezeOp, OpKind::Reshape},
     OpEntry{"Where", whereOp, OpKind::Where},
     OpEntry{"Xor", xorOp, OpKind::Equal},
