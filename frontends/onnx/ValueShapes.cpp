@@ -83,6 +83,16 @@ SymbolArg dimArg(const Dim &d) {
   return SymbolArg(d.symbolName());
 }
 
+/// A symbol argument as an i64 scalar tensor: a constant, or the symbol's
+/// run-time value (symbol_values).
+Expected<Value *> scalarOf(Importer &im, const SymbolArg &a) {
+  if (const auto *c = std::get_if<int64_t>(&a))
+    return im.emitScalar(DType::I64, static_cast<double>(*c));
+  ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
+                            {{"values", dimsAttribute({symbolArgDim(a)})}}));
+  return im.emitReshape(v, {});
+}
+
 /// The element count of `shape` as a symbol expression.
 SymbolArg countOf(SymbolMath &m, const Shape &shape) {
   SymbolArg n(int64_t{1});
@@ -240,18 +250,8 @@ Status rangeFromSymbols(NodeContext &ctx, Value *startIn, Value *limitIn,
   ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
                                {{"shape", dimsAttribute({symbolArgDim(n)})},
                                 {"axis", int64_t{0}}}));
-  auto tensorOf = [&](const SymbolArg &a) -> Expected<Value *> {
-    if (const auto *c = std::get_if<int64_t>(&a))
-      return im.emitScalar(DType::I64, static_cast<double>(*c));
-    if (std::holds_alternative<std::string>(a)) {
-      ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
-                                {{"values", dimsAttribute({symbolArgDim(a)})}}));
-      return im.emitReshape(v, {});
-    }
-    return makeError("internal error: bad symbol argument");
-  };
-  ONNX_ASSIGN_RT(s, tensorOf(start));
-  ONNX_ASSIGN_RT(d, tensorOf(delta));
+  ONNX_ASSIGN_RT(s, scalarOf(im, start));
+  ONNX_ASSIGN_RT(d, scalarOf(im, delta));
   ONNX_ASSIGN_RT(steps, im.emit(OpKind::Mul, {iota, d}));
   std::string name = ctx.outputName(0);
   if (dt == DType::I64)
@@ -269,22 +269,15 @@ Expected<Value *> gatherRun(Importer &im, Value *x, int64_t axis,
   ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
                                {{"shape", dimsAttribute({symbolArgDim(len)})},
                                 {"axis", int64_t{0}}}));
-  auto tensorOf = [&](const SymbolArg &a) -> Expected<Value *> {
-    if (const auto *c = std::get_if<int64_t>(&a))
-      return im.emitScalar(DType::I64, static_cast<double>(*c));
-    ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
-                              {{"values", dimsAttribute({symbolArgDim(a)})}}));
-    return im.emitReshape(v, {});
-  };
   Value *index = iota;
   if (!(std::holds_alternative<int64_t>(step) && std::get<int64_t>(step) == 1)) {
-    ONNX_ASSIGN_RT(s, tensorOf(step));
+    ONNX_ASSIGN_RT(s, scalarOf(im, step));
     ONNX_ASSIGN_RT(scaled, im.emit(OpKind::Mul, {index, s}));
     index = scaled;
   }
   if (!(std::holds_alternative<int64_t>(start) &&
         std::get<int64_t>(start) == 0)) {
-    ONNX_ASSIGN_RT(s, tensorOf(start));
+    ONNX_ASSIGN_RT(s, scalarOf(im, start));
     ONNX_ASSIGN_RT(shifted, im.emit(OpKind::Add, {index, s}));
     index = shifted;
   }
@@ -431,13 +424,6 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
       fill = z;
     }
   }
-  auto tensorOf = [&](const SymbolArg &a) -> Expected<Value *> {
-    if (const auto *c = std::get_if<int64_t>(&a))
-      return im.emitScalar(DType::I64, static_cast<double>(*c));
-    ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
-                              {{"values", dimsAttribute({symbolArgDim(a)})}}));
-    return im.emitReshape(v, {});
-  };
   Value *cur = x;
   std::string name = ctx.outputName(0);
   struct Run {
@@ -479,7 +465,7 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
     ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
                                  {{"shape", dimsAttribute({symbolArgDim(run.len)})},
                                   {"axis", int64_t{0}}}));
-    ONNX_ASSIGN_RT(begin, tensorOf(run.begin));
+    ONNX_ASSIGN_RT(begin, scalarOf(im, run.begin));
     ONNX_ASSIGN_RT(j, im.emit(OpKind::Sub, {iota, begin}));
     if (d == 0) {
       // Constant mode around nothing: the fill value everywhere.
@@ -555,13 +541,6 @@ Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
                                      m.floorDiv(m.sub(t, d), int64_t{2}))));
   }
   MLC_RETURN_IF_ERROR(m.status());
-  auto tensorOf = [&](const SymbolArg &a) -> Expected<Value *> {
-    if (const auto *c = std::get_if<int64_t>(&a))
-      return im.emitScalar(DType::I64, static_cast<double>(*c));
-    ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
-                              {{"values", dimsAttribute({symbolArgDim(a)})}}));
-    return im.emitReshape(v, {});
-  };
   ONNX_ASSIGN_RT(fill, im.emitScalar(x->type().dtype, 0));
   ONNX_ASSIGN_RT(zero, im.emitScalar(DType::I64, 0));
   Value *cur = x;
@@ -582,7 +561,7 @@ Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
     ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
                                  {{"shape", dimsAttribute({len})},
                                   {"axis", int64_t{0}}}));
-    ONNX_ASSIGN_RT(off, tensorOf(offsets[j]));
+    ONNX_ASSIGN_RT(off, scalarOf(im, offsets[j]));
     ONNX_ASSIGN_RT(src, im.emit(OpKind::Add, {iota, off}));
     ONNX_ASSIGN_RT(last, im.emitScalar(DType::I64, static_cast<double>(d - 1)));
     ONNX_ASSIGN_RT(lo, im.emit(OpKind::Max, {src, zero}));
