@@ -186,6 +186,9 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode);
 /// along the normalized `axes`, by gathers.
 Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
                                 const std::vector<int64_t> &axes);
+/// AffineGrid-20: the sampling grid of theta over the positions `size`
+/// gives (its spatial extents may be run-time values).
+Status affineGridOp(NodeContext &ctx, OpKind);
 /// Split along `axis` with the sizes held by run-time input `split`.
 Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
                         Value *split);

@@ -7178,6 +7178,7 @@ constexpr std::array kOps = {
     OpEntry{"Acos", unaryOp, OpKind::Acos},
     OpEntry{"Acosh", unaryOp, OpKind::Acosh},
     OpEntry{"Add", binaryOp, OpKind::Add},
+    OpEntry{"AffineGrid", affineGridOp, OpKind::MatMul},
     OpEntry{"And", binaryOp, OpKind::And},
     OpEntry{"ArgMax", argMaxOp, OpKind::ArgMax},
     OpEntry{"ArgMin", argMinOp, OpKind::ArgMax},

@@ -580,6 +580,87 @@ Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
   return setOutputValue(ctx, 0, cur);
 }
 
+Status affineGridOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN_RT(theta, ctx.input(0));
+  ONNX_ASSIGN_RT(sizeIn, ctx.input(1));
+  ONNX_ASSIGN_RT(align, ctx.intAttr("align_corners", 0));
+  ONNX_ASSIGN_RT(size, requireSymbolArgs(im, sizeIn, "size"));
+  const Shape &ts = theta->type().shape;
+  DType dt = theta->type().dtype;
+  if (!isFloat(dt) || ts.size() != 3 || !isStatic(ts))
+    return makeError("theta must be a float (N, 2, 3) or (N, 3, 4) tensor of "
+                     "static shape, got " +
+                     typeToString(theta->type()));
+  size_t spatial = size.size() - 2;
+  if ((size.size() != 4 && size.size() != 5) ||
+      ts[1].value() != static_cast<int64_t>(spatial) ||
+      ts[2].value() != static_cast<int64_t>(spatial) + 1)
+    return makeError("size must be (N, C, H, W) with theta (N, 2, 3), or (N, "
+                     "C, D, H, W) with theta (N, 3, 4)");
+  int64_t n = ts[0].value();
+  SymbolMath m(im.graph());
+  m.require(m.eq(size[0], n), nodeLabel(ctx) + "size[0] is not theta's N (" +
+                                  std::to_string(n) + ")");
+  MLC_RETURN_IF_ERROR(m.status());
+  size_t outRank = spatial + 2; // N, spatial.., coordinate
+  // The coordinates along spatial dim s (extent L): align_corners: -1 +
+  // 2t / max(L - 1, 1); else -1 + (2t + 1) / L.
+  std::vector<Value *> coords; // per spatial dim, shaped to broadcast
+  for (size_t s = 0; s < spatial; ++s) {
+    Dim len = symbolArgDim(size[2 + s]);
+    ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
+                                 {{"shape", dimsAttribute({len})},
+                                  {"axis", int64_t{0}}}));
+    ONNX_ASSIGN_RT(t, im.emit(OpKind::Cast, {iota}, {{"to", dt}}));
+    ONNX_ASSIGN_RT(l64, scalarOf(im, size[2 + s]));
+    ONNX_ASSIGN_RT(l, im.emit(OpKind::Cast, {l64}, {{"to", dt}}));
+    ONNX_ASSIGN_RT(one, im.emitScalar(dt, 1.0));
+    ONNX_ASSIGN_RT(two, im.emitScalar(dt, 2.0));
+    ONNX_ASSIGN_RT(two_t, im.emit(OpKind::Mul, {t, two}));
+    Value *ratio = nullptr;
+    if (align) {
+      ONNX_ASSIGN_RT(lm1, im.emit(OpKind::Sub, {l, one}));
+      ONNX_ASSIGN_RT(den, im.emit(OpKind::Max, {lm1, one}));
+      ONNX_ASSIGN_RT(r, im.emit(OpKind::Div, {two_t, den}));
+      ratio = r;
+    } else {
+      ONNX_ASSIGN_RT(num, im.emit(OpKind::Add, {two_t, one}));
+      ONNX_ASSIGN_RT(r, im.emit(OpKind::Div, {num, l}));
+      ratio = r;
+    }
+    ONNX_ASSIGN_RT(c, im.emit(OpKind::Sub, {ratio, one}));
+    Shape shape(outRank, Dim(1));
+    shape[1 + s] = len;
+    ONNX_ASSIGN_RT(b, im.emit(OpKind::Reshape, {c},
+                              {{"shape", dimsAttribute(shape)}}));
+    coords.push_back(b);
+  }
+  // grid[n, .., i] = sum_j theta[n, i, j] * pos_j + theta[n, i, last], with
+  // pos = (x, y[, z]) = the coordinates of the last spatial dim first.
+  int64_t dims = static_cast<int64_t>(spatial);
+  auto column = [&](int64_t j) -> Expected<Value *> {
+    AttributeMap attrs{{"starts", std::vector<int64_t>{0, 0, j}},
+                       {"ends", std::vector<int64_t>{n, dims, j + 1}},
+                       {"steps", std::vector<int64_t>{1, 1, 1}}};
+    ONNX_ASSIGN_RT(col, im.emit(OpKind::Slice, {theta}, attrs));
+    std::vector<int64_t> shape(outRank, 1);
+    shape[0] = n;
+    shape[outRank - 1] = dims;
+    return im.emitReshape(col, shape);
+  };
+  ONNX_ASSIGN_RT(acc, column(dims));
+  Value *sum = acc;
+  for (int64_t j = 0; j < dims; ++j) {
+    ONNX_ASSIGN_RT(col, column(j));
+    ONNX_ASSIGN_RT(term, im.emit(OpKind::Mul, {col, coords[spatial - 1 - j]}));
+    ONNX_ASSIGN_RT(next, im.emit(OpKind::Add, {sum, term},
+                                 {}, j + 1 == dims ? ctx.outputName(0) : ""));
+    sum = next;
+  }
+  return setOutputValue(ctx, 0, sum);
+}
+
 Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
                         Value *split) {
   Importer &im = ctx.importer;
