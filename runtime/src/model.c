@@ -929,7 +929,8 @@ mlc_status mlc_model_output_shape(const mlc_model *model,
 /// the tensors against the resolved shapes, plans the arena, runs.
 static mlc_status run_dynamic(mlc_model *model, const DLTensor *inputs,
                               DLTensor *outputs, void **input_data,
-                              void **output_data, uint8_t *on_device) {
+                              void **output_data, uint8_t *on_device,
+                              int64_t *const *output_shapes) {
   int64_t symbols[MLC_ARTIFACT_MAX_SYMBOLS];
   int64_t bytes = 0;
   mlc_status status = bind_symbols(model, inputs, symbols, &bytes);
@@ -973,19 +974,17 @@ static mlc_status run_dynamic(mlc_model *model, const DLTensor *inputs,
         ((uint64_t)bytes + MLC_ARTIFACT_ARENA_ALIGNMENT - 1) /
             MLC_ARTIFACT_ARENA_ALIGNMENT * MLC_ARTIFACT_ARENA_ALIGNMENT,
         symbols);
-  // Outputs with dims the run computed (`late` symbols): the run stored
-  // the actual values; their tensors get the actual extents.
-  for (int32_t i = 0; status == MLC_OK && i < model->num_outputs; ++i) {
+  // The outputs' extents after the run (dims the run computed, `late`
+  // symbols, have their actual values now).
+  for (int32_t i = 0; status == MLC_OK && output_shapes && i < model->num_outputs;
+       ++i) {
     const mlc_tensor_desc *desc = &model->outputs[i];
-    int late = 0;
-    for (int32_t d = 0; d < desc->ndim; ++d)
-      late |= desc->dim_symbol[d] >= 0 &&
-              model->bindings[desc->dim_symbol[d]].kind == MLC_SYMBOL_LATE;
-    if (!late)
+    if (!output_shapes[i])
       continue;
     for (int32_t d = 0; d < desc->ndim; ++d)
-      if (desc->dim_symbol[d] >= 0)
-        outputs[i].shape[d] = symbols[desc->dim_symbol[d]];
+      output_shapes[i][d] = desc->dim_symbol[d] >= 0
+                                ? symbols[desc->dim_symbol[d]]
+                                : desc->shape[d];
   }
   free(descs);
   free(shapes);
@@ -996,6 +995,16 @@ static mlc_status run_dynamic(mlc_model *model, const DLTensor *inputs,
 mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
                          int32_t num_inputs, DLTensor *outputs,
                          int32_t num_outputs) {
+  return mlc_model_run_with_output_shapes(model, inputs, num_inputs, outputs,
+                                          num_outputs, NULL);
+}
+
+mlc_status mlc_model_run_with_output_shapes(mlc_model *model,
+                                            const DLTensor *inputs,
+                                            int32_t num_inputs,
+                                            DLTensor *outputs,
+                                            int32_t num_outputs,
+                                            int64_t *const *output_shapes) {
   if (!model)
     return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                          "mlc_model_run: model must not be NULL");
@@ -1031,7 +1040,8 @@ mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
   mlc_status status = MLC_OK;
   if (model->num_symbols > 0) {
     status =
-        run_dynamic(model, inputs, outputs, input_data, output_data, on_device);
+        run_dynamic(model, inputs, outputs, input_data, output_data, on_device,
+                    output_shapes);
     if (pointers != stack_pointers) {
       free(pointers);
       free(on_device);
@@ -1048,6 +1058,10 @@ mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
     status = model->cuda
                  ? mlc_cuda_run(model, input_data, output_data, on_device)
                  : run_unpacked(model, input_data, output_data, run_on_cpu);
+  for (int32_t i = 0; status == MLC_OK && output_shapes && i < num_outputs; ++i)
+    if (output_shapes[i])
+      for (int32_t d = 0; d < model->outputs[i].ndim; ++d)
+        output_shapes[i][d] = model->outputs[i].shape[d];
   if (pointers != stack_pointers) {
     free(pointers);
     free(on_device);

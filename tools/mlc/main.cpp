@@ -543,10 +543,19 @@ struct ModelIO {
   std::vector<std::vector<int64_t>> outputShapes;
   std::vector<DLTensor> outputTensors;
 
+  /// The outputs' extents after the last run (dims the run computes from
+  /// the data have their actual values there).
+  std::vector<std::vector<int64_t>> resultShapes;
+
   mlc_status run(mlc_model *model) {
-    return mlc_model_run(
+    resultShapes = outputShapes;
+    std::vector<int64_t *> slots;
+    for (std::vector<int64_t> &s : resultShapes)
+      slots.push_back(s.data());
+    return mlc_model_run_with_output_shapes(
         model, inputTensors.data(), static_cast<int32_t>(inputTensors.size()),
-        outputTensors.data(), static_cast<int32_t>(outputTensors.size()));
+        outputTensors.data(), static_cast<int32_t>(outputTensors.size()),
+        slots.data());
   }
 };
 
@@ -774,7 +783,7 @@ int runCommand(int argc, char **argv) {
     // Dims the run computed (NonZero's count) came back in the shape.
     TensorType type = io.outputTypes[i];
     for (size_t d = 0; d < type.shape.size(); ++d)
-      type.shape[d] = Dim(io.outputShapes[i][d]);
+      type.shape[d] = Dim(io.resultShapes[i][d]);
     std::vector<uint8_t> bytes = std::move(io.outputs[i]);
     if (dtypeBits(type.dtype) >= 8) {
       Expected<int64_t> used = byteSize(type);

@@ -149,13 +149,21 @@ MLC_RUNTIME_API const char *mlc_model_metadata_text(const mlc_model *model);
 /// concurrent calls on one model each get their own scratch arena (on a
 /// CUDA device: their own stream and device buffers). An output with dims
 /// that the run computes from the data (NonZero's count) takes a tensor of
-/// the largest shape (mlc_model_output_shape); the run writes the actual
-/// extents into its `shape` array and the elements, compact, first.
+/// the largest shape (mlc_model_output_shape) and gets its elements,
+/// compact, first; mlc_model_run_with_output_shapes says how many.
 MLC_RUNTIME_API mlc_status mlc_model_run(mlc_model *model,
                                          const DLTensor *inputs,
                                          int32_t num_inputs,
                                          DLTensor *outputs,
                                          int32_t num_outputs);
+
+/// mlc_model_run that also writes each output's extents after the run to
+/// output_shapes[i] (ndim entries; a NULL array or entry skips it): the
+/// actual extents of dims the run computes from the data. The tensors
+/// themselves are left as they are, so the same ones can run again.
+MLC_RUNTIME_API mlc_status mlc_model_run_with_output_shapes(
+    mlc_model *model, const DLTensor *inputs, int32_t num_inputs,
+    DLTensor *outputs, int32_t num_outputs, int64_t *const *output_shapes);
 
 /// The shape output `index` has when the model runs on `inputs` (their
 /// shapes, and the elements of inputs that give dims by their values):
