@@ -533,10 +533,17 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     check.rhs = extents(node->result());
     std::string name = node->name().empty() ? "%" + node->result()->name()
                                             : "'" + node->name() + "'";
-    check.message = "node " + name + ": cannot reshape " +
-                    shapeToString(node->operand(0)->type().shape) + " to " +
-                    shapeToString(node->result()->type().shape) +
-                    " (the element counts differ at these input values)";
+    // The target's dims are computed symbols (internal names): say what
+    // the input holds instead.
+    const Shape &from = node->operand(0)->type().shape;
+    Expected<int64_t> count = isStatic(from) ? elementCount(from)
+                                             : Expected<int64_t>(int64_t{-1});
+    check.message =
+        "node " + name + ": the target shape does not hold " +
+        (count.ok() && *count >= 0
+             ? "the " + std::to_string(*count) + " elements of "
+             : std::string("the elements of ")) +
+        typeToString(node->operand(0)->type()) + " at these input values";
     out.checks.push_back(std::move(check));
   }
   // Slices 0 : ?n of a static dim need n <= dim at run time.
