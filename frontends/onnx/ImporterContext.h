@@ -147,6 +147,17 @@ struct NodeContext {
   bool hasAttr(const std::string &name) const { return attr(name); }
 };
 
+/// Declares `decl` from an Expected, returning its error from the caller.
+#define ONNX_ASSIGN(decl, expr)                                                \
+  auto decl##OrErr_ = (expr);                                                  \
+  if (!decl##OrErr_)                                                           \
+    return decl##OrErr_.error();                                               \
+  auto decl = decl##OrErr_.take()
+
+/// Sets ONNX output `i` of the node to `value` (ignored beyond the node's
+/// outputs), or returns its error.
+Status setOutput(NodeContext &ctx, size_t i, Expected<Value *> value);
+
 /// Translates a node on dim values symbolically (Shape of a value with
 /// symbolic dims; Gather, Slice, Concat, Unsqueeze, Squeeze, Reshape, Cast
 /// and Identity of dim values). Returns true when it handled the node.

@@ -200,6 +200,14 @@ Expected<TensorData> Importer::requireConstant(Value *v,
   return known_.at(v);
 }
 
+Status setOutput(NodeContext &ctx, size_t i, Expected<Value *> value) {
+  if (!value)
+    return value.error();
+  if (i < ctx.outputs.size())
+    ctx.outputs[i] = *value;
+  return Status::success();
+}
+
 Expected<Value *> Importer::emitDimValue(const Shape &dims, bool scalar,
                                          const std::string &resultName,
                                          DType dtype) {

@@ -20,22 +20,7 @@ constexpr int64_t kMaxConstantExtent = int64_t{1} << 26;
 /// Largest number of nodes an unrolled Scan body may add.
 constexpr int64_t kMaxUnrolledNodes = int64_t{1} << 20;
 
-/// Declares `decl` from an Expected, returning its error from the caller.
-#define ONNX_ASSIGN(decl, expr)                                                \
-  auto decl##OrErr_ = (expr);                                                  \
-  if (!decl##OrErr_)                                                           \
-    return decl##OrErr_.error();                                               \
-  auto decl = decl##OrErr_.take()
-
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-Status setOutput(NodeContext &ctx, size_t i, Expected<Value *> value) {
-  if (!value)
-    return value.error();
-  if (i < ctx.outputs.size())
-    ctx.outputs[i] = *value;
-  return Status::success();
-}
 
 Expected<std::vector<int64_t>> staticShape(Value *v, const std::string &what) {
   if (!isStatic(v->type().shape))

@@ -13,21 +13,6 @@ namespace mlc::onnx_import {
 
 namespace {
 
-/// Declares `decl` from an Expected, returning its error from the caller.
-#define ONNX_ASSIGN_RT(decl, expr)                                             \
-  auto decl##OrErr_ = (expr);                                                  \
-  if (!decl##OrErr_)                                                           \
-    return decl##OrErr_.error();                                               \
-  auto decl = decl##OrErr_.take()
-
-Status setOutputValue(NodeContext &ctx, size_t i, Expected<Value *> value) {
-  if (!value)
-    return value.error();
-  if (i < ctx.outputs.size())
-    ctx.outputs[i] = *value;
-  return Status::success();
-}
-
 /// Builds symbol expressions on a graph, keeping the first error.
 class SymbolMath {
 public:
@@ -57,6 +42,18 @@ public:
   }
   /// 1 - a for a in {0, 1}.
   SymbolArg negate(SymbolArg a) { return sub(int64_t{1}, a); }
+  /// Axis `a` of a list (entry `j`) against `rank`: negative counts from
+  /// the end; requires the result in [0, rank) at run time.
+  SymbolArg axis(SymbolArg a, int64_t rank, const std::string &who, size_t j) {
+    SymbolArg negative = lt(a, int64_t{0});
+    SymbolArg wrapped = add(a, rank);
+    SymbolArg n = select(negative, wrapped, a);
+    SymbolArg above = lt(n, int64_t{0});
+    SymbolArg inRange = mul(negate(above), lt(n, rank));
+    require(inRange, who + "axes[" + std::to_string(j) +
+                         "] is out of range for rank " + std::to_string(rank));
+    return n;
+  }
   /// Adds the run-time requirement that `condition` is non-zero.
   void require(SymbolArg condition, const std::string &message) {
     if (status_)
@@ -88,8 +85,8 @@ SymbolArg dimArg(const Dim &d) {
 Expected<Value *> scalarOf(Importer &im, const SymbolArg &a) {
   if (const auto *c = std::get_if<int64_t>(&a))
     return im.emitScalar(DType::I64, static_cast<double>(*c));
-  ONNX_ASSIGN_RT(v, im.emit(OpKind::SymbolValues, {},
-                            {{"values", dimsAttribute({symbolArgDim(a)})}}));
+  ONNX_ASSIGN(v, im.emit(OpKind::SymbolValues, {},
+                         {{"values", dimsAttribute({symbolArgDim(a)})}}));
   return im.emitReshape(v, {});
 }
 
@@ -123,18 +120,11 @@ Expected<std::vector<SymbolArg>> valueSymbols(Importer &im, const Value *v) {
 Expected<std::vector<SymbolArg>> axisMask(NodeContext &ctx, SymbolMath &m,
                                           Value *axes, int64_t rank,
                                           bool distinct) {
-  ONNX_ASSIGN_RT(values, valueSymbols(ctx.importer, axes));
+  ONNX_ASSIGN(values, valueSymbols(ctx.importer, axes));
   const std::string who = nodeLabel(ctx);
   std::vector<SymbolArg> norm;
   for (size_t j = 0; j < values.size(); ++j) {
-    SymbolArg a = values[j];
-    SymbolArg negative = m.lt(a, int64_t{0});
-    SymbolArg n = m.select(negative, m.add(a, rank), a);
-    SymbolArg inRange = m.mul(m.negate(m.lt(n, int64_t{0})), m.lt(n, rank));
-    m.require(inRange, who + "axes[" + std::to_string(j) +
-                           "] is out of range for rank " +
-                           std::to_string(rank));
-    norm.push_back(n);
+    norm.push_back(m.axis(values[j], rank, who, j));
   }
   std::vector<SymbolArg> mask;
   for (int64_t p = 0; p < rank; ++p) {
@@ -214,7 +204,7 @@ Expected<std::vector<SymbolArg>> requireSymbolArgs(Importer &im, Value *v,
       out.push_back(dimArg(d));
     return out;
   }
-  ONNX_ASSIGN_RT(ints, im.requireInts(v, what));
+  ONNX_ASSIGN(ints, im.requireInts(v, what));
   return std::vector<SymbolArg>(ints.begin(), ints.end());
 }
 
@@ -225,14 +215,14 @@ Status rangeFromSymbols(NodeContext &ctx, Value *startIn, Value *limitIn,
   if (limitIn->type().dtype != dt || deltaIn->type().dtype != dt)
     return makeError("start, limit and delta must have the same type");
   auto scalar = [&](Value *v, const char *what) -> Expected<SymbolArg> {
-    ONNX_ASSIGN_RT(args, requireSymbolArgs(im, v, what));
+    ONNX_ASSIGN(args, requireSymbolArgs(im, v, what));
     if (args.size() != 1)
       return makeError(std::string(what) + " must be a scalar");
     return args[0];
   };
-  ONNX_ASSIGN_RT(start, scalar(startIn, "start"));
-  ONNX_ASSIGN_RT(limit, scalar(limitIn, "limit"));
-  ONNX_ASSIGN_RT(delta, scalar(deltaIn, "delta"));
+  ONNX_ASSIGN(start, scalar(startIn, "start"));
+  ONNX_ASSIGN(limit, scalar(limitIn, "limit"));
+  ONNX_ASSIGN(delta, scalar(deltaIn, "delta"));
   SymbolMath m(im.graph());
   m.require(m.negate(m.eq(delta, int64_t{0})),
             nodeLabel(ctx) + "delta must not be 0");
@@ -247,18 +237,17 @@ Status rangeFromSymbols(NodeContext &ctx, Value *startIn, Value *limitIn,
               int64_t{0});
   MLC_RETURN_IF_ERROR(m.status());
   // start + delta * iota(n), in i64, then cast.
-  ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
-                               {{"shape", dimsAttribute({symbolArgDim(n)})},
-                                {"axis", int64_t{0}}}));
-  ONNX_ASSIGN_RT(s, scalarOf(im, start));
-  ONNX_ASSIGN_RT(d, scalarOf(im, delta));
-  ONNX_ASSIGN_RT(steps, im.emit(OpKind::Mul, {iota, d}));
+  ONNX_ASSIGN(iota, im.emit(OpKind::Iota, {},
+                            {{"shape", dimsAttribute({symbolArgDim(n)})},
+                             {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(s, scalarOf(im, start));
+  ONNX_ASSIGN(d, scalarOf(im, delta));
+  ONNX_ASSIGN(steps, im.emit(OpKind::Mul, {iota, d}));
   std::string name = ctx.outputName(0);
   if (dt == DType::I64)
-    return setOutputValue(ctx, 0, im.emit(OpKind::Add, {steps, s}, {}, name));
-  ONNX_ASSIGN_RT(sum, im.emit(OpKind::Add, {steps, s}));
-  return setOutputValue(ctx, 0,
-                        im.emit(OpKind::Cast, {sum}, {{"to", dt}}, name));
+    return setOutput(ctx, 0, im.emit(OpKind::Add, {steps, s}, {}, name));
+  ONNX_ASSIGN(sum, im.emit(OpKind::Add, {steps, s}));
+  return setOutput(ctx, 0, im.emit(OpKind::Cast, {sum}, {{"to", dt}}, name));
 }
 
 /// Gathers `len` elements of `x` along `axis` from `start` by `step`
@@ -266,19 +255,19 @@ Status rangeFromSymbols(NodeContext &ctx, Value *startIn, Value *limitIn,
 Expected<Value *> gatherRun(Importer &im, Value *x, int64_t axis,
                             const SymbolArg &start, const SymbolArg &step,
                             const SymbolArg &len, const std::string &name) {
-  ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
-                               {{"shape", dimsAttribute({symbolArgDim(len)})},
-                                {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(iota, im.emit(OpKind::Iota, {},
+                            {{"shape", dimsAttribute({symbolArgDim(len)})},
+                             {"axis", int64_t{0}}}));
   Value *index = iota;
   if (!(std::holds_alternative<int64_t>(step) && std::get<int64_t>(step) == 1)) {
-    ONNX_ASSIGN_RT(s, scalarOf(im, step));
-    ONNX_ASSIGN_RT(scaled, im.emit(OpKind::Mul, {index, s}));
+    ONNX_ASSIGN(s, scalarOf(im, step));
+    ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {index, s}));
     index = scaled;
   }
   if (!(std::holds_alternative<int64_t>(start) &&
         std::get<int64_t>(start) == 0)) {
-    ONNX_ASSIGN_RT(s, scalarOf(im, start));
-    ONNX_ASSIGN_RT(shifted, im.emit(OpKind::Add, {index, s}));
+    ONNX_ASSIGN(s, scalarOf(im, start));
+    ONNX_ASSIGN(shifted, im.emit(OpKind::Add, {index, s}));
     index = shifted;
   }
   return im.emit(OpKind::Gather, {x, index}, {{"axis", axis}}, name);
@@ -292,21 +281,21 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x) {
                      typeToString(x->type()));
   SymbolMath m(im.graph());
   const std::string who = nodeLabel(ctx);
-  ONNX_ASSIGN_RT(starts, requireSymbolArgs(im, ctx.inputs[1], "starts"));
-  ONNX_ASSIGN_RT(ends, requireSymbolArgs(im, ctx.inputs[2], "ends"));
+  ONNX_ASSIGN(starts, requireSymbolArgs(im, ctx.inputs[1], "starts"));
+  ONNX_ASSIGN(ends, requireSymbolArgs(im, ctx.inputs[2], "ends"));
   size_t count = starts.size();
   if (ends.size() != count)
     return makeError("starts and ends have different lengths");
   std::vector<SymbolArg> axes, steps(count, SymbolArg(int64_t{1}));
   if (Value *a = ctx.optionalInput(3)) {
-    ONNX_ASSIGN_RT(list, requireSymbolArgs(im, a, "axes"));
+    ONNX_ASSIGN(list, requireSymbolArgs(im, a, "axes"));
     axes = list;
   } else {
     for (size_t i = 0; i < count; ++i)
       axes.push_back(SymbolArg(static_cast<int64_t>(i)));
   }
   if (Value *s = ctx.optionalInput(4)) {
-    ONNX_ASSIGN_RT(list, requireSymbolArgs(im, s, "steps"));
+    ONNX_ASSIGN(list, requireSymbolArgs(im, s, "steps"));
     steps = list;
   }
   if (axes.size() != count || steps.size() != count)
@@ -316,14 +305,9 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x) {
   // Per entry: its axis, normalized and checked; no axis twice.
   std::vector<SymbolArg> norm;
   for (size_t j = 0; j < count; ++j) {
-    SymbolArg a = axes[j];
-    SymbolArg n = m.select(m.lt(a, int64_t{0}), m.add(a, rank), a);
-    m.require(m.mul(m.negate(m.lt(n, int64_t{0})), m.lt(n, rank)),
-              who + "axes[" + std::to_string(j) + "] is out of range for rank " +
-                  std::to_string(rank));
+    norm.push_back(m.axis(axes[j], rank, who, j));
     m.require(m.negate(m.eq(steps[j], int64_t{0})),
               who + "steps[" + std::to_string(j) + "] is 0");
-    norm.push_back(n);
   }
   Value *cur = x;
   Shape outShape;
@@ -372,12 +356,12 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x) {
   MLC_RETURN_IF_ERROR(m.status());
   for (size_t r = 0; r < runs.size(); ++r) {
     const auto &[p, v] = runs[r];
-    ONNX_ASSIGN_RT(g, gatherRun(im, cur, p, v[0], v[1], v[2],
-                                r + 1 == runs.size() ? ctx.outputName(0)
-                                                     : std::string()));
+    ONNX_ASSIGN(
+        g, gatherRun(im, cur, p, v[0], v[1], v[2],
+                     r + 1 == runs.size() ? ctx.outputName(0) : std::string()));
     cur = g;
   }
-  return setOutputValue(ctx, 0, cur);
+  return setOutput(ctx, 0, cur);
 }
 
 Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
@@ -390,10 +374,10 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
   const std::string who = nodeLabel(ctx);
   const Shape &in = x->type().shape;
   int64_t rank = x->type().rank();
-  ONNX_ASSIGN_RT(pads, requireSymbolArgs(im, ctx.inputs[1], "pads"));
+  ONNX_ASSIGN(pads, requireSymbolArgs(im, ctx.inputs[1], "pads"));
   std::vector<SymbolArg> axes;
   if (Value *a = ctx.optionalInput(3)) {
-    ONNX_ASSIGN_RT(list, requireSymbolArgs(im, a, "axes"));
+    ONNX_ASSIGN(list, requireSymbolArgs(im, a, "axes"));
     axes = list;
   } else {
     for (int64_t i = 0; i < rank; ++i)
@@ -405,22 +389,17 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
                      " values for " + std::to_string(count) + " axes");
   std::vector<SymbolArg> norm;
   for (size_t j = 0; j < count; ++j) {
-    SymbolArg a = axes[j];
-    SymbolArg n = m.select(m.lt(a, int64_t{0}), m.add(a, rank), a);
-    m.require(m.mul(m.negate(m.lt(n, int64_t{0})), m.lt(n, rank)),
-              who + "axes[" + std::to_string(j) + "] is out of range for rank " +
-                  std::to_string(rank));
-    norm.push_back(n);
+    norm.push_back(m.axis(axes[j], rank, who, j));
   }
   // The fill value (constant mode), in x's type.
   Value *fill = nullptr;
   if (mode == "constant") {
     if (Value *v = ctx.optionalInput(2)) {
-      ONNX_ASSIGN_RT(c, im.emit(OpKind::Cast, {v}, {{"to", x->type().dtype}}));
-      ONNX_ASSIGN_RT(s, im.emitReshape(c, {}));
+      ONNX_ASSIGN(c, im.emit(OpKind::Cast, {v}, {{"to", x->type().dtype}}));
+      ONNX_ASSIGN(s, im.emitReshape(c, {}));
       fill = s;
     } else {
-      ONNX_ASSIGN_RT(z, im.emitScalar(x->type().dtype, 0));
+      ONNX_ASSIGN(z, im.emitScalar(x->type().dtype, 0));
       fill = z;
     }
   }
@@ -462,59 +441,60 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
     int64_t d = in[run.dim].value();
     std::string resultName = r + 1 == runs.size() ? name : std::string();
     // Output i reads x at j = i - begin, mapped into [0, d) by the mode.
-    ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
-                                 {{"shape", dimsAttribute({symbolArgDim(run.len)})},
-                                  {"axis", int64_t{0}}}));
-    ONNX_ASSIGN_RT(begin, scalarOf(im, run.begin));
-    ONNX_ASSIGN_RT(j, im.emit(OpKind::Sub, {iota, begin}));
+    ONNX_ASSIGN(iota,
+                im.emit(OpKind::Iota, {},
+                        {{"shape", dimsAttribute({symbolArgDim(run.len)})},
+                         {"axis", int64_t{0}}}));
+    ONNX_ASSIGN(begin, scalarOf(im, run.begin));
+    ONNX_ASSIGN(j, im.emit(OpKind::Sub, {iota, begin}));
     if (d == 0) {
       // Constant mode around nothing: the fill value everywhere.
       Shape shape = cur->type().shape;
       shape[static_cast<size_t>(run.dim)] = symbolArgDim(run.len);
       AttributeMap attrs{{"shape", dimsAttribute(shape)}};
-      ONNX_ASSIGN_RT(filled, im.emit(OpKind::Expand, {fill}, attrs, resultName));
+      ONNX_ASSIGN(filled, im.emit(OpKind::Expand, {fill}, attrs, resultName));
       cur = filled;
       continue;
     }
     Value *src = j;
-    ONNX_ASSIGN_RT(zero, im.emitScalar(DType::I64, 0));
-    ONNX_ASSIGN_RT(last, im.emitScalar(DType::I64, static_cast<double>(d - 1)));
+    ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
+    ONNX_ASSIGN(last, im.emitScalar(DType::I64, static_cast<double>(d - 1)));
     if (mode == "wrap") {
-      ONNX_ASSIGN_RT(dv, im.emitScalar(DType::I64, static_cast<double>(d)));
-      ONNX_ASSIGN_RT(w, im.emit(OpKind::Mod, {j, dv}));
+      ONNX_ASSIGN(dv, im.emitScalar(DType::I64, static_cast<double>(d)));
+      ONNX_ASSIGN(w, im.emit(OpKind::Mod, {j, dv}));
       src = w;
     } else if (mode == "reflect" && d > 1) {
-      ONNX_ASSIGN_RT(period,
-                     im.emitScalar(DType::I64, static_cast<double>(2 * (d - 1))));
-      ONNX_ASSIGN_RT(mm, im.emit(OpKind::Mod, {j, period}));
-      ONNX_ASSIGN_RT(mirrored, im.emit(OpKind::Sub, {period, mm}));
-      ONNX_ASSIGN_RT(high, im.emit(OpKind::Greater, {mm, last}));
-      ONNX_ASSIGN_RT(rf, im.emit(OpKind::Where, {high, mirrored, mm}));
+      ONNX_ASSIGN(period,
+                  im.emitScalar(DType::I64, static_cast<double>(2 * (d - 1))));
+      ONNX_ASSIGN(mm, im.emit(OpKind::Mod, {j, period}));
+      ONNX_ASSIGN(mirrored, im.emit(OpKind::Sub, {period, mm}));
+      ONNX_ASSIGN(high, im.emit(OpKind::Greater, {mm, last}));
+      ONNX_ASSIGN(rf, im.emit(OpKind::Where, {high, mirrored, mm}));
       src = rf;
     } else {
       // edge, constant (masked below), reflect of one element.
-      ONNX_ASSIGN_RT(lo, im.emit(OpKind::Max, {j, zero}));
-      ONNX_ASSIGN_RT(hi, im.emit(OpKind::Min, {lo, last}));
+      ONNX_ASSIGN(lo, im.emit(OpKind::Max, {j, zero}));
+      ONNX_ASSIGN(hi, im.emit(OpKind::Min, {lo, last}));
       src = hi;
     }
     bool masked = mode == "constant";
-    ONNX_ASSIGN_RT(g, im.emit(OpKind::Gather, {cur, src},
-                              {{"axis", run.dim}}, masked ? "" : resultName));
+    ONNX_ASSIGN(g, im.emit(OpKind::Gather, {cur, src}, {{"axis", run.dim}},
+                           masked ? "" : resultName));
     cur = g;
     if (!masked)
       continue;
     // In range: 0 <= j <= d - 1, along this dim only.
-    ONNX_ASSIGN_RT(below, im.emit(OpKind::Less, {j, zero}));
-    ONNX_ASSIGN_RT(above, im.emit(OpKind::Greater, {j, last}));
-    ONNX_ASSIGN_RT(outside, im.emit(OpKind::Or, {below, above}));
+    ONNX_ASSIGN(below, im.emit(OpKind::Less, {j, zero}));
+    ONNX_ASSIGN(above, im.emit(OpKind::Greater, {j, last}));
+    ONNX_ASSIGN(outside, im.emit(OpKind::Or, {below, above}));
     Shape along(static_cast<size_t>(rank), Dim(1));
     along[static_cast<size_t>(run.dim)] = symbolArgDim(run.len);
     AttributeMap shape{{"shape", dimsAttribute(along)}};
-    ONNX_ASSIGN_RT(mask, im.emit(OpKind::Reshape, {outside}, std::move(shape)));
-    ONNX_ASSIGN_RT(out, im.emit(OpKind::Where, {mask, fill, cur}, {}, resultName));
+    ONNX_ASSIGN(mask, im.emit(OpKind::Reshape, {outside}, std::move(shape)));
+    ONNX_ASSIGN(out, im.emit(OpKind::Where, {mask, fill, cur}, {}, resultName));
     cur = out;
   }
-  return setOutputValue(ctx, 0, cur);
+  return setOutput(ctx, 0, cur);
 }
 
 Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
@@ -524,7 +504,7 @@ Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
     return makeError("CenterCropPad needs a static input shape, got " +
                      typeToString(x->type()));
   SymbolMath m(im.graph());
-  ONNX_ASSIGN_RT(target, requireSymbolArgs(im, ctx.inputs[1], "shape"));
+  ONNX_ASSIGN(target, requireSymbolArgs(im, ctx.inputs[1], "shape"));
   if (target.size() != axes.size())
     return makeError("shape has " + std::to_string(target.size()) +
                      " values for " + std::to_string(axes.size()) + " axes");
@@ -541,8 +521,8 @@ Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
                                      m.floorDiv(m.sub(t, d), int64_t{2}))));
   }
   MLC_RETURN_IF_ERROR(m.status());
-  ONNX_ASSIGN_RT(fill, im.emitScalar(x->type().dtype, 0));
-  ONNX_ASSIGN_RT(zero, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN(fill, im.emitScalar(x->type().dtype, 0));
+  ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
   Value *cur = x;
   int64_t rank = x->type().rank();
   for (size_t j = 0; j < axes.size(); ++j) {
@@ -553,39 +533,39 @@ Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
     if (d == 0) {
       Shape shape = cur->type().shape;
       shape[static_cast<size_t>(axis)] = len;
-      ONNX_ASSIGN_RT(filled, im.emit(OpKind::Expand, {fill},
-                                     {{"shape", dimsAttribute(shape)}}, name));
+      ONNX_ASSIGN(filled, im.emit(OpKind::Expand, {fill},
+                                  {{"shape", dimsAttribute(shape)}}, name));
       cur = filled;
       continue;
     }
-    ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
-                                 {{"shape", dimsAttribute({len})},
-                                  {"axis", int64_t{0}}}));
-    ONNX_ASSIGN_RT(off, scalarOf(im, offsets[j]));
-    ONNX_ASSIGN_RT(src, im.emit(OpKind::Add, {iota, off}));
-    ONNX_ASSIGN_RT(last, im.emitScalar(DType::I64, static_cast<double>(d - 1)));
-    ONNX_ASSIGN_RT(lo, im.emit(OpKind::Max, {src, zero}));
-    ONNX_ASSIGN_RT(hi, im.emit(OpKind::Min, {lo, last}));
-    ONNX_ASSIGN_RT(g, im.emit(OpKind::Gather, {cur, hi}, {{"axis", axis}}));
-    ONNX_ASSIGN_RT(below, im.emit(OpKind::Less, {src, zero}));
-    ONNX_ASSIGN_RT(above, im.emit(OpKind::Greater, {src, last}));
-    ONNX_ASSIGN_RT(outside, im.emit(OpKind::Or, {below, above}));
+    ONNX_ASSIGN(
+        iota, im.emit(OpKind::Iota, {},
+                      {{"shape", dimsAttribute({len})}, {"axis", int64_t{0}}}));
+    ONNX_ASSIGN(off, scalarOf(im, offsets[j]));
+    ONNX_ASSIGN(src, im.emit(OpKind::Add, {iota, off}));
+    ONNX_ASSIGN(last, im.emitScalar(DType::I64, static_cast<double>(d - 1)));
+    ONNX_ASSIGN(lo, im.emit(OpKind::Max, {src, zero}));
+    ONNX_ASSIGN(hi, im.emit(OpKind::Min, {lo, last}));
+    ONNX_ASSIGN(g, im.emit(OpKind::Gather, {cur, hi}, {{"axis", axis}}));
+    ONNX_ASSIGN(below, im.emit(OpKind::Less, {src, zero}));
+    ONNX_ASSIGN(above, im.emit(OpKind::Greater, {src, last}));
+    ONNX_ASSIGN(outside, im.emit(OpKind::Or, {below, above}));
     Shape along(static_cast<size_t>(rank), Dim(1));
     along[static_cast<size_t>(axis)] = len;
-    ONNX_ASSIGN_RT(mask, im.emit(OpKind::Reshape, {outside},
-                                 {{"shape", dimsAttribute(along)}}));
-    ONNX_ASSIGN_RT(out, im.emit(OpKind::Where, {mask, fill, g}, {}, name));
+    ONNX_ASSIGN(mask, im.emit(OpKind::Reshape, {outside},
+                              {{"shape", dimsAttribute(along)}}));
+    ONNX_ASSIGN(out, im.emit(OpKind::Where, {mask, fill, g}, {}, name));
     cur = out;
   }
-  return setOutputValue(ctx, 0, cur);
+  return setOutput(ctx, 0, cur);
 }
 
 Status affineGridOp(NodeContext &ctx, OpKind) {
   Importer &im = ctx.importer;
-  ONNX_ASSIGN_RT(theta, ctx.input(0));
-  ONNX_ASSIGN_RT(sizeIn, ctx.input(1));
-  ONNX_ASSIGN_RT(align, ctx.intAttr("align_corners", 0));
-  ONNX_ASSIGN_RT(size, requireSymbolArgs(im, sizeIn, "size"));
+  ONNX_ASSIGN(theta, ctx.input(0));
+  ONNX_ASSIGN(sizeIn, ctx.input(1));
+  ONNX_ASSIGN(align, ctx.intAttr("align_corners", 0));
+  ONNX_ASSIGN(size, requireSymbolArgs(im, sizeIn, "size"));
   const Shape &ts = theta->type().shape;
   DType dt = theta->type().dtype;
   if (!isFloat(dt) || ts.size() != 3 || !isStatic(ts))
@@ -609,31 +589,31 @@ Status affineGridOp(NodeContext &ctx, OpKind) {
   std::vector<Value *> coords; // per spatial dim, shaped to broadcast
   for (size_t s = 0; s < spatial; ++s) {
     Dim len = symbolArgDim(size[2 + s]);
-    ONNX_ASSIGN_RT(iota, im.emit(OpKind::Iota, {},
-                                 {{"shape", dimsAttribute({len})},
-                                  {"axis", int64_t{0}}}));
-    ONNX_ASSIGN_RT(t, im.emit(OpKind::Cast, {iota}, {{"to", dt}}));
-    ONNX_ASSIGN_RT(l64, scalarOf(im, size[2 + s]));
-    ONNX_ASSIGN_RT(l, im.emit(OpKind::Cast, {l64}, {{"to", dt}}));
-    ONNX_ASSIGN_RT(one, im.emitScalar(dt, 1.0));
-    ONNX_ASSIGN_RT(two, im.emitScalar(dt, 2.0));
-    ONNX_ASSIGN_RT(two_t, im.emit(OpKind::Mul, {t, two}));
+    ONNX_ASSIGN(
+        iota, im.emit(OpKind::Iota, {},
+                      {{"shape", dimsAttribute({len})}, {"axis", int64_t{0}}}));
+    ONNX_ASSIGN(t, im.emit(OpKind::Cast, {iota}, {{"to", dt}}));
+    ONNX_ASSIGN(l64, scalarOf(im, size[2 + s]));
+    ONNX_ASSIGN(l, im.emit(OpKind::Cast, {l64}, {{"to", dt}}));
+    ONNX_ASSIGN(one, im.emitScalar(dt, 1.0));
+    ONNX_ASSIGN(two, im.emitScalar(dt, 2.0));
+    ONNX_ASSIGN(two_t, im.emit(OpKind::Mul, {t, two}));
     Value *ratio = nullptr;
     if (align) {
-      ONNX_ASSIGN_RT(lm1, im.emit(OpKind::Sub, {l, one}));
-      ONNX_ASSIGN_RT(den, im.emit(OpKind::Max, {lm1, one}));
-      ONNX_ASSIGN_RT(r, im.emit(OpKind::Div, {two_t, den}));
+      ONNX_ASSIGN(lm1, im.emit(OpKind::Sub, {l, one}));
+      ONNX_ASSIGN(den, im.emit(OpKind::Max, {lm1, one}));
+      ONNX_ASSIGN(r, im.emit(OpKind::Div, {two_t, den}));
       ratio = r;
     } else {
-      ONNX_ASSIGN_RT(num, im.emit(OpKind::Add, {two_t, one}));
-      ONNX_ASSIGN_RT(r, im.emit(OpKind::Div, {num, l}));
+      ONNX_ASSIGN(num, im.emit(OpKind::Add, {two_t, one}));
+      ONNX_ASSIGN(r, im.emit(OpKind::Div, {num, l}));
       ratio = r;
     }
-    ONNX_ASSIGN_RT(c, im.emit(OpKind::Sub, {ratio, one}));
+    ONNX_ASSIGN(c, im.emit(OpKind::Sub, {ratio, one}));
     Shape shape(outRank, Dim(1));
     shape[1 + s] = len;
-    ONNX_ASSIGN_RT(b, im.emit(OpKind::Reshape, {c},
-                              {{"shape", dimsAttribute(shape)}}));
+    ONNX_ASSIGN(
+        b, im.emit(OpKind::Reshape, {c}, {{"shape", dimsAttribute(shape)}}));
     coords.push_back(b);
   }
   // grid[n, .., i] = sum_j theta[n, i, j] * pos_j + theta[n, i, last], with
@@ -643,22 +623,22 @@ Status affineGridOp(NodeContext &ctx, OpKind) {
     AttributeMap attrs{{"starts", std::vector<int64_t>{0, 0, j}},
                        {"ends", std::vector<int64_t>{n, dims, j + 1}},
                        {"steps", std::vector<int64_t>{1, 1, 1}}};
-    ONNX_ASSIGN_RT(col, im.emit(OpKind::Slice, {theta}, attrs));
+    ONNX_ASSIGN(col, im.emit(OpKind::Slice, {theta}, attrs));
     std::vector<int64_t> shape(outRank, 1);
     shape[0] = n;
     shape[outRank - 1] = dims;
     return im.emitReshape(col, shape);
   };
-  ONNX_ASSIGN_RT(acc, column(dims));
+  ONNX_ASSIGN(acc, column(dims));
   Value *sum = acc;
   for (int64_t j = 0; j < dims; ++j) {
-    ONNX_ASSIGN_RT(col, column(j));
-    ONNX_ASSIGN_RT(term, im.emit(OpKind::Mul, {col, coords[spatial - 1 - j]}));
-    ONNX_ASSIGN_RT(next, im.emit(OpKind::Add, {sum, term},
-                                 {}, j + 1 == dims ? ctx.outputName(0) : ""));
+    ONNX_ASSIGN(col, column(j));
+    ONNX_ASSIGN(term, im.emit(OpKind::Mul, {col, coords[spatial - 1 - j]}));
+    ONNX_ASSIGN(next, im.emit(OpKind::Add, {sum, term}, {},
+                              j + 1 == dims ? ctx.outputName(0) : ""));
     sum = next;
   }
-  return setOutputValue(ctx, 0, sum);
+  return setOutput(ctx, 0, sum);
 }
 
 Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
@@ -670,7 +650,7 @@ Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
                      typeToString(x->type()));
   SymbolMath m(im.graph());
   const std::string who = nodeLabel(ctx);
-  ONNX_ASSIGN_RT(sizes, valueSymbols(im, split));
+  ONNX_ASSIGN(sizes, valueSymbols(im, split));
   if (sizes.size() != ctx.outputs.size())
     return makeError("split has " + std::to_string(sizes.size()) +
                      " sizes for " + std::to_string(ctx.outputs.size()) +
@@ -697,12 +677,12 @@ Status splitFromSymbols(NodeContext &ctx, Value *x, int64_t axis,
       for (const Dim &e : x->type().shape)
         dims.push_back(dimArg(e));
       dims[static_cast<size_t>(axis)] = sizes[i];
-      ONNX_ASSIGN_RT(part, checkedReshape(im, x, dims, ctx.outputName(i)));
+      ONNX_ASSIGN(part, checkedReshape(im, x, dims, ctx.outputName(i)));
       ctx.outputs[i] = part;
       continue;
     }
-    ONNX_ASSIGN_RT(part, gatherRun(im, x, axis, starts[i], int64_t{1},
-                                   sizes[i], ctx.outputName(i)));
+    ONNX_ASSIGN(part, gatherRun(im, x, axis, starts[i], int64_t{1}, sizes[i],
+                                ctx.outputName(i)));
     ctx.outputs[i] = part;
   }
   return Status::success();
@@ -723,7 +703,7 @@ Status reshapeFromValues(NodeContext &ctx, Value *x, Value *shape,
                          bool allowZero) {
   Importer &im = ctx.importer;
   SymbolMath m(im.graph());
-  ONNX_ASSIGN_RT(values, valueSymbols(im, shape));
+  ONNX_ASSIGN(values, valueSymbols(im, shape));
   const Shape &in = x->type().shape;
   const std::string who = nodeLabel(ctx);
   std::vector<SymbolArg> z, minusOne;
@@ -752,14 +732,13 @@ Status reshapeFromValues(NodeContext &ctx, Value *x, Value *shape,
   for (size_t i = 0; i < values.size(); ++i)
     dims.push_back(m.select(minusOne[i], inferred, z[i]));
   MLC_RETURN_IF_ERROR(m.status());
-  return setOutputValue(ctx, 0,
-                        checkedReshape(im, x, dims, ctx.outputName(0)));
+  return setOutput(ctx, 0, checkedReshape(im, x, dims, ctx.outputName(0)));
 }
 
 Status expandFromValues(NodeContext &ctx, Value *x, Value *shape) {
   Importer &im = ctx.importer;
   SymbolMath m(im.graph());
-  ONNX_ASSIGN_RT(values, requireSymbolArgs(im, shape, "shape"));
+  ONNX_ASSIGN(values, requireSymbolArgs(im, shape, "shape"));
   const Shape &in = x->type().shape;
   size_t rank = std::max(in.size(), values.size());
   const std::string who = nodeLabel(ctx);
@@ -785,8 +764,9 @@ Status expandFromValues(NodeContext &ctx, Value *x, Value *shape) {
   }
   MLC_RETURN_IF_ERROR(m.status());
   AttributeMap attrs{{"shape", dimsAttribute(target)}};
-  return setOutputValue(
-      ctx, 0, im.emit(OpKind::Expand, {x}, std::move(attrs), ctx.outputName(0)));
+  return setOutput(
+      ctx, 0,
+      im.emit(OpKind::Expand, {x}, std::move(attrs), ctx.outputName(0)));
 }
 
 Status squeezeFromValues(NodeContext &ctx, Value *x, Value *axes) {
@@ -794,7 +774,7 @@ Status squeezeFromValues(NodeContext &ctx, Value *x, Value *axes) {
   SymbolMath m(im.graph());
   const Shape &in = x->type().shape;
   int64_t rank = x->type().rank();
-  ONNX_ASSIGN_RT(mask, axisMask(ctx, m, axes, rank, true));
+  ONNX_ASSIGN(mask, axisMask(ctx, m, axes, rank, true));
   const std::string who = nodeLabel(ctx);
   for (int64_t p = 0; p < rank; ++p)
     if (!(in[p].isStatic() && in[p].value() == 1))
@@ -807,8 +787,7 @@ Status squeezeFromValues(NodeContext &ctx, Value *x, Value *axes) {
                      std::to_string(rank));
   std::vector<SymbolArg> dims = keptDims(m, in, mask, outRank);
   MLC_RETURN_IF_ERROR(m.status());
-  return setOutputValue(ctx, 0,
-                        checkedReshape(im, x, dims, ctx.outputName(0)));
+  return setOutput(ctx, 0, checkedReshape(im, x, dims, ctx.outputName(0)));
 }
 
 Status unsqueezeFromValues(NodeContext &ctx, Value *x, Value *axes) {
@@ -817,7 +796,7 @@ Status unsqueezeFromValues(NodeContext &ctx, Value *x, Value *axes) {
   const Shape &in = x->type().shape;
   int64_t rank = x->type().rank();
   int64_t outRank = rank + axes->type().shape.at(0).value();
-  ONNX_ASSIGN_RT(mask, axisMask(ctx, m, axes, outRank, true));
+  ONNX_ASSIGN(mask, axisMask(ctx, m, axes, outRank, true));
   // Output dim p is 1 where an axis names it, else the next input dim.
   std::vector<SymbolArg> dims;
   SymbolArg inserted(int64_t{0});
@@ -830,8 +809,7 @@ Status unsqueezeFromValues(NodeContext &ctx, Value *x, Value *axes) {
     dims.push_back(m.select(mask[p], int64_t{1}, d));
   }
   MLC_RETURN_IF_ERROR(m.status());
-  return setOutputValue(ctx, 0,
-                        checkedReshape(im, x, dims, ctx.outputName(0)));
+  return setOutput(ctx, 0, checkedReshape(im, x, dims, ctx.outputName(0)));
 }
 
 Expected<RunTimeAxes> runTimeReduceAxes(NodeContext &ctx, Value *x,
@@ -845,39 +823,39 @@ Expected<RunTimeAxes> runTimeReduceAxes(NodeContext &ctx, Value *x,
   int64_t rank = x->type().rank();
   RunTimeAxes r;
   r.axes = axes;
-  ONNX_ASSIGN_RT(mask, axisMask(ctx, m, axes, rank, true));
+  ONNX_ASSIGN(mask, axisMask(ctx, m, axes, rank, true));
   r.mask = mask;
   // The same mask as data: per dim a bool of rank `rank`, all extents 1.
   Value *a = axes;
   if (a->type().dtype != DType::I64) {
-    ONNX_ASSIGN_RT(c, im.emit(OpKind::Cast, {a}, {{"to", DType::I64}}));
+    ONNX_ASSIGN(c, im.emit(OpKind::Cast, {a}, {{"to", DType::I64}}));
     a = c;
   }
   int64_t count = a->type().shape.at(0).value();
-  ONNX_ASSIGN_RT(zero, im.emitScalar(DType::I64, 0));
-  ONNX_ASSIGN_RT(rankValue, im.emitScalar(DType::I64, static_cast<double>(rank)));
-  ONNX_ASSIGN_RT(isNeg, im.emit(OpKind::Less, {a, zero}));
-  ONNX_ASSIGN_RT(shifted, im.emit(OpKind::Add, {a, rankValue}));
-  ONNX_ASSIGN_RT(norm, im.emit(OpKind::Where, {isNeg, shifted, a}));
-  ONNX_ASSIGN_RT(column, im.emitReshape(norm, {count, 1}));
+  ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN(rankValue, im.emitScalar(DType::I64, static_cast<double>(rank)));
+  ONNX_ASSIGN(isNeg, im.emit(OpKind::Less, {a, zero}));
+  ONNX_ASSIGN(shifted, im.emit(OpKind::Add, {a, rankValue}));
+  ONNX_ASSIGN(norm, im.emit(OpKind::Where, {isNeg, shifted, a}));
+  ONNX_ASSIGN(column, im.emitReshape(norm, {count, 1}));
   std::vector<int64_t> iota;
   for (int64_t p = 0; p < rank; ++p)
     iota.push_back(p);
-  ONNX_ASSIGN_RT(dims, im.emitInts(iota));
-  ONNX_ASSIGN_RT(row, im.emitReshape(dims, {1, rank}));
-  ONNX_ASSIGN_RT(hits, im.emit(OpKind::Equal, {column, row}));
-  ONNX_ASSIGN_RT(hits32, im.emit(OpKind::Cast, {hits}, {{"to", DType::I32}}));
+  ONNX_ASSIGN(dims, im.emitInts(iota));
+  ONNX_ASSIGN(row, im.emitReshape(dims, {1, rank}));
+  ONNX_ASSIGN(hits, im.emit(OpKind::Equal, {column, row}));
+  ONNX_ASSIGN(hits32, im.emit(OpKind::Cast, {hits}, {{"to", DType::I32}}));
   AttributeMap overAxes{{"axes", std::vector<int64_t>{0}},
                         {"keepdims", int64_t{0}}};
-  ONNX_ASSIGN_RT(any, im.emit(OpKind::ReduceMax, {hits32}, overAxes));
-  ONNX_ASSIGN_RT(anyBool, im.emit(OpKind::Cast, {any}, {{"to", DType::Bool}}));
+  ONNX_ASSIGN(any, im.emit(OpKind::ReduceMax, {hits32}, overAxes));
+  ONNX_ASSIGN(anyBool, im.emit(OpKind::Cast, {any}, {{"to", DType::Bool}}));
   std::vector<int64_t> ones(static_cast<size_t>(rank), 1);
   for (int64_t p = 0; p < rank; ++p) {
     AttributeMap slice{{"starts", std::vector<int64_t>{p}},
                        {"ends", std::vector<int64_t>{p + 1}},
                        {"steps", std::vector<int64_t>{1}}};
-    ONNX_ASSIGN_RT(one, im.emit(OpKind::Slice, {anyBool}, slice));
-    ONNX_ASSIGN_RT(b, im.emitReshape(one, ones));
+    ONNX_ASSIGN(one, im.emit(OpKind::Slice, {anyBool}, slice));
+    ONNX_ASSIGN(b, im.emitReshape(one, ones));
     r.maskValues.push_back(b);
   }
   MLC_RETURN_IF_ERROR(m.status());
@@ -890,7 +868,7 @@ Expected<Value *> reduceFull(Importer &im, OpKind kind, Value *t,
   // Bools reduce as i32 (max is any, min is all).
   bool isBool = t->type().dtype == DType::Bool;
   if (isBool) {
-    ONNX_ASSIGN_RT(wide, im.emit(OpKind::Cast, {t}, {{"to", DType::I32}}));
+    ONNX_ASSIGN(wide, im.emit(OpKind::Cast, {t}, {{"to", DType::I32}}));
     t = wide;
   }
   // Dims of extent 0 first: reduced whatever the mask (1 element either
@@ -904,18 +882,18 @@ Expected<Value *> reduceFull(Importer &im, OpKind kind, Value *t,
       AttributeMap attrs{
           {"axes", std::vector<int64_t>{static_cast<int64_t>(p)}},
           {"keepdims", int64_t{1}}};
-      ONNX_ASSIGN_RT(reduced, im.emit(kind, {t}, attrs));
+      ONNX_ASSIGN(reduced, im.emit(kind, {t}, attrs));
       if (d == 0) {
         t = reduced;
         continue;
       }
-      ONNX_ASSIGN_RT(picked,
-                     im.emit(OpKind::Where, {axes.maskValues[p], reduced, t}));
+      ONNX_ASSIGN(picked,
+                  im.emit(OpKind::Where, {axes.maskValues[p], reduced, t}));
       t = picked;
     }
   if (isBool) {
     // > 0, not a cast: an empty max is INT32_MIN (false), min INT32_MAX.
-    ONNX_ASSIGN_RT(zero, im.emitScalar(DType::I32, 0));
+    ONNX_ASSIGN(zero, im.emitScalar(DType::I32, 0));
     return im.emit(OpKind::Greater, {t, zero});
   }
   return t;
@@ -940,8 +918,8 @@ Expected<Value *> finishReduce(NodeContext &ctx, Value *full, const Shape &in,
   AttributeMap attrs{{"starts", std::vector<int64_t>(in.size(), 0)},
                      {"ends", dimsAttribute(ends)},
                      {"steps", std::vector<int64_t>(in.size(), 1)}};
-  ONNX_ASSIGN_RT(crop,
-                 im.emit(OpKind::Slice, {full}, attrs, keepdims ? name : ""));
+  ONNX_ASSIGN(crop,
+              im.emit(OpKind::Slice, {full}, attrs, keepdims ? name : ""));
   if (keepdims)
     return crop;
   int64_t outRank = rank - axes.axes->type().shape.at(0).value();
