@@ -434,6 +434,7 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
           if (graph.inputs()[i]->name() == def.input)
             binding.input = static_cast<int64_t>(i);
         binding.element = def.element;
+        binding.scale = def.scale;
       } else {
         binding.kind = SymbolBinding::Kind::Computed;
       }

@@ -74,9 +74,10 @@ evaluateDynamicPlan(const DynamicMemoryPlan &plan,
 struct SymbolBinding {
   enum class Kind { Shape, Value, Computed, Late };
   Kind kind = Kind::Shape;
-  /// Kind::Value: element `element` of graph input `input`.
+  /// Kind::Value: element `element` of graph input `input`, times `scale`.
   int64_t input = 0;
   int64_t element = 0;
+  int64_t scale = 1;
   /// Kind::Late (loaded during the run): the value loaded, and the bound
   /// the plan sizes for.
   const Value *source = nullptr;

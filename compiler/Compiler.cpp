@@ -160,6 +160,9 @@ std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
     if (binding.kind == codegen::SymbolBinding::Kind::Value)
       md += " value " + std::to_string(binding.input) + " " +
             std::to_string(binding.element);
+    if (binding.kind == codegen::SymbolBinding::Kind::Value &&
+        binding.scale != 1)
+      md += " " + std::to_string(binding.scale);
     else if (binding.kind == codegen::SymbolBinding::Kind::Computed)
       md += " computed";
     else if (binding.kind == codegen::SymbolBinding::Kind::Late)

@@ -118,8 +118,9 @@ private:
 /// error; floordiv and mod round toward negative infinity, and by zero give 0
 /// (select evaluates both sides, so the unselected one must not trap).
 enum class SymbolOp : uint8_t {
-  /// An element of a graph input (i32, i64, or f32 / f64 truncated toward
-  /// zero), read before the run.
+  /// An element of a graph input (i32, i64, or f32 / f64), times the
+  /// definition's `scale` (f32 / f64 in double precision, then truncated
+  /// toward zero), read before the run.
   Value,
   Add,
   Sub,
@@ -165,6 +166,9 @@ struct SymbolDef {
   int64_t element = 0;
   /// Load: the largest value.
   int64_t bound = 0;
+  /// Value: the factor the element is multiplied by (>= 1): Resize's output
+  /// dim floor(scale * extent) from a run-time f32 scale.
+  int64_t scale = 1;
   bool operator==(const SymbolDef &other) const = default;
 };
 
@@ -256,8 +260,10 @@ public:
   /// constant that overflows.
   Expected<SymbolArg> defineSymbol(SymbolOp op, std::vector<SymbolArg> args);
   /// The symbol standing for element `element` of input `input` (i32, i64,
-  /// f32 or f64 of static shape; one per element, defined on first use).
-  Expected<std::string> defineValueSymbol(const Value *input, int64_t element);
+  /// f32 or f64 of static shape) times `scale` (>= 1; one per element and
+  /// scale, defined on first use).
+  Expected<std::string> defineValueSymbol(const Value *input, int64_t element,
+                                          int64_t scale = 1);
   /// The symbol for element `element` of `value` (an i32 or i64 node result
   /// of static shape), read during the run once it is computed, at most
   /// `bound`.

@@ -1739,23 +1739,39 @@ bindSymbols(const Graph &graph, const std::vector<TensorData> &inputs) {
         ++i;
       const TensorData &data = inputs.at(i);
       int64_t e = def.element;
+      std::optional<int64_t> iv;
       switch (data.type.dtype) {
       case DType::I64:
-        symbols[def.name] = data.data<int64_t>()[e];
-        continue;
+        iv = data.data<int64_t>()[e];
+        break;
       case DType::I32:
-        symbols[def.name] = data.data<int32_t>()[e];
-        continue;
+        iv = data.data<int32_t>()[e];
+        break;
       default:
         break;
       }
-      // f32 / f64: truncated toward zero.
+      if (iv) {
+        std::optional<int64_t> scaled =
+            evaluateSymbolOp(SymbolOp::Mul, {*iv, def.scale});
+        if (!scaled)
+          return makeError("symbol ?" + def.name + ": element " +
+                           std::to_string(e) + " of %" + def.input +
+                           " times " + std::to_string(def.scale) +
+                           " overflows");
+        symbols[def.name] = *scaled;
+        continue;
+      }
+      // f32 / f64: times the scale in double, truncated toward zero.
       double v = data.type.dtype == DType::F64 ? data.data<double>()[e]
                                                 : data.data<float>()[e];
+      v *= static_cast<double>(def.scale);
       if (!(v > -9.2e18 && v < 9.2e18))
         return makeError("symbol ?" + def.name + ": element " +
                          std::to_string(e) + " of %" + def.input +
-                         " is not a finite number");
+                         (def.scale != 1
+                              ? " times " + std::to_string(def.scale)
+                              : std::string()) +
+                         " is not a finite number in the int64 range");
       symbols[def.name] = static_cast<int64_t>(v);
       continue;
     }

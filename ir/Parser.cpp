@@ -545,6 +545,15 @@ Status Parser::parseSymbolDef() {
       return element.error();
     def.element = *element;
     MLC_RETURN_IF_ERROR(expect("]"));
+    if (*op == SymbolOp::Value && consumeIf("*")) {
+      Expected<std::string> stok = parseNumberToken();
+      if (!stok)
+        return stok.error();
+      Expected<int64_t> scale = parseIntToken(*stok);
+      if (!scale)
+        return scale.error();
+      def.scale = *scale;
+    }
     if (*op == SymbolOp::Load) {
       MLC_RETURN_IF_ERROR(expect("max"));
       Expected<std::string> btok = parseNumberToken();

@@ -131,6 +131,8 @@ std::string printGraph(const Graph &graph, const PrintOptions &options) {
     if (def.op == SymbolOp::Value || def.op == SymbolOp::Load)
       out += " %" + printName(def.input) + "[" + std::to_string(def.element) +
              "]";
+    if (def.op == SymbolOp::Value && def.scale != 1)
+      out += " * " + std::to_string(def.scale);
     if (def.op == SymbolOp::Load)
       out += " max " + std::to_string(def.bound);
     for (size_t i = 0; i < def.args.size(); ++i)

@@ -132,6 +132,8 @@ std::string serializeGraph(const Graph &graph) {
     pd->set_input(def.input);
     pd->set_element(def.element);
     pd->set_bound(def.bound);
+    if (def.scale != 1)
+      pd->set_scale(def.scale);
   }
   for (const Requirement &r : graph.requirements()) {
     proto::Requirement *pr = pg.add_requirements();
@@ -203,6 +205,7 @@ Expected<Graph> deserializeGraph(std::string_view bytes) {
     def.input = pd.input();
     def.element = pd.element();
     def.bound = pd.bound();
+    def.scale = pd.scale() == 0 ? 1 : pd.scale();
     graph.addSymbolDef(std::move(def));
   }
   for (const proto::Requirement &pr : pg.requirements())

@@ -311,7 +311,10 @@ Expected<SymbolArg> Graph::defineSymbol(SymbolOp op,
 }
 
 Expected<std::string> Graph::defineValueSymbol(const Value *input,
-                                               int64_t element) {
+                                               int64_t element,
+                                               int64_t scale) {
+  if (scale < 1)
+    return makeError("value symbols scale by a positive factor");
   if (std::find(inputs_.begin(), inputs_.end(), input) == inputs_.end())
     return makeError("value symbols read graph inputs only");
   DType t = input->type().dtype;
@@ -327,14 +330,15 @@ Expected<std::string> Graph::defineValueSymbol(const Value *input,
                      input->name() + " is out of range");
   for (const SymbolDef &def : symbolDefs_)
     if (def.op == SymbolOp::Value && def.input == input->name() &&
-        def.element == element)
+        def.element == element && def.scale == scale)
       return def.name;
   std::string name;
   do {
     name = "v" + std::to_string(nextSymbolId_++);
   } while (isKnownSymbol(name));
-  symbolDefs_.push_back(SymbolDef{name, SymbolOp::Value, {}, input->name(),
-                                  element});
+  SymbolDef def{name, SymbolOp::Value, {}, input->name(), element};
+  def.scale = scale;
+  symbolDefs_.push_back(std::move(def));
   return name;
 }
 

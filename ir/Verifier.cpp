@@ -29,6 +29,8 @@ Status verifySymbols(const Graph &graph, std::set<std::string> &known) {
     std::string where = "symbol ?" + def.name + ": ";
     if (def.name.empty() || known.count(def.name))
       return makeError(where + "is defined twice");
+    if (def.op != SymbolOp::Value && def.scale != 1)
+      return makeError(where + "only 'value' takes a scale");
     if (def.op == SymbolOp::Load) {
       const Value *v = graph.findValue(def.input);
       if (!v || !v->producer())
@@ -64,6 +66,9 @@ Status verifySymbols(const Graph &graph, std::set<std::string> &known) {
                          " of '%" + def.input + "' is out of range");
       if (!def.args.empty())
         return makeError(where + "'value' takes no operands");
+      if (def.scale < 1)
+        return makeError(where + "the scale " + std::to_string(def.scale) +
+                         " is not positive");
     } else if (static_cast<int>(def.args.size()) != symbolOpArity(def.op)) {
       return makeError(where + "'" + std::string(symbolOpName(def.op)) +
                        "' takes " + std::to_string(symbolOpArity(def.op)) +

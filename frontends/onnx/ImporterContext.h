@@ -197,6 +197,23 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode);
 /// along the normalized `axes`, by gathers.
 Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
                                 const std::vector<int64_t> &axes);
+/// Resize's attributes, as resizeOp reads them (the axes normalized).
+struct ResizeOptions {
+  std::string mode, coordinateMode, nearestMode, policy;
+  double cubicA = -0.75, extrapolation = 0.0;
+  bool antialias = false, excludeOutside = false;
+  std::vector<int64_t> axes;
+};
+/// Resize-11+ of `x` (static shape, already in the compute dtype f32 or
+/// f64) whose scales, sizes or roi are run-time inputs: the output extents
+/// are value symbols (floor(scale * extent), or the sizes), and each
+/// resized axis computes its taps' positions and weights in IR ops from
+/// the run-time values, as onnx's reference computes them. `roi`, `scales`
+/// and `sizes` are the inputs (null when absent); exactly one of scales
+/// and sizes has elements.
+Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
+                                   const ResizeOptions &o, Value *roi,
+                                   Value *scales, Value *sizes);
 /// AffineGrid-20: the sampling grid of theta over the positions `size`
 /// gives (its spatial extents may be run-time values).
 Status affineGridOp(NodeContext &ctx, OpKind);

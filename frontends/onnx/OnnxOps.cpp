@@ -2594,11 +2594,7 @@ struct AxisTaps {
   std::vector<uint8_t> outside;
 };
 
-struct Options {
-  std::string mode, coordinateMode, nearestMode;
-  double cubicA = -0.75;
-  bool antialias = false, excludeOutside = false;
-};
+using Options = ResizeOptions;
 
 /// get_coeffs of the reference for `ratio` in (0, 1] and the axis scale.
 std::vector<double> coefficients(const Options &o, double ratio, double scale) {
@@ -2767,6 +2763,65 @@ Status resizeOp(NodeContext &ctx, OpKind) {
     for (int64_t a = 0; a < rank; ++a)
       axes.push_back(a);
   int64_t na = static_cast<int64_t>(axes.size());
+  o.axes = axes, o.policy = policy, o.extrapolation = extrapolation;
+  DType dt = x->type().dtype;
+  if (!isFloat(dt) && !isInteger(dt))
+    return makeError("X must be a float or integer tensor, got " +
+                     typeToString(x->type()));
+  // Computed in f64 for f64 and integers (rounded back, as the reference's
+  // saturate_cast), f32 otherwise.
+  DType cdt = dt == DType::F64 || isInteger(dt) ? DType::F64 : DType::F32;
+  auto finish = [&](Value *cur) -> Status {
+    if (isInteger(dt)) { // saturate_cast: round half to even, clip, cast
+      ONNX_ASSIGN(r, im.emit(OpKind::Round, {cur}));
+      double lo = 0, hi = 0;
+      switch (dt) {
+      case DType::I8:
+        lo = -128, hi = 127;
+        break;
+      case DType::U8:
+        hi = 255;
+        break;
+      case DType::I16:
+        lo = -32768, hi = 32767;
+        break;
+      case DType::U16:
+        hi = 65535;
+        break;
+      case DType::I32:
+        lo = -2147483648.0, hi = 2147483647.0;
+        break;
+      case DType::U32:
+        hi = 4294967295.0;
+        break;
+      default:
+        lo = -9.2e18, hi = 9.2e18;
+        break;
+      }
+      ONNX_ASSIGN(c, im.emit(OpKind::Clip, {r}, {{"min", lo}, {"max", hi}}));
+      cur = c;
+    }
+    return setOutput(ctx, 0, castTo(im, cur, dt, ctx.outputName(0)));
+  };
+  // roi (1, read by tf_crop_and_resize only), scales (2) and sizes (3): a
+  // graph input with elements is read at run time (resizeFromValues).
+  auto runTime = [&](size_t i) {
+    Value *v = ctx.optionalInput(i);
+    if (!v || v->producer() || !isStatic(v->type().shape))
+      return false;
+    Expected<int64_t> n = elementCount(v->type().shape);
+    return n.ok() && *n > 0;
+  };
+  if ((coord == "tf_crop_and_resize" && runTime(1)) || runTime(2) ||
+      runTime(3)) {
+    ONNX_ASSIGN(xc, castTo(im, x, cdt));
+    ONNX_ASSIGN(r, resizeFromValues(
+                       ctx, xc, o,
+                       coord == "tf_crop_and_resize" ? ctx.optionalInput(1)
+                                                     : nullptr,
+                       ctx.optionalInput(2), ctx.optionalInput(3)));
+    return finish(r);
+  }
   // Constant inputs: roi (1), scales (2), sizes (3).
   auto constantList =
       [&](size_t i,
@@ -2782,7 +2837,11 @@ Status resizeOp(NodeContext &ctx, OpKind) {
       values.push_back(tensorElementAsDouble(data, j));
     return std::optional<std::vector<double>>(std::move(values));
   };
-  ONNX_ASSIGN(roiIn, constantList(1, "roi"));
+  std::optional<std::vector<double>> roiIn;
+  if (coord == "tf_crop_and_resize") {
+    ONNX_ASSIGN(r, constantList(1, "roi"));
+    roiIn = std::move(r);
+  }
   ONNX_ASSIGN(scalesIn, constantList(2, "scales"));
   ONNX_ASSIGN(sizesIn, constantList(3, "sizes"));
   if (scalesIn.has_value() == sizesIn.has_value())
@@ -2850,13 +2909,6 @@ Status resizeOp(NodeContext &ctx, OpKind) {
   } else if (coord == "tf_crop_and_resize") {
     return makeError("tf_crop_and_resize needs roi");
   }
-  DType dt = x->type().dtype;
-  if (!isFloat(dt) && !isInteger(dt))
-    return makeError("X must be a float or integer tensor, got " +
-                     typeToString(x->type()));
-  // Computed in f64 for f64 and integers (rounded back, as the reference's
-  // saturate_cast), f32 otherwise.
-  DType cdt = dt == DType::F64 || isInteger(dt) ? DType::F64 : DType::F32;
   ONNX_ASSIGN(xc, castTo(im, x, cdt));
   Value *cur = xc;
   std::vector<int64_t> curExt = ext;
@@ -2945,36 +2997,7 @@ Status resizeOp(NodeContext &ctx, OpKind) {
     cur = sum;
     curExt = nextExt;
   }
-  if (isInteger(dt)) { // saturate_cast: round half to even, clip, cast
-    ONNX_ASSIGN(r, im.emit(OpKind::Round, {cur}));
-    double lo = 0, hi = 0;
-    switch (dt) {
-    case DType::I8:
-      lo = -128, hi = 127;
-      break;
-    case DType::U8:
-      hi = 255;
-      break;
-    case DType::I16:
-      lo = -32768, hi = 32767;
-      break;
-    case DType::U16:
-      hi = 65535;
-      break;
-    case DType::I32:
-      lo = -2147483648.0, hi = 2147483647.0;
-      break;
-    case DType::U32:
-      hi = 4294967295.0;
-      break;
-    default:
-      lo = -9.2e18, hi = 9.2e18;
-      break;
-    }
-    ONNX_ASSIGN(c, im.emit(OpKind::Clip, {r}, {{"min", lo}, {"max", hi}}));
-    cur = c;
-  }
-  return setOutput(ctx, 0, castTo(im, cur, dt, ctx.outputName(0)));
+  return finish(cur);
 }
 
 /// If-11+: a condition computable at import time imports only the branch it

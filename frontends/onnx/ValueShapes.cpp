@@ -560,6 +560,377 @@ Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
   return setOutput(ctx, 0, cur);
 }
 
+Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
+                                   const ResizeOptions &o, Value *roi,
+                                   Value *scales, Value *sizes) {
+  Importer &im = ctx.importer;
+  Graph &g = im.graph();
+  SymbolMath m(g);
+  const std::string who = nodeLabel(ctx);
+  const Shape &xs = x->type().shape;
+  DType cdt = x->type().dtype;
+  int64_t rank = static_cast<int64_t>(xs.size());
+  int64_t na = static_cast<int64_t>(o.axes.size());
+  auto count = [](const Value *v) -> int64_t {
+    if (!v || !isStatic(v->type().shape))
+      return 0;
+    Expected<int64_t> n = elementCount(v->type().shape);
+    return n.ok() ? *n : 0;
+  };
+  bool useScales = count(scales) > 0, useSizes = count(sizes) > 0;
+  if (useScales == useSizes)
+    return makeError("exactly one of scales and sizes must be given");
+  Value *list = useScales ? scales : sizes;
+  if (count(list) != na)
+    return makeError(std::string(useScales ? "scales" : "sizes") + " needs " +
+                     std::to_string(na) + " values");
+  if (useSizes && !isInteger(sizes->type().dtype))
+    return makeError("sizes must be an integer tensor");
+  if (useScales && !isFloat(scales->type().dtype))
+    return makeError("scales must be a float tensor");
+  if (o.antialias)
+    return makeError("antialias with scales or sizes given at run time is not "
+                     "supported (the number of taps depends on the scale)");
+  bool crop = o.coordinateMode == "tf_crop_and_resize";
+  if (crop && count(roi) != 2 * na)
+    return makeError("tf_crop_and_resize needs roi of " +
+                     std::to_string(2 * na) + " values");
+  for (int64_t a : o.axes)
+    if (xs[static_cast<size_t>(a)].value() == 0)
+      return makeError("resizing an empty dim is not supported");
+
+  auto f64 = [&](double v) { return im.emitScalar(DType::F64, v); };
+  auto bin = [&](OpKind k, Value *l, Value *r) { return im.emit(k, {l, r}); };
+  // l >= r and l <= r, as not(l < r) and not(l > r).
+  auto notBin = [&](OpKind k, Value *l, Value *r) -> Expected<Value *> {
+    ONNX_ASSIGN(t, im.emit(k, {l, r}));
+    return im.emit(OpKind::Not, {t});
+  };
+  auto toF64 = [&](Value *v) -> Expected<Value *> {
+    if (v->type().dtype == DType::F64)
+      return v;
+    return im.emit(OpKind::Cast, {v}, {{"to", DType::F64}});
+  };
+  // Element i of a 1-D tensor as an f64 scalar.
+  auto element = [&](Value *t, int64_t i) -> Expected<Value *> {
+    ONNX_ASSIGN(idx, im.emitScalar(DType::I64, static_cast<double>(i)));
+    ONNX_ASSIGN(e, im.emit(OpKind::Gather, {t, idx}, {{"axis", int64_t{0}}}));
+    return toF64(e);
+  };
+
+  // Per resized axis: the output extent (a symbol or a constant) and the
+  // scale its coordinates use (an f64 scalar tensor).
+  std::vector<SymbolArg> outDim;
+  for (const Dim &d : xs)
+    outDim.push_back(dimArg(d));
+  std::vector<Value *> axisScale(static_cast<size_t>(rank), nullptr);
+  std::vector<SymbolArg> given;
+  if (!list->producer()) {
+    for (int64_t i = 0; i < na; ++i) {
+      int64_t a = o.axes[static_cast<size_t>(i)];
+      // floor(scale * extent) in double, as the reference; sizes as given.
+      Expected<std::string> sym = g.defineValueSymbol(
+          list, i, useScales ? xs[static_cast<size_t>(a)].value() : 1);
+      if (!sym)
+        return sym.error();
+      given.push_back(SymbolArg(sym.take()));
+    }
+  } else {
+    ONNX_ASSIGN(data, im.requireConstant(list, useScales ? "scales" : "sizes"));
+    for (int64_t i = 0; i < na; ++i) {
+      double v = tensorElementAsDouble(data, i);
+      if (useScales)
+        v *= static_cast<double>(xs[static_cast<size_t>(o.axes[i])].value());
+      if (!(v >= 0 && v < 9.2e18))
+        return makeError(std::string(useScales ? "scales" : "sizes") +
+                         " must be positive");
+      given.push_back(SymbolArg(static_cast<int64_t>(v)));
+    }
+  }
+  if (useScales) {
+    for (int64_t i = 0; i < na; ++i) {
+      size_t a = static_cast<size_t>(o.axes[static_cast<size_t>(i)]);
+      outDim[a] = given[static_cast<size_t>(i)];
+      ONNX_ASSIGN(sc, element(scales, i));
+      axisScale[a] = sc;
+    }
+  } else {
+    std::vector<double> inExt;
+    for (int64_t a : o.axes)
+      inExt.push_back(static_cast<double>(xs[static_cast<size_t>(a)].value()));
+    ONNX_ASSIGN(sizesF, toF64(sizes));
+    ONNX_ASSIGN(extData,
+                makeTensorFromDoubles(TensorType{DType::F64, makeShape({na})},
+                                      inExt));
+    ONNX_ASSIGN(extV, im.emitConstant(std::move(extData)));
+    ONNX_ASSIGN(ratio, bin(OpKind::Div, sizesF, extV));
+    if (o.policy == "stretch") {
+      for (int64_t i = 0; i < na; ++i) {
+        size_t a = static_cast<size_t>(o.axes[static_cast<size_t>(i)]);
+        outDim[a] = given[static_cast<size_t>(i)];
+        ONNX_ASSIGN(sc, element(ratio, i));
+        axisScale[a] = sc;
+      }
+    } else {
+      // One scale for every axis: the least (not_larger) or greatest
+      // (not_smaller) of sizes[i] / extent; the extents round half up. In
+      // symbols, the chosen ratio s / d is compared by cross-multiplying.
+      bool smallest = o.policy == "not_larger";
+      ONNX_ASSIGN(
+          common,
+          im.emit(smallest ? OpKind::ReduceMin : OpKind::ReduceMax, {ratio},
+                  {{"axes", std::vector<int64_t>{0}}, {"keepdims", int64_t{0}}}));
+      SymbolArg bestS = given[0];
+      SymbolArg bestD(static_cast<int64_t>(inExt[0]));
+      for (int64_t i = 1; i < na; ++i) {
+        SymbolArg si = given[static_cast<size_t>(i)];
+        SymbolArg di(static_cast<int64_t>(inExt[static_cast<size_t>(i)]));
+        SymbolArg lhs = m.mul(si, bestD), rhs = m.mul(bestS, di);
+        SymbolArg better = smallest ? m.lt(lhs, rhs) : m.lt(rhs, lhs);
+        bestS = m.select(better, si, bestS);
+        bestD = m.select(better, di, bestD);
+      }
+      for (int64_t i = 0; i < na; ++i) {
+        size_t a = static_cast<size_t>(o.axes[static_cast<size_t>(i)]);
+        SymbolArg num = m.add(m.mul(m.mul(bestS, xs[a].value()), int64_t{2}),
+                              bestD);
+        outDim[a] = m.floorDiv(num, m.mul(bestD, int64_t{2}));
+        axisScale[a] = common;
+      }
+    }
+  }
+  for (int64_t i = 0; i < na; ++i) {
+    size_t a = static_cast<size_t>(o.axes[static_cast<size_t>(i)]);
+    m.require(m.lt(int64_t{0}, outDim[a]),
+              who + (useScales ? "scales[" : "sizes[") + std::to_string(i) +
+                  "] gives output dim " + std::to_string(a) + " no elements");
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+
+  int64_t n = o.mode == "cubic" ? 4 : 2;
+  Value *cur = x;
+  Shape curShape = xs;
+  for (int64_t a = 0; a < rank; ++a) {
+    size_t ua = static_cast<size_t>(a);
+    auto at = std::find(o.axes.begin(), o.axes.end(), a);
+    if (at == o.axes.end())
+      continue; // scale 1, identity taps
+    int64_t i = at - o.axes.begin();
+    int64_t in = xs[ua].value();
+    double inD = static_cast<double>(in);
+    Dim od = symbolArgDim(outDim[ua]);
+    ONNX_ASSIGN(iota, im.emit(OpKind::Iota, {},
+                              {{"shape", dimsAttribute({od})},
+                               {"axis", int64_t{0}}}));
+    ONNX_ASSIGN(y, toF64(iota));
+    Value *sc = axisScale[ua];
+    ONNX_ASSIGN(inV, f64(inD));
+    ONNX_ASSIGN(outWidth, bin(OpKind::Mul, sc, inV));
+    ONNX_ASSIGN(one, f64(1));
+    ONNX_ASSIGN(half, f64(0.5));
+    ONNX_ASSIGN(widthIsOne, bin(OpKind::Equal, outWidth, one));
+    ONNX_ASSIGN(yHalf, bin(OpKind::Add, y, half));
+    ONNX_ASSIGN(yHalfScaled, bin(OpKind::Div, yHalf, sc));
+    ONNX_ASSIGN(halfPixel, bin(OpKind::Sub, yHalfScaled, half));
+    ONNX_ASSIGN(inM1, f64(inD - 1));
+    ONNX_ASSIGN(widthM1, bin(OpKind::Sub, outWidth, one));
+    const std::string &mode = o.coordinateMode;
+    Value *coord = nullptr, *outside = nullptr;
+    if (mode == "align_corners") {
+      ONNX_ASSIGN(t, bin(OpKind::Mul, y, inM1));
+      ONNX_ASSIGN(q, bin(OpKind::Div, t, widthM1));
+      ONNX_ASSIGN(zero, f64(0));
+      ONNX_ASSIGN(c, im.emit(OpKind::Where, {widthIsOne, zero, q}));
+      coord = c;
+    } else if (mode == "asymmetric") {
+      ONNX_ASSIGN(c, bin(OpKind::Div, y, sc));
+      coord = c;
+    } else if (mode == "pytorch_half_pixel") {
+      ONNX_ASSIGN(mhalf, f64(-0.5));
+      ONNX_ASSIGN(c, im.emit(OpKind::Where, {widthIsOne, mhalf, halfPixel}));
+      coord = c;
+    } else if (mode == "half_pixel") {
+      coord = halfPixel;
+    } else if (mode == "half_pixel_symmetric") {
+      ONNX_ASSIGN(outI, scalarOf(im, outDim[ua]));
+      ONNX_ASSIGN(outF, toF64(outI));
+      ONNX_ASSIGN(adjustment, bin(OpKind::Div, outF, outWidth));
+      ONNX_ASSIGN(keep, bin(OpKind::Sub, one, adjustment));
+      ONNX_ASSIGN(center, f64(inD / 2));
+      ONNX_ASSIGN(shift, bin(OpKind::Mul, center, keep));
+      ONNX_ASSIGN(c, bin(OpKind::Add, shift, halfPixel));
+      coord = c;
+    } else if (mode == "tf_crop_and_resize") {
+      ONNX_ASSIGN(rs, element(roi, i));
+      ONNX_ASSIGN(re, element(roi, na + i));
+      ONNX_ASSIGN(span, bin(OpKind::Sub, re, rs));
+      ONNX_ASSIGN(spanIn, bin(OpKind::Mul, span, inM1));
+      ONNX_ASSIGN(two, f64(2));
+      ONNX_ASSIGN(middle, bin(OpKind::Div, spanIn, two));
+      ONNX_ASSIGN(t, bin(OpKind::Mul, y, spanIn));
+      ONNX_ASSIGN(q, bin(OpKind::Div, t, widthM1));
+      ONNX_ASSIGN(c0, im.emit(OpKind::Where, {widthIsOne, middle, q}));
+      ONNX_ASSIGN(base, bin(OpKind::Mul, rs, inM1));
+      ONNX_ASSIGN(c, bin(OpKind::Add, c0, base));
+      coord = c;
+      ONNX_ASSIGN(zero, f64(0));
+      ONNX_ASSIGN(below, bin(OpKind::Less, coord, zero));
+      ONNX_ASSIGN(above, bin(OpKind::Greater, coord, inM1));
+      ONNX_ASSIGN(out, bin(OpKind::Or, below, above));
+      outside = out;
+    } else {
+      return makeError("coordinate_transformation_mode '" + mode +
+                       "' is not supported");
+    }
+    ONNX_ASSIGN(xInt, im.emit(OpKind::Floor, {coord}));
+    ONNX_ASSIGN(isInt, bin(OpKind::Equal, coord, xInt));
+    ONNX_ASSIGN(frac0, bin(OpKind::Sub, coord, xInt));
+    ONNX_ASSIGN(ratio, im.emit(OpKind::Where, {isInt, one, frac0}));
+    // The coefficients (get_coeffs of the reference).
+    std::vector<Value *> coeff;
+    if (o.mode == "cubic") {
+      double ca = o.cubicA;
+      // Near: ((a + 2) t - (a + 3)) t^2 + 1; far: ((a t - 5a) t + 8a) t - 4a.
+      auto nearW = [&](Value *t) -> Expected<Value *> {
+        ONNX_ASSIGN(k1, f64(ca + 2));
+        ONNX_ASSIGN(k2, f64(ca + 3));
+        ONNX_ASSIGN(p, bin(OpKind::Mul, k1, t));
+        ONNX_ASSIGN(p2, bin(OpKind::Sub, p, k2));
+        ONNX_ASSIGN(p3, bin(OpKind::Mul, p2, t));
+        ONNX_ASSIGN(p4, bin(OpKind::Mul, p3, t));
+        return bin(OpKind::Add, p4, one);
+      };
+      auto farW = [&](Value *t) -> Expected<Value *> {
+        ONNX_ASSIGN(k1, f64(ca));
+        ONNX_ASSIGN(k5, f64(5 * ca));
+        ONNX_ASSIGN(k8, f64(8 * ca));
+        ONNX_ASSIGN(k4, f64(4 * ca));
+        ONNX_ASSIGN(p, bin(OpKind::Mul, k1, t));
+        ONNX_ASSIGN(p2, bin(OpKind::Sub, p, k5));
+        ONNX_ASSIGN(p3, bin(OpKind::Mul, p2, t));
+        ONNX_ASSIGN(p4, bin(OpKind::Add, p3, k8));
+        ONNX_ASSIGN(p5, bin(OpKind::Mul, p4, t));
+        return bin(OpKind::Sub, p5, k4);
+      };
+      ONNX_ASSIGN(r1, bin(OpKind::Add, ratio, one));
+      ONNX_ASSIGN(q, bin(OpKind::Sub, one, ratio));
+      ONNX_ASSIGN(q1, bin(OpKind::Add, q, one));
+      ONNX_ASSIGN(w0, farW(r1));
+      ONNX_ASSIGN(w1, nearW(ratio));
+      ONNX_ASSIGN(w2, nearW(q));
+      ONNX_ASSIGN(w3, farW(q1));
+      coeff = {w0, w1, w2, w3};
+    } else if (o.mode == "linear") {
+      ONNX_ASSIGN(w0, bin(OpKind::Sub, one, ratio));
+      coeff = {w0, ratio};
+    }
+    // The taps' positions: start = floor(x + pad) + offset - pad, offset
+    // -(n/2) when x + pad is integral, else -(n/2) + 1 (n even).
+    int64_t pad = (n + 1) / 2;
+    ONNX_ASSIGN(padV, f64(static_cast<double>(pad)));
+    ONNX_ASSIGN(xp, bin(OpKind::Add, coord, padV));
+    ONNX_ASSIGN(pp, im.emit(OpKind::Floor, {xp}));
+    ONNX_ASSIGN(integral, bin(OpKind::Equal, xp, pp));
+    ONNX_ASSIGN(offIntegral, f64(static_cast<double>(-(n / 2) - pad)));
+    ONNX_ASSIGN(offOther, f64(static_cast<double>(-(n / 2) + 1 - pad)));
+    ONNX_ASSIGN(offset,
+                im.emit(OpKind::Where, {integral, offIntegral, offOther}));
+    ONNX_ASSIGN(start, bin(OpKind::Add, pp, offset));
+    std::vector<Value *> pos;
+    for (int64_t j = 0; j < n; ++j) {
+      ONNX_ASSIGN(jV, f64(static_cast<double>(j)));
+      ONNX_ASSIGN(p, bin(OpKind::Add, start, jV));
+      pos.push_back(p);
+    }
+    ONNX_ASSIGN(zero, f64(0));
+    if (o.mode == "nearest") {
+      // One-hot rows: the second tap when the reference's get_coeffs puts
+      // its 1 there (always at an integral position).
+      Value *second = nullptr;
+      const std::string &nm = o.nearestMode;
+      if (nm == "ceil") {
+        ONNX_ASSIGN(t, notBin(OpKind::Less, ratio, zero));
+        second = t;
+      } else if (nm == "floor") {
+        second = isInt;
+      } else {
+        ONNX_ASSIGN(t, nm == "round_prefer_ceil"
+                           ? notBin(OpKind::Less, ratio, half)
+                           : bin(OpKind::Greater, ratio, half));
+        second = t;
+      }
+      ONNX_ASSIGN(w1, im.emit(OpKind::Cast, {second}, {{"to", DType::F64}}));
+      ONNX_ASSIGN(w0, bin(OpKind::Sub, one, w1));
+      coeff = {w0, w1};
+    }
+    if (o.excludeOutside) {
+      Value *sum = nullptr;
+      for (int64_t j = 0; j < n; ++j) {
+        ONNX_ASSIGN(lo, notBin(OpKind::Less, pos[j], zero));
+        ONNX_ASSIGN(hi, notBin(OpKind::Greater, pos[j], inM1));
+        ONNX_ASSIGN(inside, bin(OpKind::And, lo, hi));
+        ONNX_ASSIGN(w, im.emit(OpKind::Where, {inside, coeff[j], zero}));
+        coeff[j] = w;
+        if (sum) {
+          ONNX_ASSIGN(t, bin(OpKind::Add, sum, w));
+          sum = t;
+        } else {
+          sum = w;
+        }
+      }
+      ONNX_ASSIGN(none, bin(OpKind::Equal, sum, zero));
+      ONNX_ASSIGN(den, im.emit(OpKind::Where, {none, one, sum}));
+      for (Value *&w : coeff) {
+        ONNX_ASSIGN(t, bin(OpKind::Div, w, den));
+        w = t;
+      }
+    }
+    Shape wShape(static_cast<size_t>(rank), Dim(int64_t{1}));
+    wShape[ua] = od;
+    Shape nextShape = curShape;
+    nextShape[ua] = od;
+    AttributeMap along{{"axis", a}};
+    auto index = [&](Value *p) -> Expected<Value *> {
+      ONNX_ASSIGN(c, im.emit(OpKind::Clip, {p},
+                             {{"min", 0.0}, {"max", inD - 1}}));
+      return im.emit(OpKind::Cast, {c}, {{"to", DType::I64}});
+    };
+    Value *sum = nullptr;
+    if (o.mode == "nearest" && !o.excludeOutside) {
+      ONNX_ASSIGN(second, bin(OpKind::Greater, coeff[1], half));
+      ONNX_ASSIGN(p, im.emit(OpKind::Where, {second, pos[1], pos[0]}));
+      ONNX_ASSIGN(idx, index(p));
+      ONNX_ASSIGN(gathered, im.emit(OpKind::Gather, {cur, idx}, along));
+      sum = gathered;
+    } else {
+      for (int64_t j = 0; j < n; ++j) {
+        ONNX_ASSIGN(idx, index(pos[j]));
+        ONNX_ASSIGN(gathered, im.emit(OpKind::Gather, {cur, idx}, along));
+        ONNX_ASSIGN(wc, im.emit(OpKind::Cast, {coeff[j]}, {{"to", cdt}}));
+        ONNX_ASSIGN(w, im.emit(OpKind::Reshape, {wc},
+                               {{"shape", dimsAttribute(wShape)}}));
+        ONNX_ASSIGN(term, bin(OpKind::Mul, gathered, w));
+        if (sum) {
+          ONNX_ASSIGN(t, bin(OpKind::Add, sum, term));
+          sum = t;
+        } else {
+          sum = term;
+        }
+      }
+    }
+    if (outside) {
+      ONNX_ASSIGN(mask, im.emit(OpKind::Reshape, {outside},
+                                {{"shape", dimsAttribute(wShape)}}));
+      ONNX_ASSIGN(fill, im.emitScalar(cdt, o.extrapolation));
+      ONNX_ASSIGN(sel, im.emit(OpKind::Where, {mask, fill, sum}));
+      sum = sel;
+    }
+    cur = sum;
+    curShape = nextShape;
+  }
+  return cur;
+}
+
 Status affineGridOp(NodeContext &ctx, OpKind) {
   Importer &im = ctx.importer;
   ONNX_ASSIGN(theta, ctx.input(0));

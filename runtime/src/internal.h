@@ -54,6 +54,7 @@ typedef struct mlc_symbol_binding {
   mlc_symbol_kind kind;
   int32_t input;   ///< MLC_SYMBOL_VALUE: the input index.
   int64_t element; ///< MLC_SYMBOL_VALUE: the element, row-major.
+  int64_t scale;   ///< MLC_SYMBOL_VALUE: the element's factor (>= 1).
   int64_t bound;   ///< MLC_SYMBOL_LATE: the largest value.
 } mlc_symbol_binding;
 

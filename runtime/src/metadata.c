@@ -605,17 +605,24 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
     }
     const char *at = strncmp(rest, "value ", 6) == 0 ? rest + 6 : NULL;
     const char *gap = at ? strchr(at, ' ') : NULL;
-    uint64_t input, element;
+    const char *gap2 = gap ? strchr(gap + 1, ' ') : NULL;
+    const char *element_end = gap2 ? gap2 : (gap ? gap + strlen(gap) : NULL);
+    uint64_t input, element, scale = 1;
     if (!gap || parse_u64(at, (size_t)(gap - at), INT32_MAX, &input) != 0 ||
-        parse_u64(gap + 1, strlen(gap + 1), INT64_MAX, &element) != 0)
+        parse_u64(gap + 1, (size_t)(element_end - gap - 1), INT64_MAX,
+                  &element) != 0 ||
+        (gap2 &&
+         (parse_u64(gap2 + 1, strlen(gap2 + 1), INT64_MAX, &scale) != 0 ||
+          scale == 0)))
       return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                            "%s: corrupt metadata: line %d: bad symbol '%s' "
-                           "(expected 'NAME', 'NAME value INPUT ELEMENT', "
-                           "'NAME computed' or 'NAME late BOUND')",
+                           "(expected 'NAME', 'NAME value INPUT ELEMENT "
+                           "[SCALE]', 'NAME computed' or 'NAME late BOUND')",
                            path, i + 1, value);
     binding->kind = MLC_SYMBOL_VALUE;
     binding->input = (int32_t)input;
     binding->element = (int64_t)element;
+    binding->scale = (int64_t)scale;
   }
   if (num_requires > 0 &&
       !(model->require_messages = calloc((size_t)num_requires, sizeof(char *))))

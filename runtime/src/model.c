@@ -780,19 +780,33 @@ static mlc_status read_value_symbol(const mlc_model *model, const DLTensor *inpu
       memcpy(&f, (const float *)data + binding->element, sizeof(f));
       v = f;
     }
-    if (!(v > -9.2e18 && v < 9.2e18))
+    // Times the scale in double, truncated toward zero (Resize's
+    // floor(scale * extent)).
+    double scaled = v * (double)binding->scale;
+    if (!(scaled > -9.2e18 && scaled < 9.2e18))
       return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
                            "input '%s' (index %d): element %" PRId64
-                           " (%g) gives a dim and must be a finite number",
-                           desc->name, i, binding->element, v);
-    *value = (int64_t)v;
-  } else if (desc->dtype.bits == 64) {
-    memcpy(value, (const int64_t *)data + binding->element, sizeof(int64_t));
+                           " (%g) gives a dim and must be a finite number "
+                           "(times %" PRId64 " in the int64 range)",
+                           desc->name, i, binding->element, v,
+                           binding->scale);
+    *value = (int64_t)scaled;
+    return MLC_OK;
+  }
+  int64_t raw;
+  if (desc->dtype.bits == 64) {
+    memcpy(&raw, (const int64_t *)data + binding->element, sizeof(int64_t));
   } else {
     int32_t v;
     memcpy(&v, (const int32_t *)data + binding->element, sizeof(v));
-    *value = v;
+    raw = v;
   }
+  if (__builtin_mul_overflow(raw, binding->scale, value))
+    return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
+                         "input '%s' (index %d): element %" PRId64
+                         " (%" PRId64 ") times %" PRId64
+                         " overflows int64",
+                         desc->name, i, binding->element, raw, binding->scale);
   return MLC_OK;
 }
 
