@@ -2043,10 +2043,11 @@ Status rangeOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(startIn, ctx.input(0));
   ONNX_ASSIGN(limitIn, ctx.input(1));
   ONNX_ASSIGN(deltaIn, ctx.input(2));
-  if (isInteger(startIn->type().dtype) &&
-      (!ctx.importer.requireConstant(startIn, "start").ok() ||
-       !ctx.importer.requireConstant(limitIn, "limit").ok() ||
-       !ctx.importer.requireConstant(deltaIn, "delta").ok()))
+  bool allConstant = ctx.importer.requireConstant(startIn, "start").ok() &&
+                     ctx.importer.requireConstant(limitIn, "limit").ok() &&
+                     ctx.importer.requireConstant(deltaIn, "delta").ok();
+  if (!allConstant && (isInteger(startIn->type().dtype) ||
+                       isFloat(startIn->type().dtype)))
     return rangeFromSymbols(ctx, startIn, limitIn, deltaIn);
   ONNX_ASSIGN(s, ctx.importer.requireConstant(startIn, "start"));
   ONNX_ASSIGN(l, ctx.importer.requireConstant(limitIn, "limit"));
@@ -2076,6 +2077,65 @@ Status rangeOp(NodeContext &ctx, OpKind) {
   }
   ONNX_ASSIGN(out, makeTensorData(type, std::move(bytes)));
   return emitTensorOutput(ctx, std::move(out));
+}
+
+/// HannWindow, HammingWindow and BlackmanWindow-17: a0 - a1 cos(t) + a2
+/// cos(2t) at t = 2 pi n / N' for n in [0, size), N' = size (periodic) or
+/// size - 1, computed in f32 as ONNX's function bodies compute it, then
+/// cast to output_datatype. The size may be a run-time input (a value
+/// symbol gives the extent).
+Status windowOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(sizeIn, ctx.input(0));
+  ONNX_ASSIGN(periodic, ctx.intAttr("periodic", 1));
+  ONNX_ASSIGN(outType, ctx.intAttr("output_datatype", 1));
+  ONNX_ASSIGN(dt, convertDType(static_cast<int32_t>(outType)));
+  if (!isInteger(sizeIn->type().dtype) || sizeIn->type().rank() != 0)
+    return makeError("size must be an integer scalar");
+  ONNX_ASSIGN(sizes, requireSymbolArgs(im, sizeIn, "size"));
+  SymbolArg n = sizes[0];
+  if (const auto *c = std::get_if<int64_t>(&n); c && *c < 0)
+    return makeError("size must not be negative");
+  if (!std::holds_alternative<int64_t>(n)) {
+    ONNX_ASSIGN(negative, im.graph().defineSymbol(SymbolOp::Lt, {n, int64_t{0}}));
+    ONNX_ASSIGN(ok, im.graph().defineSymbol(SymbolOp::Sub,
+                                            {int64_t{1}, negative}));
+    MLC_RETURN_IF_ERROR(im.graph().require(
+        ok, "node '" + im.nodeName + "' (" + ctx.proto.op_type() +
+                "): size must not be negative"));
+  }
+  const std::string &op = ctx.proto.op_type();
+  double a0 = 0.5, a1 = 0.5, a2 = 0.0;
+  if (op == "HammingWindow")
+    a0 = 25.0 / 46.0, a1 = 1.0 - a0;
+  else if (op == "BlackmanWindow")
+    a0 = 0.42, a1 = 0.5, a2 = 0.08;
+  ONNX_ASSIGN(iota, im.emit(OpKind::Iota, {},
+                            {{"shape", dimsAttribute({symbolArgDim(n)})},
+                             {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(range, castTo(im, iota, DType::F32));
+  ONNX_ASSIGN(sizeI, castTo(im, sizeIn, DType::F32));
+  Value *size = sizeI;
+  if (!periodic) {
+    ONNX_ASSIGN(one, im.emitScalar(DType::F32, 1.0));
+    ONNX_ASSIGN(t, im.emit(OpKind::Sub, {sizeI, one}));
+    size = t;
+  }
+  ONNX_ASSIGN(tau, im.emitScalar(DType::F32, 6.2831855));
+  ONNX_ASSIGN(step, im.emit(OpKind::Div, {tau, size}));
+  ONNX_ASSIGN(angle, im.emit(OpKind::Mul, {range, step}));
+  ONNX_ASSIGN(two, im.emitScalar(DType::F32, 2.0));
+  ONNX_ASSIGN(angle2, im.emit(OpKind::Mul, {angle, two}));
+  ONNX_ASSIGN(cos2, im.emit(OpKind::Cos, {angle2}));
+  ONNX_ASSIGN(a2V, im.emitScalar(DType::F32, a2));
+  ONNX_ASSIGN(term2, im.emit(OpKind::Mul, {a2V, cos2}));
+  ONNX_ASSIGN(cos1, im.emit(OpKind::Cos, {angle}));
+  ONNX_ASSIGN(a1V, im.emitScalar(DType::F32, a1));
+  ONNX_ASSIGN(term1, im.emit(OpKind::Mul, {a1V, cos1}));
+  ONNX_ASSIGN(a0V, im.emitScalar(DType::F32, a0));
+  ONNX_ASSIGN(t0, im.emit(OpKind::Sub, {a0V, term1}));
+  ONNX_ASSIGN(t1, im.emit(OpKind::Add, {t0, term2}));
+  return setOutput(ctx, 0, castTo(im, t1, dt, ctx.outputName(0)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -7203,6 +7263,7 @@ constexpr std::array kOps = {
     OpEntry{"BitwiseNot", bitwiseOp, OpKind::Not},
     OpEntry{"BitwiseOr", bitwiseOp, OpKind::Or},
     OpEntry{"BitwiseXor", bitwiseOp, OpKind::Xor},
+    OpEntry{"BlackmanWindow", windowOp, OpKind::Cos},
     OpEntry{"Cast", castOp, OpKind::Cast},
     OpEntry{"CastLike", castLikeOp, OpKind::Cast},
     OpEntry{"CausalConvWithState", causalConvWithStateOp, OpKind::Conv},
@@ -7249,6 +7310,8 @@ constexpr std::array kOps = {
     OpEntry{"GreaterOrEqual", compareOrEqualOp, OpKind::Greater},
     OpEntry{"GridSample", gridSampleOp, OpKind::GatherElements},
     OpEntry{"GroupNormalization", groupNormOp, OpKind::ReduceMean},
+    OpEntry{"HammingWindow", windowOp, OpKind::Cos},
+    OpEntry{"HannWindow", windowOp, OpKind::Cos},
     OpEntry{"HardSigmoid", hardSigmoidOp, OpKind::Clip},
     OpEntry{"HardSwish", hardSwishOp, OpKind::Clip},
     OpEntry{"Hardmax", hardmaxOp, OpKind::ArgMax},

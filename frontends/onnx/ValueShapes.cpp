@@ -8,6 +8,7 @@
 #include "ir/Printer.h"
 
 #include <array>
+#include <cmath>
 
 namespace mlc::onnx_import {
 
@@ -215,6 +216,28 @@ Status rangeFromSymbols(NodeContext &ctx, Value *startIn, Value *limitIn,
   if (limitIn->type().dtype != dt || deltaIn->type().dtype != dt)
     return makeError("start, limit and delta must have the same type");
   auto scalar = [&](Value *v, const char *what) -> Expected<SymbolArg> {
+    if (isFloat(dt)) {
+      // Floats: an integral constant, or the cast of an integer scalar
+      // given at run time (a window's size), exact in the float type.
+      if (Expected<TensorData> c = im.requireConstant(v, what); c.ok()) {
+        if (c->numElements() != 1)
+          return makeError(std::string(what) + " must be a scalar");
+        double d = tensorElementAsDouble(*c, 0);
+        if (!(d == std::floor(d) && std::fabs(d) < 9.0e15))
+          return makeError(std::string(what) +
+                           " must be an integral value when another input "
+                           "of Range is given at run time");
+        return SymbolArg(static_cast<int64_t>(d));
+      }
+      const Node *p = v->producer();
+      if (!p || p->kind() != OpKind::Cast ||
+          !isInteger(p->operand(0)->type().dtype))
+        return makeError(std::string(what) + " '" + v->name() +
+                         "' must be computable at import time (a constant or "
+                         "computed from constants only) or the cast of an "
+                         "integer given at run time");
+      v = p->operand(0);
+    }
     ONNX_ASSIGN(args, requireSymbolArgs(im, v, what));
     if (args.size() != 1)
       return makeError(std::string(what) + " must be a scalar");
