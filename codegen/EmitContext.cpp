@@ -559,7 +559,14 @@ std::string KernelBuilder::reshapeDynamic(const std::string &value, DType dtype,
   // tensors, the counts checked at run time): tensor.reshape to the dims
   // as a shape tensor. expand_shape would need a cast between a static and
   // a dynamic flat dim, which MLIR 19's memref cast folding cannot rebuild.
-  if (!hasDynamicExtent(from) || !hasDynamicExtent(to)) {
+  // The same for a target with several symbolic dims (Tile by run-time
+  // repeats): bufferizing an expand_shape whose one group holds several
+  // dynamic dims crashes MLIR 19 (memref::ExpandShapeOp::build infers the
+  // sizes).
+  size_t dynamicTo = static_cast<size_t>(
+      std::count_if(to.begin(), to.end(),
+                    [](int64_t e) { return isDynamicExtent(e); }));
+  if (!hasDynamicExtent(from) || !hasDynamicExtent(to) || dynamicTo > 1) {
     std::string dims;
     for (size_t i = 0; i < to.size(); ++i)
       dims += (i ? ", " : "") +

@@ -197,6 +197,9 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode);
 /// along the normalized `axes`, by gathers.
 Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
                                 const std::vector<int64_t> &axes);
+/// Tile by repeats given at run time (or a dim value): the output extents
+/// are the products, the data a reshape, an expand and a reshape.
+Status tileFromSymbols(NodeContext &ctx, Value *x, Value *repeats);
 /// Resize's attributes, as resizeOp reads them (the axes normalized).
 struct ResizeOptions {
   std::string mode, coordinateMode, nearestMode, policy;

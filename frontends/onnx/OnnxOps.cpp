@@ -4213,6 +4213,8 @@ Status eyeLikeOp(NodeContext &ctx, OpKind) {
 Status tileOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(rIn, ctx.input(1));
+  if (isRunTimeInts(rIn) || ctx.importer.dimValue(rIn))
+    return tileFromSymbols(ctx, x, rIn);
   ONNX_ASSIGN(repeats, ctx.importer.requireInts(rIn, "repeats"));
   ONNX_ASSIGN(ext, staticShape(x, "Tile"));
   if (repeats.size() != ext.size())

@@ -583,6 +583,38 @@ Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
   return setOutput(ctx, 0, cur);
 }
 
+Status tileFromSymbols(NodeContext &ctx, Value *x, Value *repeatsIn) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(repeats, requireSymbolArgs(im, repeatsIn, "repeats"));
+  const Shape &xs = x->type().shape;
+  if (!isStatic(xs))
+    return makeError("with repeats given at run time, the input needs a "
+                     "static shape, got " +
+                     typeToString(x->type()));
+  if (repeats.size() != xs.size())
+    return makeError("repeats needs one value per dim of " +
+                     typeToString(x->type()));
+  SymbolMath m(im.graph());
+  const std::string who = nodeLabel(ctx);
+  std::vector<int64_t> split;
+  Shape expanded;
+  std::vector<SymbolArg> out;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    int64_t e = xs[i].value();
+    m.require(m.negate(m.lt(repeats[i], int64_t{0})),
+              who + "repeats[" + std::to_string(i) + "] is negative");
+    split.insert(split.end(), {1, e});
+    expanded.push_back(symbolArgDim(repeats[i]));
+    expanded.push_back(Dim(e));
+    out.push_back(m.mul(repeats[i], e));
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  ONNX_ASSIGN(r, im.emitReshape(x, split));
+  ONNX_ASSIGN(e, im.emit(OpKind::Expand, {r},
+                         {{"shape", dimsAttribute(expanded)}}));
+  return setOutput(ctx, 0, checkedReshape(im, e, out, ctx.outputName(0)));
+}
+
 Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
                                    const ResizeOptions &o, Value *roi,
                                    Value *scales, Value *sizes) {
