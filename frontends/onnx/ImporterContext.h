@@ -81,6 +81,11 @@ public:
   /// value's, or the constant values (requireInts).
   Expected<Shape> requireDims(Value *v, const std::string &what);
 
+  /// Static shapes the model declares for values (its graph outputs and
+  /// value_info), by ONNX name: hints for ops whose output type depends on
+  /// a run-time value (DFT's axis). Never trusted without a check.
+  std::map<std::string, std::vector<int64_t>> declaredShapes;
+
   /// A result name for ONNX name `name`: itself if free, else a fresh one.
   std::string resultNameFor(const std::string &name);
 

@@ -559,6 +559,22 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
   graph.setName(sanitizeGraphName(g.name()));
   Importer importer(graph, opset, baseDir);
   std::map<std::string, Value *> env;
+  auto declare = [&](const onnx::ValueInfoProto &info) {
+    if (!info.type().has_tensor_type() ||
+        !info.type().tensor_type().has_shape())
+      return;
+    std::vector<int64_t> ext;
+    for (const auto &d : info.type().tensor_type().shape().dim()) {
+      if (!d.has_dim_value() || d.dim_value() < 0)
+        return;
+      ext.push_back(d.dim_value());
+    }
+    importer.declaredShapes[info.name()] = std::move(ext);
+  };
+  for (const auto &info : g.output())
+    declare(info);
+  for (const auto &info : g.value_info())
+    declare(info);
 
   // Graph inputs that are also initializers are constants.
   std::set<std::string> initializerNames;

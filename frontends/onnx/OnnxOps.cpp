@@ -3226,20 +3226,8 @@ Status dftOp(NodeContext &ctx, OpKind) {
     return makeError("input must be a float tensor of shape [..., n, 1] or "
                      "[..., n, 2], got " +
                      typeToString(x->type()));
-  int64_t axisValue = 0;
-  if (Value *a = ctx.optionalInput(2)) { // DFT-20
-    ONNX_ASSIGN(v, im.requireInts(a, "axis"));
-    if (v.size() != 1)
-      return makeError("axis must hold one value");
-    axisValue = v[0];
-  } else {
-    bool v20 = ctx.numInputs() >= 3 || ctx.importer.opset() >= 20;
-    ONNX_ASSIGN(attr, ctx.intAttr("axis", v20 ? -2 : 1));
-    axisValue = attr;
-  }
-  ONNX_ASSIGN(axis, normalizeAxis(axisValue, rank));
-  if (axis == rank - 1)
-    return makeError("the signal axis cannot be the last (complex) axis");
+  // The transform along `axis`, in f64.
+  auto along = [&](int64_t axis) -> Expected<Value *> {
   ONNX_ASSIGN(inverseAttr, ctx.intAttr("inverse", 0));
   ONNX_ASSIGN(onesidedAttr, ctx.intAttr("onesided", 0));
   bool inverse = inverseAttr != 0, onesided = onesidedAttr != 0;
@@ -3378,7 +3366,80 @@ Status dftOp(NodeContext &ctx, OpKind) {
   std::vector<int64_t> inversePerm(static_cast<size_t>(rank));
   for (int64_t d = 0; d < rank; ++d)
     inversePerm[static_cast<size_t>(perm[static_cast<size_t>(d)])] = d;
-  ONNX_ASSIGN(y, im.emit(OpKind::Transpose, {joined}, {{"perm", inversePerm}}));
+  return im.emit(OpKind::Transpose, {joined}, {{"perm", inversePerm}});
+  };
+  Value *axisIn = ctx.optionalInput(2); // DFT-20
+  if (axisIn && (isRunTimeInts(axisIn) || isRunTimeScalar(axisIn))) {
+    // Known at run time only: the transform along every axis it may name
+    // (those giving the output type of the first), selected by its value.
+    ONNX_ASSIGN(axisArgs, requireSymbolArgs(im, axisIn, "axis"));
+    if (axisArgs.size() != 1)
+      return makeError("axis must hold one value");
+    Graph &g = im.graph();
+    const SymbolArg &a = axisArgs[0];
+    ONNX_ASSIGN(negative, g.defineSymbol(SymbolOp::Lt, {a, int64_t{0}}));
+    ONNX_ASSIGN(wrapped, g.defineSymbol(SymbolOp::Add, {a, rank}));
+    ONNX_ASSIGN(norm, g.defineSymbol(SymbolOp::Select, {negative, wrapped, a}));
+    // The output shape the model declares, if any, picks the candidates;
+    // otherwise the first that transforms.
+    std::optional<Shape> want;
+    if (auto it = im.declaredShapes.find(ctx.proto.output(0));
+        it != im.declaredShapes.end())
+      want = makeShape(it->second);
+    Value *y = nullptr;
+    std::vector<int64_t> candidates;
+    for (int64_t c = 0; c + 1 < rank; ++c) {
+      Expected<Value *> t = along(c);
+      if (!t)
+        continue; // no transform along this axis (a DFT length of 0)
+      if ((y && (*t)->type() != y->type()) ||
+          (want && (*t)->type().shape != *want))
+        continue;
+      ONNX_ASSIGN(cV, im.emitScalar(DType::I64, static_cast<double>(c)));
+      ONNX_ASSIGN(normV, im.emit(OpKind::SymbolValues, {},
+                                 {{"values", dimsAttribute({symbolArgDim(norm)})}}));
+      ONNX_ASSIGN(normS, im.emitReshape(normV, {}));
+      ONNX_ASSIGN(hit, im.emit(OpKind::Equal, {normS, cV}));
+      if (y) {
+        ONNX_ASSIGN(sel, im.emit(OpKind::Where, {hit, *t, y}));
+        y = sel;
+      } else {
+        y = *t;
+      }
+      candidates.push_back(c);
+    }
+    if (!y)
+      return makeError("no axis gives a transform of the declared output "
+                       "shape");
+    // The axis must be one of the candidates.
+    SymbolArg any(int64_t{0});
+    for (int64_t c : candidates) {
+      ONNX_ASSIGN(e, g.defineSymbol(SymbolOp::Eq, {norm, c}));
+      ONNX_ASSIGN(m, g.defineSymbol(SymbolOp::Max, {any, e}));
+      any = m;
+    }
+    MLC_RETURN_IF_ERROR(g.require(
+        any, "node '" + im.nodeName +
+                 "' (DFT): axis must name a signal axis (not the last) "
+                 "whose transform has the shape of axis " +
+                 std::to_string(candidates.front()) + "'s"));
+    return setOutput(ctx, 0, castTo(im, y, dt, ctx.outputName(0)));
+  }
+  int64_t axisValue = 0;
+  if (axisIn) {
+    ONNX_ASSIGN(v, im.requireInts(axisIn, "axis"));
+    if (v.size() != 1)
+      return makeError("axis must hold one value");
+    axisValue = v[0];
+  } else {
+    bool v20 = ctx.numInputs() >= 3 || ctx.importer.opset() >= 20;
+    ONNX_ASSIGN(attr, ctx.intAttr("axis", v20 ? -2 : 1));
+    axisValue = attr;
+  }
+  ONNX_ASSIGN(axis, normalizeAxis(axisValue, rank));
+  if (axis == rank - 1)
+    return makeError("the signal axis cannot be the last (complex) axis");
+  ONNX_ASSIGN(y, along(axis));
   return setOutput(ctx, 0, castTo(im, y, dt, ctx.outputName(0)));
 }
 
