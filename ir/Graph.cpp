@@ -3,6 +3,8 @@
 #include "ir/Graph.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 
 namespace mlc {
@@ -293,11 +295,49 @@ Status Graph::sortTopologically() {
     index[nodes_[i].get()] = i;
   std::vector<int> pending(n, 0);
   std::vector<std::vector<size_t>> consumers(n);
+  // A result typed with a load symbol depends on the node whose result it
+  // loads (through computed symbols too), like an operand.
+  std::map<std::string, const SymbolDef *> defs;
+  bool anyLoad = false;
+  for (const SymbolDef &def : symbolDefs_) {
+    defs[def.name] = &def;
+    anyLoad = anyLoad || def.op == SymbolOp::Load;
+  }
+  std::map<std::string, std::set<const Node *>> loadProducers;
+  std::function<const std::set<const Node *> &(const std::string &)>
+      producersOf = [&](const std::string &name)
+      -> const std::set<const Node *> & {
+    auto it = loadProducers.find(name);
+    if (it != loadProducers.end())
+      return it->second;
+    std::set<const Node *> out;
+    auto d = defs.find(name);
+    if (d != defs.end()) {
+      if (d->second->op == SymbolOp::Load) {
+        if (const Value *v = findValue(d->second->input); v && v->producer_)
+          out.insert(v->producer_);
+      } else {
+        for (const SymbolArg &a : d->second->args)
+          if (const auto *s = std::get_if<std::string>(&a)) {
+            const std::set<const Node *> &inner = producersOf(*s);
+            out.insert(inner.begin(), inner.end());
+          }
+      }
+    }
+    return loadProducers[name] = std::move(out);
+  };
   for (size_t i = 0; i < n; ++i) {
     std::set<size_t> producers;
     for (const Value *operand : nodes_[i]->operands_)
       if (operand->producer_)
         producers.insert(index.at(operand->producer_));
+    if (anyLoad)
+      for (const Value *r : nodes_[i]->results())
+        for (const Dim &d : r->type().shape)
+          if (!d.isStatic())
+            for (const Node *p : producersOf(d.symbolName()))
+              if (p != nodes_[i].get() && index.count(p))
+                producers.insert(index.at(p));
     pending[i] = static_cast<int>(producers.size());
     for (size_t p : producers)
       consumers[p].push_back(i);

@@ -5600,6 +5600,230 @@ Status compressOp(NodeContext &ctx, OpKind) {
                            ctx.outputName(0)));
 }
 
+/// Most boxes NonMaxSuppression takes: the greedy selection is unrolled,
+/// one step (a few ops over [B, C, n, n]) per box.
+constexpr int64_t kMaxNmsBoxes = 256;
+
+/// NonMaxSuppression-10/11, as onnx's reference: per batch and class, the
+/// boxes above score_threshold in descending score order (ties: lower
+/// index first), each kept unless a kept box overlaps it with IoU above
+/// iou_threshold, at most max_output_boxes_per_class kept. The greedy
+/// selection is unrolled over the n box ranks; the count of selected boxes
+/// is computed by the run (a load symbol, at most B * C * n).
+Status nonMaxSuppressionOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(boxes, ctx.input(0));
+  ONNX_ASSIGN(scores, ctx.input(1));
+  ONNX_ASSIGN(center, ctx.intAttr("center_point_box", 0));
+  ONNX_ASSIGN(be, staticShape(boxes, "boxes"));
+  ONNX_ASSIGN(se, staticShape(scores, "scores"));
+  DType dt = boxes->type().dtype;
+  if (be.size() != 3 || be[2] != 4 || !isFloat(dt))
+    return makeError("boxes must be a float [batches, boxes, 4] tensor, got " +
+                     typeToString(boxes->type()));
+  if (se.size() != 3 || se[0] != be[0] || se[2] != be[1] ||
+      scores->type().dtype != dt)
+    return makeError("scores must be [batches, classes, boxes] of the boxes' "
+                     "type, got " +
+                     typeToString(scores->type()));
+  int64_t b = be[0], n = be[1], c = se[1];
+  if (center != 0 && center != 1)
+    return makeError("center_point_box must be 0 or 1");
+  if (b == 0 || n == 0 || c == 0)
+    return makeError("NonMaxSuppression of no boxes is not supported");
+  if (n > kMaxNmsBoxes)
+    return makeError(std::to_string(n) + " boxes are more than the " +
+                     std::to_string(kMaxNmsBoxes) + " supported");
+  int64_t m = b * c * n;
+  if (m > kMaxSelected)
+    return makeError(std::to_string(m) + " batch, class and box triples "
+                     "are more than the " +
+                     std::to_string(kMaxSelected) + " supported");
+  Importer &im = ctx.importer;
+  // A scalar of an optional one-element input (absent: `def`).
+  auto scalarInput = [&](size_t i, DType to,
+                         double def) -> Expected<Value *> {
+    Value *v = ctx.optionalInput(i);
+    if (!v)
+      return im.emitScalar(to, def);
+    ONNX_ASSIGN(count, elementCount(v->type().shape));
+    if (!isStatic(v->type().shape) || count != 1)
+      return makeError("input " + std::to_string(i) + " must hold one value");
+    ONNX_ASSIGN(r, im.emitReshape(v, {}));
+    return castTo(im, r, to);
+  };
+  ONNX_ASSIGN(maxOut0, scalarInput(2, DType::I64, 0));
+  ONNX_ASSIGN(zeroI, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN(maxOut, im.emit(OpKind::Max, {maxOut0, zeroI}));
+  ONNX_ASSIGN(iouThr, scalarInput(3, dt, 0));
+  // Box corners [B, n, 1] each.
+  auto coord = [&](int64_t k) -> Expected<Value *> {
+    return im.emit(OpKind::Slice, {boxes},
+                   {{"starts", std::vector<int64_t>{0, 0, k}},
+                    {"ends", std::vector<int64_t>{b, n, k + 1}},
+                    {"steps", std::vector<int64_t>{1, 1, 1}}});
+  };
+  ONNX_ASSIGN(c0, coord(0));
+  ONNX_ASSIGN(c1, coord(1));
+  ONNX_ASSIGN(c2, coord(2));
+  ONNX_ASSIGN(c3, coord(3));
+  Value *xMin, *xMax, *yMin, *yMax;
+  if (center == 0) {
+    ONNX_ASSIGN(a, im.emit(OpKind::Min, {c1, c3}));
+    ONNX_ASSIGN(bb, im.emit(OpKind::Max, {c1, c3}));
+    ONNX_ASSIGN(cc, im.emit(OpKind::Min, {c0, c2}));
+    ONNX_ASSIGN(d, im.emit(OpKind::Max, {c0, c2}));
+    xMin = a, xMax = bb, yMin = cc, yMax = d;
+  } else {
+    ONNX_ASSIGN(two, im.emitScalar(dt, 2));
+    ONNX_ASSIGN(hw, im.emit(OpKind::Div, {c2, two}));
+    ONNX_ASSIGN(hh, im.emit(OpKind::Div, {c3, two}));
+    ONNX_ASSIGN(a, im.emit(OpKind::Sub, {c0, hw}));
+    ONNX_ASSIGN(bb, im.emit(OpKind::Add, {c0, hw}));
+    ONNX_ASSIGN(cc, im.emit(OpKind::Sub, {c1, hh}));
+    ONNX_ASSIGN(d, im.emit(OpKind::Add, {c1, hh}));
+    xMin = a, xMax = bb, yMin = cc, yMax = d;
+  }
+  // Pairwise [B, n (i), n (j)]: box i against box j.
+  auto rowOf = [&](Value *v) { return im.emitReshape(v, {b, 1, n}); };
+  auto pair = [&](OpKind k, Value *v) -> Expected<Value *> {
+    ONNX_ASSIGN(r, rowOf(v));
+    return im.emit(k, {v, r});
+  };
+  ONNX_ASSIGN(ixMin, pair(OpKind::Max, xMin));
+  ONNX_ASSIGN(ixMax, pair(OpKind::Min, xMax));
+  ONNX_ASSIGN(iyMin, pair(OpKind::Max, yMin));
+  ONNX_ASSIGN(iyMax, pair(OpKind::Min, yMax));
+  ONNX_ASSIGN(okX, im.emit(OpKind::Greater, {ixMax, ixMin}));
+  ONNX_ASSIGN(okY, im.emit(OpKind::Greater, {iyMax, iyMin}));
+  ONNX_ASSIGN(iw, im.emit(OpKind::Sub, {ixMax, ixMin}));
+  ONNX_ASSIGN(ih, im.emit(OpKind::Sub, {iyMax, iyMin}));
+  ONNX_ASSIGN(inter, im.emit(OpKind::Mul, {iw, ih}));
+  ONNX_ASSIGN(w, im.emit(OpKind::Sub, {xMax, xMin}));
+  ONNX_ASSIGN(h, im.emit(OpKind::Sub, {yMax, yMin}));
+  ONNX_ASSIGN(area, im.emit(OpKind::Mul, {w, h})); // [B, n, 1]
+  ONNX_ASSIGN(areaRow, rowOf(area));
+  ONNX_ASSIGN(sumArea, im.emit(OpKind::Add, {area, areaRow}));
+  ONNX_ASSIGN(uni, im.emit(OpKind::Sub, {sumArea, inter}));
+  ONNX_ASSIGN(zeroF, im.emitScalar(dt, 0));
+  ONNX_ASSIGN(interPos, im.emit(OpKind::Greater, {inter, zeroF}));
+  ONNX_ASSIGN(areaPos, im.emit(OpKind::Greater, {area, zeroF}));
+  ONNX_ASSIGN(areaRowPos, im.emit(OpKind::Greater, {areaRow, zeroF}));
+  ONNX_ASSIGN(uniPos, im.emit(OpKind::Greater, {uni, zeroF}));
+  ONNX_ASSIGN(iou, im.emit(OpKind::Div, {inter, uni}));
+  ONNX_ASSIGN(over, im.emit(OpKind::Greater, {iou, iouThr}));
+  Value *supp = okX;
+  for (Value *t : {okY, interPos, areaPos, areaRowPos, uniPos, over}) {
+    ONNX_ASSIGN(a, im.emit(OpKind::And, {supp, t}));
+    supp = a;
+  }
+  ONNX_ASSIGN(supp4, im.emitReshape(supp, {b, 1, n, n}));
+  // Ranks [B, C, n]: the boxes scoring higher, or equal with a lower index.
+  ONNX_ASSIGN(sCol, im.emitReshape(scores, {b, c, n, 1}));
+  ONNX_ASSIGN(sRow, im.emitReshape(scores, {b, c, 1, n}));
+  ONNX_ASSIGN(higher, im.emit(OpKind::Greater, {sRow, sCol})); // j above i
+  ONNX_ASSIGN(same, im.emit(OpKind::Equal, {sRow, sCol}));
+  std::vector<uint8_t> lower(static_cast<size_t>(n * n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < i; ++j)
+      lower[static_cast<size_t>(i * n + j)] = 1;
+  ONNX_ASSIGN(lowerData,
+              makeTensorData(TensorType{DType::Bool, makeShape({n, n})},
+                             std::move(lower)));
+  ONNX_ASSIGN(lowerV, im.emitConstant(std::move(lowerData)));
+  ONNX_ASSIGN(tie, im.emit(OpKind::And, {same, lowerV}));
+  ONNX_ASSIGN(before, im.emit(OpKind::Or, {higher, tie}));
+  ONNX_ASSIGN(before64, castTo(im, before, DType::I64));
+  AttributeMap lastAxis{{"axes", std::vector<int64_t>{3}},
+                        {"keepdims", int64_t{0}}};
+  ONNX_ASSIGN(rank, im.emit(OpKind::ReduceSum, {before64}, lastAxis));
+  // Candidates: above score_threshold when it is given.
+  Value *valid = nullptr;
+  if (Value *st = ctx.optionalInput(4)) {
+    (void)st;
+    ONNX_ASSIGN(thr, scalarInput(4, dt, 0));
+    ONNX_ASSIGN(v, im.emit(OpKind::Greater, {scores, thr}));
+    valid = v;
+  } else {
+    ONNX_ASSIGN(t, makeFilledTensor(TensorType{DType::Bool,
+                                               makeShape({b, c, n})},
+                                    1.0));
+    ONNX_ASSIGN(v, im.emitConstant(std::move(t)));
+    valid = v;
+  }
+  // The greedy selection, one rank at a time.
+  ONNX_ASSIGN(none, makeFilledTensor(TensorType{DType::Bool,
+                                                makeShape({b, c, n})},
+                                     0.0));
+  ONNX_ASSIGN(sel0, im.emitConstant(std::move(none)));
+  Value *sel = sel0;
+  ONNX_ASSIGN(count0, makeFilledTensor(TensorType{DType::I64,
+                                                  makeShape({b, c, 1})},
+                                       0.0));
+  ONNX_ASSIGN(countV, im.emitConstant(std::move(count0)));
+  Value *count = countV;
+  AttributeMap lastKeep{{"axes", std::vector<int64_t>{2}},
+                        {"keepdims", int64_t{1}}};
+  for (int64_t t = 0; t < n; ++t) {
+    ONNX_ASSIGN(tV, im.emitScalar(DType::I64, static_cast<double>(t)));
+    ONNX_ASSIGN(cur, im.emit(OpKind::Equal, {rank, tV}));
+    ONNX_ASSIGN(selRow, im.emitReshape(sel, {b, c, 1, n}));
+    ONNX_ASSIGN(hit, im.emit(OpKind::And, {selRow, supp4}));
+    ONNX_ASSIGN(hit32, castTo(im, hit, DType::I32));
+    ONNX_ASSIGN(anyHit, im.emit(OpKind::ReduceMax, {hit32}, lastAxis));
+    ONNX_ASSIGN(zero32, im.emitScalar(DType::I32, 0));
+    ONNX_ASSIGN(free, im.emit(OpKind::Equal, {anyHit, zero32}));
+    ONNX_ASSIGN(room, im.emit(OpKind::Less, {count, maxOut}));
+    ONNX_ASSIGN(t1, im.emit(OpKind::And, {cur, valid}));
+    ONNX_ASSIGN(t2, im.emit(OpKind::And, {t1, free}));
+    ONNX_ASSIGN(take, im.emit(OpKind::And, {t2, room}));
+    ONNX_ASSIGN(nextSel, im.emit(OpKind::Or, {sel, take}));
+    ONNX_ASSIGN(take64, castTo(im, take, DType::I64));
+    ONNX_ASSIGN(added, im.emit(OpKind::ReduceSum, {take64}, lastKeep));
+    ONNX_ASSIGN(nextCount, im.emit(OpKind::Add, {count, added}));
+    sel = nextSel;
+    count = nextCount;
+  }
+  // In rank order: sorted[b, c, t] = selected and the box index of rank t.
+  ONNX_ASSIGN(rankCol, im.emitReshape(rank, {b, c, 1, n})); // box i at [.., i]
+  std::vector<int64_t> ts(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    ts[static_cast<size_t>(i)] = i;
+  ONNX_ASSIGN(tList, im.emitInts(ts));
+  ONNX_ASSIGN(tCol, im.emitReshape(tList, {1, 1, n, 1}));
+  ONNX_ASSIGN(atRank, im.emit(OpKind::Equal, {rankCol, tCol})); // [B,C,t,i]
+  ONNX_ASSIGN(at64, castTo(im, atRank, DType::I64));
+  ONNX_ASSIGN(iRow, im.emitReshape(tList, {1, 1, 1, n}));
+  ONNX_ASSIGN(boxAt, im.emit(OpKind::Mul, {at64, iRow}));
+  ONNX_ASSIGN(order, im.emit(OpKind::ReduceSum, {boxAt}, lastAxis));
+  ONNX_ASSIGN(sel64, castTo(im, sel, DType::I64));
+  ONNX_ASSIGN(selRowI, im.emitReshape(sel64, {b, c, 1, n}));
+  ONNX_ASSIGN(selAt, im.emit(OpKind::Mul, {at64, selRowI}));
+  ONNX_ASSIGN(selSorted, im.emit(OpKind::ReduceSum, {selAt}, lastAxis));
+  ONNX_ASSIGN(flatSel, im.emitReshape(selSorted, {m}));
+  ONNX_ASSIGN(oneI, im.emitScalar(DType::I64, 1));
+  ONNX_ASSIGN(mask, im.emit(OpKind::Equal, {flatSel, oneI}));
+  ONNX_ASSIGN(pos, truePositions(im, mask, m)); // [?k] flat (b, c, t)
+  const Dim &k = pos->type().shape[0];
+  ONNX_ASSIGN(cn, im.emitScalar(DType::I64, static_cast<double>(c * n)));
+  ONNX_ASSIGN(nV, im.emitScalar(DType::I64, static_cast<double>(n)));
+  ONNX_ASSIGN(cV, im.emitScalar(DType::I64, static_cast<double>(c)));
+  ONNX_ASSIGN(batchIdx, im.emit(OpKind::Div, {pos, cn}));
+  ONNX_ASSIGN(q, im.emit(OpKind::Div, {pos, nV}));
+  ONNX_ASSIGN(classIdx, im.emit(OpKind::Mod, {q, cV}));
+  ONNX_ASSIGN(flatOrder, im.emitReshape(order, {m}));
+  ONNX_ASSIGN(boxIdx, im.emit(OpKind::Gather, {flatOrder, pos},
+                              {{"axis", int64_t{0}}}));
+  std::vector<Value *> cols;
+  for (Value *v : {batchIdx, classIdx, boxIdx}) {
+    ONNX_ASSIGN(col, im.emit(OpKind::Reshape, {v},
+                             {{"shape", dimsAttribute({k, Dim(1)})}}));
+    cols.push_back(col);
+  }
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Concat, cols, {{"axis", int64_t{1}}},
+                           ctx.outputName(0)));
+}
+
 Status attentionOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(q, ctx.input(0));
   ONNX_ASSIGN(k, ctx.input(1));
@@ -7407,6 +7631,7 @@ constexpr std::array kOps = {
     OpEntry{"Mul", binaryOp, OpKind::Mul},
     OpEntry{"Neg", unaryOp, OpKind::Neg},
     OpEntry{"NegativeLogLikelihoodLoss", nllLossOp, OpKind::GatherElements},
+    OpEntry{"NonMaxSuppression", nonMaxSuppressionOp, OpKind::ReduceSum},
     OpEntry{"NonZero", nonZeroOp, OpKind::ReduceSum},
     OpEntry{"Not", unaryOp, OpKind::Not},
     OpEntry{"OneHot", oneHotOp, OpKind::Equal},
