@@ -12,7 +12,9 @@ compiled once with `mlc compile --target=llvm`; then for each set of values
 atol 1e-4), and for each bad set it must exit 1 with one "mlc: error:" line
 naming the problem (an axis out of range, a shape that does not fit the
 data, a dim that cannot broadcast). NonZero and Compress have dims the run computes
-from the data. Also checks `mlc inspect` shows the symbols and that
+from the data, and so does NonMaxSuppression's selected count. Resize
+takes run-time scales and sizes, Tile run-time repeats, HannWindow a
+run-time size. Also checks `mlc inspect` shows the symbols and that
 compiling twice gives the same bytes.
 """
 
@@ -140,6 +142,41 @@ CASES = [
            [info("x", F, [3, 1]), info("shape", I64, [3])], "y"),
      [{"shape": [2, 3, 4]}, {"shape": [1, 1, 1]}, {"shape": [5, 3, 7]}],
      [({"shape": [1, 2, 4]}, "cannot broadcast")]),
+    # Resize with run-time scales or sizes: extents floor(scale * extent)
+    # or the sizes, taps computed at run time.
+    ("resize_scales",
+     model("resize_scales",
+           helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="linear"),
+           [info("x", F, [1, 2, 4, 5]), info("scales", F, [4])], "y", opset=19),
+     [{"scales": [1, 1, 2, 0.6]}, {"scales": [1, 1, 0.5, 1.5]}, {"scales": [1, 2, 1, 1]}],
+     [({"scales": [1, 1, 0.1, 1]}, "gives output dim 2 no elements")]),
+    ("resize_sizes",
+     model("resize_sizes",
+           helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], mode="nearest",
+                            coordinate_transformation_mode="asymmetric"),
+           [info("x", F, [1, 2, 4, 5]), info("sizes", I64, [4])], "y", opset=19),
+     [{"sizes": [1, 2, 7, 3]}, {"sizes": [1, 2, 2, 10]}],
+     [({"sizes": [1, 2, 0, 3]}, "gives output dim 2 no elements")]),
+    ("tile",
+     model("tile", helper.make_node("Tile", ["x", "repeats"], ["y"]),
+           [info("x", F, [2, 3]), info("repeats", I64, [2])], "y"),
+     [{"repeats": [2, 3]}, {"repeats": [1, 1]}, {"repeats": [3, 1]}],
+     [({"repeats": [-1, 2]}, "repeats[0] is negative")]),
+    ("hann_window",
+     model("hann_window", helper.make_node("HannWindow", ["size"], ["y"]),
+           [info("size", I64, [])], "y", opset=17),
+     [{"size": 5}, {"size": 16}], [({"size": -2}, "size must not be negative")]),
+    # NonMaxSuppression: the selected count is computed by the run.
+    ("nms",
+     model("nms",
+           helper.make_node("NonMaxSuppression",
+                            ["boxes", "scores", "max", "iou", "score"], ["y"]),
+           [info("boxes", F, [2, 8, 4]), info("scores", F, [2, 3, 8]),
+            info("max", I64, [1]), info("iou", F, [1]), info("score", F, [1])],
+           "y", opset=11, out_type=TensorProto.INT64),
+     [{"max": [3], "iou": [0.3], "score": [0.0]},
+      {"max": [10], "iou": [0.7], "score": [-10.0]},
+      {"max": [0], "iou": [0.5], "score": [0.0]}], []),
 ]
 
 

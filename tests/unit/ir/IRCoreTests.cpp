@@ -151,6 +151,13 @@ TEST_CASE("symbol definitions fold, share and round-trip", "[ir]") {
   CHECK(*g.defineValueSymbol(shape, 0) == *v0);
   CHECK_FALSE(g.defineValueSymbol(shape, 2).ok());
   CHECK(g.defineValueSymbol(x, 0).ok()); // f32, truncated at run time
+  // A factor gives another symbol (Resize's floor(scale * extent)); it must
+  // be positive.
+  Expected<std::string> scaled = g.defineValueSymbol(x, 0, 4);
+  REQUIRE(scaled.ok());
+  CHECK(*scaled != *g.defineValueSymbol(x, 0));
+  CHECK(*g.defineValueSymbol(x, 0, 4) == *scaled);
+  CHECK_FALSE(g.defineValueSymbol(x, 0, 0).ok());
   Value *h = *g.addInput("h", {DType::F16, makeShape({1})});
   CHECK_FALSE(g.defineValueSymbol(h, 0).ok());
   // Constants fold (floor semantics, by zero gives 0); identities fold.

@@ -891,3 +891,25 @@ graph @g(%x: f32[?n,4], %shape: i64[2]) -> (%y, %s) {
   REQUIRE_FALSE(out.ok());
   CHECK_THAT(out.message(), Catch::Contains("is negative"));
 }
+
+TEST_CASE("interpreter scales value symbols", "[interpreter]") {
+  // floor(5 * scale) in double precision (Resize's extent), and an integer
+  // times its factor.
+  Expected<Graph> g = parseGraph(R"(
+graph @g(%scale: f32[1], %n: i64[1]) -> (%a, %b) {
+  symbol ?o = value %scale[0] * 5
+  symbol ?m = value %n[0] * 3
+  %a = iota() {axis = 0, shape = [?o]} : i64[?o]
+  %b = iota() {axis = 0, shape = [?m]} : i64[?m]
+}
+)");
+  REQUIRE(g.ok());
+  Expected<std::vector<TensorData>> out =
+      interpretGraph(*g, {f32({1}, {0.6f}), i64({1}, {2})});
+  REQUIRE(out.ok());
+  CHECK(typeToString((*out)[0].type) == "i64[3]"); // 0.6f * 5 = 3.0000001
+  CHECK(typeToString((*out)[1].type) == "i64[6]");
+  out = interpretGraph(*g, {f32({1}, {0.6f}), i64({1}, {INT64_MAX / 2})});
+  REQUIRE_FALSE(out.ok());
+  CHECK_THAT(out.message(), Catch::Contains("overflows"));
+}
