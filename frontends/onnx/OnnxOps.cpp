@@ -3060,6 +3060,35 @@ Status resizeOp(NodeContext &ctx, OpKind) {
   return finish(cur);
 }
 
+/// Upsample-9/10 (deprecated for Resize): output dims floor(scale * dim),
+/// nearest taking input[floor(i / scale)] and linear interpolating at
+/// i / scale: Resize with asymmetric coordinates (nearest_mode floor), the
+/// scales constant or read at run time.
+Status upsampleOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(scales, ctx.input(1));
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", "nearest"));
+  if (mode != "nearest" && mode != "linear")
+    return makeError("mode '" + mode + "' is not nearest or linear");
+  DType dt = x->type().dtype;
+  if (!isFloat(dt))
+    return makeError("X must be a float tensor, got " +
+                     typeToString(x->type()));
+  if (!isStatic(x->type().shape))
+    return makeError("X must have a static shape, got " +
+                     typeToString(x->type()));
+  ResizeOptions o;
+  o.mode = mode, o.coordinateMode = "asymmetric", o.nearestMode = "floor";
+  o.policy = "stretch";
+  for (int64_t a = 0; a < x->type().rank(); ++a)
+    o.axes.push_back(a);
+  Importer &im = ctx.importer;
+  DType cdt = dt == DType::F64 ? DType::F64 : DType::F32;
+  ONNX_ASSIGN(xc, castTo(im, x, cdt));
+  ONNX_ASSIGN(y, resizeFromValues(ctx, xc, o, nullptr, scales, nullptr));
+  return setOutput(ctx, 0, castTo(im, y, dt, ctx.outputName(0)));
+}
+
 /// If-11+: a condition computable at import time imports only the branch it
 /// selects (the common case in exported models, whose conditions test
 /// static shapes). A run-time condition imports both branches, which ONNX
@@ -7699,6 +7728,7 @@ constexpr std::array kOps = {
     OpEntry{"Trilu", triluOp, OpKind::Where},
     OpEntry{"Unique", uniqueOp, OpKind::ReduceSum},
     OpEntry{"Unsqueeze", unsqueezeOp, OpKind::Reshape},
+    OpEntry{"Upsample", upsampleOp, OpKind::Gather},
     OpEntry{"Where", whereOp, OpKind::Where},
     OpEntry{"Xor", xorOp, OpKind::Equal},
 };
@@ -7805,6 +7835,7 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"Tanh", 6},
     {"TopK", 10}, // 10 moved k to an input; 11 added largest, sorted
     {"Transpose", 1},
+    {"Upsample", 9}, // 9 moved scales to an input; 10 only deprecated it
     {"Where", 9},
 };
 
