@@ -563,9 +563,8 @@ std::string KernelBuilder::reshapeDynamic(const std::string &value, DType dtype,
   // repeats): bufferizing an expand_shape whose one group holds several
   // dynamic dims crashes MLIR 19 (memref::ExpandShapeOp::build infers the
   // sizes).
-  size_t dynamicTo = static_cast<size_t>(
-      std::count_if(to.begin(), to.end(),
-                    [](int64_t e) { return isDynamicExtent(e); }));
+  size_t dynamicTo = static_cast<size_t>(std::count_if(
+      to.begin(), to.end(), [](int64_t e) { return isDynamicExtent(e); }));
   if (!hasDynamicExtent(from) || !hasDynamicExtent(to) || dynamicTo > 1) {
     std::string dims;
     for (size_t i = 0; i < to.size(); ++i)

@@ -305,8 +305,8 @@ Status Graph::sortTopologically() {
   }
   std::map<std::string, std::set<const Node *>> loadProducers;
   std::function<const std::set<const Node *> &(const std::string &)>
-      producersOf = [&](const std::string &name)
-      -> const std::set<const Node *> & {
+      producersOf =
+          [&](const std::string &name) -> const std::set<const Node *> & {
     auto it = loadProducers.find(name);
     if (it != loadProducers.end())
       return it->second;

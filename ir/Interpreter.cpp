@@ -1755,9 +1755,8 @@ bindSymbols(const Graph &graph, const std::vector<TensorData> &inputs) {
             evaluateSymbolOp(SymbolOp::Mul, {*iv, def.scale});
         if (!scaled)
           return makeError("symbol ?" + def.name + ": element " +
-                           std::to_string(e) + " of %" + def.input +
-                           " times " + std::to_string(def.scale) +
-                           " overflows");
+                           std::to_string(e) + " of %" + def.input + " times " +
+                           std::to_string(def.scale) + " overflows");
         symbols[def.name] = *scaled;
         continue;
       }
@@ -1768,9 +1767,8 @@ bindSymbols(const Graph &graph, const std::vector<TensorData> &inputs) {
       if (!(v > -9.2e18 && v < 9.2e18))
         return makeError("symbol ?" + def.name + ": element " +
                          std::to_string(e) + " of %" + def.input +
-                         (def.scale != 1
-                              ? " times " + std::to_string(def.scale)
-                              : std::string()) +
+                         (def.scale != 1 ? " times " + std::to_string(def.scale)
+                                         : std::string()) +
                          " is not a finite number in the int64 range");
       symbols[def.name] = static_cast<int64_t>(v);
       continue;

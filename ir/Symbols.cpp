@@ -311,8 +311,7 @@ Expected<SymbolArg> Graph::defineSymbol(SymbolOp op,
 }
 
 Expected<std::string> Graph::defineValueSymbol(const Value *input,
-                                               int64_t element,
-                                               int64_t scale) {
+                                               int64_t element, int64_t scale) {
   if (scale < 1)
     return makeError("value symbols scale by a positive factor");
   if (std::find(inputs_.begin(), inputs_.end(), input) == inputs_.end())

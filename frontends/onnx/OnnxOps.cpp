@@ -2046,8 +2046,8 @@ Status rangeOp(NodeContext &ctx, OpKind) {
   bool allConstant = ctx.importer.requireConstant(startIn, "start").ok() &&
                      ctx.importer.requireConstant(limitIn, "limit").ok() &&
                      ctx.importer.requireConstant(deltaIn, "delta").ok();
-  if (!allConstant && (isInteger(startIn->type().dtype) ||
-                       isFloat(startIn->type().dtype)))
+  if (!allConstant &&
+      (isInteger(startIn->type().dtype) || isFloat(startIn->type().dtype)))
     return rangeFromSymbols(ctx, startIn, limitIn, deltaIn);
   ONNX_ASSIGN(s, ctx.importer.requireConstant(startIn, "start"));
   ONNX_ASSIGN(l, ctx.importer.requireConstant(limitIn, "limit"));
@@ -2097,9 +2097,10 @@ Status windowOp(NodeContext &ctx, OpKind) {
   if (const auto *c = std::get_if<int64_t>(&n); c && *c < 0)
     return makeError("size must not be negative");
   if (!std::holds_alternative<int64_t>(n)) {
-    ONNX_ASSIGN(negative, im.graph().defineSymbol(SymbolOp::Lt, {n, int64_t{0}}));
-    ONNX_ASSIGN(ok, im.graph().defineSymbol(SymbolOp::Sub,
-                                            {int64_t{1}, negative}));
+    ONNX_ASSIGN(negative,
+                im.graph().defineSymbol(SymbolOp::Lt, {n, int64_t{0}}));
+    ONNX_ASSIGN(ok,
+                im.graph().defineSymbol(SymbolOp::Sub, {int64_t{1}, negative}));
     MLC_RETURN_IF_ERROR(im.graph().require(
         ok, "node '" + im.nodeName + "' (" + ctx.proto.op_type() +
                 "): size must not be negative"));
@@ -2875,11 +2876,11 @@ Status resizeOp(NodeContext &ctx, OpKind) {
   if ((coord == "tf_crop_and_resize" && runTime(1)) || runTime(2) ||
       runTime(3)) {
     ONNX_ASSIGN(xc, castTo(im, x, cdt));
-    ONNX_ASSIGN(r, resizeFromValues(
-                       ctx, xc, o,
-                       coord == "tf_crop_and_resize" ? ctx.optionalInput(1)
-                                                     : nullptr,
-                       ctx.optionalInput(2), ctx.optionalInput(3)));
+    ONNX_ASSIGN(
+        r, resizeFromValues(ctx, xc, o,
+                            coord == "tf_crop_and_resize" ? ctx.optionalInput(1)
+                                                          : nullptr,
+                            ctx.optionalInput(2), ctx.optionalInput(3)));
     return finish(r);
   }
   // Constant inputs: roi (1), scales (2), sizes (3).
@@ -3257,145 +3258,146 @@ Status dftOp(NodeContext &ctx, OpKind) {
                      typeToString(x->type()));
   // The transform along `axis`, in f64.
   auto along = [&](int64_t axis) -> Expected<Value *> {
-  ONNX_ASSIGN(inverseAttr, ctx.intAttr("inverse", 0));
-  ONNX_ASSIGN(onesidedAttr, ctx.intAttr("onesided", 0));
-  bool inverse = inverseAttr != 0, onesided = onesidedAttr != 0;
-  int64_t n = xe[static_cast<size_t>(axis)];
-  int64_t length = inverse && onesided ? 2 * (n - 1) : n;
-  if (Value *l = ctx.optionalInput(1)) {
-    ONNX_ASSIGN(v, im.requireInts(l, "dft_length"));
-    if (v.size() != 1 || v[0] < 1)
-      return makeError("dft_length must be one positive value");
-    length = v[0];
-  }
-  if (length < 1)
-    return makeError("the DFT length must be at least 1");
-  if (length > kMaxConstantExtent)
-    return makeError("dft_length " + std::to_string(length) +
-                     " is too large (at most " +
-                     std::to_string(kMaxConstantExtent) + ")");
-  bool complexIn = xe.back() == 2;
-  bool realOut = inverse && onesided;
-  // Frequencies (or samples) out, and the input positions that count.
-  int64_t outLen = realOut ? length : onesided ? length / 2 + 1 : length;
-  int64_t used = std::min(n, realOut ? length / 2 + 1 : length);
-  if (used * outLen > kMaxConstantExtent)
-    return makeError("a DFT of " + std::to_string(used) + " by " +
-                     std::to_string(outLen) +
-                     " points is too large for its constant matrices");
-  // In f64, as the reference (np.fft): the near-zero parts of a spectrum
-  // are then within absolute tolerances too.
-  DType cdt = DType::F64;
-  // [P, n] views of the real and imaginary parts, signal axis last.
-  std::vector<int64_t> perm, others;
-  for (int64_t d = 0; d < rank - 1; ++d)
-    if (d != axis) {
-      perm.push_back(d);
-      others.push_back(xe[static_cast<size_t>(d)]);
+    ONNX_ASSIGN(inverseAttr, ctx.intAttr("inverse", 0));
+    ONNX_ASSIGN(onesidedAttr, ctx.intAttr("onesided", 0));
+    bool inverse = inverseAttr != 0, onesided = onesidedAttr != 0;
+    int64_t n = xe[static_cast<size_t>(axis)];
+    int64_t length = inverse && onesided ? 2 * (n - 1) : n;
+    if (Value *l = ctx.optionalInput(1)) {
+      ONNX_ASSIGN(v, im.requireInts(l, "dft_length"));
+      if (v.size() != 1 || v[0] < 1)
+        return makeError("dft_length must be one positive value");
+      length = v[0];
     }
-  perm.push_back(axis);
-  perm.push_back(rank - 1);
-  int64_t rows = 1;
-  for (int64_t e : others)
-    rows *= e;
-  ONNX_ASSIGN(xc, castTo(im, x, cdt));
-  ONNX_ASSIGN(moved, im.emit(OpKind::Transpose, {xc}, {{"perm", perm}}));
-  std::vector<int64_t> movedExt = others;
-  movedExt.push_back(n);
-  movedExt.push_back(xe.back());
-  auto part = [&](int64_t which) -> Expected<Value *> {
-    std::vector<int64_t> starts(movedExt.size(), 0), ends = movedExt,
-                                                     steps(movedExt.size(), 1);
-    starts.back() = which;
-    ends.back() = which + 1;
-    ends[ends.size() - 2] = used;
-    ONNX_ASSIGN(
-        s, im.emit(OpKind::Slice, {moved},
-                   {{"starts", starts}, {"ends", ends}, {"steps", steps}}));
-    return im.emitReshape(s, {rows, used});
-  };
-  ONNX_ASSIGN(re, part(0));
-  Value *imag = nullptr;
-  if (complexIn) {
-    ONNX_ASSIGN(i, part(1));
-    imag = i;
-  }
-  // out = re * A + im * B with A, B [used, outLen] constants.
-  auto matrix = [&](auto weight) -> Expected<Value *> {
-    std::vector<double> values;
-    values.reserve(static_cast<size_t>(used * outLen));
-    for (int64_t k = 0; k < used; ++k)
-      for (int64_t j = 0; j < outLen; ++j)
-        values.push_back(weight(k, j));
-    ONNX_ASSIGN(data, makeTensorFromDoubles(
-                          TensorType{cdt, makeShape({used, outLen})}, values));
-    return im.emitConstant(std::move(data));
-  };
-  const double pi = 3.14159265358979323846;
-  double scale = inverse ? 1.0 / static_cast<double>(length) : 1.0;
-  double sign = inverse ? 1.0 : -1.0; // e^{sign * i * theta}
-  auto theta = [&](int64_t a, int64_t b) {
-    // Reduced mod N first: exact for large products.
-    int64_t r = (a * b) % length;
-    return 2 * pi * static_cast<double>(r) / static_cast<double>(length);
-  };
-  // irfft's weight of input frequency k (numpy: the Hermitian half counted
-  // twice but for 0 and N/2).
-  auto half = [&](int64_t k) {
-    return realOut && k != 0 && !(length % 2 == 0 && k == length / 2) ? 2.0
-                                                                      : 1.0;
-  };
-  // z e^{sign i t} = (a cos t - sign b sin t) + i (sign a sin t + b cos t).
-  ONNX_ASSIGN(aCos, matrix([&](int64_t k, int64_t j) {
-                return scale * half(k) * std::cos(theta(k, j));
-              }));
-  ONNX_ASSIGN(reOut0, im.emit(OpKind::MatMul, {re, aCos}));
-  Value *reOut = reOut0;
-  if (imag) {
-    ONNX_ASSIGN(bSin, matrix([&](int64_t k, int64_t j) {
-                  return -sign * scale * half(k) * std::sin(theta(k, j));
+    if (length < 1)
+      return makeError("the DFT length must be at least 1");
+    if (length > kMaxConstantExtent)
+      return makeError("dft_length " + std::to_string(length) +
+                       " is too large (at most " +
+                       std::to_string(kMaxConstantExtent) + ")");
+    bool complexIn = xe.back() == 2;
+    bool realOut = inverse && onesided;
+    // Frequencies (or samples) out, and the input positions that count.
+    int64_t outLen = realOut ? length : onesided ? length / 2 + 1 : length;
+    int64_t used = std::min(n, realOut ? length / 2 + 1 : length);
+    if (used * outLen > kMaxConstantExtent)
+      return makeError("a DFT of " + std::to_string(used) + " by " +
+                       std::to_string(outLen) +
+                       " points is too large for its constant matrices");
+    // In f64, as the reference (np.fft): the near-zero parts of a spectrum
+    // are then within absolute tolerances too.
+    DType cdt = DType::F64;
+    // [P, n] views of the real and imaginary parts, signal axis last.
+    std::vector<int64_t> perm, others;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      if (d != axis) {
+        perm.push_back(d);
+        others.push_back(xe[static_cast<size_t>(d)]);
+      }
+    perm.push_back(axis);
+    perm.push_back(rank - 1);
+    int64_t rows = 1;
+    for (int64_t e : others)
+      rows *= e;
+    ONNX_ASSIGN(xc, castTo(im, x, cdt));
+    ONNX_ASSIGN(moved, im.emit(OpKind::Transpose, {xc}, {{"perm", perm}}));
+    std::vector<int64_t> movedExt = others;
+    movedExt.push_back(n);
+    movedExt.push_back(xe.back());
+    auto part = [&](int64_t which) -> Expected<Value *> {
+      std::vector<int64_t> starts(movedExt.size(), 0),
+          ends = movedExt, steps(movedExt.size(), 1);
+      starts.back() = which;
+      ends.back() = which + 1;
+      ends[ends.size() - 2] = used;
+      ONNX_ASSIGN(
+          s, im.emit(OpKind::Slice, {moved},
+                     {{"starts", starts}, {"ends", ends}, {"steps", steps}}));
+      return im.emitReshape(s, {rows, used});
+    };
+    ONNX_ASSIGN(re, part(0));
+    Value *imag = nullptr;
+    if (complexIn) {
+      ONNX_ASSIGN(i, part(1));
+      imag = i;
+    }
+    // out = re * A + im * B with A, B [used, outLen] constants.
+    auto matrix = [&](auto weight) -> Expected<Value *> {
+      std::vector<double> values;
+      values.reserve(static_cast<size_t>(used * outLen));
+      for (int64_t k = 0; k < used; ++k)
+        for (int64_t j = 0; j < outLen; ++j)
+          values.push_back(weight(k, j));
+      ONNX_ASSIGN(data,
+                  makeTensorFromDoubles(
+                      TensorType{cdt, makeShape({used, outLen})}, values));
+      return im.emitConstant(std::move(data));
+    };
+    const double pi = 3.14159265358979323846;
+    double scale = inverse ? 1.0 / static_cast<double>(length) : 1.0;
+    double sign = inverse ? 1.0 : -1.0; // e^{sign * i * theta}
+    auto theta = [&](int64_t a, int64_t b) {
+      // Reduced mod N first: exact for large products.
+      int64_t r = (a * b) % length;
+      return 2 * pi * static_cast<double>(r) / static_cast<double>(length);
+    };
+    // irfft's weight of input frequency k (numpy: the Hermitian half counted
+    // twice but for 0 and N/2).
+    auto half = [&](int64_t k) {
+      return realOut && k != 0 && !(length % 2 == 0 && k == length / 2) ? 2.0
+                                                                        : 1.0;
+    };
+    // z e^{sign i t} = (a cos t - sign b sin t) + i (sign a sin t + b cos t).
+    ONNX_ASSIGN(aCos, matrix([&](int64_t k, int64_t j) {
+                  return scale * half(k) * std::cos(theta(k, j));
                 }));
-    ONNX_ASSIGN(t, im.emit(OpKind::MatMul, {imag, bSin}));
-    ONNX_ASSIGN(s, im.emit(OpKind::Add, {reOut, t}));
-    reOut = s;
-  }
-  std::vector<Value *> parts{reOut};
-  if (!realOut) {
-    ONNX_ASSIGN(aSin, matrix([&](int64_t k, int64_t j) {
-                  return sign * scale * std::sin(theta(k, j));
-                }));
-    ONNX_ASSIGN(imOut0, im.emit(OpKind::MatMul, {re, aSin}));
-    Value *imOut = imOut0;
+    ONNX_ASSIGN(reOut0, im.emit(OpKind::MatMul, {re, aCos}));
+    Value *reOut = reOut0;
     if (imag) {
-      ONNX_ASSIGN(bCos, matrix([&](int64_t k, int64_t j) {
-                    return scale * std::cos(theta(k, j));
+      ONNX_ASSIGN(bSin, matrix([&](int64_t k, int64_t j) {
+                    return -sign * scale * half(k) * std::sin(theta(k, j));
                   }));
-      ONNX_ASSIGN(t, im.emit(OpKind::MatMul, {imag, bCos}));
-      ONNX_ASSIGN(s, im.emit(OpKind::Add, {imOut, t}));
-      imOut = s;
+      ONNX_ASSIGN(t, im.emit(OpKind::MatMul, {imag, bSin}));
+      ONNX_ASSIGN(s, im.emit(OpKind::Add, {reOut, t}));
+      reOut = s;
     }
-    parts.push_back(imOut);
-  }
-  // Back to [others..., outLen, 1|2], then the signal axis into place.
-  std::vector<int64_t> backExt = others;
-  backExt.push_back(outLen);
-  backExt.push_back(1);
-  std::vector<Value *> shaped;
-  for (Value *p : parts) {
-    ONNX_ASSIGN(r, im.emitReshape(p, backExt));
-    shaped.push_back(r);
-  }
-  Value *joined = shaped[0];
-  if (shaped.size() == 2) {
-    ONNX_ASSIGN(c,
-                im.emit(OpKind::Concat, shaped,
-                        {{"axis", static_cast<int64_t>(backExt.size() - 1)}}));
-    joined = c;
-  }
-  std::vector<int64_t> inversePerm(static_cast<size_t>(rank));
-  for (int64_t d = 0; d < rank; ++d)
-    inversePerm[static_cast<size_t>(perm[static_cast<size_t>(d)])] = d;
-  return im.emit(OpKind::Transpose, {joined}, {{"perm", inversePerm}});
+    std::vector<Value *> parts{reOut};
+    if (!realOut) {
+      ONNX_ASSIGN(aSin, matrix([&](int64_t k, int64_t j) {
+                    return sign * scale * std::sin(theta(k, j));
+                  }));
+      ONNX_ASSIGN(imOut0, im.emit(OpKind::MatMul, {re, aSin}));
+      Value *imOut = imOut0;
+      if (imag) {
+        ONNX_ASSIGN(bCos, matrix([&](int64_t k, int64_t j) {
+                      return scale * std::cos(theta(k, j));
+                    }));
+        ONNX_ASSIGN(t, im.emit(OpKind::MatMul, {imag, bCos}));
+        ONNX_ASSIGN(s, im.emit(OpKind::Add, {imOut, t}));
+        imOut = s;
+      }
+      parts.push_back(imOut);
+    }
+    // Back to [others..., outLen, 1|2], then the signal axis into place.
+    std::vector<int64_t> backExt = others;
+    backExt.push_back(outLen);
+    backExt.push_back(1);
+    std::vector<Value *> shaped;
+    for (Value *p : parts) {
+      ONNX_ASSIGN(r, im.emitReshape(p, backExt));
+      shaped.push_back(r);
+    }
+    Value *joined = shaped[0];
+    if (shaped.size() == 2) {
+      ONNX_ASSIGN(
+          c, im.emit(OpKind::Concat, shaped,
+                     {{"axis", static_cast<int64_t>(backExt.size() - 1)}}));
+      joined = c;
+    }
+    std::vector<int64_t> inversePerm(static_cast<size_t>(rank));
+    for (int64_t d = 0; d < rank; ++d)
+      inversePerm[static_cast<size_t>(perm[static_cast<size_t>(d)])] = d;
+    return im.emit(OpKind::Transpose, {joined}, {{"perm", inversePerm}});
   };
   Value *axisIn = ctx.optionalInput(2); // DFT-20
   if (axisIn && (isRunTimeInts(axisIn) || isRunTimeScalar(axisIn))) {
@@ -3425,8 +3427,9 @@ Status dftOp(NodeContext &ctx, OpKind) {
           (want && (*t)->type().shape != *want))
         continue;
       ONNX_ASSIGN(cV, im.emitScalar(DType::I64, static_cast<double>(c)));
-      ONNX_ASSIGN(normV, im.emit(OpKind::SymbolValues, {},
-                                 {{"values", dimsAttribute({symbolArgDim(norm)})}}));
+      ONNX_ASSIGN(normV,
+                  im.emit(OpKind::SymbolValues, {},
+                          {{"values", dimsAttribute({symbolArgDim(norm)})}}));
       ONNX_ASSIGN(normS, im.emitReshape(normV, {}));
       ONNX_ASSIGN(hit, im.emit(OpKind::Equal, {normS, cV}));
       if (y) {
@@ -5664,13 +5667,13 @@ Status nonMaxSuppressionOp(NodeContext &ctx, OpKind) {
                      std::to_string(kMaxNmsBoxes) + " supported");
   int64_t m = b * c * n;
   if (m > kMaxSelected)
-    return makeError(std::to_string(m) + " batch, class and box triples "
+    return makeError(std::to_string(m) +
+                     " batch, class and box triples "
                      "are more than the " +
                      std::to_string(kMaxSelected) + " supported");
   Importer &im = ctx.importer;
   // A scalar of an optional one-element input (absent: `def`).
-  auto scalarInput = [&](size_t i, DType to,
-                         double def) -> Expected<Value *> {
+  auto scalarInput = [&](size_t i, DType to, double def) -> Expected<Value *> {
     Value *v = ctx.optionalInput(i);
     if (!v)
       return im.emitScalar(to, def);
@@ -5773,21 +5776,18 @@ Status nonMaxSuppressionOp(NodeContext &ctx, OpKind) {
     ONNX_ASSIGN(v, im.emit(OpKind::Greater, {scores, thr}));
     valid = v;
   } else {
-    ONNX_ASSIGN(t, makeFilledTensor(TensorType{DType::Bool,
-                                               makeShape({b, c, n})},
-                                    1.0));
+    ONNX_ASSIGN(t, makeFilledTensor(
+                       TensorType{DType::Bool, makeShape({b, c, n})}, 1.0));
     ONNX_ASSIGN(v, im.emitConstant(std::move(t)));
     valid = v;
   }
   // The greedy selection, one rank at a time.
-  ONNX_ASSIGN(none, makeFilledTensor(TensorType{DType::Bool,
-                                                makeShape({b, c, n})},
-                                     0.0));
+  ONNX_ASSIGN(none, makeFilledTensor(
+                        TensorType{DType::Bool, makeShape({b, c, n})}, 0.0));
   ONNX_ASSIGN(sel0, im.emitConstant(std::move(none)));
   Value *sel = sel0;
-  ONNX_ASSIGN(count0, makeFilledTensor(TensorType{DType::I64,
-                                                  makeShape({b, c, 1})},
-                                       0.0));
+  ONNX_ASSIGN(count0, makeFilledTensor(
+                          TensorType{DType::I64, makeShape({b, c, 1})}, 0.0));
   ONNX_ASSIGN(countV, im.emitConstant(std::move(count0)));
   Value *count = countV;
   AttributeMap lastKeep{{"axes", std::vector<int64_t>{2}},
@@ -5848,9 +5848,9 @@ Status nonMaxSuppressionOp(NodeContext &ctx, OpKind) {
                              {{"shape", dimsAttribute({k, Dim(1)})}}));
     cols.push_back(col);
   }
-  return setOutput(ctx, 0,
-                   im.emit(OpKind::Concat, cols, {{"axis", int64_t{1}}},
-                           ctx.outputName(0)));
+  return setOutput(
+      ctx, 0,
+      im.emit(OpKind::Concat, cols, {{"axis", int64_t{1}}}, ctx.outputName(0)));
 }
 
 Status attentionOp(NodeContext &ctx, OpKind) {

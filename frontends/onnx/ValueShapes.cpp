@@ -610,8 +610,8 @@ Status tileFromSymbols(NodeContext &ctx, Value *x, Value *repeatsIn) {
   }
   MLC_RETURN_IF_ERROR(m.status());
   ONNX_ASSIGN(r, im.emitReshape(x, split));
-  ONNX_ASSIGN(e, im.emit(OpKind::Expand, {r},
-                         {{"shape", dimsAttribute(expanded)}}));
+  ONNX_ASSIGN(
+      e, im.emit(OpKind::Expand, {r}, {{"shape", dimsAttribute(expanded)}}));
   return setOutput(ctx, 0, checkedReshape(im, e, out, ctx.outputName(0)));
 }
 
@@ -714,9 +714,8 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
     for (int64_t a : o.axes)
       inExt.push_back(static_cast<double>(xs[static_cast<size_t>(a)].value()));
     ONNX_ASSIGN(sizesF, toF64(sizes));
-    ONNX_ASSIGN(extData,
-                makeTensorFromDoubles(TensorType{DType::F64, makeShape({na})},
-                                      inExt));
+    ONNX_ASSIGN(extData, makeTensorFromDoubles(
+                             TensorType{DType::F64, makeShape({na})}, inExt));
     ONNX_ASSIGN(extV, im.emitConstant(std::move(extData)));
     ONNX_ASSIGN(ratio, bin(OpKind::Div, sizesF, extV));
     if (o.policy == "stretch") {
@@ -731,10 +730,11 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
       // (not_smaller) of sizes[i] / extent; the extents round half up. In
       // symbols, the chosen ratio s / d is compared by cross-multiplying.
       bool smallest = o.policy == "not_larger";
-      ONNX_ASSIGN(
-          common,
-          im.emit(smallest ? OpKind::ReduceMin : OpKind::ReduceMax, {ratio},
-                  {{"axes", std::vector<int64_t>{0}}, {"keepdims", int64_t{0}}}));
+      ONNX_ASSIGN(common,
+                  im.emit(smallest ? OpKind::ReduceMin : OpKind::ReduceMax,
+                          {ratio},
+                          {{"axes", std::vector<int64_t>{0}},
+                           {"keepdims", int64_t{0}}}));
       SymbolArg bestS = given[0];
       SymbolArg bestD(static_cast<int64_t>(inExt[0]));
       for (int64_t i = 1; i < na; ++i) {
@@ -747,8 +747,8 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
       }
       for (int64_t i = 0; i < na; ++i) {
         size_t a = static_cast<size_t>(o.axes[static_cast<size_t>(i)]);
-        SymbolArg num = m.add(m.mul(m.mul(bestS, xs[a].value()), int64_t{2}),
-                              bestD);
+        SymbolArg num =
+            m.add(m.mul(m.mul(bestS, xs[a].value()), int64_t{2}), bestD);
         outDim[a] = m.floorDiv(num, m.mul(bestD, int64_t{2}));
         axisScale[a] = common;
       }
@@ -774,9 +774,9 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
     int64_t in = xs[ua].value();
     double inD = static_cast<double>(in);
     Dim od = symbolArgDim(outDim[ua]);
-    ONNX_ASSIGN(iota, im.emit(OpKind::Iota, {},
-                              {{"shape", dimsAttribute({od})},
-                               {"axis", int64_t{0}}}));
+    ONNX_ASSIGN(
+        iota, im.emit(OpKind::Iota, {},
+                      {{"shape", dimsAttribute({od})}, {"axis", int64_t{0}}}));
     ONNX_ASSIGN(y, toF64(iota));
     Value *sc = axisScale[ua];
     ONNX_ASSIGN(inV, f64(inD));
@@ -946,8 +946,8 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
     nextShape[ua] = od;
     AttributeMap along{{"axis", a}};
     auto index = [&](Value *p) -> Expected<Value *> {
-      ONNX_ASSIGN(c, im.emit(OpKind::Clip, {p},
-                             {{"min", 0.0}, {"max", inD - 1}}));
+      ONNX_ASSIGN(c,
+                  im.emit(OpKind::Clip, {p}, {{"min", 0.0}, {"max", inD - 1}}));
       return im.emit(OpKind::Cast, {c}, {{"to", DType::I64}});
     };
     Value *sum = nullptr;

@@ -788,8 +788,7 @@ static mlc_status read_value_symbol(const mlc_model *model, const DLTensor *inpu
                            "input '%s' (index %d): element %" PRId64
                            " (%g) gives a dim and must be a finite number "
                            "(times %" PRId64 " in the int64 range)",
-                           desc->name, i, binding->element, v,
-                           binding->scale);
+                           desc->name, i, binding->element, v, binding->scale);
     *value = (int64_t)scaled;
     return MLC_OK;
   }
@@ -803,9 +802,8 @@ static mlc_status read_value_symbol(const mlc_model *model, const DLTensor *inpu
   }
   if (__builtin_mul_overflow(raw, binding->scale, value))
     return mlc_set_error(MLC_ERROR_SHAPE_MISMATCH,
-                         "input '%s' (index %d): element %" PRId64
-                         " (%" PRId64 ") times %" PRId64
-                         " overflows int64",
+                         "input '%s' (index %d): element %" PRId64 " (%" PRId64
+                         ") times %" PRId64 " overflows int64",
                          desc->name, i, binding->element, raw, binding->scale);
   return MLC_OK;
 }
