@@ -3417,6 +3417,10 @@ Status dftOp(NodeContext &ctx, OpKind) {
     if (auto it = im.declaredShapes.find(ctx.proto.output(0));
         it != im.declaredShapes.end())
       want = makeShape(it->second);
+    ONNX_ASSIGN(normV,
+                im.emit(OpKind::SymbolValues, {},
+                        {{"values", dimsAttribute({symbolArgDim(norm)})}}));
+    ONNX_ASSIGN(normS, im.emitReshape(normV, {}));
     Value *y = nullptr;
     std::vector<int64_t> candidates;
     for (int64_t c = 0; c + 1 < rank; ++c) {
@@ -3427,10 +3431,6 @@ Status dftOp(NodeContext &ctx, OpKind) {
           (want && (*t)->type().shape != *want))
         continue;
       ONNX_ASSIGN(cV, im.emitScalar(DType::I64, static_cast<double>(c)));
-      ONNX_ASSIGN(normV,
-                  im.emit(OpKind::SymbolValues, {},
-                          {{"values", dimsAttribute({symbolArgDim(norm)})}}));
-      ONNX_ASSIGN(normS, im.emitReshape(normV, {}));
       ONNX_ASSIGN(hit, im.emit(OpKind::Equal, {normS, cV}));
       if (y) {
         ONNX_ASSIGN(sel, im.emit(OpKind::Where, {hit, *t, y}));
@@ -5770,8 +5770,7 @@ Status nonMaxSuppressionOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(rank, im.emit(OpKind::ReduceSum, {before64}, lastAxis));
   // Candidates: above score_threshold when it is given.
   Value *valid = nullptr;
-  if (Value *st = ctx.optionalInput(4)) {
-    (void)st;
+  if (ctx.optionalInput(4)) {
     ONNX_ASSIGN(thr, scalarInput(4, dt, 0));
     ONNX_ASSIGN(v, im.emit(OpKind::Greater, {scores, thr}));
     valid = v;

@@ -702,14 +702,10 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
       given.push_back(SymbolArg(static_cast<int64_t>(v)));
     }
   }
-  if (useScales) {
-    for (int64_t i = 0; i < na; ++i) {
-      size_t a = static_cast<size_t>(o.axes[static_cast<size_t>(i)]);
-      outDim[a] = given[static_cast<size_t>(i)];
-      ONNX_ASSIGN(sc, element(scales, i));
-      axisScale[a] = sc;
-    }
-  } else {
+  // The scale of each axis's coordinates: scales[i], sizes[i] / extent, or
+  // (a keep_aspect_ratio_policy) one common scale.
+  Value *perAxis = scales;
+  if (useSizes) {
     std::vector<double> inExt;
     for (int64_t a : o.axes)
       inExt.push_back(static_cast<double>(xs[static_cast<size_t>(a)].value()));
@@ -718,14 +714,9 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
                              TensorType{DType::F64, makeShape({na})}, inExt));
     ONNX_ASSIGN(extV, im.emitConstant(std::move(extData)));
     ONNX_ASSIGN(ratio, bin(OpKind::Div, sizesF, extV));
-    if (o.policy == "stretch") {
-      for (int64_t i = 0; i < na; ++i) {
-        size_t a = static_cast<size_t>(o.axes[static_cast<size_t>(i)]);
-        outDim[a] = given[static_cast<size_t>(i)];
-        ONNX_ASSIGN(sc, element(ratio, i));
-        axisScale[a] = sc;
-      }
-    } else {
+    perAxis = ratio;
+    if (o.policy != "stretch") {
+      perAxis = nullptr;
       // One scale for every axis: the least (not_larger) or greatest
       // (not_smaller) of sizes[i] / extent; the extents round half up. In
       // symbols, the chosen ratio s / d is compared by cross-multiplying.
@@ -752,6 +743,14 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
         outDim[a] = m.floorDiv(num, m.mul(bestD, int64_t{2}));
         axisScale[a] = common;
       }
+    }
+  }
+  if (perAxis) {
+    for (int64_t i = 0; i < na; ++i) {
+      size_t a = static_cast<size_t>(o.axes[static_cast<size_t>(i)]);
+      outDim[a] = given[static_cast<size_t>(i)];
+      ONNX_ASSIGN(sc, element(perAxis, i));
+      axisScale[a] = sc;
     }
   }
   for (int64_t i = 0; i < na; ++i) {
@@ -898,6 +897,7 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
       pos.push_back(p);
     }
     ONNX_ASSIGN(zero, f64(0));
+    Value *pickSecond = nullptr; // nearest: the row's 1 is the second tap
     if (o.mode == "nearest") {
       // One-hot rows: the second tap when the reference's get_coeffs puts
       // its 1 there (always at an integral position).
@@ -914,6 +914,7 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
                            : bin(OpKind::Greater, ratio, half));
         second = t;
       }
+      pickSecond = second;
       ONNX_ASSIGN(w1, im.emit(OpKind::Cast, {second}, {{"to", DType::F64}}));
       ONNX_ASSIGN(w0, bin(OpKind::Sub, one, w1));
       coeff = {w0, w1};
@@ -952,8 +953,7 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
     };
     Value *sum = nullptr;
     if (o.mode == "nearest" && !o.excludeOutside) {
-      ONNX_ASSIGN(second, bin(OpKind::Greater, coeff[1], half));
-      ONNX_ASSIGN(p, im.emit(OpKind::Where, {second, pos[1], pos[0]}));
+      ONNX_ASSIGN(p, im.emit(OpKind::Where, {pickSecond, pos[1], pos[0]}));
       ONNX_ASSIGN(idx, index(p));
       ONNX_ASSIGN(gathered, im.emit(OpKind::Gather, {cur, idx}, along));
       sum = gathered;
