@@ -9,6 +9,7 @@
 #include "passes/FuseKernels.h"
 #include "passes/InferShapes.h"
 #include "passes/SimplifyAlgebra.h"
+#include "passes/WidenHalfAccumulation.h"
 
 #include <algorithm>
 #include <chrono>
@@ -37,6 +38,9 @@ const PassInfo kEliminateCommonSubexpressions{
 const PassInfo kEliminateDeadCode{"eliminate-dead-code",
                                   "remove nodes no output depends on",
                                   eliminateDeadCode};
+const PassInfo kWidenHalfAccumulation{
+    "widen-half-accumulation",
+    "f16/bf16 contractions and reductions computed in f32", widenHalfAccumulation};
 const PassInfo kFuseKernels{"fuse-kernels",
                             "group nodes into kernels (anchor + epilogue)",
                             fuseKernels};
@@ -74,7 +78,7 @@ const std::vector<PassInfo> &allPasses() {
       kInferShapes,   kSimplifyAlgebra,
       kConvertToChannelsLast,     kFoldConstants,
       kEliminateCommonSubexpressions, kEliminateDeadCode,
-      kFuseKernels,
+      kWidenHalfAccumulation,         kFuseKernels,
   };
   return passes;
 }
@@ -90,6 +94,7 @@ const std::vector<PassInfo> &defaultPipeline(PipelineTarget target) {
       kConvertToChannelsLast,
       kFoldConstants,
       kSimplifyAlgebra,
+      kWidenHalfAccumulation,
       kEliminateCommonSubexpressions,
       kEliminateDeadCode,
       kFuseKernels,
@@ -99,6 +104,7 @@ const std::vector<PassInfo> &defaultPipeline(PipelineTarget target) {
       kSimplifyAlgebra,
       kFoldConstants,
       kSimplifyAlgebra,
+      kWidenHalfAccumulation,
       kEliminateCommonSubexpressions,
       kEliminateDeadCode,
       kFuseKernels,
