@@ -1207,6 +1207,52 @@ Status layerNormOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Reciprocal, {sd}, {}, ctx.outputName(2)));
 }
 
+/// BatchNormalization-14+ with training_mode = 1, as onnx's reference: y
+/// normalizes with the batch's statistics over every axis but 1 (mean and
+/// biased variance), and the running statistics are
+/// input * momentum + batch * (1 - momentum).
+Status batchNormTraining(NodeContext &ctx, std::vector<Value *> operands) {
+  Importer &im = ctx.importer;
+  Value *x = operands[0];
+  int64_t rank = x->type().rank();
+  if (rank < 2)
+    return makeError("X must have rank 2 or more, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
+  ONNX_ASSIGN(momentum, ctx.floatAttr("momentum", 0.9));
+  std::vector<int64_t> axes{0};
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  AttributeMap kept{{"axes", axes}, {"keepdims", int64_t(1)}};
+  AttributeMap dropped{{"axes", axes}, {"keepdims", int64_t(0)}};
+  ONNX_ASSIGN(mean, im.emit(OpKind::ReduceMean, {x}, dropped));
+  ONNX_ASSIGN(meanKept, im.emit(OpKind::ReduceMean, {x}, kept));
+  ONNX_ASSIGN(d, im.emit(OpKind::Sub, {x, meanKept}));
+  ONNX_ASSIGN(d2, im.emit(OpKind::Mul, {d, d}));
+  ONNX_ASSIGN(var, im.emit(OpKind::ReduceMean, {d2}, dropped));
+  DType statType = operands[3]->type().dtype;
+  ONNX_ASSIGN(meanS, castTo(im, mean, operands[1]->type().dtype));
+  ONNX_ASSIGN(varS, castTo(im, var, operands[1]->type().dtype));
+  operands[3] = meanS;
+  operands[4] = varS;
+  AttributeMap attrs{{"epsilon", eps}};
+  MLC_RETURN_IF_ERROR(setOutput(
+      ctx, 0, im.emit(OpKind::BatchNorm, operands, attrs, ctx.outputName(0))));
+  Value *inputs[2] = {ctx.inputs[3], ctx.inputs[4]};
+  Value *batch[2] = {mean, var};
+  for (size_t i = 1; i <= 2 && i < ctx.outputs.size(); ++i) {
+    ONNX_ASSIGN(m, im.emitScalar(statType, momentum));
+    ONNX_ASSIGN(m1, im.emitScalar(statType, 1.0 - momentum));
+    ONNX_ASSIGN(old, castTo(im, inputs[i - 1], statType));
+    ONNX_ASSIGN(now, castTo(im, batch[i - 1], statType));
+    ONNX_ASSIGN(a, im.emit(OpKind::Mul, {old, m}));
+    ONNX_ASSIGN(b, im.emit(OpKind::Mul, {now, m1}));
+    MLC_RETURN_IF_ERROR(setOutput(
+        ctx, i, im.emit(OpKind::Add, {a, b}, {}, ctx.outputName(i))));
+  }
+  return Status::success();
+}
+
 Status batchNormOp(NodeContext &ctx, OpKind) {
   std::vector<Value *> operands;
   for (size_t i = 0; i < 5; ++i) {
@@ -1215,7 +1261,7 @@ Status batchNormOp(NodeContext &ctx, OpKind) {
   }
   ONNX_ASSIGN(training, ctx.intAttr("training_mode", 0));
   if (training)
-    return makeError("training_mode = 1 is not supported (inference only)");
+    return batchNormTraining(ctx, operands);
   MLC_RETURN_IF_ERROR(ctx.requireUnused(1, "running_mean"));
   MLC_RETURN_IF_ERROR(ctx.requireUnused(2, "running_var"));
   ONNX_ASSIGN(eps, ctx.floatAttr("epsilon", 1e-5));
@@ -6801,6 +6847,189 @@ Status gatherNDOp(NodeContext &ctx, OpKind) {
 }
 
 /// ReverseSequence: gather_elements along the time axis with indices
+
+/// TfIdfVectorizer-9 over integer tokens, as onnx's reference counts: an
+/// n-gram of the pool (n in [min_gram_length, max_gram_length]) matches at
+/// position s with skip distance d when X[s + k d] is its k-th token for
+/// every k; unigrams count at d = 1 only, longer n-grams at every d in
+/// [1, max_skip_count + 1]. Per n and d, the tokens at the n strided
+/// offsets are compared with the pool's n-grams of that length
+/// ([B, P, G] booleans, anded over k) and summed over the positions; a
+/// constant [G, O] matrix then adds each n-gram's count into its output
+/// column (ngram_indexes). TF keeps the counts, IDF and TFIDF weigh them.
+Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  DType xt = x->type().dtype;
+  if (xt != DType::I32 && xt != DType::I64)
+    return makeError("X must be an int32 or int64 tensor (string tokens are "
+                     "not supported), got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(xe, staticShape(x, "X"));
+  if (xe.size() != 1 && xe.size() != 2)
+    return makeError("X must have rank 1 or 2, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(mode, ctx.stringAttr("mode", ""));
+  if (mode != "TF" && mode != "IDF" && mode != "TFIDF")
+    return makeError("mode must be TF, IDF or TFIDF, got '" + mode + "'");
+  ONNX_ASSIGN(minN, ctx.intAttr("min_gram_length", 0));
+  ONNX_ASSIGN(maxN, ctx.intAttr("max_gram_length", 0));
+  ONNX_ASSIGN(maxSkip, ctx.intAttr("max_skip_count", 0));
+  ONNX_ASSIGN(counts, ctx.intsAttr("ngram_counts"));
+  ONNX_ASSIGN(indexes, ctx.intsAttr("ngram_indexes"));
+  ONNX_ASSIGN(pool, ctx.intsAttr("pool_int64s"));
+  ONNX_ASSIGN(weights, ctx.floatsAttr("weights"));
+  if (ctx.hasAttr("pool_strings"))
+    return makeError("pool_strings (string tokens) is not supported");
+  if (minN < 1 || maxN < minN || maxSkip < 0)
+    return makeError("needs 1 <= min_gram_length <= max_gram_length and "
+                     "max_skip_count >= 0");
+  if (indexes.empty())
+    return makeError("ngram_indexes must not be empty");
+  int64_t outSize = 0;
+  for (int64_t i : indexes) {
+    if (i < 0)
+      return makeError("ngram_indexes must not be negative");
+    outSize = std::max(outSize, i + 1);
+  }
+  if (!weights.empty() && static_cast<int64_t>(weights.size()) != outSize)
+    return makeError("weights has " + std::to_string(weights.size()) +
+                     " values for " + std::to_string(outSize) +
+                     " outputs");
+  // The pool's n-grams by length: (tokens, ngram id). A repeated n-gram
+  // counts under its last id, as the reference's trie keeps the last.
+  std::map<int64_t, std::map<std::vector<int64_t>, int64_t>> grams;
+  int64_t id = 0;
+  int64_t total = static_cast<int64_t>(pool.size());
+  for (size_t level = 0; level < counts.size(); ++level) {
+    int64_t n = static_cast<int64_t>(level) + 1;
+    int64_t begin = counts[level];
+    int64_t end = level + 1 < counts.size() ? counts[level + 1] : total;
+    if (begin < 0 || end < begin || end > total || (end - begin) % n != 0)
+      return makeError("ngram_counts does not split pool_int64s into whole "
+                       "n-grams");
+    for (int64_t at = begin; at < end; at += n, ++id) {
+      if (id >= static_cast<int64_t>(indexes.size()))
+        return makeError("ngram_indexes has fewer entries than the pool has "
+                         "n-grams");
+      if (n >= minN && n <= maxN)
+        grams[n][std::vector<int64_t>(pool.begin() + at,
+                                      pool.begin() + at + n)] = id;
+    }
+  }
+  Importer &im = ctx.importer;
+  int64_t batch = xe.size() == 2 ? xe[0] : 1;
+  int64_t length = xe.back();
+  ONNX_ASSIGN(x2, im.emitReshape(x, {batch, length}));
+  // Counts per pool n-gram id: [B, ids], summed over n and d.
+  std::vector<Value *> terms;
+  std::vector<int64_t> termIds;
+  for (const auto &[n, table] : grams) {
+    int64_t g = static_cast<int64_t>(table.size());
+    std::vector<std::vector<double>> column(static_cast<size_t>(n));
+    for (const auto &[tokens, gid] : table) {
+      for (int64_t k = 0; k < n; ++k)
+        column[static_cast<size_t>(k)].push_back(
+            static_cast<double>(tokens[static_cast<size_t>(k)]));
+      termIds.push_back(gid);
+    }
+    Value *sum = nullptr;
+    for (int64_t d = 1; d <= (n == 1 ? 1 : maxSkip + 1); ++d) {
+      int64_t positions = length - d * (n - 1);
+      if (positions <= 0)
+        break;
+      Value *all = nullptr;
+      for (int64_t k = 0; k < n; ++k) {
+        ONNX_ASSIGN(tok, sliceAxis(ctx, x2, {batch, length}, 1, k * d,
+                                   k * d + positions, ""));
+        ONNX_ASSIGN(tok3, im.emitReshape(tok, {batch, positions, 1}));
+        ONNX_ASSIGN(want, makeTensorFromDoubles(
+                              TensorType{xt, makeShape({g})},
+                              column[static_cast<size_t>(k)]));
+        ONNX_ASSIGN(wantV, im.emitConstant(std::move(want)));
+        ONNX_ASSIGN(eq, im.emit(OpKind::Equal, {tok3, wantV}));
+        if (all) {
+          ONNX_ASSIGN(both, im.emit(OpKind::And, {all, eq}));
+          all = both;
+        } else {
+          all = eq;
+        }
+      }
+      ONNX_ASSIGN(hits, castTo(im, all, DType::F32));
+      AttributeMap over{{"axes", std::vector<int64_t>{1}},
+                        {"keepdims", int64_t(0)}};
+      ONNX_ASSIGN(c, im.emit(OpKind::ReduceSum, {hits}, over));
+      if (sum) {
+        ONNX_ASSIGN(added, im.emit(OpKind::Add, {sum, c}));
+        sum = added;
+      } else {
+        sum = c;
+      }
+    }
+    if (!sum) {
+      ONNX_ASSIGN(zero, makeTensorFromDoubles(
+                            TensorType{DType::F32, makeShape({batch, g})},
+                            std::vector<double>(
+                                static_cast<size_t>(batch * g), 0.0)));
+      ONNX_ASSIGN(zeroV, im.emitConstant(std::move(zero)));
+      sum = zeroV;
+    }
+    terms.push_back(sum);
+  }
+  Value *freq = nullptr;
+  if (terms.empty()) {
+    ONNX_ASSIGN(zero, makeTensorFromDoubles(
+                          TensorType{DType::F32, makeShape({batch, outSize})},
+                          std::vector<double>(
+                              static_cast<size_t>(batch * outSize), 0.0)));
+    ONNX_ASSIGN(zeroV, im.emitConstant(std::move(zero)));
+    freq = zeroV;
+  } else {
+    Value *byId = terms[0];
+    if (terms.size() > 1) {
+      ONNX_ASSIGN(cat, im.emit(OpKind::Concat, terms,
+                               {{"axis", int64_t(1)}}));
+      byId = cat;
+    }
+    // [ids, O]: row j has a 1 in column ngram_indexes[id of j].
+    int64_t rows = static_cast<int64_t>(termIds.size());
+    std::vector<double> scatter(static_cast<size_t>(rows * outSize), 0.0);
+    for (int64_t j = 0; j < rows; ++j)
+      scatter[static_cast<size_t>(
+          j * outSize + indexes[static_cast<size_t>(termIds[j])])] = 1.0;
+    ONNX_ASSIGN(m, makeTensorFromDoubles(
+                       TensorType{DType::F32, makeShape({rows, outSize})},
+                       scatter));
+    ONNX_ASSIGN(mV, im.emitConstant(std::move(m)));
+    ONNX_ASSIGN(f, im.emit(OpKind::MatMul, {byId, mV}));
+    freq = f;
+  }
+  Value *y = freq;
+  if (mode != "TF") {
+    ONNX_ASSIGN(zero, im.emitScalar(DType::F32, 0.0));
+    Value *w = nullptr;
+    if (!weights.empty()) {
+      ONNX_ASSIGN(wd, makeTensorFromDoubles(
+                          TensorType{DType::F32, makeShape({outSize})},
+                          weights));
+      ONNX_ASSIGN(wv, im.emitConstant(std::move(wd)));
+      w = wv;
+    }
+    if (mode == "IDF") {
+      ONNX_ASSIGN(seen, im.emit(OpKind::Greater, {freq, zero}));
+      ONNX_ASSIGN(one, im.emitScalar(DType::F32, 1.0));
+      ONNX_ASSIGN(picked, im.emit(OpKind::Where, {seen, w ? w : one, zero}));
+      y = picked;
+    } else if (w) {
+      ONNX_ASSIGN(weighed, im.emit(OpKind::Mul, {freq, w}));
+      y = weighed;
+    }
+  }
+  std::vector<int64_t> outShape =
+      xe.size() == 2 ? std::vector<int64_t>{batch, outSize}
+                     : std::vector<int64_t>{outSize};
+  return setOutput(ctx, 0, im.emitReshape(y, outShape, ctx.outputName(0)));
+}
+
 /// len[b] - 1 - t below each batch's length and t beyond it.
 Status reverseSequenceOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
@@ -7720,6 +7949,7 @@ constexpr std::array kOps = {
     OpEntry{"Tan", hyperbolicOp, OpKind::Sin},
     OpEntry{"Tanh", unaryOp, OpKind::Tanh},
     OpEntry{"TensorScatter", tensorScatterOp, OpKind::Where},
+    OpEntry{"TfIdfVectorizer", tfIdfVectorizerOp, OpKind::MatMul},
     OpEntry{"ThresholdedRelu", thresholdedReluOp, OpKind::Where},
     OpEntry{"Tile", tileOp, OpKind::Expand},
     OpEntry{"TopK", topKOp, OpKind::ReduceSum},
