@@ -3738,6 +3738,184 @@ Status matMulIntegerOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::MatMul, {as, bs}, {}, ctx.outputName(0)));
 }
 
+/// DeformConv-19/22 over 2-D images, as onnx's reference: kernel tap
+/// (kh, kw) of output position (oh, ow) samples X bilinearly (zero outside
+/// the image, as GridSample with align_corners = 1 and zeros padding) at
+/// (oh sh - pad_top + kh dh + offset_y, ow sw - pad_left + kw dw +
+/// offset_x), the offsets of the tap's offset group; the samples, times the
+/// mask, form im2col columns [N, group, C/group KH KW, OH OW] that a
+/// batched matmul with W [group, OC/group, C/group KH KW] reduces.
+Status deformConvOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(w, ctx.input(1));
+  ONNX_ASSIGN(offset, ctx.input(2));
+  Value *bias = ctx.optionalInput(3);
+  Value *mask = ctx.optionalInput(4);
+  ONNX_ASSIGN(xe, staticShape(x, "X"));
+  ONNX_ASSIGN(we, staticShape(w, "W"));
+  ONNX_ASSIGN(oe, staticShape(offset, "offset"));
+  DType dt = x->type().dtype;
+  if (!isFloat(dt) || xe.size() != 4 || we.size() != 4 || oe.size() != 4 ||
+      w->type().dtype != dt || offset->type().dtype != dt)
+    return makeError("X, W and offset must be float tensors of rank 4 and "
+                     "one type (2-D images only), got " +
+                     typeToString(x->type()) + ", " +
+                     typeToString(w->type()) + " and " +
+                     typeToString(offset->type()));
+  ONNX_ASSIGN(group, ctx.intAttr("group", 1));
+  ONNX_ASSIGN(offGroups, ctx.intAttr("offset_group", 1));
+  std::vector<int64_t> kernel = {we[2], we[3]};
+  if (ctx.hasAttr("kernel_shape")) {
+    ONNX_ASSIGN(k, ctx.intsAttr("kernel_shape"));
+    kernel = k;
+  }
+  ONNX_ASSIGN(dil, ctx.intsAttr("dilations"));
+  ONNX_ASSIGN(pads, ctx.intsAttr("pads"));
+  ONNX_ASSIGN(strides, ctx.intsAttr("strides"));
+  if (dil.empty())
+    dil = {1, 1};
+  if (pads.empty())
+    pads = {0, 0, 0, 0};
+  if (strides.empty())
+    strides = {1, 1};
+  int64_t n = xe[0], c = xe[1], h = xe[2], wd = xe[3], oc = we[0];
+  if (kernel.size() != 2 || dil.size() != 2 || pads.size() != 4 ||
+      strides.size() != 2 || kernel[0] != we[2] || kernel[1] != we[3])
+    return makeError("kernel_shape, dilations, strides (2 values) and pads "
+                     "(4) must describe W's 2-D kernel");
+  if (group < 1 || offGroups < 1 || c != we[1] * group || oc % group != 0 ||
+      c % offGroups != 0)
+    return makeError("group " + std::to_string(group) + " and offset_group " +
+                     std::to_string(offGroups) + " do not fit X " +
+                     typeToString(x->type()) + " and W " +
+                     typeToString(w->type()));
+  int64_t kh = kernel[0], kw = kernel[1], k = kh * kw;
+  int64_t oh = oe[2], ow = oe[3], l = oh * ow;
+  auto outExtent = [&](int64_t in, int64_t d) {
+    int64_t span = (kernel[d] - 1) * dil[d] + 1;
+    return (in + pads[d] + pads[d + 2] - span) / strides[d] + 1;
+  };
+  if (oe[0] != n || oe[1] != offGroups * k * 2 || oh != outExtent(h, 0) ||
+      ow != outExtent(wd, 1))
+    return makeError("offset " + typeToString(offset->type()) +
+                     " does not fit the convolution's output [" +
+                     std::to_string(n) + ", " +
+                     std::to_string(offGroups * k * 2) + ", " +
+                     std::to_string(outExtent(h, 0)) + ", " +
+                     std::to_string(outExtent(wd, 1)) + "]");
+  Importer &im = ctx.importer;
+  auto scalar = [&](double v) { return im.emitScalar(dt, v); };
+  auto bin = [&](OpKind kind, Value *a, Value *b) {
+    return im.emit(kind, {a, b});
+  };
+  int64_t g = offGroups;
+  ONNX_ASSIGN(off5, im.emitReshape(offset, {n, g, k, 2, l}));
+  // The sample coordinate along axis d: base + offset, [N, G, K, L].
+  auto coordinate = [&](int64_t d) -> Expected<Value *> {
+    ONNX_ASSIGN(sl, sliceAxis(ctx, off5, {n, g, k, 2, l}, 3, d, d + 1, ""));
+    ONNX_ASSIGN(o, im.emitReshape(sl, {n, g, k, l}));
+    std::vector<double> base;
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j)
+        for (int64_t y = 0; y < oh; ++y)
+          for (int64_t xx = 0; xx < ow; ++xx)
+            base.push_back(d == 0 ? static_cast<double>(y * strides[0] -
+                                                        pads[0] + i * dil[0])
+                                  : static_cast<double>(xx * strides[1] -
+                                                        pads[1] + j * dil[1]));
+    ONNX_ASSIGN(bd, makeTensorFromDoubles(
+                        TensorType{dt, makeShape({1, 1, k, l})}, base));
+    ONNX_ASSIGN(bv, im.emitConstant(std::move(bd)));
+    return bin(OpKind::Add, bv, o);
+  };
+  ONNX_ASSIGN(py, coordinate(0));
+  ONNX_ASSIGN(px, coordinate(1));
+  ONNX_ASSIGN(y0, im.emit(OpKind::Floor, {py}));
+  ONNX_ASSIGN(x0, im.emit(OpKind::Floor, {px}));
+  ONNX_ASSIGN(fy, bin(OpKind::Sub, py, y0));
+  ONNX_ASSIGN(fx, bin(OpKind::Sub, px, x0));
+  ONNX_ASSIGN(one, scalar(1.0));
+  ONNX_ASSIGN(zero, scalar(0.0));
+  ONNX_ASSIGN(gy, bin(OpKind::Sub, one, fy));
+  ONNX_ASSIGN(gx, bin(OpKind::Sub, one, fx));
+  int64_t cg = c / g;
+  ONNX_ASSIGN(xg, im.emitReshape(x, {n, g, cg, h * wd}));
+  ONNX_ASSIGN(widthI, im.emitScalar(DType::I64, static_cast<double>(wd)));
+  AttributeMap toChannels{{"shape", std::vector<int64_t>{n, g, cg, k * l}}};
+  // One corner: its index (clamped into the image), its weight (0 when
+  // outside) and the value it contributes.
+  auto corner = [&](Value *at, Value *weight, int64_t extent,
+                    Value *&index) -> Expected<Value *> {
+    ONNX_ASSIGN(lastV, scalar(static_cast<double>(extent - 1)));
+    ONNX_ASSIGN(below, bin(OpKind::Less, at, zero));
+    ONNX_ASSIGN(above, bin(OpKind::Greater, at, lastV));
+    ONNX_ASSIGN(out, bin(OpKind::Or, below, above));
+    ONNX_ASSIGN(lo, bin(OpKind::Max, at, zero));
+    ONNX_ASSIGN(clamped, bin(OpKind::Min, lo, lastV));
+    ONNX_ASSIGN(ci, castTo(im, clamped, DType::I64));
+    index = ci;
+    return im.emit(OpKind::Where, {out, zero, weight});
+  };
+  Value *sampled = nullptr;
+  for (int dy = 0; dy < 2; ++dy)
+    for (int dx = 0; dx < 2; ++dx) {
+      Value *yi = y0, *xi = x0;
+      if (dy) {
+        ONNX_ASSIGN(y1, bin(OpKind::Add, y0, one));
+        yi = y1;
+      }
+      if (dx) {
+        ONNX_ASSIGN(x1, bin(OpKind::Add, x0, one));
+        xi = x1;
+      }
+      Value *yIndex = nullptr, *xIndex = nullptr;
+      ONNX_ASSIGN(wy, corner(yi, dy ? fy : gy, h, yIndex));
+      ONNX_ASSIGN(wx, corner(xi, dx ? fx : gx, wd, xIndex));
+      ONNX_ASSIGN(wgt, bin(OpKind::Mul, wy, wx));
+      ONNX_ASSIGN(rowOff, bin(OpKind::Mul, yIndex, widthI));
+      ONNX_ASSIGN(pos, bin(OpKind::Add, rowOff, xIndex));
+      ONNX_ASSIGN(pos4, im.emitReshape(pos, {n, g, 1, k * l}));
+      ONNX_ASSIGN(idx, im.emit(OpKind::Expand, {pos4}, toChannels));
+      ONNX_ASSIGN(v, im.emit(OpKind::GatherElements, {xg, idx},
+                             {{"axis", int64_t(3)}}));
+      ONNX_ASSIGN(wgt4, im.emitReshape(wgt, {n, g, 1, k * l}));
+      ONNX_ASSIGN(term, bin(OpKind::Mul, v, wgt4));
+      if (sampled) {
+        ONNX_ASSIGN(sum, bin(OpKind::Add, sampled, term));
+        sampled = sum;
+      } else {
+        sampled = term;
+      }
+    }
+  if (mask) {
+    ONNX_ASSIGN(me, staticShape(mask, "mask"));
+    if (mask->type().dtype != dt ||
+        me != std::vector<int64_t>{n, g * k, oh, ow})
+      return makeError("mask must be X's type, shaped [" +
+                       std::to_string(n) + ", " +
+                       std::to_string(g * k) + ", " + std::to_string(oh) +
+                       ", " + std::to_string(ow) + "], got " +
+                       typeToString(mask->type()));
+    ONNX_ASSIGN(m4, im.emitReshape(mask, {n, g, 1, k * l}));
+    ONNX_ASSIGN(masked, bin(OpKind::Mul, sampled, m4));
+    sampled = masked;
+  }
+  int64_t perGroup = c / group, ocg = oc / group;
+  ONNX_ASSIGN(cols, im.emitReshape(sampled, {n, group, perGroup * k, l}));
+  ONNX_ASSIGN(w3, im.emitReshape(w, {1, group, ocg, perGroup * k}));
+  ONNX_ASSIGN(prod, im.emit(OpKind::MatMul, {w3, cols}));
+  if (!bias)
+    return setOutput(ctx, 0,
+                     im.emitReshape(prod, {n, oc, oh, ow}, ctx.outputName(0)));
+  ONNX_ASSIGN(y, im.emitReshape(prod, {n, oc, oh, ow}));
+  if (bias->type().dtype != dt || bias->type().rank() != 1)
+    return makeError("B must be a 1-D tensor of X's type, got " +
+                     typeToString(bias->type()));
+  ONNX_ASSIGN(b4, im.emitReshape(bias, {1, oc, 1, 1}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Add, {y, b4}, {}, ctx.outputName(0)));
+}
+
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
 /// spatial dims: each output position's grid coordinates are denormalized
 /// (f32), out-of-range ones fixed up for the border and reflection modes,
@@ -7827,6 +8005,7 @@ constexpr std::array kOps = {
     OpEntry{"CumProd", cumulativeOp, OpKind::Mul},
     OpEntry{"CumSum", cumulativeOp, OpKind::Add},
     OpEntry{"DFT", dftOp, OpKind::MatMul},
+    OpEntry{"DeformConv", deformConvOp, OpKind::MatMul},
     OpEntry{"DepthToSpace", depthSpaceOp, OpKind::Transpose},
     OpEntry{"DequantizeLinear", dequantizeLinearOp, OpKind::Mul},
     OpEntry{"Det", detOp, OpKind::Mul},
