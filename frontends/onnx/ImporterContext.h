@@ -198,6 +198,10 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x);
 /// Pad by gathers (modes constant, edge, reflect, wrap; negative pads
 /// crop), with pads, axes or the value given at run time or not.
 Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode);
+/// `y` (static shape) in the leading corner of a zero tensor of the shape
+/// held by `shape` (run-time input, dim value or constant): MaxUnpool's
+/// output_shape. Requires each dim at least y's extent at run time.
+Expected<Value *> zeroExtendTo(NodeContext &ctx, Value *y, Value *shape);
 /// CenterCropPad to the sizes of input `shape` (run-time or constant)
 /// along the normalized `axes`, by gathers.
 Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,

@@ -3916,6 +3916,89 @@ Status deformConvOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Add, {y, b4}, {}, ctx.outputName(0)));
 }
 
+/// Largest MaxUnpool one-hot mask (input elements x output elements).
+constexpr int64_t kMaxUnpoolMask = int64_t{1} << 26;
+
+/// MaxUnpool-9/11/22, as onnx's reference: the output of the inferred
+/// shape ((in - 1) stride - pads + kernel per spatial dim) is zero but for
+/// element I[i] (flat, row-major) which takes X[i], the last i winning;
+/// with output_shape, that result sits in the leading corner of a zero
+/// tensor of that shape. The scatter is a one-hot [T, O] mask whose
+/// largest hit position per output element picks the value (at most
+/// 2^26 mask elements).
+Status maxUnpoolOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(indices, ctx.input(1));
+  Value *outShape = ctx.optionalInput(2);
+  ONNX_ASSIGN(xe, staticShape(x, "X"));
+  ONNX_ASSIGN(ie, staticShape(indices, "I"));
+  if (xe.size() < 3 || ie != xe || indices->type().dtype != DType::I64)
+    return makeError("X needs rank >= 3 and I must be int64 of X's shape; "
+                     "got " +
+                     typeToString(x->type()) + " and " +
+                     typeToString(indices->type()));
+  size_t spatial = xe.size() - 2;
+  ONNX_ASSIGN(kernel, ctx.intsAttr("kernel_shape"));
+  ONNX_ASSIGN(pads, ctx.intsAttr("pads"));
+  ONNX_ASSIGN(strides, ctx.intsAttr("strides"));
+  if (pads.empty())
+    pads.assign(2 * spatial, 0);
+  if (strides.empty())
+    strides.assign(spatial, 1);
+  if (kernel.size() != spatial || pads.size() != 2 * spatial ||
+      strides.size() != spatial)
+    return makeError("kernel_shape and strides need " +
+                     std::to_string(spatial) + " values and pads " +
+                     std::to_string(2 * spatial));
+  std::vector<int64_t> inferred = {xe[0], xe[1]};
+  for (size_t d = 0; d < spatial; ++d) {
+    int64_t e = (xe[d + 2] - 1) * strides[d] - (pads[d] + pads[d + spatial]) +
+                kernel[d];
+    if (e < 0)
+      return makeError("the unpooled extent of spatial dim " +
+                       std::to_string(d) + " is negative");
+    inferred.push_back(e);
+  }
+  int64_t t = 1, o = 1;
+  for (int64_t e : xe)
+    t *= e;
+  for (int64_t e : inferred)
+    o *= e;
+  if (t > 0 && o > kMaxUnpoolMask / t)
+    return makeError("MaxUnpool of " + std::to_string(t) + " elements into " +
+                     std::to_string(o) + " is too large (the one-hot mask "
+                     "has at most 2^26 elements)");
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(flatI, im.emitReshape(indices, {t, 1}));
+  ONNX_ASSIGN(flatX, im.emitReshape(x, {t}));
+  ONNX_ASSIGN(positions, im.emit(OpKind::Iota, {},
+                                 {{"shape", std::vector<int64_t>{1, o}},
+                                  {"axis", int64_t{1}}}));
+  ONNX_ASSIGN(hot, im.emit(OpKind::Equal, {flatI, positions}));
+  ONNX_ASSIGN(which, im.emit(OpKind::Iota, {},
+                             {{"shape", std::vector<int64_t>{t, 1}},
+                              {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(none, im.emitScalar(DType::I64, -1.0));
+  ONNX_ASSIGN(hitAt, im.emit(OpKind::Where, {hot, which, none}));
+  ONNX_ASSIGN(last, im.emit(OpKind::ReduceMax, {hitAt},
+                            {{"axes", std::vector<int64_t>{0}},
+                             {"keepdims", int64_t{0}}}));
+  ONNX_ASSIGN(zeroI, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(found, im.emit(OpKind::Less, {none, last}));
+  ONNX_ASSIGN(from, im.emit(OpKind::Max, {last, zeroI}));
+  ONNX_ASSIGN(picked,
+              im.emit(OpKind::Gather, {flatX, from}, {{"axis", int64_t{0}}}));
+  ONNX_ASSIGN(zero, im.emitScalar(x->type().dtype, 0.0));
+  ONNX_ASSIGN(flatY, im.emit(OpKind::Where, {found, picked, zero}));
+  if (!outShape)
+    return setOutput(ctx, 0,
+                     im.emitReshape(flatY, inferred, ctx.outputName(0)));
+  ONNX_ASSIGN(y, im.emitReshape(flatY, inferred));
+  ONNX_ASSIGN(placed, zeroExtendTo(ctx, y, outShape));
+  return setOutput(ctx, 0, castTo(im, placed, placed->type().dtype,
+                                  ctx.outputName(0)));
+}
+
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
 /// spatial dims: each output position's grid coordinates are denormalized
 /// (f32), out-of-range ones fixed up for the border and reflection modes,
@@ -8058,6 +8141,7 @@ constexpr std::array kOps = {
     OpEntry{"MatMulInteger", matMulIntegerOp, OpKind::MatMul},
     OpEntry{"Max", variadicOp, OpKind::Max},
     OpEntry{"MaxPool", poolOp, OpKind::MaxPool},
+    OpEntry{"MaxUnpool", maxUnpoolOp, OpKind::Gather},
     OpEntry{"Mean", meanOp, OpKind::Add},
     OpEntry{"MeanVarianceNormalization", meanVarianceNormOp,
             OpKind::ReduceMean},

@@ -520,6 +520,51 @@ Status padFromSymbols(NodeContext &ctx, Value *x, const std::string &mode) {
   return setOutput(ctx, 0, cur);
 }
 
+Expected<Value *> zeroExtendTo(NodeContext &ctx, Value *y, Value *shapeIn) {
+  Importer &im = ctx.importer;
+  SymbolMath m(im.graph());
+  const std::string who = nodeLabel(ctx);
+  const Shape &in = y->type().shape;
+  ONNX_ASSIGN(dims, requireSymbolArgs(im, shapeIn, "output_shape"));
+  if (dims.size() != in.size())
+    return makeError("output_shape has " + std::to_string(dims.size()) +
+                     " values for rank " + std::to_string(in.size()));
+  for (size_t d = 0; d < in.size(); ++d)
+    m.require(m.negate(m.lt(dims[d], in[d].value())),
+              who + "output_shape[" + std::to_string(d) +
+                  "] is below the unpooled extent " +
+                  std::to_string(in[d].value()));
+  MLC_RETURN_IF_ERROR(m.status());
+  ONNX_ASSIGN(zero, im.emitScalar(y->type().dtype, 0.0));
+  ONNX_ASSIGN(zeroI, im.emitScalar(DType::I64, 0.0));
+  Value *cur = y;
+  int64_t rank = static_cast<int64_t>(in.size());
+  for (int64_t d = 0; d < rank; ++d) {
+    const SymbolArg &len = dims[static_cast<size_t>(d)];
+    int64_t extent = in[static_cast<size_t>(d)].value();
+    if (const auto *c = std::get_if<int64_t>(&len); c && *c == extent)
+      continue;
+    ONNX_ASSIGN(iota, im.emit(OpKind::Iota, {},
+                              {{"shape", dimsAttribute({symbolArgDim(len)})},
+                               {"axis", int64_t{0}}}));
+    if (extent == 0)
+      return makeError("cannot extend the empty dim " + std::to_string(d));
+    ONNX_ASSIGN(last,
+                im.emitScalar(DType::I64, static_cast<double>(extent - 1)));
+    ONNX_ASSIGN(lo, im.emit(OpKind::Max, {iota, zeroI}));
+    ONNX_ASSIGN(src, im.emit(OpKind::Min, {lo, last}));
+    ONNX_ASSIGN(g, im.emit(OpKind::Gather, {cur, src}, {{"axis", d}}));
+    ONNX_ASSIGN(outside, im.emit(OpKind::Greater, {iota, last}));
+    Shape along(static_cast<size_t>(rank), Dim(1));
+    along[static_cast<size_t>(d)] = symbolArgDim(len);
+    ONNX_ASSIGN(mask, im.emit(OpKind::Reshape, {outside},
+                              {{"shape", dimsAttribute(along)}}));
+    ONNX_ASSIGN(out, im.emit(OpKind::Where, {mask, zero, g}));
+    cur = out;
+  }
+  return cur;
+}
+
 Status centerCropPadFromSymbols(NodeContext &ctx, Value *x,
                                 const std::vector<int64_t> &axes) {
   Importer &im = ctx.importer;
