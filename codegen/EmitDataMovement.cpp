@@ -59,11 +59,19 @@ std::string indexInto(KernelBuilder &b, const std::string &value, DType it,
   std::string zero = b.indexConst(0);
   std::string neg = idx(b, "arith.cmpi slt, " + i + ", " + zero + " : index");
   std::string wrapped =
-      idx(b, "arith.addi " + i + ", " + b.indexConst(extent) + " : index");
+      idx(b, "arith.addi " + i + ", " + b.dimValue(extent) + " : index");
   i = idx(b, "arith.select " + neg + ", " + wrapped + ", " + i + " : index");
   i = idx(b, "arith.maxsi " + i + ", " + zero + " : index");
-  return idx(b, "arith.minsi " + i + ", " +
-                    b.indexConst(std::max<int64_t>(extent - 1, 0)) + " : index");
+  std::string last;
+  if (isDynamicExtent(extent)) {
+    // A symbolic extent: max(extent - 1, 0) at run time.
+    std::string less = idx(b, "arith.subi " + b.dimValue(extent) + ", " +
+                                  b.indexConst(1) + " : index");
+    last = idx(b, "arith.maxsi " + less + ", " + zero + " : index");
+  } else {
+    last = b.indexConst(std::max<int64_t>(extent - 1, 0));
+  }
+  return idx(b, "arith.minsi " + i + ", " + last + " : index");
 }
 
 } // namespace
@@ -224,9 +232,9 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
       ie.push_back(dim(static_cast<int>(axis) + i));
     GenericOperand indices{operands[1], it, is, affineMap(r, ie)};
     int64_t extent = xs[axis];
-    if (isDynamicExtent(extent))
-      return makeError("codegen: gather along a symbolic dim is not "
-                       "supported yet");
+    if (extent == kDynamicExtent)
+      return makeError("codegen: gather along a dynamic dim without a "
+                       "symbol is not supported");
     return gatherLike(
         b, operands[0], dtype, xs, out, {indices},
         [&](KernelBuilder &b, const std::vector<std::string> &pos,

@@ -1783,9 +1783,14 @@ Status sliceOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
   ONNX_ASSIGN(startsIn, ctx.input(1));
   ONNX_ASSIGN(endsIn, ctx.input(2));
-  for (size_t i = 1; i < 5; ++i)
-    if (isRunTimeInts(ctx.optionalInput(i)))
+  for (size_t i = 1; i < 5; ++i) {
+    Value *v = ctx.optionalInput(i);
+    // Run-time starts, ends, axes or steps; or starts, axes or steps
+    // computed from run-time sizes (symbolic ends alone: sliceSymbolic).
+    const Shape *dims = v ? ctx.importer.dimValue(v) : nullptr;
+    if (isRunTimeInts(v) || (dims && i != 2 && !isStatic(*dims)))
       return sliceFromSymbols(ctx, x);
+  }
   ONNX_ASSIGN(starts, ctx.importer.requireInts(startsIn, "starts"));
   ONNX_ASSIGN(endDims, ctx.importer.requireDims(endsIn, "ends"));
   if (!isStatic(endDims) || !isStatic(x->type().shape))
@@ -1872,6 +1877,7 @@ Status padOp(NodeContext &ctx, OpKind) {
   // Pads, axes or value known only at run time, negative pads, or wrap:
   // gathers (ValueShapes.cpp); otherwise the IR's pad.
   bool gathers = mode == "wrap" || isRunTimeInts(padsIn) ||
+                 ctx.importer.dimValue(padsIn) ||
                  isRunTimeInts(ctx.optionalInput(3)) ||
                  (ctx.optionalInput(2) &&
                   !ctx.importer.requireConstant(ctx.optionalInput(2),
@@ -2000,6 +2006,16 @@ std::optional<std::pair<Shape, bool>> dimsOfInput(NodeContext &ctx, size_t i) {
     return std::make_pair(*dims, v->type().rank() == 0);
   if (v->type().rank() > 1 || !isInteger(v->type().dtype))
     return std::nullopt;
+  if (isRunTimeInts(v)) {
+    // A run-time integer input: its elements' value symbols.
+    auto args = requireSymbolArgs(ctx.importer, v, "dims");
+    if (!args)
+      return std::nullopt;
+    Shape dims;
+    for (const SymbolArg &a : *args)
+      dims.push_back(symbolArgDim(a));
+    return std::make_pair(dims, v->type().rank() == 0);
+  }
   auto ints = ctx.importer.requireInts(v, "dims");
   if (!ints)
     return std::nullopt;
@@ -8454,9 +8470,18 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
   }
   // The other ops take part only when their data input is a dim value.
   Value *data = ctx.optionalInput(0);
-  bool anyDimValue = false;
-  for (Value *v : ctx.inputs)
+  // Run-time integer inputs take part as value symbols, but only in dim
+  // arithmetic and concatenation: shape math computed from run-time sizes
+  // (CenterCropPad's and AffineGrid's function bodies).
+  bool anyDimValue = false, anyRunTime = false;
+  for (Value *v : ctx.inputs) {
     anyDimValue |= v && ctx.importer.dimValue(v);
+    anyRunTime |= v && isRunTimeInts(v);
+  }
+  bool arithmetic = op == "Add" || op == "Sub" || op == "Mul" ||
+                    op == "Div" || op == "Max" || op == "Min" ||
+                    op == "Concat";
+  anyDimValue |= anyRunTime && arithmetic;
   if (!data || !anyDimValue)
     return false;
   auto in = dimsOfInput(ctx, 0);
@@ -8503,13 +8528,42 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
       SymbolArg x = arg(a[a.size() == 1 ? 0 : i]);
       SymbolArg y = arg(b[b.size() == 1 ? 0 : i]);
       if (sop == SymbolOp::FloorDiv &&
-          (!g.isNonNegative(x) || !g.isNonNegative(y) ||
-           (std::holds_alternative<int64_t>(y) && std::get<int64_t>(y) == 0)))
+          std::holds_alternative<int64_t>(y) && std::get<int64_t>(y) == 0)
         return false;
       auto r = g.defineSymbol(sop, {x, y});
       if (!r)
         return false;
-      out.push_back(symbolArgDim(*r));
+      SymbolArg result = *r;
+      if (sop == SymbolOp::FloorDiv &&
+          (!g.isNonNegative(x) || !g.isNonNegative(y))) {
+        // ONNX's integer Div truncates: the floor quotient plus 1 where the
+        // signs differ and the division is not exact.
+        auto sym = [&](SymbolOp o, std::vector<SymbolArg> args)
+            -> std::optional<SymbolArg> {
+          auto v = g.defineSymbol(o, std::move(args));
+          if (!v)
+            return std::nullopt;
+          return *v;
+        };
+        auto xn = sym(SymbolOp::Lt, {x, int64_t{0}});
+        auto yn = sym(SymbolOp::Lt, {y, int64_t{0}});
+        auto rem = sym(SymbolOp::Mod, {x, y});
+        if (!xn || !yn || !rem)
+          return false;
+        auto same = sym(SymbolOp::Eq, {*xn, *yn});
+        auto exact = sym(SymbolOp::Eq, {*rem, int64_t{0}});
+        if (!same || !exact)
+          return false;
+        auto up = sym(SymbolOp::Select, {*same, int64_t{0}, int64_t{1}});
+        auto keep = sym(SymbolOp::Select, {*exact, int64_t{0}, *up});
+        if (!up || !keep)
+          return false;
+        auto fixed = sym(SymbolOp::Add, {result, *keep});
+        if (!fixed)
+          return false;
+        result = *fixed;
+      }
+      out.push_back(symbolArgDim(result));
     }
     return emit(out, scalar && other->second);
   }

@@ -298,10 +298,6 @@ Expected<Value *> gatherRun(Importer &im, Value *x, int64_t axis,
 
 Status sliceFromSymbols(NodeContext &ctx, Value *x) {
   Importer &im = ctx.importer;
-  if (!isStatic(x->type().shape))
-    return makeError("with starts, ends, axes or steps given at run time, the "
-                     "input needs a static shape, got " +
-                     typeToString(x->type()));
   SymbolMath m(im.graph());
   const std::string who = nodeLabel(ctx);
   ONNX_ASSIGN(starts, requireSymbolArgs(im, ctx.inputs[1], "starts"));
@@ -336,7 +332,8 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x) {
   Shape outShape;
   std::vector<std::pair<int64_t, std::array<SymbolArg, 3>>> runs;
   for (int64_t p = 0; p < rank; ++p) {
-    int64_t d = in[p].value();
+    SymbolArg d = dimArg(in[p]);
+    bool empty = in[p].isStatic() && in[p].value() == 0;
     // This dim's entry (if any): start, end, step.
     SymbolArg has(int64_t{0}), st(int64_t{0}), en(int64_t{0}),
         sp(int64_t{0});
@@ -351,8 +348,8 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x) {
       sp = m.add(sp, m.select(e, steps[j], int64_t{0}));
     }
     if ((std::holds_alternative<int64_t>(has) && std::get<int64_t>(has) == 0) ||
-        d == 0) {
-      outShape.push_back(Dim(d));
+        empty) {
+      outShape.push_back(in[p]);
       continue; // no entry names this dim, or it stays empty
     }
     st = m.select(has, st, int64_t{0});
@@ -362,14 +359,15 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x) {
     auto wrap = [&](SymbolArg v) {
       return m.select(m.lt(v, int64_t{0}), m.add(v, d), v);
     };
-    auto clamp = [&](SymbolArg v, int64_t lo, int64_t hi) {
+    auto clamp = [&](SymbolArg v, int64_t lo, SymbolArg hi) {
       return m.op(SymbolOp::Min, {m.max(v, lo), hi});
     };
     SymbolArg back = m.lt(sp, int64_t{0});
     SymbolArg s0 = wrap(st), e0 = wrap(en);
-    SymbolArg start = m.select(back, clamp(s0, 0, std::max<int64_t>(d - 1, 0)),
+    SymbolArg last = m.sub(d, int64_t{1});
+    SymbolArg start = m.select(back, clamp(s0, 0, m.max(last, int64_t{0})),
                                clamp(s0, 0, d));
-    SymbolArg end = m.select(back, clamp(e0, -1, d - 1), clamp(e0, 0, d));
+    SymbolArg end = m.select(back, clamp(e0, -1, last), clamp(e0, 0, d));
     // ceil((end - start) / step), at least 0.
     SymbolArg len = m.max(
         m.sub(int64_t{0}, m.floorDiv(m.sub(start, end), sp)), int64_t{0});
