@@ -3201,10 +3201,19 @@ Status ifOp(NodeContext &ctx, OpKind) {
     bool taken = tensorElementAsDouble(*known, 0) != 0;
     ONNX_ASSIGN(outs, branch(taken ? thenAttr->g() : elseAttr->g(),
                              taken ? "then_branch" : "else_branch"));
-    for (size_t i = 0; i < ctx.outputs.size(); ++i)
+    for (size_t i = 0; i < ctx.outputs.size(); ++i) {
+      if (const Shape *dims = im.dimValue(outs[i])) {
+        // Dim values stay dim values (shape math in function bodies).
+        MLC_RETURN_IF_ERROR(setOutput(
+            ctx, i,
+            im.emitDimValue(*dims, outs[i]->type().rank() == 0,
+                            ctx.outputName(i), outs[i]->type().dtype)));
+        continue;
+      }
       MLC_RETURN_IF_ERROR(setOutput(
           ctx, i,
           castTo(im, outs[i], outs[i]->type().dtype, ctx.outputName(i))));
+    }
     return Status::success();
   }
   ONNX_ASSIGN(thenOuts, branch(thenAttr->g(), "then_branch"));
@@ -8426,7 +8435,8 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
   const std::string &op = ctx.proto.op_type();
   bool defaultDomain =
       ctx.proto.domain().empty() || ctx.proto.domain() == "ai.onnx";
-  if (!defaultDomain || ctx.proto.output_size() != 1)
+  if (!defaultDomain ||
+      (ctx.proto.output_size() != 1 && op != "Split"))
     return false;
   auto emit = [&](const Shape &dims, bool scalar,
                   DType dtype = DType::I64) -> Expected<bool> {
@@ -8480,7 +8490,7 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
   }
   bool arithmetic = op == "Add" || op == "Sub" || op == "Mul" ||
                     op == "Div" || op == "Max" || op == "Min" ||
-                    op == "Concat";
+                    op == "Concat" || op == "Split";
   anyDimValue |= anyRunTime && arithmetic;
   if (!data || !anyDimValue)
     return false;
@@ -8610,6 +8620,60 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
         (target[0] == -1 || target[0] == static_cast<int64_t>(dims.size())))
       return emit(dims, false);
     return false;
+  }
+  if (op == "Split" && !scalar) {
+    // Pieces of a 1-D dim value: by the constant split sizes, or
+    // num_outputs (ceil-sized pieces, as Split-18) / the output count.
+    ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
+    if (axis != 0 && axis != -1)
+      return false;
+    int64_t n = static_cast<int64_t>(dims.size());
+    int64_t outs = ctx.proto.output_size();
+    std::vector<int64_t> sizes;
+    if (Value *sp = ctx.optionalInput(1)) {
+      if (ctx.importer.dimValue(sp) || isRunTimeInts(sp))
+        return false;
+      ONNX_ASSIGN(list, ctx.importer.requireInts(sp, "split"));
+      sizes = list;
+    } else if (ctx.hasAttr("split")) {
+      ONNX_ASSIGN(list, ctx.intsAttr("split"));
+      sizes = list;
+    } else {
+      ONNX_ASSIGN(parts, ctx.intAttr("num_outputs", outs));
+      if (parts < 1)
+        return false;
+      int64_t each = (n + parts - 1) / parts;
+      for (int64_t at = 0; at < n; at += each)
+        sizes.push_back(std::min(each, n - at));
+    }
+    int64_t total = 0;
+    for (int64_t v : sizes) {
+      if (v < 0)
+        return false;
+      total += v;
+    }
+    if (total != n || static_cast<int64_t>(sizes.size()) != outs)
+      return false;
+    int64_t at = 0;
+    for (int64_t i = 0; i < outs; ++i) {
+      Shape piece(dims.begin() + at, dims.begin() + at + sizes[i]);
+      at += sizes[i];
+      if (!ctx.outputUsed[static_cast<size_t>(i)])
+        continue;
+      if (isStatic(piece)) {
+        ONNX_ASSIGN(data, intsTensor(staticExtents(piece),
+                                     Shape{Dim(sizes[i])}));
+        ONNX_ASSIGN(c, ctx.importer.emitConstant(
+                           std::move(data),
+                           ctx.outputName(static_cast<size_t>(i))));
+        ctx.outputs[static_cast<size_t>(i)] = c;
+        continue;
+      }
+      ONNX_ASSIGN(v, ctx.importer.emitDimValue(
+                         piece, false, ctx.outputName(static_cast<size_t>(i))));
+      ctx.outputs[static_cast<size_t>(i)] = v;
+    }
+    return true;
   }
   if (op == "Concat") {
     Shape out;
