@@ -826,6 +826,73 @@ Expected<Value *> maxPoolIndices(NodeContext &ctx, Value *x, Value *y,
   return bestI;
 }
 
+/// A dilated AveragePool where ceil_mode adds a window, as onnx's
+/// reference: the added window's taps beyond the padded input are left out
+/// of the average, and count_include_pad = 0 counts only the input's
+/// elements. Computed as the window sums of x, zero-padded to cover every
+/// window, over the window counts of a constant mask of the counted
+/// positions (both avg_pools without padding, so each averages all K taps
+/// and the K cancels).
+Status dilatedCeilAvgPool(NodeContext &ctx, Value *x,
+                          const std::vector<int64_t> &ext,
+                          const std::vector<int64_t> &kernel,
+                          const std::vector<int64_t> &strides,
+                          const std::vector<int64_t> &pads,
+                          const std::vector<int64_t> &dilations) {
+  Importer &im = ctx.importer;
+  size_t k = kernel.size();
+  ONNX_ASSIGN(cip, ctx.intAttr("count_include_pad", 0));
+  std::vector<int64_t> fullPads(2 * (k + 2), 0), padded{1, 1};
+  for (size_t i = 0; i < k; ++i) {
+    int64_t span = dilations[i] * (kernel[i] - 1) + 1;
+    int64_t total = ext[2 + i] + pads[i] + pads[k + i];
+    int64_t out = (total - span + strides[i] - 1) / strides[i] + 1;
+    // The last window must start inside the input or its leading pad.
+    if ((out - 1) * strides[i] >= ext[2 + i] + pads[i])
+      --out;
+    int64_t end = std::max((out - 1) * strides[i] + span, total);
+    fullPads[2 + i] = pads[i];
+    fullPads[k + 4 + i] = end - ext[2 + i] - pads[i];
+    padded.push_back(end);
+  }
+  int64_t count = 1;
+  for (int64_t e : padded)
+    count *= e;
+  // 1 where a tap counts: inside the padded input (count_include_pad) or
+  // inside the input.
+  std::vector<double> mask(static_cast<size_t>(count), 1.0);
+  for (int64_t flat = 0; flat < count; ++flat) {
+    int64_t rest = flat;
+    for (size_t i = k; i-- > 0;) {
+      int64_t at = rest % padded[2 + i];
+      rest /= padded[2 + i];
+      int64_t lo = cip ? 0 : pads[i];
+      int64_t hi = cip ? ext[2 + i] + pads[i] + pads[k + i]
+                       : pads[i] + ext[2 + i];
+      if (at < lo || at >= hi)
+        mask[static_cast<size_t>(flat)] = 0.0;
+    }
+  }
+  DType dt = x->type().dtype;
+  ONNX_ASSIGN(md, makeTensorFromDoubles(TensorType{dt, makeShape(padded)},
+                                        mask));
+  ONNX_ASSIGN(mv, im.emitConstant(std::move(md)));
+  AttributeMap pad{{"pads", fullPads},
+                   {"mode", std::string("constant")},
+                   {"value", 0.0}};
+  ONNX_ASSIGN(xp, im.emit(OpKind::Pad, {x}, pad));
+  AttributeMap attrs{{"kernel", kernel},
+                     {"strides", strides},
+                     {"pads", std::vector<int64_t>(2 * k, 0)},
+                     {"dilations", dilations},
+                     {"ceil_mode", int64_t(0)},
+                     {"count_include_pad", int64_t(1)}};
+  ONNX_ASSIGN(sums, im.emit(OpKind::AvgPool, {xp}, attrs));
+  ONNX_ASSIGN(counts, im.emit(OpKind::AvgPool, {mv}, attrs));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Div, {sums, counts}, {}, ctx.outputName(0)));
+}
+
 Status poolOp(NodeContext &ctx, OpKind kind) {
   ONNX_ASSIGN(x, ctx.input(0));
   int64_t k = x->type().rank() - 2;
@@ -850,15 +917,13 @@ Status poolOp(NodeContext &ctx, OpKind kind) {
   bool dilated = std::any_of(dilations.begin(), dilations.end(),
                              [](int64_t d) { return d != 1; });
   if (kind != OpKind::MaxPool && dilated && ceilMode) {
-    // Where ceil_mode adds a window, onnx's reference averages it
-    // differently from avg_pool; reject rather than differ.
     ONNX_ASSIGN(ext, staticShape(x, "dilated AveragePool with ceil_mode"));
     for (int64_t i = 0; i < k; ++i) {
       int64_t span = ext[2 + i] + pads[i] + pads[k + i] -
                      dilations[i] * (kernel[i] - 1) - 1;
       if (span >= 0 && span % strides[i] != 0)
-        return makeError("dilations other than 1 where ceil_mode = 1 adds a "
-                         "window are not supported");
+        return dilatedCeilAvgPool(ctx, x, ext, kernel, strides, pads,
+                                  dilations);
     }
   }
   if (kind == OpKind::MaxPool || dilated)
@@ -2558,14 +2623,19 @@ Status adamOp(NodeContext &ctx, OpKind) {
 /// (along its axis, walked backwards for direction 1) bound to its inputs;
 /// each scan output stacks the body's per-iteration values along its axis
 /// (in reverse for direction 1).
-Status scanOp(NodeContext &ctx, OpKind) {
+///
+/// scanUnrolled does the work on `inputs` (in Scan-9's order) and returns
+/// the node's outputs (the used ones; named after the node's outputs when
+/// `named`). Scan-8 (scanOp on opset 8) calls it once per batch entry.
+Status scanUnrolled(NodeContext &ctx, const std::vector<Value *> &in,
+                    bool scan8, bool named, std::vector<Value *> &results) {
   const onnx::AttributeProto *body = ctx.attr("body");
   if (!body || body->type() != onnx::AttributeProto::GRAPH)
     return makeError("missing required graph attribute 'body'");
   if (!ctx.hasAttr("num_scan_inputs"))
     return makeError("missing required attribute 'num_scan_inputs'");
   ONNX_ASSIGN(m, ctx.intAttr("num_scan_inputs", 0));
-  int64_t inputs = static_cast<int64_t>(ctx.numInputs());
+  int64_t inputs = static_cast<int64_t>(in.size());
   if (m < 1 || m > inputs)
     return makeError("num_scan_inputs " + std::to_string(m) + " with " +
                      std::to_string(inputs) + " inputs");
@@ -2591,17 +2661,21 @@ Status scanOp(NodeContext &ctx, OpKind) {
                        std::to_string(count) + " values");
     return v;
   };
-  ONNX_ASSIGN(inAxes, listAttr("scan_input_axes", m));
-  ONNX_ASSIGN(inDirs, listAttr("scan_input_directions", m));
-  ONNX_ASSIGN(outAxes, listAttr("scan_output_axes", k));
-  ONNX_ASSIGN(outDirs, listAttr("scan_output_directions", k));
+  // Scan-8 has only `directions` (of the scan inputs); its axes are 0.
+  ONNX_ASSIGN(inAxes, listAttr(scan8 ? "" : "scan_input_axes", m));
+  ONNX_ASSIGN(inDirs,
+              listAttr(scan8 ? "directions" : "scan_input_directions", m));
+  ONNX_ASSIGN(outAxes, listAttr(scan8 ? "" : "scan_output_axes", k));
+  ONNX_ASSIGN(outDirs, listAttr(scan8 ? "" : "scan_output_directions", k));
   Importer &im = ctx.importer;
   std::string nodeName = im.nodeName;
   // The scan inputs' static shapes, normalized axes and common length.
   int64_t length = -1;
   std::vector<std::vector<int64_t>> inExt(static_cast<size_t>(m));
   for (int64_t j = 0; j < m; ++j) {
-    ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(n + j)));
+    Value *x = in[static_cast<size_t>(n + j)];
+    if (!x)
+      return makeError("scan input " + std::to_string(j) + " is missing");
     ONNX_ASSIGN(ext, staticShape(x, "a scan input"));
     ONNX_ASSIGN(axis,
                 normalizeAxis(inAxes[j], static_cast<int64_t>(ext.size())));
@@ -2623,7 +2697,9 @@ Status scanOp(NodeContext &ctx, OpKind) {
                      std::to_string(kMaxUnrolledNodes) + " nodes)");
   std::vector<Value *> state;
   for (int64_t j = 0; j < n; ++j) {
-    ONNX_ASSIGN(s, ctx.input(static_cast<size_t>(j)));
+    Value *s = in[static_cast<size_t>(j)];
+    if (!s)
+      return makeError("state variable " + std::to_string(j) + " is missing");
     state.push_back(s);
   }
   std::vector<std::vector<Value *>> slices(static_cast<size_t>(k));
@@ -2641,7 +2717,7 @@ Status scanOp(NodeContext &ctx, OpKind) {
                                                   steps(ext.size(), 1);
       starts[axis] = at;
       ends[axis] = at + 1;
-      ONNX_ASSIGN(x, ctx.input(static_cast<size_t>(n + j)));
+      Value *x = in[static_cast<size_t>(n + j)];
       AttributeMap sl{{"starts", starts}, {"ends", ends}, {"steps", steps}};
       ONNX_ASSIGN(slice, im.emit(OpKind::Slice, {x}, sl));
       std::vector<int64_t> dropped = ext;
@@ -2663,12 +2739,21 @@ Status scanOp(NodeContext &ctx, OpKind) {
     }
   }
   im.nodeName = nodeName;
-  for (int64_t j = 0; j < n; ++j)
-    MLC_RETURN_IF_ERROR(
-        setOutput(ctx, static_cast<size_t>(j),
-                  castTo(im, state[static_cast<size_t>(j)],
-                         state[static_cast<size_t>(j)]->type().dtype,
-                         ctx.outputName(static_cast<size_t>(j)))));
+  auto nameOf = [&](int64_t j) {
+    return named ? ctx.outputName(static_cast<size_t>(j)) : std::string();
+  };
+  results.clear();
+  for (int64_t j = 0; j < n; ++j) {
+    if (static_cast<size_t>(j) >= ctx.outputs.size())
+      break;
+    Value *v = state[static_cast<size_t>(j)];
+    if (!named) {
+      results.push_back(v);
+      continue;
+    }
+    ONNX_ASSIGN(out, castTo(im, v, v->type().dtype, nameOf(j)));
+    results.push_back(out);
+  }
   for (int64_t j = 0; j < k; ++j) {
     if (static_cast<size_t>(n + j) >= ctx.outputs.size())
       break;
@@ -2688,12 +2773,88 @@ Status scanOp(NodeContext &ctx, OpKind) {
       ONNX_ASSIGN(r, im.emitReshape(p, ext));
       stacked.push_back(r);
     }
-    std::string name = ctx.outputName(static_cast<size_t>(n + j));
+    std::string name = nameOf(n + j);
+    if (stacked.size() == 1 && !named) {
+      results.push_back(stacked[0]);
+      continue;
+    }
+    ONNX_ASSIGN(out,
+                stacked.size() == 1
+                    ? castTo(im, stacked[0], stacked[0]->type().dtype, name)
+                    : im.emit(OpKind::Concat, stacked, {{"axis", axis}}, name));
+    results.push_back(out);
+  }
+  return Status::success();
+}
+
+/// Scan-8: inputs [sequence_lens], states [B, ...], scan inputs
+/// [B, T, ...]; each batch entry scans on its own (Scan-9 on the entry's
+/// slices), the outputs stacked along the batch again. sequence_lens must
+/// be absent or a constant of full lengths. Scan-9+: scanUnrolled as is.
+Status scanOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  std::vector<Value *> results;
+  if (opVersion("Scan", im.opset()) >= 9) {
+    MLC_RETURN_IF_ERROR(scanUnrolled(ctx, ctx.inputs, false, true, results));
+    for (size_t i = 0; i < results.size(); ++i)
+      MLC_RETURN_IF_ERROR(setOutput(ctx, i, results[i]));
+    return Status::success();
+  }
+  if (ctx.numInputs() < 2)
+    return makeError("Scan-8 needs sequence_lens and at least one input");
+  std::vector<Value *> rest(ctx.inputs.begin() + 1, ctx.inputs.end());
+  int64_t batch = -1;
+  std::vector<std::vector<int64_t>> exts;
+  for (Value *v : rest) {
+    if (!v)
+      return makeError("Scan-8 inputs other than sequence_lens are required");
+    ONNX_ASSIGN(e, staticShape(v, "a Scan-8 input"));
+    if (e.empty() || (batch >= 0 && e[0] != batch))
+      return makeError("Scan-8 inputs must share the batch dim 0, got " +
+                       typeToString(v->type()));
+    batch = e[0];
+    exts.push_back(e);
+  }
+  if (batch < 1)
+    return makeError("a Scan-8 batch of 0 is not supported");
+  if (Value *lens = ctx.optionalInput(0)) {
+    ONNX_ASSIGN(m, ctx.intAttr("num_scan_inputs", 0));
+    ONNX_ASSIGN(list, im.requireInts(lens, "sequence_lens"));
+    size_t first = rest.size() - static_cast<size_t>(std::max<int64_t>(m, 1));
+    for (int64_t l : list)
+      if (exts[first].size() < 2 || l != exts[first][1])
+        return makeError("sequence_lens shorter than the scan inputs are not "
+                         "supported");
+  }
+  std::vector<std::vector<Value *>> perBatch;
+  std::string nodeName = im.nodeName;
+  for (int64_t b = 0; b < batch; ++b) {
+    std::vector<Value *> slices;
+    for (size_t i = 0; i < rest.size(); ++i) {
+      ONNX_ASSIGN(sl, sliceAxis(ctx, rest[i], exts[i], 0, b, b + 1, ""));
+      std::vector<int64_t> dropped(exts[i].begin() + 1, exts[i].end());
+      ONNX_ASSIGN(r, im.emitReshape(sl, dropped));
+      slices.push_back(r);
+    }
+    im.nodeName = nodeName + "/batch" + std::to_string(b);
+    MLC_RETURN_IF_ERROR(scanUnrolled(ctx, slices, true, false, results));
+    im.nodeName = nodeName;
+    perBatch.push_back(results);
+  }
+  for (size_t i = 0; i < perBatch[0].size(); ++i) {
+    std::vector<Value *> parts;
+    for (const auto &outs : perBatch) {
+      ONNX_ASSIGN(pe, staticShape(outs[i], "a scan output"));
+      pe.insert(pe.begin(), 1);
+      ONNX_ASSIGN(r, im.emitReshape(outs[i], pe));
+      parts.push_back(r);
+    }
     Expected<Value *> out =
-        stacked.size() == 1
-            ? castTo(im, stacked[0], stacked[0]->type().dtype, name)
-            : im.emit(OpKind::Concat, stacked, {{"axis", axis}}, name);
-    MLC_RETURN_IF_ERROR(setOutput(ctx, static_cast<size_t>(n + j), out));
+        parts.size() == 1
+            ? castTo(im, parts[0], parts[0]->type().dtype, ctx.outputName(i))
+            : im.emit(OpKind::Concat, parts, {{"axis", int64_t{0}}},
+                      ctx.outputName(i));
+    MLC_RETURN_IF_ERROR(setOutput(ctx, i, out));
   }
   return Status::success();
 }
@@ -6722,8 +6883,8 @@ Status dynamicQuantizeLinearOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, castTo(im, yc, DType::U8, ctx.outputName(0)));
 }
 
-/// Einsum of one or two operands without repeated indices in a term: sums
-/// out the indices only one side has, then one batched matmul (batch,
+/// Einsum of one or two operands: a repeated index in a term first takes
+/// the diagonal; then it sums out the indices only one side has, then one batched matmul (batch,
 /// free-left, contracted) x (batch, contracted, free-right), and a
 /// transpose to the output order. "..." stands for the same leading dims in
 /// every term (named by digits internally).
@@ -6770,18 +6931,57 @@ Status einsumOp(NodeContext &ctx, OpKind) {
     return t.substr(0, dots) + names + t.substr(dots + 3);
   };
   std::map<char, int64_t> extent, uses;
+  std::set<char> repeated; // implicit outputs leave them out (traces)
+  Importer &im = ctx.importer;
   for (size_t i = 0; i < terms.size(); ++i) {
-    ONNX_ASSIGN(t, expand(terms[i], static_cast<int64_t>(exts[i].size())));
-    terms[i] = t;
+    ONNX_ASSIGN(t0, expand(terms[i], static_cast<int64_t>(exts[i].size())));
+    std::string t = t0;
     if (t.size() != exts[i].size())
       return makeError("term \"" + t + "\" does not match input " +
                        std::to_string(i) + " of rank " +
                        std::to_string(exts[i].size()));
+    // A repeated index takes the diagonal: both dims moved last, merged,
+    // and every (n + 1)-th element kept; the index then appears once.
+    for (size_t d = 0; d < t.size(); ++d) {
+      size_t q = t.find(t[d], d + 1);
+      if (q == std::string::npos)
+        continue;
+      std::vector<int64_t> &ext = exts[i];
+      if (ext[d] != ext[q])
+        return makeError("repeated index '" + std::string(1, t[d]) +
+                         "' spans dims of different extents");
+      std::vector<int64_t> perm, kept;
+      std::string rest;
+      for (size_t j = 0; j < t.size(); ++j)
+        if (j != d && j != q) {
+          perm.push_back(static_cast<int64_t>(j));
+          kept.push_back(ext[j]);
+          rest += t[j];
+        }
+      perm.push_back(static_cast<int64_t>(d));
+      perm.push_back(static_cast<int64_t>(q));
+      int64_t n = ext[d];
+      ONNX_ASSIGN(tr, im.emit(OpKind::Transpose, {ops[i]}, {{"perm", perm}}));
+      std::vector<int64_t> merged = kept;
+      merged.push_back(n * n);
+      ONNX_ASSIGN(flat, im.emitReshape(tr, merged));
+      std::vector<int64_t> starts(merged.size(), 0), steps(merged.size(), 1);
+      std::vector<int64_t> ends = merged;
+      steps.back() = n + 1;
+      ONNX_ASSIGN(diag, im.emit(OpKind::Slice, {flat},
+                                {{"starts", starts},
+                                 {"ends", ends},
+                                 {"steps", steps}}));
+      ops[i] = diag;
+      repeated.insert(t[d]);
+      kept.push_back(n);
+      ext = kept;
+      t = rest + t[d];
+      d = static_cast<size_t>(-1); // rescan the new term
+    }
+    terms[i] = t;
     for (size_t d = 0; d < t.size(); ++d) {
       char c = t[d];
-      if (t.find(c) != d)
-        return makeError("repeated index '" + std::string(1, c) +
-                         "' in a term (diagonals) is not supported");
       if (extent.count(c) && extent[c] != exts[i][d])
         return makeError("index '" + std::string(1, c) +
                          "' has different extents");
@@ -6804,13 +7004,12 @@ Status einsumOp(NodeContext &ctx, OpKind) {
     for (int64_t j = 0; j < ellipsisRank; ++j)
       outTerm += static_cast<char>('0' + (10 - ellipsisRank + j));
     for (const auto &[c, n] : uses)
-      if (n == 1 && !(c >= '0' && c <= '9'))
+      if (n == 1 && !(c >= '0' && c <= '9') && !repeated.count(c))
         outTerm += c;
   }
   for (size_t d = 0; d < outTerm.size(); ++d)
     if (!extent.count(outTerm[d]) || outTerm.find(outTerm[d]) != d)
       return makeError("output term \"" + outTerm + "\" is invalid");
-  Importer &im = ctx.importer;
   auto inOut = [&](char c) { return outTerm.find(c) != std::string::npos; };
   // Sum out the indices that only this operand has and the output lacks.
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -7703,8 +7902,10 @@ Status rnnOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(w, ctx.input(1));
   ONNX_ASSIGN(r, ctx.input(2));
   Value *b = ctx.optionalInput(3);
-  if (ctx.optionalInput(4))
-    return makeError("input sequence_lens is not supported");
+  Value *lens = ctx.optionalInput(4);
+  if (lens && (!isInteger(lens->type().dtype) || lens->type().rank() != 1))
+    return makeError("sequence_lens must be a 1-D integer tensor, got " +
+                     typeToString(lens->type()));
   Value *h0 = ctx.optionalInput(5);
   ONNX_ASSIGN(hidden, ctx.intAttr("hidden_size", 0));
   ONNX_ASSIGN(layout, ctx.intAttr("layout", 0));
@@ -7758,6 +7959,17 @@ Status rnnOp(NodeContext &ctx, OpKind) {
   };
   AttributeMap swap{{"perm", std::vector<int64_t>{1, 0}}};
   ONNX_ASSIGN(x2, im.emitReshape(x, {seq * batch, input}));
+  ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
+  Value *lens2 = nullptr;
+  if (lens) {
+    ONNX_ASSIGN(le, staticShape(lens, "sequence_lens"));
+    if (le[0] != batch)
+      return makeError("sequence_lens has " + std::to_string(le[0]) +
+                       " entries for a batch of " + std::to_string(batch));
+    ONNX_ASSIGN(l64, castTo(im, lens, DType::I64));
+    ONNX_ASSIGN(lr, im.emitReshape(l64, {batch, 1}));
+    lens2 = lr;
+  }
   std::vector<Value *> ys, hs;
   for (int64_t d = 0; d < dirs; ++d) {
     bool reverse = direction == "reverse" || d == 1;
@@ -7788,6 +8000,7 @@ Status rnnOp(NodeContext &ctx, OpKind) {
     std::vector<Value *> steps(seq);
     for (int64_t i = 0; i < seq; ++i) {
       int64_t t = reverse ? seq - 1 - i : i;
+      Value *hPrev = h;
       ONNX_ASSIGN(xt, pick(xw3, t, {batch, hidden}));
       ONNX_ASSIGN(hr, im.emit(OpKind::MatMul, {h, rt}));
       ONNX_ASSIGN(pre0, im.emit(OpKind::Add, {xt, hr}));
@@ -7799,7 +8012,17 @@ Status rnnOp(NodeContext &ctx, OpKind) {
       }
       ONNX_ASSIGN(hn, im.emit(actKinds[d], {pre}));
       h = hn;
-      ONNX_ASSIGN(h4, im.emitReshape(h, {1, 1, batch, hidden}));
+      Value *out = h;
+      if (lens2) {
+        // Entries whose sequence ended keep their state and output 0.
+        ONNX_ASSIGN(tv, im.emitScalar(DType::I64, static_cast<double>(t)));
+        ONNX_ASSIGN(active, im.emit(OpKind::Less, {tv, lens2}));
+        ONNX_ASSIGN(hk, im.emit(OpKind::Where, {active, h, hPrev}));
+        ONNX_ASSIGN(yk, im.emit(OpKind::Where, {active, h, zero}));
+        h = hk;
+        out = yk;
+      }
+      ONNX_ASSIGN(h4, im.emitReshape(out, {1, 1, batch, hidden}));
       steps[t] = h4;
     }
     AttributeMap axis0{{"axis", int64_t(0)}};
@@ -7833,8 +8056,12 @@ Status rnnOp(NodeContext &ctx, OpKind) {
 /// GRU (kind Sigmoid) and LSTM (kind Tanh) unrolled over the static
 /// sequence, per direction: X W^T + Wb for every step and gate at once, then
 /// the gate equations of the ONNX spec step by step (linear_before_reset for
-/// GRU; peepholes for LSTM). sequence_lens, clip, input_forget and
-/// activations other than the defaults are rejected.
+/// GRU; peepholes for LSTM). With sequence_lens, step t of batch entry b
+/// runs only while t < sequence_lens[b], as onnxruntime: the state stays,
+/// and Y is 0, past the entry's length (reverse direction: the state stays
+/// at its initial value until the entry's last step, so the entry is
+/// walked backwards from its own end). clip, input_forget and activations
+/// other than the defaults are rejected.
 Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
   bool lstm = kind == OpKind::Tanh;
   int64_t gates = lstm ? 4 : 3;
@@ -7842,8 +8069,10 @@ Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
   ONNX_ASSIGN(w, ctx.input(1));
   ONNX_ASSIGN(r, ctx.input(2));
   Value *b = ctx.optionalInput(3);
-  if (ctx.optionalInput(4))
-    return makeError("input sequence_lens is not supported");
+  Value *lens = ctx.optionalInput(4);
+  if (lens && (!isInteger(lens->type().dtype) || lens->type().rank() != 1))
+    return makeError("sequence_lens must be a 1-D integer tensor, got " +
+                     typeToString(lens->type()));
   Value *h0 = ctx.optionalInput(5);
   Value *c0 = lstm ? ctx.optionalInput(6) : nullptr;
   Value *peep = lstm ? ctx.optionalInput(7) : nullptr;
@@ -7900,6 +8129,16 @@ Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
   ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
   ONNX_ASSIGN(one, scalarLike(im, x, 1.0));
   AttributeMap zeroShape{{"shape", std::vector<int64_t>{batch, hidden}}};
+  Value *lens2 = nullptr;
+  if (lens) {
+    ONNX_ASSIGN(le, staticShape(lens, "sequence_lens"));
+    if (le[0] != batch)
+      return makeError("sequence_lens has " + std::to_string(le[0]) +
+                       " entries for a batch of " + std::to_string(batch));
+    ONNX_ASSIGN(l64, castTo(im, lens, DType::I64));
+    ONNX_ASSIGN(lr, im.emitReshape(l64, {batch, 1}));
+    lens2 = lr;
+  }
   std::vector<Value *> ys, hs, cs;
   for (int64_t d = 0; d < dirs; ++d) {
     bool reverse = direction == "reverse" || d == 1;
@@ -7944,6 +8183,7 @@ Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
     std::vector<Value *> steps(seq);
     for (int64_t i = 0; i < seq; ++i) {
       int64_t t = reverse ? seq - 1 - i : i;
+      Value *hPrev = h, *cPrev = c;
       AttributeMap rows{{"starts", std::vector<int64_t>{t * batch, 0}},
                         {"ends", std::vector<int64_t>{(t + 1) * batch,
                                                       gates * hidden}},
@@ -8021,7 +8261,21 @@ Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
         ONNX_ASSIGN(hn, im.emit(OpKind::Mul, {og, tc}));
         h = hn;
       }
-      ONNX_ASSIGN(h4, im.emitReshape(h, {1, 1, batch, hidden}));
+      Value *out = h;
+      if (lens2) {
+        // Entries whose sequence ended keep their state and output 0.
+        ONNX_ASSIGN(tv, im.emitScalar(DType::I64, static_cast<double>(t)));
+        ONNX_ASSIGN(active, im.emit(OpKind::Less, {tv, lens2}));
+        ONNX_ASSIGN(hk, im.emit(OpKind::Where, {active, h, hPrev}));
+        ONNX_ASSIGN(yk, im.emit(OpKind::Where, {active, h, zero}));
+        h = hk;
+        out = yk;
+        if (lstm) {
+          ONNX_ASSIGN(ck, im.emit(OpKind::Where, {active, c, cPrev}));
+          c = ck;
+        }
+      }
+      ONNX_ASSIGN(h4, im.emitReshape(out, {1, 1, batch, hidden}));
       steps[t] = h4;
     }
     AttributeMap axis0{{"axis", int64_t(0)}};
@@ -8338,7 +8592,7 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"Relu", 6},
     {"Reshape", 5}, // 5 moved shape to an input
     {"Resize", 11}, // 13 made roi and scales optional; 18 added axes etc.
-    {"Scan", 9},    // 11 allowed negative axes
+    {"Scan", 8},    // 9 dropped the batch axis; 11 allowed negative axes
     {"Scatter", 9}, // 11 allowed negative indices
     {"Shape", 1},
     {"Sigmoid", 6},
@@ -8483,11 +8737,16 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
   // Run-time integer inputs take part as value symbols, but only in dim
   // arithmetic and concatenation: shape math computed from run-time sizes
   // (CenterCropPad's and AffineGrid's function bodies).
-  bool anyDimValue = false, anyRunTime = false;
+  // Only int64 inputs (ONNX's shape type), one per node: data math on
+  // run-time integers (Max of two int32 inputs) stays data math.
+  bool anyDimValue = false;
+  int runTime = 0;
   for (Value *v : ctx.inputs) {
     anyDimValue |= v && ctx.importer.dimValue(v);
-    anyRunTime |= v && isRunTimeInts(v);
+    if (v && isRunTimeInts(v))
+      runTime += v->type().dtype == DType::I64 ? 1 : 2;
   }
+  bool anyRunTime = runTime == 1;
   bool arithmetic = op == "Add" || op == "Sub" || op == "Mul" ||
                     op == "Div" || op == "Max" || op == "Min" ||
                     op == "Concat" || op == "Split";
