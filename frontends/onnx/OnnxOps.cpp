@@ -614,6 +614,273 @@ Status binarizerOp(NodeContext &ctx, OpKind) {
 
 /// ai.onnx.ml ArrayFeatureExtractor: X's elements at indices Y (int64, 1-D
 /// or [1, n]) along the last axis, as onnx's reference: [..., n], or
+/// Most internal nodes and leaves a TreeEnsemble may have.
+constexpr int64_t kMaxTreeNodes = 1 << 16;
+
+/// ai.onnx.ml TreeEnsemble-5, as onnx's reference: every internal node's
+/// decision at once ([N, M]: X's feature column against the split by the
+/// node's mode, set membership against its members, NaN going the true
+/// way where nodes_missing_value_tracks_true says so), then each leaf's
+/// indicator as the "and" of the decisions along its root path (a gather
+/// from [D, not D, true] and a min over the depth), and the leaves'
+/// weights aggregated per target: a matmul for SUM and AVERAGE, a masked
+/// min or max for MIN and MAX. post_transform is 0 only (the reference
+/// applies none).
+Status treeEnsembleOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(xe, staticShape(x, "X"));
+  DType dt = x->type().dtype;
+  if (!isFloat(dt) || xe.size() != 2)
+    return makeError("X must be a 2-D float tensor, got " +
+                     typeToString(x->type()));
+  auto tensorValues = [&](const char *name) -> Expected<std::vector<double>> {
+    const onnx::AttributeProto *a = ctx.attr(name);
+    std::vector<double> out;
+    if (!a)
+      return out;
+    if (a->type() != onnx::AttributeProto::TENSOR)
+      return makeError(std::string("attribute '") + name +
+                       "' must be a tensor");
+    ONNX_ASSIGN(t, convertTensor(a->t(), ctx.importer.baseDir()));
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      out.push_back(tensorElementAsDouble(t, i));
+    return out;
+  };
+  ONNX_ASSIGN(splits, tensorValues("nodes_splits"));
+  ONNX_ASSIGN(modes, tensorValues("nodes_modes"));
+  ONNX_ASSIGN(weights, tensorValues("leaf_weights"));
+  ONNX_ASSIGN(members, tensorValues("membership_values"));
+  ONNX_ASSIGN(features, ctx.intsAttr("nodes_featureids"));
+  ONNX_ASSIGN(trueIds, ctx.intsAttr("nodes_truenodeids"));
+  ONNX_ASSIGN(falseIds, ctx.intsAttr("nodes_falsenodeids"));
+  ONNX_ASSIGN(trueLeafs, ctx.intsAttr("nodes_trueleafs"));
+  ONNX_ASSIGN(falseLeafs, ctx.intsAttr("nodes_falseleafs"));
+  ONNX_ASSIGN(missingTrue, ctx.intsAttr("nodes_missing_value_tracks_true"));
+  ONNX_ASSIGN(targets, ctx.intsAttr("leaf_targetids"));
+  ONNX_ASSIGN(roots, ctx.intsAttr("tree_roots"));
+  ONNX_ASSIGN(nTargets, ctx.intAttr("n_targets", 0));
+  ONNX_ASSIGN(aggregate, ctx.intAttr("aggregate_function", 1));
+  ONNX_ASSIGN(post, ctx.intAttr("post_transform", 0));
+  int64_t m = static_cast<int64_t>(splits.size());
+  int64_t leaves = static_cast<int64_t>(weights.size());
+  size_t um = static_cast<size_t>(m);
+  if (modes.size() != um || features.size() != um || trueIds.size() != um ||
+      falseIds.size() != um || trueLeafs.size() != um ||
+      falseLeafs.size() != um ||
+      (!missingTrue.empty() && missingTrue.size() != um))
+    return makeError("the nodes_* attributes must have one entry per node");
+  if (targets.size() != static_cast<size_t>(leaves))
+    return makeError("leaf_targetids and leaf_weights differ in length");
+  if (post != 0)
+    return makeError("post_transform " + std::to_string(post) +
+                     " is not supported (only 0, none)");
+  if (aggregate < 0 || aggregate > 3)
+    return makeError("unknown aggregate_function " +
+                     std::to_string(aggregate));
+  if (nTargets < 1 || roots.empty() || m + leaves > kMaxTreeNodes)
+    return makeError("needs n_targets >= 1, tree roots and at most " +
+                     std::to_string(kMaxTreeNodes) + " nodes and leaves");
+  for (int64_t t : targets)
+    if (t < 0 || t >= nTargets)
+      return makeError("a leaf target id is outside [0, n_targets)");
+  for (size_t i = 0; i < um; ++i)
+    if (features[i] < 0 || features[i] >= xe[1] || modes[i] < 0 ||
+        modes[i] > 6)
+      return makeError("node " + std::to_string(i) +
+                       " has a feature id outside X's columns or an unknown "
+                       "mode");
+  // Members per node (each MEMBER node's run ends with a NaN).
+  std::vector<std::vector<double>> sets(um);
+  size_t next = 0;
+  int64_t widest = 0;
+  for (size_t i = 0; i < um; ++i) {
+    if (modes[i] != 6)
+      continue;
+    while (next < members.size() && !std::isnan(members[next]))
+      sets[i].push_back(members[next++]);
+    if (next++ >= members.size())
+      return makeError("membership_values has no NaN-ended run for node " +
+                       std::to_string(i));
+    widest = std::max<int64_t>(widest, static_cast<int64_t>(sets[i].size()));
+  }
+  // Each leaf's root path: (node, went true) steps.
+  std::vector<std::vector<std::pair<int64_t, bool>>> paths(
+      static_cast<size_t>(leaves));
+  std::vector<bool> reached(static_cast<size_t>(leaves), false);
+  std::vector<std::pair<int64_t, bool>> path;
+  std::function<Status(int64_t, bool)> walk = [&](int64_t id,
+                                                   bool leaf) -> Status {
+    if (leaf) {
+      if (id < 0 || id >= leaves)
+        return makeError("leaf id " + std::to_string(id) + " is out of range");
+      if (reached[static_cast<size_t>(id)])
+        return makeError("leaf " + std::to_string(id) +
+                         " is reached twice (trees must not share leaves)");
+      reached[static_cast<size_t>(id)] = true;
+      paths[static_cast<size_t>(id)] = path;
+      return Status::success();
+    }
+    if (id < 0 || id >= m)
+      return makeError("node id " + std::to_string(id) + " is out of range");
+    if (static_cast<int64_t>(path.size()) >= m)
+      return makeError("the trees have a cycle");
+    size_t u = static_cast<size_t>(id);
+    path.push_back({id, true});
+    MLC_RETURN_IF_ERROR(walk(trueIds[u], trueLeafs[u] != 0));
+    path.back().second = false;
+    MLC_RETURN_IF_ERROR(walk(falseIds[u], falseLeafs[u] != 0));
+    path.pop_back();
+    return Status::success();
+  };
+  for (int64_t r : roots) {
+    if (r < 0 || r >= m)
+      return makeError("tree root " + std::to_string(r) + " is out of range");
+    size_t u = static_cast<size_t>(r);
+    bool isLeaf = trueLeafs[u] && falseLeafs[u] && trueIds[u] == falseIds[u];
+    MLC_RETURN_IF_ERROR(isLeaf ? walk(trueIds[u], true) : walk(r, false));
+  }
+  size_t depth = 1;
+  for (const auto &p : paths)
+    depth = std::max(depth, p.size());
+  Importer &im = ctx.importer;
+  int64_t n = xe[0];
+  auto constant = [&](DType t, std::vector<int64_t> shape,
+                      const std::vector<double> &v) -> Expected<Value *> {
+    ONNX_ASSIGN(d, makeTensorFromDoubles(TensorType{t, makeShape(shape)}, v));
+    return im.emitConstant(std::move(d));
+  };
+  auto bin = [&](OpKind k, Value *a, Value *b) { return im.emit(k, {a, b}); };
+  Value *indicator = nullptr; // [N, leaves] in dt
+  if (m > 0) {
+    std::vector<double> feat(features.begin(), features.end());
+    ONNX_ASSIGN(fi, constant(DType::I64, {m}, feat));
+    ONNX_ASSIGN(xf, im.emit(OpKind::Gather, {x, fi}, {{"axis", int64_t{1}}}));
+    std::vector<double> cLt(um), cEq(um), cGt(um), cNe(um), cMember(um),
+        cMissing(um);
+    for (size_t i = 0; i < um; ++i) {
+      int mode = static_cast<int>(modes[i]);
+      cLt[i] = mode == 0 || mode == 1;
+      cEq[i] = mode == 0 || mode == 2 || mode == 4;
+      cGt[i] = mode == 2 || mode == 3;
+      cNe[i] = mode == 5;
+      cMember[i] = mode == 6;
+      cMissing[i] = !missingTrue.empty() && missingTrue[i] != 0;
+    }
+    ONNX_ASSIGN(sv, constant(dt, {m}, splits));
+    ONNX_ASSIGN(lt, bin(OpKind::Less, xf, sv));
+    ONNX_ASSIGN(eq, bin(OpKind::Equal, xf, sv));
+    ONNX_ASSIGN(gt, bin(OpKind::Greater, xf, sv));
+    ONNX_ASSIGN(ne, im.emit(OpKind::Not, {eq}));
+    Value *d = nullptr;
+    std::pair<Value *, std::vector<double> *> parts[] = {
+        {lt, &cLt}, {eq, &cEq}, {gt, &cGt}, {ne, &cNe}};
+    for (auto &[v, c] : parts) {
+      ONNX_ASSIGN(cv, constant(DType::Bool, {m}, *c));
+      ONNX_ASSIGN(t, bin(OpKind::And, v, cv));
+      if (d) {
+        ONNX_ASSIGN(o, bin(OpKind::Or, d, t));
+        d = o;
+      } else {
+        d = t;
+      }
+    }
+    if (widest > 0) {
+      std::vector<double> table(um * static_cast<size_t>(widest),
+                                std::numeric_limits<double>::quiet_NaN());
+      for (size_t i = 0; i < um; ++i)
+        for (size_t j = 0; j < sets[i].size(); ++j)
+          table[i * static_cast<size_t>(widest) + j] = sets[i][j];
+      ONNX_ASSIGN(tv, constant(dt, {1, m, widest}, table));
+      ONNX_ASSIGN(x3, im.emitReshape(xf, {n, m, 1}));
+      ONNX_ASSIGN(hit, bin(OpKind::Equal, x3, tv));
+      ONNX_ASSIGN(hitF, castTo(im, hit, DType::F32));
+      ONNX_ASSIGN(any, im.emit(OpKind::ReduceMax, {hitF},
+                               {{"axes", std::vector<int64_t>{2}},
+                                {"keepdims", int64_t{0}}}));
+      ONNX_ASSIGN(half, im.emitScalar(DType::F32, 0.5));
+      ONNX_ASSIGN(isMember, bin(OpKind::Greater, any, half));
+      ONNX_ASSIGN(cm, constant(DType::Bool, {m}, cMember));
+      ONNX_ASSIGN(sel, im.emit(OpKind::Where, {cm, isMember, d}));
+      d = sel;
+    }
+    ONNX_ASSIGN(same, bin(OpKind::Equal, xf, xf));
+    ONNX_ASSIGN(nan, im.emit(OpKind::Not, {same}));
+    ONNX_ASSIGN(cmiss, constant(DType::Bool, {m}, cMissing));
+    ONNX_ASSIGN(missing, bin(OpKind::And, nan, cmiss));
+    ONNX_ASSIGN(dm, bin(OpKind::Or, d, missing));
+    ONNX_ASSIGN(notD, im.emit(OpKind::Not, {dm}));
+    ONNX_ASSIGN(yes, constant(DType::Bool, {n, 1},
+                              std::vector<double>(static_cast<size_t>(n), 1)));
+    ONNX_ASSIGN(ext, im.emit(OpKind::Concat, {dm, notD, yes},
+                             {{"axis", int64_t{1}}})); // [N, 2M + 1]
+    std::vector<double> idx;
+    for (const auto &p : paths)
+      for (size_t k = 0; k < depth; ++k)
+        idx.push_back(k < p.size() ? static_cast<double>(
+                                         p[k].second ? p[k].first
+                                                     : m + p[k].first)
+                                   : static_cast<double>(2 * m));
+    ONNX_ASSIGN(iv, constant(DType::I64, {leaves, static_cast<int64_t>(depth)},
+                             idx));
+    ONNX_ASSIGN(steps, im.emit(OpKind::Gather, {ext, iv},
+                               {{"axis", int64_t{1}}})); // [N, L, depth]
+    ONNX_ASSIGN(stepsF, castTo(im, steps, dt));
+    ONNX_ASSIGN(all, im.emit(OpKind::ReduceMin, {stepsF},
+                             {{"axes", std::vector<int64_t>{2}},
+                              {"keepdims", int64_t{0}}}));
+    indicator = all;
+  } else {
+    ONNX_ASSIGN(ones, constant(dt, {n, leaves},
+                               std::vector<double>(
+                                   static_cast<size_t>(n * leaves), 1.0)));
+    indicator = ones;
+  }
+  // Leaves no tree reaches never count.
+  std::vector<double> live(static_cast<size_t>(leaves));
+  for (int64_t l = 0; l < leaves; ++l)
+    live[static_cast<size_t>(l)] = reached[static_cast<size_t>(l)];
+  int64_t trees = static_cast<int64_t>(roots.size());
+  if (aggregate <= 1) {
+    std::vector<double> w(static_cast<size_t>(leaves * nTargets), 0.0);
+    double scale = aggregate == 0 ? 1.0 / static_cast<double>(trees) : 1.0;
+    for (int64_t l = 0; l < leaves; ++l)
+      w[static_cast<size_t>(l * nTargets + targets[static_cast<size_t>(l)])] =
+          live[static_cast<size_t>(l)] * weights[static_cast<size_t>(l)] *
+          scale;
+    ONNX_ASSIGN(wv, constant(dt, {leaves, nTargets}, w));
+    return setOutput(ctx, 0,
+                     im.emit(OpKind::MatMul, {indicator, wv}, {},
+                             ctx.outputName(0)));
+  }
+  // MIN / MAX: per target, over the leaves that are reached and aim there.
+  bool isMin = aggregate == 2;
+  double init = isMin ? std::numeric_limits<double>::max()
+                      : std::numeric_limits<double>::lowest();
+  if (dt == DType::F32)
+    init = isMin ? std::numeric_limits<float>::max()
+                 : std::numeric_limits<float>::lowest();
+  std::vector<double> aim(static_cast<size_t>(leaves * nTargets), 0.0),
+      w(static_cast<size_t>(leaves));
+  for (int64_t l = 0; l < leaves; ++l) {
+    aim[static_cast<size_t>(l * nTargets + targets[static_cast<size_t>(l)])] =
+        live[static_cast<size_t>(l)];
+    w[static_cast<size_t>(l)] = weights[static_cast<size_t>(l)];
+  }
+  ONNX_ASSIGN(aimV, constant(DType::Bool, {1, leaves, nTargets}, aim));
+  ONNX_ASSIGN(ind3, im.emitReshape(indicator, {n, leaves, 1}));
+  ONNX_ASSIGN(half, im.emitScalar(dt, 0.5));
+  ONNX_ASSIGN(on, bin(OpKind::Greater, ind3, half));
+  ONNX_ASSIGN(both, bin(OpKind::And, on, aimV));
+  ONNX_ASSIGN(wv, constant(dt, {1, leaves, 1}, w));
+  ONNX_ASSIGN(iv, im.emitScalar(dt, init));
+  ONNX_ASSIGN(cand, im.emit(OpKind::Where, {both, wv, iv}));
+  ONNX_ASSIGN(r, im.emit(isMin ? OpKind::ReduceMin : OpKind::ReduceMax, {cand},
+                         {{"axes", std::vector<int64_t>{1}},
+                          {"keepdims", int64_t{0}}}));
+  ONNX_ASSIGN(best, bin(isMin ? OpKind::Min : OpKind::Max, r, iv));
+  return setOutput(ctx, 0, castTo(im, best, dt, ctx.outputName(0)));
+}
+
 /// [1, n] for a 1-D X.
 Status arrayFeatureExtractorOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
@@ -8649,6 +8916,7 @@ constexpr std::array kTrainingOps = {
 constexpr std::array kMlOps = {
     OpEntry{"ArrayFeatureExtractor", arrayFeatureExtractorOp, OpKind::Gather},
     OpEntry{"Binarizer", binarizerOp, OpKind::Greater},
+    OpEntry{"TreeEnsemble", treeEnsembleOp, OpKind::MatMul},
 };
 
 /// The ops of the ai.onnx.preview domain (version 1).
