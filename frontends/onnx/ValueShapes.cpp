@@ -686,9 +686,8 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
     return makeError("sizes must be an integer tensor");
   if (useScales && !isFloat(scales->type().dtype))
     return makeError("scales must be a float tensor");
-  if (o.antialias)
-    return makeError("antialias with scales or sizes given at run time is not "
-                     "supported (the number of taps depends on the scale)");
+  if (o.antialias && o.mode == "nearest")
+    return makeError("antialias with mode nearest is not supported");
   bool crop = o.coordinateMode == "tf_crop_and_resize";
   if (crop && count(roi) != 2 * na)
     return makeError("tf_crop_and_resize needs roi of " +
@@ -878,6 +877,133 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
     } else {
       return makeError("coordinate_transformation_mode '" + mode +
                        "' is not supported");
+    }
+    if (o.antialias) {
+      // The antialiased filter's footprint grows as 1 / scale, so its taps
+      // are a dense [out, in] matrix: the filter at s' (q - x) over virtual
+      // positions q (s' = min(scale, 1); the footprint, at most 2 / s' <=
+      // 2 in as the output keeps an element, fits in [-V, in + V)),
+      // normalized per row, each q's weight added to the column of
+      // clamp(q) (the reference's edge padding). The reference's taps are
+      // exactly the q where the filter is non-zero.
+      int64_t v = 2 * in + 2, q = in + 2 * v;
+      std::vector<double> qs;
+      std::vector<double> hot(static_cast<size_t>(q * in), 0.0);
+      for (int64_t k = 0; k < q; ++k) {
+        qs.push_back(static_cast<double>(k - v));
+        int64_t c = std::clamp<int64_t>(k - v, 0, in - 1);
+        hot[static_cast<size_t>(k * in + c)] = 1.0;
+      }
+      ONNX_ASSIGN(qData, makeTensorFromDoubles(
+                             TensorType{DType::F64, makeShape({1, q})}, qs));
+      ONNX_ASSIGN(qV, im.emitConstant(std::move(qData)));
+      ONNX_ASSIGN(hotData, makeTensorFromDoubles(
+                               TensorType{DType::F64, makeShape({q, in})},
+                               hot));
+      ONNX_ASSIGN(hotV, im.emitConstant(std::move(hotData)));
+      ONNX_ASSIGN(sMin, bin(OpKind::Min, sc, one));
+      ONNX_ASSIGN(c2, im.emit(OpKind::Reshape, {coord},
+                              {{"shape", dimsAttribute({od, Dim(1)})}}));
+      ONNX_ASSIGN(dq, bin(OpKind::Sub, qV, c2));
+      ONNX_ASSIGN(ds, bin(OpKind::Mul, dq, sMin));
+      ONNX_ASSIGN(t, im.emit(OpKind::Abs, {ds}));
+      ONNX_ASSIGN(zero, f64(0));
+      Value *w = nullptr;
+      if (o.mode == "linear") {
+        ONNX_ASSIGN(l, bin(OpKind::Sub, one, t));
+        ONNX_ASSIGN(c, bin(OpKind::Max, l, zero));
+        w = c;
+      } else {
+        double ca = o.cubicA;
+        ONNX_ASSIGN(t2, bin(OpKind::Mul, t, t));
+        ONNX_ASSIGN(t3, bin(OpKind::Mul, t2, t));
+        auto poly = [&](double c3, double c2v, double c1,
+                        double c0) -> Expected<Value *> {
+          ONNX_ASSIGN(k3, f64(c3));
+          ONNX_ASSIGN(k2, f64(c2v));
+          ONNX_ASSIGN(k1, f64(c1));
+          ONNX_ASSIGN(k0, f64(c0));
+          ONNX_ASSIGN(a3, bin(OpKind::Mul, k3, t3));
+          ONNX_ASSIGN(a2, bin(OpKind::Mul, k2, t2));
+          ONNX_ASSIGN(a1, bin(OpKind::Mul, k1, t));
+          ONNX_ASSIGN(s1, bin(OpKind::Sub, a3, a2));
+          ONNX_ASSIGN(s2, bin(OpKind::Add, s1, a1));
+          return bin(OpKind::Add, s2, k0);
+        };
+        ONNX_ASSIGN(nearW, poly(ca + 2, ca + 3, 0, 1));
+        ONNX_ASSIGN(farW, poly(ca, 5 * ca, 8 * ca, -4 * ca));
+        ONNX_ASSIGN(two, f64(2));
+        ONNX_ASSIGN(isNear, notBin(OpKind::Greater, t, one));
+        ONNX_ASSIGN(isFar, bin(OpKind::Less, t, two));
+        ONNX_ASSIGN(farOrZero, im.emit(OpKind::Where, {isFar, farW, zero}));
+        ONNX_ASSIGN(c, im.emit(OpKind::Where, {isNear, nearW, farOrZero}));
+        w = c;
+      }
+      if (o.excludeOutside) {
+        ONNX_ASSIGN(lo, notBin(OpKind::Less, qV, zero));
+        ONNX_ASSIGN(hi, notBin(OpKind::Greater, qV, inM1));
+        ONNX_ASSIGN(inside, bin(OpKind::And, lo, hi));
+        ONNX_ASSIGN(wi, im.emit(OpKind::Where, {inside, w, zero}));
+        w = wi;
+      }
+      ONNX_ASSIGN(total, im.emit(OpKind::ReduceSum, {w},
+                                 {{"axes", std::vector<int64_t>{1}},
+                                  {"keepdims", int64_t{1}}}));
+      ONNX_ASSIGN(none, bin(OpKind::Equal, total, zero));
+      ONNX_ASSIGN(den, im.emit(OpKind::Where, {none, one, total}));
+      ONNX_ASSIGN(wn, bin(OpKind::Div, w, den));
+      ONNX_ASSIGN(mat, bin(OpKind::MatMul, wn, hotV)); // [out, in]
+      ONNX_ASSIGN(matC, im.emit(OpKind::Cast, {mat}, {{"to", cdt}}));
+      // cur with axis a second to last (a dim of 1 appended for rank 1),
+      // the matrix times it as a batched matmul, and the axis moved back.
+      Value *front = cur;
+      int64_t r = rank;
+      if (rank == 1) {
+        Shape two{curShape[0], Dim(int64_t{1})};
+        ONNX_ASSIGN(u, im.emit(OpKind::Reshape, {cur},
+                               {{"shape", dimsAttribute(two)}}));
+        front = u;
+        r = 2;
+      }
+      int64_t target = r - 2;
+      std::vector<int64_t> perm;
+      for (int64_t d = 0; d < r; ++d)
+        if (d != a)
+          perm.push_back(d);
+      perm.insert(perm.begin() + target, a);
+      bool moved = a != target;
+      if (moved) {
+        ONNX_ASSIGN(tr, im.emit(OpKind::Transpose, {front}, {{"perm", perm}}));
+        front = tr;
+      }
+      ONNX_ASSIGN(prod, bin(OpKind::MatMul, matC, front));
+      Value *result = prod;
+      if (moved) {
+        std::vector<int64_t> inv(static_cast<size_t>(r));
+        for (int64_t d = 0; d < r; ++d)
+          inv[static_cast<size_t>(perm[static_cast<size_t>(d)])] = d;
+        ONNX_ASSIGN(tr, im.emit(OpKind::Transpose, {prod}, {{"perm", inv}}));
+        result = tr;
+      }
+      if (rank == 1) {
+        ONNX_ASSIGN(u, im.emit(OpKind::Reshape, {result},
+                               {{"shape", dimsAttribute({od})}}));
+        result = u;
+      }
+      Shape nextShape = curShape;
+      nextShape[ua] = od;
+      if (outside) {
+        Shape wShape(static_cast<size_t>(rank), Dim(int64_t{1}));
+        wShape[ua] = od;
+        ONNX_ASSIGN(mask, im.emit(OpKind::Reshape, {outside},
+                                  {{"shape", dimsAttribute(wShape)}}));
+        ONNX_ASSIGN(fill, im.emitScalar(cdt, o.extrapolation));
+        ONNX_ASSIGN(sel, im.emit(OpKind::Where, {mask, fill, result}));
+        result = sel;
+      }
+      cur = result;
+      curShape = nextShape;
+      continue;
     }
     ONNX_ASSIGN(xInt, im.emit(OpKind::Floor, {coord}));
     ONNX_ASSIGN(isInt, bin(OpKind::Equal, coord, xInt));
