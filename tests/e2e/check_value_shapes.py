@@ -34,6 +34,9 @@ from onnx import TensorProto, helper
 RNG = np.random.default_rng(7)
 
 
+F, I64 = TensorProto.FLOAT, TensorProto.INT64
+
+
 def model(name, node, inputs, output, opset=18, out_type=None):
     if out_type is None:
         out_type = TensorProto.INT64 if node.op_type == "Range" else TensorProto.FLOAT
@@ -48,7 +51,33 @@ def info(name, elem, shape):
     return helper.make_tensor_value_info(name, elem, shape)
 
 
-F, I64 = TensorProto.FLOAT, TensorProto.INT64
+def center_crop_pad_expanded():
+    """CenterCropPad-18's function body, on a run-time target shape."""
+    n = helper.make_node
+    two = helper.make_tensor("two", I64, [1], [2])
+    nodes = [
+        n("Shape", ["x"], ["xs"]),
+        n("Max", ["xs", "shape"], ["padded"]),
+        n("Sub", ["padded", "xs"], ["amount"]),
+        n("Div", ["amount", "two"], ["left"]),
+        n("Sub", ["amount", "left"], ["right"]),
+        n("Concat", ["left", "right"], ["pads"], axis=0),
+        n("Pad", ["x", "pads"], ["xp"]),
+        n("Shape", ["xp"], ["ps"]),
+        n("Sub", ["ps", "shape"], ["diff"]),
+        n("Div", ["diff", "two"], ["starts"]),
+        n("Add", ["starts", "shape"], ["ends"]),
+        n("Slice", ["xp", "starts", "ends"], ["y"]),
+    ]
+    graph = helper.make_graph(nodes, "center_crop_pad_expanded",
+                              [info("x", F, [5, 4]), info("shape", I64, [2])],
+                              [helper.make_tensor_value_info("y", F, None)],
+                              initializer=[two])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    m.ir_version = 9
+    return m
+
+
 X = RNG.standard_normal((2, 3, 4)).astype(np.float32)
 
 CASES = [
@@ -157,6 +186,19 @@ CASES = [
            [info("x", F, [1, 2, 4, 5]), info("sizes", I64, [4])], "y", opset=19),
      [{"sizes": [1, 2, 7, 3]}, {"sizes": [1, 2, 2, 10]}],
      [({"sizes": [1, 2, 0, 3]}, "gives output dim 2 no elements")]),
+    # Antialiased downsampling: the filter's footprint follows the scale.
+    ("resize_antialias",
+     model("resize_antialias",
+           helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="cubic",
+                            antialias=1),
+           [info("x", F, [1, 2, 12, 9]), info("scales", F, [4])], "y", opset=19),
+     [{"scales": [1, 1, 0.3, 0.5]}, {"scales": [1, 1, 0.75, 2.0]},
+      {"scales": [1, 1, 1.0, 0.2]}],
+     [({"scales": [1, 1, 0.05, 1]}, "gives output dim 2 no elements")]),
+    # Dims computed from a run-time size (CenterCropPad's function body:
+    # Max, Sub, Div of the sizes, then Pad and Slice by the results).
+    ("center_crop_pad_expanded", center_crop_pad_expanded(),
+     [{"shape": [6, 8]}, {"shape": [3, 3]}, {"shape": [10, 2]}], []),
     ("tile",
      model("tile", helper.make_node("Tile", ["x", "repeats"], ["y"]),
            [info("x", F, [2, 3]), info("repeats", I64, [2])], "y"),
