@@ -2268,26 +2268,231 @@ Status identityOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, x);
 }
 
+/// Uniform floats in [0, 1) of static `shape` in `dtype`: a counter-based
+/// hash (lowbias32) of each element's row-major index and the seed, in u32
+/// IR ops, its top 24 bits scaled by 2^-24. Deterministic: the same seed
+/// gives the same numbers in every run (the ONNX random ops leave the
+/// generator to the implementation, so no backend matches another's).
+Expected<Value *> uniformNoise(Importer &im, const std::vector<int64_t> &shape,
+                               double seed, DType dtype) {
+  int64_t count = 1;
+  for (int64_t e : shape)
+    count *= e;
+  float seedF = static_cast<float>(seed);
+  uint32_t seedBits = 0;
+  std::memcpy(&seedBits, &seedF, sizeof(seedBits));
+  seedBits = seedBits * 0x27d4eb2du + 0x165667b1u;
+  auto u32 = [&](double v) { return im.emitScalar(DType::U32, v); };
+  ONNX_ASSIGN(iota, im.emit(OpKind::Iota, {},
+                            {{"shape", std::vector<int64_t>{count}},
+                             {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(idx, castTo(im, iota, DType::U32));
+  ONNX_ASSIGN(golden, u32(2654435769.0));
+  ONNX_ASSIGN(spread, im.emit(OpKind::Mul, {idx, golden}));
+  ONNX_ASSIGN(sv, u32(static_cast<double>(seedBits)));
+  ONNX_ASSIGN(h0, im.emit(OpKind::Add, {spread, sv}));
+  Value *h = h0;
+  auto xorShift = [&](int bits) -> Status {
+    ONNX_ASSIGN(amount, u32(bits));
+    ONNX_ASSIGN(sh, im.emit(OpKind::Shr, {h, amount}));
+    ONNX_ASSIGN(x, im.emit(OpKind::Xor, {h, sh}));
+    h = x;
+    return Status::success();
+  };
+  auto times = [&](double k) -> Status {
+    ONNX_ASSIGN(kv, u32(k));
+    ONNX_ASSIGN(m, im.emit(OpKind::Mul, {h, kv}));
+    h = m;
+    return Status::success();
+  };
+  MLC_RETURN_IF_ERROR(xorShift(16));
+  MLC_RETURN_IF_ERROR(times(2146121005.0)); // 0x7feb352d
+  MLC_RETURN_IF_ERROR(xorShift(15));
+  MLC_RETURN_IF_ERROR(times(2221713035.0)); // 0x846ca68b
+  MLC_RETURN_IF_ERROR(xorShift(16));
+  ONNX_ASSIGN(eight, u32(8));
+  ONNX_ASSIGN(top, im.emit(OpKind::Shr, {h, eight}));
+  ONNX_ASSIGN(f, castTo(im, top, DType::F32));
+  ONNX_ASSIGN(unit, im.emitScalar(DType::F32, 1.0 / 16777216.0));
+  ONNX_ASSIGN(u, im.emit(OpKind::Mul, {f, unit}));
+  ONNX_ASSIGN(shaped, im.emitReshape(u, shape));
+  return castTo(im, shaped, dtype);
+}
+
+/// The seed attribute of a random op (a float; Dropout's is an int), a
+/// fixed default when absent.
+Expected<double> seedAttr(NodeContext &ctx) {
+  const onnx::AttributeProto *a = ctx.attr("seed");
+  if (a && a->type() == onnx::AttributeProto::INT)
+    return static_cast<double>(a->i());
+  return ctx.floatAttr("seed", 0.0);
+}
+
+/// Dropout: the identity in inference; with training_mode true (a
+/// constant or a run-time bool), y = x * mask / (1 - ratio), mask = u >=
+/// ratio for uniform noise u (uniformNoise, from the seed attribute), and
+/// with a run-time training_mode both selected by it.
 Status dropoutOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
-  if (Value *t = ctx.optionalInput(2)) {
-    ONNX_ASSIGN(training, scalarInput(ctx, t, "training_mode"));
-    if (training != 0)
-      return makeError("training_mode = true is not supported");
+  Importer &im = ctx.importer;
+  Value *t = ctx.optionalInput(2);
+  Value *runTime = nullptr;
+  if (t) {
+    Expected<double> known = scalarInput(ctx, t, "training_mode");
+    if (known && *known == 0) {
+      t = nullptr;
+    } else if (!known) {
+      if (t->type().dtype != DType::Bool || !isStatic(t->type().shape) ||
+          t->type().rank() > 1)
+        return makeError("training_mode must be a bool scalar, got " +
+                         typeToString(t->type()));
+      ONNX_ASSIGN(ts, im.emitReshape(t, {}));
+      runTime = ts;
+    }
   }
-  if (ctx.outputs.size() > 1 && ctx.outputUsed[1]) {
-    // Inference keeps every element: the mask is all true.
-    ONNX_ASSIGN(ext, staticShape(x, "Dropout's mask"));
-    ONNX_ASSIGN(count, elementCount(makeShape(ext)));
-    ONNX_ASSIGN(data,
-                makeTensorData(TensorType{DType::Bool, makeShape(ext)},
-                               std::vector<uint8_t>(
-                                   static_cast<size_t>(count), 1)));
-    ONNX_ASSIGN(mask, ctx.importer.emitConstant(std::move(data),
-                                                ctx.outputName(1)));
+  bool wantMask = ctx.outputs.size() > 1 && ctx.outputUsed[1];
+  if (!t) {
+    if (wantMask) {
+      // Inference keeps every element: the mask is all true.
+      ONNX_ASSIGN(ext, staticShape(x, "Dropout's mask"));
+      ONNX_ASSIGN(count, elementCount(makeShape(ext)));
+      ONNX_ASSIGN(data,
+                  makeTensorData(TensorType{DType::Bool, makeShape(ext)},
+                                 std::vector<uint8_t>(
+                                     static_cast<size_t>(count), 1)));
+      ONNX_ASSIGN(mask, im.emitConstant(std::move(data), ctx.outputName(1)));
+      ctx.outputs[1] = mask;
+    }
+    return setOutput(ctx, 0, x);
+  }
+  DType dt = x->type().dtype;
+  if (!isFloat(dt))
+    return makeError("training-mode Dropout needs a float input, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(ext, staticShape(x, "training-mode Dropout"));
+  Value *ratio = ctx.optionalInput(1);
+  Value *r = nullptr;
+  if (ratio) {
+    ONNX_ASSIGN(rs, im.emitReshape(ratio, {}));
+    ONNX_ASSIGN(rf, castTo(im, rs, DType::F32));
+    r = rf;
+  } else {
+    ONNX_ASSIGN(rv, im.emitScalar(DType::F32, 0.5));
+    r = rv;
+  }
+  ONNX_ASSIGN(seed, seedAttr(ctx));
+  ONNX_ASSIGN(u, uniformNoise(im, ext, seed, DType::F32));
+  ONNX_ASSIGN(below, im.emit(OpKind::Less, {u, r}));
+  ONNX_ASSIGN(keep, im.emit(OpKind::Not, {below}));
+  ONNX_ASSIGN(one, im.emitScalar(DType::F32, 1.0));
+  ONNX_ASSIGN(left, im.emit(OpKind::Sub, {one, r}));
+  ONNX_ASSIGN(scale, im.emit(OpKind::Div, {one, left}));
+  ONNX_ASSIGN(scaleT, castTo(im, scale, dt));
+  ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {x, scaleT}));
+  ONNX_ASSIGN(zero, im.emitScalar(dt, 0.0));
+  Value *y = nullptr, *mask = keep;
+  if (runTime) {
+    ONNX_ASSIGN(dropped, im.emit(OpKind::Where, {keep, scaled, zero}));
+    ONNX_ASSIGN(sel, im.emit(OpKind::Where, {runTime, dropped, x}, {},
+                             ctx.outputName(0)));
+    y = sel;
+    if (wantMask) {
+      ONNX_ASSIGN(notT, im.emit(OpKind::Not, {runTime}));
+      ONNX_ASSIGN(m, im.emit(OpKind::Or, {keep, notT}, {},
+                             ctx.outputName(1)));
+      mask = m;
+    }
+  } else {
+    ONNX_ASSIGN(dropped, im.emit(OpKind::Where, {keep, scaled, zero}, {},
+                                 ctx.outputName(0)));
+    y = dropped;
+    if (wantMask) {
+      ONNX_ASSIGN(m, castTo(im, keep, DType::Bool, ctx.outputName(1)));
+      mask = m;
+    }
+  }
+  if (wantMask)
     ctx.outputs[1] = mask;
+  return setOutput(ctx, 0, y);
+}
+
+/// The output dtype of a random op: attribute `dtype`, else `fallback`.
+Expected<DType> randomDType(NodeContext &ctx, DType fallback) {
+  if (!ctx.hasAttr("dtype"))
+    return fallback;
+  ONNX_ASSIGN(code, ctx.intAttr("dtype", 1));
+  if (code < INT32_MIN || code > INT32_MAX)
+    return makeError("attribute 'dtype' is not an ONNX element type");
+  ONNX_ASSIGN(dt, convertDType(static_cast<int32_t>(code)));
+  return dt;
+}
+
+/// RandomUniform(Like) and RandomNormal(Like) (kind Add: uniform in [low,
+/// high); kind Mul: normal with mean and scale, by Box-Muller from two
+/// noise streams), and Bernoulli (kind Less: 1 where the noise is below
+/// the input probability), from uniformNoise and the seed attribute.
+Status randomOp(NodeContext &ctx, OpKind kind) {
+  const std::string &op = ctx.proto.op_type();
+  bool like = op == "RandomUniformLike" || op == "RandomNormalLike" ||
+              op == "Bernoulli";
+  Importer &im = ctx.importer;
+  std::vector<int64_t> shape;
+  DType fallback = DType::F32;
+  Value *in = nullptr;
+  if (like) {
+    ONNX_ASSIGN(x, ctx.input(0));
+    ONNX_ASSIGN(ext, staticShape(x, "the input"));
+    shape = ext;
+    fallback = x->type().dtype;
+    in = x;
+  } else {
+    ONNX_ASSIGN(s, ctx.intsAttr("shape"));
+    for (int64_t e : s)
+      if (e < 0)
+        return makeError("attribute 'shape' has a negative dim");
+    shape = s;
   }
-  return setOutput(ctx, 0, x);
+  ONNX_ASSIGN(dt, randomDType(ctx, fallback));
+  ONNX_ASSIGN(seed, seedAttr(ctx));
+  ONNX_ASSIGN(u, uniformNoise(im, shape, seed, DType::F32));
+  const std::string out = ctx.outputName(0);
+  if (kind == OpKind::Less) {
+    if (!isFloat(in->type().dtype))
+      return makeError("Bernoulli's input must be a float tensor, got " +
+                       typeToString(in->type()));
+    ONNX_ASSIGN(p, castTo(im, in, DType::F32));
+    ONNX_ASSIGN(hit, im.emit(OpKind::Less, {u, p}));
+    return setOutput(ctx, 0, castTo(im, hit, dt, out));
+  }
+  if (!isFloat(dt))
+    return makeError(op + " needs a float dtype");
+  if (kind == OpKind::Add) {
+    ONNX_ASSIGN(low, ctx.floatAttr("low", 0.0));
+    ONNX_ASSIGN(high, ctx.floatAttr("high", 1.0));
+    ONNX_ASSIGN(span, im.emitScalar(DType::F32, high - low));
+    ONNX_ASSIGN(base, im.emitScalar(DType::F32, low));
+    ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {u, span}));
+    ONNX_ASSIGN(v, im.emit(OpKind::Add, {scaled, base}));
+    return setOutput(ctx, 0, castTo(im, v, dt, out));
+  }
+  ONNX_ASSIGN(mean, ctx.floatAttr("mean", 0.0));
+  ONNX_ASSIGN(scale, ctx.floatAttr("scale", 1.0));
+  ONNX_ASSIGN(u2, uniformNoise(im, shape, seed + 0.5, DType::F32));
+  ONNX_ASSIGN(one, im.emitScalar(DType::F32, 1.0));
+  ONNX_ASSIGN(open, im.emit(OpKind::Sub, {one, u})); // (0, 1]
+  ONNX_ASSIGN(lg, im.emit(OpKind::Log, {open}));
+  ONNX_ASSIGN(m2, im.emitScalar(DType::F32, -2.0));
+  ONNX_ASSIGN(r2, im.emit(OpKind::Mul, {lg, m2}));
+  ONNX_ASSIGN(radius, im.emit(OpKind::Sqrt, {r2}));
+  ONNX_ASSIGN(tau, im.emitScalar(DType::F32, 6.283185307179586));
+  ONNX_ASSIGN(angle, im.emit(OpKind::Mul, {u2, tau}));
+  ONNX_ASSIGN(c, im.emit(OpKind::Cos, {angle}));
+  ONNX_ASSIGN(z, im.emit(OpKind::Mul, {radius, c}));
+  ONNX_ASSIGN(sv, im.emitScalar(DType::F32, scale));
+  ONNX_ASSIGN(mv, im.emitScalar(DType::F32, mean));
+  ONNX_ASSIGN(zs, im.emit(OpKind::Mul, {z, sv}));
+  ONNX_ASSIGN(v, im.emit(OpKind::Add, {zs, mv}));
+  return setOutput(ctx, 0, castTo(im, v, dt, out));
 }
 
 Status emitTensorOutput(NodeContext &ctx, TensorData data) {
@@ -8608,6 +8813,7 @@ constexpr std::array kOps = {
     OpEntry{"Attention", attentionOp, OpKind::MatMul},
     OpEntry{"AveragePool", poolOp, OpKind::AvgPool},
     OpEntry{"BatchNormalization", batchNormOp, OpKind::BatchNorm},
+    OpEntry{"Bernoulli", randomOp, OpKind::Less},
     OpEntry{"BitCast", bitCastOp, OpKind::BitCast},
     OpEntry{"BitShift", bitShiftOp, OpKind::Shl},
     OpEntry{"BitwiseAnd", bitwiseOp, OpKind::And},
@@ -8710,6 +8916,10 @@ constexpr std::array kOps = {
     OpEntry{"QuantizeLinear", quantizeLinearOp, OpKind::Round},
     OpEntry{"RMSNormalization", rmsNormOp, OpKind::ReduceMean},
     OpEntry{"RNN", rnnOp, OpKind::MatMul},
+    OpEntry{"RandomNormal", randomOp, OpKind::Mul},
+    OpEntry{"RandomNormalLike", randomOp, OpKind::Mul},
+    OpEntry{"RandomUniform", randomOp, OpKind::Add},
+    OpEntry{"RandomUniformLike", randomOp, OpKind::Add},
     OpEntry{"Range", rangeOp, OpKind::Constant},
     OpEntry{"Reciprocal", unaryOp, OpKind::Reciprocal},
     OpEntry{"ReduceL1", reduceCompositeOp, OpKind::ReduceSum},

@@ -317,6 +317,31 @@ def git_state() -> str:
     return head + (" (with uncommitted changes)" if dirty else "")
 
 
+# Cases whose expected outputs cannot be compared, with the reason. They stay
+# in the denominator (they count as failures); the report lists the reasons.
+# Only cases mlc compiles and runs belong here: a case that fails to compile
+# is not expected to fail.
+EXPECTED_FAILURES = [
+    (re.compile(r"^test_bernoulli"),
+     "random: the expected values are numpy's generator draws; mlc draws its "
+     "own (a counter-based hash of the seed and the element index)"),
+    (re.compile(r"^test_training_dropout(_default)?(_mask)?$"),
+     "random: the dropout mask is numpy's generator draws; mlc draws its own "
+     "(the zero-ratio cases, whose mask is all true, pass)"),
+]
+
+
+def expected_failure(r: Result) -> str:
+    """The reason `r` cannot be compared, or "" (also "" when it passes or does
+    not even run: only a numeric mismatch is an expected failure)."""
+    if r.status != NUMERIC_MISMATCH:
+        return ""
+    for pattern, why in EXPECTED_FAILURES:
+        if pattern.search(r.name):
+            return why
+    return ""
+
+
 def write_report(path: str, results: list[Result], command: str, seconds: float,
                  jobs: int, guard_note: str) -> None:
     total = len(results)
@@ -376,6 +401,19 @@ def write_report(path: str, results: list[Result], command: str, seconds: float,
     for r in abnormal:
         w(f"- `{r.name}` ({r.status}): {cell(r.error)}")
     w("")
+
+    expected = [(r, expected_failure(r)) for r in failures if expected_failure(r)]
+    w("### Expected failures")
+    w("")
+    w("Failures whose outputs cannot be compared with the expected ones (they "
+      f"are counted above as failures): {len(expected)}" + ("." if not expected else ":"))
+    w("")
+    if expected:
+        w("| case | reason |")
+        w("|---|---|")
+        for r, why in expected:
+            w(f"| {r.name} | {cell(why, 200)} |")
+        w("")
 
     blocked = collections.Counter(r.unsupported_op for r in failures
                                   if r.status == UNSUPPORTED_OP)
