@@ -226,6 +226,11 @@ struct ResizeOptions {
 Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
                                    const ResizeOptions &o, Value *roi,
                                    Value *scales, Value *sizes);
+/// STFT-17: frames of the signal (frame_step and frame_length constant or
+/// run-time values; the frame count a symbol), times the window, times a
+/// DFT matrix [N, K] computed in f64 from iota ((t k) mod N keeps the
+/// angles exact), as onnx's reference (onesided by default).
+Status stftOp(NodeContext &ctx, OpKind);
 /// AffineGrid-20: the sampling grid of theta over the positions `size`
 /// gives (its spatial extents may be run-time values).
 Status affineGridOp(NodeContext &ctx, OpKind);

@@ -8939,6 +8939,7 @@ constexpr std::array kOps = {
     OpEntry{"RoiAlign", roiAlignOp, OpKind::GatherElements},
     OpEntry{"RotaryEmbedding", rotaryEmbeddingOp, OpKind::Mul},
     OpEntry{"Round", unaryOp, OpKind::Round},
+    OpEntry{"STFT", stftOp, OpKind::MatMul},
     OpEntry{"Scan", scanOp, OpKind::Concat},
     OpEntry{"Scatter", scatterElementsOp, OpKind::Where},
     OpEntry{"ScatterElements", scatterElementsOp, OpKind::Where},

@@ -1155,6 +1155,134 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
   return cur;
 }
 
+Status stftOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(stepIn, ctx.input(1));
+  Value *window = ctx.optionalInput(2);
+  Value *lengthIn = ctx.optionalInput(3);
+  ONNX_ASSIGN(onesided, ctx.intAttr("onesided", 1));
+  const Shape &xs = x->type().shape;
+  DType dt = x->type().dtype;
+  if (!isFloat(dt) || xs.size() != 3 || !isStatic(xs) ||
+      (xs[2].value() != 1 && xs[2].value() != 2))
+    return makeError("signal must be a float [batch, length, 1 or 2] tensor "
+                     "of static shape, got " +
+                     typeToString(x->type()));
+  int64_t batch = xs[0].value(), length = xs[1].value();
+  bool complex = xs[2].value() == 2;
+  SymbolMath m(im.graph());
+  const std::string who = nodeLabel(ctx);
+  ONNX_ASSIGN(steps, requireSymbolArgs(im, stepIn, "frame_step"));
+  if (steps.size() != 1)
+    return makeError("frame_step must have one element");
+  SymbolArg step = steps[0];
+  SymbolArg n(length);
+  if (lengthIn) {
+    ONNX_ASSIGN(ls, requireSymbolArgs(im, lengthIn, "frame_length"));
+    if (ls.size() != 1)
+      return makeError("frame_length must have one element");
+    n = ls[0];
+  } else if (window) {
+    if (window->type().rank() != 1 || !isStatic(window->type().shape))
+      return makeError("window must be a 1-D tensor of static shape");
+    n = SymbolArg(window->type().shape[0].value());
+  }
+  m.require(m.lt(int64_t{0}, step), who + "frame_step must be positive");
+  m.require(m.lt(int64_t{0}, n), who + "frame_length must be positive");
+  m.require(m.negate(m.lt(length, n)),
+            who + "frame_length exceeds the signal length " +
+                std::to_string(length));
+  SymbolArg frames = m.add(int64_t{1}, m.floorDiv(m.sub(length, n), step));
+  SymbolArg bins = onesided ? m.add(m.floorDiv(n, int64_t{2}), int64_t{1}) : n;
+  MLC_RETURN_IF_ERROR(m.status());
+  Dim fd = symbolArgDim(frames), nd = symbolArgDim(n), kd = symbolArgDim(bins);
+  auto iota = [&](Shape shape, int64_t axis) {
+    return im.emit(OpKind::Iota, {},
+                   {{"shape", dimsAttribute(shape)}, {"axis", axis}});
+  };
+  // Frame f's sample t: signal[f * step + t], [F, N].
+  ONNX_ASSIGN(fi, iota({fd, Dim(1)}, 0));
+  ONNX_ASSIGN(ti, iota({Dim(1), nd}, 1));
+  ONNX_ASSIGN(stepV, scalarOf(im, step));
+  ONNX_ASSIGN(start, im.emit(OpKind::Mul, {fi, stepV}));
+  ONNX_ASSIGN(pos, im.emit(OpKind::Add, {start, ti}));
+  ONNX_ASSIGN(framed, im.emit(OpKind::Gather, {x, pos},
+                              {{"axis", int64_t{1}}})); // [B, F, N, C]
+  Value *w = framed;
+  if (window) {
+    if (window->type().dtype != dt)
+      return makeError("window must have the signal's type");
+    if (lengthIn) {
+      // The window's length must be the frame length.
+      m.require(m.eq(n, window->type().shape[0].value()),
+                who + "window length differs from frame_length");
+      MLC_RETURN_IF_ERROR(m.status());
+    }
+    ONNX_ASSIGN(w4, im.emit(OpKind::Reshape, {window},
+                            {{"shape", dimsAttribute({Dim(1), Dim(1), nd,
+                                                      Dim(1)})}}));
+    ONNX_ASSIGN(weighted, im.emit(OpKind::Mul, {framed, w4}));
+    w = weighted;
+  }
+  // The DFT matrix [N, K]: angle 2 pi ((t k) mod N) / N in f64.
+  ONNX_ASSIGN(tn, iota({nd, Dim(1)}, 0));
+  ONNX_ASSIGN(kn, iota({Dim(1), kd}, 1));
+  ONNX_ASSIGN(tk, im.emit(OpKind::Mul, {tn, kn}));
+  ONNX_ASSIGN(nV, scalarOf(im, n));
+  ONNX_ASSIGN(wrapped, im.emit(OpKind::Mod, {tk, nV}, {{"fmod", int64_t{0}}}));
+  ONNX_ASSIGN(wf, im.emit(OpKind::Cast, {wrapped}, {{"to", DType::F64}}));
+  ONNX_ASSIGN(nf, im.emit(OpKind::Cast, {nV}, {{"to", DType::F64}}));
+  ONNX_ASSIGN(tau, im.emitScalar(DType::F64, 6.283185307179586));
+  ONNX_ASSIGN(scaled, im.emit(OpKind::Mul, {wf, tau}));
+  ONNX_ASSIGN(angle, im.emit(OpKind::Div, {scaled, nf}));
+  ONNX_ASSIGN(cosD, im.emit(OpKind::Cos, {angle}));
+  ONNX_ASSIGN(sinD, im.emit(OpKind::Sin, {angle}));
+  ONNX_ASSIGN(cosT, im.emit(OpKind::Cast, {cosD}, {{"to", dt}}));
+  ONNX_ASSIGN(sinT, im.emit(OpKind::Cast, {sinD}, {{"to", dt}}));
+  // The real and imaginary samples, [B, F, N] each.
+  auto part = [&](int64_t c) -> Expected<Value *> {
+    Shape at{Dim(batch), fd, nd, Dim(1)};
+    std::vector<int64_t> st{0, 0, 0, c}, en{batch, 0, 0, c + 1}, sp{1, 1, 1, 1};
+    Shape ends{Dim(batch), fd, nd, Dim(c + 1)};
+    ONNX_ASSIGN(sl, im.emit(OpKind::Slice, {w},
+                            {{"starts", st},
+                             {"ends", dimsAttribute(ends)},
+                             {"steps", sp}}));
+    return im.emit(OpKind::Reshape, {sl},
+                   {{"shape", dimsAttribute({Dim(batch), fd, nd})}});
+  };
+  ONNX_ASSIGN(re, part(0));
+  ONNX_ASSIGN(reCos, im.emit(OpKind::MatMul, {re, cosT}));
+  ONNX_ASSIGN(reSin, im.emit(OpKind::MatMul, {re, sinT}));
+  Value *real = reCos, *imag = nullptr;
+  ONNX_ASSIGN(negSin, im.emit(OpKind::Neg, {reSin}));
+  imag = negSin;
+  if (complex) {
+    // (a + ib)(cos - i sin) = a cos + b sin + i (b cos - a sin).
+    ONNX_ASSIGN(ip, part(1));
+    ONNX_ASSIGN(imCos, im.emit(OpKind::MatMul, {ip, cosT}));
+    ONNX_ASSIGN(imSin, im.emit(OpKind::MatMul, {ip, sinT}));
+    ONNX_ASSIGN(r2, im.emit(OpKind::Add, {reCos, imSin}));
+    ONNX_ASSIGN(i2, im.emit(OpKind::Sub, {imCos, reSin}));
+    real = r2;
+    imag = i2;
+  }
+  Shape four{Dim(batch), fd, kd, Dim(1)};
+  ONNX_ASSIGN(r4, im.emit(OpKind::Reshape, {real},
+                          {{"shape", dimsAttribute(four)}}));
+  ONNX_ASSIGN(i4, im.emit(OpKind::Reshape, {imag},
+                          {{"shape", dimsAttribute(four)}}));
+  // [..., 2]: real where the last index is 0, else imaginary (a where
+  // rather than a concat, which codegen needs static for now).
+  ONNX_ASSIGN(last, iota({Dim(1), Dim(1), Dim(1), Dim(2)}, 3));
+  ONNX_ASSIGN(zeroI, im.emitScalar(DType::I64, 0.0));
+  ONNX_ASSIGN(isReal, im.emit(OpKind::Equal, {last, zeroI}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Where, {isReal, r4, i4}, {},
+                           ctx.outputName(0)));
+}
+
 Status affineGridOp(NodeContext &ctx, OpKind) {
   Importer &im = ctx.importer;
   ONNX_ASSIGN(theta, ctx.input(0));

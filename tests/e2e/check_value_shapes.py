@@ -199,6 +199,15 @@ CASES = [
     # Max, Sub, Div of the sizes, then Pad and Slice by the results).
     ("center_crop_pad_expanded", center_crop_pad_expanded(),
      [{"shape": [6, 8]}, {"shape": [3, 3]}, {"shape": [10, 2]}], []),
+    # STFT with a run-time hop and frame length: the frame count and the
+    # DFT matrix [N, K] follow the values.
+    ("stft",
+     model("stft", helper.make_node("STFT", ["x", "step", "", "len"], ["y"]),
+           [info("x", F, [2, 64, 1]), info("step", I64, []), info("len", I64, [])],
+           "y", opset=17),
+     [{"step": 8, "len": 16}, {"step": 5, "len": 21}, {"step": 16, "len": 7}],
+     [({"step": 0, "len": 16}, "frame_step must be positive"),
+      ({"step": 4, "len": 65}, "frame_length exceeds the signal length")]),
     ("tile",
      model("tile", helper.make_node("Tile", ["x", "repeats"], ["y"]),
            [info("x", F, [2, 3]), info("repeats", I64, [2])], "y"),
