@@ -231,6 +231,10 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
 /// DFT matrix [N, K] computed in f64 from iota ((t k) mod N keeps the
 /// angles exact), as onnx's reference (onesided by default).
 Status stftOp(NodeContext &ctx, OpKind);
+/// MelWeightMatrix-17, as onnx's reference: triangular filters between the
+/// bins of num_mel_bins + 2 mel-spaced edges; num_mel_bins and dft_length
+/// may be run-time values (the output dims are symbols).
+Status melWeightMatrixOp(NodeContext &ctx, OpKind);
 /// AffineGrid-20: the sampling grid of theta over the positions `size`
 /// gives (its spatial extents may be run-time values).
 Status affineGridOp(NodeContext &ctx, OpKind);

@@ -8897,6 +8897,7 @@ constexpr std::array kOps = {
     OpEntry{"Mean", meanOp, OpKind::Add},
     OpEntry{"MeanVarianceNormalization", meanVarianceNormOp,
             OpKind::ReduceMean},
+    OpEntry{"MelWeightMatrix", melWeightMatrixOp, OpKind::Mul},
     OpEntry{"Min", variadicOp, OpKind::Min},
     OpEntry{"Mish", mishOp, OpKind::Tanh},
     OpEntry{"Mod", modOp, OpKind::Mod},

@@ -1283,6 +1283,137 @@ Status stftOp(NodeContext &ctx, OpKind) {
                            ctx.outputName(0)));
 }
 
+Status melWeightMatrixOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(melIn, ctx.input(0));
+  ONNX_ASSIGN(dftIn, ctx.input(1));
+  ONNX_ASSIGN(rateIn, ctx.input(2));
+  ONNX_ASSIGN(lowIn, ctx.input(3));
+  ONNX_ASSIGN(highIn, ctx.input(4));
+  DType outType = DType::F32;
+  if (ctx.hasAttr("output_datatype")) {
+    ONNX_ASSIGN(code, ctx.intAttr("output_datatype", 1));
+    if (code < INT32_MIN || code > INT32_MAX)
+      return makeError("output_datatype is not an ONNX element type");
+    ONNX_ASSIGN(t, convertDType(static_cast<int32_t>(code)));
+    outType = t;
+  }
+  if (!isInteger(rateIn->type().dtype) || !isFloat(lowIn->type().dtype) ||
+      !isFloat(highIn->type().dtype))
+    return makeError("sample_rate must be an integer and the edges floats");
+  SymbolMath m(im.graph());
+  const std::string who = nodeLabel(ctx);
+  ONNX_ASSIGN(mels, requireSymbolArgs(im, melIn, "num_mel_bins"));
+  ONNX_ASSIGN(dfts, requireSymbolArgs(im, dftIn, "dft_length"));
+  if (mels.size() != 1 || dfts.size() != 1)
+    return makeError("num_mel_bins and dft_length must be scalars");
+  SymbolArg bins = mels[0], dft = dfts[0];
+  m.require(m.lt(int64_t{0}, bins), who + "num_mel_bins must be positive");
+  m.require(m.lt(int64_t{0}, dft), who + "dft_length must be positive");
+  SymbolArg rows = m.add(m.floorDiv(dft, int64_t{2}), int64_t{1});
+  SymbolArg points = m.add(bins, int64_t{2});
+  MLC_RETURN_IF_ERROR(m.status());
+  auto bin = [&](OpKind k, Value *a, Value *b) { return im.emit(k, {a, b}); };
+  auto f32 = [&](double v) { return im.emitScalar(DType::F32, v); };
+  auto f64 = [&](double v) { return im.emitScalar(DType::F64, v); };
+  auto scalar = [&](Value *v, DType t) -> Expected<Value *> {
+    ONNX_ASSIGN(r, im.emit(OpKind::Reshape, {v},
+                           {{"shape", std::vector<int64_t>{}}}));
+    return im.emit(OpKind::Cast, {r}, {{"to", t}});
+  };
+  // The edges in mels, in f32 as onnx's reference computes them (numpy
+  // keeps the float32 inputs' precision): 2595 log10(1 + hz / 700).
+  auto mel = [&](Value *hz) -> Expected<Value *> {
+    ONNX_ASSIGN(h, scalar(hz, DType::F32));
+    ONNX_ASSIGN(k700, f32(700));
+    ONNX_ASSIGN(r, bin(OpKind::Div, h, k700));
+    ONNX_ASSIGN(one, f32(1));
+    ONNX_ASSIGN(r1, bin(OpKind::Add, r, one));
+    ONNX_ASSIGN(l, im.emit(OpKind::Log, {r1}));
+    ONNX_ASSIGN(k2595, f32(2595));
+    ONNX_ASSIGN(p, bin(OpKind::Mul, k2595, l));
+    ONNX_ASSIGN(ln10, f32(std::log(10.0)));
+    return bin(OpKind::Div, p, ln10);
+  };
+  ONNX_ASSIGN(lowMel, mel(lowIn));
+  ONNX_ASSIGN(highMel, mel(highIn));
+  ONNX_ASSIGN(span, bin(OpKind::Sub, highMel, lowMel));
+  ONNX_ASSIGN(pointsV, scalarOf(im, points));
+  ONNX_ASSIGN(pointsF, im.emit(OpKind::Cast, {pointsV}, {{"to", DType::F32}}));
+  ONNX_ASSIGN(step, bin(OpKind::Div, span, pointsF));
+  // Band edges i = 0 .. bins + 1, in f64: the bin of 700 (10^(mel / 2595)
+  // - 1) Hz, floor((dft + 1) hz / rate).
+  ONNX_ASSIGN(iota, im.emit(OpKind::Iota, {},
+                            {{"shape", dimsAttribute({symbolArgDim(points)})},
+                             {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(iF, im.emit(OpKind::Cast, {iota}, {{"to", DType::F64}}));
+  ONNX_ASSIGN(step64, im.emit(OpKind::Cast, {step}, {{"to", DType::F64}}));
+  ONNX_ASSIGN(low64, im.emit(OpKind::Cast, {lowMel}, {{"to", DType::F64}}));
+  ONNX_ASSIGN(melI0, bin(OpKind::Mul, iF, step64));
+  ONNX_ASSIGN(melI, bin(OpKind::Add, melI0, low64));
+  ONNX_ASSIGN(k2595d, f64(2595));
+  ONNX_ASSIGN(e0, bin(OpKind::Div, melI, k2595d));
+  ONNX_ASSIGN(ln10d, f64(std::log(10.0)));
+  ONNX_ASSIGN(e1, bin(OpKind::Mul, e0, ln10d));
+  ONNX_ASSIGN(ex, im.emit(OpKind::Exp, {e1}));
+  ONNX_ASSIGN(oneD, f64(1));
+  ONNX_ASSIGN(em1, bin(OpKind::Sub, ex, oneD));
+  ONNX_ASSIGN(k700d, f64(700));
+  ONNX_ASSIGN(hz, bin(OpKind::Mul, k700d, em1));
+  ONNX_ASSIGN(dftV, scalarOf(im, dft));
+  ONNX_ASSIGN(dftF, im.emit(OpKind::Cast, {dftV}, {{"to", DType::F64}}));
+  ONNX_ASSIGN(dft1, bin(OpKind::Add, dftF, oneD));
+  ONNX_ASSIGN(scaled, bin(OpKind::Mul, dft1, hz));
+  ONNX_ASSIGN(rate, scalar(rateIn, DType::F64));
+  ONNX_ASSIGN(q, bin(OpKind::Div, scaled, rate));
+  ONNX_ASSIGN(fl, im.emit(OpKind::Floor, {q}));
+  ONNX_ASSIGN(edges, im.emit(OpKind::Cast, {fl}, {{"to", DType::I64}}));
+  // lower / center / upper edge of band i: edges[i], [i + 1], [i + 2].
+  Dim md = symbolArgDim(bins);
+  ONNX_ASSIGN(bandIota, im.emit(OpKind::Iota, {},
+                                {{"shape", dimsAttribute({Dim(1), md})},
+                                 {"axis", int64_t{1}}}));
+  auto edge = [&](int64_t shift) -> Expected<Value *> {
+    ONNX_ASSIGN(sv, im.emitScalar(DType::I64, static_cast<double>(shift)));
+    ONNX_ASSIGN(at, bin(OpKind::Add, bandIota, sv));
+    ONNX_ASSIGN(g, im.emit(OpKind::Gather, {edges, at},
+                           {{"axis", int64_t{0}}})); // [1, M]
+    return im.emit(OpKind::Cast, {g}, {{"to", DType::F64}});
+  };
+  ONNX_ASSIGN(lower, edge(0));
+  ONNX_ASSIGN(center, edge(1));
+  ONNX_ASSIGN(upper, edge(2));
+  ONNX_ASSIGN(jI, im.emit(OpKind::Iota, {},
+                          {{"shape", dimsAttribute({symbolArgDim(rows), Dim(1)})},
+                           {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(j, im.emit(OpKind::Cast, {jI}, {{"to", DType::F64}}));
+  // Rising from lower to center (1 at the center when they coincide),
+  // falling from center to upper.
+  ONNX_ASSIGN(zero, f64(0));
+  ONNX_ASSIGN(rise, bin(OpKind::Sub, center, lower));
+  ONNX_ASSIGN(flatRise, bin(OpKind::Equal, rise, zero));
+  ONNX_ASSIGN(riseDen, im.emit(OpKind::Where, {flatRise, oneD, rise}));
+  ONNX_ASSIGN(fromLow, bin(OpKind::Sub, j, lower));
+  ONNX_ASSIGN(up, bin(OpKind::Div, fromLow, riseDen));
+  ONNX_ASSIGN(upFixed, im.emit(OpKind::Where, {flatRise, oneD, up}));
+  ONNX_ASSIGN(belowLow, bin(OpKind::Less, j, lower));
+  ONNX_ASSIGN(aboveCenter, bin(OpKind::Greater, j, center));
+  ONNX_ASSIGN(outRise, bin(OpKind::Or, belowLow, aboveCenter));
+  ONNX_ASSIGN(fall, bin(OpKind::Sub, upper, center));
+  ONNX_ASSIGN(fallPos, bin(OpKind::Greater, fall, zero));
+  ONNX_ASSIGN(fallDen, im.emit(OpKind::Where, {fallPos, fall, oneD}));
+  ONNX_ASSIGN(toHigh, bin(OpKind::Sub, upper, j));
+  ONNX_ASSIGN(down, bin(OpKind::Div, toHigh, fallDen));
+  ONNX_ASSIGN(belowUpper, bin(OpKind::Less, j, upper));
+  ONNX_ASSIGN(onFall0, bin(OpKind::And, aboveCenter, belowUpper));
+  ONNX_ASSIGN(onFall, bin(OpKind::And, onFall0, fallPos));
+  ONNX_ASSIGN(risen, im.emit(OpKind::Where, {outRise, zero, upFixed}));
+  ONNX_ASSIGN(w, im.emit(OpKind::Where, {onFall, down, risen}));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Cast, {w}, {{"to", outType}},
+                           ctx.outputName(0)));
+}
+
 Status affineGridOp(NodeContext &ctx, OpKind) {
   Importer &im = ctx.importer;
   ONNX_ASSIGN(theta, ctx.input(0));

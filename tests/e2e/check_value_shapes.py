@@ -208,6 +208,16 @@ CASES = [
      [{"step": 8, "len": 16}, {"step": 5, "len": 21}, {"step": 16, "len": 7}],
      [({"step": 0, "len": 16}, "frame_step must be positive"),
       ({"step": 4, "len": 65}, "frame_length exceeds the signal length")]),
+    ("mel_weight_matrix",
+     model("mel_weight_matrix",
+           helper.make_node("MelWeightMatrix", ["bins", "dft", "rate", "lo", "hi"], ["y"]),
+           [info("bins", TensorProto.INT32, []), info("dft", TensorProto.INT32, []),
+            info("rate", TensorProto.INT32, []), info("lo", F, []), info("hi", F, [])],
+           "y", opset=17),
+     [{"bins": 8, "dft": 16, "rate": 8192, "lo": 0.0, "hi": 4096.0},
+      {"bins": 20, "dft": 64, "rate": 16000, "lo": 100.0, "hi": 7000.0}],
+     [({"bins": 0, "dft": 16, "rate": 8192, "lo": 0.0, "hi": 4096.0},
+       "num_mel_bins must be positive")]),
     ("tile",
      model("tile", helper.make_node("Tile", ["x", "repeats"], ["y"]),
            [info("x", F, [2, 3]), info("repeats", I64, [2])], "y"),
@@ -238,7 +248,7 @@ def run(cmd, **kw):
 def inputs_for(case_model, values):
     feeds = {}
     for i in case_model.graph.input:
-        dtype = {F: np.float32, TensorProto.BOOL: np.bool_}.get(
+        dtype = {F: np.float32, TensorProto.BOOL: np.bool_, TensorProto.INT32: np.int32}.get(
             i.type.tensor_type.elem_type, np.int64)
         if i.name in values:
             feeds[i.name] = np.array(values[i.name], dtype=dtype)
