@@ -235,6 +235,12 @@ Status stftOp(NodeContext &ctx, OpKind);
 /// bins of num_mel_bins + 2 mel-spaced edges; num_mel_bins and dft_length
 /// may be run-time values (the output dims are symbols).
 Status melWeightMatrixOp(NodeContext &ctx, OpKind);
+/// Col2Im-18: each output pixel sums the input columns of the blocks that
+/// cover it (a gather over the [image, block] grid of candidate block
+/// offsets, masked where the offset does not land on a block, and a
+/// reduce_sum over the offsets); image_shape and block_shape constant or
+/// run-time values.
+Status col2ImOp(NodeContext &ctx, OpKind);
 /// AffineGrid-20: the sampling grid of theta over the positions `size`
 /// gives (its spatial extents may be run-time values).
 Status affineGridOp(NodeContext &ctx, OpKind);

@@ -8828,6 +8828,7 @@ constexpr std::array kOps = {
     OpEntry{"Celu", celuOp, OpKind::Exp},
     OpEntry{"CenterCropPad", centerCropPadOp, OpKind::Gather},
     OpEntry{"Clip", clipOp, OpKind::Clip},
+    OpEntry{"Col2Im", col2ImOp, OpKind::Gather},
     OpEntry{"Compress", compressOp, OpKind::Gather},
     OpEntry{"Concat", concatOp, OpKind::Concat},
     OpEntry{"Constant", constantOp, OpKind::Constant},

@@ -1414,6 +1414,153 @@ Status melWeightMatrixOp(NodeContext &ctx, OpKind) {
                            ctx.outputName(0)));
 }
 
+Status col2ImOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(imageIn, ctx.input(1));
+  ONNX_ASSIGN(blockIn, ctx.input(2));
+  const Shape &xs = x->type().shape;
+  if (xs.size() != 3 || !isStatic(xs))
+    return makeError("input must be [N, C * prod(block_shape), L] of static "
+                     "shape, got " +
+                     typeToString(x->type()));
+  int64_t n = xs[0].value(), ck = xs[1].value(), l = xs[2].value();
+  ONNX_ASSIGN(image, requireSymbolArgs(im, imageIn, "image_shape"));
+  ONNX_ASSIGN(block, requireSymbolArgs(im, blockIn, "block_shape"));
+  size_t d = image.size();
+  if (d == 0 || block.size() != d)
+    return makeError("image_shape and block_shape need the same number (>= 1) "
+                     "of values");
+  auto listAttr = [&](const char *name, size_t count,
+                      int64_t fill) -> Expected<std::vector<int64_t>> {
+    ONNX_ASSIGN(v, ctx.intsAttr(name));
+    if (v.empty())
+      v.assign(count, fill);
+    if (v.size() != count)
+      return makeError(std::string("attribute '") + name + "' needs " +
+                       std::to_string(count) + " values");
+    return v;
+  };
+  ONNX_ASSIGN(dil, listAttr("dilations", d, 1));
+  ONNX_ASSIGN(pads, listAttr("pads", 2 * d, 0));
+  ONNX_ASSIGN(strides, listAttr("strides", d, 1));
+  for (size_t i = 0; i < d; ++i)
+    if (dil[i] < 1 || strides[i] < 1 || pads[i] < 0 || pads[d + i] < 0)
+      return makeError("dilations and strides must be positive and pads not "
+                       "negative");
+  SymbolMath m(im.graph());
+  const std::string who = nodeLabel(ctx);
+  SymbolArg k(int64_t{1}), blocks(int64_t{1});
+  std::vector<SymbolArg> per; // blocks along each dim
+  for (size_t i = 0; i < d; ++i) {
+    m.require(m.lt(int64_t{0}, block[i]),
+              who + "block_shape[" + std::to_string(i) + "] must be positive");
+    m.require(m.lt(int64_t{0}, image[i]),
+              who + "image_shape[" + std::to_string(i) + "] must be positive");
+    k = m.mul(k, block[i]);
+    SymbolArg span = m.add(m.mul(m.sub(block[i], int64_t{1}), dil[i]),
+                           int64_t{1});
+    SymbolArg room = m.sub(m.add(image[i], pads[i] + pads[d + i]), span);
+    SymbolArg count = m.add(m.floorDiv(room, strides[i]), int64_t{1});
+    m.require(m.negate(m.lt(room, int64_t{0})),
+              who + "block_shape[" + std::to_string(i) +
+                  "] does not fit the padded image");
+    per.push_back(count);
+    blocks = m.mul(blocks, count);
+  }
+  m.require(m.eq(m.op(SymbolOp::Mod, {ck, k}), int64_t{0}),
+            who + "input dim 1 (" + std::to_string(ck) +
+                ") is not a multiple of prod(block_shape)");
+  m.require(m.eq(blocks, l),
+            who + "input dim 2 (" + std::to_string(l) +
+                ") is not the number of sliding blocks");
+  SymbolArg c = m.floorDiv(ck, k);
+  MLC_RETURN_IF_ERROR(m.status());
+  // The input as [N, C, K L]: block position major, as the reference.
+  ONNX_ASSIGN(flat,
+              checkedReshape(im, x, {SymbolArg(n), c, m.mul(k, l)}, ""));
+  MLC_RETURN_IF_ERROR(m.status());
+  // Over the grid [I_1 .. I_d, B_1 .. B_d]: output pixel p, block offset
+  // q; the block index along dim i is (p + pad - q dil) / stride when that
+  // divides and lies in [0, blocks_i).
+  Shape grid;
+  for (size_t i = 0; i < d; ++i)
+    grid.push_back(symbolArgDim(image[i]));
+  for (size_t i = 0; i < d; ++i)
+    grid.push_back(symbolArgDim(block[i]));
+  auto axisIota = [&](size_t axis) -> Expected<Value *> {
+    Shape shape(2 * d, Dim(int64_t{1}));
+    shape[axis] = grid[axis];
+    return im.emit(OpKind::Iota, {},
+                   {{"shape", dimsAttribute(shape)},
+                    {"axis", static_cast<int64_t>(axis)}});
+  };
+  auto i64 = [&](int64_t v) {
+    return im.emitScalar(DType::I64, static_cast<double>(v));
+  };
+  auto bin = [&](OpKind kind, Value *a, Value *b) {
+    return im.emit(kind, {a, b});
+  };
+  ONNX_ASSIGN(zero, i64(0));
+  Value *valid = nullptr, *blockLin = nullptr, *offLin = nullptr;
+  for (size_t i = 0; i < d; ++i) {
+    ONNX_ASSIGN(p, axisIota(i));
+    ONNX_ASSIGN(q, axisIota(d + i));
+    ONNX_ASSIGN(padV, i64(pads[i]));
+    ONNX_ASSIGN(dilV, i64(dil[i]));
+    ONNX_ASSIGN(strideV, i64(strides[i]));
+    ONNX_ASSIGN(pp, bin(OpKind::Add, p, padV));
+    ONNX_ASSIGN(qd, bin(OpKind::Mul, q, dilV));
+    ONNX_ASSIGN(num, bin(OpKind::Sub, pp, qd));
+    ONNX_ASSIGN(rem, im.emit(OpKind::Mod, {num, strideV}, {{"fmod", int64_t{0}}}));
+    ONNX_ASSIGN(exact, bin(OpKind::Equal, rem, zero));
+    ONNX_ASSIGN(neg, bin(OpKind::Less, num, zero));
+    ONNX_ASSIGN(nonNeg, im.emit(OpKind::Not, {neg}));
+    ONNX_ASSIGN(at, bin(OpKind::Div, num, strideV));
+    ONNX_ASSIGN(countV, scalarOf(im, per[i]));
+    ONNX_ASSIGN(inside, bin(OpKind::Less, at, countV));
+    ONNX_ASSIGN(v1, bin(OpKind::And, exact, nonNeg));
+    ONNX_ASSIGN(v2, bin(OpKind::And, v1, inside));
+    if (valid) {
+      ONNX_ASSIGN(v, bin(OpKind::And, valid, v2));
+      valid = v;
+    } else {
+      valid = v2;
+    }
+    ONNX_ASSIGN(atSafe, bin(OpKind::Max, at, zero));
+    if (blockLin) {
+      ONNX_ASSIGN(sc, bin(OpKind::Mul, blockLin, countV));
+      ONNX_ASSIGN(sum, bin(OpKind::Add, sc, atSafe));
+      blockLin = sum;
+    } else {
+      blockLin = atSafe;
+    }
+    ONNX_ASSIGN(bV, scalarOf(im, block[i]));
+    if (offLin) {
+      ONNX_ASSIGN(sc, bin(OpKind::Mul, offLin, bV));
+      ONNX_ASSIGN(sum, bin(OpKind::Add, sc, q));
+      offLin = sum;
+    } else {
+      offLin = q;
+    }
+  }
+  ONNX_ASSIGN(lV, i64(l));
+  ONNX_ASSIGN(major, bin(OpKind::Mul, offLin, lV));
+  ONNX_ASSIGN(index0, bin(OpKind::Add, major, blockLin));
+  ONNX_ASSIGN(index, im.emit(OpKind::Where, {valid, index0, zero}));
+  ONNX_ASSIGN(g, im.emit(OpKind::Gather, {flat, index},
+                         {{"axis", int64_t{2}}})); // [N, C, grid]
+  ONNX_ASSIGN(fill, im.emitScalar(x->type().dtype, 0.0));
+  ONNX_ASSIGN(masked, im.emit(OpKind::Where, {valid, g, fill}));
+  std::vector<int64_t> axes;
+  for (size_t i = 0; i < d; ++i)
+    axes.push_back(static_cast<int64_t>(2 + d + i));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::ReduceSum, {masked},
+                           {{"axes", axes}, {"keepdims", int64_t{0}}},
+                           ctx.outputName(0)));
+}
+
 Status affineGridOp(NodeContext &ctx, OpKind) {
   Importer &im = ctx.importer;
   ONNX_ASSIGN(theta, ctx.input(0));

@@ -218,6 +218,16 @@ CASES = [
       {"bins": 20, "dft": 64, "rate": 16000, "lo": 100.0, "hi": 7000.0}],
      [({"bins": 0, "dft": 16, "rate": 8192, "lo": 0.0, "hi": 4096.0},
        "num_mel_bins must be positive")]),
+    # Col2Im with a run-time image and block shape: the kernel geometry and
+    # the output dims follow the values.
+    ("col2im",
+     model("col2im", helper.make_node("Col2Im", ["x", "image", "block"], ["y"]),
+           [info("x", F, [1, 4, 12]), info("image", I64, [2]), info("block", I64, [2])],
+           "y", opset=18),
+     [{"image": [4, 5], "block": [2, 2]}, {"image": [3, 7], "block": [1, 4]},
+      {"image": [6, 4], "block": [4, 1]}],
+     [({"image": [4, 5], "block": [3, 3]}, "is not a multiple of prod(block_shape)"),
+      ({"image": [5, 5], "block": [2, 2]}, "is not the number of sliding blocks")]),
     ("tile",
      model("tile", helper.make_node("Tile", ["x", "repeats"], ["y"]),
            [info("x", F, [2, 3]), info("repeats", I64, [2])], "y"),
