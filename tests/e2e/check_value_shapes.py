@@ -13,8 +13,11 @@ atol 1e-4), and for each bad set it must exit 1 with one "mlc: error:" line
 naming the problem (an axis out of range, a shape that does not fit the
 data, a dim that cannot broadcast). NonZero and Compress have dims the run computes
 from the data, and so does NonMaxSuppression's selected count. Resize
-takes run-time scales and sizes, Tile run-time repeats, HannWindow a
-run-time size. Also checks `mlc inspect` shows the symbols and that
+takes run-time scales and sizes (antialiased too), Tile run-time repeats,
+HannWindow a run-time size, STFT a run-time hop and frame length,
+MelWeightMatrix run-time bin counts, Col2Im a run-time image and block
+shape, and CenterCropPad's function body does its shape math on a
+run-time target shape. Also checks `mlc inspect` shows the symbols and that
 compiling twice gives the same bytes.
 """
 
