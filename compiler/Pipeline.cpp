@@ -40,7 +40,8 @@ const PassInfo kEliminateDeadCode{"eliminate-dead-code",
                                   eliminateDeadCode};
 const PassInfo kWidenHalfAccumulation{
     "widen-half-accumulation",
-    "f16/bf16 contractions and reductions computed in f32", widenHalfAccumulation};
+    "f16/bf16 contractions and reductions computed in f32",
+    widenHalfAccumulation};
 const PassInfo kFuseKernels{"fuse-kernels",
                             "group nodes into kernels (anchor + epilogue)",
                             fuseKernels};
@@ -75,10 +76,14 @@ void printTimings(std::ostream &out, const std::vector<Timing> &timings,
 
 const std::vector<PassInfo> &allPasses() {
   static const std::vector<PassInfo> passes = {
-      kInferShapes,   kSimplifyAlgebra,
-      kConvertToChannelsLast,     kFoldConstants,
-      kEliminateCommonSubexpressions, kEliminateDeadCode,
-      kWidenHalfAccumulation,         kFuseKernels,
+      kInferShapes,
+      kSimplifyAlgebra,
+      kConvertToChannelsLast,
+      kFoldConstants,
+      kEliminateCommonSubexpressions,
+      kEliminateDeadCode,
+      kWidenHalfAccumulation,
+      kFuseKernels,
   };
   return passes;
 }
@@ -100,14 +105,10 @@ const std::vector<PassInfo> &defaultPipeline(PipelineTarget target) {
       kFuseKernels,
   };
   static const std::vector<PassInfo> gpu = {
-      kInferShapes,
-      kSimplifyAlgebra,
-      kFoldConstants,
-      kSimplifyAlgebra,
-      kWidenHalfAccumulation,
-      kEliminateCommonSubexpressions,
-      kEliminateDeadCode,
-      kFuseKernels,
+      kInferShapes,           kSimplifyAlgebra,
+      kFoldConstants,         kSimplifyAlgebra,
+      kWidenHalfAccumulation, kEliminateCommonSubexpressions,
+      kEliminateDeadCode,     kFuseKernels,
   };
   return target == PipelineTarget::Cpu ? cpu : gpu;
 }

@@ -8,9 +8,7 @@ namespace mlc {
 
 namespace {
 
-bool isHalf(DType dtype) {
-  return dtype == DType::F16 || dtype == DType::BF16;
-}
+bool isHalf(DType dtype) { return dtype == DType::F16 || dtype == DType::BF16; }
 
 /// The ops that sum (or multiply) many terms.
 bool accumulates(OpKind kind) {
@@ -55,9 +53,9 @@ Expected<bool> widen(Rewriter &rewriter, Node *node) {
       operands.push_back(operand);
       continue;
     }
-    Expected<Node *> cast = rewriter.addNode(
-        OpKind::Cast, {operand}, {{"to", DType::F32}}, node->name(),
-        operand->name() + "_f32");
+    Expected<Node *> cast =
+        rewriter.addNode(OpKind::Cast, {operand}, {{"to", DType::F32}},
+                         node->name(), operand->name() + "_f32");
     if (!cast)
       return cast.error();
     operands.push_back((*cast)->result());
@@ -71,10 +69,9 @@ Expected<bool> widen(Rewriter &rewriter, Node *node) {
     Value *result = node->result(i);
     Value *value = (*wide)->result(i);
     if (value->type().dtype != result->type().dtype) {
-      Expected<Node *> back =
-          rewriter.addNode(OpKind::Cast, {value},
-                           {{"to", result->type().dtype}}, node->name(),
-                           result->name());
+      Expected<Node *> back = rewriter.addNode(OpKind::Cast, {value},
+                                               {{"to", result->type().dtype}},
+                                               node->name(), result->name());
       if (!back)
         return back.error();
       value = (*back)->result();

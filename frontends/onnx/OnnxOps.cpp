@@ -675,8 +675,7 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
     return makeError("post_transform " + std::to_string(post) +
                      " is not supported (only 0, none)");
   if (aggregate < 0 || aggregate > 3)
-    return makeError("unknown aggregate_function " +
-                     std::to_string(aggregate));
+    return makeError("unknown aggregate_function " + std::to_string(aggregate));
   if (nTargets < 1 || roots.empty() || m + leaves > kMaxTreeNodes)
     return makeError("needs n_targets >= 1, tree roots and at most " +
                      std::to_string(kMaxTreeNodes) + " nodes and leaves");
@@ -684,8 +683,7 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
     if (t < 0 || t >= nTargets)
       return makeError("a leaf target id is outside [0, n_targets)");
   for (size_t i = 0; i < um; ++i)
-    if (features[i] < 0 || features[i] >= xe[1] || modes[i] < 0 ||
-        modes[i] > 6)
+    if (features[i] < 0 || features[i] >= xe[1] || modes[i] < 0 || modes[i] > 6)
       return makeError("node " + std::to_string(i) +
                        " has a feature id outside X's columns or an unknown "
                        "mode");
@@ -709,7 +707,7 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
   std::vector<bool> reached(static_cast<size_t>(leaves), false);
   std::vector<std::pair<int64_t, bool>> path;
   std::function<Status(int64_t, bool)> walk = [&](int64_t id,
-                                                   bool leaf) -> Status {
+                                                  bool leaf) -> Status {
     if (leaf) {
       if (id < 0 || id >= leaves)
         return makeError("leaf id " + std::to_string(id) + " is out of range");
@@ -816,12 +814,12 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
     std::vector<double> idx;
     for (const auto &p : paths)
       for (size_t k = 0; k < depth; ++k)
-        idx.push_back(k < p.size() ? static_cast<double>(
-                                         p[k].second ? p[k].first
-                                                     : m + p[k].first)
-                                   : static_cast<double>(2 * m));
-    ONNX_ASSIGN(iv, constant(DType::I64, {leaves, static_cast<int64_t>(depth)},
-                             idx));
+        idx.push_back(
+            k < p.size()
+                ? static_cast<double>(p[k].second ? p[k].first : m + p[k].first)
+                : static_cast<double>(2 * m));
+    ONNX_ASSIGN(
+        iv, constant(DType::I64, {leaves, static_cast<int64_t>(depth)}, idx));
     ONNX_ASSIGN(steps, im.emit(OpKind::Gather, {ext, iv},
                                {{"axis", int64_t{1}}})); // [N, L, depth]
     ONNX_ASSIGN(stepsF, castTo(im, steps, dt));
@@ -848,9 +846,9 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
           live[static_cast<size_t>(l)] * weights[static_cast<size_t>(l)] *
           scale;
     ONNX_ASSIGN(wv, constant(dt, {leaves, nTargets}, w));
-    return setOutput(ctx, 0,
-                     im.emit(OpKind::MatMul, {indicator, wv}, {},
-                             ctx.outputName(0)));
+    return setOutput(
+        ctx, 0,
+        im.emit(OpKind::MatMul, {indicator, wv}, {}, ctx.outputName(0)));
   }
   // MIN / MAX: per target, over the leaves that are reached and aim there.
   bool isMin = aggregate == 2;
@@ -1134,19 +1132,18 @@ Status dilatedCeilAvgPool(NodeContext &ctx, Value *x,
       int64_t at = rest % padded[2 + i];
       rest /= padded[2 + i];
       int64_t lo = cip ? 0 : pads[i];
-      int64_t hi = cip ? ext[2 + i] + pads[i] + pads[k + i]
-                       : pads[i] + ext[2 + i];
+      int64_t hi =
+          cip ? ext[2 + i] + pads[i] + pads[k + i] : pads[i] + ext[2 + i];
       if (at < lo || at >= hi)
         mask[static_cast<size_t>(flat)] = 0.0;
     }
   }
   DType dt = x->type().dtype;
-  ONNX_ASSIGN(md, makeTensorFromDoubles(TensorType{dt, makeShape(padded)},
-                                        mask));
+  ONNX_ASSIGN(md,
+              makeTensorFromDoubles(TensorType{dt, makeShape(padded)}, mask));
   ONNX_ASSIGN(mv, im.emitConstant(std::move(md)));
-  AttributeMap pad{{"pads", fullPads},
-                   {"mode", std::string("constant")},
-                   {"value", 0.0}};
+  AttributeMap pad{
+      {"pads", fullPads}, {"mode", std::string("constant")}, {"value", 0.0}};
   ONNX_ASSIGN(xp, im.emit(OpKind::Pad, {x}, pad));
   AttributeMap attrs{{"kernel", kernel},
                      {"strides", strides},
@@ -1156,8 +1153,8 @@ Status dilatedCeilAvgPool(NodeContext &ctx, Value *x,
                      {"count_include_pad", int64_t(1)}};
   ONNX_ASSIGN(sums, im.emit(OpKind::AvgPool, {xp}, attrs));
   ONNX_ASSIGN(counts, im.emit(OpKind::AvgPool, {mv}, attrs));
-  return setOutput(
-      ctx, 0, im.emit(OpKind::Div, {sums, counts}, {}, ctx.outputName(0)));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Div, {sums, counts}, {}, ctx.outputName(0)));
 }
 
 Status poolOp(NodeContext &ctx, OpKind kind) {
@@ -1579,8 +1576,8 @@ Status batchNormTraining(NodeContext &ctx, std::vector<Value *> operands) {
     ONNX_ASSIGN(now, castTo(im, batch[i - 1], statType));
     ONNX_ASSIGN(a, im.emit(OpKind::Mul, {old, m}));
     ONNX_ASSIGN(b, im.emit(OpKind::Mul, {now, m1}));
-    MLC_RETURN_IF_ERROR(setOutput(
-        ctx, i, im.emit(OpKind::Add, {a, b}, {}, ctx.outputName(i))));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, i, im.emit(OpKind::Add, {a, b}, {}, ctx.outputName(i))));
   }
   return Status::success();
 }
@@ -2208,13 +2205,12 @@ Status padOp(NodeContext &ctx, OpKind) {
     return makeError("pad mode \"" + mode + "\" is not supported");
   // Pads, axes or value known only at run time, negative pads, or wrap:
   // gathers (ValueShapes.cpp); otherwise the IR's pad.
-  bool gathers = mode == "wrap" || isRunTimeInts(padsIn) ||
-                 ctx.importer.dimValue(padsIn) ||
-                 isRunTimeInts(ctx.optionalInput(3)) ||
-                 (ctx.optionalInput(2) &&
-                  !ctx.importer.requireConstant(ctx.optionalInput(2),
-                                                "constant_value")
-                       .ok());
+  bool gathers =
+      mode == "wrap" || isRunTimeInts(padsIn) ||
+      ctx.importer.dimValue(padsIn) || isRunTimeInts(ctx.optionalInput(3)) ||
+      (ctx.optionalInput(2) &&
+       !ctx.importer.requireConstant(ctx.optionalInput(2), "constant_value")
+            .ok());
   if (!gathers) {
     auto list = ctx.importer.requireInts(padsIn, "pads");
     gathers = list.ok() && std::any_of(list->begin(), list->end(),
@@ -2356,10 +2352,9 @@ Status dropoutOp(NodeContext &ctx, OpKind) {
       // Inference keeps every element: the mask is all true.
       ONNX_ASSIGN(ext, staticShape(x, "Dropout's mask"));
       ONNX_ASSIGN(count, elementCount(makeShape(ext)));
-      ONNX_ASSIGN(data,
-                  makeTensorData(TensorType{DType::Bool, makeShape(ext)},
-                                 std::vector<uint8_t>(
-                                     static_cast<size_t>(count), 1)));
+      ONNX_ASSIGN(data, makeTensorData(TensorType{DType::Bool, makeShape(ext)},
+                                       std::vector<uint8_t>(
+                                           static_cast<size_t>(count), 1)));
       ONNX_ASSIGN(mask, im.emitConstant(std::move(data), ctx.outputName(1)));
       ctx.outputs[1] = mask;
     }
@@ -2398,8 +2393,7 @@ Status dropoutOp(NodeContext &ctx, OpKind) {
     y = sel;
     if (wantMask) {
       ONNX_ASSIGN(notT, im.emit(OpKind::Not, {runTime}));
-      ONNX_ASSIGN(m, im.emit(OpKind::Or, {keep, notT}, {},
-                             ctx.outputName(1)));
+      ONNX_ASSIGN(m, im.emit(OpKind::Or, {keep, notT}, {}, ctx.outputName(1)));
       mask = m;
     }
   } else {
@@ -4417,9 +4411,8 @@ Status deformConvOp(NodeContext &ctx, OpKind) {
       w->type().dtype != dt || offset->type().dtype != dt)
     return makeError("X, W and offset must be float tensors of rank 4 and "
                      "one type (2-D images only), got " +
-                     typeToString(x->type()) + ", " +
-                     typeToString(w->type()) + " and " +
-                     typeToString(offset->type()));
+                     typeToString(x->type()) + ", " + typeToString(w->type()) +
+                     " and " + typeToString(offset->type()));
   ONNX_ASSIGN(group, ctx.intAttr("group", 1));
   ONNX_ASSIGN(offGroups, ctx.intAttr("offset_group", 1));
   std::vector<int64_t> kernel = {we[2], we[3]};
@@ -4549,11 +4542,10 @@ Status deformConvOp(NodeContext &ctx, OpKind) {
     ONNX_ASSIGN(me, staticShape(mask, "mask"));
     if (mask->type().dtype != dt ||
         me != std::vector<int64_t>{n, g * k, oh, ow})
-      return makeError("mask must be X's type, shaped [" +
-                       std::to_string(n) + ", " +
-                       std::to_string(g * k) + ", " + std::to_string(oh) +
-                       ", " + std::to_string(ow) + "], got " +
-                       typeToString(mask->type()));
+      return makeError("mask must be X's type, shaped [" + std::to_string(n) +
+                       ", " + std::to_string(g * k) + ", " +
+                       std::to_string(oh) + ", " + std::to_string(ow) +
+                       "], got " + typeToString(mask->type()));
     ONNX_ASSIGN(m4, im.emitReshape(mask, {n, g, 1, k * l}));
     ONNX_ASSIGN(masked, bin(OpKind::Mul, sampled, m4));
     sampled = masked;
@@ -4624,7 +4616,8 @@ Status maxUnpoolOp(NodeContext &ctx, OpKind) {
     o *= e;
   if (t > 0 && o > kMaxUnpoolMask / t)
     return makeError("MaxUnpool of " + std::to_string(t) + " elements into " +
-                     std::to_string(o) + " is too large (the one-hot mask "
+                     std::to_string(o) +
+                     " is too large (the one-hot mask "
                      "has at most 2^26 elements)");
   Importer &im = ctx.importer;
   ONNX_ASSIGN(flatI, im.emitReshape(indices, {t, 1}));
@@ -4653,8 +4646,8 @@ Status maxUnpoolOp(NodeContext &ctx, OpKind) {
                      im.emitReshape(flatY, inferred, ctx.outputName(0)));
   ONNX_ASSIGN(y, im.emitReshape(flatY, inferred));
   ONNX_ASSIGN(placed, zeroExtendTo(ctx, y, outShape));
-  return setOutput(ctx, 0, castTo(im, placed, placed->type().dtype,
-                                  ctx.outputName(0)));
+  return setOutput(ctx, 0,
+                   castTo(im, placed, placed->type().dtype, ctx.outputName(0)));
 }
 
 /// GridSample-16/20/22 as onnx's reference computes it, for any number of
@@ -7356,10 +7349,10 @@ Status dynamicQuantizeLinearOp(NodeContext &ctx, OpKind) {
 }
 
 /// Einsum of one or two operands: a repeated index in a term first takes
-/// the diagonal; then it sums out the indices only one side has, then one batched matmul (batch,
-/// free-left, contracted) x (batch, contracted, free-right), and a
-/// transpose to the output order. "..." stands for the same leading dims in
-/// every term (named by digits internally).
+/// the diagonal; then it sums out the indices only one side has, then one
+/// batched matmul (batch, free-left, contracted) x (batch, contracted,
+/// free-right), and a transpose to the output order. "..." stands for the same
+/// leading dims in every term (named by digits internally).
 Status einsumOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(eq, ctx.stringAttr("equation", ""));
   std::string e;
@@ -7440,10 +7433,10 @@ Status einsumOp(NodeContext &ctx, OpKind) {
       std::vector<int64_t> starts(merged.size(), 0), steps(merged.size(), 1);
       std::vector<int64_t> ends = merged;
       steps.back() = n + 1;
-      ONNX_ASSIGN(diag, im.emit(OpKind::Slice, {flat},
-                                {{"starts", starts},
-                                 {"ends", ends},
-                                 {"steps", steps}}));
+      ONNX_ASSIGN(
+          diag,
+          im.emit(OpKind::Slice, {flat},
+                  {{"starts", starts}, {"ends", ends}, {"steps", steps}}));
       ops[i] = diag;
       repeated.insert(t[d]);
       kept.push_back(n);
@@ -7823,8 +7816,7 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
                      typeToString(x->type()));
   ONNX_ASSIGN(xe, staticShape(x, "X"));
   if (xe.size() != 1 && xe.size() != 2)
-    return makeError("X must have rank 1 or 2, got " +
-                     typeToString(x->type()));
+    return makeError("X must have rank 1 or 2, got " + typeToString(x->type()));
   ONNX_ASSIGN(mode, ctx.stringAttr("mode", ""));
   if (mode != "TF" && mode != "IDF" && mode != "TFIDF")
     return makeError("mode must be TF, IDF or TFIDF, got '" + mode + "'");
@@ -7850,8 +7842,7 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
   }
   if (!weights.empty() && static_cast<int64_t>(weights.size()) != outSize)
     return makeError("weights has " + std::to_string(weights.size()) +
-                     " values for " + std::to_string(outSize) +
-                     " outputs");
+                     " values for " + std::to_string(outSize) + " outputs");
   // The pool's n-grams by length: (tokens, ngram id). A repeated n-gram
   // counts under its last id, as the reference's trie keeps the last.
   std::map<int64_t, std::map<std::vector<int64_t>, int64_t>> grams;
@@ -7899,9 +7890,9 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
         ONNX_ASSIGN(tok, sliceAxis(ctx, x2, {batch, length}, 1, k * d,
                                    k * d + positions, ""));
         ONNX_ASSIGN(tok3, im.emitReshape(tok, {batch, positions, 1}));
-        ONNX_ASSIGN(want, makeTensorFromDoubles(
-                              TensorType{xt, makeShape({g})},
-                              column[static_cast<size_t>(k)]));
+        ONNX_ASSIGN(want,
+                    makeTensorFromDoubles(TensorType{xt, makeShape({g})},
+                                          column[static_cast<size_t>(k)]));
         ONNX_ASSIGN(wantV, im.emitConstant(std::move(want)));
         ONNX_ASSIGN(eq, im.emit(OpKind::Equal, {tok3, wantV}));
         if (all) {
@@ -7923,10 +7914,10 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
       }
     }
     if (!sum) {
-      ONNX_ASSIGN(zero, makeTensorFromDoubles(
-                            TensorType{DType::F32, makeShape({batch, g})},
-                            std::vector<double>(
-                                static_cast<size_t>(batch * g), 0.0)));
+      ONNX_ASSIGN(
+          zero, makeTensorFromDoubles(
+                    TensorType{DType::F32, makeShape({batch, g})},
+                    std::vector<double>(static_cast<size_t>(batch * g), 0.0)));
       ONNX_ASSIGN(zeroV, im.emitConstant(std::move(zero)));
       sum = zeroV;
     }
@@ -7943,8 +7934,7 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
   } else {
     Value *byId = terms[0];
     if (terms.size() > 1) {
-      ONNX_ASSIGN(cat, im.emit(OpKind::Concat, terms,
-                               {{"axis", int64_t(1)}}));
+      ONNX_ASSIGN(cat, im.emit(OpKind::Concat, terms, {{"axis", int64_t(1)}}));
       byId = cat;
     }
     // [ids, O]: row j has a 1 in column ngram_indexes[id of j].
@@ -7953,9 +7943,9 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
     for (int64_t j = 0; j < rows; ++j)
       scatter[static_cast<size_t>(
           j * outSize + indexes[static_cast<size_t>(termIds[j])])] = 1.0;
-    ONNX_ASSIGN(m, makeTensorFromDoubles(
-                       TensorType{DType::F32, makeShape({rows, outSize})},
-                       scatter));
+    ONNX_ASSIGN(
+        m, makeTensorFromDoubles(
+               TensorType{DType::F32, makeShape({rows, outSize})}, scatter));
     ONNX_ASSIGN(mV, im.emitConstant(std::move(m)));
     ONNX_ASSIGN(f, im.emit(OpKind::MatMul, {byId, mV}));
     freq = f;
@@ -7965,9 +7955,9 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
     ONNX_ASSIGN(zero, im.emitScalar(DType::F32, 0.0));
     Value *w = nullptr;
     if (!weights.empty()) {
-      ONNX_ASSIGN(wd, makeTensorFromDoubles(
-                          TensorType{DType::F32, makeShape({outSize})},
-                          weights));
+      ONNX_ASSIGN(wd,
+                  makeTensorFromDoubles(
+                      TensorType{DType::F32, makeShape({outSize})}, weights));
       ONNX_ASSIGN(wv, im.emitConstant(std::move(wd)));
       w = wv;
     }
@@ -7981,9 +7971,9 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
       y = weighed;
     }
   }
-  std::vector<int64_t> outShape =
-      xe.size() == 2 ? std::vector<int64_t>{batch, outSize}
-                     : std::vector<int64_t>{outSize};
+  std::vector<int64_t> outShape = xe.size() == 2
+                                      ? std::vector<int64_t>{batch, outSize}
+                                      : std::vector<int64_t>{outSize};
   return setOutput(ctx, 0, im.emitReshape(y, outShape, ctx.outputName(0)));
 }
 
@@ -9170,8 +9160,7 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
   const std::string &op = ctx.proto.op_type();
   bool defaultDomain =
       ctx.proto.domain().empty() || ctx.proto.domain() == "ai.onnx";
-  if (!defaultDomain ||
-      (ctx.proto.output_size() != 1 && op != "Split"))
+  if (!defaultDomain || (ctx.proto.output_size() != 1 && op != "Split"))
     return false;
   auto emit = [&](const Shape &dims, bool scalar,
                   DType dtype = DType::I64) -> Expected<bool> {
@@ -9228,9 +9217,9 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
       runTime += v->type().dtype == DType::I64 ? 1 : 2;
   }
   bool anyRunTime = runTime == 1;
-  bool arithmetic = op == "Add" || op == "Sub" || op == "Mul" ||
-                    op == "Div" || op == "Max" || op == "Min" ||
-                    op == "Concat" || op == "Split";
+  bool arithmetic = op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
+                    op == "Max" || op == "Min" || op == "Concat" ||
+                    op == "Split";
   anyDimValue |= anyRunTime && arithmetic;
   if (!data || !anyDimValue)
     return false;
@@ -9277,8 +9266,8 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
     for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
       SymbolArg x = arg(a[a.size() == 1 ? 0 : i]);
       SymbolArg y = arg(b[b.size() == 1 ? 0 : i]);
-      if (sop == SymbolOp::FloorDiv &&
-          std::holds_alternative<int64_t>(y) && std::get<int64_t>(y) == 0)
+      if (sop == SymbolOp::FloorDiv && std::holds_alternative<int64_t>(y) &&
+          std::get<int64_t>(y) == 0)
         return false;
       auto r = g.defineSymbol(sop, {x, y});
       if (!r)
@@ -9288,8 +9277,9 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
           (!g.isNonNegative(x) || !g.isNonNegative(y))) {
         // ONNX's integer Div truncates: the floor quotient plus 1 where the
         // signs differ and the division is not exact.
-        auto sym = [&](SymbolOp o, std::vector<SymbolArg> args)
-            -> std::optional<SymbolArg> {
+        auto sym =
+            [&](SymbolOp o,
+                std::vector<SymbolArg> args) -> std::optional<SymbolArg> {
           auto v = g.defineSymbol(o, std::move(args));
           if (!v)
             return std::nullopt;
@@ -9401,11 +9391,11 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
       if (!ctx.outputUsed[static_cast<size_t>(i)])
         continue;
       if (isStatic(piece)) {
-        ONNX_ASSIGN(data, intsTensor(staticExtents(piece),
-                                     Shape{Dim(sizes[i])}));
-        ONNX_ASSIGN(c, ctx.importer.emitConstant(
-                           std::move(data),
-                           ctx.outputName(static_cast<size_t>(i))));
+        ONNX_ASSIGN(data,
+                    intsTensor(staticExtents(piece), Shape{Dim(sizes[i])}));
+        ONNX_ASSIGN(
+            c, ctx.importer.emitConstant(
+                   std::move(data), ctx.outputName(static_cast<size_t>(i))));
         ctx.outputs[static_cast<size_t>(i)] = c;
         continue;
       }

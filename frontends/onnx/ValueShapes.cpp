@@ -365,8 +365,8 @@ Status sliceFromSymbols(NodeContext &ctx, Value *x) {
     SymbolArg back = m.lt(sp, int64_t{0});
     SymbolArg s0 = wrap(st), e0 = wrap(en);
     SymbolArg last = m.sub(d, int64_t{1});
-    SymbolArg start = m.select(back, clamp(s0, 0, m.max(last, int64_t{0})),
-                               clamp(s0, 0, d));
+    SymbolArg start =
+        m.select(back, clamp(s0, 0, m.max(last, int64_t{0})), clamp(s0, 0, d));
     SymbolArg end = m.select(back, clamp(e0, -1, last), clamp(e0, 0, d));
     // ceil((end - start) / step), at least 0.
     SymbolArg len = m.max(
@@ -897,9 +897,9 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
       ONNX_ASSIGN(qData, makeTensorFromDoubles(
                              TensorType{DType::F64, makeShape({1, q})}, qs));
       ONNX_ASSIGN(qV, im.emitConstant(std::move(qData)));
-      ONNX_ASSIGN(hotData, makeTensorFromDoubles(
-                               TensorType{DType::F64, makeShape({q, in})},
-                               hot));
+      ONNX_ASSIGN(hotData,
+                  makeTensorFromDoubles(
+                      TensorType{DType::F64, makeShape({q, in})}, hot));
       ONNX_ASSIGN(hotV, im.emitConstant(std::move(hotData)));
       ONNX_ASSIGN(sMin, bin(OpKind::Min, sc, one));
       ONNX_ASSIGN(c2, im.emit(OpKind::Reshape, {coord},
@@ -1219,9 +1219,9 @@ Status stftOp(NodeContext &ctx, OpKind) {
                 who + "window length differs from frame_length");
       MLC_RETURN_IF_ERROR(m.status());
     }
-    ONNX_ASSIGN(w4, im.emit(OpKind::Reshape, {window},
-                            {{"shape", dimsAttribute({Dim(1), Dim(1), nd,
-                                                      Dim(1)})}}));
+    ONNX_ASSIGN(
+        w4, im.emit(OpKind::Reshape, {window},
+                    {{"shape", dimsAttribute({Dim(1), Dim(1), nd, Dim(1)})}}));
     ONNX_ASSIGN(weighted, im.emit(OpKind::Mul, {framed, w4}));
     w = weighted;
   }
@@ -1269,18 +1269,17 @@ Status stftOp(NodeContext &ctx, OpKind) {
     imag = i2;
   }
   Shape four{Dim(batch), fd, kd, Dim(1)};
-  ONNX_ASSIGN(r4, im.emit(OpKind::Reshape, {real},
-                          {{"shape", dimsAttribute(four)}}));
-  ONNX_ASSIGN(i4, im.emit(OpKind::Reshape, {imag},
-                          {{"shape", dimsAttribute(four)}}));
+  ONNX_ASSIGN(
+      r4, im.emit(OpKind::Reshape, {real}, {{"shape", dimsAttribute(four)}}));
+  ONNX_ASSIGN(
+      i4, im.emit(OpKind::Reshape, {imag}, {{"shape", dimsAttribute(four)}}));
   // [..., 2]: real where the last index is 0, else imaginary (a where
   // rather than a concat, which codegen needs static for now).
   ONNX_ASSIGN(last, iota({Dim(1), Dim(1), Dim(1), Dim(2)}, 3));
   ONNX_ASSIGN(zeroI, im.emitScalar(DType::I64, 0.0));
   ONNX_ASSIGN(isReal, im.emit(OpKind::Equal, {last, zeroI}));
-  return setOutput(ctx, 0,
-                   im.emit(OpKind::Where, {isReal, r4, i4}, {},
-                           ctx.outputName(0)));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Where, {isReal, r4, i4}, {}, ctx.outputName(0)));
 }
 
 Status melWeightMatrixOp(NodeContext &ctx, OpKind) {
@@ -1317,8 +1316,8 @@ Status melWeightMatrixOp(NodeContext &ctx, OpKind) {
   auto f32 = [&](double v) { return im.emitScalar(DType::F32, v); };
   auto f64 = [&](double v) { return im.emitScalar(DType::F64, v); };
   auto scalar = [&](Value *v, DType t) -> Expected<Value *> {
-    ONNX_ASSIGN(r, im.emit(OpKind::Reshape, {v},
-                           {{"shape", std::vector<int64_t>{}}}));
+    ONNX_ASSIGN(
+        r, im.emit(OpKind::Reshape, {v}, {{"shape", std::vector<int64_t>{}}}));
     return im.emit(OpKind::Cast, {r}, {{"to", t}});
   };
   // The edges in mels, in f32 as onnx's reference computes them (numpy
@@ -1383,9 +1382,10 @@ Status melWeightMatrixOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(lower, edge(0));
   ONNX_ASSIGN(center, edge(1));
   ONNX_ASSIGN(upper, edge(2));
-  ONNX_ASSIGN(jI, im.emit(OpKind::Iota, {},
-                          {{"shape", dimsAttribute({symbolArgDim(rows), Dim(1)})},
-                           {"axis", int64_t{0}}}));
+  ONNX_ASSIGN(jI,
+              im.emit(OpKind::Iota, {},
+                      {{"shape", dimsAttribute({symbolArgDim(rows), Dim(1)})},
+                       {"axis", int64_t{0}}}));
   ONNX_ASSIGN(j, im.emit(OpKind::Cast, {jI}, {{"to", DType::F64}}));
   // Rising from lower to center (1 at the center when they coincide),
   // falling from center to upper.
@@ -1409,9 +1409,8 @@ Status melWeightMatrixOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(onFall, bin(OpKind::And, onFall0, fallPos));
   ONNX_ASSIGN(risen, im.emit(OpKind::Where, {outRise, zero, upFixed}));
   ONNX_ASSIGN(w, im.emit(OpKind::Where, {onFall, down, risen}));
-  return setOutput(ctx, 0,
-                   im.emit(OpKind::Cast, {w}, {{"to", outType}},
-                           ctx.outputName(0)));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::Cast, {w}, {{"to", outType}}, ctx.outputName(0)));
 }
 
 Status col2ImOp(NodeContext &ctx, OpKind) {
@@ -1458,8 +1457,8 @@ Status col2ImOp(NodeContext &ctx, OpKind) {
     m.require(m.lt(int64_t{0}, image[i]),
               who + "image_shape[" + std::to_string(i) + "] must be positive");
     k = m.mul(k, block[i]);
-    SymbolArg span = m.add(m.mul(m.sub(block[i], int64_t{1}), dil[i]),
-                           int64_t{1});
+    SymbolArg span =
+        m.add(m.mul(m.sub(block[i], int64_t{1}), dil[i]), int64_t{1});
     SymbolArg room = m.sub(m.add(image[i], pads[i] + pads[d + i]), span);
     SymbolArg count = m.add(m.floorDiv(room, strides[i]), int64_t{1});
     m.require(m.negate(m.lt(room, int64_t{0})),
@@ -1471,14 +1470,12 @@ Status col2ImOp(NodeContext &ctx, OpKind) {
   m.require(m.eq(m.op(SymbolOp::Mod, {ck, k}), int64_t{0}),
             who + "input dim 1 (" + std::to_string(ck) +
                 ") is not a multiple of prod(block_shape)");
-  m.require(m.eq(blocks, l),
-            who + "input dim 2 (" + std::to_string(l) +
-                ") is not the number of sliding blocks");
+  m.require(m.eq(blocks, l), who + "input dim 2 (" + std::to_string(l) +
+                                 ") is not the number of sliding blocks");
   SymbolArg c = m.floorDiv(ck, k);
   MLC_RETURN_IF_ERROR(m.status());
   // The input as [N, C, K L]: block position major, as the reference.
-  ONNX_ASSIGN(flat,
-              checkedReshape(im, x, {SymbolArg(n), c, m.mul(k, l)}, ""));
+  ONNX_ASSIGN(flat, checkedReshape(im, x, {SymbolArg(n), c, m.mul(k, l)}, ""));
   MLC_RETURN_IF_ERROR(m.status());
   // Over the grid [I_1 .. I_d, B_1 .. B_d]: output pixel p, block offset
   // q; the block index along dim i is (p + pad - q dil) / stride when that
@@ -1512,7 +1509,8 @@ Status col2ImOp(NodeContext &ctx, OpKind) {
     ONNX_ASSIGN(pp, bin(OpKind::Add, p, padV));
     ONNX_ASSIGN(qd, bin(OpKind::Mul, q, dilV));
     ONNX_ASSIGN(num, bin(OpKind::Sub, pp, qd));
-    ONNX_ASSIGN(rem, im.emit(OpKind::Mod, {num, strideV}, {{"fmod", int64_t{0}}}));
+    ONNX_ASSIGN(rem,
+                im.emit(OpKind::Mod, {num, strideV}, {{"fmod", int64_t{0}}}));
     ONNX_ASSIGN(exact, bin(OpKind::Equal, rem, zero));
     ONNX_ASSIGN(neg, bin(OpKind::Less, num, zero));
     ONNX_ASSIGN(nonNeg, im.emit(OpKind::Not, {neg}));
