@@ -8356,6 +8356,38 @@ Status convTransposeOp(NodeContext &ctx, OpKind) {
                    im.emit(OpKind::Conv, operands, attrs, ctx.outputName(0)));
 }
 
+/// sequence_lens of a recurrent op as i64 [batch, 1], checked against the
+/// batch.
+Expected<Value *> sequenceLengths(Importer &im, Value *lens, int64_t batch) {
+  ONNX_ASSIGN(le, staticShape(lens, "sequence_lens"));
+  if (le[0] != batch)
+    return makeError("sequence_lens has " + std::to_string(le[0]) +
+                     " entries for a batch of " + std::to_string(batch));
+  ONNX_ASSIGN(l64, castTo(im, lens, DType::I64));
+  return im.emitReshape(l64, {batch, 1});
+}
+
+/// [batch, 1] bools: the entries whose sequence reaches step t.
+Expected<Value *> stepActive(Importer &im, Value *lens, int64_t t) {
+  ONNX_ASSIGN(tv, im.emitScalar(DType::I64, static_cast<double>(t)));
+  return im.emit(OpKind::Less, {tv, lens});
+}
+
+/// After a recurrent step: entries whose sequence ended keep their state
+/// (h, and c when given) and output 0 (`out`).
+Status maskStep(Importer &im, Value *active, Value *zero, Value *hPrev,
+                Value *cPrev, Value *&h, Value **c, Value *&out) {
+  ONNX_ASSIGN(hk, im.emit(OpKind::Where, {active, h, hPrev}));
+  ONNX_ASSIGN(yk, im.emit(OpKind::Where, {active, h, zero}));
+  h = hk;
+  out = yk;
+  if (c) {
+    ONNX_ASSIGN(ck, im.emit(OpKind::Where, {active, *c, cPrev}));
+    *c = ck;
+  }
+  return Status::success();
+}
+
 /// RNN unrolled over the (static) sequence: per direction, X W^T + Wb + Rb
 /// for every step at once, then H = f(x_t + H R^T) step by step (clip
 /// before f). sequence_lens must be absent.
@@ -8424,12 +8456,7 @@ Status rnnOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(zero, scalarLike(im, x, 0.0));
   Value *lens2 = nullptr;
   if (lens) {
-    ONNX_ASSIGN(le, staticShape(lens, "sequence_lens"));
-    if (le[0] != batch)
-      return makeError("sequence_lens has " + std::to_string(le[0]) +
-                       " entries for a batch of " + std::to_string(batch));
-    ONNX_ASSIGN(l64, castTo(im, lens, DType::I64));
-    ONNX_ASSIGN(lr, im.emitReshape(l64, {batch, 1}));
+    ONNX_ASSIGN(lr, sequenceLengths(im, lens, batch));
     lens2 = lr;
   }
   std::vector<Value *> ys, hs;
@@ -8476,13 +8503,9 @@ Status rnnOp(NodeContext &ctx, OpKind) {
       h = hn;
       Value *out = h;
       if (lens2) {
-        // Entries whose sequence ended keep their state and output 0.
-        ONNX_ASSIGN(tv, im.emitScalar(DType::I64, static_cast<double>(t)));
-        ONNX_ASSIGN(active, im.emit(OpKind::Less, {tv, lens2}));
-        ONNX_ASSIGN(hk, im.emit(OpKind::Where, {active, h, hPrev}));
-        ONNX_ASSIGN(yk, im.emit(OpKind::Where, {active, h, zero}));
-        h = hk;
-        out = yk;
+        ONNX_ASSIGN(active, stepActive(im, lens2, t));
+        MLC_RETURN_IF_ERROR(maskStep(im, active, zero, hPrev, nullptr, h,
+                                     nullptr, out));
       }
       ONNX_ASSIGN(h4, im.emitReshape(out, {1, 1, batch, hidden}));
       steps[t] = h4;
@@ -8593,12 +8616,7 @@ Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
   AttributeMap zeroShape{{"shape", std::vector<int64_t>{batch, hidden}}};
   Value *lens2 = nullptr;
   if (lens) {
-    ONNX_ASSIGN(le, staticShape(lens, "sequence_lens"));
-    if (le[0] != batch)
-      return makeError("sequence_lens has " + std::to_string(le[0]) +
-                       " entries for a batch of " + std::to_string(batch));
-    ONNX_ASSIGN(l64, castTo(im, lens, DType::I64));
-    ONNX_ASSIGN(lr, im.emitReshape(l64, {batch, 1}));
+    ONNX_ASSIGN(lr, sequenceLengths(im, lens, batch));
     lens2 = lr;
   }
   std::vector<Value *> ys, hs, cs;
@@ -8725,17 +8743,9 @@ Status gatedRnnOp(NodeContext &ctx, OpKind kind) {
       }
       Value *out = h;
       if (lens2) {
-        // Entries whose sequence ended keep their state and output 0.
-        ONNX_ASSIGN(tv, im.emitScalar(DType::I64, static_cast<double>(t)));
-        ONNX_ASSIGN(active, im.emit(OpKind::Less, {tv, lens2}));
-        ONNX_ASSIGN(hk, im.emit(OpKind::Where, {active, h, hPrev}));
-        ONNX_ASSIGN(yk, im.emit(OpKind::Where, {active, h, zero}));
-        h = hk;
-        out = yk;
-        if (lstm) {
-          ONNX_ASSIGN(ck, im.emit(OpKind::Where, {active, c, cPrev}));
-          c = ck;
-        }
+        ONNX_ASSIGN(active, stepActive(im, lens2, t));
+        MLC_RETURN_IF_ERROR(maskStep(im, active, zero, hPrev, cPrev, h,
+                                     lstm ? &c : nullptr, out));
       }
       ONNX_ASSIGN(h4, im.emitReshape(out, {1, 1, batch, hidden}));
       steps[t] = h4;
