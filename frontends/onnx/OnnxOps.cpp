@@ -616,6 +616,8 @@ Status binarizerOp(NodeContext &ctx, OpKind) {
 /// or [1, n]) along the last axis, as onnx's reference: [..., n], or
 /// Most internal nodes and leaves a TreeEnsemble may have.
 constexpr int64_t kMaxTreeNodes = 1 << 16;
+/// Deepest root-to-leaf path (the import walks trees recursively).
+constexpr int64_t kMaxTreeDepth = 256;
 
 /// ai.onnx.ml TreeEnsemble-5, as onnx's reference: every internal node's
 /// decision at once ([N, M]: X's feature column against the split by the
@@ -720,8 +722,10 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
     }
     if (id < 0 || id >= m)
       return makeError("node id " + std::to_string(id) + " is out of range");
-    if (static_cast<int64_t>(path.size()) >= m)
-      return makeError("the trees have a cycle");
+    if (static_cast<int64_t>(path.size()) >= std::min(m, kMaxTreeDepth))
+      return makeError("a tree is deeper than " +
+                       std::to_string(std::min(m, kMaxTreeDepth)) +
+                       " nodes (or has a cycle)");
     size_t u = static_cast<size_t>(id);
     path.push_back({id, true});
     MLC_RETURN_IF_ERROR(walk(trueIds[u], trueLeafs[u] != 0));

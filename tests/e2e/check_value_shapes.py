@@ -220,7 +220,9 @@ CASES = [
      [{"bins": 8, "dft": 16, "rate": 8192, "lo": 0.0, "hi": 4096.0},
       {"bins": 20, "dft": 64, "rate": 16000, "lo": 100.0, "hi": 7000.0}],
      [({"bins": 0, "dft": 16, "rate": 8192, "lo": 0.0, "hi": 4096.0},
-       "num_mel_bins must be positive")]),
+       "num_mel_bins must be positive"),
+      ({"bins": 2147483647, "dft": 2147483646, "rate": 8192, "lo": 0.0, "hi": 4096.0},
+       "overflows")]),
     # Col2Im with a run-time image and block shape: the kernel geometry and
     # the output dims follow the values.
     ("col2im",

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <new>
 #include <random>
 #include <sstream>
 #include <sys/stat.h>
@@ -686,7 +687,15 @@ Status prepareIO(mlc_model *model,
       return makeError(bytes.message());
     // Sub-byte outputs come packed (one byte per element is more than
     // enough room); unpackOutput undoes it.
-    io.outputs[i].resize(static_cast<size_t>(*bytes));
+    // Run-time sizes can ask for more than the machine has: one error line,
+    // not an abort.
+    try {
+      io.outputs[i].resize(static_cast<size_t>(*bytes));
+    } catch (const std::bad_alloc &) {
+      return makeError("output '" + std::string(info.name) + "' needs " +
+                       std::to_string(*bytes) +
+                       " bytes, more memory than is available");
+    }
     io.outputTypes.push_back(*type);
     io.outputNames.push_back(info.name);
     io.outputShapes[i] = shape;
