@@ -71,5 +71,33 @@ expect_error "unsupported target" "$MLC" compile "$MODEL" --target=vulkan -o "$W
 expect_error "unknown option" "$MLC" compile "$MODEL" --frobnicate -o "$WORK/x.so"
 expect_error "unknown command" "$MLC" frobnicate
 
+# A TreeEnsemble chain 2000 nodes deep: the import walks trees recursively,
+# so depth is bounded (one line, not a stack overflow).
+"$PYTHON" - "$WORK/deep_tree.onnx" <<'PY'
+import sys
+import onnx
+from onnx import TensorProto as T, helper
+n = 2000
+node = helper.make_node(
+    "TreeEnsemble", ["X"], ["Y"], domain="ai.onnx.ml",
+    nodes_featureids=[0] * n,
+    nodes_splits=helper.make_tensor("s", T.DOUBLE, [n], [0.5] * n),
+    nodes_modes=helper.make_tensor("m", T.UINT8, [n], [0] * n),
+    nodes_truenodeids=[i + 1 for i in range(n - 1)] + [n - 1],
+    nodes_trueleafs=[0] * (n - 1) + [1],
+    nodes_falsenodeids=list(range(n)), nodes_falseleafs=[1] * n,
+    leaf_targetids=[0] * n,
+    leaf_weights=helper.make_tensor("w", T.DOUBLE, [n], [1.0] * n),
+    tree_roots=[0], n_targets=1, aggregate_function=1, post_transform=0)
+graph = helper.make_graph([node], "deep",
+                          [helper.make_tensor_value_info("X", T.DOUBLE, [2, 1])],
+                          [helper.make_tensor_value_info("Y", T.DOUBLE, None)])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21),
+                                                helper.make_opsetid("ai.onnx.ml", 5)])
+model.ir_version = 10
+onnx.save(model, sys.argv[1])
+PY
+expect_error "deeper than 256" "$MLC" compile "$WORK/deep_tree.onnx" -o "$WORK/x.so"
+
 ((failures == 0)) || die "$failures bad-input case(s) misbehaved"
 echo "all bad-input cases give one clear error line"
