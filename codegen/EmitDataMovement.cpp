@@ -255,6 +255,9 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
     DType it = node.operand(1)->type().dtype;
     GenericOperand indices{operands[1], it, out, identityMap(r)};
     int64_t extent = xs[axis];
+    if (extent == kDynamicExtent)
+      return makeError("codegen: gather_elements along a dynamic dim without "
+                       "a symbol is not supported");
     return gatherLike(
         b, operands[0], dtype, xs, out, {indices},
         [&](KernelBuilder &b, const std::vector<std::string> &pos,

@@ -612,8 +612,6 @@ Status binarizerOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, castTo(im, gt, dt, ctx.outputName(0)));
 }
 
-/// ai.onnx.ml ArrayFeatureExtractor: X's elements at indices Y (int64, 1-D
-/// or [1, n]) along the last axis, as onnx's reference: [..., n], or
 /// Most internal nodes and leaves a TreeEnsemble may have.
 constexpr int64_t kMaxTreeNodes = 1 << 16;
 /// Deepest root-to-leaf path (the import walks trees recursively).
@@ -704,20 +702,23 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
     widest = std::max<int64_t>(widest, static_cast<int64_t>(sets[i].size()));
   }
   // Each leaf's root path: (node, went true) steps.
-  std::vector<std::vector<std::pair<int64_t, bool>>> paths(
-      static_cast<size_t>(leaves));
-  std::vector<bool> reached(static_cast<size_t>(leaves), false);
+  struct Reach {
+    int64_t leaf;
+    std::vector<std::pair<int64_t, bool>> steps;
+  };
+  std::vector<Reach> reaches;
   std::vector<std::pair<int64_t, bool>> path;
   std::function<Status(int64_t, bool)> walk = [&](int64_t id,
                                                   bool leaf) -> Status {
     if (leaf) {
       if (id < 0 || id >= leaves)
         return makeError("leaf id " + std::to_string(id) + " is out of range");
-      if (reached[static_cast<size_t>(id)])
-        return makeError("leaf " + std::to_string(id) +
-                         " is reached twice (trees must not share leaves)");
-      reached[static_cast<size_t>(id)] = true;
-      paths[static_cast<size_t>(id)] = path;
+      // A leaf reached by several paths (both branches of a node may name
+      // it) gets one indicator row per path; one path per tree is taken.
+      if (static_cast<int64_t>(reaches.size()) >= kMaxTreeNodes)
+        return makeError("the trees have more than " +
+                         std::to_string(kMaxTreeNodes) + " root-to-leaf paths");
+      reaches.push_back({id, path});
       return Status::success();
     }
     if (id < 0 || id >= m)
@@ -742,8 +743,10 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
     MLC_RETURN_IF_ERROR(isLeaf ? walk(trueIds[u], true) : walk(r, false));
   }
   size_t depth = 1;
-  for (const auto &p : paths)
-    depth = std::max(depth, p.size());
+  for (const Reach &r : reaches)
+    depth = std::max(depth, r.steps.size());
+  // The rows of the indicator: one per root-to-leaf path.
+  int64_t rowsL = static_cast<int64_t>(reaches.size());
   Importer &im = ctx.importer;
   int64_t n = xe[0];
   auto constant = [&](DType t, std::vector<int64_t> shape,
@@ -787,6 +790,9 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
       }
     }
     if (widest > 0) {
+      if (static_cast<int64_t>(um) * widest > (int64_t{1} << 24))
+        return makeError("membership_values makes a node x member table of "
+                         "more than 2^24 entries");
       std::vector<double> table(um * static_cast<size_t>(widest),
                                 std::numeric_limits<double>::quiet_NaN());
       for (size_t i = 0; i < um; ++i)
@@ -816,64 +822,65 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
     ONNX_ASSIGN(ext, im.emit(OpKind::Concat, {dm, notD, yes},
                              {{"axis", int64_t{1}}})); // [N, 2M + 1]
     std::vector<double> idx;
-    for (const auto &p : paths)
-      for (size_t k = 0; k < depth; ++k)
+    for (const Reach &r : reaches)
+      for (size_t k = 0; k < depth; ++k) {
+        const std::vector<std::pair<int64_t, bool>> &p = r.steps;
         idx.push_back(
             k < p.size()
                 ? static_cast<double>(p[k].second ? p[k].first : m + p[k].first)
                 : static_cast<double>(2 * m));
+      }
     ONNX_ASSIGN(
-        iv, constant(DType::I64, {leaves, static_cast<int64_t>(depth)}, idx));
+        iv, constant(DType::I64, {rowsL, static_cast<int64_t>(depth)}, idx));
     ONNX_ASSIGN(steps, im.emit(OpKind::Gather, {ext, iv},
-                               {{"axis", int64_t{1}}})); // [N, L, depth]
+                               {{"axis", int64_t{1}}})); // [N, rows, depth]
     ONNX_ASSIGN(stepsF, castTo(im, steps, dt));
     ONNX_ASSIGN(all, im.emit(OpKind::ReduceMin, {stepsF},
                              {{"axes", std::vector<int64_t>{2}},
                               {"keepdims", int64_t{0}}}));
     indicator = all;
   } else {
-    ONNX_ASSIGN(ones, constant(dt, {n, leaves},
+    ONNX_ASSIGN(ones, constant(dt, {n, rowsL},
                                std::vector<double>(
-                                   static_cast<size_t>(n * leaves), 1.0)));
+                                   static_cast<size_t>(n * rowsL), 1.0)));
     indicator = ones;
   }
-  // Leaves no tree reaches never count.
-  std::vector<double> live(static_cast<size_t>(leaves));
-  for (int64_t l = 0; l < leaves; ++l)
-    live[static_cast<size_t>(l)] = reached[static_cast<size_t>(l)];
+  // Per path row: its leaf's weight and target.
   int64_t trees = static_cast<int64_t>(roots.size());
   if (aggregate <= 1) {
-    std::vector<double> w(static_cast<size_t>(leaves * nTargets), 0.0);
+    std::vector<double> w(static_cast<size_t>(rowsL * nTargets), 0.0);
     double scale = aggregate == 0 ? 1.0 / static_cast<double>(trees) : 1.0;
-    for (int64_t l = 0; l < leaves; ++l)
-      w[static_cast<size_t>(l * nTargets + targets[static_cast<size_t>(l)])] =
-          live[static_cast<size_t>(l)] * weights[static_cast<size_t>(l)] *
-          scale;
-    ONNX_ASSIGN(wv, constant(dt, {leaves, nTargets}, w));
+    for (int64_t r = 0; r < rowsL; ++r) {
+      size_t leaf = static_cast<size_t>(reaches[static_cast<size_t>(r)].leaf);
+      w[static_cast<size_t>(r * nTargets + targets[leaf])] +=
+          weights[leaf] * scale;
+    }
+    ONNX_ASSIGN(wv, constant(dt, {rowsL, nTargets}, w));
     return setOutput(
         ctx, 0,
         im.emit(OpKind::MatMul, {indicator, wv}, {}, ctx.outputName(0)));
   }
-  // MIN / MAX: per target, over the leaves that are reached and aim there.
+  // MIN / MAX: per target, over the taken paths whose leaf aims there.
   bool isMin = aggregate == 2;
-  double init = isMin ? std::numeric_limits<double>::max()
-                      : std::numeric_limits<double>::lowest();
-  if (dt == DType::F32)
-    init = isMin ? std::numeric_limits<float>::max()
-                 : std::numeric_limits<float>::lowest();
-  std::vector<double> aim(static_cast<size_t>(leaves * nTargets), 0.0),
-      w(static_cast<size_t>(leaves));
-  for (int64_t l = 0; l < leaves; ++l) {
-    aim[static_cast<size_t>(l * nTargets + targets[static_cast<size_t>(l)])] =
-        live[static_cast<size_t>(l)];
-    w[static_cast<size_t>(l)] = weights[static_cast<size_t>(l)];
+  // np.finfo(X.dtype).max / .min, as the reference starts from.
+  double big = dt == DType::F16    ? 65504.0
+               : dt == DType::BF16 ? 3.3895313892515355e38
+               : dt == DType::F32  ? std::numeric_limits<float>::max()
+                                   : std::numeric_limits<double>::max();
+  double init = isMin ? big : -big;
+  std::vector<double> aim(static_cast<size_t>(rowsL * nTargets), 0.0),
+      w(static_cast<size_t>(rowsL));
+  for (int64_t r = 0; r < rowsL; ++r) {
+    size_t leaf = static_cast<size_t>(reaches[static_cast<size_t>(r)].leaf);
+    aim[static_cast<size_t>(r * nTargets + targets[leaf])] = 1.0;
+    w[static_cast<size_t>(r)] = weights[leaf];
   }
-  ONNX_ASSIGN(aimV, constant(DType::Bool, {1, leaves, nTargets}, aim));
-  ONNX_ASSIGN(ind3, im.emitReshape(indicator, {n, leaves, 1}));
+  ONNX_ASSIGN(aimV, constant(DType::Bool, {1, rowsL, nTargets}, aim));
+  ONNX_ASSIGN(ind3, im.emitReshape(indicator, {n, rowsL, 1}));
   ONNX_ASSIGN(half, im.emitScalar(dt, 0.5));
   ONNX_ASSIGN(on, bin(OpKind::Greater, ind3, half));
   ONNX_ASSIGN(both, bin(OpKind::And, on, aimV));
-  ONNX_ASSIGN(wv, constant(dt, {1, leaves, 1}, w));
+  ONNX_ASSIGN(wv, constant(dt, {1, rowsL, 1}, w));
   ONNX_ASSIGN(iv, im.emitScalar(dt, init));
   ONNX_ASSIGN(cand, im.emit(OpKind::Where, {both, wv, iv}));
   ONNX_ASSIGN(r, im.emit(isMin ? OpKind::ReduceMin : OpKind::ReduceMax, {cand},
@@ -883,6 +890,8 @@ Status treeEnsembleOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, castTo(im, best, dt, ctx.outputName(0)));
 }
 
+/// ai.onnx.ml ArrayFeatureExtractor: X's elements at indices Y (int64, 1-D
+/// or [1, n]) along the last axis, as onnx's reference: [..., n], or
 /// [1, n] for a 1-D X.
 Status arrayFeatureExtractorOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
@@ -1124,9 +1133,12 @@ Status dilatedCeilAvgPool(NodeContext &ctx, Value *x,
     fullPads[k + 4 + i] = end - ext[2 + i] - pads[i];
     padded.push_back(end);
   }
-  int64_t count = 1;
-  for (int64_t e : padded)
-    count *= e;
+  ONNX_ASSIGN(count, elementCount(makeShape(padded)));
+  if (count > (int64_t{1} << 26))
+    return makeError("a dilated AveragePool with ceil_mode over " +
+                     std::to_string(count) +
+                     " padded elements is too large (the count mask is a "
+                     "constant of at most 2^26 elements)");
   // 1 where a tap counts: inside the padded input (count_include_pad) or
   // inside the input.
   std::vector<double> mask(static_cast<size_t>(count), 1.0);
@@ -2269,19 +2281,21 @@ Status identityOp(NodeContext &ctx, OpKind) {
 }
 
 /// Uniform floats in [0, 1) of static `shape` in `dtype`: a counter-based
-/// hash (lowbias32) of each element's row-major index and the seed, in u32
+/// hash (lowbias32) of each element's row-major index and the seed (mixed
+/// with `stream`, for independent draws from one seed), in u32
 /// IR ops, its top 24 bits scaled by 2^-24. Deterministic: the same seed
 /// gives the same numbers in every run (the ONNX random ops leave the
 /// generator to the implementation, so no backend matches another's).
 Expected<Value *> uniformNoise(Importer &im, const std::vector<int64_t> &shape,
-                               double seed, DType dtype) {
-  int64_t count = 1;
+                               double seed, DType dtype, uint32_t stream = 0) {
   for (int64_t e : shape)
-    count *= e;
+    if (e < 0)
+      return makeError("a random tensor has a negative dim");
+  ONNX_ASSIGN(count, elementCount(makeShape(shape)));
   float seedF = static_cast<float>(seed);
   uint32_t seedBits = 0;
   std::memcpy(&seedBits, &seedF, sizeof(seedBits));
-  seedBits = seedBits * 0x27d4eb2du + 0x165667b1u;
+  seedBits = (seedBits ^ stream) * 0x27d4eb2du + 0x165667b1u;
   auto u32 = [&](double v) { return im.emitScalar(DType::U32, v); };
   ONNX_ASSIGN(iota, im.emit(OpKind::Iota, {},
                             {{"shape", std::vector<int64_t>{count}},
@@ -2319,13 +2333,21 @@ Expected<Value *> uniformNoise(Importer &im, const std::vector<int64_t> &shape,
   return castTo(im, shaped, dtype);
 }
 
-/// The seed attribute of a random op (a float; Dropout's is an int), a
-/// fixed default when absent.
+/// The seed attribute of a random op (a float; Dropout's is an int). When
+/// absent, a hash of the node's name (deterministic, and different nodes
+/// draw different numbers).
 Expected<double> seedAttr(NodeContext &ctx) {
   const onnx::AttributeProto *a = ctx.attr("seed");
   if (a && a->type() == onnx::AttributeProto::INT)
     return static_cast<double>(a->i());
-  return ctx.floatAttr("seed", 0.0);
+  if (a)
+    return ctx.floatAttr("seed", 0.0);
+  uint32_t h = 2166136261u; // FNV-1a
+  const std::string &name =
+      ctx.importer.nodeName.empty() ? ctx.proto.name() : ctx.importer.nodeName;
+  for (char ch : name)
+    h = (h ^ static_cast<uint8_t>(ch)) * 16777619u;
+  return static_cast<double>(h % 16777216u); // exact in f32
 }
 
 /// Dropout: the identity in inference; with training_mode true (a
@@ -2475,7 +2497,7 @@ Status randomOp(NodeContext &ctx, OpKind kind) {
   }
   ONNX_ASSIGN(mean, ctx.floatAttr("mean", 0.0));
   ONNX_ASSIGN(scale, ctx.floatAttr("scale", 1.0));
-  ONNX_ASSIGN(u2, uniformNoise(im, shape, seed + 0.5, DType::F32));
+  ONNX_ASSIGN(u2, uniformNoise(im, shape, seed, DType::F32, 0x9e3779b9u));
   ONNX_ASSIGN(one, im.emitScalar(DType::F32, 1.0));
   ONNX_ASSIGN(open, im.emit(OpKind::Sub, {one, u})); // (0, 1]
   ONNX_ASSIGN(lg, im.emit(OpKind::Log, {open}));
@@ -3287,10 +3309,24 @@ Status scanOp(NodeContext &ctx, OpKind) {
   }
   if (batch < 1)
     return makeError("a Scan-8 batch of 0 is not supported");
+  ONNX_ASSIGN(m, ctx.intAttr("num_scan_inputs", 0));
+  if (m < 1 || m > static_cast<int64_t>(rest.size()))
+    return makeError("num_scan_inputs " + std::to_string(m) + " with " +
+                     std::to_string(rest.size()) + " inputs");
+  if (const onnx::AttributeProto *body = ctx.attr("body");
+      body && body->type() == onnx::AttributeProto::GRAPH) {
+    size_t scanAt = rest.size() - static_cast<size_t>(m);
+    int64_t steps = exts[scanAt].size() > 1 ? exts[scanAt][1] : 1;
+    if (batch * steps * std::max(body->g().node_size(), 1) > kMaxUnrolledNodes)
+      return makeError("a Scan-8 of " + std::to_string(batch) + " x " +
+                       std::to_string(steps) + " iterations over a body of " +
+                       std::to_string(body->g().node_size()) +
+                       " nodes is too long to unroll (at most " +
+                       std::to_string(kMaxUnrolledNodes) + " nodes)");
+  }
   if (Value *lens = ctx.optionalInput(0)) {
-    ONNX_ASSIGN(m, ctx.intAttr("num_scan_inputs", 0));
     ONNX_ASSIGN(list, im.requireInts(lens, "sequence_lens"));
-    size_t first = rest.size() - static_cast<size_t>(std::max<int64_t>(m, 1));
+    size_t first = rest.size() - static_cast<size_t>(m);
     for (int64_t l : list)
       if (exts[first].size() < 2 || l != exts[first][1])
         return makeError("sequence_lens shorter than the scan inputs are not "
@@ -4438,6 +4474,12 @@ Status deformConvOp(NodeContext &ctx, OpKind) {
       strides.size() != 2 || kernel[0] != we[2] || kernel[1] != we[3])
     return makeError("kernel_shape, dilations, strides (2 values) and pads "
                      "(4) must describe W's 2-D kernel");
+  for (int i = 0; i < 2; ++i)
+    if (dil[i] < 1 || strides[i] < 1 || dil[i] > h + wd + 1 || pads[i] < 0 ||
+        pads[i + 2] < 0 || pads[i] > (int64_t{1} << 20) ||
+        pads[i + 2] > (int64_t{1} << 20))
+      return makeError("dilations and strides must be positive and pads in "
+                       "[0, 2^20]");
   if (group < 1 || offGroups < 1 || c != we[1] * group || oc % group != 0 ||
       c % offGroups != 0)
     return makeError("group " + std::to_string(group) + " and offset_group " +
@@ -4604,6 +4646,13 @@ Status maxUnpoolOp(NodeContext &ctx, OpKind) {
     return makeError("kernel_shape and strides need " +
                      std::to_string(spatial) + " values and pads " +
                      std::to_string(2 * spatial));
+  constexpr int64_t kMaxAttr = int64_t{1} << 20;
+  for (size_t d = 0; d < spatial; ++d)
+    if (kernel[d] < 1 || strides[d] < 1 || kernel[d] > kMaxAttr ||
+        strides[d] > kMaxAttr || pads[d] < 0 || pads[d + spatial] < 0 ||
+        pads[d] > kMaxAttr || pads[d + spatial] > kMaxAttr)
+      return makeError("kernel_shape and strides must lie in [1, 2^20] and "
+                       "pads in [0, 2^20]");
   std::vector<int64_t> inferred = {xe[0], xe[1]};
   for (size_t d = 0; d < spatial; ++d) {
     int64_t e = (xe[d + 2] - 1) * strides[d] - (pads[d] + pads[d + spatial]) +
@@ -4613,11 +4662,8 @@ Status maxUnpoolOp(NodeContext &ctx, OpKind) {
                        std::to_string(d) + " is negative");
     inferred.push_back(e);
   }
-  int64_t t = 1, o = 1;
-  for (int64_t e : xe)
-    t *= e;
-  for (int64_t e : inferred)
-    o *= e;
+  ONNX_ASSIGN(t, elementCount(makeShape(xe)));
+  ONNX_ASSIGN(o, elementCount(makeShape(inferred)));
   if (t > 0 && o > kMaxUnpoolMask / t)
     return makeError("MaxUnpool of " + std::to_string(t) + " elements into " +
                      std::to_string(o) +
@@ -7800,7 +7846,8 @@ Status gatherNDOp(NodeContext &ctx, OpKind) {
                    im.emitReshape(gathered, out, ctx.outputName(0)));
 }
 
-/// ReverseSequence: gather_elements along the time axis with indices
+/// Most output columns a TfIdfVectorizer may have.
+constexpr int64_t kMaxTfIdfOutputs = int64_t{1} << 20;
 
 /// TfIdfVectorizer-9 over integer tokens, as onnx's reference counts: an
 /// n-gram of the pool (n in [min_gram_length, max_gram_length]) matches at
@@ -7840,10 +7887,15 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
     return makeError("ngram_indexes must not be empty");
   int64_t outSize = 0;
   for (int64_t i : indexes) {
-    if (i < 0)
-      return makeError("ngram_indexes must not be negative");
+    if (i < 0 || i >= kMaxTfIdfOutputs)
+      return makeError("ngram_indexes must lie in [0, " +
+                       std::to_string(kMaxTfIdfOutputs) + ")");
     outSize = std::max(outSize, i + 1);
   }
+  if (static_cast<int64_t>(indexes.size()) * outSize > kMaxTfIdfOutputs * 16)
+    return makeError("the n-gram to output map is too large (" +
+                     std::to_string(indexes.size()) + " x " +
+                     std::to_string(outSize) + ")");
   if (!weights.empty() && static_cast<int64_t>(weights.size()) != outSize)
     return makeError("weights has " + std::to_string(weights.size()) +
                      " values for " + std::to_string(outSize) + " outputs");
@@ -7885,7 +7937,8 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
       termIds.push_back(gid);
     }
     Value *sum = nullptr;
-    for (int64_t d = 1; d <= (n == 1 ? 1 : maxSkip + 1); ++d) {
+    int64_t lastSkip = n == 1 ? 1 : std::min(maxSkip, length) + 1;
+    for (int64_t d = 1; d <= lastSkip; ++d) {
       int64_t positions = length - d * (n - 1);
       if (positions <= 0)
         break;
@@ -7981,6 +8034,7 @@ Status tfIdfVectorizerOp(NodeContext &ctx, OpKind) {
   return setOutput(ctx, 0, im.emitReshape(y, outShape, ctx.outputName(0)));
 }
 
+/// ReverseSequence: gather_elements along the time axis with indices
 /// len[b] - 1 - t below each batch's length and t beyond it.
 Status reverseSequenceOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(x, ctx.input(0));
@@ -9283,6 +9337,20 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
       if (sop == SymbolOp::FloorDiv && std::holds_alternative<int64_t>(y) &&
           std::get<int64_t>(y) == 0)
         return false;
+      if (sop == SymbolOp::FloorDiv && !std::holds_alternative<int64_t>(y)) {
+        // Symbol division by 0 gives 0; ONNX's would be an error.
+        auto zero = g.defineSymbol(SymbolOp::Eq, {y, int64_t{0}});
+        if (!zero)
+          return false;
+        auto nonZero = g.defineSymbol(SymbolOp::Sub, {int64_t{1}, *zero});
+        if (!nonZero)
+          return false;
+        const std::string &name = ctx.importer.nodeName.empty()
+                                      ? ctx.proto.name()
+                                      : ctx.importer.nodeName;
+        MLC_RETURN_IF_ERROR(
+            g.require(*nonZero, "node '" + name + "' (Div): division by zero"));
+      }
       auto r = g.defineSymbol(sop, {x, y});
       if (!r)
         return false;
@@ -9404,17 +9472,19 @@ Expected<bool> translateDimValueNode(NodeContext &ctx) {
       at += sizes[i];
       if (!ctx.outputUsed[static_cast<size_t>(i)])
         continue;
+      DType pieceType = data->type().dtype;
       if (isStatic(piece)) {
-        ONNX_ASSIGN(data,
+        ONNX_ASSIGN(bytes,
                     intsTensor(staticExtents(piece), Shape{Dim(sizes[i])}));
-        ONNX_ASSIGN(
-            c, ctx.importer.emitConstant(
-                   std::move(data), ctx.outputName(static_cast<size_t>(i))));
-        ctx.outputs[static_cast<size_t>(i)] = c;
+        ONNX_ASSIGN(c, ctx.importer.emitConstant(std::move(bytes)));
+        ONNX_ASSIGN(cc, castTo(ctx.importer, c, pieceType,
+                               ctx.outputName(static_cast<size_t>(i))));
+        ctx.outputs[static_cast<size_t>(i)] = cc;
         continue;
       }
       ONNX_ASSIGN(v, ctx.importer.emitDimValue(
-                         piece, false, ctx.outputName(static_cast<size_t>(i))));
+                         piece, false, ctx.outputName(static_cast<size_t>(i)),
+                         pieceType));
       ctx.outputs[static_cast<size_t>(i)] = v;
     }
     return true;

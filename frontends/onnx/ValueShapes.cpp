@@ -888,19 +888,26 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
       // exactly the q where the filter is non-zero.
       int64_t v = 2 * in + 2, q = in + 2 * v;
       std::vector<double> qs;
-      std::vector<double> hot(static_cast<size_t>(q * in), 0.0);
-      for (int64_t k = 0; k < q; ++k) {
+      for (int64_t k = 0; k < q; ++k)
         qs.push_back(static_cast<double>(k - v));
-        int64_t c = std::clamp<int64_t>(k - v, 0, in - 1);
-        hot[static_cast<size_t>(k * in + c)] = 1.0;
-      }
       ONNX_ASSIGN(qData, makeTensorFromDoubles(
                              TensorType{DType::F64, makeShape({1, q})}, qs));
       ONNX_ASSIGN(qV, im.emitConstant(std::move(qData)));
-      ONNX_ASSIGN(hotData,
-                  makeTensorFromDoubles(
-                      TensorType{DType::F64, makeShape({q, in})}, hot));
-      ONNX_ASSIGN(hotV, im.emitConstant(std::move(hotData)));
+      // [Q, in]: 1 where clamp(q) is the column (computed, not a constant:
+      // it has Q x in elements).
+      ONNX_ASSIGN(qCol, im.emit(OpKind::Iota, {},
+                                {{"shape", std::vector<int64_t>{q, 1}},
+                                 {"axis", int64_t{0}}}));
+      ONNX_ASSIGN(vV, im.emitScalar(DType::I64, static_cast<double>(v)));
+      ONNX_ASSIGN(qShift, bin(OpKind::Sub, qCol, vV));
+      ONNX_ASSIGN(qClamp, im.emit(OpKind::Clip, {qShift},
+                                  {{"min", 0.0},
+                                   {"max", static_cast<double>(in - 1)}}));
+      ONNX_ASSIGN(cols, im.emit(OpKind::Iota, {},
+                                {{"shape", std::vector<int64_t>{1, in}},
+                                 {"axis", int64_t{1}}}));
+      ONNX_ASSIGN(hit, bin(OpKind::Equal, qClamp, cols));
+      ONNX_ASSIGN(hotV, im.emit(OpKind::Cast, {hit}, {{"to", DType::F64}}));
       ONNX_ASSIGN(sMin, bin(OpKind::Min, sc, one));
       ONNX_ASSIGN(c2, im.emit(OpKind::Reshape, {coord},
                               {{"shape", dimsAttribute({od, Dim(1)})}}));
