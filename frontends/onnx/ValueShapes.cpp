@@ -878,6 +878,31 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
       return makeError("coordinate_transformation_mode '" + mode +
                        "' is not supported");
     }
+    double ca = o.cubicA;
+    // Keys' cubic (a = cubic_coeff_a), the taps' and the antialiased
+    // filter's: near (|t| <= 1) ((a + 2) t - (a + 3)) t^2 + 1; far
+    // (1 < |t| < 2) ((a t - 5a) t + 8a) t - 4a.
+    auto nearW = [&](Value *t) -> Expected<Value *> {
+      ONNX_ASSIGN(k1, f64(ca + 2));
+      ONNX_ASSIGN(k2, f64(ca + 3));
+      ONNX_ASSIGN(p, bin(OpKind::Mul, k1, t));
+      ONNX_ASSIGN(p2, bin(OpKind::Sub, p, k2));
+      ONNX_ASSIGN(p3, bin(OpKind::Mul, p2, t));
+      ONNX_ASSIGN(p4, bin(OpKind::Mul, p3, t));
+      return bin(OpKind::Add, p4, one);
+    };
+    auto farW = [&](Value *t) -> Expected<Value *> {
+      ONNX_ASSIGN(k1, f64(ca));
+      ONNX_ASSIGN(k5, f64(5 * ca));
+      ONNX_ASSIGN(k8, f64(8 * ca));
+      ONNX_ASSIGN(k4, f64(4 * ca));
+      ONNX_ASSIGN(p, bin(OpKind::Mul, k1, t));
+      ONNX_ASSIGN(p2, bin(OpKind::Sub, p, k5));
+      ONNX_ASSIGN(p3, bin(OpKind::Mul, p2, t));
+      ONNX_ASSIGN(p4, bin(OpKind::Add, p3, k8));
+      ONNX_ASSIGN(p5, bin(OpKind::Mul, p4, t));
+      return bin(OpKind::Sub, p5, k4);
+    };
     if (o.antialias) {
       // The antialiased filter's footprint grows as 1 / scale, so its taps
       // are a dense [out, in] matrix: the filter at s' (q - x) over virtual
@@ -921,29 +946,13 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
         ONNX_ASSIGN(c, bin(OpKind::Max, l, zero));
         w = c;
       } else {
-        double ca = o.cubicA;
-        ONNX_ASSIGN(t2, bin(OpKind::Mul, t, t));
-        ONNX_ASSIGN(t3, bin(OpKind::Mul, t2, t));
-        auto poly = [&](double c3, double c2v, double c1,
-                        double c0) -> Expected<Value *> {
-          ONNX_ASSIGN(k3, f64(c3));
-          ONNX_ASSIGN(k2, f64(c2v));
-          ONNX_ASSIGN(k1, f64(c1));
-          ONNX_ASSIGN(k0, f64(c0));
-          ONNX_ASSIGN(a3, bin(OpKind::Mul, k3, t3));
-          ONNX_ASSIGN(a2, bin(OpKind::Mul, k2, t2));
-          ONNX_ASSIGN(a1, bin(OpKind::Mul, k1, t));
-          ONNX_ASSIGN(s1, bin(OpKind::Sub, a3, a2));
-          ONNX_ASSIGN(s2, bin(OpKind::Add, s1, a1));
-          return bin(OpKind::Add, s2, k0);
-        };
-        ONNX_ASSIGN(nearW, poly(ca + 2, ca + 3, 0, 1));
-        ONNX_ASSIGN(farW, poly(ca, 5 * ca, 8 * ca, -4 * ca));
+        ONNX_ASSIGN(nearV, nearW(t));
+        ONNX_ASSIGN(farV, farW(t));
         ONNX_ASSIGN(two, f64(2));
         ONNX_ASSIGN(isNear, notBin(OpKind::Greater, t, one));
         ONNX_ASSIGN(isFar, bin(OpKind::Less, t, two));
-        ONNX_ASSIGN(farOrZero, im.emit(OpKind::Where, {isFar, farW, zero}));
-        ONNX_ASSIGN(c, im.emit(OpKind::Where, {isNear, nearW, farOrZero}));
+        ONNX_ASSIGN(farOrZero, im.emit(OpKind::Where, {isFar, farV, zero}));
+        ONNX_ASSIGN(c, im.emit(OpKind::Where, {isNear, nearV, farOrZero}));
         w = c;
       }
       if (o.excludeOutside) {
@@ -1019,29 +1028,6 @@ Expected<Value *> resizeFromValues(NodeContext &ctx, Value *x,
     // The coefficients (get_coeffs of the reference).
     std::vector<Value *> coeff;
     if (o.mode == "cubic") {
-      double ca = o.cubicA;
-      // Near: ((a + 2) t - (a + 3)) t^2 + 1; far: ((a t - 5a) t + 8a) t - 4a.
-      auto nearW = [&](Value *t) -> Expected<Value *> {
-        ONNX_ASSIGN(k1, f64(ca + 2));
-        ONNX_ASSIGN(k2, f64(ca + 3));
-        ONNX_ASSIGN(p, bin(OpKind::Mul, k1, t));
-        ONNX_ASSIGN(p2, bin(OpKind::Sub, p, k2));
-        ONNX_ASSIGN(p3, bin(OpKind::Mul, p2, t));
-        ONNX_ASSIGN(p4, bin(OpKind::Mul, p3, t));
-        return bin(OpKind::Add, p4, one);
-      };
-      auto farW = [&](Value *t) -> Expected<Value *> {
-        ONNX_ASSIGN(k1, f64(ca));
-        ONNX_ASSIGN(k5, f64(5 * ca));
-        ONNX_ASSIGN(k8, f64(8 * ca));
-        ONNX_ASSIGN(k4, f64(4 * ca));
-        ONNX_ASSIGN(p, bin(OpKind::Mul, k1, t));
-        ONNX_ASSIGN(p2, bin(OpKind::Sub, p, k5));
-        ONNX_ASSIGN(p3, bin(OpKind::Mul, p2, t));
-        ONNX_ASSIGN(p4, bin(OpKind::Add, p3, k8));
-        ONNX_ASSIGN(p5, bin(OpKind::Mul, p4, t));
-        return bin(OpKind::Sub, p5, k4);
-      };
       ONNX_ASSIGN(r1, bin(OpKind::Add, ratio, one));
       ONNX_ASSIGN(q, bin(OpKind::Sub, one, ratio));
       ONNX_ASSIGN(q1, bin(OpKind::Add, q, one));
