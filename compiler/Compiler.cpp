@@ -131,7 +131,8 @@ Expected<int> runProcess(const std::vector<std::string> &argv,
 
 std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
                                   const std::string &modelHash,
-                                  const std::vector<std::string> &cubins) {
+                                  const std::vector<std::string> &cubins,
+                                  const std::vector<StructuredValue> &structured) {
   bool cuda = !code.launches.empty();
   std::string md;
   md += "mlc_artifact " + std::to_string(MLC_ARTIFACT_ABI_VERSION) + "\n";
@@ -182,6 +183,15 @@ std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
     md += "output " + encodeName(out->name()) + " " +
           std::string(dtypeName(out->type().dtype)) + " " +
           dimsText(out->type(), code.symbols) + "\n";
+  for (const StructuredValue &sv : structured) {
+    const char *kind = sv.kind == StructuredValue::Kind::Sequence ? "sequence"
+                       : sv.kind == StructuredValue::Kind::Optional
+                           ? "optional"
+                           : "optional_sequence";
+    md += std::string("structure ") + (sv.isOutput ? "output " : "input ") +
+          kind + " " + std::to_string(sv.first) + " " +
+          std::to_string(sv.count) + " " + encodeName(sv.name) + "\n";
+  }
   for (const GpuLaunch &l : code.launches)
     md += formatLaunch(l) + "\n";
   return md;
@@ -218,6 +228,7 @@ std::string findPtxas(const std::string &requested) {
 /// The CUDA artifact: cubins from ptxas, a host object holding PTX, cubins
 /// and weights, the metadata with the launch plan.
 Expected<std::string> buildCudaArtifact(const Graph &graph,
+                                        const std::vector<StructuredValue> &structured,
                                         const CodegenResult &code,
                                         const std::string &modelHash,
                                         const CompileOptions &options) {
@@ -278,7 +289,8 @@ Expected<std::string> buildCudaArtifact(const Graph &graph,
   if (!object)
     return object.error();
   return linkArtifact(*object,
-                      buildArtifactMetadata(graph, code, modelHash, cubins),
+                      buildArtifactMetadata(graph, code, modelHash, cubins,
+                                            structured),
                       options.linker);
 }
 
@@ -328,8 +340,9 @@ Expected<std::string> compileModel(const std::string &modelPath,
   std::string baseDir = ".";
   if (size_t slash = modelPath.rfind('/'); slash != std::string::npos)
     baseDir = modelPath.substr(0, slash == 0 ? 1 : slash);
-  Expected<Graph> graph =
-      importOnnxBytes(*modelBytes, baseDir, options.import, modelPath);
+  std::vector<StructuredValue> structured;
+  Expected<Graph> graph = importOnnxBytes(*modelBytes, baseDir, options.import,
+                                          modelPath, &structured);
   if (!graph)
     return graph.error();
   bool gpu = options.target.target == "cuda" ||
@@ -375,12 +388,13 @@ Expected<std::string> compileModel(const std::string &modelPath,
     if (options.emit == EmitKind::Object)
       return makeError("--emit=obj is not available for --target=cuda "
                        "(the kernels are PTX; use --emit=llvm)");
-    return buildCudaArtifact(*graph, *code, sha256Hex(*modelBytes), options);
+    return buildCudaArtifact(*graph, structured, *code, sha256Hex(*modelBytes),
+                             options);
   }
   if (options.emit == EmitKind::Object)
     return code->object;
-  std::string metadata =
-      buildArtifactMetadata(*graph, *code, sha256Hex(*modelBytes));
+  std::string metadata = buildArtifactMetadata(
+      *graph, *code, sha256Hex(*modelBytes), {}, structured);
   return linkArtifact(code->object, metadata, options.linker);
 }
 

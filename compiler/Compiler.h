@@ -61,10 +61,14 @@ Expected<std::string> linkArtifact(const std::string &object,
                                    const std::string &linker);
 
 /// Builds the metadata text of an artifact for `graph` compiled to `code`;
-/// for the CUDA target, `cubins` lists the embedded cubin architectures.
-std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
-                                  const std::string &modelHash,
-                                  const std::vector<std::string> &cubins = {});
+/// for the CUDA target, `cubins` lists the embedded cubin architectures;
+/// `structured` gives the `structure` lines (sequence and optional inputs
+/// and outputs).
+std::string
+buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
+                      const std::string &modelHash,
+                      const std::vector<std::string> &cubins = {},
+                      const std::vector<StructuredValue> &structured = {});
 
 /// Lowercase hex SHA-256 of `bytes`, used for the source-model hash.
 std::string sha256Hex(std::string_view bytes);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,6 +34,24 @@ Expected<TensorData> makeTensorFromDoubles(const TensorType &type,
 
 /// Reads element `i` of a tensor as a double (any dtype).
 double tensorElementAsDouble(const TensorData &data, int64_t i);
+
+/// A sequence or optional value of the ONNX graph. Its structure (how many
+/// elements, whether present) is fixed at import time; its elements are
+/// ordinary IR tensors (docs/frontends.md, "Sequences and optionals"). In
+/// the scopes it is named by a token: an IR value that no tensor op may
+/// read (importNodes checks), which the importer maps to the aggregate.
+struct Aggregate {
+  enum class Kind { Sequence, Optional };
+  Kind kind = Kind::Sequence;
+  /// Sequence: its tensors, in order. Optional: its content when present
+  /// (one tensor, or the token of a sequence), empty when absent.
+  std::vector<Value *> elements;
+  /// Sequence: the element dtype, when known without an element (a
+  /// SequenceEmpty's dtype, a declared input type).
+  std::optional<DType> elemDtype;
+  /// Optional: true when the content is (or would be) a sequence.
+  bool ofSequence = false;
+};
 
 /// The importer's state while translating one graph.
 class Importer {
@@ -77,6 +96,12 @@ public:
                                  DType dtype = DType::I64);
   /// The dims of a dim value, or null when `v` is not one.
   const Shape *dimValue(const Value *v) const;
+
+  /// A token standing for `aggregate` (a fresh IR value no tensor op
+  /// reads; dead code once the import ends).
+  Expected<Value *> emitAggregate(Aggregate aggregate);
+  /// The aggregate `v` stands for, or null when `v` is a tensor.
+  const Aggregate *aggregate(const Value *v) const;
   /// The elements of an integer tensor of rank 0 or 1 as dims: a dim
   /// value's, or the constant values (requireInts).
   Expected<Shape> requireDims(Value *v, const std::string &what);
@@ -110,6 +135,8 @@ private:
   std::map<const Value *, TensorData> known_;
   /// The dims of each dim value (emitDimValue).
   std::map<const Value *, Shape> dimValues_;
+  /// The aggregate of each token (emitAggregate).
+  std::map<const Value *, Aggregate> aggregates_;
 };
 
 /// One ONNX node being translated: its proto, resolved inputs and the
@@ -167,6 +194,10 @@ Status setOutput(NodeContext &ctx, size_t i, Expected<Value *> value);
 /// symbolic dims; Gather, Slice, Concat, Unsqueeze, Squeeze, Reshape, Cast
 /// and Identity of dim values). Returns true when it handled the node.
 Expected<bool> translateDimValueNode(NodeContext &ctx);
+
+/// Largest number of nodes an unrolled Scan, Loop or SequenceMap body may
+/// add.
+inline constexpr int64_t kMaxUnrolledNodes = int64_t{1} << 20;
 
 /// Most elements of a run-time integer input that may give dims.
 inline constexpr int64_t kMaxRunTimeInts = 64;
@@ -272,6 +303,42 @@ Expected<Value *> reduceFull(Importer &im, OpKind kind, Value *t,
 /// reduced dim, which keepdims = 0 then drops (`in` is the input's shape).
 Expected<Value *> finishReduce(NodeContext &ctx, Value *full, const Shape &in,
                                const RunTimeAxes &axes, bool keepdims);
+
+/// Makes the operands of an elementwise op broadcast: where a dynamic dim
+/// meets a different non-1 dim (static or another symbol) at the same
+/// position, the operand is reshaped to the other dim, with the run-time
+/// requirement that they are equal (a dynamic dim broadcasts only against
+/// an equal one, or a static 1). Returns the operands unchanged when there
+/// is nothing to unify or the shapes cannot broadcast anyway.
+Expected<std::vector<Value *>>
+unifyBroadcastDims(Importer &im, const std::vector<Value *> &operands);
+
+/// Sequence and optional ops (SequenceOps.cpp): SequenceConstruct, -Empty,
+/// -Insert, -Erase, -At, -Length, ConcatFromSequence, SplitToSequence,
+/// SequenceMap, Optional, OptionalHasElement, OptionalGetElement.
+Status sequenceConstructOp(NodeContext &ctx, OpKind);
+Status sequenceEmptyOp(NodeContext &ctx, OpKind);
+Status sequenceInsertOp(NodeContext &ctx, OpKind);
+Status sequenceEraseOp(NodeContext &ctx, OpKind);
+Status sequenceAtOp(NodeContext &ctx, OpKind);
+Status sequenceLengthOp(NodeContext &ctx, OpKind);
+Status concatFromSequenceOp(NodeContext &ctx, OpKind);
+Status splitToSequenceOp(NodeContext &ctx, OpKind);
+Status sequenceMapOp(NodeContext &ctx, OpKind);
+Status optionalOp(NodeContext &ctx, OpKind);
+Status optionalHasElementOp(NodeContext &ctx, OpKind);
+Status optionalGetElementOp(NodeContext &ctx, OpKind);
+/// Loop-1/11+ unrolled at import time: the trip count and every
+/// iteration's condition must be computable then (SequenceMap's function
+/// body loops over a sequence's length). Carried values may be sequences.
+Status loopOp(NodeContext &ctx, OpKind);
+/// `cond ? a : b` for tensors, or element by element for sequences and
+/// optionals of the same structure (If with a run-time condition).
+Expected<Value *> selectAggregates(Importer &im, Value *cond, Value *a,
+                                   Value *b);
+/// True when op `opType` (default domain) takes or gives sequences and
+/// optionals; the other ops see tensors only.
+bool takesAggregates(const std::string &opType);
 
 /// Translates one ONNX node in the default domain, setting ctx.outputs.
 /// Errors are plain messages; the caller prefixes the node and op.

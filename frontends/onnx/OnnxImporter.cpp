@@ -72,9 +72,42 @@ std::string Importer::resultNameFor(const std::string &name) {
   return graph_.freshName(name);
 }
 
+/// Elementwise ops whose operands broadcast (numpy rules).
+static bool broadcasts(OpKind kind) {
+  switch (kind) {
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Max:
+  case OpKind::Min:
+  case OpKind::Equal:
+  case OpKind::Less:
+  case OpKind::Greater:
+  case OpKind::And:
+  case OpKind::Or:
+  case OpKind::Xor:
+  case OpKind::Shl:
+  case OpKind::Shr:
+  case OpKind::Mod:
+  case OpKind::Fmod:
+  case OpKind::Where:
+    return true;
+  default:
+    return false;
+  }
+}
+
 Expected<Value *> Importer::emit(OpKind kind, std::vector<Value *> operands,
                                  AttributeMap attrs,
                                  const std::string &resultName) {
+  if (broadcasts(kind)) {
+    auto unified = unifyBroadcastDims(*this, operands);
+    if (!unified)
+      return unified.error();
+    operands = unified.take();
+  }
   // Generators (iota, symbol_values) read symbols, known only at run time.
   bool constant = kind != OpKind::Iota && kind != OpKind::SymbolValues;
   for (Value *v : operands)
@@ -230,6 +263,25 @@ Expected<Value *> Importer::emitDimValue(const Shape &dims, bool scalar,
   }
   dimValues_[*v] = dims;
   return *v;
+}
+
+Expected<Value *> Importer::emitAggregate(Aggregate aggregate) {
+  auto empty = makeTensorData(TensorType{DType::U8, {Dim(0)}}, {});
+  if (!empty)
+    return empty.error();
+  auto token = emitConstant(empty.take(),
+                            aggregate.kind == Aggregate::Kind::Sequence
+                                ? "sequence"
+                                : "optional");
+  if (!token)
+    return token.error();
+  aggregates_[*token] = std::move(aggregate);
+  return *token;
+}
+
+const Aggregate *Importer::aggregate(const Value *v) const {
+  auto it = aggregates_.find(v);
+  return it == aggregates_.end() ? nullptr : &it->second;
 }
 
 const Shape *Importer::dimValue(const Value *v) const {
@@ -427,6 +479,114 @@ Expected<TensorType> convertInputType(const onnx::ValueInfoProto &info,
   return type;
 }
 
+/// A sequence's element `k` as a tensor input: NAME.k, typed by the
+/// declared element type with a symbol of its own for each dim not given
+/// statically (elements of one sequence may differ in shape).
+Expected<Value *> addElementInput(Graph &graph, const std::string &name,
+                                  size_t k, const onnx::TypeProto &elemType,
+                                  const OnnxImportOptions &options) {
+  onnx::ValueInfoProto info;
+  info.set_name(name + "." + std::to_string(k));
+  *info.mutable_type() = elemType;
+  if (info.type().tensor_type().has_shape())
+    for (auto &d :
+         *info.mutable_type()->mutable_tensor_type()->mutable_shape()
+              ->mutable_dim())
+      if (!d.has_dim_value())
+        d.clear_dim_param();
+  auto type = convertInputType(info, options);
+  if (!type)
+    return type.error();
+  auto value = graph.addInput(info.name(), type.take());
+  if (!value)
+    return makeError("input '" + info.name() + "': " + value.message());
+  return *value;
+}
+
+/// A sequence or optional graph input: its tensors become graph inputs
+/// (StructuredValue), and `env` maps its name to the aggregate's token.
+Expected<Value *> importStructuredInput(const onnx::ValueInfoProto &info,
+                                        const OnnxImportOptions &options,
+                                        Graph &graph, Importer &importer,
+                                        std::vector<StructuredValue> &out) {
+  const std::string &name = info.name();
+  auto fail = [&](const std::string &why) {
+    return makeError("input '" + name + "': " + why);
+  };
+  const onnx::TypeProto &type = info.type();
+  bool optional = type.has_optional_type();
+  const onnx::TypeProto &content =
+      optional ? type.optional_type().elem_type() : type;
+  bool sequence = content.has_sequence_type();
+  if (!(sequence ? content.sequence_type().elem_type().has_tensor_type()
+                 : content.has_tensor_type()))
+    return fail(optional ? "only optionals of tensors and of sequences of "
+                           "tensors are supported"
+                         : "only sequences of tensors are supported");
+  auto length = options.sequenceLengths.find(name);
+  bool absent = options.absentInputs.count(name);
+  if (!optional && absent)
+    return fail("only an optional input can be absent");
+  if (!sequence && length != options.sequenceLengths.end())
+    return fail("a sequence length is given, but it is not a sequence");
+  StructuredValue sv;
+  sv.name = name;
+  sv.first = graph.inputs().size();
+  Aggregate seq;
+  if (sequence && !absent) {
+    if (length == options.sequenceLengths.end())
+      return fail("a sequence's length is fixed at compile time; give it "
+                  "with --sequence-length " +
+                  name + "=N");
+    if (length->second < 0 || length->second > 4096)
+      return fail("sequence length " + std::to_string(length->second) +
+                  " is not in 0..4096");
+    const onnx::TypeProto &elem = content.sequence_type().elem_type();
+    auto dtype = convertDType(elem.tensor_type().elem_type());
+    if (!dtype)
+      return fail(dtype.message());
+    seq.elemDtype = *dtype;
+    for (int64_t k = 0; k < length->second; ++k) {
+      auto v = addElementInput(graph, name, static_cast<size_t>(k), elem,
+                               options);
+      if (!v)
+        return v.error();
+      seq.elements.push_back(*v);
+    }
+  }
+  sv.count = graph.inputs().size() - sv.first;
+  if (!optional) {
+    sv.kind = StructuredValue::Kind::Sequence;
+    out.push_back(sv);
+    return importer.emitAggregate(std::move(seq));
+  }
+  Aggregate opt;
+  opt.kind = Aggregate::Kind::Optional;
+  opt.ofSequence = sequence;
+  if (!absent && sequence) {
+    auto token = importer.emitAggregate(std::move(seq));
+    if (!token)
+      return token.error();
+    opt.elements.push_back(*token);
+  } else if (!absent) {
+    onnx::ValueInfoProto tensorInfo;
+    tensorInfo.set_name(name);
+    *tensorInfo.mutable_type() = content;
+    auto t = convertInputType(tensorInfo, options);
+    if (!t)
+      return t.error();
+    auto v = graph.addInput(name, t.take());
+    if (!v)
+      return fail(v.message());
+    opt.elements.push_back(*v);
+  }
+  sv.count = graph.inputs().size() - sv.first;
+  sv.kind = !absent && sequence ? StructuredValue::Kind::OptionalSequence
+                                : StructuredValue::Kind::Optional;
+  out.push_back(sv);
+  return importer.emitAggregate(std::move(opt));
+}
+
 /// Imports the nodes of `g` in order: inputs resolve in `env` (the graph's
 /// inputs and initializers, and for a subgraph the enclosing scopes too),
 /// and each node's outputs are added to it. `prefix` goes before node names
@@ -485,6 +645,14 @@ Status importNodes(const onnx::GraphProto &g, Importer &importer,
       if (it == env.end())
         return fail("input '" + in +
                     "' is not defined (nodes must be topologically sorted)");
+      if (importer.aggregate(it->second) &&
+          !(defaultDomain && takesAggregates(n.op_type())))
+        return fail("input '" + in + "' is a " +
+                    (importer.aggregate(it->second)->kind ==
+                             Aggregate::Kind::Sequence
+                         ? "sequence"
+                         : "optional") +
+                    "; " + n.op_type() + " takes tensors");
       ctx.inputs.push_back(it->second);
     }
     ctx.outputs.assign(n.output_size(), nullptr);
@@ -517,7 +685,8 @@ Status importNodes(const onnx::GraphProto &g, Importer &importer,
 
 Expected<Graph> importModel(const onnx::ModelProto &model,
                             const std::string &baseDir,
-                            const OnnxImportOptions &options) {
+                            const OnnxImportOptions &options,
+                            std::vector<StructuredValue> &structured) {
   if (model.ir_version() < 3 || model.ir_version() > kMaxIrVersion)
     return makeError("ONNX ir_version " + std::to_string(model.ir_version()) +
                      " is not supported (need 3.." +
@@ -588,6 +757,14 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
       return makeError("a graph input has an empty name");
     if (!inputNames.insert(info.name()).second)
       return makeError("input '" + info.name() + "' is declared twice");
+    if (info.type().has_sequence_type() || info.type().has_optional_type()) {
+      auto token =
+          importStructuredInput(info, options, graph, importer, structured);
+      if (!token)
+        return token.error();
+      env[info.name()] = *token;
+      continue;
+    }
     auto type = convertInputType(info, options);
     if (!type)
       return type.error();
@@ -597,8 +774,16 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
     env[info.name()] = *value;
   }
   for (const auto &[name, extents] : options.inputShapes)
-    if (!inputNames.count(name))
+    if (!inputNames.count(name) && !graph.findValue(name))
       return makeError("a fixed input shape names '" + name +
+                       "', which is not a graph input");
+  for (const auto &[name, length] : options.sequenceLengths)
+    if (!inputNames.count(name))
+      return makeError("a sequence length names '" + name +
+                       "', which is not a graph input");
+  for (const std::string &name : options.absentInputs)
+    if (!inputNames.count(name))
+      return makeError("an absent input names '" + name +
                        "', which is not a graph input");
 
   importer.nodeName = "";
@@ -632,31 +817,62 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
   };
   MLC_RETURN_IF_ERROR(importNodes(g, importer, env, opset, domainOpsets, ""));
 
-  std::vector<Value *> outputs;
+  // Each graph output as (name, tensor): a sequence or optional output
+  // gives its tensors (StructuredValue).
+  std::vector<std::pair<std::string, Value *>> flat;
   for (const auto &out : g.output()) {
     auto it = env.find(out.name());
     if (it == env.end())
       return makeError("graph output '" + out.name() + "' is not defined");
-    Value *value = it->second;
+    const Aggregate *agg = importer.aggregate(it->second);
+    if (!agg) {
+      flat.emplace_back(out.name(), it->second);
+      continue;
+    }
+    StructuredValue sv;
+    sv.isOutput = true;
+    sv.name = out.name();
+    sv.first = flat.size();
+    const Aggregate *seq = agg;
+    if (agg->kind == Aggregate::Kind::Optional) {
+      sv.kind = StructuredValue::Kind::Optional;
+      seq = nullptr;
+      if (!agg->elements.empty()) {
+        seq = importer.aggregate(agg->elements[0]);
+        if (!seq)
+          flat.emplace_back(out.name(), agg->elements[0]);
+        else
+          sv.kind = StructuredValue::Kind::OptionalSequence;
+      }
+    }
+    if (seq)
+      for (size_t k = 0; k < seq->elements.size(); ++k)
+        flat.emplace_back(out.name() + "." + std::to_string(k),
+                          seq->elements[k]);
+    sv.count = flat.size() - sv.first;
+    structured.push_back(sv);
+  }
+  std::vector<Value *> outputs;
+  for (auto [name, value] : flat) {
     // Identity and Dropout alias their input, so an output may carry another
     // value's name. Users address outputs by their ONNX names: rename the
     // value, or copy it (a same-shape reshape) when it is a graph input,
     // feeds an earlier output, or the name is taken.
-    if (value->name() != out.name()) {
+    if (value->name() != name) {
       bool isInput = std::find(graph.inputs().begin(), graph.inputs().end(),
                                value) != graph.inputs().end();
       bool isEarlierOutput =
           std::find(outputs.begin(), outputs.end(), value) != outputs.end();
-      if (isInput || isEarlierOutput || graph.findValue(out.name())) {
+      if (isInput || isEarlierOutput || graph.findValue(name)) {
         Expected<Node *> copy =
             graph.addNode(OpKind::Reshape, {value},
                           {{"shape", dimsAttribute(value->type().shape)}},
-                          "output copy " + out.name());
-        if (copy && !graph.findValue(out.name()) &&
-            graph.renameValue((*copy)->result(), out.name()).ok())
+                          "output copy " + name);
+        if (copy && !graph.findValue(name) &&
+            graph.renameValue((*copy)->result(), name).ok())
           value = (*copy)->result();
       } else {
-        MLC_RETURN_IF_ERROR(graph.renameValue(value, out.name()));
+        MLC_RETURN_IF_ERROR(graph.renameValue(value, name));
       }
     }
     outputs.push_back(value);
@@ -716,7 +932,8 @@ std::string escapeMessage(const std::string &m) {
 Expected<Graph> importOnnxBytes(std::string_view bytes,
                                 const std::string &baseDir,
                                 const OnnxImportOptions &options,
-                                const std::string &displayName) {
+                                const std::string &displayName,
+                                std::vector<StructuredValue> *structured) {
   auto notValid = [&](const std::string &why) {
     return makeError("failed to parse ONNX model '" + displayName +
                      "': " + why);
@@ -728,14 +945,18 @@ Expected<Graph> importOnnxBytes(std::string_view bytes,
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
       !model.has_graph())
     return notValid("not a valid ModelProto");
-  auto graph = importModel(model, baseDir, options);
+  std::vector<StructuredValue> found;
+  auto graph = importModel(model, baseDir, options, found);
   if (!graph)
     return makeError(escapeMessage(graph.message()));
+  if (structured)
+    *structured = std::move(found);
   return graph;
 }
 
 Expected<Graph> importOnnxFile(const std::string &path,
-                               const OnnxImportOptions &options) {
+                               const OnnxImportOptions &options,
+                               std::vector<StructuredValue> *structured) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return makeError("cannot open ONNX model '" + path + "'");
@@ -748,7 +969,7 @@ Expected<Graph> importOnnxFile(const std::string &path,
   std::string baseDir = slash == std::string::npos ? "."
                         : slash == 0               ? "/"
                                                    : path.substr(0, slash);
-  return importOnnxBytes(bytes, baseDir, options, path);
+  return importOnnxBytes(bytes, baseDir, options, path, structured);
 }
 
 } // namespace mlc

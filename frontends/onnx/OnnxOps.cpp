@@ -17,8 +17,6 @@ namespace {
 /// Largest extent of an import-time table (Resize taps, DFT matrices):
 /// models asking for more are rejected rather than exhausting memory.
 constexpr int64_t kMaxConstantExtent = int64_t{1} << 26;
-/// Largest number of nodes an unrolled Scan body may add.
-constexpr int64_t kMaxUnrolledNodes = int64_t{1} << 20;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -3869,6 +3867,10 @@ Status ifOp(NodeContext &ctx, OpKind) {
     ONNX_ASSIGN(outs, branch(taken ? thenAttr->g() : elseAttr->g(),
                              taken ? "then_branch" : "else_branch"));
     for (size_t i = 0; i < ctx.outputs.size(); ++i) {
+      if (im.aggregate(outs[i])) {
+        ctx.outputs[i] = outs[i]; // a sequence or optional, as it is
+        continue;
+      }
       if (const Shape *dims = im.dimValue(outs[i])) {
         // Dim values stay dim values (shape math in function bodies).
         MLC_RETURN_IF_ERROR(setOutput(
@@ -3887,6 +3889,11 @@ Status ifOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(elseOuts, branch(elseAttr->g(), "else_branch"));
   ONNX_ASSIGN(c, im.emitReshape(cond, {}));
   for (size_t i = 0; i < ctx.outputs.size(); ++i) {
+    if (im.aggregate(thenOuts[i]) || im.aggregate(elseOuts[i])) {
+      MLC_RETURN_IF_ERROR(setOutput(
+          ctx, i, selectAggregates(im, c, thenOuts[i], elseOuts[i])));
+      continue;
+    }
     if (thenOuts[i]->type() != elseOuts[i]->type())
       return makeError("with a run-time cond, the branches must give outputs "
                        "of the same type; output " +
@@ -8889,6 +8896,7 @@ constexpr std::array kOps = {
     OpEntry{"Col2Im", col2ImOp, OpKind::Gather},
     OpEntry{"Compress", compressOp, OpKind::Gather},
     OpEntry{"Concat", concatOp, OpKind::Concat},
+    OpEntry{"ConcatFromSequence", concatFromSequenceOp, OpKind::Concat},
     OpEntry{"Constant", constantOp, OpKind::Constant},
     OpEntry{"ConstantOfShape", constantOfShapeOp, OpKind::Constant},
     OpEntry{"Conv", convOp, OpKind::Conv},
@@ -8946,6 +8954,7 @@ constexpr std::array kOps = {
     OpEntry{"LinearAttention", linearAttentionOp, OpKind::MatMul},
     OpEntry{"Log", unaryOp, OpKind::Log},
     OpEntry{"LogSoftmax", softmaxOp, OpKind::LogSoftmax},
+    OpEntry{"Loop", loopOp, OpKind::Concat},
     OpEntry{"LpNormalization", lpNormOp, OpKind::ReduceSum},
     OpEntry{"LpPool", lpPoolOp, OpKind::AvgPool},
     OpEntry{"MatMul", matMulOp, OpKind::MatMul},
@@ -8967,6 +8976,9 @@ constexpr std::array kOps = {
     OpEntry{"NonZero", nonZeroOp, OpKind::ReduceSum},
     OpEntry{"Not", unaryOp, OpKind::Not},
     OpEntry{"OneHot", oneHotOp, OpKind::Equal},
+    OpEntry{"Optional", optionalOp, OpKind::Constant},
+    OpEntry{"OptionalGetElement", optionalGetElementOp, OpKind::Constant},
+    OpEntry{"OptionalHasElement", optionalHasElementOp, OpKind::Constant},
     OpEntry{"Or", binaryOp, OpKind::Or},
     OpEntry{"PRelu", preluOp, OpKind::Where},
     OpEntry{"Pad", padOp, OpKind::Pad},
@@ -9005,6 +9017,13 @@ constexpr std::array kOps = {
     OpEntry{"ScatterElements", scatterElementsOp, OpKind::Where},
     OpEntry{"ScatterND", scatterNDOp, OpKind::Where},
     OpEntry{"Selu", seluOp, OpKind::Exp},
+    OpEntry{"SequenceAt", sequenceAtOp, OpKind::Constant},
+    OpEntry{"SequenceConstruct", sequenceConstructOp, OpKind::Constant},
+    OpEntry{"SequenceEmpty", sequenceEmptyOp, OpKind::Constant},
+    OpEntry{"SequenceErase", sequenceEraseOp, OpKind::Constant},
+    OpEntry{"SequenceInsert", sequenceInsertOp, OpKind::Constant},
+    OpEntry{"SequenceLength", sequenceLengthOp, OpKind::Constant},
+    OpEntry{"SequenceMap", sequenceMapOp, OpKind::Constant},
     OpEntry{"Shape", shapeOp, OpKind::Constant},
     OpEntry{"Shrink", shrinkOp, OpKind::Where},
     OpEntry{"Sigmoid", unaryOp, OpKind::Sigmoid},
@@ -9020,6 +9039,7 @@ constexpr std::array kOps = {
     OpEntry{"Softsign", softsignOp, OpKind::Div},
     OpEntry{"SpaceToDepth", depthSpaceOp, OpKind::Transpose},
     OpEntry{"Split", splitOp, OpKind::Slice},
+    OpEntry{"SplitToSequence", splitToSequenceOp, OpKind::Slice},
     OpEntry{"Sqrt", unaryOp, OpKind::Sqrt},
     OpEntry{"Squeeze", squeezeOp, OpKind::Reshape},
     OpEntry{"Sub", binaryOp, OpKind::Sub},
@@ -9111,6 +9131,8 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"HardSigmoid", 6},
     {"Identity", 1},
     {"If", 1}, // later versions only grew the type lists
+    {"Loop", 1}, // 11 only reworded the semantics (body inputs are the
+                 // previous iteration's values)
     {"LeakyRelu", 6},
     {"Less", 7},
     {"Log", 6},

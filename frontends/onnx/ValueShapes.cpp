@@ -184,6 +184,76 @@ Expected<Value *> checkedReshape(Importer &im, Value *x,
 
 } // namespace
 
+Expected<std::vector<Value *>>
+unifyBroadcastDims(Importer &im, const std::vector<Value *> &operands) {
+  size_t rank = 0;
+  for (Value *v : operands)
+    rank = std::max(rank, v->type().shape.size());
+  // The dim at result position p of operand i (1 where it has none).
+  auto dimAt = [&](size_t i, size_t p) {
+    const Shape &s = operands[i]->type().shape;
+    size_t lead = rank - s.size();
+    return p < lead ? Dim(1) : s[p - lead];
+  };
+  Graph &g = im.graph();
+  std::vector<std::optional<Dim>> target(rank);
+  bool needed = false;
+  for (size_t p = 0; p < rank; ++p) {
+    for (size_t i = 0; i < operands.size(); ++i) {
+      Dim d = dimAt(i, p);
+      if (d.isStatic() && d.value() == 1)
+        continue;
+      if (!d.isStatic() && g.isLateSymbol(d.symbolName()))
+        return operands;
+      if (!target[p]) {
+        target[p] = d;
+        continue;
+      }
+      if (*target[p] == d)
+        continue;
+      if (target[p]->isStatic() && d.isStatic())
+        return operands; // cannot broadcast: the builder says why
+      needed = true;
+      if (d.isStatic())
+        target[p] = d; // a static extent wins over a symbol
+    }
+  }
+  if (!needed)
+    return operands;
+  SymbolMath m(g);
+  auto text = [](const Dim &d) {
+    return d.isStatic() ? std::to_string(d.value()) : "?" + d.symbolName();
+  };
+  std::vector<Value *> out = operands;
+  for (size_t i = 0; i < operands.size(); ++i) {
+    const Shape &s = operands[i]->type().shape;
+    size_t lead = rank - s.size();
+    std::vector<SymbolArg> dims;
+    bool changed = false;
+    for (size_t j = 0; j < s.size(); ++j) {
+      const Dim &d = s[j];
+      const std::optional<Dim> &t = target[lead + j];
+      if (d.isStatic() || !t || *t == d) {
+        dims.push_back(dimArg(d));
+        continue;
+      }
+      m.require(m.eq(dimArg(d), dimArg(*t)),
+                "node '" + im.nodeName + "': dim " + std::to_string(j) +
+                    " of operand " + std::to_string(i) + " (" +
+                    text(d) + ") must equal " + text(*t) +
+                    " (dynamic dims broadcast only against equal ones)");
+      dims.push_back(dimArg(*t));
+      changed = true;
+    }
+    MLC_RETURN_IF_ERROR(m.status());
+    if (!changed)
+      continue;
+    ONNX_ASSIGN(r, checkedReshape(im, operands[i], dims, ""));
+    out[i] = r;
+  }
+  return out;
+}
+
 bool isRunTimeScalar(const Value *v) {
   if (!v || v->producer())
     return false;

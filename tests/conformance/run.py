@@ -137,23 +137,56 @@ def check_mlc(settings: Settings, case: node_tests.Case) -> tuple[str, str, str,
     return status, error, unsupported, abnormal
 
 
+def structure_flags(case: node_tests.Case, set_dir: str) -> list[str]:
+    """`mlc compile` flags for the structure of a data set's sequence and optional inputs."""
+    flags: list[str] = []
+    for info, path in zip(case.inputs, node_tests.data_files(set_dir, "input")):
+        t = info.type
+        if not (t.HasField("sequence_type") or t.HasField("optional_type")):
+            continue
+        value = node_tests.load_value(path, t)
+        if value is None:
+            flags += ["--absent-input", info.name]
+            continue
+        if not isinstance(value, list):
+            continue
+        flags += ["--sequence-length", f"{info.name}={len(value)}"]
+        # mlc needs each element's rank at compile time: an element type of
+        # unknown rank takes the shape of the data's tensor (as `mlc
+        # compile` asks for any input of unknown rank).
+        elem = t.optional_type.elem_type if t.HasField("optional_type") else t
+        if not elem.sequence_type.elem_type.tensor_type.HasField("shape"):
+            for k, tensor in enumerate(value):
+                dims = "x".join(str(d) for d in tensor.shape) or "scalar"
+                flags += ["--input-shape", f"{info.name}.{k}={dims}"]
+    return flags
+
+
 def compile_and_run(settings: Settings,
                     case: node_tests.Case) -> tuple[str, str, str, str]:
-    """check_mlc's work, in <cases_dir>/<case>/: case.so, out_test_data_set_<i>/."""
+    """check_mlc's work, in <cases_dir>/<case>/: case.so (case1.so, ...: one per input
+    structure), out_test_data_set_<i>/."""
     work = os.path.join(settings.cases_dir, case.name)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    artifact = os.path.join(work, "case.so")
-    error, abnormal = run_tool(
-        [settings.mlc, "compile", os.path.join(case.dir, "model.onnx"), "--target=llvm",
-         "-o", artifact], settings.compile_timeout)
-    if error is not None:
-        m = _UNSUPPORTED.search(error)
-        if m and not abnormal:
-            return UNSUPPORTED_OP, error, m.group(1), ""
-        return COMPILE_ERROR, error, "", abnormal
+    # A sequence's length and an optional's presence are fixed at compile
+    # time: one artifact per distinct structure of the data sets' inputs.
+    artifacts: dict[tuple[str, ...], str] = {}
     names = [o.name for o in case.outputs]
     for set_dir in case.data_sets:
+        flags = tuple(structure_flags(case, set_dir))
+        artifact = artifacts.get(flags)
+        if artifact is None:
+            artifact = os.path.join(work, f"case{len(artifacts) or ''}.so")
+            error, abnormal = run_tool(
+                [settings.mlc, "compile", os.path.join(case.dir, "model.onnx"),
+                 "--target=llvm", "-o", artifact, *flags], settings.compile_timeout)
+            if error is not None:
+                m = _UNSUPPORTED.search(error)
+                if m and not abnormal:
+                    return UNSUPPORTED_OP, error, m.group(1), ""
+                return COMPILE_ERROR, error, "", abnormal
+            artifacts[flags] = artifact
         out_dir = os.path.join(work, "out_" + os.path.basename(set_dir))
         cmd = [settings.mlc, "run", artifact, "--threads", "1", "--output-dir", out_dir]
         for info, path in zip(case.inputs, node_tests.data_files(set_dir, "input")):
@@ -162,9 +195,11 @@ def compile_and_run(settings: Settings,
         if error is not None:
             return RUNTIME_ERROR, error, "", abnormal
         got: list[Any] = []
-        for name in names:
+        for info in case.outputs:
+            name = info.name
             # .npy, or an ONNX TensorProto .pb for the dtypes .npy cannot hold
-            # (bf16, float8, sub-byte types).
+            # (bf16, float8, sub-byte types); a SequenceProto or
+            # OptionalProto .pb for a sequence or optional.
             path = os.path.join(out_dir, npy_names.file_name(name))
             pb = path[:-len(".npy")] + ".pb"
             if not os.path.exists(path) and not os.path.exists(pb):
@@ -173,8 +208,7 @@ def compile_and_run(settings: Settings,
                 if os.path.exists(path):
                     got.append(np.load(path, allow_pickle=False))
                 else:
-                    with open(pb, "rb") as f:
-                        got.append(numpy_helper.to_array(onnx.load_tensor_from_string(f.read())))
+                    got.append(node_tests.load_value(pb, info.type))
             except Exception as e:  # noqa: BLE001 - any unreadable file is a mismatch
                 return NUMERIC_MISMATCH, f"output '{name}' is unreadable: {e}", "", ""
         want = [node_tests.load_value(path, info.type)

@@ -56,7 +56,12 @@ Options:
                              /usr/local/cuda/bin); 'none' embeds PTX only
   --mtriple=TRIPLE           LLVM target triple (default: this host)
   --input-shape NAME=DIMS    fix a dynamic input shape, e.g. input=1x3x224x224
-                             (repeatable)
+                             (repeatable; a sequence's element k is NAME.k)
+  --sequence-length NAME=N   the number of tensors of sequence input NAME (or
+                             of the sequence an optional input holds): fixed
+                             at compile time (repeatable)
+  --absent-input NAME        compile optional input NAME as absent (optional
+                             inputs are present by default; repeatable)
   --emit=KIND                artifact (default), ir, mlir, llvm, obj, or
                              ptx (--target=cuda)
   --print-after-all          print the IR after every pass (to stderr)
@@ -71,13 +76,17 @@ constexpr const char *kRunHelp =
 
 Options:
   --input NAME=FILE    input tensor from a .npy or ONNX TensorProto .pb file
-                       (repeatable); inputs not given are seeded random
+                       (repeatable); inputs not given are seeded random; a
+                       sequence or optional input from an ONNX SequenceProto
+                       or OptionalProto .pb file
   --input-shape NAME=DIMS
                        the shape of a seeded random input whose dims are
                        symbolic (a model compiled with dynamic shapes),
                        e.g. input_ids=1x77 (repeatable)
   --output-dir DIR     write each output as DIR/<output name>.npy (.pb, an
-                       ONNX TensorProto, for bf16, float8 and sub-byte types)
+                       ONNX TensorProto, for bf16, float8 and sub-byte types;
+                       a SequenceProto or OptionalProto for a sequence or
+                       optional output)
   --seed N             seed of the random inputs (default 0)
   --iterations N       run N times and report the median latency (default 1)
   --threads N          threads per run: 0 for one per CPU (default), 1 for
@@ -155,6 +164,8 @@ bool takeValue(int argc, char **argv, int &i, const std::string &flag,
 
 Expected<std::vector<int64_t>> parseDims(const std::string &text) {
   std::vector<int64_t> dims;
+  if (text == "scalar")
+    return dims;
   size_t start = 0;
   while (start <= text.size()) {
     size_t x = text.find('x', start);
@@ -230,6 +241,23 @@ int compileCommand(int argc, char **argv) {
       if (!dims)
         return fail(dims.message());
       options.import.inputShapes[value.substr(0, eq)] = *dims;
+    } else if (takeValue(argc, argv, i, "--sequence-length", value)) {
+      size_t eq = value.rfind('=');
+      std::string digits = eq == std::string::npos ? "" : value.substr(eq + 1);
+      bool number = !digits.empty() && digits.size() <= 4 &&
+                    std::all_of(digits.begin(), digits.end(), [](char c) {
+                      return c >= '0' && c <= '9';
+                    });
+      int length = number ? std::atoi(digits.c_str()) : -1;
+      if (eq == std::string::npos || eq == 0 || length < 0 || length > 4096)
+        return fail("--sequence-length expects NAME=N with N in 0..4096, "
+                    "got '" +
+                    value + "'");
+      options.import.sequenceLengths[value.substr(0, eq)] = length;
+    } else if (takeValue(argc, argv, i, "--absent-input", value)) {
+      if (value.empty())
+        return fail("--absent-input expects an input name");
+      options.import.absentInputs.insert(value);
     } else if (takeValue(argc, argv, i, "--emit", value)) {
       if (value == "artifact")
         options.emit = EmitKind::Artifact;
@@ -448,6 +476,54 @@ std::vector<std::string> metadataDTypes(const std::string &metadata,
   return names;
 }
 
+/// A `structure` line of the metadata: a sequence or optional input or
+/// output, made of `count` tensors from position `first` (docs/artifact.md).
+struct Structure {
+  std::string kind; ///< sequence, optional or optional_sequence
+  bool output = false;
+  size_t first = 0, count = 0;
+  std::string name;
+};
+
+/// The `structure` lines of `metadata`, checked against the artifact's
+/// tensor counts.
+Expected<std::vector<Structure>> metadataStructures(const std::string &metadata,
+                                                    size_t numInputs,
+                                                    size_t numOutputs) {
+  std::vector<Structure> out;
+  std::istringstream lines(metadata);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string key, side, encoded;
+    Structure s;
+    if (!(words >> key) || key != "structure")
+      continue;
+    if (!(words >> side >> s.kind >> s.first >> s.count >> encoded) ||
+        (side != "input" && side != "output") ||
+        (s.kind != "sequence" && s.kind != "optional" &&
+         s.kind != "optional_sequence") ||
+        (s.kind == "optional" && s.count > 1))
+      return makeError("the artifact has a malformed structure line '" + line +
+                       "'");
+    s.output = side == "output";
+    size_t limit = s.output ? numOutputs : numInputs;
+    if (s.first > limit || s.count > limit - s.first)
+      return makeError("the artifact's structure line '" + line +
+                       "' names tensors it does not have");
+    std::string name(encoded.size() + 1, '\0');
+    int64_t n = mlc_artifact_name_decode(encoded.data(), encoded.size(),
+                                         name.data());
+    if (n <= 0)
+      return makeError("the artifact's structure line '" + line +
+                       "' has a malformed name");
+    name.resize(static_cast<size_t>(n));
+    s.name = name;
+    out.push_back(s);
+  }
+  return out;
+}
+
 /// Parses a non-negative integer option value into `out`.
 bool parseCount(const std::string &text, long long max, int &out) {
   char *end = nullptr;
@@ -543,6 +619,8 @@ struct ModelIO {
   std::vector<std::string> outputNames;
   std::vector<std::vector<int64_t>> outputShapes;
   std::vector<DLTensor> outputTensors;
+  /// The sequence and optional inputs and outputs (`structure` lines).
+  std::vector<Structure> structures;
 
   /// The outputs' extents after the last run (dims the run computes from
   /// the data have their actual values there).
@@ -588,6 +666,54 @@ Status prepareIO(mlc_model *model,
   int32_t numInputs = mlc_model_num_inputs(model);
   int32_t numOutputs = mlc_model_num_outputs(model);
   std::map<std::string, bool> used;
+  Expected<std::vector<Structure>> structures = metadataStructures(
+      metadata, static_cast<size_t>(numInputs), static_cast<size_t>(numOutputs));
+  if (!structures)
+    return structures.error();
+  io.structures = *structures;
+  // Sequence and optional inputs given as files: their tensors, by input
+  // position.
+  std::map<size_t, TensorData> given;
+  for (const Structure &s : *structures) {
+    auto it = inputFiles.find(s.name);
+    if (s.output || it == inputFiles.end())
+      continue;
+    used[s.name] = true;
+    std::vector<TensorData> tensors;
+    const std::string &file = it->second;
+    if (s.kind == "sequence") {
+      Expected<std::vector<TensorData>> seq = importOnnxSequenceFile(file);
+      if (!seq)
+        return seq.error();
+      tensors = seq.take();
+    } else {
+      Expected<OptionalContent> opt = importOnnxOptionalFile(file);
+      if (!opt)
+        return opt.error();
+      bool wantSequence = s.kind == "optional_sequence";
+      bool wantPresent = wantSequence || s.count == 1;
+      if (opt->present != wantPresent ||
+          (opt->present && opt->isSequence != wantSequence))
+        return makeError(
+            "input '" + s.name + "' was compiled " +
+            (wantPresent ? std::string("present, holding a ") +
+                               (wantSequence ? "sequence" : "tensor")
+                         : std::string("absent")) +
+            " (fixed at compile time), but '" + file + "' holds " +
+            (!opt->present       ? "nothing"
+             : opt->isSequence ? "a sequence"
+                               : "a tensor"));
+      tensors = std::move(opt->tensors);
+    }
+    if (tensors.size() != s.count)
+      return makeError("input '" + s.name + "' is a sequence of " +
+                       std::to_string(s.count) +
+                       " tensors in this artifact (fixed at compile time), "
+                       "but '" +
+                       file + "' holds " + std::to_string(tensors.size()));
+    for (size_t k = 0; k < tensors.size(); ++k)
+      given.emplace(s.first + k, std::move(tensors[k]));
+  }
   for (int32_t i = 0; i < numInputs; ++i) {
     mlc_tensor_info info;
     if (mlc_model_input_info(model, i, &info) != MLC_OK)
@@ -596,7 +722,9 @@ Status prepareIO(mlc_model *model,
     if (!type)
       return makeError(type.message());
     auto it = inputFiles.find(info.name);
-    if (it != inputFiles.end()) {
+    if (auto g = given.find(static_cast<size_t>(i)); g != given.end()) {
+      io.inputs.push_back(std::move(g->second));
+    } else if (it != inputFiles.end()) {
       Expected<TensorData> data = readInputFile(it->second);
       if (!data)
         return makeError(data.message());
@@ -788,6 +916,14 @@ int runCommand(int argc, char **argv) {
               "median %.3f ms\n",
               artifact.c_str(), on.c_str(), io.inputTensors.size(),
               io.outputTensors.size(), iterations, times[times.size() / 2]);
+  // The output tensors that sequence and optional outputs are made of are
+  // written as those, not one by one.
+  std::vector<const Structure *> partOf(io.outputs.size(), nullptr);
+  for (const Structure &s : io.structures)
+    if (s.output)
+      for (size_t k = 0; k < s.count; ++k)
+        partOf[s.first + k] = &s;
+  std::vector<TensorData> results;
   for (size_t i = 0; i < io.outputs.size(); ++i) {
     // Dims the run computed (NonZero's count) came back in the shape.
     TensorType type = io.outputTypes[i];
@@ -807,17 +943,38 @@ int runCommand(int argc, char **argv) {
       return fail(data.message());
     std::printf("  output '%s': %s\n", io.outputNames[i].c_str(),
                 summarize(*data).c_str());
-    if (!outputDir.empty()) {
-      // .npy has no bf16, float8 or sub-byte types: those are written as
-      // ONNX TensorProtos.
-      bool npy = type.dtype != DType::BF16 && !isNarrow(type.dtype);
-      std::string path = outputDir + "/" + fileNameFor(io.outputNames[i]) +
-                         (npy ? ".npy" : ".pb");
-      Status st = npy ? writeNpy(path, *data)
-                      : exportOnnxTensorFile(path, *data, io.outputNames[i]);
-      if (!st)
-        return fail(st.message());
+    results.push_back(data.take());
+    if (outputDir.empty() || partOf[i])
+      continue;
+    // .npy has no bf16, float8 or sub-byte types: those are written as
+    // ONNX TensorProtos.
+    const TensorData &t = results.back();
+    bool npy = t.type.dtype != DType::BF16 && !isNarrow(t.type.dtype);
+    std::string path = outputDir + "/" + fileNameFor(io.outputNames[i]) +
+                       (npy ? ".npy" : ".pb");
+    Status st = npy ? writeNpy(path, t)
+                    : exportOnnxTensorFile(path, t, io.outputNames[i]);
+    if (!st)
+      return fail(st.message());
+  }
+  for (const Structure &s : io.structures) {
+    if (!s.output || outputDir.empty())
+      continue;
+    std::vector<TensorData> tensors(results.begin() + s.first,
+                                    results.begin() + s.first + s.count);
+    std::string path = outputDir + "/" + fileNameFor(s.name) + ".pb";
+    Status st;
+    if (s.kind == "sequence") {
+      st = exportOnnxSequenceFile(path, tensors, s.name);
+    } else {
+      OptionalContent content;
+      content.isSequence = s.kind == "optional_sequence";
+      content.present = content.isSequence || s.count == 1;
+      content.tensors = std::move(tensors);
+      st = exportOnnxOptionalFile(path, content, s.name);
     }
+    if (!st)
+      return fail(st.message());
   }
   return 0;
 }
