@@ -202,6 +202,8 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
   case OpKind::Concat: {
     int64_t axis = node.intAttr("axis");
     std::string acc = b.empty(dtype, out);
+    // Sizes may be dynamic off the axis; along it the IR keeps extents
+    // static, so the offsets are constants.
     int64_t offset = 0;
     for (size_t i = 0; i < node.numOperands(); ++i) {
       Shape64 s = extents(node.operand(i));
@@ -210,7 +212,7 @@ Expected<std::string> emitDataMovement(KernelBuilder &b, const Node &node,
       std::string offs, sizes, strides;
       for (int d = 0; d < r; ++d) {
         offs += (d ? ", " : "") + std::to_string(d == axis ? offset : 0);
-        sizes += (d ? ", " : "") + std::to_string(s[d]);
+        sizes += (d ? ", " : "") + dimText(s[d]);
         strides += d ? ", 1" : "1";
       }
       std::string v = b.fresh();

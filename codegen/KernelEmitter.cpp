@@ -21,6 +21,7 @@ bool supportsDynamicShapes(OpKind kind) {
   case OpKind::ReduceProd:
   case OpKind::Reshape:
   case OpKind::Transpose:
+  case OpKind::Concat:
   case OpKind::Slice:
   case OpKind::Gather:
   case OpKind::Expand:

@@ -182,6 +182,9 @@ Expected<bool> simplifyBatchNorm(Rewriter &rewriter, Node *bn) {
 bool simplifyReshape(Rewriter &rewriter, Node *reshape) {
   Value *x = reshape->operand(0);
   if (Node *inner = x->producer(); inner && inner->kind() == OpKind::Reshape) {
+    // The counts the inner reshape compared at run time must still be.
+    if (inner->hasAttr("checked"))
+      reshape->mutableAttrs()["checked"] = int64_t{1};
     rewriter.setOperand(reshape, 0, inner->operand(0));
     forwardTo(rewriter, reshape, reshape->operand(0));
     return true;

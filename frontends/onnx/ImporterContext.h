@@ -312,6 +312,19 @@ Expected<Value *> finishReduce(NodeContext &ctx, Value *full, const Shape &in,
 /// is nothing to unify or the shapes cannot broadcast anyway.
 Expected<std::vector<Value *>>
 unifyBroadcastDims(Importer &im, const std::vector<Value *> &operands);
+/// The same for a concat along `concatAxis` (>= 0): every dim but the
+/// axis must agree, a dynamic dim taking the other operands' (static
+/// first); with a negative axis, unifyBroadcastDims.
+Expected<std::vector<Value *>> unifyDims(Importer &im,
+                                         const std::vector<Value *> &operands,
+                                         int64_t concatAxis);
+
+/// `v` with each dynamic dim j that differs from `target[j]` (when set)
+/// replaced by it: a checked reshape, with the run-time requirement that
+/// the two are equal (the message names `what` and says `why`).
+Expected<Value *> matchDims(Importer &im, Value *v,
+                            const std::vector<std::optional<Dim>> &target,
+                            const std::string &what, const std::string &why);
 
 /// Sequence and optional ops (SequenceOps.cpp): SequenceConstruct, -Empty,
 /// -Insert, -Erase, -At, -Length, ConcatFromSequence, SplitToSequence,

@@ -108,6 +108,18 @@ Expected<Value *> Importer::emit(OpKind kind, std::vector<Value *> operands,
       return unified.error();
     operands = unified.take();
   }
+  auto axis = attrs.find("axis");
+  if (kind == OpKind::Concat && axis != attrs.end() && operands.size() > 1 &&
+      std::holds_alternative<int64_t>(axis->second)) {
+    int64_t a = std::get<int64_t>(axis->second);
+    int64_t rank = operands[0]->type().rank();
+    if (a >= 0 && a < rank) {
+      auto unified = unifyDims(*this, operands, a);
+      if (!unified)
+        return unified.error();
+      operands = unified.take();
+    }
+  }
   // Generators (iota, symbol_values) read symbols, known only at run time.
   bool constant = kind != OpKind::Iota && kind != OpKind::SymbolValues;
   for (Value *v : operands)

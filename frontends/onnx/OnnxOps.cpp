@@ -1644,6 +1644,29 @@ Status reshapeSymbolic(NodeContext &ctx, Value *x, Shape target,
       return makeError("shape " + text() + " has a negative dim");
     }
   }
+  // The -1 as a symbol expression: the input's element count floordiv the
+  // product of the target's other dims (the checked reshape compares the
+  // counts at run time, which also catches a count that does not divide).
+  auto inferSymbolically = [&]() -> Status {
+    Graph &g = ctx.importer.graph();
+    auto arg = [](const Dim &d) -> SymbolArg {
+      return d.isStatic() ? SymbolArg(d.value()) : SymbolArg(d.symbolName());
+    };
+    SymbolArg count(int64_t{1}), rest(int64_t{1});
+    for (const Dim &d : in) {
+      ONNX_ASSIGN(m, g.defineSymbol(SymbolOp::Mul, {count, arg(d)}));
+      count = m;
+    }
+    for (size_t i = 0; i < target.size(); ++i) {
+      if (static_cast<int64_t>(i) == inferred)
+        continue;
+      ONNX_ASSIGN(m, g.defineSymbol(SymbolOp::Mul, {rest, arg(target[i])}));
+      rest = m;
+    }
+    ONNX_ASSIGN(q, g.defineSymbol(SymbolOp::FloorDiv, {count, rest}));
+    target[inferred] = symbolArgDim(q);
+    return Status::success();
+  };
   if (inferred >= 0) {
     // Cancel the target's known dims out of the input's dims.
     std::vector<std::string> symbols;
@@ -1667,22 +1690,22 @@ Status reshapeSymbolic(NodeContext &ctx, Value *x, Shape target,
       }
       auto it =
           std::find(symbols.begin(), symbols.end(), target[i].symbolName());
-      if (it == symbols.end())
-        return makeError("cannot reshape " + typeToString(x->type()) + " to " +
-                         text() + ": the -1 would need dim expressions");
+      if (it == symbols.end()) {
+        symbols.clear();
+        rest = 0; // not a cancellation: a symbol expression
+        break;
+      }
       symbols.erase(it);
     }
-    if (rest == 0 || constant % rest != 0)
+    if (symbols.empty() && (rest == 0 || constant % rest != 0) && rest != 0)
       return makeError("cannot reshape " + typeToString(x->type()) + " to " +
                        text());
-    int64_t left = constant / rest;
-    if (symbols.empty())
-      target[inferred] = Dim(left);
-    else if (symbols.size() == 1 && left == 1)
+    if (rest != 0 && constant % rest == 0 && symbols.empty())
+      target[inferred] = Dim(constant / rest);
+    else if (rest != 0 && constant == rest && symbols.size() == 1)
       target[inferred] = Dim::symbol(symbols[0]);
     else
-      return makeError("cannot reshape " + typeToString(x->type()) + " to " +
-                       text() + ": the -1 would need dim expressions");
+      MLC_RETURN_IF_ERROR(inferSymbolically());
   }
   AttributeMap attrs;
   attrs["shape"] = dimsAttribute(target);
@@ -1818,20 +1841,19 @@ Status squeezeOp(NodeContext &ctx, OpKind) {
         axes.push_back(i);
     }
   }
-  std::vector<int64_t> out;
+  Shape out;
   for (int64_t i = 0; i < rank; ++i) {
     bool squeezed = std::binary_search(axes.begin(), axes.end(), i);
     if (squeezed && !(in[i].isStatic() && in[i].value() == 1))
       return makeError("cannot squeeze dim " + std::to_string(i) + " of " +
                        typeToString(x->type()) + " (not 1)");
-    if (squeezed)
-      continue;
-    if (!in[i].isStatic())
-      return makeError("Squeeze needs a static shape, got " +
-                       typeToString(x->type()));
-    out.push_back(in[i].value());
+    if (!squeezed)
+      out.push_back(in[i]); // dynamic dims stay
   }
-  return setOutput(ctx, 0, ctx.importer.emitReshape(x, out, ctx.outputName(0)));
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::Reshape, {x},
+                                     {{"shape", dimsAttribute(out)}},
+                                     ctx.outputName(0)));
 }
 
 Status unsqueezeOp(NodeContext &ctx, OpKind) {
@@ -1840,18 +1862,21 @@ Status unsqueezeOp(NodeContext &ctx, OpKind) {
   if (isRunTimeInts(a))
     return unsqueezeFromValues(ctx, x, a);
   ONNX_ASSIGN(list, ctx.importer.requireInts(a, "axes"));
-  ONNX_ASSIGN(ext, staticShape(x, "Unsqueeze"));
-  int64_t outRank = static_cast<int64_t>(ext.size() + list.size());
+  const Shape &in = x->type().shape;
+  int64_t outRank = static_cast<int64_t>(in.size() + list.size());
   ONNX_ASSIGN(axes, normalizeAxes(list, outRank));
-  std::vector<int64_t> out;
+  Shape out;
   size_t next = 0;
   for (int64_t i = 0; i < outRank; ++i) {
     if (std::binary_search(axes.begin(), axes.end(), i))
-      out.push_back(1);
+      out.push_back(Dim(1));
     else
-      out.push_back(ext[next++]);
+      out.push_back(in[next++]); // dynamic dims stay
   }
-  return setOutput(ctx, 0, ctx.importer.emitReshape(x, out, ctx.outputName(0)));
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::Reshape, {x},
+                                     {{"shape", dimsAttribute(out)}},
+                                     ctx.outputName(0)));
 }
 
 Status transposeOp(NodeContext &ctx, OpKind) {
@@ -2193,6 +2218,17 @@ Status gatherElementsOp(NodeContext &ctx, OpKind) {
   ONNX_ASSIGN(indices, ctx.input(1));
   ONNX_ASSIGN(axis, ctx.intAttr("axis", 0));
   ONNX_ASSIGN(a, normalizeAxis(axis, x->type().rank()));
+  if (indices->type().rank() == x->type().rank()) {
+    // A dynamic dim of the indices (not along axis) takes the data's dim.
+    std::vector<std::optional<Dim>> target(x->type().shape.begin(),
+                                           x->type().shape.end());
+    target[static_cast<size_t>(a)] = std::nullopt;
+    ONNX_ASSIGN(matched,
+                matchDims(ctx.importer, indices, target, "indices",
+                          "dynamic dims of the indices must equal the data's "
+                          "dims"));
+    indices = matched;
+  }
   AttributeMap attrs{{"axis", a}};
   return setOutput(ctx, 0,
                    ctx.importer.emit(OpKind::GatherElements, {x, indices},

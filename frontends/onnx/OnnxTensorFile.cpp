@@ -29,9 +29,12 @@ Status parseFile(const std::string &path, google::protobuf::MessageLite &message
 /// The tensors of a SequenceProto of tensors.
 Expected<std::vector<TensorData>>
 sequenceTensors(const onnx::SequenceProto &seq, const std::string &path) {
-  if (seq.elem_type() != onnx::SequenceProto::TENSOR &&
-      !(seq.elem_type() == onnx::SequenceProto::UNDEFINED &&
-        seq.tensor_values_size() == 0))
+  // onnx writes TENSOR even for an empty sequence; an unset elem_type is
+  // another message read as a SequenceProto (protobuf skips its fields).
+  if (seq.elem_type() == onnx::SequenceProto::UNDEFINED)
+    return makeError("'" + path +
+                     "' is not an ONNX SequenceProto (no elem_type)");
+  if (seq.elem_type() != onnx::SequenceProto::TENSOR)
     return makeError("'" + path +
                      "': only sequences of tensors are supported");
   std::vector<TensorData> out;

@@ -186,6 +186,13 @@ Expected<Value *> checkedReshape(Importer &im, Value *x,
 
 Expected<std::vector<Value *>>
 unifyBroadcastDims(Importer &im, const std::vector<Value *> &operands) {
+  return unifyDims(im, operands, -1);
+}
+
+Expected<std::vector<Value *>> unifyDims(Importer &im,
+                                         const std::vector<Value *> &operands,
+                                         int64_t concatAxis) {
+  bool broadcast = concatAxis < 0;
   size_t rank = 0;
   for (Value *v : operands)
     rank = std::max(rank, v->type().shape.size());
@@ -199,9 +206,13 @@ unifyBroadcastDims(Importer &im, const std::vector<Value *> &operands) {
   std::vector<std::optional<Dim>> target(rank);
   bool needed = false;
   for (size_t p = 0; p < rank; ++p) {
+    if (!broadcast && static_cast<int64_t>(p) == concatAxis)
+      continue;
     for (size_t i = 0; i < operands.size(); ++i) {
+      if (!broadcast && operands[i]->type().shape.size() != rank)
+        return operands; // concat of different ranks: the builder says why
       Dim d = dimAt(i, p);
-      if (d.isStatic() && d.value() == 1)
+      if (broadcast && d.isStatic() && d.value() == 1)
         continue;
       if (!d.isStatic() && g.isLateSymbol(d.symbolName()))
         return operands;
@@ -220,38 +231,49 @@ unifyBroadcastDims(Importer &im, const std::vector<Value *> &operands) {
   }
   if (!needed)
     return operands;
-  SymbolMath m(g);
-  auto text = [](const Dim &d) {
-    return d.isStatic() ? std::to_string(d.value()) : "?" + d.symbolName();
-  };
   std::vector<Value *> out = operands;
   for (size_t i = 0; i < operands.size(); ++i) {
-    const Shape &s = operands[i]->type().shape;
-    size_t lead = rank - s.size();
-    std::vector<SymbolArg> dims;
-    bool changed = false;
-    for (size_t j = 0; j < s.size(); ++j) {
-      const Dim &d = s[j];
-      const std::optional<Dim> &t = target[lead + j];
-      if (d.isStatic() || !t || *t == d) {
-        dims.push_back(dimArg(d));
-        continue;
-      }
-      m.require(m.eq(dimArg(d), dimArg(*t)),
-                "node '" + im.nodeName + "': dim " + std::to_string(j) +
-                    " of operand " + std::to_string(i) + " (" +
-                    text(d) + ") must equal " + text(*t) +
-                    " (dynamic dims broadcast only against equal ones)");
-      dims.push_back(dimArg(*t));
-      changed = true;
-    }
-    MLC_RETURN_IF_ERROR(m.status());
-    if (!changed)
-      continue;
-    ONNX_ASSIGN(r, checkedReshape(im, operands[i], dims, ""));
+    size_t lead = rank - operands[i]->type().shape.size();
+    std::vector<std::optional<Dim>> mine(target.begin() + lead, target.end());
+    ONNX_ASSIGN(r,
+                matchDims(im, operands[i], mine, "operand " + std::to_string(i),
+                          broadcast ? "dynamic dims broadcast only against "
+                                      "equal ones"
+                                    : "concatenated tensors must agree off "
+                                      "the axis"));
     out[i] = r;
   }
   return out;
+}
+
+Expected<Value *> matchDims(Importer &im, Value *v,
+                            const std::vector<std::optional<Dim>> &target,
+                            const std::string &what, const std::string &why) {
+  const Shape &s = v->type().shape;
+  SymbolMath m(im.graph());
+  auto text = [](const Dim &d) {
+    return d.isStatic() ? std::to_string(d.value()) : "?" + d.symbolName();
+  };
+  std::vector<SymbolArg> dims;
+  bool changed = false;
+  for (size_t j = 0; j < s.size(); ++j) {
+    const Dim &d = s[j];
+    const std::optional<Dim> &t = j < target.size() ? target[j] : std::nullopt;
+    if (d.isStatic() || !t || *t == d) {
+      dims.push_back(dimArg(d));
+      continue;
+    }
+    m.require(m.eq(dimArg(d), dimArg(*t)),
+              "node '" + im.nodeName + "': dim " + std::to_string(j) + " of " +
+                  what + " (" + text(d) + ") must equal " + text(*t) + " (" +
+                  why + ")");
+    dims.push_back(dimArg(*t));
+    changed = true;
+  }
+  MLC_RETURN_IF_ERROR(m.status());
+  if (!changed)
+    return v;
+  return checkedReshape(im, v, dims, "");
 }
 
 bool isRunTimeScalar(const Value *v) {
