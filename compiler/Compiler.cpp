@@ -129,10 +129,11 @@ Expected<int> runProcess(const std::vector<std::string> &argv,
 }
 } // namespace
 
-std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
-                                  const std::string &modelHash,
-                                  const std::vector<std::string> &cubins,
-                                  const std::vector<StructuredValue> &structured) {
+std::string
+buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
+                      const std::string &modelHash,
+                      const std::vector<std::string> &cubins,
+                      const std::vector<StructuredValue> &structured) {
   bool cuda = !code.launches.empty();
   std::string md;
   md += "mlc_artifact " + std::to_string(MLC_ARTIFACT_ABI_VERSION) + "\n";
@@ -184,10 +185,13 @@ std::string buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
           std::string(dtypeName(out->type().dtype)) + " " +
           dimsText(out->type(), code.symbols) + "\n";
   for (const StructuredValue &sv : structured) {
-    const char *kind = sv.kind == StructuredValue::Kind::Sequence ? "sequence"
-                       : sv.kind == StructuredValue::Kind::Optional
-                           ? "optional"
-                           : "optional_sequence";
+    const char *kind = "sequence";
+    if (sv.kind == StructuredValue::Kind::Optional)
+      kind = "optional";
+    else if (sv.kind == StructuredValue::Kind::OptionalSequence)
+      kind = "optional_sequence";
+    else if (sv.kind == StructuredValue::Kind::AbsentOptionalSequence)
+      kind = "absent_optional_sequence";
     md += std::string("structure ") + (sv.isOutput ? "output " : "input ") +
           kind + " " + std::to_string(sv.first) + " " +
           std::to_string(sv.count) + " " + encodeName(sv.name) + "\n";
@@ -227,11 +231,11 @@ std::string findPtxas(const std::string &requested) {
 
 /// The CUDA artifact: cubins from ptxas, a host object holding PTX, cubins
 /// and weights, the metadata with the launch plan.
-Expected<std::string> buildCudaArtifact(const Graph &graph,
-                                        const std::vector<StructuredValue> &structured,
-                                        const CodegenResult &code,
-                                        const std::string &modelHash,
-                                        const CompileOptions &options) {
+Expected<std::string>
+buildCudaArtifact(const Graph &graph,
+                  const std::vector<StructuredValue> &structured,
+                  const CodegenResult &code, const std::string &modelHash,
+                  const CompileOptions &options) {
   int ptxArch = cudaArchNumber(code.cpu);
   std::vector<std::string> archs = options.cudaCubins;
   for (const std::string &arch : archs)
@@ -288,10 +292,10 @@ Expected<std::string> buildCudaArtifact(const Graph &graph,
   Expected<std::string> object = emitDataObject(symbols, code.hostTriple);
   if (!object)
     return object.error();
-  return linkArtifact(*object,
-                      buildArtifactMetadata(graph, code, modelHash, cubins,
-                                            structured),
-                      options.linker);
+  return linkArtifact(
+      *object,
+      buildArtifactMetadata(graph, code, modelHash, cubins, structured),
+      options.linker);
 }
 
 } // namespace

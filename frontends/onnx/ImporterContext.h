@@ -199,6 +199,13 @@ Expected<bool> translateDimValueNode(NodeContext &ctx);
 /// add.
 inline constexpr int64_t kMaxUnrolledNodes = int64_t{1} << 20;
 
+/// Most tensors of a sequence (an input's length, a split's count).
+inline constexpr int64_t kMaxSequenceLength = 4096;
+
+/// Largest graph that unrolling subgraphs may build (checked before each
+/// unrolled body is imported, so nested unrolls are bounded too).
+inline constexpr int64_t kMaxGraphNodes = int64_t{1} << 20;
+
 /// Most elements of a run-time integer input that may give dims.
 inline constexpr int64_t kMaxRunTimeInts = 64;
 /// True when `v` gives dims by its values at run time (ValueShapes.cpp): an

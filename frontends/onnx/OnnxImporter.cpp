@@ -281,10 +281,9 @@ Expected<Value *> Importer::emitAggregate(Aggregate aggregate) {
   auto empty = makeTensorData(TensorType{DType::U8, {Dim(0)}}, {});
   if (!empty)
     return empty.error();
-  auto token = emitConstant(empty.take(),
-                            aggregate.kind == Aggregate::Kind::Sequence
-                                ? "sequence"
-                                : "optional");
+  auto token = emitConstant(
+      empty.take(),
+      aggregate.kind == Aggregate::Kind::Sequence ? "sequence" : "optional");
   if (!token)
     return token.error();
   aggregates_[*token] = std::move(aggregate);
@@ -501,9 +500,10 @@ Expected<Value *> addElementInput(Graph &graph, const std::string &name,
   info.set_name(name + "." + std::to_string(k));
   *info.mutable_type() = elemType;
   if (info.type().tensor_type().has_shape())
-    for (auto &d :
-         *info.mutable_type()->mutable_tensor_type()->mutable_shape()
-              ->mutable_dim())
+    for (auto &d : *info.mutable_type()
+                        ->mutable_tensor_type()
+                        ->mutable_shape()
+                        ->mutable_dim())
       if (!d.has_dim_value())
         d.clear_dim_param();
   auto type = convertInputType(info, options);
@@ -527,6 +527,10 @@ Expected<Value *> importStructuredInput(const onnx::ValueInfoProto &info,
   };
   const onnx::TypeProto &type = info.type();
   bool optional = type.has_optional_type();
+  if (options.inputShapes.count(name) &&
+      !(optional && type.optional_type().elem_type().has_tensor_type()))
+    return fail("a sequence takes element shapes (--input-shape " + name +
+                ".0=DIMS, ...), not a shape of its own");
   const onnx::TypeProto &content =
       optional ? type.optional_type().elem_type() : type;
   bool sequence = content.has_sequence_type();
@@ -550,17 +554,17 @@ Expected<Value *> importStructuredInput(const onnx::ValueInfoProto &info,
       return fail("a sequence's length is fixed at compile time; give it "
                   "with --sequence-length " +
                   name + "=N");
-    if (length->second < 0 || length->second > 4096)
+    if (length->second < 0 || length->second > kMaxSequenceLength)
       return fail("sequence length " + std::to_string(length->second) +
-                  " is not in 0..4096");
+                  " is not in 0.." + std::to_string(kMaxSequenceLength));
     const onnx::TypeProto &elem = content.sequence_type().elem_type();
     auto dtype = convertDType(elem.tensor_type().elem_type());
     if (!dtype)
       return fail(dtype.message());
     seq.elemDtype = *dtype;
     for (int64_t k = 0; k < length->second; ++k) {
-      auto v = addElementInput(graph, name, static_cast<size_t>(k), elem,
-                               options);
+      auto v =
+          addElementInput(graph, name, static_cast<size_t>(k), elem, options);
       if (!v)
         return v.error();
       seq.elements.push_back(*v);
@@ -593,8 +597,9 @@ Expected<Value *> importStructuredInput(const onnx::ValueInfoProto &info,
     opt.elements.push_back(*v);
   }
   sv.count = graph.inputs().size() - sv.first;
-  sv.kind = !absent && sequence ? StructuredValue::Kind::OptionalSequence
-                                : StructuredValue::Kind::Optional;
+  sv.kind = !sequence ? StructuredValue::Kind::Optional
+            : !absent ? StructuredValue::Kind::OptionalSequence
+                      : StructuredValue::Kind::AbsentOptionalSequence;
   out.push_back(sv);
   return importer.emitAggregate(std::move(opt));
 }
@@ -659,12 +664,12 @@ Status importNodes(const onnx::GraphProto &g, Importer &importer,
                     "' is not defined (nodes must be topologically sorted)");
       if (importer.aggregate(it->second) &&
           !(defaultDomain && takesAggregates(n.op_type())))
-        return fail("input '" + in + "' is a " +
-                    (importer.aggregate(it->second)->kind ==
-                             Aggregate::Kind::Sequence
-                         ? "sequence"
-                         : "optional") +
-                    "; " + n.op_type() + " takes tensors");
+        return fail(
+            "input '" + in + "' is a " +
+            (importer.aggregate(it->second)->kind == Aggregate::Kind::Sequence
+                 ? "sequence"
+                 : "optional") +
+            "; " + n.op_type() + " takes tensors");
       ctx.inputs.push_back(it->second);
     }
     ctx.outputs.assign(n.output_size(), nullptr);
@@ -777,6 +782,12 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
       env[info.name()] = *token;
       continue;
     }
+    if (options.sequenceLengths.count(info.name()))
+      return makeError("input '" + info.name() +
+                       "': a sequence length is given, but it is a tensor");
+    if (options.absentInputs.count(info.name()))
+      return makeError("input '" + info.name() +
+                       "': only an optional input can be absent");
     auto type = convertInputType(info, options);
     if (!type)
       return type.error();
@@ -816,6 +827,11 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
   importer.importSubgraph = [&](const onnx::GraphProto &body,
                                 std::map<std::string, Value *> &scope,
                                 const std::string &prefix) -> Status {
+    // Every unrolled iteration (Scan, Loop, SequenceMap, nested or not)
+    // comes through here: one cap on the whole graph bounds them all.
+    if (static_cast<int64_t>(graph.nodes().size()) > kMaxGraphNodes)
+      return makeError("unrolling subgraphs grows the graph past " +
+                       std::to_string(kMaxGraphNodes) + " nodes");
     for (const auto &init : body.initializer()) {
       auto data = convertTensor(init, baseDir);
       if (!data)
@@ -847,7 +863,8 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
     sv.first = flat.size();
     const Aggregate *seq = agg;
     if (agg->kind == Aggregate::Kind::Optional) {
-      sv.kind = StructuredValue::Kind::Optional;
+      sv.kind = agg->ofSequence ? StructuredValue::Kind::AbsentOptionalSequence
+                                : StructuredValue::Kind::Optional;
       seq = nullptr;
       if (!agg->elements.empty()) {
         seq = importer.aggregate(agg->elements[0]);

@@ -34,17 +34,21 @@ struct StructuredValue {
   enum class Kind {
     /// A sequence of `count` tensors.
     Sequence,
-    /// An optional tensor: present when `count` is 1, absent when 0 (an
-    /// absent optional of a sequence too).
+    /// An optional tensor: present when `count` is 1, absent when 0.
     Optional,
     /// A present optional holding a sequence of `count` tensors.
     OptionalSequence,
+    /// An absent optional of a sequence (`count` 0).
+    AbsentOptionalSequence,
   };
   Kind kind = Kind::Sequence;
+  /// True for a graph output, false for an input.
   bool isOutput = false;
   /// The ONNX name.
   std::string name;
+  /// Position of the first tensor among the graph's inputs (or outputs).
   size_t first = 0;
+  /// Number of tensors.
   size_t count = 0;
 };
 
@@ -59,19 +63,17 @@ inline constexpr int64_t kOnnxMaxOpset = 28;
 /// model's directory) into a verified IR graph.
 /// When `structured` is given it receives the sequence and optional inputs
 /// and outputs, inputs first, each in graph order.
-Expected<Graph> importOnnxFile(const std::string &path,
-                               const OnnxImportOptions &options,
-                               std::vector<StructuredValue> *structured =
-                                   nullptr);
+Expected<Graph>
+importOnnxFile(const std::string &path, const OnnxImportOptions &options,
+               std::vector<StructuredValue> *structured = nullptr);
 
 /// Same from bytes already in memory; `baseDir` resolves external data (""
 /// forbids it). `displayName` names the model in messages.
-Expected<Graph> importOnnxBytes(std::string_view bytes,
-                                const std::string &baseDir,
-                                const OnnxImportOptions &options,
-                                const std::string &displayName = "<memory>",
-                                std::vector<StructuredValue> *structured =
-                                    nullptr);
+Expected<Graph>
+importOnnxBytes(std::string_view bytes, const std::string &baseDir,
+                const OnnxImportOptions &options,
+                const std::string &displayName = "<memory>",
+                std::vector<StructuredValue> *structured = nullptr);
 
 /// Reads a serialized ONNX TensorProto file (e.g. ONNX test data `.pb`).
 Expected<TensorData> importOnnxTensorFile(const std::string &path);

@@ -1680,6 +1680,7 @@ Status reshapeSymbolic(NodeContext &ctx, Value *x, Shape target,
       }
     }
     int64_t rest = 1;
+    bool cancels = true; // the target's symbols are all the input's
     for (size_t i = 0; i < target.size(); ++i) {
       if (static_cast<int64_t>(i) == inferred)
         continue;
@@ -1691,18 +1692,20 @@ Status reshapeSymbolic(NodeContext &ctx, Value *x, Shape target,
       auto it =
           std::find(symbols.begin(), symbols.end(), target[i].symbolName());
       if (it == symbols.end()) {
-        symbols.clear();
-        rest = 0; // not a cancellation: a symbol expression
+        cancels = false;
         break;
       }
       symbols.erase(it);
     }
-    if (symbols.empty() && (rest == 0 || constant % rest != 0) && rest != 0)
+    if (rest == 0)
+      return makeError("cannot reshape " + typeToString(x->type()) + " to " +
+                       text() + ": a -1 beside a 0 is ambiguous");
+    if (cancels && symbols.empty() && constant % rest != 0)
       return makeError("cannot reshape " + typeToString(x->type()) + " to " +
                        text());
-    if (rest != 0 && constant % rest == 0 && symbols.empty())
+    if (cancels && symbols.empty())
       target[inferred] = Dim(constant / rest);
-    else if (rest != 0 && constant == rest && symbols.size() == 1)
+    else if (cancels && constant == rest && symbols.size() == 1)
       target[inferred] = Dim::symbol(symbols[0]);
     else
       MLC_RETURN_IF_ERROR(inferSymbolically());
@@ -3258,6 +3261,9 @@ Status scanUnrolled(NodeContext &ctx, const std::vector<Value *> &in,
       auto it = scope.find(name);
       if (it == scope.end())
         return makeError("body output '" + name + "' is not defined");
+      if (im.aggregate(it->second))
+        return makeError("body output '" + name +
+                         "' is a sequence or optional; Scan takes tensors");
       if (j < n)
         state[static_cast<size_t>(j)] = it->second;
       else
@@ -3921,13 +3927,22 @@ Status ifOp(NodeContext &ctx, OpKind) {
     }
     return Status::success();
   }
+  // Both branches are imported, so a run-time check one of them adds (a
+  // dynamic dim unified, a run-time reshape) would hold whichever branch
+  // the cond takes: refuse those rather than fail a valid run.
+  size_t checks = im.graph().requirements().size();
   ONNX_ASSIGN(thenOuts, branch(thenAttr->g(), "then_branch"));
   ONNX_ASSIGN(elseOuts, branch(elseAttr->g(), "else_branch"));
+  if (im.graph().requirements().size() != checks)
+    return makeError("with a run-time cond, a branch needs a run-time shape "
+                     "check (" +
+                     im.graph().requirements()[checks].message +
+                     "), which would apply to both branches");
   ONNX_ASSIGN(c, im.emitReshape(cond, {}));
   for (size_t i = 0; i < ctx.outputs.size(); ++i) {
     if (im.aggregate(thenOuts[i]) || im.aggregate(elseOuts[i])) {
-      MLC_RETURN_IF_ERROR(setOutput(
-          ctx, i, selectAggregates(im, c, thenOuts[i], elseOuts[i])));
+      MLC_RETURN_IF_ERROR(
+          setOutput(ctx, i, selectAggregates(im, c, thenOuts[i], elseOuts[i])));
       continue;
     }
     if (thenOuts[i]->type() != elseOuts[i]->type())
@@ -9166,7 +9181,7 @@ constexpr std::pair<std::string_view, int16_t> kOlderVersions[] = {
     {"Greater", 7},
     {"HardSigmoid", 6},
     {"Identity", 1},
-    {"If", 1}, // later versions only grew the type lists
+    {"If", 1},   // later versions only grew the type lists
     {"Loop", 1}, // 11 only reworded the semantics (body inputs are the
                  // previous iteration's values)
     {"LeakyRelu", 6},

@@ -12,8 +12,8 @@ namespace mlc {
 namespace {
 /// Parses the file at `path` as the protobuf message `message` (`what`
 /// names its type in errors).
-Status parseFile(const std::string &path, google::protobuf::MessageLite &message,
-                 const char *what) {
+Status parseFile(const std::string &path,
+                 google::protobuf::MessageLite &message, const char *what) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return makeError("cannot open '" + path + "'");
@@ -35,15 +35,14 @@ sequenceTensors(const onnx::SequenceProto &seq, const std::string &path) {
     return makeError("'" + path +
                      "' is not an ONNX SequenceProto (no elem_type)");
   if (seq.elem_type() != onnx::SequenceProto::TENSOR)
-    return makeError("'" + path +
-                     "': only sequences of tensors are supported");
+    return makeError("'" + path + "': only sequences of tensors are supported");
   std::vector<TensorData> out;
   for (const onnx::TensorProto &t : seq.tensor_values()) {
     // External data is not allowed in standalone files.
     Expected<TensorData> data = onnx_import::convertTensor(t, "");
     if (!data)
-      return makeError("'" + path + "': element " +
-                       std::to_string(out.size()) + ": " + data.message());
+      return makeError("'" + path + "': element " + std::to_string(out.size()) +
+                       ": " + data.message());
     out.push_back(data.take());
   }
   return out;

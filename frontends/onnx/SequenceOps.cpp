@@ -29,10 +29,10 @@ Expected<const Aggregate *> sequenceInput(NodeContext &ctx, size_t i) {
 Expected<Value *> requireTensor(Importer &im, Value *v,
                                 const std::string &what) {
   if (const Aggregate *a = im.aggregate(v))
-    return makeError(what + " is a" +
-                     (a->kind == Aggregate::Kind::Sequence ? " sequence"
-                                                           : "n optional") +
-                     ", but must be a tensor (sequences hold tensors only)");
+    return makeError(
+        what + " is a" +
+        (a->kind == Aggregate::Kind::Sequence ? " sequence" : "n optional") +
+        ", but must be a tensor (sequences hold tensors only)");
   return v;
 }
 
@@ -43,7 +43,8 @@ Status checkElementType(const Aggregate &seq, const Value *t) {
   if (!want && !seq.elements.empty())
     want = seq.elements[0]->type().dtype;
   if (want && *want != t->type().dtype)
-    return makeError("the tensor is " + std::string(dtypeName(t->type().dtype)) +
+    return makeError("the tensor is " +
+                     std::string(dtypeName(t->type().dtype)) +
                      ", the sequence holds " + std::string(dtypeName(*want)));
   return Status::success();
 }
@@ -79,9 +80,8 @@ Expected<int64_t> positionOf(NodeContext &ctx, Value *pos, int64_t n,
 /// A scalar constant of `dtype` as output `i`, named after the ONNX output.
 Status setScalar(NodeContext &ctx, size_t i, DType dtype, double value) {
   ONNX_ASSIGN(data, makeFilledTensor(TensorType{dtype, {}}, value));
-  return setOutput(ctx, i,
-                   ctx.importer.emitConstant(std::move(data),
-                                             ctx.outputName(i)));
+  return setOutput(
+      ctx, i, ctx.importer.emitConstant(std::move(data), ctx.outputName(i)));
 }
 
 /// `x` with a dim of extent 1 inserted at `axis` (a reshape; symbolic dims
@@ -112,22 +112,31 @@ Expected<const onnx::GraphProto *> graphAttr(NodeContext &ctx,
 
 bool takesAggregates(const std::string &opType) {
   static constexpr std::string_view kOps[] = {
-      "ConcatFromSequence", "Identity",         "If",
-      "Loop",               "Optional",         "OptionalGetElement",
-      "OptionalHasElement", "SequenceAt",       "SequenceConstruct",
-      "SequenceEmpty",      "SequenceErase",    "SequenceInsert",
-      "SequenceLength",     "SequenceMap",      "SplitToSequence",
+      "ConcatFromSequence",
+      "Identity",
+      "If",
+      "Loop",
+      "Optional",
+      "OptionalGetElement",
+      "OptionalHasElement",
+      "SequenceAt",
+      "SequenceConstruct",
+      "SequenceEmpty",
+      "SequenceErase",
+      "SequenceInsert",
+      "SequenceLength",
+      "SequenceMap",
+      "SplitToSequence",
   };
-  return std::find(std::begin(kOps), std::end(kOps), opType) !=
-         std::end(kOps);
+  return std::find(std::begin(kOps), std::end(kOps), opType) != std::end(kOps);
 }
 
 Status sequenceConstructOp(NodeContext &ctx, OpKind) {
   std::vector<Value *> elements;
   for (size_t i = 0; i < ctx.numInputs(); ++i) {
     ONNX_ASSIGN(v, ctx.input(i));
-    ONNX_ASSIGN(t, requireTensor(ctx.importer, v,
-                                 "input " + std::to_string(i)));
+    ONNX_ASSIGN(t,
+                requireTensor(ctx.importer, v, "input " + std::to_string(i)));
     if (!elements.empty() && t->type().dtype != elements[0]->type().dtype)
       return makeError("the inputs must have one dtype, got " +
                        std::string(dtypeName(elements[0]->type().dtype)) +
@@ -212,14 +221,17 @@ Status concatFromSequenceOp(NodeContext &ctx, OpKind) {
       p = u;
     }
   }
-  return setOutput(ctx, 0,
-                   im.emit(OpKind::Concat, parts, {{"axis", axis}},
-                           ctx.outputName(0)));
+  return setOutput(
+      ctx, 0,
+      im.emit(OpKind::Concat, parts, {{"axis", axis}}, ctx.outputName(0)));
 }
 
 Status splitToSequenceOp(NodeContext &ctx, OpKind) {
   Importer &im = ctx.importer;
-  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(input, ctx.input(0));
+  ONNX_ASSIGN(x, requireTensor(im, input, "the input"));
+  if (Value *s = ctx.optionalInput(1))
+    MLC_RETURN_IF_ERROR(requireTensor(im, s, "split").status());
   ONNX_ASSIGN(axisAttr, ctx.intAttr("axis", 0));
   ONNX_ASSIGN(keepdims, ctx.intAttr("keepdims", 1));
   int64_t rank = x->type().rank();
@@ -227,7 +239,8 @@ Status splitToSequenceOp(NodeContext &ctx, OpKind) {
   const Dim &along = x->type().shape[static_cast<size_t>(axis)];
   Value *split = ctx.optionalInput(1);
   if (split && isRunTimeInts(split) && split->type().rank() == 1) {
-    // Sizes known at run time, their count (the sequence's length) now.
+    // Sizes known at run time, their count (the sequence's length) now
+    // (at most kMaxRunTimeInts).
     int64_t count = split->type().shape[0].value();
     onnx::NodeProto parts = ctx.proto;
     parts.clear_output();
@@ -252,7 +265,13 @@ Status splitToSequenceOp(NodeContext &ctx, OpKind) {
                      typeToString(x->type()));
   std::vector<int64_t> ext = staticExtents(x->type().shape);
   int64_t dim = along.value();
+  // The number of tensors first (at most kMaxSequenceLength), then sizes.
   std::vector<int64_t> sizes;
+  auto tooMany = [](int64_t count) {
+    return makeError("a split into " + std::to_string(count) +
+                     " tensors is too long (at most " +
+                     std::to_string(kMaxSequenceLength) + ")");
+  };
   if (split) {
     ONNX_ASSIGN(data, im.requireConstant(split, "split"));
     ONNX_ASSIGN(ints, im.requireInts(split, "split"));
@@ -260,33 +279,35 @@ Status splitToSequenceOp(NodeContext &ctx, OpKind) {
       if (ints[0] <= 0)
         return makeError("split must be positive, got " +
                          std::to_string(ints[0]));
+      int64_t count = dim / ints[0] + (dim % ints[0] != 0);
+      if (count > kMaxSequenceLength)
+        return tooMany(count);
       for (int64_t at = 0; at < dim; at += ints[0])
         sizes.push_back(std::min(ints[0], dim - at));
     } else {
+      if (static_cast<int64_t>(ints.size()) > kMaxSequenceLength)
+        return tooMany(static_cast<int64_t>(ints.size()));
       sizes = ints;
     }
   } else {
+    if (dim > kMaxSequenceLength)
+      return tooMany(dim);
     sizes.assign(static_cast<size_t>(dim), 1);
   }
-  if (sizes.size() > 4096)
-    return makeError("a split into " + std::to_string(sizes.size()) +
-                     " tensors is too long (at most 4096)");
   std::vector<Value *> elements;
   int64_t offset = 0;
   for (int64_t size : sizes) {
     if (size < 0 || size > dim - offset)
       return makeError("the split sizes do not fit dim " +
-                       std::to_string(axis) + " (" + std::to_string(dim) +
-                       ")");
+                       std::to_string(axis) + " (" + std::to_string(dim) + ")");
     std::vector<int64_t> starts(static_cast<size_t>(rank), 0),
         steps(static_cast<size_t>(rank), 1);
     std::vector<int64_t> ends = ext;
     starts[static_cast<size_t>(axis)] = offset;
     ends[static_cast<size_t>(axis)] = offset + size;
-    ONNX_ASSIGN(part, im.emit(OpKind::Slice, {x},
-                              {{"starts", starts},
-                               {"ends", ends},
-                               {"steps", steps}}));
+    ONNX_ASSIGN(
+        part, im.emit(OpKind::Slice, {x},
+                      {{"starts", starts}, {"ends", ends}, {"steps", steps}}));
     if (!split && keepdims == 0) {
       ONNX_ASSIGN(squeezed, dropUnitDim(im, part, axis));
       part = squeezed;
@@ -330,10 +351,9 @@ Status sequenceMapOp(NodeContext &ctx, OpKind) {
   }
   if (static_cast<int64_t>(n) * std::max(body->node_size(), 1) >
       kMaxUnrolledNodes)
-    return makeError("a map over " + std::to_string(n) +
-                     " tensors with a body of " +
-                     std::to_string(body->node_size()) +
-                     " nodes is too long to unroll");
+    return makeError(
+        "a map over " + std::to_string(n) + " tensors with a body of " +
+        std::to_string(body->node_size()) + " nodes is too long to unroll");
   std::string nodeName = im.nodeName;
   std::vector<std::vector<Value *>> outs(ctx.outputs.size());
   for (size_t k = 0; k < n; ++k) {
@@ -349,8 +369,8 @@ Status sequenceMapOp(NodeContext &ctx, OpKind) {
       auto it = scope.find(name);
       if (it == scope.end())
         return makeError("body output '" + name + "' is not defined");
-      ONNX_ASSIGN(t, requireTensor(im, it->second,
-                                   "body output '" + name + "'"));
+      ONNX_ASSIGN(t,
+                  requireTensor(im, it->second, "body output '" + name + "'"));
       outs[o].push_back(t);
     }
   }
@@ -429,6 +449,12 @@ Status loopOp(NodeContext &ctx, OpKind) {
     if (ints->size() != 1)
       return makeError("the trip count must have one element");
     trips = std::max<int64_t>((*ints)[0], 0);
+    if (*trips > kMaxUnrolledNodes / std::max(body->node_size(), 1))
+      return makeError("a loop of " + std::to_string(*trips) +
+                       " iterations over a body of " +
+                       std::to_string(body->node_size()) +
+                       " nodes is too long to unroll (at most " +
+                       std::to_string(kMaxUnrolledNodes) + " nodes)");
   }
   bool cond = true;
   if (Value *c = ctx.optionalInput(1)) {
@@ -484,8 +510,7 @@ Status loopOp(NodeContext &ctx, OpKind) {
     for (size_t s = 0; s < scans; ++s) {
       ONNX_ASSIGN(v, output(1 + carried + s));
       ONNX_ASSIGN(tensor, requireTensor(im, v, "a scan output"));
-      if (!scanned[s].empty() &&
-          scanned[s][0]->type() != tensor->type())
+      if (!scanned[s].empty() && scanned[s][0]->type() != tensor->type())
         return makeError("scan output " + std::to_string(s) +
                          " changes type between iterations (" +
                          typeToString(scanned[s][0]->type()) + " and " +
@@ -500,11 +525,11 @@ Status loopOp(NodeContext &ctx, OpKind) {
       continue;
     }
     // A copy under the ONNX name (the final value may be an input).
-    MLC_RETURN_IF_ERROR(setOutput(
-        ctx, j,
-        im.emit(OpKind::Reshape, {v},
-                {{"shape", dimsAttribute(v->type().shape)}},
-                ctx.outputName(j))));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, j,
+                  im.emit(OpKind::Reshape, {v},
+                          {{"shape", dimsAttribute(v->type().shape)}},
+                          ctx.outputName(j))));
   }
   for (size_t s = 0; s < scans && carried + s < ctx.outputs.size(); ++s) {
     if (scanned[s].empty())
@@ -515,10 +540,10 @@ Status loopOp(NodeContext &ctx, OpKind) {
       ONNX_ASSIGN(u, insertUnitDim(im, p, 0));
       parts.push_back(u);
     }
-    MLC_RETURN_IF_ERROR(setOutput(
-        ctx, carried + s,
-        im.emit(OpKind::Concat, parts, {{"axis", int64_t{0}}},
-                ctx.outputName(carried + s))));
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, carried + s,
+                  im.emit(OpKind::Concat, parts, {{"axis", int64_t{0}}},
+                          ctx.outputName(carried + s))));
   }
   return Status::success();
 }

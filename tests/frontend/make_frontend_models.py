@@ -682,11 +682,12 @@ def bad_models():
          n("Reshape", ["x", "s2"], ["y"], name="rs")],
         [vi("x", F, [4]), vi("s", I64, [1])], [vi("y", F, None)]),
         "node 'rs' (op Reshape, opset 17)", "import time")
-    bad("reshape_symbolic", model(
-        [n("Reshape", ["x", "s"], ["y"], name="rs")],
-        [vi("x", F, ["n", 4])], [vi("y", F, None)],
-        [init("s", np.array([-1], np.int64))]),
-        "node 'rs'", "dim expressions")
+    # The -1 of a reshape of symbolic dims that do not cancel: a symbol
+    # expression (n * 4 floordiv 2), the counts compared at run time.
+    good("reshape_symbolic", [n("Reshape", ["x", "s"], ["y"], name="rs")],
+         [vi("x", F, ["n", 4])], [vi("y", F, None)],
+         [init("s", np.array([-1, 2], np.int64))],
+         args=["--input-shape", "x=3,4"])
     # A shape computed from a run-time value by an op that has no symbolic
     # form (here Mod) cannot give a Reshape its shape.
     bad("shape_from_data_op", model(
@@ -719,6 +720,98 @@ def bad_models():
                                         [vi("x", F, ["n", 4])],
                                         [vi("y", F, None)]),
         "input 'x'", "disagrees", args=["--input-shape", "x=2,5"])
+    # Sequences: their structure must be known at import time.
+    seq_f = helper.make_sequence_type_proto(helper.make_tensor_type_proto(F, [2]))
+    two = [vi("x", F, [2])]
+    bad("sequence_at_out_of_range", model(
+        [n("SequenceConstruct", ["x", "x"], ["s"], name="sc"),
+         n("SequenceAt", ["s", "five"], ["y"], name="sa")],
+        two, [vi("y", F, None)], [init("five", np.array(5, np.int64))]),
+        "node 'sa' (op SequenceAt, opset 17)",
+        "position 5 is out of range for a sequence of 2 tensors")
+    bad("tensor_op_on_sequence", model(
+        [n("SequenceConstruct", ["x"], ["s"], name="sc"),
+         n("Relu", ["s"], ["y"], name="r")], two, [vi("y", F, None)]),
+        "node 'r' (op Relu, opset 17)", "input 's' is a sequence; Relu takes tensors")
+    bad("sequence_input_without_length", model(
+        [n("ConcatFromSequence", ["s"], ["y"], name="c", axis=0)],
+        [helper.make_value_info("s", seq_f)], [vi("y", F, None)]),
+        "input 's'", "give it with --sequence-length s=N")
+    bad("split_to_sequence_runtime_count", model(
+        [n("SplitToSequence", ["x", "k"], ["s"], name="st"),
+         n("ConcatFromSequence", ["s"], ["y"], name="c", axis=0)],
+        [vi("x", F, [6]), vi("k", I64, [])], [vi("y", F, None)]),
+        "node 'st' (op SplitToSequence, opset 17)", "run-time value")
+    body = helper.make_graph(
+        [n("Identity", ["c"], ["co"], name="id"), n("Add", ["v", "v"], ["vo"], name="ad")],
+        "body", [vi("i", I64, []), vi("c", B, []), vi("v", F, [2])],
+        [vi("co", B, []), vi("vo", F, [2])])
+    bad("loop_runtime_trip_count", model(
+        [n("Loop", ["m", "", "x"], ["y"], name="lp", body=body)],
+        [vi("m", I64, []), vi("x", F, [2])], [vi("y", F, None)]),
+        "node 'lp' (op Loop, opset 17)", "mlc unrolls Loop")
+    bad("loop_too_long", model(
+        [n("Loop", ["m", "", "x"], ["y"], name="lp", body=body)],
+        two, [vi("y", F, None)], [init("m", np.array(10**12, np.int64))]),
+        "node 'lp' (op Loop, opset 17)", "too long to unroll")
+    bad("sequence_map_body_arity", model(
+        [n("SequenceConstruct", ["x"], ["s"], name="sc"),
+         n("SequenceMap", ["s"], ["m"], name="sm", body=helper.make_graph(
+             [n("Add", ["a", "b"], ["o"], name="ad")], "b",
+             [vi("a", F, [2]), vi("b", F, [2])], [vi("o", F, [2])])),
+         n("ConcatFromSequence", ["m"], ["y"], name="c", axis=0)],
+        two, [vi("y", F, None)]),
+        "node 'sm' (op SequenceMap, opset 17)", "the body takes 2 inputs")
+    bad("split_to_sequence_huge", model(
+        [n("SplitToSequence", ["x"], ["s"], name="st"),
+         n("ConcatFromSequence", ["s"], ["y"], name="c", axis=0)],
+        [vi("x", F, [2**40])], [vi("y", F, None)]),
+        "node 'st'", "too long (at most 4096)")
+    bad("split_to_sequence_of_sequence", model(
+        [n("SequenceEmpty", [], ["e"], name="se"),
+         n("SplitToSequence", ["e"], ["s"], name="st"),
+         n("ConcatFromSequence", ["s"], ["y"], name="c", axis=0)],
+        two, [vi("y", F, None)]),
+        "node 'st'", "the input is a sequence")
+    scan_body = helper.make_graph(
+        [n("SequenceConstruct", ["xi"], ["so"], name="sc")], "sb",
+        [vi("xi", F, [2])], [helper.make_value_info("so", seq_f)])
+    bad("scan_gives_sequence", model(
+        [n("Scan", ["xs"], ["y"], name="scan", body=scan_body,
+           num_scan_inputs=1)],
+        [vi("xs", F, [3, 2])], [vi("y", F, None)]),
+        "node 'scan'", "Scan takes tensors")
+    # Nested loops multiply: one cap on the whole graph bounds them.
+    inner = body
+    for depth in range(4):
+        d = str(depth)
+        inner = helper.make_graph(
+            [n("Identity", ["c" + d], ["co" + d], name="id" + d),
+             n("Loop", ["m" + d, "", "v" + d], ["vo" + d], name="lp" + d,
+               body=inner)],
+            "nest" + d,
+            [vi("i" + d, I64, []), vi("c" + d, B, []), vi("v" + d, F, [2])],
+            [vi("co" + d, B, []), vi("vo" + d, F, [2])],
+            [init("m" + d, np.array(1000, np.int64))])
+    bad("nested_loops_too_long", model(
+        [n("Loop", ["m", "", "x"], ["y"], name="outer", body=inner)],
+        two, [vi("y", F, None)], [init("m", np.array(1000, np.int64))]),
+        "node 'outer'", "grows the graph past")
+    bad("reshape_minus_one_beside_zero", model(
+        [n("Reshape", ["x", "s"], ["y"], name="rs", allowzero=1)],
+        [vi("x", F, ["n", 4])], [vi("y", F, None)],
+        [init("s", np.array([0, -1], np.int64))]),
+        "node 'rs'", "ambiguous")
+    then_g = helper.make_graph([n("Add", ["x", "c5"], ["t"], name="ad")], "t",
+                               [], [vi("t", F, None)])
+    else_g = helper.make_graph([n("Identity", ["x"], ["e"], name="id")], "e",
+                               [], [vi("e", F, None)])
+    bad("if_branch_needs_check", model(
+        [n("If", ["cond"], ["y"], name="if", then_branch=then_g,
+           else_branch=else_g)],
+        [vi("cond", B, []), vi("x", F, ["n"])], [vi("y", F, None)],
+        [init("c5", np.ones(5, np.float32))]),
+        "node 'if'", "a branch needs a run-time shape check")
     bad("unknown_input_shape_option", model([n("Relu", ["x"], ["y"])],
                                             [vi("x", F, ["n", 4])],
                                             [vi("y", F, None)]),

@@ -245,9 +245,8 @@ int compileCommand(int argc, char **argv) {
       size_t eq = value.rfind('=');
       std::string digits = eq == std::string::npos ? "" : value.substr(eq + 1);
       bool number = !digits.empty() && digits.size() <= 4 &&
-                    std::all_of(digits.begin(), digits.end(), [](char c) {
-                      return c >= '0' && c <= '9';
-                    });
+                    std::all_of(digits.begin(), digits.end(),
+                                [](char c) { return c >= '0' && c <= '9'; });
       int length = number ? std::atoi(digits.c_str()) : -1;
       if (eq == std::string::npos || eq == 0 || length < 0 || length > 4096)
         return fail("--sequence-length expects NAME=N with N in 0..4096, "
@@ -502,8 +501,10 @@ Expected<std::vector<Structure>> metadataStructures(const std::string &metadata,
     if (!(words >> side >> s.kind >> s.first >> s.count >> encoded) ||
         (side != "input" && side != "output") ||
         (s.kind != "sequence" && s.kind != "optional" &&
-         s.kind != "optional_sequence") ||
-        (s.kind == "optional" && s.count > 1))
+         s.kind != "optional_sequence" &&
+         s.kind != "absent_optional_sequence") ||
+        (s.kind == "optional" && s.count > 1) ||
+        (s.kind == "absent_optional_sequence" && s.count != 0))
       return makeError("the artifact has a malformed structure line '" + line +
                        "'");
     s.output = side == "output";
@@ -512,8 +513,8 @@ Expected<std::vector<Structure>> metadataStructures(const std::string &metadata,
       return makeError("the artifact's structure line '" + line +
                        "' names tensors it does not have");
     std::string name(encoded.size() + 1, '\0');
-    int64_t n = mlc_artifact_name_decode(encoded.data(), encoded.size(),
-                                         name.data());
+    int64_t n =
+        mlc_artifact_name_decode(encoded.data(), encoded.size(), name.data());
     if (n <= 0)
       return makeError("the artifact's structure line '" + line +
                        "' has a malformed name");
@@ -666,8 +667,9 @@ Status prepareIO(mlc_model *model,
   int32_t numInputs = mlc_model_num_inputs(model);
   int32_t numOutputs = mlc_model_num_outputs(model);
   std::map<std::string, bool> used;
-  Expected<std::vector<Structure>> structures = metadataStructures(
-      metadata, static_cast<size_t>(numInputs), static_cast<size_t>(numOutputs));
+  Expected<std::vector<Structure>> structures =
+      metadataStructures(metadata, static_cast<size_t>(numInputs),
+                         static_cast<size_t>(numOutputs));
   if (!structures)
     return structures.error();
   io.structures = *structures;
@@ -690,19 +692,20 @@ Status prepareIO(mlc_model *model,
       Expected<OptionalContent> opt = importOnnxOptionalFile(file);
       if (!opt)
         return opt.error();
-      bool wantSequence = s.kind == "optional_sequence";
-      bool wantPresent = wantSequence || s.count == 1;
+      bool wantSequence =
+          s.kind == "optional_sequence" || s.kind == "absent_optional_sequence";
+      bool wantPresent = s.kind == "optional_sequence" || s.count == 1;
       if (opt->present != wantPresent ||
           (opt->present && opt->isSequence != wantSequence))
-        return makeError(
-            "input '" + s.name + "' was compiled " +
-            (wantPresent ? std::string("present, holding a ") +
-                               (wantSequence ? "sequence" : "tensor")
-                         : std::string("absent")) +
-            " (fixed at compile time), but '" + file + "' holds " +
-            (!opt->present       ? "nothing"
-             : opt->isSequence ? "a sequence"
-                               : "a tensor"));
+        return makeError("input '" + s.name + "' was compiled " +
+                         (wantPresent
+                              ? std::string("present, holding a ") +
+                                    (wantSequence ? "sequence" : "tensor")
+                              : std::string("absent")) +
+                         " (fixed at compile time), but '" + file + "' holds " +
+                         (!opt->present     ? "nothing"
+                          : opt->isSequence ? "a sequence"
+                                            : "a tensor"));
       tensors = std::move(opt->tensors);
     }
     if (tensors.size() != s.count)
@@ -968,8 +971,9 @@ int runCommand(int argc, char **argv) {
       st = exportOnnxSequenceFile(path, tensors, s.name);
     } else {
       OptionalContent content;
-      content.isSequence = s.kind == "optional_sequence";
-      content.present = content.isSequence || s.count == 1;
+      content.isSequence =
+          s.kind == "optional_sequence" || s.kind == "absent_optional_sequence";
+      content.present = s.kind == "optional_sequence" || s.count == 1;
       content.tensors = std::move(tensors);
       st = exportOnnxOptionalFile(path, content, s.name);
     }
