@@ -25,6 +25,8 @@ namespace {
 /// weights B[K, N] as Bp[N/w, K, w].
 std::string buildWeights(const codegen::EmittedModule &emitted) {
   std::string blob(static_cast<size_t>(emitted.weightsBytes), '\0');
+  for (const auto &[offset, bytes] : emitted.hostBlobs)
+    std::memcpy(blob.data() + offset, bytes.data(), bytes.size());
   for (size_t i = 0; i < emitted.constants.size(); ++i) {
     const Value *v = emitted.constants[i];
     const TensorData &data = v->producer()->tensorAttr("value");

@@ -36,6 +36,8 @@ std::string storageType(DType type) {
   case DType::I64:
   case DType::U64:
     return "i64";
+  case DType::Str: // {pointer, length}: moved whole
+    return "i128";
   default: // the narrow types: one element per byte
     return "i8";
   }

@@ -489,6 +489,35 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
   return Status::success();
 }
 
+std::string hostStringTable(const std::vector<std::string> &keys) {
+  std::vector<size_t> order(keys.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+  // A repeated key keeps its first position (the stable sort put it first).
+  order.erase(
+      std::unique(order.begin(), order.end(),
+                  [&](size_t a, size_t b) { return keys[a] == keys[b]; }),
+      order.end());
+  std::string out;
+  auto put = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i)
+      out += static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  put(order.size());
+  uint64_t at = 8 + 24 * order.size();
+  for (size_t i : order) {
+    put(at);
+    put(keys[i].size());
+    put(i);
+    at += keys[i].size();
+  }
+  for (size_t i : order)
+    out += keys[i];
+  return out;
+}
+
 Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
                                    bool wideVectors) {
   EmittedModule out;
@@ -666,6 +695,22 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     if (!producedBy.count(v) && !loc.count(v))
       MLC_RETURN_IF_ERROR(placeConstant(v));
 
+  // The host ops' tables (string_index's keys), after the constants.
+  std::map<const Node *, int64_t> hostBlobOffset;
+  for (const Group &g : groups)
+    for (const Node *node : g.nodes) {
+      if (node->kind() != OpKind::StringIndex)
+        continue;
+      auto keys = decodeStringList(node->stringAttr("keys"));
+      if (!keys)
+        return makeError("codegen: string_index has malformed keys");
+      out.weightsBytes = (out.weightsBytes + kAlign - 1) / kAlign * kAlign;
+      hostBlobOffset[node] = out.weightsBytes;
+      out.hostBlobs.emplace_back(out.weightsBytes, hostStringTable(*keys));
+      out.weightsBytes +=
+          static_cast<int64_t>(out.hostBlobs.back().second.size());
+    }
+
   // Memory plan for the arena values.
   std::vector<const Value *> arenaValues;
   std::vector<BufferRequest> requests;
@@ -809,6 +854,88 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     }
   };
 
+  // The memref type of `v`'s view in @mlc_graph (viewOf).
+  auto viewType = [&](const Value *v) {
+    const Location &l = loc.at(v);
+    if (isDynamicValue(v))
+      return pointerType(v);
+    if (l.kind == Location::Input || l.kind == Location::Output)
+      return memrefType(v->type());
+    return storedMemref(v);
+  };
+  // `v`'s data as an !llvm.ptr in @mlc_graph.
+  auto pointerOf = [&](const Value *v) {
+    std::string view = viewOf(v);
+    std::string at = entry.fresh(), i64 = entry.fresh(), p = entry.fresh();
+    entry.line(at + " = memref.extract_aligned_pointer_as_index " + view +
+               " : " + viewType(v) + " -> index");
+    entry.line(i64 + " = arith.index_cast " + at + " : index to i64");
+    entry.line(p + " = llvm.inttoptr " + i64 + " : i64 to !llvm.ptr");
+    return p;
+  };
+  // `v`'s element count as an i64 in @mlc_graph.
+  auto countOf = [&](const Value *v) {
+    std::string n = entry.indexConst(1);
+    for (int64_t e : extents(v)) {
+      std::string d =
+          isDynamicExtent(e) ? symbolSSA[-2 - e] : entry.indexConst(e);
+      std::string m = entry.fresh();
+      entry.line(m + " = arith.muli " + n + ", " + d + " : index");
+      n = m;
+    }
+    std::string c = entry.fresh();
+    entry.line(c + " = arith.index_cast " + n + " : index to i64");
+    return c;
+  };
+  // A host op: a call through the runtime's host function table
+  // (mlc_host_api, at context offset 32; docs/artifact.md).
+  auto emitHostCall = [&](const Node &node) -> Status {
+    std::string slotAt = entry.fresh(), table = entry.fresh();
+    entry.line(slotAt + " = llvm.getelementptr %ctx[32] : (!llvm.ptr) -> "
+                        "!llvm.ptr, i8");
+    entry.line(table + " = llvm.load " + slotAt + " : !llvm.ptr -> !llvm.ptr");
+    auto function = [&](int index) {
+      std::string at = entry.fresh(), fn = entry.fresh();
+      entry.line(at + " = llvm.getelementptr " + table + "[" +
+                 std::to_string(8 + 8 * index) +
+                 "] : (!llvm.ptr) -> !llvm.ptr, i8");
+      entry.line(fn + " = llvm.load " + at + " : !llvm.ptr -> !llvm.ptr");
+      return fn;
+    };
+    const Value *result = node.result();
+    if (node.kind() == OpKind::StringEqual) {
+      std::string fn = function(0);
+      std::string a = pointerOf(node.operand(0));
+      std::string b = pointerOf(node.operand(1));
+      std::string o = pointerOf(result), n = countOf(result);
+      entry.line("llvm.call " + fn + "(" + a + ", " + b + ", " + o + ", " + n +
+                 ") : !llvm.ptr, (!llvm.ptr, !llvm.ptr, !llvm.ptr, i64) -> ()");
+      return Status::success();
+    }
+    if (node.kind() == OpKind::StringIndex) {
+      // The keys' table, placed in the weights blob before the entry.
+      int64_t offset = hostBlobOffset.at(&node);
+      std::string fn = function(1);
+      std::string x = pointerOf(node.operand(0)), n = countOf(result);
+      std::string base = entry.fresh(), at = entry.fresh(), i64 = entry.fresh(),
+                  k = entry.fresh();
+      entry.line(base +
+                 " = memref.extract_aligned_pointer_as_index %weights : "
+                 "memref<" +
+                 std::to_string(out.weightsBytes) + "xi8> -> index");
+      entry.line(at + " = arith.addi " + base + ", " +
+                 entry.indexConst(offset) + " : index");
+      entry.line(i64 + " = arith.index_cast " + at + " : index to i64");
+      entry.line(k + " = llvm.inttoptr " + i64 + " : i64 to !llvm.ptr");
+      std::string o = pointerOf(result);
+      entry.line("llvm.call " + fn + "(" + x + ", " + n + ", " + k + ", " + o +
+                 ") : !llvm.ptr, (!llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> ()");
+      return Status::success();
+    }
+    return makeError("codegen: unknown host op '" +
+                     std::string(opName(node.kind())) + "'");
+  };
+
   int64_t kernelId = 0;
   for (const Group &g : groups) {
     bool allEmpty = true;
@@ -816,6 +943,11 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       allEmpty &= isZeroSize(v);
     if (g.outputs.empty() || allEmpty)
       continue;
+    if (g.nodes.size() == 1 && isHostOp(g.nodes[0]->kind())) {
+      MLC_RETURN_IF_ERROR(emitHostCall(*g.nodes[0]));
+      loadLateSymbols(g);
+      continue;
+    }
     KernelBuilder b;
     b.nextScheduleId = static_cast<int64_t>(out.sites.size());
     b.packedWeights = packed;

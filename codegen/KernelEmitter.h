@@ -28,6 +28,9 @@ struct EmittedModule {
   /// Per packed conv weight W[F, C, K..]: its rows are packed in (K.., C)
   /// order, for channels-last convs (Wp[F/w, K..*C, w]).
   std::vector<bool> constantPanelChannelsLast;
+  /// Tables the host ops read (string_index's sorted keys), by offset in
+  /// the weights blob.
+  std::vector<std::pair<int64_t, std::string>> hostBlobs;
   int64_t weightsBytes = 0;
   /// Activation arena size and the no-reuse total, from the memory plan
   /// (static graphs; a dynamic graph's arena is `dynamicPlan`'s).
@@ -54,6 +57,12 @@ struct EmittedModule {
   /// `.second` (a slice `0 : ?n` of a static dim).
   std::vector<std::pair<int64_t, int64_t>> constraints;
 };
+
+/// string_index's table of `keys` (docs/artifact.md, "Host functions"): a
+/// u64 count K, then per key sorted bytewise {u64 offset, u64 length, i64
+/// position in `keys`}, then the bytes; offsets from the table's start,
+/// little-endian. Equal keys keep the first position.
+std::string hostStringTable(const std::vector<std::string> &keys);
 
 /// Emits the module: kernels in destination-passing style on memrefs
 /// (arguments: the execution context, external inputs, then outputs;

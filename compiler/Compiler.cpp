@@ -302,7 +302,7 @@ buildCudaArtifact(const Graph &graph,
 
 Expected<std::string> linkArtifact(const std::string &object,
                                    const std::string &metadata,
-                                   const std::string &linker) {
+                                   const std::string &linker, uint32_t flags) {
   TempDir dir;
   if (!dir.ok())
     return makeError("cannot create a temporary directory for linking");
@@ -330,8 +330,8 @@ Expected<std::string> linkArtifact(const std::string &object,
   uint64_t elfSize = artifact.size();
   artifact += metadata;
   uint8_t trailer[MLC_ARTIFACT_TRAILER_SIZE];
-  mlc_artifact_trailer_build(artifact.data(), elfSize, metadata.size(),
-                             trailer);
+  mlc_artifact_trailer_build_flags(artifact.data(), elfSize, metadata.size(),
+                                   flags, trailer);
   artifact.append(reinterpret_cast<const char *>(trailer), sizeof(trailer));
   return artifact;
 }
@@ -351,6 +351,12 @@ Expected<std::string> compileModel(const std::string &modelPath,
     return graph.error();
   bool gpu = options.target.target == "cuda" ||
              options.target.target == "cuda-emulate";
+  bool hostOps = false;
+  for (const auto &node : graph->nodes())
+    hostOps |= isHostOp(node->kind());
+  if (gpu && hostOps)
+    return makeError("the string ops run on the host, which --target=" +
+                     options.target.target + " does not support yet");
   if (options.target.target == "cuda") {
     // The CUDA runtime copies inputs and outputs as they are: it does not
     // unpack sub-byte tensors as the CPU runtime does (docs/artifact.md).
@@ -399,7 +405,8 @@ Expected<std::string> compileModel(const std::string &modelPath,
     return code->object;
   std::string metadata = buildArtifactMetadata(
       *graph, *code, sha256Hex(*modelBytes), {}, structured);
-  return linkArtifact(code->object, metadata, options.linker);
+  return linkArtifact(code->object, metadata, options.linker,
+                      hostOps ? MLC_ARTIFACT_FLAG_HOST_API : 0u);
 }
 
 } // namespace mlc

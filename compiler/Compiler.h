@@ -55,10 +55,12 @@ Expected<std::string> compileModel(const std::string &modelPath,
                                    const CompileOptions &options);
 
 /// Links `object` into a shared library and appends the artifact metadata
-/// and trailer (docs/artifact.md). Exposed for tests.
+/// and trailer with `flags` (MLC_ARTIFACT_FLAG_*; docs/artifact.md).
+/// Exposed for tests.
 Expected<std::string> linkArtifact(const std::string &object,
                                    const std::string &metadata,
-                                   const std::string &linker);
+                                   const std::string &linker,
+                                   uint32_t flags = 0);
 
 /// Builds the metadata text of an artifact for `graph` compiled to `code`;
 /// for the CUDA target, `cubins` lists the embedded cubin architectures;

@@ -1642,12 +1642,22 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
     return evalIota(attrs, type);
   case OpKind::SymbolValues:
     return evalSymbolValues(attrs, type);
+  case OpKind::StringEqual:
+  case OpKind::StringIndex:
+    break;
   }
+  if (isHostOp(kind))
+    return makeError("the reference interpreter does not evaluate the string "
+                     "op " +
+                     std::string(opName(kind)));
   return makeError("unknown op kind " + std::to_string(static_cast<int>(kind)));
 }
 
 /// Checks that `data` is a static tensor whose bytes match its type.
 Status checkData(const TensorData &data, const std::string &what) {
+  if (data.type.dtype == DType::Str)
+    return makeError(what + " is a str tensor, which the reference "
+                            "interpreter does not evaluate");
   if (!isStatic(data.type.shape))
     return makeError(what + " has a non-static shape " +
                      typeToString(data.type));

@@ -81,10 +81,12 @@ constexpr OpInfo kOpInfos[] = {
     {K::Pad, "pad", C::DataMovement, 1, 1},
     {K::Iota, "iota", C::DataMovement, 0, 0},
     {K::SymbolValues, "symbol_values", C::DataMovement, 0, 0},
+    {K::StringEqual, "string_equal", C::Host, 2, 2},
+    {K::StringIndex, "string_index", C::Host, 1, 1},
 };
 
 constexpr int kNumOps = sizeof(kOpInfos) / sizeof(kOpInfos[0]);
-static_assert(kNumOps == static_cast<int>(K::SymbolValues) + 1,
+static_assert(kNumOps == static_cast<int>(K::StringIndex) + 1,
               "kOpInfos must have one entry per OpKind");
 
 constexpr bool tableInEnumOrder() {
@@ -108,6 +110,8 @@ std::optional<OpKind> parseOpKind(std::string_view name) {
 }
 
 int numOpKinds() { return kNumOps; }
+
+bool isHostOp(OpKind kind) { return opInfo(kind).opClass == OpClass::Host; }
 
 bool isElementwise(OpKind kind) {
   OpClass c = opInfo(kind).opClass;

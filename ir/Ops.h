@@ -88,6 +88,9 @@ enum class OpKind : uint16_t {
   // Generators (no operands; shapes and values may come from symbols).
   Iota,
   SymbolValues,
+  // Strings (run by the runtime's host functions, never fused).
+  StringEqual,
+  StringIndex,
 };
 
 /// How an op relates its operands to its result; drives fusion and codegen.
@@ -101,6 +104,9 @@ enum class OpClass : uint8_t {
   Reduction,
   Normalization,
   DataMovement,
+  /// Runs on the host through the runtime's functions (the string ops): a
+  /// kernel of its own, no fusion.
+  Host,
 };
 
 /// Static facts about one op.
@@ -124,5 +130,7 @@ std::optional<OpKind> parseOpKind(std::string_view name);
 int numOpKinds();
 /// True for the three elementwise classes.
 bool isElementwise(OpKind kind);
+/// True for the ops of OpClass::Host.
+bool isHostOp(OpKind kind);
 
 } // namespace mlc

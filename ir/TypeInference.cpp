@@ -118,6 +118,8 @@ enum DTypeSet : unsigned {
 };
 
 bool inSet(DType type, unsigned set) {
+  if (type == DType::Str) // in the any-dtype sets of the ops that move it
+    return (set & kAny) == kAny;
   if (isNarrow(type))
     return set & kNarrow;
   if (type == DType::Bool)
@@ -956,6 +958,31 @@ Expected<TensorType> inferIota(const AttributeMap &attrs) {
 
 /// symbol_values: i64[n] holding the n entries of `values` (symbols or
 /// constants, of any sign) at run time.
+Expected<TensorType> inferStringEqual(const Types &ops) {
+  for (size_t i = 0; i < 2; ++i)
+    if (ops[i].dtype != DType::Str)
+      return makeError("operand " + std::to_string(i) +
+                       " of string_equal must be str, got " +
+                       std::string(dtypeName(ops[i].dtype)));
+  if (ops[0].shape != ops[1].shape)
+    return makeError("string_equal operands must have one shape, got " +
+                     shapeString(ops[0].shape) + " and " +
+                     shapeString(ops[1].shape));
+  return TensorType{DType::Bool, ops[0].shape};
+}
+
+Expected<TensorType> inferStringIndex(const Types &ops,
+                                      const AttributeMap &attrs) {
+  if (ops[0].dtype != DType::Str)
+    return makeError("string_index takes a str operand, got " +
+                     std::string(dtypeName(ops[0].dtype)));
+  ASSIGN_OR_RETURN(std::string keys, stringAttr(attrs, "keys"));
+  if (!decodeStringList(keys))
+    return makeError("attribute 'keys' is not a string list "
+                     "(<length>:<bytes>...)");
+  return TensorType{DType::I64, ops[0].shape};
+}
+
 Expected<TensorType> inferSymbolValues(const AttributeMap &attrs) {
   ASSIGN_OR_RETURN(Shape values, dimsAttr(attrs, "values"));
   return TensorType{DType::I64,
@@ -1100,6 +1127,10 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
     return inferIota(attrs);
   case OpKind::SymbolValues:
     return inferSymbolValues(attrs);
+  case OpKind::StringEqual:
+    return inferStringEqual(ops);
+  case OpKind::StringIndex:
+    return inferStringIndex(ops, attrs);
   }
   return makeError("unknown op kind " +
                    std::to_string(static_cast<int>(kind)));
@@ -1150,6 +1181,17 @@ inferResultTypes(OpKind kind, const std::vector<TensorType> &operandTypes,
       if (d.isStatic() && d.value() < 0)
         return makeError("operand " + std::to_string(i) +
                          " has a negative dim");
+    // Strings are moved (and read by the string ops), never computed on.
+    bool movesStrings = kind == OpKind::Reshape || kind == OpKind::Transpose ||
+                        kind == OpKind::Concat || kind == OpKind::Slice ||
+                        kind == OpKind::Gather || kind == OpKind::Expand ||
+                        (kind == OpKind::Where && i > 0) || isHostOp(kind);
+    if (operandTypes[i].dtype == DType::Str && !movesStrings)
+      return makeError(std::string(info.name) +
+                       " does not take dtype str "
+                       "(operand " +
+                       std::to_string(i) +
+                       "); strings are moved and compared only");
     // Narrow types are storage formats: only cast converts them, and
     // reshape (a view) passes them through.
     if (isNarrow(operandTypes[i].dtype) && kind != OpKind::Cast &&

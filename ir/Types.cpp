@@ -39,6 +39,7 @@ constexpr std::array<DTypeInfo, kNumDTypes> kDTypes = {{
     {DType::I2, "i2", 1},
     {DType::U2, "u2", 1},
     {DType::F8E8M0, "f8e8m0", 1},
+    {DType::Str, "str", 16},
 }};
 
 /// The stored code of a finite non-negative `a`, rounded to nearest even,
@@ -69,6 +70,35 @@ uint32_t roundedCode(const NarrowFloatFormat &f, double a) {
 
 } // namespace
 
+std::string encodeStringList(const std::vector<std::string> &strings) {
+  std::string out;
+  for (const std::string &s : strings)
+    out += std::to_string(s.size()) + ":" + s;
+  return out;
+}
+
+std::optional<std::vector<std::string>>
+decodeStringList(std::string_view text) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t colon = text.find(':', at);
+    if (colon == std::string_view::npos || colon == at || colon - at > 12)
+      return std::nullopt;
+    uint64_t n = 0;
+    for (size_t i = at; i < colon; ++i) {
+      if (text[i] < '0' || text[i] > '9')
+        return std::nullopt;
+      n = n * 10 + static_cast<uint64_t>(text[i] - '0');
+    }
+    if (n > text.size() - colon - 1)
+      return std::nullopt;
+    out.emplace_back(text.substr(colon + 1, n));
+    at = colon + 1 + n;
+  }
+  return out;
+}
+
 std::string_view dtypeName(DType type) {
   return kDTypes[static_cast<int>(type)].name;
 }
@@ -97,7 +127,9 @@ bool isInteger(DType type) {
          type == DType::U32 || type == DType::U64;
 }
 
-bool isNarrow(DType type) { return type >= DType::F8E4M3FN; }
+bool isNarrow(DType type) {
+  return type >= DType::F8E4M3FN && type <= DType::F8E8M0;
+}
 
 NarrowFloatFormat narrowFloatFormat(DType type) {
   switch (type) {

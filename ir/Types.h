@@ -40,10 +40,20 @@ enum class DType : uint8_t {
   I2,
   U2,
   F8E8M0, // exponent only: 2^(code - 127); 0xFF is NaN
+  // A string: 16 bytes, {pointer to the bytes, byte count} (mlc_string at
+  // the C API). Moved by the data movement ops, read by the string ops;
+  // no constants (docs/ir.md, "Strings").
+  Str,
 };
 
 /// Number of dtypes; keep in sync with the last enumerator.
-inline constexpr int kNumDTypes = static_cast<int>(DType::F8E8M0) + 1;
+inline constexpr int kNumDTypes = static_cast<int>(DType::Str) + 1;
+
+/// Encodes a list of strings as one attribute string: each as its byte
+/// count in decimal, ':', then its bytes ("1:a2:bc").
+std::string encodeStringList(const std::vector<std::string> &strings);
+/// Decodes encodeStringList's form; nullopt when malformed.
+std::optional<std::vector<std::string>> decodeStringList(std::string_view text);
 
 /// Textual name used by the IR printer: f32, i64, bool, ...
 std::string_view dtypeName(DType type);

@@ -24,7 +24,9 @@ struct Group {
 int joinableGroup(const Node &node, const std::vector<Group> &groups,
                   const std::unordered_map<const Node *, int> &groupOf,
                   const std::map<const Value *, int> &useCounts) {
-  if (node.results().size() != 1)
+  // Host ops (the string ops) run on their own: they join no group and no
+  // node joins theirs.
+  if (node.results().size() != 1 || isHostOp(node.kind()))
     return -1;
   bool elementwise = isElementwise(node.kind());
   for (const Value *operand : node.operands()) {
@@ -32,6 +34,8 @@ int joinableGroup(const Node &node, const std::vector<Group> &groups,
     if (it == groupOf.end())
       continue;
     const Group &group = groups[it->second];
+    if (isHostOp(group.members.front()->kind()))
+      continue;
     // Rule 3: a group of reshapes only is a view prefix that any consumer
     // may join.
     bool viewPrefix = std::all_of(

@@ -356,6 +356,13 @@ Status loopOp(NodeContext &ctx, OpKind);
 /// optionals of the same structure (If with a run-time condition).
 Expected<Value *> selectAggregates(Importer &im, Value *cond, Value *a,
                                    Value *b);
+/// Equal of two str tensors (StringOps.cpp): static shapes broadcast by
+/// expanding both, then string_equal.
+Expected<Value *> stringEqual(Importer &im, Value *a, Value *b,
+                              const std::string &name);
+/// ai.onnx.ml LabelEncoder-2/4 with string keys: string_index, then a
+/// gather of the numeric values and the default where no key matches.
+Status labelEncoderOp(NodeContext &ctx, OpKind);
 /// True when op `opType` (default domain) takes or gives sequences and
 /// optionals; the other ops see tensors only.
 bool takesAggregates(const std::string &opType);

@@ -78,6 +78,22 @@ importOnnxBytes(std::string_view bytes, const std::string &baseDir,
 /// Reads a serialized ONNX TensorProto file (e.g. ONNX test data `.pb`).
 Expected<TensorData> importOnnxTensorFile(const std::string &path);
 
+/// A string tensor read from or written to an ONNX TensorProto file.
+struct StringTensor {
+  std::vector<int64_t> shape;
+  /// Row-major, one per element.
+  std::vector<std::string> strings;
+};
+
+/// Reads a serialized ONNX TensorProto of STRING elements.
+Expected<StringTensor> importOnnxStringTensorFile(const std::string &path);
+
+/// Writes `tensor` as a serialized ONNX TensorProto (string_data) named
+/// `name`.
+Status exportOnnxStringTensorFile(const std::string &path,
+                                  const StringTensor &tensor,
+                                  const std::string &name);
+
 /// Reads a serialized ONNX SequenceProto of tensors.
 Expected<std::vector<TensorData>>
 importOnnxSequenceFile(const std::string &path);

@@ -102,6 +102,9 @@ Status unaryOp(NodeContext &ctx, OpKind kind) {
 Status binaryOp(NodeContext &ctx, OpKind kind) {
   ONNX_ASSIGN(a, ctx.input(0));
   ONNX_ASSIGN(b, ctx.input(1));
+  if (kind == OpKind::Equal && a->type().dtype == DType::Str)
+    return setOutput(ctx, 0,
+                     stringEqual(ctx.importer, a, b, ctx.outputName(0)));
   return setOutput(ctx, 0,
                    ctx.importer.emit(kind, {a, b}, {}, ctx.outputName(0)));
 }
@@ -9256,10 +9259,12 @@ constexpr std::array kTrainingOps = {
     OpEntry{"Momentum", momentumOp, OpKind::Mul},
 };
 
-/// The ops of the ai.onnx.ml domain (each unchanged since version 1).
+/// The ops of the ai.onnx.ml domain (each unchanged since version 1, but
+/// LabelEncoder, read from version 2 on).
 constexpr std::array kMlOps = {
     OpEntry{"ArrayFeatureExtractor", arrayFeatureExtractorOp, OpKind::Gather},
     OpEntry{"Binarizer", binarizerOp, OpKind::Greater},
+    OpEntry{"LabelEncoder", labelEncoderOp, OpKind::Gather},
     OpEntry{"TreeEnsemble", treeEnsembleOp, OpKind::MatMul},
 };
 

@@ -284,6 +284,8 @@ Expected<DType> convertDType(int32_t t) {
     return DType::U64;
   case TP::BOOL:
     return DType::Bool;
+  case TP::STRING:
+    return DType::Str;
   // Newer than some onnx.proto versions: by number (onnx 1.23's values).
   case 17:
     return DType::F8E4M3FN;
@@ -384,6 +386,9 @@ Expected<TensorData> convertTensor(const onnx::TensorProto &tensor,
   auto dtype = convertDType(tensor.data_type());
   if (!dtype)
     return fail(dtype.message());
+  if (*dtype == DType::Str)
+    return fail("string constants are not supported (strings come from "
+                "graph inputs)");
   if (tensor.has_segment())
     return fail("segmented tensors are not supported");
   TensorType type;

@@ -4,6 +4,7 @@
 
 #include <onnx/onnx-data_pb.h>
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -57,6 +58,27 @@ Expected<TensorData> importOnnxTensorFile(const std::string &path) {
   if (!data)
     return makeError("'" + path + "': " + data.message());
   return data;
+}
+
+Expected<StringTensor> importOnnxStringTensorFile(const std::string &path) {
+  onnx::TensorProto tensor;
+  MLC_RETURN_IF_ERROR(parseFile(path, tensor, "TensorProto"));
+  if (tensor.data_type() != onnx::TensorProto::STRING)
+    return makeError("'" + path + "' does not hold a string tensor");
+  StringTensor out;
+  int64_t count = 1;
+  for (int64_t d : tensor.dims()) {
+    if (d < 0 || (d != 0 && count > INT64_MAX / d))
+      return makeError("'" + path + "': bad dims");
+    count *= d;
+    out.shape.push_back(d);
+  }
+  if (count != tensor.string_data_size())
+    return makeError("'" + path +
+                     "': " + std::to_string(tensor.string_data_size()) +
+                     " strings for " + std::to_string(count) + " elements");
+  out.strings.assign(tensor.string_data().begin(), tensor.string_data().end());
+  return out;
 }
 
 Expected<std::vector<TensorData>>
@@ -227,6 +249,19 @@ Status exportOnnxOptionalFile(const std::string &path,
     fillTensorProto(*opt.mutable_tensor_value(), content.tensors[0], name);
   }
   return writeMessage(path, opt, name);
+}
+
+Status exportOnnxStringTensorFile(const std::string &path,
+                                  const StringTensor &tensor,
+                                  const std::string &name) {
+  onnx::TensorProto proto;
+  proto.set_name(name);
+  proto.set_data_type(onnx::TensorProto::STRING);
+  for (int64_t d : tensor.shape)
+    proto.add_dims(d);
+  for (const std::string &s : tensor.strings)
+    proto.add_string_data(s);
+  return writeMessage(path, proto, name);
 }
 
 } // namespace mlc

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The host functions every CPU run lends the compiled code (host.c).
+extern const mlc_host_api mlc_host_functions;
+
 /// Most threads one model may use.
 #define MLC_MAX_THREADS 256
 

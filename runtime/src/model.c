@@ -210,7 +210,7 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
                          "%s: the artifact was built for ABI %" PRIu32
                          ", this runtime reads ABI %u",
                          path, trailer.abi_version, MLC_ARTIFACT_ABI_VERSION);
-  if (trailer.flags != 0)
+  if ((trailer.flags & ~MLC_ARTIFACT_FLAG_HOST_API) != 0)
     return mlc_set_error(MLC_ERROR_INCOMPATIBLE_ARTIFACT,
                          "%s: the artifact uses trailer flags 0x%" PRIx32
                          " unknown to this runtime",
@@ -732,6 +732,7 @@ static mlc_status run_with_arena(mlc_model *model, void *const *input_data,
   context.pool = model->pool;
   context.parallel_for = mlc_pool_parallel_for;
   context.symbols = symbols;
+  context.host = &mlc_host_functions;
   int32_t result = model->run(&context, input_data, output_data, arena);
   arena_release(model, arena, held);
   if (result != 0)

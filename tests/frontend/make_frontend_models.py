@@ -671,10 +671,16 @@ def bad_models():
                                 [vi("x", F, [2**40, 2**40])],
                                 [vi("y", F, None)]),
         "input 'x'", "overflow")
-    bad("string_input", model([n("Identity", ["x"], ["y"])],
-                              [vi("x", TensorProto.STRING, [2])],
-                              [vi("y", TensorProto.STRING, [2])]),
-        "input 'x'", "STRING", "not supported")
+    # Strings come from graph inputs only, and only move or compare.
+    bad("string_constant", model(
+        [n("Equal", ["x", "w"], ["y"], name="eq")],
+        [vi("x", TensorProto.STRING, [2])], [vi("y", TensorProto.BOOL, [2])],
+        [helper.make_tensor("w", TensorProto.STRING, [2], [b"a", b"b"])]),
+        "initializer 'w'", "string constants are not supported")
+    bad("string_arithmetic", model(
+        [n("Add", ["x", "x"], ["y"], name="ad")],
+        [vi("x", TensorProto.STRING, [2])], [vi("y", TensorProto.STRING, [2])]),
+        "node 'ad' (op Add, opset 17)", "add does not take dtype str")
     # A shape fed at run time works (value symbols); one computed from a
     # run-time input does not yet.
     bad("reshape_dynamic_shape", model(

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <new>
 #include <random>
 #include <sstream>
@@ -622,6 +623,9 @@ struct ModelIO {
   std::vector<DLTensor> outputTensors;
   /// The sequence and optional inputs and outputs (`structure` lines).
   std::vector<Structure> structures;
+  /// The bytes of the string inputs, which their mlc_string elements (in
+  /// `inputs`) point into.
+  std::vector<std::unique_ptr<std::vector<std::string>>> strings;
 
   /// The outputs' extents after the last run (dims the run computes from
   /// the data have their actual values there).
@@ -725,7 +729,33 @@ Status prepareIO(mlc_model *model,
     if (!type)
       return makeError(type.message());
     auto it = inputFiles.find(info.name);
-    if (auto g = given.find(static_cast<size_t>(i)); g != given.end()) {
+    if (type->dtype == DType::Str) {
+      // Strings: an ONNX TensorProto of string_data, as mlc_string
+      // elements pointing into io.strings.
+      if (it == inputFiles.end())
+        return makeError("input '" + std::string(info.name) +
+                         "' is a string tensor; give its data with --input " +
+                         info.name + "=FILE.pb (an ONNX TensorProto)");
+      Expected<StringTensor> st = importOnnxStringTensorFile(it->second);
+      if (!st)
+        return st.error();
+      io.strings.push_back(
+          std::make_unique<std::vector<std::string>>(std::move(st->strings)));
+      const std::vector<std::string> &owned = *io.strings.back();
+      std::vector<uint8_t> bytes(owned.size() * sizeof(mlc_string));
+      for (size_t k = 0; k < owned.size(); ++k) {
+        mlc_string s{owned[k].data(), owned[k].size()};
+        std::memcpy(bytes.data() + k * sizeof(mlc_string), &s, sizeof(s));
+      }
+      TensorType t{DType::Str, {}};
+      for (int64_t d : st->shape)
+        t.shape.push_back(Dim(d));
+      Expected<TensorData> data = makeTensorData(t, std::move(bytes));
+      if (!data)
+        return data.error();
+      io.inputs.push_back(data.take());
+      used[info.name] = true;
+    } else if (auto g = given.find(static_cast<size_t>(i)); g != given.end()) {
       io.inputs.push_back(std::move(g->second));
     } else if (it != inputFiles.end()) {
       Expected<TensorData> data = readInputFile(it->second);
@@ -949,9 +979,26 @@ int runCommand(int argc, char **argv) {
     results.push_back(data.take());
     if (outputDir.empty() || partOf[i])
       continue;
+    const TensorData &t = results.back();
+    if (t.type.dtype == DType::Str) {
+      // The elements point into the inputs' strings.
+      StringTensor st;
+      for (const Dim &d : t.type.shape)
+        st.shape.push_back(d.value());
+      for (int64_t k = 0; k < t.numElements(); ++k) {
+        mlc_string s;
+        std::memcpy(&s, t.bytes->data() + k * sizeof(s), sizeof(s));
+        st.strings.emplace_back(s.data ? std::string(s.data, s.size) : "");
+      }
+      Status written = exportOnnxStringTensorFile(
+          outputDir + "/" + fileNameFor(io.outputNames[i]) + ".pb", st,
+          io.outputNames[i]);
+      if (!written)
+        return fail(written.message());
+      continue;
+    }
     // .npy has no bf16, float8 or sub-byte types: those are written as
     // ONNX TensorProtos.
-    const TensorData &t = results.back();
     bool npy = t.type.dtype != DType::BF16 && !isNarrow(t.type.dtype);
     std::string path = outputDir + "/" + fileNameFor(io.outputNames[i]) +
                        (npy ? ".npy" : ".pb");

@@ -67,6 +67,34 @@ typedef void (*mlc_parallel_for_fn)(void *pool, mlc_task_fn fn, void *args,
 /// What the runtime hands the entry point on every call (ABI 2). Generated
 /// code reads the fields at fixed offsets: num_threads at 4, pool at 8 and
 /// parallel_for at 16 (on 64-bit targets), so the layout is frozen.
+/// A string element (dtype `str`): `size` bytes at `data`, not
+/// NUL-terminated (data may be NULL when size is 0). Str tensors are arrays
+/// of these; the bytes belong to whoever made the tensor (the caller, for
+/// inputs) and must outlive the run.
+typedef struct mlc_string {
+  const char *data;
+  uint64_t size;
+} mlc_string;
+
+/// Functions the runtime lends the compiled code for the host ops (the
+/// string ops; docs/artifact.md, "Host functions"). Entries are only ever
+/// appended; `struct_size` says how many there are.
+typedef struct mlc_host_api {
+  uint32_t struct_size; ///< sizeof(mlc_host_api) of the runtime.
+  uint32_t reserved;    ///< Zero.
+  /// string_equal: out[i] = (a[i] == b[i]), i < n (offset 8).
+  void (*string_equal)(const mlc_string *a, const mlc_string *b, uint8_t *out,
+                       int64_t n);
+  /// string_index: out[i] = the position of x[i] among the keys of `table`
+  /// (hostStringTable's layout), or -1 (offset 16).
+  void (*string_index)(const mlc_string *x, int64_t n, const uint8_t *table,
+                       int64_t *out);
+} mlc_host_api;
+
+/// Trailer flag: the code calls the host functions (mlc_exec_context.host),
+/// which a runtime must provide to load it.
+#define MLC_ARTIFACT_FLAG_HOST_API 1u
+
 typedef struct mlc_exec_context {
   uint32_t struct_size;             ///< sizeof(mlc_exec_context).
   int32_t num_threads;              ///< Threads parallel_for may use (>= 1).
@@ -77,6 +105,9 @@ typedef struct mlc_exec_context {
   /// entry's plan stores the `computed` symbols there (the same values the
   /// runtime's own mlc_artifact_plan call stored before).
   int64_t *symbols;
+  /// Offset 32: the host functions (artifacts with the trailer flag
+  /// MLC_ARTIFACT_FLAG_HOST_API read them); never NULL for those.
+  const mlc_host_api *host;
 } mlc_exec_context;
 
 /// Signature of `mlc_artifact_plan`, which artifacts with `symbol` lines
@@ -298,10 +329,23 @@ mlc_artifact_trailer_build(const void *payload, uint64_t elf_size,
   mlc_artifact_trailer_encode(&t, out);
 }
 
+/// mlc_artifact_trailer_build with trailer `flags` (MLC_ARTIFACT_FLAG_*).
+static inline void
+mlc_artifact_trailer_build_flags(const void *payload, uint64_t elf_size,
+                                 uint64_t metadata_size, uint32_t flags,
+                                 uint8_t out[MLC_ARTIFACT_TRAILER_SIZE]) {
+  mlc_artifact_trailer t;
+  mlc_artifact_trailer_init(
+      &t, elf_size, metadata_size,
+      mlc_artifact_checksum(payload, elf_size + metadata_size));
+  t.flags = flags;
+  mlc_artifact_trailer_encode(&t, out);
+}
+
 /* ---- Element types ---- */
 
 /// Number of element type names the metadata may use.
-#define MLC_ARTIFACT_NUM_DTYPES 23
+#define MLC_ARTIFACT_NUM_DTYPES 24
 
 /// DLPack 1.1 type codes of the narrow float formats (newer than the DLPack
 /// 0.6 header mlc builds with; same values).
@@ -350,6 +394,7 @@ static inline int mlc_artifact_dtype_at(int32_t index, const char **name,
       {"i2", kDLInt, 2},
       {"u2", kDLUInt, 2},
       {"f8e8m0", MLC_DL_FLOAT8_E8M0FNU, 8},
+      {"str", kDLOpaqueHandle, 128}, // mlc_string elements
   };
   if (index < 0 || index >= MLC_ARTIFACT_NUM_DTYPES)
     return -1;

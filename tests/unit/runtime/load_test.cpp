@@ -264,12 +264,13 @@ TEST_CASE("load rejects a bad magic and other ABI versions",
                          std::to_string(abi) + ", this runtime reads ABI 2");
   }
 
-  // Trailer flags are for features a reader must understand.
+  // Trailer flags are for features a reader must understand: bit 0 (the
+  // host functions) it knows, bit 1 it does not.
   bytes = makeArtifactBytes(elf, affineMetadata());
-  bytes[bytes.size() - 64 + 12] = 1;
+  bytes[bytes.size() - 64 + 12] = 2;
   writeBytes(path, bytes);
   CHECK(loadFails(path, message) == MLC_ERROR_INCOMPATIBLE_ARTIFACT);
-  CHECK_THAT(message, Catch::Contains("trailer flags 0x1"));
+  CHECK_THAT(message, Catch::Contains("trailer flags 0x2"));
 }
 
 TEST_CASE("load checks the ELF part", "[load][corrupt]") {

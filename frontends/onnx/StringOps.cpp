@@ -1,0 +1,187 @@
+// String ops of the ONNX importer: Equal on strings and LabelEncoder with
+// string keys.
+//
+// Strings are str tensors (docs/ir.md, "Strings"): graph inputs that the
+// data movement ops move and the host ops (string_equal, string_index)
+// read. There are no string constants in the IR: LabelEncoder's keys become
+// string_index's attribute, its values a numeric constant gathered by the
+// key's position.
+#include "frontends/onnx/ImporterContext.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace mlc::onnx_import {
+
+namespace {
+
+/// Numpy broadcasting of two static shapes, or an error.
+Expected<std::vector<int64_t>> broadcastStatic(const std::vector<int64_t> &a,
+                                               const std::vector<int64_t> &b) {
+  size_t rank = std::max(a.size(), b.size());
+  std::vector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t x = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t y = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (x != y && x != 1 && y != 1)
+      return makeError("cannot broadcast dims " + std::to_string(x) + " and " +
+                       std::to_string(y));
+    out[i] = x == 1 ? y : x;
+  }
+  return out;
+}
+
+/// The strings of a STRING TensorProto attribute value.
+Expected<std::vector<std::string>> stringsOf(const onnx::TensorProto &t,
+                                             const std::string &what) {
+  if (t.data_type() != onnx::TensorProto::STRING)
+    return makeError(what + " must be a string tensor");
+  return std::vector<std::string>(t.string_data().begin(),
+                                  t.string_data().end());
+}
+
+} // namespace
+
+Expected<Value *> stringEqual(Importer &im, Value *a, Value *b,
+                              const std::string &name) {
+  if (a->type().dtype != DType::Str || b->type().dtype != DType::Str)
+    return makeError("Equal compares a string only with a string, got " +
+                     typeToString(a->type()) + " and " +
+                     typeToString(b->type()));
+  if (a->type().shape != b->type().shape) {
+    if (!isStatic(a->type().shape) || !isStatic(b->type().shape))
+      return makeError("strings of different dynamic shapes (" +
+                       typeToString(a->type()) + " and " +
+                       typeToString(b->type()) + ") do not broadcast");
+    auto shape = broadcastStatic(staticExtents(a->type().shape),
+                                 staticExtents(b->type().shape));
+    if (!shape)
+      return shape.error();
+    for (Value **v : {&a, &b}) {
+      if (staticExtents((*v)->type().shape) == *shape)
+        continue;
+      auto e = im.emit(OpKind::Expand, {*v}, {{"shape", *shape}});
+      if (!e)
+        return e.error();
+      *v = *e;
+    }
+  }
+  return im.emit(OpKind::StringEqual, {a, b}, {}, name);
+}
+
+Status labelEncoderOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (ctx.hasAttr("classes_strings"))
+    return makeError("LabelEncoder-1 (classes_strings) is not supported "
+                     "(mlc reads LabelEncoder-2 and newer)");
+  if (x->type().dtype != DType::Str)
+    return makeError("only string keys are supported (the input is " +
+                     std::string(dtypeName(x->type().dtype)) + ")");
+  // The keys: keys_strings or keys_tensor.
+  std::vector<std::string> keys;
+  if (const onnx::AttributeProto *a = ctx.attr("keys_strings")) {
+    if (a->type() != onnx::AttributeProto::STRINGS)
+      return makeError("attribute 'keys_strings' must be a list of strings");
+    keys.assign(a->strings().begin(), a->strings().end());
+  } else if (const onnx::AttributeProto *t = ctx.attr("keys_tensor")) {
+    if (t->type() != onnx::AttributeProto::TENSOR)
+      return makeError("attribute 'keys_tensor' must be a tensor");
+    ONNX_ASSIGN(list, stringsOf(t->t(), "keys_tensor"));
+    keys = std::move(list);
+  } else {
+    return makeError("needs string keys (keys_strings or keys_tensor) for a "
+                     "string input");
+  }
+  // The values, one per key, and the default.
+  TensorData values, fallback;
+  auto numeric = [&](DType dtype, const std::vector<double> &list,
+                     double def) -> Status {
+    ONNX_ASSIGN(
+        v,
+        makeTensorFromDoubles(
+            TensorType{dtype, {Dim(static_cast<int64_t>(list.size()))}}, list));
+    values = std::move(v);
+    ONNX_ASSIGN(d, makeFilledTensor(TensorType{dtype, {}}, def));
+    fallback = std::move(d);
+    return Status::success();
+  };
+  if (ctx.hasAttr("values_strings") || ctx.hasAttr("default_string"))
+    return makeError("string values are not supported (string constants)");
+  if (ctx.hasAttr("values_int64s")) {
+    ONNX_ASSIGN(list, ctx.intsAttr("values_int64s"));
+    ONNX_ASSIGN(def, ctx.intAttr("default_int64", -1));
+    MLC_RETURN_IF_ERROR(numeric(DType::I64,
+                                std::vector<double>(list.begin(), list.end()),
+                                static_cast<double>(def)));
+    // Doubles hold int64 values exactly only up to 2^53: rebuild exactly.
+    std::vector<uint8_t> bytes(list.size() * 8);
+    if (!list.empty())
+      std::memcpy(bytes.data(), list.data(), bytes.size());
+    ONNX_ASSIGN(exact, makeTensorData(values.type, std::move(bytes)));
+    values = std::move(exact);
+    std::vector<uint8_t> d(8);
+    std::memcpy(d.data(), &def, 8);
+    ONNX_ASSIGN(exactDefault, makeTensorData(fallback.type, std::move(d)));
+    fallback = std::move(exactDefault);
+  } else if (ctx.hasAttr("values_floats")) {
+    ONNX_ASSIGN(list, ctx.floatsAttr("values_floats"));
+    ONNX_ASSIGN(def, ctx.floatAttr("default_float", -0.0));
+    MLC_RETURN_IF_ERROR(numeric(DType::F32, list, def));
+  } else if (const onnx::AttributeProto *t = ctx.attr("values_tensor")) {
+    if (t->type() != onnx::AttributeProto::TENSOR)
+      return makeError("attribute 'values_tensor' must be a tensor");
+    ONNX_ASSIGN(v, convertTensor(t->t(), ""));
+    if (v.type.rank() != 1)
+      return makeError("values_tensor must be 1-D, got " +
+                       typeToString(v.type));
+    values = std::move(v);
+    if (const onnx::AttributeProto *d = ctx.attr("default_tensor")) {
+      if (d->type() != onnx::AttributeProto::TENSOR)
+        return makeError("attribute 'default_tensor' must be a tensor");
+      ONNX_ASSIGN(dv, convertTensor(d->t(), ""));
+      if (dv.type.dtype != values.type.dtype || dv.numElements() != 1)
+        return makeError("default_tensor must be one element of the values' "
+                         "dtype, got " +
+                         typeToString(dv.type));
+      ONNX_ASSIGN(scalar,
+                  makeTensorData(TensorType{dv.type.dtype, {}}, *dv.bytes));
+      fallback = std::move(scalar);
+    } else {
+      // The spec's defaults: -1 for integers, -0.0 for floats.
+      ONNX_ASSIGN(spec,
+                  makeFilledTensor(TensorType{values.type.dtype, {}},
+                                   isFloat(values.type.dtype) ? -0.0 : -1.0));
+      fallback = std::move(spec);
+    }
+  } else {
+    return makeError("needs values (values_int64s, values_floats or "
+                     "values_tensor)");
+  }
+  if (values.numElements() != static_cast<int64_t>(keys.size()))
+    return makeError(std::to_string(keys.size()) + " keys but " +
+                     std::to_string(values.numElements()) + " values");
+  // Y = the value at the key's position, or the default where none is.
+  ONNX_ASSIGN(position, im.emit(OpKind::StringIndex, {x},
+                                {{"keys", encodeStringList(keys)}}));
+  ONNX_ASSIGN(dflt, im.emitConstant(std::move(fallback)));
+  if (keys.empty())
+    return setOutput(ctx, 0,
+                     im.emit(OpKind::Expand, {dflt},
+                             {{"shape", dimsAttribute(x->type().shape)}},
+                             ctx.outputName(0)));
+  ONNX_ASSIGN(minusOne, im.emitScalar(DType::I64, -1));
+  ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
+  ONNX_ASSIGN(found, im.emit(OpKind::Greater, {position, minusOne}));
+  ONNX_ASSIGN(safe, im.emit(OpKind::Max, {position, zero}));
+  ONNX_ASSIGN(table, im.emitConstant(std::move(values)));
+  ONNX_ASSIGN(picked,
+              im.emit(OpKind::Gather, {table, safe}, {{"axis", int64_t{0}}}));
+  return setOutput(
+      ctx, 0,
+      im.emit(OpKind::Where, {found, picked, dflt}, {}, ctx.outputName(0)));
+}
+
+} // namespace mlc::onnx_import
