@@ -489,7 +489,12 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
   return Status::success();
 }
 
-std::string hostStringTable(const std::vector<std::string> &keys) {
+std::string hostStringTable(std::vector<std::string> keys, bool foldCase) {
+  if (foldCase)
+    for (std::string &k : keys)
+      for (char &ch : k)
+        if (ch >= 'A' && ch <= 'Z')
+          ch = static_cast<char>(ch - 'A' + 'a');
   std::vector<size_t> order(keys.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
@@ -506,7 +511,8 @@ std::string hostStringTable(const std::vector<std::string> &keys) {
       out += static_cast<char>((v >> (8 * i)) & 0xff);
   };
   put(order.size());
-  uint64_t at = 8 + 24 * order.size();
+  put(foldCase ? 1 : 0);
+  uint64_t at = 16 + 24 * order.size();
   for (size_t i : order) {
     put(at);
     put(keys[i].size());
@@ -706,7 +712,9 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
         return makeError("codegen: string_index has malformed keys");
       out.weightsBytes = (out.weightsBytes + kAlign - 1) / kAlign * kAlign;
       hostBlobOffset[node] = out.weightsBytes;
-      out.hostBlobs.emplace_back(out.weightsBytes, hostStringTable(*keys));
+      bool fold = node->hasAttr("fold_case") && node->intAttr("fold_case");
+      out.hostBlobs.emplace_back(out.weightsBytes,
+                                 hostStringTable(*keys, fold));
       out.weightsBytes +=
           static_cast<int64_t>(out.hostBlobs.back().second.size());
     }
@@ -854,21 +862,36 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     }
   };
 
-  // The memref type of `v`'s view in @mlc_graph (viewOf).
-  auto viewType = [&](const Value *v) {
-    const Location &l = loc.at(v);
-    if (isDynamicValue(v))
-      return pointerType(v);
-    if (l.kind == Location::Input || l.kind == Location::Output)
-      return memrefType(v->type());
-    return storedMemref(v);
-  };
-  // `v`'s data as an !llvm.ptr in @mlc_graph.
+  // `v`'s data as an !llvm.ptr in @mlc_graph: the aligned pointer of the
+  // argument it lies in plus its byte offset (the aligned pointer of a
+  // memref.view would fold to its source's, losing the offset).
   auto pointerOf = [&](const Value *v) {
-    std::string view = viewOf(v);
-    std::string at = entry.fresh(), i64 = entry.fresh(), p = entry.fresh();
-    entry.line(at + " = memref.extract_aligned_pointer_as_index " + view +
-               " : " + viewType(v) + " -> index");
+    const Location &l = loc.at(v);
+    std::string base, type, offset;
+    if (l.kind == Location::Input || l.kind == Location::Output) {
+      base = (l.kind == Location::Input ? "%in" : "%out") +
+             std::to_string(l.index);
+      type = isDynamicValue(v) ? pointerType(v) : memrefType(v->type());
+    } else if (l.kind == Location::Weights) {
+      base = "%weights";
+      type = "memref<" + std::to_string(out.weightsBytes) + "xi8>";
+      offset = entry.indexConst(l.index);
+    } else {
+      base = "%arena";
+      type = dynamic ? "memref<1xi8>"
+                     : "memref<" + std::to_string(out.arenaBytes) + "xi8>";
+      offset = dynamic ? "%off" + std::to_string(l.index)
+                       : entry.indexConst(l.index);
+    }
+    std::string at = entry.fresh();
+    entry.line(at + " = memref.extract_aligned_pointer_as_index " + base +
+               " : " + type + " -> index");
+    if (!offset.empty()) {
+      std::string shifted = entry.fresh();
+      entry.line(shifted + " = arith.addi " + at + ", " + offset + " : index");
+      at = shifted;
+    }
+    std::string i64 = entry.fresh(), p = entry.fresh();
     entry.line(i64 + " = arith.index_cast " + at + " : index to i64");
     entry.line(p + " = llvm.inttoptr " + i64 + " : i64 to !llvm.ptr");
     return p;
@@ -930,6 +953,32 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       std::string o = pointerOf(result);
       entry.line("llvm.call " + fn + "(" + x + ", " + n + ", " + k + ", " + o +
                  ") : !llvm.ptr, (!llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> ()");
+      return Status::success();
+    }
+    if (node.kind() == OpKind::StringConcat ||
+        node.kind() == OpKind::StringCase) {
+      // Both make strings: their bytes go to the run's string store,
+      // which the functions find through the context.
+      bool concat = node.kind() == OpKind::StringConcat;
+      std::string fn = function(concat ? 2 : 3);
+      std::string a = pointerOf(node.operand(0));
+      std::string b = concat ? pointerOf(node.operand(1)) : "";
+      std::string o = pointerOf(result), n = countOf(result);
+      if (concat) {
+        entry.line("llvm.call " + fn + "(%ctx, " + a + ", " + b + ", " + o +
+                   ", " + n +
+                   ") : !llvm.ptr, (!llvm.ptr, !llvm.ptr, !llvm.ptr, "
+                   "!llvm.ptr, i64) -> ()");
+      } else {
+        std::string upper = entry.fresh();
+        entry.line(upper + " = arith.constant " +
+                   std::string(node.stringAttr("mode") == "upper" ? "1" : "0") +
+                   " : i64");
+        entry.line("llvm.call " + fn + "(%ctx, " + a + ", " + o + ", " + n +
+                   ", " + upper +
+                   ") : !llvm.ptr, (!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, "
+                   "i64) -> ()");
+      }
       return Status::success();
     }
     return makeError("codegen: unknown host op '" +

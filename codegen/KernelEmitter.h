@@ -59,10 +59,12 @@ struct EmittedModule {
 };
 
 /// string_index's table of `keys` (docs/artifact.md, "Host functions"): a
-/// u64 count K, then per key sorted bytewise {u64 offset, u64 length, i64
-/// position in `keys`}, then the bytes; offsets from the table's start,
-/// little-endian. Equal keys keep the first position.
-std::string hostStringTable(const std::vector<std::string> &keys);
+/// u64 count K, u64 flags (bit 0: ASCII case folded: the keys are stored
+/// lowercase and the queries compared lowercased), then per key sorted
+/// bytewise {u64 offset, u64 length, i64 position in `keys`}, then the
+/// bytes; offsets from the table's start, little-endian. Equal keys keep
+/// the first position.
+std::string hostStringTable(std::vector<std::string> keys, bool foldCase);
 
 /// Emits the module: kernels in destination-passing style on memrefs
 /// (arguments: the execution context, external inputs, then outputs;

@@ -146,6 +146,12 @@ buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
   md += "\n";
   md += "arena_bytes " + std::to_string(code.arenaBytes) + "\n";
   md += "model_hash " + modelHash + "\n";
+  for (const auto &node : graph.nodes())
+    if (node->kind() == OpKind::StringConcat ||
+        node->kind() == OpKind::StringCase) {
+      md += "makes_strings 1\n"; // runs need a string store
+      break;
+    }
   if (cuda) {
     md += "device cuda\n";
     md += "host_target " + code.hostTriple + "\n";

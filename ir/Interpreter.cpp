@@ -1644,6 +1644,8 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
     return evalSymbolValues(attrs, type);
   case OpKind::StringEqual:
   case OpKind::StringIndex:
+  case OpKind::StringConcat:
+  case OpKind::StringCase:
     break;
   }
   if (isHostOp(kind))

@@ -91,6 +91,8 @@ enum class OpKind : uint16_t {
   // Strings (run by the runtime's host functions, never fused).
   StringEqual,
   StringIndex,
+  StringConcat,
+  StringCase,
 };
 
 /// How an op relates its operands to its result; drives fusion and codegen.

@@ -442,6 +442,11 @@ Expected<TensorType> inferConstant(const AttributeMap &attrs) {
     return makeError("attribute 'value' must be a tensor");
   if (!isStatic(data->type.shape))
     return makeError("constant value must have a static shape");
+  // A str constant would hold pointers: only empty strings (zero bytes).
+  if (data->type.dtype == DType::Str && data->bytes &&
+      std::any_of(data->bytes->begin(), data->bytes->end(),
+                  [](uint8_t b) { return b != 0; }))
+    return makeError("a str constant may hold empty strings only");
   return data->type;
 }
 
@@ -971,6 +976,31 @@ Expected<TensorType> inferStringEqual(const Types &ops) {
   return TensorType{DType::Bool, ops[0].shape};
 }
 
+Expected<TensorType> inferStringConcat(const Types &ops) {
+  for (size_t i = 0; i < 2; ++i)
+    if (ops[i].dtype != DType::Str)
+      return makeError("operand " + std::to_string(i) +
+                       " of string_concat must be str, got " +
+                       std::string(dtypeName(ops[i].dtype)));
+  if (ops[0].shape != ops[1].shape)
+    return makeError("string_concat operands must have one shape, got " +
+                     shapeString(ops[0].shape) + " and " +
+                     shapeString(ops[1].shape));
+  return ops[0];
+}
+
+Expected<TensorType> inferStringCase(const Types &ops,
+                                     const AttributeMap &attrs) {
+  if (ops[0].dtype != DType::Str)
+    return makeError("string_case takes a str operand, got " +
+                     std::string(dtypeName(ops[0].dtype)));
+  ASSIGN_OR_RETURN(std::string mode, stringAttr(attrs, "mode"));
+  if (mode != "upper" && mode != "lower")
+    return makeError("attribute 'mode' must be \"upper\" or \"lower\", got \"" +
+                     mode + "\"");
+  return ops[0];
+}
+
 Expected<TensorType> inferStringIndex(const Types &ops,
                                       const AttributeMap &attrs) {
   if (ops[0].dtype != DType::Str)
@@ -980,6 +1010,11 @@ Expected<TensorType> inferStringIndex(const Types &ops,
   if (!decodeStringList(keys))
     return makeError("attribute 'keys' is not a string list "
                      "(<length>:<bytes>...)");
+  auto fold = attrs.find("fold_case");
+  if (fold != attrs.end() && (!std::holds_alternative<int64_t>(fold->second) ||
+                              (std::get<int64_t>(fold->second) != 0 &&
+                               std::get<int64_t>(fold->second) != 1)))
+    return makeError("attribute 'fold_case' must be 0 or 1");
   return TensorType{DType::I64, ops[0].shape};
 }
 
@@ -1131,6 +1166,10 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
     return inferStringEqual(ops);
   case OpKind::StringIndex:
     return inferStringIndex(ops, attrs);
+  case OpKind::StringConcat:
+    return inferStringConcat(ops);
+  case OpKind::StringCase:
+    return inferStringCase(ops, attrs);
   }
   return makeError("unknown op kind " +
                    std::to_string(static_cast<int>(kind)));

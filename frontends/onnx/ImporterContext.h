@@ -356,6 +356,17 @@ Status loopOp(NodeContext &ctx, OpKind);
 /// optionals of the same structure (If with a run-time condition).
 Expected<Value *> selectAggregates(Importer &im, Value *cond, Value *a,
                                    Value *b);
+/// The positions of the true elements of bool `mask` [n], in order, as an
+/// i64 [?k] whose length ?k the run computes (a load symbol of the count,
+/// at most n).
+Expected<Value *> truePositions(Importer &im, Value *mask, int64_t n);
+/// StringConcat-20: string_concat of the inputs expanded to their broadcast
+/// shape (static shapes).
+Status stringConcatOp(NodeContext &ctx, OpKind);
+/// StringNormalizer-10: the stopwords dropped (string_index, then a gather
+/// of the kept positions, whose count the run computes; none left gives
+/// one empty string), then string_case for LOWER / UPPER.
+Status stringNormalizerOp(NodeContext &ctx, OpKind);
 /// Equal of two str tensors (StringOps.cpp): static shapes broadcast by
 /// expanding both, then string_equal.
 Expected<Value *> stringEqual(Importer &im, Value *a, Value *b,

@@ -6430,9 +6430,8 @@ Status centerCropPadOp(NodeContext &ctx, OpKind) {
 /// positions: n x n).
 constexpr int64_t kMaxSelected = 4096;
 
-/// The positions of the true elements of bool `mask` [n], in order, as an
-/// i64 [?k] whose length ?k the run computes (a load symbol of the count,
-/// at most n): position r is the i whose inclusive prefix count is r + 1.
+} // namespace
+
 Expected<Value *> truePositions(Importer &im, Value *mask, int64_t n) {
   ONNX_ASSIGN(m64, castTo(im, mask, DType::I64));
   AttributeMap all{{"axes", std::vector<int64_t>{0}}, {"keepdims", int64_t{0}}};
@@ -6467,6 +6466,8 @@ Expected<Value *> truePositions(Importer &im, Value *mask, int64_t n) {
   ONNX_ASSIGN(at, im.emit(OpKind::Where, {pick, pos, zero}));
   return im.emit(OpKind::ReduceSum, {at}, overJ); // [?k]
 }
+
+namespace {
 
 /// Unique-11: the distinct elements (or slices along `axis`), sorted or in
 /// first-occurrence order, with the first occurrences' indices, each
@@ -9096,6 +9097,8 @@ constexpr std::array kOps = {
     OpEntry{"SplitToSequence", splitToSequenceOp, OpKind::Slice},
     OpEntry{"Sqrt", unaryOp, OpKind::Sqrt},
     OpEntry{"Squeeze", squeezeOp, OpKind::Reshape},
+    OpEntry{"StringConcat", stringConcatOp, OpKind::StringConcat},
+    OpEntry{"StringNormalizer", stringNormalizerOp, OpKind::StringIndex},
     OpEntry{"Sub", binaryOp, OpKind::Sub},
     OpEntry{"Sum", variadicOp, OpKind::Add},
     OpEntry{"SwiGLU", swigluOp, OpKind::Mul},

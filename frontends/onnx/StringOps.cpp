@@ -42,14 +42,8 @@ Expected<std::vector<std::string>> stringsOf(const onnx::TensorProto &t,
                                   t.string_data().end());
 }
 
-} // namespace
-
-Expected<Value *> stringEqual(Importer &im, Value *a, Value *b,
-                              const std::string &name) {
-  if (a->type().dtype != DType::Str || b->type().dtype != DType::Str)
-    return makeError("Equal compares a string only with a string, got " +
-                     typeToString(a->type()) + " and " +
-                     typeToString(b->type()));
+/// `a` and `b` (str) expanded to their broadcast shape.
+Status broadcastStrings(Importer &im, Value *&a, Value *&b) {
   if (a->type().shape != b->type().shape) {
     if (!isStatic(a->type().shape) || !isStatic(b->type().shape))
       return makeError("strings of different dynamic shapes (" +
@@ -68,7 +62,103 @@ Expected<Value *> stringEqual(Importer &im, Value *a, Value *b,
       *v = *e;
     }
   }
+  return Status::success();
+}
+
+} // namespace
+
+Expected<Value *> stringEqual(Importer &im, Value *a, Value *b,
+                              const std::string &name) {
+  if (a->type().dtype != DType::Str || b->type().dtype != DType::Str)
+    return makeError("Equal compares a string only with a string, got " +
+                     typeToString(a->type()) + " and " +
+                     typeToString(b->type()));
+  MLC_RETURN_IF_ERROR(broadcastStrings(im, a, b));
   return im.emit(OpKind::StringEqual, {a, b}, {}, name);
+}
+
+Status stringConcatOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(a, ctx.input(0));
+  ONNX_ASSIGN(b, ctx.input(1));
+  if (a->type().dtype != DType::Str || b->type().dtype != DType::Str)
+    return makeError("StringConcat takes strings, got " +
+                     typeToString(a->type()) + " and " +
+                     typeToString(b->type()));
+  MLC_RETURN_IF_ERROR(broadcastStrings(im, a, b));
+  return setOutput(
+      ctx, 0, im.emit(OpKind::StringConcat, {a, b}, {}, ctx.outputName(0)));
+}
+
+Status stringNormalizerOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(x, ctx.input(0));
+  ONNX_ASSIGN(action, ctx.stringAttr("case_change_action", "NONE"));
+  ONNX_ASSIGN(sensitive, ctx.intAttr("is_case_sensitive", 0));
+  ONNX_ASSIGN(locale, ctx.stringAttr("locale", ""));
+  if (action != "NONE" && action != "LOWER" && action != "UPPER")
+    return makeError("case_change_action '" + action +
+                     "' is not NONE, LOWER or UPPER");
+  if (!locale.empty() && locale != "en_US" && locale != "C")
+    return makeError("locale '" + locale +
+                     "' is not supported (ASCII case only: en_US)");
+  const Shape &shape = x->type().shape;
+  bool row = shape.size() == 2;
+  if (x->type().dtype != DType::Str || shape.empty() || shape.size() > 2 ||
+      !isStatic(shape) || (row && shape[0].value() != 1))
+    return makeError("the input must be a string tensor [C] or [1, C] of "
+                     "static shape, got " +
+                     typeToString(x->type()));
+  int64_t c = shape.back().value();
+  std::vector<std::string> stopwords;
+  if (const onnx::AttributeProto *a = ctx.attr("stopwords")) {
+    if (a->type() != onnx::AttributeProto::STRINGS)
+      return makeError("attribute 'stopwords' must be a list of strings");
+    stopwords.assign(a->strings().begin(), a->strings().end());
+  }
+  ONNX_ASSIGN(flat, im.emitReshape(x, {c}));
+  Value *kept = flat;
+  if (!stopwords.empty() && c > 0) {
+    // The positions of the words that are not stopwords, then one empty
+    // string when none is left (ONNX's output for an all-stopword input).
+    ONNX_ASSIGN(at, im.emit(OpKind::StringIndex, {flat},
+                            {{"keys", encodeStringList(stopwords)},
+                             {"fold_case", int64_t{sensitive ? 0 : 1}}}));
+    ONNX_ASSIGN(minusOne, im.emitScalar(DType::I64, -1));
+    ONNX_ASSIGN(keep, im.emit(OpKind::Equal, {at, minusOne}));
+    // One more position, the blank, selected only when no word is kept:
+    // the mask [c + 1] has max(count, 1) true elements.
+    ONNX_ASSIGN(keepInts, im.emit(OpKind::Cast, {keep}, {{"to", DType::I64}}));
+    ONNX_ASSIGN(total, im.emit(OpKind::ReduceSum, {keepInts},
+                               {{"axes", std::vector<int64_t>{0}},
+                                {"keepdims", int64_t{1}}}));
+    ONNX_ASSIGN(zero, im.emitScalar(DType::I64, 0));
+    ONNX_ASSIGN(none, im.emit(OpKind::Equal, {total, zero}));
+    ONNX_ASSIGN(mask,
+                im.emit(OpKind::Concat, {keep, none}, {{"axis", int64_t{0}}}));
+    ONNX_ASSIGN(positions, truePositions(im, mask, c + 1));
+    ONNX_ASSIGN(empty, makeTensorData(TensorType{DType::Str, {Dim(1)}},
+                                      std::vector<uint8_t>(16, 0)));
+    ONNX_ASSIGN(blank, im.emitConstant(std::move(empty)));
+    ONNX_ASSIGN(padded,
+                im.emit(OpKind::Concat, {flat, blank}, {{"axis", int64_t{0}}}));
+    ONNX_ASSIGN(words, im.emit(OpKind::Gather, {padded, positions},
+                               {{"axis", int64_t{0}}}));
+    kept = words;
+  }
+  if (action != "NONE") {
+    ONNX_ASSIGN(
+        cased, im.emit(OpKind::StringCase, {kept},
+                       {{"mode",
+                         std::string(action == "UPPER" ? "upper" : "lower")}}));
+    kept = cased;
+  }
+  Shape out = kept->type().shape;
+  if (row)
+    out.insert(out.begin(), Dim(1));
+  return setOutput(ctx, 0,
+                   im.emit(OpKind::Reshape, {kept},
+                           {{"shape", dimsAttribute(out)}}, ctx.outputName(0)));
 }
 
 Status labelEncoderOp(NodeContext &ctx, OpKind) {

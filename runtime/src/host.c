@@ -2,16 +2,81 @@
  * docs/artifact.md, "Host functions"). */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+/* The string store: blocks of bytes, bump-allocated. */
+typedef struct mlc_string_block {
+  struct mlc_string_block *next;
+  size_t used, size;
+  char data[];
+} mlc_string_block;
+
+struct mlc_strings {
+  mlc_string_block *blocks;
+  int failed; /* an allocation failed during the run */
+};
+
+mlc_strings *mlc_strings_create(void) { return calloc(1, sizeof(mlc_strings)); }
+
+void mlc_strings_clear(mlc_strings *strings) {
+  if (!strings)
+    return;
+  for (mlc_string_block *b = strings->blocks; b;) {
+    mlc_string_block *next = b->next;
+    free(b);
+    b = next;
+  }
+  strings->blocks = NULL;
+  strings->failed = 0;
+}
+
+void mlc_strings_destroy(mlc_strings *strings) {
+  mlc_strings_clear(strings);
+  free(strings);
+}
+
+int mlc_strings_failed(const mlc_strings *strings) {
+  return strings && strings->failed;
+}
+
+/* `n` bytes in the store, or NULL (and the store marked failed). */
+static char *strings_alloc(mlc_strings *s, uint64_t n) {
+  if (!s) /* the runtime refuses such runs; never reached */
+    return NULL;
+  if (n == 0)
+    return NULL;
+  mlc_string_block *b = s->blocks;
+  if (!b || b->size - b->used < n) {
+    size_t size = n > (1u << 16) ? (size_t)n : (size_t)1 << 16;
+    if (n > SIZE_MAX - sizeof(mlc_string_block) ||
+        !(b = malloc(sizeof(mlc_string_block) + size))) {
+      s->failed = 1;
+      return NULL;
+    }
+    b->used = 0;
+    b->size = size;
+    b->next = s->blocks;
+    s->blocks = b;
+  }
+  char *p = b->data + b->used;
+  b->used += (size_t)n;
+  return p;
+}
+
 /* Bytewise order of two byte strings, shorter first on a common prefix
- * (std::string's order, which the compiler sorts the keys in). */
-static int compare_bytes(const char *a, uint64_t na, const char *b,
-                         uint64_t nb) {
+ * (std::string's order, which the compiler sorts the keys in); with `fold`,
+ * `a`'s ASCII capitals compare as lowercase (the keys are stored so). */
+static int compare_bytes(const char *a, uint64_t na, const char *b, uint64_t nb,
+                         int fold) {
   uint64_t n = na < nb ? na : nb;
-  int c = n ? memcmp(a, b, (size_t)n) : 0;
-  if (c != 0)
-    return c;
+  for (uint64_t i = 0; i < n; ++i) {
+    unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+    if (fold && x >= 'A' && x <= 'Z')
+      x = (unsigned char)(x - 'A' + 'a');
+    if (x != y)
+      return x < y ? -1 : 1;
+  }
   return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
@@ -27,7 +92,8 @@ static void host_string_equal(const mlc_string *a, const mlc_string *b,
 static void host_string_index(const mlc_string *x, int64_t n,
                               const uint8_t *table, int64_t *out) {
   uint64_t count = mlc_artifact_load_u64(table);
-  const uint8_t *entries = table + 8;
+  int fold = (int)(mlc_artifact_load_u64(table + 8) & 1);
+  const uint8_t *entries = table + 16;
   for (int64_t i = 0; i < n; ++i) {
     uint64_t lo = 0, hi = count;
     int64_t found = -1;
@@ -37,7 +103,7 @@ static void host_string_index(const mlc_string *x, int64_t n,
       uint64_t offset = mlc_artifact_load_u64(e);
       uint64_t size = mlc_artifact_load_u64(e + 8);
       int c = compare_bytes(x[i].data, x[i].size, (const char *)table + offset,
-                            size);
+                            size, fold);
       if (c == 0) {
         found = (int64_t)mlc_artifact_load_u64(e + 16);
         break;
@@ -51,9 +117,53 @@ static void host_string_index(const mlc_string *x, int64_t n,
   }
 }
 
+static void host_string_concat(const mlc_exec_context *context,
+                               const mlc_string *a, const mlc_string *b,
+                               mlc_string *out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t size = a[i].size + b[i].size;
+    char *p = size < a[i].size ? NULL : strings_alloc(context->strings, size);
+    if (!p) {
+      if (size)
+        context->strings->failed = 1;
+      out[i].data = NULL;
+      out[i].size = 0;
+      continue;
+    }
+    if (a[i].size)
+      memcpy(p, a[i].data, (size_t)a[i].size);
+    if (b[i].size)
+      memcpy(p + a[i].size, b[i].data, (size_t)b[i].size);
+    out[i].data = p;
+    out[i].size = size;
+  }
+}
+
+static void host_string_case(const mlc_exec_context *context,
+                             const mlc_string *x, mlc_string *out, int64_t n,
+                             int64_t upper) {
+  for (int64_t i = 0; i < n; ++i) {
+    char *p = strings_alloc(context->strings, x[i].size);
+    if (!p) {
+      out[i].data = NULL;
+      out[i].size = 0;
+      continue;
+    }
+    for (uint64_t k = 0; k < x[i].size; ++k) {
+      char c = x[i].data[k];
+      if (upper && c >= 'a' && c <= 'z')
+        c = (char)(c - 'a' + 'A');
+      else if (!upper && c >= 'A' && c <= 'Z')
+        c = (char)(c - 'A' + 'a');
+      p[k] = c;
+    }
+    out[i].data = p;
+    out[i].size = x[i].size;
+  }
+}
+
 const mlc_host_api mlc_host_functions = {
-    sizeof(mlc_host_api),
-    0,
-    host_string_equal,
-    host_string_index,
+    sizeof(mlc_host_api), 0,
+    host_string_equal,    host_string_index,
+    host_string_concat,   host_string_case,
 };

@@ -11,6 +11,8 @@
 
 /// The host functions every CPU run lends the compiled code (host.c).
 extern const mlc_host_api mlc_host_functions;
+/// True when an allocation in `strings` failed since it was last cleared.
+int mlc_strings_failed(const mlc_strings *strings);
 
 /// Most threads one model may use.
 #define MLC_MAX_THREADS 256
@@ -148,6 +150,7 @@ struct mlc_model {
   char **require_messages;             ///< Decoded `require` messages, in order.
   int32_t num_requires;        ///< Number of `require` lines.
   mlc_artifact_plan_fn plan;   ///< mlc_artifact_plan; NULL without symbols.
+  int makes_strings; ///< Metadata `makes_strings`: runs need a string store.
 
   pthread_mutex_t arena_lock;              ///< Guards the fields below.
   void *free_arenas[MLC_ARENA_CACHE_SIZE]; ///< Idle arenas for reuse.

@@ -244,6 +244,8 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
   status = mlc_metadata_parse(model, metadata_size, trailer.abi_version, path);
   if (status == MLC_OK)
     status = check_device(path, model, requested_device_type);
+  if (status == MLC_OK)
+    model->makes_strings = mlc_model_metadata(model, "makes_strings") != NULL;
   if (status != MLC_OK)
     return status;
 
@@ -715,6 +717,10 @@ run_unpacked(mlc_model *model, void **input_data, void **output_data,
   return status;
 }
 
+/// The string store of the run in progress on this thread
+/// (mlc_model_run_with_strings), which the entry point's context carries.
+static _Thread_local mlc_strings *run_strings;
+
 /// Calls the compiled entry point of a CPU model with an arena of
 /// `arena_bytes` and the symbol values (NULL for static models).
 static mlc_status run_with_arena(mlc_model *model, void *const *input_data,
@@ -733,6 +739,7 @@ static mlc_status run_with_arena(mlc_model *model, void *const *input_data,
   context.parallel_for = mlc_pool_parallel_for;
   context.symbols = symbols;
   context.host = &mlc_host_functions;
+  context.strings = run_strings;
   int32_t result = model->run(&context, input_data, output_data, arena);
   arena_release(model, arena, held);
   if (result != 0)
@@ -1012,6 +1019,26 @@ mlc_status mlc_model_run(mlc_model *model, const DLTensor *inputs,
                                           num_outputs, NULL);
 }
 
+mlc_status mlc_model_run_with_strings(mlc_model *model, const DLTensor *inputs,
+                                      int32_t num_inputs, DLTensor *outputs,
+                                      int32_t num_outputs,
+                                      int64_t *const *output_shapes,
+                                      mlc_strings *strings) {
+  if (model && model->makes_strings && !strings)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "mlc_model_run_with_strings: the model makes "
+                         "strings and needs a string store");
+  mlc_strings *outer = run_strings;
+  run_strings = strings;
+  mlc_status status = mlc_model_run_with_output_shapes(
+      model, inputs, num_inputs, outputs, num_outputs, output_shapes);
+  run_strings = outer;
+  if (status == MLC_OK && mlc_strings_failed(strings))
+    return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY,
+                         "out of memory for the strings the run makes");
+  return status;
+}
+
 mlc_status mlc_model_run_with_output_shapes(mlc_model *model,
                                             const DLTensor *inputs,
                                             int32_t num_inputs,
@@ -1021,6 +1048,10 @@ mlc_status mlc_model_run_with_output_shapes(mlc_model *model,
   if (!model)
     return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                          "mlc_model_run: model must not be NULL");
+  if (model->makes_strings && !run_strings)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "the model makes strings: run it with "
+                         "mlc_model_run_with_strings");
   if (num_inputs != model->num_inputs)
     return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                          "the model takes %d inputs, got %d",

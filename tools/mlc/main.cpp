@@ -631,15 +631,20 @@ struct ModelIO {
   /// the data have their actual values there).
   std::vector<std::vector<int64_t>> resultShapes;
 
+  /// The strings the last run made (string outputs point into it).
+  std::unique_ptr<mlc_strings, void (*)(mlc_strings *)> store{
+      mlc_strings_create(), mlc_strings_destroy};
+
   mlc_status run(mlc_model *model) {
     resultShapes = outputShapes;
     std::vector<int64_t *> slots;
     for (std::vector<int64_t> &s : resultShapes)
       slots.push_back(s.data());
-    return mlc_model_run_with_output_shapes(
+    mlc_strings_clear(store.get());
+    return mlc_model_run_with_strings(
         model, inputTensors.data(), static_cast<int32_t>(inputTensors.size()),
         outputTensors.data(), static_cast<int32_t>(outputTensors.size()),
-        slots.data());
+        slots.data(), store.get());
   }
 };
 
@@ -981,7 +986,7 @@ int runCommand(int argc, char **argv) {
       continue;
     const TensorData &t = results.back();
     if (t.type.dtype == DType::Str) {
-      // The elements point into the inputs' strings.
+      // The elements point into the inputs' strings or the run's store.
       StringTensor st;
       for (const Dim &d : t.type.shape)
         st.shape.push_back(d.value());

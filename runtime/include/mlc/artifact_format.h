@@ -76,6 +76,8 @@ typedef struct mlc_string {
   uint64_t size;
 } mlc_string;
 
+struct mlc_exec_context;
+
 /// Functions the runtime lends the compiled code for the host ops (the
 /// string ops; docs/artifact.md, "Host functions"). Entries are only ever
 /// appended; `struct_size` says how many there are.
@@ -89,7 +91,20 @@ typedef struct mlc_host_api {
   /// (hostStringTable's layout), or -1 (offset 16).
   void (*string_index)(const mlc_string *x, int64_t n, const uint8_t *table,
                        int64_t *out);
+  /// string_concat: out[i] = a[i] followed by b[i], its bytes in the run's
+  /// string store (context->strings) (offset 24).
+  void (*string_concat)(const struct mlc_exec_context *context,
+                        const mlc_string *a, const mlc_string *b,
+                        mlc_string *out, int64_t n);
+  /// string_case: out[i] = x[i] with ASCII letters upper- (upper != 0) or
+  /// lowercased, in the string store (offset 32).
+  void (*string_case)(const struct mlc_exec_context *context,
+                      const mlc_string *x, mlc_string *out, int64_t n,
+                      int64_t upper);
 } mlc_host_api;
+
+/// Where a run's new strings live (opaque; runtime.h: mlc_strings_create).
+typedef struct mlc_strings mlc_strings;
 
 /// Trailer flag: the code calls the host functions (mlc_exec_context.host),
 /// which a runtime must provide to load it.
@@ -108,6 +123,9 @@ typedef struct mlc_exec_context {
   /// Offset 32: the host functions (artifacts with the trailer flag
   /// MLC_ARTIFACT_FLAG_HOST_API read them); never NULL for those.
   const mlc_host_api *host;
+  /// Offset 40: the string store of this run (NULL unless the model makes
+  /// strings: metadata `makes_strings`); only the host functions use it.
+  mlc_strings *strings;
 } mlc_exec_context;
 
 /// Signature of `mlc_artifact_plan`, which artifacts with `symbol` lines

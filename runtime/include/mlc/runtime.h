@@ -177,6 +177,26 @@ MLC_RUNTIME_API mlc_status mlc_model_output_shape(const mlc_model *model,
                                                   int32_t index,
                                                   int64_t *shape);
 
+/// Opaque string store (also declared in artifact_format.h).
+typedef struct mlc_strings mlc_strings;
+
+/// A store for the strings a run makes (StringConcat's results, ...):
+/// string outputs point into it until it is cleared or destroyed. One store
+/// serves one run at a time. NULL when out of memory.
+MLC_RUNTIME_API mlc_strings *mlc_strings_create(void);
+/// Frees the store and every string in it (NULL is a no-op).
+MLC_RUNTIME_API void mlc_strings_destroy(mlc_strings *strings);
+/// Frees the strings in the store, keeping it for the next run.
+MLC_RUNTIME_API void mlc_strings_clear(mlc_strings *strings);
+
+/// mlc_model_run_with_output_shapes for models that make strings (metadata
+/// `makes_strings`): their bytes go to `strings` (the other models accept
+/// it, or NULL). The other run functions refuse such models.
+MLC_RUNTIME_API mlc_status mlc_model_run_with_strings(
+    mlc_model *model, const DLTensor *inputs, int32_t num_inputs,
+    DLTensor *outputs, int32_t num_outputs, int64_t *const *output_shapes,
+    mlc_strings *strings);
+
 /// Parses an artifact dtype name ("f32", "i64", "bool", ...).
 /// `bool` maps to {kDLUInt, 8, 1}: DLPack 0.6 has no boolean code.
 MLC_RUNTIME_API mlc_status mlc_dtype_from_name(const char *name,
