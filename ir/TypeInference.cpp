@@ -961,8 +961,7 @@ Expected<TensorType> inferIota(const AttributeMap &attrs) {
   return TensorType{DType::I64, std::move(shape)};
 }
 
-/// symbol_values: i64[n] holding the n entries of `values` (symbols or
-/// constants, of any sign) at run time.
+/// string_equal: bool of the operands' (equal) shape.
 Expected<TensorType> inferStringEqual(const Types &ops) {
   for (size_t i = 0; i < 2; ++i)
     if (ops[i].dtype != DType::Str)
@@ -976,6 +975,7 @@ Expected<TensorType> inferStringEqual(const Types &ops) {
   return TensorType{DType::Bool, ops[0].shape};
 }
 
+/// string_concat: str of the operands' (equal) shape.
 Expected<TensorType> inferStringConcat(const Types &ops) {
   for (size_t i = 0; i < 2; ++i)
     if (ops[i].dtype != DType::Str)
@@ -989,6 +989,7 @@ Expected<TensorType> inferStringConcat(const Types &ops) {
   return ops[0];
 }
 
+/// string_case: str of the operand's shape; `mode` upper or lower.
 Expected<TensorType> inferStringCase(const Types &ops,
                                      const AttributeMap &attrs) {
   if (ops[0].dtype != DType::Str)
@@ -1001,6 +1002,7 @@ Expected<TensorType> inferStringCase(const Types &ops,
   return ops[0];
 }
 
+/// string_index: i64 of the operand's shape; `keys` a string list.
 Expected<TensorType> inferStringIndex(const Types &ops,
                                       const AttributeMap &attrs) {
   if (ops[0].dtype != DType::Str)
@@ -1018,6 +1020,8 @@ Expected<TensorType> inferStringIndex(const Types &ops,
   return TensorType{DType::I64, ops[0].shape};
 }
 
+/// symbol_values: i64[n] holding the n entries of `values` (symbols or
+/// constants, of any sign) at run time.
 Expected<TensorType> inferSymbolValues(const AttributeMap &attrs) {
   ASSIGN_OR_RETURN(Shape values, dimsAttr(attrs, "values"));
   return TensorType{DType::I64,
@@ -1243,6 +1247,18 @@ inferResultTypes(OpKind kind, const std::vector<TensorType> &operandTypes,
   Expected<TensorType> result = inferOne(kind, operandTypes, attrs);
   if (!result.ok())
     return result.error();
+  // Strings come from inputs, moves, the string ops and (empty) constants;
+  // nothing converts to them (a cast to str would make pointers of numbers).
+  bool givesStrings = kind == OpKind::Constant || kind == OpKind::Reshape ||
+                      kind == OpKind::Transpose || kind == OpKind::Concat ||
+                      kind == OpKind::Slice || kind == OpKind::Gather ||
+                      kind == OpKind::Expand || kind == OpKind::Where ||
+                      kind == OpKind::StringConcat ||
+                      kind == OpKind::StringCase;
+  if (result->dtype == DType::Str && !givesStrings)
+    return makeError(std::string(info.name) +
+                     " cannot give dtype str; strings are moved and compared "
+                     "only");
   MLC_RETURN_IF_ERROR(checkResultSize(*result));
   return std::vector<TensorType>{result.take()};
 }

@@ -84,6 +84,13 @@ Status foldConstants(Graph &graph) {
       isOutput = isOutput || rewriter.isOutput(result);
     if (isOutput || !worthFolding(*node))
       continue;
+    // The interpreter does not move strings (the empty-string constants
+    // StringNormalizer makes): leave such nodes to codegen.
+    bool strings = false;
+    for (const Value *operand : node->operands())
+      strings |= operand->type().dtype == DType::Str;
+    if (strings)
+      continue;
     std::vector<TensorData> operands;
     for (const Value *operand : node->operands())
       operands.push_back(*constantData(operand));

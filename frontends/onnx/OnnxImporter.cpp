@@ -561,6 +561,8 @@ Expected<Value *> importStructuredInput(const onnx::ValueInfoProto &info,
     auto dtype = convertDType(elem.tensor_type().elem_type());
     if (!dtype)
       return fail(dtype.message());
+    if (*dtype == DType::Str)
+      return fail("sequences of strings are not supported as inputs yet");
     seq.elemDtype = *dtype;
     for (int64_t k = 0; k < length->second; ++k) {
       auto v =
@@ -879,6 +881,11 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
         flat.emplace_back(out.name() + "." + std::to_string(k),
                           seq->elements[k]);
     sv.count = flat.size() - sv.first;
+    for (size_t k = sv.first; k < flat.size(); ++k)
+      if (flat[k].second->type().dtype == DType::Str)
+        return makeError("graph output '" + out.name() +
+                         "': sequences and optionals of strings are not "
+                         "supported as outputs yet");
     structured.push_back(sv);
   }
   std::vector<Value *> outputs;

@@ -313,6 +313,9 @@ Expected<DType> convertDType(int32_t t) {
 }
 
 Expected<TensorData> makeFilledTensor(const TensorType &type, double value) {
+  if (type.dtype == DType::Str)
+    return makeError("string constants are not supported (a " +
+                     typeToString(type) + " filled with a number)");
   auto count = elementCount(type.shape);
   if (!count)
     return count.error();
@@ -327,6 +330,9 @@ Expected<TensorData> makeFilledTensor(const TensorType &type, double value) {
 
 Expected<TensorData> makeTensorFromDoubles(const TensorType &type,
                                            const std::vector<double> &values) {
+  if (type.dtype == DType::Str)
+    return makeError("string constants are not supported (a " +
+                     typeToString(type) + " of numbers)");
   auto count = elementCount(type.shape);
   if (!count)
     return count.error();

@@ -240,10 +240,13 @@ Status labelEncoderOp(NodeContext &ctx, OpKind) {
                   makeTensorData(TensorType{dv.type.dtype, {}}, *dv.bytes));
       fallback = std::move(scalar);
     } else {
-      // The spec's defaults: -1 for integers, -0.0 for floats.
-      ONNX_ASSIGN(spec,
-                  makeFilledTensor(TensorType{values.type.dtype, {}},
-                                   isFloat(values.type.dtype) ? -0.0 : -1.0));
+      // default_int64 / default_float when given (as onnxruntime reads
+      // them), else the spec's -1 for integers and -0.0 for floats.
+      bool floats = isFloat(values.type.dtype);
+      ONNX_ASSIGN(i, ctx.intAttr("default_int64", -1));
+      ONNX_ASSIGN(f, ctx.floatAttr("default_float", -0.0));
+      ONNX_ASSIGN(spec, makeFilledTensor(TensorType{values.type.dtype, {}},
+                                         floats ? f : static_cast<double>(i)));
       fallback = std::move(spec);
     }
   } else {

@@ -40,6 +40,11 @@ int mlc_strings_failed(const mlc_strings *strings) {
   return strings && strings->failed;
 }
 
+void mlc_strings_reset_failure(mlc_strings *strings) {
+  if (strings)
+    strings->failed = 0;
+}
+
 /* `n` bytes in the store, or NULL (and the store marked failed). */
 static char *strings_alloc(mlc_strings *s, uint64_t n) {
   if (!s) /* the runtime refuses such runs; never reached */

@@ -13,6 +13,8 @@
 extern const mlc_host_api mlc_host_functions;
 /// True when an allocation in `strings` failed since it was last cleared.
 int mlc_strings_failed(const mlc_strings *strings);
+/// Forgets an earlier failed allocation (each run reports its own).
+void mlc_strings_reset_failure(mlc_strings *strings);
 
 /// Most threads one model may use.
 #define MLC_MAX_THREADS 256

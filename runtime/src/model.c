@@ -245,7 +245,9 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
   if (status == MLC_OK)
     status = check_device(path, model, requested_device_type);
   if (status == MLC_OK)
-    model->makes_strings = mlc_model_metadata(model, "makes_strings") != NULL;
+    model->makes_strings =
+        mlc_model_metadata(model, "makes_strings") != NULL &&
+        strcmp(mlc_model_metadata(model, "makes_strings"), "0") != 0;
   if (status != MLC_OK)
     return status;
 
@@ -1028,6 +1030,7 @@ mlc_status mlc_model_run_with_strings(mlc_model *model, const DLTensor *inputs,
     return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
                          "mlc_model_run_with_strings: the model makes "
                          "strings and needs a string store");
+  mlc_strings_reset_failure(strings);
   mlc_strings *outer = run_strings;
   run_strings = strings;
   mlc_status status = mlc_model_run_with_output_shapes(

@@ -677,6 +677,20 @@ def bad_models():
         [vi("x", TensorProto.STRING, [2])], [vi("y", TensorProto.BOOL, [2])],
         [helper.make_tensor("w", TensorProto.STRING, [2], [b"a", b"b"])]),
         "initializer 'w'", "string constants are not supported")
+    bad("cast_to_string", model(
+        [n("Cast", ["x"], ["y"], name="ct", to=TensorProto.STRING)],
+        [vi("x", F, [2])], [vi("y", TensorProto.STRING, [2])]),
+        "node 'ct' (op Cast, opset 17)", "cannot give dtype str")
+    bad("trilu_of_strings", model(
+        [n("Trilu", ["x"], ["y"], name="tr")],
+        [vi("x", TensorProto.STRING, [2, 2])], [vi("y", TensorProto.STRING, None)]),
+        "node 'tr' (op Trilu, opset 17)", "string constants are not supported")
+    bad("sequence_of_strings_output", model(
+        [n("SequenceConstruct", ["x", "x"], ["s"], name="sc")],
+        [vi("x", TensorProto.STRING, [2])],
+        [helper.make_value_info("s", helper.make_sequence_type_proto(
+            helper.make_tensor_type_proto(TensorProto.STRING, [2])))]),
+        "graph output 's'", "sequences and optionals of strings")
     bad("string_arithmetic", model(
         [n("Add", ["x", "x"], ["y"], name="ad")],
         [vi("x", TensorProto.STRING, [2])], [vi("y", TensorProto.STRING, [2])]),

@@ -116,6 +116,7 @@ Options:
   --iters N            timed runs (default 20)
   --input NAME=FILE    input tensor from a .npy or ONNX TensorProto .pb file
                        (repeatable); inputs not given are seeded random
+                       (string inputs must be given)
   --input-shape NAME=DIMS
                        the shape of a seeded random input whose dims are
                        symbolic (a model compiled with dynamic shapes),

@@ -64,16 +64,15 @@ typedef void (*mlc_task_fn)(void *args, int64_t begin, int64_t end);
 typedef void (*mlc_parallel_for_fn)(void *pool, mlc_task_fn fn, void *args,
                                     int64_t count);
 
-/// What the runtime hands the entry point on every call (ABI 2). Generated
-/// code reads the fields at fixed offsets: num_threads at 4, pool at 8 and
-/// parallel_for at 16 (on 64-bit targets), so the layout is frozen.
 /// A string element (dtype `str`): `size` bytes at `data`, not
 /// NUL-terminated (data may be NULL when size is 0). Str tensors are arrays
-/// of these; the bytes belong to whoever made the tensor (the caller, for
-/// inputs) and must outlive the run.
-typedef struct mlc_string {
-  const char *data;
-  uint64_t size;
+/// of these, 16-byte aligned (the compiled code moves each as one 128-bit
+/// value); the bytes belong to whoever made the tensor (the caller for
+/// inputs, the run's string store for strings a run makes) and must outlive
+/// their use.
+typedef struct __attribute__((aligned(16))) mlc_string {
+  const char *data; ///< The bytes (NULL only when size is 0).
+  uint64_t size;    ///< Byte count.
 } mlc_string;
 
 struct mlc_exec_context;
@@ -110,6 +109,10 @@ typedef struct mlc_strings mlc_strings;
 /// which a runtime must provide to load it.
 #define MLC_ARTIFACT_FLAG_HOST_API 1u
 
+/// What the runtime hands the entry point on every call (ABI 2). Generated
+/// code reads the fields at fixed offsets (64-bit targets): num_threads at
+/// 4, pool at 8, parallel_for at 16, symbols at 24, host at 32 and strings
+/// at 40, so the layout is frozen; fields are only appended.
 typedef struct mlc_exec_context {
   uint32_t struct_size;             ///< sizeof(mlc_exec_context).
   int32_t num_threads;              ///< Threads parallel_for may use (>= 1).
