@@ -74,29 +74,8 @@ std::string Importer::resultNameFor(const std::string &name) {
 
 /// Elementwise ops whose operands broadcast (numpy rules).
 static bool broadcasts(OpKind kind) {
-  switch (kind) {
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Pow:
-  case OpKind::Max:
-  case OpKind::Min:
-  case OpKind::Equal:
-  case OpKind::Less:
-  case OpKind::Greater:
-  case OpKind::And:
-  case OpKind::Or:
-  case OpKind::Xor:
-  case OpKind::Shl:
-  case OpKind::Shr:
-  case OpKind::Mod:
-  case OpKind::Fmod:
-  case OpKind::Where:
-    return true;
-  default:
-    return false;
-  }
+  return opInfo(kind).opClass == OpClass::ElementwiseBinary ||
+         kind == OpKind::Where;
 }
 
 Expected<Value *> Importer::emit(OpKind kind, std::vector<Value *> operands,
@@ -490,6 +469,18 @@ Expected<TensorType> convertInputType(const onnx::ValueInfoProto &info,
   return type;
 }
 
+/// The tensor graph input `info` describes, added to `graph`.
+Expected<Value *> addTensorInput(Graph &graph, const onnx::ValueInfoProto &info,
+                                 const OnnxImportOptions &options) {
+  auto type = convertInputType(info, options);
+  if (!type)
+    return type.error();
+  auto value = graph.addInput(info.name(), type.take());
+  if (!value)
+    return makeError("input '" + info.name() + "': " + value.message());
+  return *value;
+}
+
 /// A sequence's element `k` as a tensor input: NAME.k, typed by the
 /// declared element type with a symbol of its own for each dim not given
 /// statically (elements of one sequence may differ in shape).
@@ -506,13 +497,7 @@ Expected<Value *> addElementInput(Graph &graph, const std::string &name,
                         ->mutable_dim())
       if (!d.has_dim_value())
         d.clear_dim_param();
-  auto type = convertInputType(info, options);
-  if (!type)
-    return type.error();
-  auto value = graph.addInput(info.name(), type.take());
-  if (!value)
-    return makeError("input '" + info.name() + "': " + value.message());
-  return *value;
+  return addTensorInput(graph, info, options);
 }
 
 /// A sequence or optional graph input: its tensors become graph inputs
@@ -790,12 +775,9 @@ Expected<Graph> importModel(const onnx::ModelProto &model,
     if (options.absentInputs.count(info.name()))
       return makeError("input '" + info.name() +
                        "': only an optional input can be absent");
-    auto type = convertInputType(info, options);
-    if (!type)
-      return type.error();
-    auto value = graph.addInput(info.name(), type.take());
+    auto value = addTensorInput(graph, info, options);
     if (!value)
-      return makeError("input '" + info.name() + "': " + value.message());
+      return value.error();
     env[info.name()] = *value;
   }
   for (const auto &[name, extents] : options.inputShapes)

@@ -27,6 +27,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "conformance"))
+import node_tests  # noqa: E402
 import npy_names  # noqa: E402
 
 F = TensorProto.FLOAT
@@ -155,20 +157,7 @@ def read_output(out_dir: str, info: onnx.ValueInfoProto) -> Any:
     stem = os.path.join(out_dir, npy_names.encode(info.name))
     if os.path.exists(stem + ".npy"):
         return np.load(stem + ".npy")
-    with open(stem + ".pb", "rb") as f:
-        data = f.read()
-    t = info.type
-    if t.HasField("sequence_type"):
-        p: Any = onnx.SequenceProto()
-        p.ParseFromString(data)
-        return numpy_helper.to_list(p)
-    if t.HasField("optional_type"):
-        p = onnx.OptionalProto()
-        p.ParseFromString(data)
-        return numpy_helper.to_optional(p)
-    p = onnx.TensorProto()
-    p.ParseFromString(data)
-    return numpy_helper.to_array(p)
+    return node_tests.load_value(stem + ".pb", info.type)
 
 
 def same(got: Any, want: Any) -> bool:
