@@ -2,6 +2,7 @@
 #include "codegen/KernelEmitter.h"
 
 #include "codegen/MemoryPlan.h"
+#include "ir/Regex.h"
 
 #include <algorithm>
 #include <map>
@@ -705,16 +706,24 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
   std::map<const Node *, int64_t> hostBlobOffset;
   for (const Group &g : groups)
     for (const Node *node : g.nodes) {
-      if (node->kind() != OpKind::StringIndex)
+      std::string blob;
+      if (node->kind() == OpKind::StringIndex) {
+        auto keys = decodeStringList(node->stringAttr("keys"));
+        if (!keys)
+          return makeError("codegen: string_index has malformed keys");
+        bool fold = node->hasAttr("fold_case") && node->intAttr("fold_case");
+        blob = hostStringTable(*keys, fold);
+      } else if (node->kind() == OpKind::RegexFullMatch) {
+        auto program = compileRegex(node->stringAttr("pattern"));
+        if (!program)
+          return program.error();
+        blob = program.take();
+      } else {
         continue;
-      auto keys = decodeStringList(node->stringAttr("keys"));
-      if (!keys)
-        return makeError("codegen: string_index has malformed keys");
+      }
       out.weightsBytes = (out.weightsBytes + kAlign - 1) / kAlign * kAlign;
       hostBlobOffset[node] = out.weightsBytes;
-      bool fold = node->hasAttr("fold_case") && node->intAttr("fold_case");
-      out.hostBlobs.emplace_back(out.weightsBytes,
-                                 hostStringTable(*keys, fold));
+      out.hostBlobs.emplace_back(out.weightsBytes, std::move(blob));
       out.weightsBytes +=
           static_cast<int64_t>(out.hostBlobs.back().second.size());
     }
@@ -935,10 +944,12 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
                  ") : !llvm.ptr, (!llvm.ptr, !llvm.ptr, !llvm.ptr, i64) -> ()");
       return Status::success();
     }
-    if (node.kind() == OpKind::StringIndex) {
-      // The keys' table, placed in the weights blob before the entry.
+    if (node.kind() == OpKind::StringIndex ||
+        node.kind() == OpKind::RegexFullMatch) {
+      // The keys' table or the regex program, placed in the weights blob
+      // before the entry.
       int64_t offset = hostBlobOffset.at(&node);
-      std::string fn = function(1);
+      std::string fn = function(node.kind() == OpKind::StringIndex ? 1 : 4);
       std::string x = pointerOf(node.operand(0)), n = countOf(result);
       std::string base = entry.fresh(), at = entry.fresh(), i64 = entry.fresh(),
                   k = entry.fresh();

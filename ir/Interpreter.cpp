@@ -1646,6 +1646,7 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
   case OpKind::StringIndex:
   case OpKind::StringConcat:
   case OpKind::StringCase:
+  case OpKind::RegexFullMatch:
     break;
   }
   if (isHostOp(kind))

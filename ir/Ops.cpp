@@ -85,10 +85,11 @@ constexpr OpInfo kOpInfos[] = {
     {K::StringIndex, "string_index", C::Host, 1, 1},
     {K::StringConcat, "string_concat", C::Host, 2, 2},
     {K::StringCase, "string_case", C::Host, 1, 1},
+    {K::RegexFullMatch, "regex_full_match", C::Host, 1, 1},
 };
 
 constexpr int kNumOps = sizeof(kOpInfos) / sizeof(kOpInfos[0]);
-static_assert(kNumOps == static_cast<int>(K::StringCase) + 1,
+static_assert(kNumOps == static_cast<int>(K::RegexFullMatch) + 1,
               "kOpInfos must have one entry per OpKind");
 
 constexpr bool tableInEnumOrder() {

@@ -93,6 +93,7 @@ enum class OpKind : uint16_t {
   StringIndex,
   StringConcat,
   StringCase,
+  RegexFullMatch,
 };
 
 /// How an op relates its operands to its result; drives fusion and codegen.

@@ -1,6 +1,7 @@
 // Type rules of every op (docs/ir.md, "Ops"): result types from operand
 // types and attributes, with every invalid combination reported as an error.
 #include "ir/Graph.h"
+#include "ir/Regex.h"
 
 #include <algorithm>
 #include <cmath>
@@ -989,6 +990,19 @@ Expected<TensorType> inferStringConcat(const Types &ops) {
   return ops[0];
 }
 
+/// regex_full_match: bool of the operand's shape; `pattern` compiles.
+Expected<TensorType> inferRegexFullMatch(const Types &ops,
+                                         const AttributeMap &attrs) {
+  if (ops[0].dtype != DType::Str)
+    return makeError("regex_full_match takes a str operand, got " +
+                     std::string(dtypeName(ops[0].dtype)));
+  ASSIGN_OR_RETURN(std::string pattern, stringAttr(attrs, "pattern"));
+  Expected<std::string> program = compileRegex(pattern);
+  if (!program)
+    return program.error();
+  return TensorType{DType::Bool, ops[0].shape};
+}
+
 /// string_case: str of the operand's shape; `mode` upper or lower.
 Expected<TensorType> inferStringCase(const Types &ops,
                                      const AttributeMap &attrs) {
@@ -1174,6 +1188,8 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
     return inferStringConcat(ops);
   case OpKind::StringCase:
     return inferStringCase(ops, attrs);
+  case OpKind::RegexFullMatch:
+    return inferRegexFullMatch(ops, attrs);
   }
   return makeError("unknown op kind " +
                    std::to_string(static_cast<int>(kind)));

@@ -363,6 +363,8 @@ Expected<Value *> truePositions(Importer &im, Value *mask, int64_t n);
 /// StringConcat-20: string_concat of the inputs expanded to their broadcast
 /// shape (static shapes).
 Status stringConcatOp(NodeContext &ctx, OpKind);
+/// RegexFullMatch-20: regex_full_match (RE2 syntax, ir/Regex.h).
+Status regexFullMatchOp(NodeContext &ctx, OpKind);
 /// StringNormalizer-10: the stopwords dropped (string_index, then a gather
 /// of the kept positions, whose count the run computes; none left gives
 /// one empty string), then string_case for LOWER / UPPER.

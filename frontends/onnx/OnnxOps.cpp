@@ -9059,6 +9059,7 @@ constexpr std::array kOps = {
     OpEntry{"ReduceProd", reduceOp, OpKind::ReduceProd},
     OpEntry{"ReduceSum", reduceOp, OpKind::ReduceSum},
     OpEntry{"ReduceSumSquare", reduceCompositeOp, OpKind::ReduceSum},
+    OpEntry{"RegexFullMatch", regexFullMatchOp, OpKind::RegexFullMatch},
     OpEntry{"Relu", unaryOp, OpKind::Relu},
     OpEntry{"Reshape", reshapeOp, OpKind::Reshape},
     OpEntry{"Resize", resizeOp, OpKind::Gather},

@@ -90,6 +90,18 @@ Status stringConcatOp(NodeContext &ctx, OpKind) {
       ctx, 0, im.emit(OpKind::StringConcat, {a, b}, {}, ctx.outputName(0)));
 }
 
+Status regexFullMatchOp(NodeContext &ctx, OpKind) {
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (x->type().dtype != DType::Str)
+    return makeError("RegexFullMatch takes strings, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(pattern, ctx.stringAttr("pattern", ""));
+  return setOutput(ctx, 0,
+                   ctx.importer.emit(OpKind::RegexFullMatch, {x},
+                                     {{"pattern", pattern}},
+                                     ctx.outputName(0)));
+}
+
 Status stringNormalizerOp(NodeContext &ctx, OpKind) {
   Importer &im = ctx.importer;
   ONNX_ASSIGN(x, ctx.input(0));

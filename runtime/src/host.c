@@ -167,8 +167,121 @@ static void host_string_case(const mlc_exec_context *context,
   }
 }
 
+static uint32_t load_u32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+static int is_word(int c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_';
+}
+
+/* A Pike VM over the bytes: the threads at each position (no captures), a
+ * thread list per step deduplicated by a mark per instruction. */
+static void host_regex_full_match(const mlc_string *x, int64_t n,
+                                  const uint8_t *program, uint8_t *out) {
+  uint32_t count = load_u32(program), sets = load_u32(program + 4);
+  const uint8_t *code = program + 8;
+  const uint8_t *set_words = code + 16 * (size_t)count;
+  /* Refuse a program whose jumps or sets fall outside it. */
+  int valid = count > 0;
+  for (uint32_t pc = 0; valid && pc < count; ++pc) {
+    uint32_t op = load_u32(code + 16 * pc), a = load_u32(code + 16 * pc + 4),
+             b = load_u32(code + 16 * pc + 8);
+    valid = op <= 5 && !(op == 2 && a >= sets) &&
+            !((op == 3 || op == 4) && a >= count) && !(op == 3 && b >= count) &&
+            !((op == 1 || op == 2 || op == 5) && pc + 1 >= count);
+  }
+  uint32_t *lists = valid ? malloc(sizeof(uint32_t) * 4 * (size_t)count) : NULL;
+  uint64_t *marks = valid ? calloc(count, sizeof(uint64_t)) : NULL;
+  if (!lists || !marks) {
+    /* Only a malformed program or no memory: nothing matches. */
+    free(lists);
+    free(marks);
+    memset(out, 0, (size_t)n);
+    return;
+  }
+  uint32_t *cur = lists, *next = lists + count, *stack = lists + 2 * count;
+  uint64_t generation = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const unsigned char *s = (const unsigned char *)x[i].data;
+    uint64_t len = x[i].size;
+    uint32_t ncur = 0;
+    uint8_t matched = 0;
+    /* Adds the threads reachable from `start` at position `pos` to `list`. */
+#define MLC_ADD_THREADS(list, nlist, start, pos)                               \
+  do {                                                                         \
+    uint32_t depth = 0;                                                        \
+    stack[depth++] = (start);                                                  \
+    while (depth) {                                                            \
+      uint32_t pc = stack[--depth];                                            \
+      if (marks[pc] == generation)                                             \
+        continue;                                                              \
+      marks[pc] = generation;                                                  \
+      uint32_t op = load_u32(code + 16 * pc);                                  \
+      uint32_t a = load_u32(code + 16 * pc + 4);                               \
+      if (op == 4) {                                                           \
+        stack[depth++] = a;                                                    \
+      } else if (op == 3) {                                                    \
+        stack[depth++] = load_u32(code + 16 * pc + 8);                         \
+        stack[depth++] = a;                                                    \
+      } else if (op == 5) {                                                    \
+        int before = (pos) > 0 && is_word(s[(pos)-1]);                         \
+        int after = (pos) < len && is_word(s[(pos)]);                          \
+        int holds = a == 0   ? (pos) == 0                                      \
+                    : a == 1 ? (pos) == len                                    \
+                    : a == 2 ? before != after                                 \
+                             : before == after;                                \
+        if (holds)                                                             \
+          stack[depth++] = pc + 1;                                             \
+      } else {                                                                 \
+        (list)[(nlist)++] = pc;                                                \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
+    ++generation;
+    MLC_ADD_THREADS(cur, ncur, 0, (uint64_t)0);
+    for (uint64_t pos = 0;; ++pos) {
+      if (pos == len) {
+        for (uint32_t t = 0; t < ncur; ++t)
+          matched |= load_u32(code + 16 * cur[t]) == 0;
+        break;
+      }
+      if (ncur == 0)
+        break;
+      unsigned char c = s[pos];
+      uint32_t nnext = 0;
+      ++generation;
+      for (uint32_t t = 0; t < ncur; ++t) {
+        uint32_t pc = cur[t];
+        uint32_t op = load_u32(code + 16 * pc),
+                 a = load_u32(code + 16 * pc + 4);
+        int take =
+            op == 1 ? c == a
+            : op == 2
+                ? (int)((load_u32(set_words + 32 * (size_t)a + 4 * (c / 32)) >>
+                         (c % 32)) &
+                        1)
+                : 0;
+        if (take)
+          MLC_ADD_THREADS(next, nnext, pc + 1, pos + 1);
+      }
+      uint32_t *swap = cur;
+      cur = next;
+      next = swap;
+      ncur = nnext;
+    }
+#undef MLC_ADD_THREADS
+    out[i] = matched;
+  }
+  free(lists);
+  free(marks);
+}
+
 const mlc_host_api mlc_host_functions = {
-    sizeof(mlc_host_api), 0,
-    host_string_equal,    host_string_index,
-    host_string_concat,   host_string_case,
+    sizeof(mlc_host_api),  0,
+    host_string_equal,     host_string_index,
+    host_string_concat,    host_string_case,
+    host_regex_full_match,
 };

@@ -2,7 +2,8 @@
 """String tensors end to end, against onnxruntime (and onnx's reference evaluator).
 
 Also strings that runs make (StringConcat, StringNormalizer), whose bytes
-live in `mlc run`'s string store.
+live in `mlc run`'s string store, and RegexFullMatch over patterns of each
+construct mlc's engine has (against onnxruntime's RE2).
 
     .venv/bin/python tests/e2e/check_strings.py --mlc build/bin/mlc [--work DIR]
 
@@ -100,6 +101,24 @@ def all_stopwords() -> onnx.ModelProto:
         [helper.make_tensor_value_info("y", S, None)])
 
 
+REGEXES = [r"a*b+", r"[^a-c]x", r".\d{2,3}", r"(ab|cd)*", r"\bfoo\b.*", "é.",
+           r"h.llo", r"[\w.-]+@[\w-]+\.(com|org)", r"^$", r"x?y??z", r"(?:\W|^)\S+",
+           r"[a-c]{2}|\d+"]
+REGEX_INPUTS = ["aab", "b", "", "dx", "ax", "é1", "a12", "a1234", "abcd", "abab", "foo bar",
+                "foobar", "éa", "éé", "hello", "hällo", "me@x-y.com", "me@x.net", "xz", "yz",
+                "xyz", " ab", "!ab cd", "ab", "99"]
+
+
+def regexes() -> onnx.ModelProto:
+    """RegexFullMatch over patterns of each construct the engine has."""
+    return model(
+        [helper.make_node("RegexFullMatch", ["x"], [f"m{i}"], pattern=p)
+         for i, p in enumerate(REGEXES)],
+        [helper.make_tensor_value_info("x", S, [len(REGEX_INPUTS)])],
+        [helper.make_tensor_value_info(f"m{i}", TensorProto.BOOL, None)
+         for i in range(len(REGEXES))], opset=20)
+
+
 def write_strings(path: str, value: np.ndarray, name: str) -> None:
     t = helper.make_tensor(name, S, list(value.shape),
                            [s.encode("utf-8") for s in value.flatten()])
@@ -182,6 +201,7 @@ def main() -> int:
          {"x": np.array(["cat", "", "émeu"], dtype=object),
           "suffix": np.array(["s!"], dtype=object),
           "words": np.array(["The", "quick", "a", "Brown", "the"], dtype=object)}),
+        ("regexes", regexes(), {"x": np.array(REGEX_INPUTS, dtype=object)}),
         ("all_stopwords", all_stopwords(),
          {"words": np.array([["x", "y", "x"]], dtype=object)}),
     ]

@@ -691,6 +691,13 @@ def bad_models():
         [helper.make_value_info("s", helper.make_sequence_type_proto(
             helper.make_tensor_type_proto(TensorProto.STRING, [2])))]),
         "graph output 's'", "sequences and optionals of strings")
+    for name, pattern, why in (("regex_backreference", r"(a)\1", "\\1 is not supported"),
+                               ("regex_flags", "(?i)abc", "group flags"),
+                               ("regex_unbalanced", "(ab", "without a closing ')'")):
+        bad(name, model([n("RegexFullMatch", ["x"], ["y"], name="re", pattern=pattern)],
+                        [vi("x", TensorProto.STRING, [2])], [vi("y", TensorProto.BOOL, None)],
+                        opset=20),
+            "node 're' (op RegexFullMatch, opset 20)", why)
     bad("string_arithmetic", model(
         [n("Add", ["x", "x"], ["y"], name="ad")],
         [vi("x", TensorProto.STRING, [2])], [vi("y", TensorProto.STRING, [2])]),

@@ -100,6 +100,10 @@ typedef struct mlc_host_api {
   void (*string_case)(const struct mlc_exec_context *context,
                       const mlc_string *x, mlc_string *out, int64_t n,
                       int64_t upper);
+  /// regex_full_match: out[i] = whether the whole of x[i] matches the
+  /// compiled `program` (compileRegex's layout) (offset 40).
+  void (*regex_full_match)(const mlc_string *x, int64_t n,
+                           const uint8_t *program, uint8_t *out);
 } mlc_host_api;
 
 /// Where a run's new strings live (opaque; runtime.h: mlc_strings_create).
