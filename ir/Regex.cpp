@@ -13,6 +13,8 @@ namespace {
 
 /// Most instructions a program may have (counted repetition copies).
 constexpr size_t kMaxInstructions = 1 << 16;
+/// Deepest nesting of groups (and of repetitions of repetitions).
+constexpr int kMaxNesting = 200;
 
 /// A set of ASCII bytes, and whether non-ASCII characters match too.
 struct CharSet {
@@ -113,6 +115,7 @@ private:
     if (!atom)
       return atom;
     std::unique_ptr<Node> node = atom.take();
+    int quantifiers = 0;
     while (at_ < p_.size()) {
       int lo, hi;
       char c = p_[at_];
@@ -141,6 +144,8 @@ private:
         ++at_; // lazy: the same under full matching
       if (node->kind == Node::Kind::Assert || node->kind == Node::Kind::Empty)
         return fail("nothing to repeat");
+      if (++quantifiers > kMaxNesting)
+        return fail("too many quantifiers in a row");
       auto rep = std::make_unique<Node>();
       rep->kind = Node::Kind::Repeat;
       rep->min = lo;
@@ -156,6 +161,10 @@ private:
     char c = p_[at_++];
     switch (c) {
     case '(': {
+      // Nesting is recursion here and in the emitter: bounded.
+      if (++depth_ > kMaxNesting)
+        return fail("groups nest more than " + std::to_string(kMaxNesting) +
+                    " deep");
       if (at_ < p_.size() && p_[at_] == '?') {
         if (at_ + 1 < p_.size() && p_[at_ + 1] == ':')
           at_ += 2;
@@ -168,6 +177,7 @@ private:
       if (at_ >= p_.size() || p_[at_] != ')')
         return fail("'(' without a closing ')'");
       ++at_;
+      --depth_;
       return inner;
     }
     case '[':
@@ -301,6 +311,7 @@ private:
 
   std::string_view p_;
   size_t at_ = 0;
+  int depth_ = 0;
 };
 
 /// Thompson's construction into instructions {op, x, y}.

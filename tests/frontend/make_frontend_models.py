@@ -693,7 +693,8 @@ def bad_models():
         "graph output 's'", "sequences and optionals of strings")
     for name, pattern, why in (("regex_backreference", r"(a)\1", "\\1 is not supported"),
                                ("regex_flags", "(?i)abc", "group flags"),
-                               ("regex_unbalanced", "(ab", "without a closing ')'")):
+                               ("regex_unbalanced", "(ab", "without a closing ')'"),
+                               ("regex_deep", "(" * 100000 + ")" * 100000, "nest more than")):
         bad(name, model([n("RegexFullMatch", ["x"], ["y"], name="re", pattern=pattern)],
                         [vi("x", TensorProto.STRING, [2])], [vi("y", TensorProto.BOOL, None)],
                         opset=20),
