@@ -962,32 +962,21 @@ Expected<TensorType> inferIota(const AttributeMap &attrs) {
   return TensorType{DType::I64, std::move(shape)};
 }
 
-/// string_equal: bool of the operands' (equal) shape.
-Expected<TensorType> inferStringEqual(const Types &ops) {
+/// string_equal (bool) and string_concat (str): two str operands of one
+/// shape, a result of `dtype` and that shape.
+Expected<TensorType> inferStringPair(OpKind kind, const Types &ops,
+                                     DType dtype) {
+  std::string name(opName(kind));
   for (size_t i = 0; i < 2; ++i)
     if (ops[i].dtype != DType::Str)
-      return makeError("operand " + std::to_string(i) +
-                       " of string_equal must be str, got " +
+      return makeError("operand " + std::to_string(i) + " of " + name +
+                       " must be str, got " +
                        std::string(dtypeName(ops[i].dtype)));
   if (ops[0].shape != ops[1].shape)
-    return makeError("string_equal operands must have one shape, got " +
+    return makeError(name + " operands must have one shape, got " +
                      shapeString(ops[0].shape) + " and " +
                      shapeString(ops[1].shape));
-  return TensorType{DType::Bool, ops[0].shape};
-}
-
-/// string_concat: str of the operands' (equal) shape.
-Expected<TensorType> inferStringConcat(const Types &ops) {
-  for (size_t i = 0; i < 2; ++i)
-    if (ops[i].dtype != DType::Str)
-      return makeError("operand " + std::to_string(i) +
-                       " of string_concat must be str, got " +
-                       std::string(dtypeName(ops[i].dtype)));
-  if (ops[0].shape != ops[1].shape)
-    return makeError("string_concat operands must have one shape, got " +
-                     shapeString(ops[0].shape) + " and " +
-                     shapeString(ops[1].shape));
-  return ops[0];
+  return TensorType{dtype, ops[0].shape};
 }
 
 /// regex_full_match: bool of the operand's shape; `pattern` compiles.
@@ -1181,11 +1170,11 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
   case OpKind::SymbolValues:
     return inferSymbolValues(attrs);
   case OpKind::StringEqual:
-    return inferStringEqual(ops);
+    return inferStringPair(kind, ops, DType::Bool);
   case OpKind::StringIndex:
     return inferStringIndex(ops, attrs);
   case OpKind::StringConcat:
-    return inferStringConcat(ops);
+    return inferStringPair(kind, ops, DType::Str);
   case OpKind::StringCase:
     return inferStringCase(ops, attrs);
   case OpKind::RegexFullMatch:
@@ -1193,6 +1182,23 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
   }
   return makeError("unknown op kind " +
                    std::to_string(static_cast<int>(kind)));
+}
+
+/// The data movement ops that move strings whole (docs/ir.md, "Strings");
+/// `where` takes them as its value operands.
+bool movesStrings(OpKind kind) {
+  switch (kind) {
+  case OpKind::Reshape:
+  case OpKind::Transpose:
+  case OpKind::Concat:
+  case OpKind::Slice:
+  case OpKind::Gather:
+  case OpKind::Expand:
+  case OpKind::Where:
+    return true;
+  default:
+    return false;
+  }
 }
 
 /// Fails when a result's element or byte count would overflow int64 (for
@@ -1241,11 +1247,10 @@ inferResultTypes(OpKind kind, const std::vector<TensorType> &operandTypes,
         return makeError("operand " + std::to_string(i) +
                          " has a negative dim");
     // Strings are moved (and read by the string ops), never computed on.
-    bool movesStrings = kind == OpKind::Reshape || kind == OpKind::Transpose ||
-                        kind == OpKind::Concat || kind == OpKind::Slice ||
-                        kind == OpKind::Gather || kind == OpKind::Expand ||
-                        (kind == OpKind::Where && i > 0) || isHostOp(kind);
-    if (operandTypes[i].dtype == DType::Str && !movesStrings)
+    bool takesStrings =
+        (movesStrings(kind) && (kind != OpKind::Where || i > 0)) ||
+        isHostOp(kind);
+    if (operandTypes[i].dtype == DType::Str && !takesStrings)
       return makeError(std::string(info.name) +
                        " does not take dtype str "
                        "(operand " +
@@ -1265,10 +1270,7 @@ inferResultTypes(OpKind kind, const std::vector<TensorType> &operandTypes,
     return result.error();
   // Strings come from inputs, moves, the string ops and (empty) constants;
   // nothing converts to them (a cast to str would make pointers of numbers).
-  bool givesStrings = kind == OpKind::Constant || kind == OpKind::Reshape ||
-                      kind == OpKind::Transpose || kind == OpKind::Concat ||
-                      kind == OpKind::Slice || kind == OpKind::Gather ||
-                      kind == OpKind::Expand || kind == OpKind::Where ||
+  bool givesStrings = movesStrings(kind) || kind == OpKind::Constant ||
                       kind == OpKind::StringConcat ||
                       kind == OpKind::StringCase;
   if (result->dtype == DType::Str && !givesStrings)

@@ -215,18 +215,19 @@ Status labelEncoderOp(NodeContext &ctx, OpKind) {
   if (ctx.hasAttr("values_int64s")) {
     ONNX_ASSIGN(list, ctx.intsAttr("values_int64s"));
     ONNX_ASSIGN(def, ctx.intAttr("default_int64", -1));
-    MLC_RETURN_IF_ERROR(numeric(DType::I64,
-                                std::vector<double>(list.begin(), list.end()),
-                                static_cast<double>(def)));
-    // Doubles hold int64 values exactly only up to 2^53: rebuild exactly.
+    // The bytes as they are (doubles hold int64 exactly only to 2^53).
     std::vector<uint8_t> bytes(list.size() * 8);
     if (!list.empty())
       std::memcpy(bytes.data(), list.data(), bytes.size());
-    ONNX_ASSIGN(exact, makeTensorData(values.type, std::move(bytes)));
+    ONNX_ASSIGN(exact, makeTensorData(
+                           TensorType{DType::I64,
+                                      {Dim(static_cast<int64_t>(list.size()))}},
+                           std::move(bytes)));
     values = std::move(exact);
     std::vector<uint8_t> d(8);
     std::memcpy(d.data(), &def, 8);
-    ONNX_ASSIGN(exactDefault, makeTensorData(fallback.type, std::move(d)));
+    ONNX_ASSIGN(exactDefault,
+                makeTensorData(TensorType{DType::I64, {}}, std::move(d)));
     fallback = std::move(exactDefault);
   } else if (ctx.hasAttr("values_floats")) {
     ONNX_ASSIGN(list, ctx.floatsAttr("values_floats"));
