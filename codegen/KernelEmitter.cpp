@@ -437,6 +437,13 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
             binding.input = static_cast<int64_t>(i);
         binding.element = def.element;
         binding.scale = def.scale;
+      } else if (def.op == SymbolOp::Split) {
+        binding.kind = SymbolBinding::Kind::Split;
+        for (size_t i = 0; i < graph.inputs().size(); ++i)
+          if (graph.inputs()[i]->name() == def.input)
+            binding.input = static_cast<int64_t>(i);
+        binding.delimiter = def.delimiter;
+        binding.maxSplit = def.maxSplit;
       } else {
         binding.kind = SymbolBinding::Kind::Computed;
       }
@@ -457,7 +464,8 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
         out.symbols.begin());
   };
   for (const SymbolDef &def : graph.symbolDefs()) {
-    if (def.op == SymbolOp::Value || def.op == SymbolOp::Load)
+    if (def.op == SymbolOp::Value || def.op == SymbolOp::Load ||
+        def.op == SymbolOp::Split)
       continue;
     ComputedSymbol c;
     c.index = static_cast<size_t>(indexOf(def.name));
@@ -478,7 +486,8 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
   }
   for (size_t k = graph.inputSymbols().size(); k < out.numKernelSymbols; ++k) {
     if (!typeDims.count(out.symbols[k]) ||
-        out.bindings[k].kind == SymbolBinding::Kind::Late)
+        out.bindings[k].kind == SymbolBinding::Kind::Late ||
+        out.bindings[k].kind == SymbolBinding::Kind::Split) // counts
       continue;
     PlanCheck check;
     check.kind = PlanCheck::Kind::NonNegative;
@@ -522,6 +531,18 @@ std::string hostStringTable(std::vector<std::string> keys, bool foldCase) {
   }
   for (size_t i : order)
     out += keys[i];
+  return out;
+}
+
+std::string hostSplitSpec(const std::string &delimiter, int64_t maxSplit) {
+  std::string out;
+  auto put = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i)
+      out += static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  put(static_cast<uint64_t>(maxSplit < 0 ? int64_t{-1} : maxSplit));
+  put(delimiter.size());
+  out += delimiter;
   return out;
 }
 
@@ -718,6 +739,10 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
         if (!program)
           return program.error();
         blob = program.take();
+      } else if (node->kind() == OpKind::StringSplit ||
+                 node->kind() == OpKind::StringSplitCount) {
+        blob = hostSplitSpec(node->stringAttr("delimiter"),
+                             node->intAttr("maxsplit"));
       } else {
         continue;
       }
@@ -942,6 +967,43 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       std::string o = pointerOf(result), n = countOf(result);
       entry.line("llvm.call " + fn + "(" + a + ", " + b + ", " + o + ", " + n +
                  ") : !llvm.ptr, (!llvm.ptr, !llvm.ptr, !llvm.ptr, i64) -> ()");
+      return Status::success();
+    }
+    // The address of the node's table in the weights (hostBlobOffset).
+    auto blobOf = [&]() {
+      int64_t offset = hostBlobOffset.at(&node);
+      std::string base = entry.fresh(), at = entry.fresh(), i64 = entry.fresh(),
+                  k = entry.fresh();
+      entry.line(base +
+                 " = memref.extract_aligned_pointer_as_index %weights : "
+                 "memref<" +
+                 std::to_string(out.weightsBytes) + "xi8> -> index");
+      entry.line(at + " = arith.addi " + base + ", " +
+                 entry.indexConst(offset) + " : index");
+      entry.line(i64 + " = arith.index_cast " + at + " : index to i64");
+      entry.line(k + " = llvm.inttoptr " + i64 + " : i64 to !llvm.ptr");
+      return k;
+    };
+    if (node.kind() == OpKind::StringSplit ||
+        node.kind() == OpKind::StringSplitCount) {
+      // One function gives the pieces (at most `width` per string) or the
+      // piece counts; the other pointer is null.
+      bool pieces = node.kind() == OpKind::StringSplit;
+      std::string fn = function(5);
+      std::string x = pointerOf(node.operand(0)), n = countOf(node.operand(0));
+      std::string spec = blobOf();
+      std::string null = entry.fresh(), width = entry.fresh();
+      entry.line(null + " = llvm.mlir.zero : !llvm.ptr");
+      int64_t last = pieces ? extents(result).back() : 0;
+      std::string w =
+          isDynamicExtent(last) ? symbolSSA[-2 - last] : entry.indexConst(last);
+      entry.line(width + " = arith.index_cast " + w + " : index to i64");
+      std::string o = pointerOf(result);
+      entry.line("llvm.call " + fn + "(" + x + ", " + n + ", " + spec + ", " +
+                 width + ", " + (pieces ? o : null) + ", " +
+                 (pieces ? null : o) +
+                 ") : !llvm.ptr, (!llvm.ptr, i64, !llvm.ptr, i64, !llvm.ptr, "
+                 "!llvm.ptr) -> ()");
       return Status::success();
     }
     if (node.kind() == OpKind::StringIndex ||

@@ -66,6 +66,11 @@ struct EmittedModule {
 /// the first position.
 std::string hostStringTable(std::vector<std::string> keys, bool foldCase);
 
+/// string_split's spec (docs/artifact.md, "Host functions"): i64 the most
+/// splits per string (-1: unlimited), u64 the delimiter's length L, then its
+/// L bytes (L = 0: split at runs of whitespace); little-endian.
+std::string hostSplitSpec(const std::string &delimiter, int64_t maxSplit);
+
 /// Emits the module: kernels in destination-passing style on memrefs
 /// (arguments: the execution context, external inputs, then outputs;
 /// tensors inside), and the entry

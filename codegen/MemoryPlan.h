@@ -72,12 +72,17 @@ evaluateDynamicPlan(const DynamicMemoryPlan &plan,
 
 /// How the run time gets a symbol's value (docs/artifact.md, `symbol`).
 struct SymbolBinding {
-  enum class Kind { Shape, Value, Computed, Late };
+  enum class Kind { Shape, Value, Computed, Late, Split };
   Kind kind = Kind::Shape;
   /// Kind::Value: element `element` of graph input `input`, times `scale`.
   int64_t input = 0;
   int64_t element = 0;
   int64_t scale = 1;
+  /// Kind::Split (StringSplit's width, from the strings of graph input
+  /// `input`): the delimiter (whitespace when empty) and the most splits
+  /// (negative: unlimited).
+  std::string delimiter;
+  int64_t maxSplit = -1;
   /// Kind::Late (loaded during the run): the value loaded, and the bound
   /// the plan sizes for.
   const Value *source = nullptr;

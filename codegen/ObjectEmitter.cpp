@@ -295,6 +295,8 @@ static llvm::Function *definePlan(llvm::Module &module, const Target &target,
       r = b.CreateSelect(b.CreateICmpNE(a[0], b.getInt64(0)), a[1], a[2]);
       break;
     case SymbolOp::Value:
+    case SymbolOp::Load:
+    case SymbolOp::Split:
       r = symbols[c.index];
       break;
     }

@@ -175,6 +175,21 @@ buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
       md += " computed";
     else if (binding.kind == codegen::SymbolBinding::Kind::Late)
       md += " late " + std::to_string(binding.bound);
+    if (binding.kind == codegen::SymbolBinding::Kind::Split) {
+      // `split INPUT MAXSPLIT DELIMITER`: `none` for no limit, the
+      // delimiter's bytes in hex or `-` for whitespace.
+      md += " split " + std::to_string(binding.input) + " " +
+            (binding.maxSplit < 0 ? std::string("none")
+                                  : std::to_string(binding.maxSplit)) +
+            " ";
+      static const char *hex = "0123456789abcdef";
+      for (unsigned char c : binding.delimiter) {
+        md += hex[c >> 4];
+        md += hex[c & 15];
+      }
+      if (binding.delimiter.empty())
+        md += "-";
+    }
     md += "\n";
   }
   for (const auto &[symbol, max] : code.constraints)

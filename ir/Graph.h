@@ -139,6 +139,10 @@ enum class SymbolOp : uint8_t {
   /// once it is computed and clamped into [0, bound]: data-dependent dims
   /// (NonZero's count). The arena is sized for the bound.
   Load,
+  /// The most pieces an element of a str graph input splits into at
+  /// `delimiter` (runs of whitespace when empty), at most `maxSplit` + 1
+  /// (unlimited when negative), read before the run: StringSplit's width.
+  Split,
 };
 
 /// The textual name of a symbol op ("floordiv", ...).
@@ -169,6 +173,10 @@ struct SymbolDef {
   /// Value: the factor the element is multiplied by (>= 1): Resize's output
   /// dim floor(scale * extent) from a run-time f32 scale.
   int64_t scale = 1;
+  /// Split: where the strings of `input` split (whitespace when empty) and
+  /// the most splits per string (negative: unlimited).
+  std::string delimiter = {};
+  int64_t maxSplit = -1;
   bool operator==(const SymbolDef &other) const = default;
 };
 
@@ -264,6 +272,12 @@ public:
   /// scale, defined on first use).
   Expected<std::string> defineValueSymbol(const Value *input, int64_t element,
                                           int64_t scale = 1);
+  /// The symbol for the most pieces an element of the str graph input
+  /// `input` splits into (SymbolOp::Split; one per input, delimiter and
+  /// maxSplit, defined on first use).
+  Expected<std::string> defineSplitSymbol(const Value *input,
+                                          const std::string &delimiter,
+                                          int64_t maxSplit);
   /// The symbol for element `element` of `value` (an i32 or i64 node result
   /// of static shape), read during the run once it is computed, at most
   /// `bound`.

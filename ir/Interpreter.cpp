@@ -1647,6 +1647,8 @@ Expected<TensorData> evaluate(OpKind kind, const std::vector<TensorData> &ops,
   case OpKind::StringConcat:
   case OpKind::StringCase:
   case OpKind::RegexFullMatch:
+  case OpKind::StringSplit:
+  case OpKind::StringSplitCount:
     break;
   }
   if (isHostOp(kind))
@@ -1746,6 +1748,10 @@ bindSymbols(const Graph &graph, const std::vector<TensorData> &inputs) {
   for (const SymbolDef &def : graph.symbolDefs()) {
     if (graph.isLateSymbol(def.name))
       continue; // bound during the run (bindLateSymbols)
+    if (def.op == SymbolOp::Split)
+      return makeError("symbol ?" + def.name +
+                       " splits strings, which the reference interpreter "
+                       "does not evaluate");
     if (def.op == SymbolOp::Value) {
       size_t i = 0;
       while (i < graph.inputs().size() && graph.inputs()[i]->name() != def.input)

@@ -86,10 +86,12 @@ constexpr OpInfo kOpInfos[] = {
     {K::StringConcat, "string_concat", C::Host, 2, 2},
     {K::StringCase, "string_case", C::Host, 1, 1},
     {K::RegexFullMatch, "regex_full_match", C::Host, 1, 1},
+    {K::StringSplit, "string_split", C::Host, 1, 1},
+    {K::StringSplitCount, "string_split_count", C::Host, 1, 1},
 };
 
 constexpr int kNumOps = sizeof(kOpInfos) / sizeof(kOpInfos[0]);
-static_assert(kNumOps == static_cast<int>(K::RegexFullMatch) + 1,
+static_assert(kNumOps == static_cast<int>(K::StringSplitCount) + 1,
               "kOpInfos must have one entry per OpKind");
 
 constexpr bool tableInEnumOrder() {

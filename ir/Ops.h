@@ -94,6 +94,8 @@ enum class OpKind : uint16_t {
   StringConcat,
   StringCase,
   RegexFullMatch,
+  StringSplit,
+  StringSplitCount,
 };
 
 /// How an op relates its operands to its result; drives fusion and codegen.

@@ -513,7 +513,8 @@ Expected<SymbolArg> Parser::parseSymbolArg() {
   return SymbolArg(*v);
 }
 
-/// `symbol ?name = op args` or `symbol ?name = value %input[element]`.
+/// `symbol ?name = op args`, `symbol ?name = value %input[element]`,
+/// `load %value[element] max N` or `split %input "delimiter" [maxsplit N]`.
 Status Parser::parseSymbolDef() {
   MLC_RETURN_IF_ERROR(expect("?"));
   Expected<std::string> name = parseIdentifier();
@@ -563,6 +564,29 @@ Status Parser::parseSymbolDef() {
       if (!bound)
         return bound.error();
       def.bound = *bound;
+    }
+  } else if (*op == SymbolOp::Split) {
+    // `split %input "delimiter" [maxsplit N]`.
+    MLC_RETURN_IF_ERROR(expect("%"));
+    Expected<std::string> input = parseName();
+    if (!input)
+      return input.error();
+    def.input = *input;
+    Expected<std::string> delimiter = parseQuoted();
+    if (!delimiter)
+      return delimiter.error();
+    def.delimiter = *delimiter;
+    if (consumeIf("maxsplit")) {
+      Expected<std::string> tok = parseNumberToken();
+      if (!tok)
+        return tok.error();
+      Expected<int64_t> maxSplit = parseIntToken(*tok);
+      if (!maxSplit)
+        return maxSplit.error();
+      if (*maxSplit < 0)
+        return error("maxsplit must be non-negative (leave it out for no "
+                     "limit)");
+      def.maxSplit = *maxSplit;
     }
   } else {
     for (int i = 0; i < symbolOpArity(*op); ++i) {

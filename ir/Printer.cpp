@@ -135,6 +135,11 @@ std::string printGraph(const Graph &graph, const PrintOptions &options) {
       out += " * " + std::to_string(def.scale);
     if (def.op == SymbolOp::Load)
       out += " max " + std::to_string(def.bound);
+    if (def.op == SymbolOp::Split) {
+      out += " %" + printName(def.input) + " " + quoteString(def.delimiter);
+      if (def.maxSplit >= 0)
+        out += " maxsplit " + std::to_string(def.maxSplit);
+    }
     for (size_t i = 0; i < def.args.size(); ++i)
       out += (i ? ", " : " ") + printArg(def.args[i]);
     out += '\n';

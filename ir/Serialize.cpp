@@ -134,6 +134,9 @@ std::string serializeGraph(const Graph &graph) {
     pd->set_bound(def.bound);
     if (def.scale != 1)
       pd->set_scale(def.scale);
+    pd->set_delimiter(def.delimiter);
+    if (def.maxSplit >= 0)
+      pd->set_max_split(def.maxSplit + 1);
   }
   for (const Requirement &r : graph.requirements()) {
     proto::Requirement *pr = pg.add_requirements();
@@ -206,6 +209,8 @@ Expected<Graph> deserializeGraph(std::string_view bytes) {
     def.element = pd.element();
     def.bound = pd.bound();
     def.scale = pd.scale() == 0 ? 1 : pd.scale();
+    def.delimiter = pd.delimiter();
+    def.maxSplit = pd.max_split() - 1;
     graph.addSymbolDef(std::move(def));
   }
   for (const proto::Requirement &pr : pg.requirements())

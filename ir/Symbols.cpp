@@ -16,7 +16,7 @@ struct SymbolOpInfo {
   int arity;
 };
 
-constexpr std::array<SymbolOpInfo, 12> kSymbolOps = {{
+constexpr std::array<SymbolOpInfo, 13> kSymbolOps = {{
     {SymbolOp::Value, "value", 0},
     {SymbolOp::Add, "add", 2},
     {SymbolOp::Sub, "sub", 2},
@@ -29,6 +29,7 @@ constexpr std::array<SymbolOpInfo, 12> kSymbolOps = {{
     {SymbolOp::Lt, "lt", 2},
     {SymbolOp::Select, "select", 3},
     {SymbolOp::Load, "load", 0},
+    {SymbolOp::Split, "split", 0},
 }};
 
 bool isCommutative(SymbolOp op) {
@@ -70,6 +71,7 @@ std::optional<int64_t> evaluateSymbolOp(SymbolOp op,
   switch (op) {
   case SymbolOp::Value:
   case SymbolOp::Load:
+  case SymbolOp::Split:
     return std::nullopt;
   case SymbolOp::Add:
     if (__builtin_add_overflow(args[0], args[1], &r))
@@ -138,6 +140,7 @@ bool Graph::isNonNegative(const SymbolArg &arg) const {
     case SymbolOp::Eq:
     case SymbolOp::Lt:
     case SymbolOp::Load:
+    case SymbolOp::Split:
       return true;
     case SymbolOp::Add:
     case SymbolOp::Mul:
@@ -212,7 +215,7 @@ Expected<std::string> Graph::defineLoadSymbol(const Value *value,
 
 Expected<SymbolArg> Graph::defineSymbol(SymbolOp op,
                                         std::vector<SymbolArg> args) {
-  if (op == SymbolOp::Value || op == SymbolOp::Load ||
+  if (op == SymbolOp::Value || op == SymbolOp::Load || op == SymbolOp::Split ||
       static_cast<int>(args.size()) != symbolOpArity(op))
     return makeError("symbol op '" + std::string(symbolOpName(op)) +
                      "' takes " + std::to_string(symbolOpArity(op)) +
@@ -337,6 +340,30 @@ Expected<std::string> Graph::defineValueSymbol(const Value *input,
   } while (isKnownSymbol(name));
   SymbolDef def{name, SymbolOp::Value, {}, input->name(), element};
   def.scale = scale;
+  symbolDefs_.push_back(std::move(def));
+  return name;
+}
+
+Expected<std::string> Graph::defineSplitSymbol(const Value *input,
+                                               const std::string &delimiter,
+                                               int64_t maxSplit) {
+  if (std::find(inputs_.begin(), inputs_.end(), input) == inputs_.end())
+    return makeError("split symbols read graph inputs only");
+  if (input->type().dtype != DType::Str)
+    return makeError("split symbols read str inputs only");
+  if (maxSplit < 0)
+    maxSplit = -1;
+  for (const SymbolDef &def : symbolDefs_)
+    if (def.op == SymbolOp::Split && def.input == input->name() &&
+        def.delimiter == delimiter && def.maxSplit == maxSplit)
+      return def.name;
+  std::string name;
+  do {
+    name = "w" + std::to_string(nextSymbolId_++);
+  } while (isKnownSymbol(name));
+  SymbolDef def{name, SymbolOp::Split, {}, input->name(), 0};
+  def.delimiter = delimiter;
+  def.maxSplit = maxSplit;
   symbolDefs_.push_back(std::move(def));
   return name;
 }

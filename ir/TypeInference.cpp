@@ -992,6 +992,29 @@ Expected<TensorType> inferRegexFullMatch(const Types &ops,
   return TensorType{DType::Bool, ops[0].shape};
 }
 
+/// string_split (str, the operand's shape and `width`) and
+/// string_split_count (i64, the operand's shape): a str operand, a
+/// `delimiter` and a `maxsplit` (negative: unlimited).
+Expected<TensorType> inferStringSplit(OpKind kind, const Types &ops,
+                                      const AttributeMap &attrs) {
+  std::string name(opName(kind));
+  if (ops[0].dtype != DType::Str)
+    return makeError(name + " takes a str operand, got " +
+                     std::string(dtypeName(ops[0].dtype)));
+  ASSIGN_OR_RETURN(std::string delimiter, stringAttr(attrs, "delimiter"));
+  ASSIGN_OR_RETURN(int64_t maxSplit, intAttr(attrs, "maxsplit"));
+  (void)delimiter;
+  (void)maxSplit;
+  if (kind == OpKind::StringSplitCount)
+    return TensorType{DType::I64, ops[0].shape};
+  ASSIGN_OR_RETURN(Shape width, dimsAttr(attrs, "width"));
+  if (width.size() != 1 || (width[0].isStatic() && width[0].value() < 0))
+    return makeError("attribute 'width' must be one dim >= 0");
+  Shape shape = ops[0].shape;
+  shape.push_back(width[0]);
+  return TensorType{DType::Str, std::move(shape)};
+}
+
 /// string_case: str of the operand's shape; `mode` upper or lower.
 Expected<TensorType> inferStringCase(const Types &ops,
                                      const AttributeMap &attrs) {
@@ -1179,6 +1202,9 @@ Expected<TensorType> inferOne(OpKind kind, const Types &ops,
     return inferStringCase(ops, attrs);
   case OpKind::RegexFullMatch:
     return inferRegexFullMatch(ops, attrs);
+  case OpKind::StringSplit:
+  case OpKind::StringSplitCount:
+    return inferStringSplit(kind, ops, attrs);
   }
   return makeError("unknown op kind " +
                    std::to_string(static_cast<int>(kind)));
@@ -1272,7 +1298,7 @@ inferResultTypes(OpKind kind, const std::vector<TensorType> &operandTypes,
   // nothing converts to them (a cast to str would make pointers of numbers).
   bool givesStrings = movesStrings(kind) || kind == OpKind::Constant ||
                       kind == OpKind::StringConcat ||
-                      kind == OpKind::StringCase;
+                      kind == OpKind::StringCase || kind == OpKind::StringSplit;
   if (result->dtype == DType::Str && !givesStrings)
     return makeError(std::string(info.name) +
                      " cannot give dtype str; strings are moved and compared "

@@ -31,6 +31,9 @@ Status verifySymbols(const Graph &graph, std::set<std::string> &known) {
       return makeError(where + "is defined twice");
     if (def.op != SymbolOp::Value && def.scale != 1)
       return makeError(where + "only 'value' takes a scale");
+    if (def.op != SymbolOp::Split &&
+        (!def.delimiter.empty() || def.maxSplit != -1))
+      return makeError(where + "only 'split' takes a delimiter and max split");
     if (def.op == SymbolOp::Load) {
       const Value *v = graph.findValue(def.input);
       if (!v || !v->producer())
@@ -45,6 +48,17 @@ Status verifySymbols(const Graph &graph, std::set<std::string> &known) {
                          std::to_string(def.element) + " of '%" + def.input +
                          "', which is not an element of an i32 or i64 value "
                          "of static shape, or its bound is negative");
+    } else if (def.op == SymbolOp::Split) {
+      const Value *in = nullptr;
+      for (const Value *v : graph.inputs())
+        if (v->name() == def.input)
+          in = v;
+      if (!in || in->type().dtype != DType::Str)
+        return makeError(where + "splits '%" + def.input +
+                         "', which is not a str graph input");
+      if (!def.args.empty() || def.element != 0 || def.maxSplit < -1)
+        return makeError(where + "'split' takes no operands or element, and "
+                                 "a max split of -1 (unlimited) or more");
     } else if (def.op == SymbolOp::Value) {
       const Value *in = nullptr;
       for (const Value *v : graph.inputs())

@@ -363,6 +363,10 @@ Expected<Value *> truePositions(Importer &im, Value *mask, int64_t n);
 /// StringConcat-20: string_concat of the inputs expanded to their broadcast
 /// shape (static shapes).
 Status stringConcatOp(NodeContext &ctx, OpKind);
+/// StringSplit-20: string_split for Y, whose last dim (the most pieces) is
+/// a split symbol the runtime computes from the strings of X, a graph
+/// input, before the run; string_split_count for Z.
+Status stringSplitOp(NodeContext &ctx, OpKind);
 /// RegexFullMatch-20: regex_full_match (RE2 syntax, ir/Regex.h).
 Status regexFullMatchOp(NodeContext &ctx, OpKind);
 /// StringNormalizer-10: the stopwords dropped (string_index, then a gather

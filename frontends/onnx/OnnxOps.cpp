@@ -9100,6 +9100,7 @@ constexpr std::array kOps = {
     OpEntry{"Squeeze", squeezeOp, OpKind::Reshape},
     OpEntry{"StringConcat", stringConcatOp, OpKind::StringConcat},
     OpEntry{"StringNormalizer", stringNormalizerOp, OpKind::StringIndex},
+    OpEntry{"StringSplit", stringSplitOp, OpKind::StringSplit},
     OpEntry{"Sub", binaryOp, OpKind::Sub},
     OpEntry{"Sum", variadicOp, OpKind::Add},
     OpEntry{"SwiGLU", swigluOp, OpKind::Mul},

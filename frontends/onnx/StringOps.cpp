@@ -102,6 +102,44 @@ Status regexFullMatchOp(NodeContext &ctx, OpKind) {
                                      ctx.outputName(0)));
 }
 
+Status stringSplitOp(NodeContext &ctx, OpKind) {
+  Importer &im = ctx.importer;
+  ONNX_ASSIGN(x, ctx.input(0));
+  if (x->type().dtype != DType::Str)
+    return makeError("StringSplit takes strings, got " +
+                     typeToString(x->type()));
+  ONNX_ASSIGN(delimiter, ctx.stringAttr("delimiter", ""));
+  ONNX_ASSIGN(maxSplit, ctx.intAttr("maxsplit", -1));
+  if (maxSplit < 0)
+    maxSplit = -1; // no limit
+  AttributeMap attrs{{"delimiter", delimiter}, {"maxsplit", maxSplit}};
+  if (ctx.outputUsed.size() > 0 && ctx.outputUsed[0]) {
+    // Y's last dim, the most pieces of any string, comes from the strings
+    // themselves: the runtime reads it from the input before the run.
+    bool isInput = false;
+    for (const Value *in : im.graph().inputs())
+      isInput |= in == x;
+    if (!isInput)
+      return makeError("StringSplit's output Y is supported only on a graph "
+                       "input: its last dim (the most pieces of any string) "
+                       "is read from the input's strings before the run, and "
+                       "'" +
+                       x->name() + "' is computed by the model");
+    ONNX_ASSIGN(width, im.graph().defineSplitSymbol(x, delimiter, maxSplit));
+    AttributeMap pieceAttrs = attrs;
+    pieceAttrs["width"] = dimsAttribute(Shape{Dim::symbol(width)});
+    MLC_RETURN_IF_ERROR(
+        setOutput(ctx, 0,
+                  im.emit(OpKind::StringSplit, {x}, std::move(pieceAttrs),
+                          ctx.outputName(0))));
+  }
+  if (ctx.outputUsed.size() > 1 && ctx.outputUsed[1])
+    MLC_RETURN_IF_ERROR(setOutput(
+        ctx, 1,
+        im.emit(OpKind::StringSplitCount, {x}, attrs, ctx.outputName(1))));
+  return Status::success();
+}
+
 Status stringNormalizerOp(NodeContext &ctx, OpKind) {
   Importer &im = ctx.importer;
   ONNX_ASSIGN(x, ctx.input(0));

@@ -279,9 +279,111 @@ static void host_regex_full_match(const mlc_string *x, int64_t n,
   free(marks);
 }
 
+/* Bytes of the whitespace character at s[i] (Python's str.isspace, over
+ * UTF-8), or 0. */
+static uint64_t space_at(const unsigned char *s, uint64_t i, uint64_t len) {
+  unsigned char c = s[i];
+  if ((c >= 9 && c <= 13) || (c >= 28 && c <= 32))
+    return 1;
+  if (c < 0xc2 || i + 1 >= len)
+    return 0;
+  unsigned char d = s[i + 1];
+  if (c == 0xc2) /* U+0085, U+00A0 */
+    return d == 0x85 || d == 0xa0 ? 2 : 0;
+  if (i + 2 >= len)
+    return 0;
+  unsigned char e = s[i + 2];
+  if (c == 0xe1) /* U+1680 */
+    return d == 0x9a && e == 0x80 ? 3 : 0;
+  if (c == 0xe2 && d == 0x80) /* U+2000..U+200A, U+2028, U+2029, U+202F */
+    return (e >= 0x80 && e <= 0x8a) || e == 0xa8 || e == 0xa9 || e == 0xaf ? 3
+                                                                           : 0;
+  if (c == 0xe2 && d == 0x81) /* U+205F */
+    return e == 0x9f ? 3 : 0;
+  if (c == 0xe3) /* U+3000 */
+    return d == 0x80 && e == 0x80 ? 3 : 0;
+  return 0;
+}
+
+/* The first `size`-byte `needle` in s[from, len), or len. */
+static uint64_t find_bytes(const unsigned char *s, uint64_t from, uint64_t len,
+                           const unsigned char *needle, uint64_t size) {
+  for (uint64_t i = from; len - i >= size && i < len; ++i)
+    if (s[i] == needle[0] && memcmp(s + i, needle, (size_t)size) == 0)
+      return i;
+  return len;
+}
+
+uint64_t mlc_split_string(const mlc_string *x, const char *delimiter,
+                          uint64_t size, int64_t max_split, mlc_string *pieces,
+                          uint64_t width) {
+  const unsigned char *s = (const unsigned char *)x->data;
+  const unsigned char *d = (const unsigned char *)delimiter;
+  uint64_t len = s ? x->size : 0, count = 0, i = 0;
+  uint64_t left = max_split < 0 ? UINT64_MAX : (uint64_t)max_split;
+#define MLC_PIECE(from, to)                                                    \
+  do {                                                                         \
+    if (pieces && count < width) {                                             \
+      pieces[count].data = (to) > (from) ? x->data + (from) : NULL;            \
+      pieces[count].size = (to) - (from);                                      \
+    }                                                                          \
+    ++count;                                                                   \
+  } while (0)
+  if (size == 0) {
+    /* Python's split(None, max_split): words between runs of whitespace;
+     * once the splits run out, the rest after the whitespace. */
+    uint64_t w;
+    for (; left > 0; --left) {
+      while (i < len && (w = space_at(s, i, len)) > 0)
+        i += w;
+      if (i == len)
+        break;
+      uint64_t j = i++;
+      while (i < len && space_at(s, i, len) == 0)
+        ++i;
+      MLC_PIECE(j, i);
+    }
+    while (i < len && (w = space_at(s, i, len)) > 0)
+      i += w;
+    if (i < len)
+      MLC_PIECE(i, len);
+  } else {
+    for (; left > 0; --left) {
+      uint64_t at = find_bytes(s, i, len, d, size);
+      if (at == len)
+        break;
+      MLC_PIECE(i, at);
+      i = at + size;
+    }
+    MLC_PIECE(i, len);
+  }
+#undef MLC_PIECE
+  return count;
+}
+
+static void host_string_split(const mlc_string *x, int64_t n,
+                              const uint8_t *spec, int64_t width,
+                              mlc_string *pieces, int64_t *counts) {
+  int64_t max_split = (int64_t)mlc_artifact_load_u64(spec);
+  uint64_t size = mlc_artifact_load_u64(spec + 8);
+  const char *delimiter = (const char *)spec + 16;
+  uint64_t w = width < 0 ? 0 : (uint64_t)width;
+  for (int64_t i = 0; i < n; ++i) {
+    mlc_string *row = pieces ? pieces + (uint64_t)i * w : NULL;
+    uint64_t count =
+        mlc_split_string(&x[i], delimiter, size, max_split, row, w);
+    for (uint64_t k = count; row && k < w; ++k) {
+      row[k].data = NULL;
+      row[k].size = 0;
+    }
+    if (counts)
+      counts[i] = (int64_t)count;
+  }
+}
+
 const mlc_host_api mlc_host_functions = {
     sizeof(mlc_host_api),  0,
     host_string_equal,     host_string_index,
     host_string_concat,    host_string_case,
-    host_regex_full_match,
+    host_regex_full_match, host_string_split,
 };

@@ -15,6 +15,13 @@ extern const mlc_host_api mlc_host_functions;
 int mlc_strings_failed(const mlc_strings *strings);
 /// Forgets an earlier failed allocation (each run reports its own).
 void mlc_strings_reset_failure(mlc_strings *strings);
+/// Splits `x` as StringSplit does (Python's str.split): at each `delimiter`
+/// (`size` bytes), or at runs of whitespace when size is 0 (no empty
+/// pieces then), at most `max_split` times (negative: no limit). Stores the
+/// first `width` pieces in `pieces` (may be NULL) and returns the count.
+uint64_t mlc_split_string(const mlc_string *x, const char *delimiter,
+                          uint64_t size, int64_t max_split, mlc_string *pieces,
+                          uint64_t width);
 
 /// Most threads one model may use.
 #define MLC_MAX_THREADS 256
@@ -54,15 +61,23 @@ typedef enum mlc_symbol_kind {
   MLC_SYMBOL_VALUE,     ///< An input's element (`symbol NAME value I E`).
   MLC_SYMBOL_COMPUTED,  ///< mlc_artifact_plan computes it.
   MLC_SYMBOL_LATE,      ///< The run computes it (`symbol NAME late BOUND`).
+  /// The most pieces of a str input's strings
+  /// (`symbol NAME split I MAXSPLIT DELIMITER`).
+  MLC_SYMBOL_SPLIT,
 } mlc_symbol_kind;
 
 /// The binding of one symbol.
 typedef struct mlc_symbol_binding {
   mlc_symbol_kind kind;
-  int32_t input;   ///< MLC_SYMBOL_VALUE: the input index.
+  int32_t input;   ///< MLC_SYMBOL_VALUE and _SPLIT: the input index.
   int64_t element; ///< MLC_SYMBOL_VALUE: the element, row-major.
   int64_t scale;   ///< MLC_SYMBOL_VALUE: the element's factor (>= 1).
   int64_t bound;   ///< MLC_SYMBOL_LATE: the largest value.
+  /// MLC_SYMBOL_SPLIT: the delimiter (owned; NULL for whitespace), its
+  /// length, and the most splits (-1: no limit).
+  char *delimiter;
+  uint64_t delimiter_size;
+  int64_t max_split;
 } mlc_symbol_binding;
 
 /// One `key value` metadata line, pointing into mlc_model.metadata_lines.

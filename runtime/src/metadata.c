@@ -603,6 +603,53 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
       binding->bound = (int64_t)bound;
       continue;
     }
+    if (strncmp(rest, "split ", 6) == 0) {
+      // `split INPUT MAXSPLIT DELIMITER`: MAXSPLIT `none` or a count,
+      // DELIMITER hex bytes or `-` (whitespace).
+      const char *a = rest + 6;
+      const char *g1 = strchr(a, ' ');
+      const char *g2 = g1 ? strchr(g1 + 1, ' ') : NULL;
+      const char *hex = g2 ? g2 + 1 : NULL;
+      size_t hex_len = hex ? strlen(hex) : 0;
+      uint64_t input, max_split = 0;
+      int bad = !g2 || parse_u64(a, (size_t)(g1 - a), INT32_MAX, &input) != 0 ||
+                hex_len == 0 || strchr(hex, ' ') != NULL;
+      int unlimited =
+          !bad && (size_t)(g2 - g1 - 1) == 4 && strncmp(g1 + 1, "none", 4) == 0;
+      if (!bad && !unlimited)
+        bad = parse_u64(g1 + 1, (size_t)(g2 - g1 - 1), INT64_MAX, &max_split) !=
+              0;
+      int whitespace = !bad && hex_len == 1 && hex[0] == '-';
+      if (!bad && !whitespace) {
+        bad = hex_len % 2 != 0;
+        if (!bad && !(binding->delimiter = malloc(hex_len / 2)))
+          return mlc_set_error(MLC_ERROR_OUT_OF_MEMORY, "%s: out of memory",
+                               path);
+        for (size_t h = 0; !bad && h < hex_len; ++h) {
+          char c = hex[h];
+          int v = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                         : -1;
+          if (v < 0)
+            bad = 1;
+          else if (h % 2 == 0)
+            binding->delimiter[h / 2] = (char)(v << 4);
+          else
+            binding->delimiter[h / 2] |= (char)v;
+        }
+        binding->delimiter_size = hex_len / 2;
+      }
+      if (bad)
+        return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                             "%s: corrupt metadata: line %d: bad symbol '%s' "
+                             "(expected 'NAME split INPUT MAXSPLIT "
+                             "DELIMITER')",
+                             path, i + 1, value);
+      binding->kind = MLC_SYMBOL_SPLIT;
+      binding->input = (int32_t)input;
+      binding->max_split = unlimited ? -1 : (int64_t)max_split;
+      continue;
+    }
     const char *at = strncmp(rest, "value ", 6) == 0 ? rest + 6 : NULL;
     const char *gap = at ? strchr(at, ' ') : NULL;
     const char *gap2 = gap ? strchr(gap + 1, ' ') : NULL;
@@ -752,9 +799,18 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
     return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                          "%s: corrupt metadata: no 'output' line", path);
 
-  // A value symbol reads an element of an i32 or i64 input of static shape.
+  // A value symbol reads an element of an i32 or i64 input of static shape;
+  // a split symbol splits a str input.
   for (int32_t k = 0; k < model->num_symbols; ++k) {
     const mlc_symbol_binding *b = &model->bindings[k];
+    if (b->kind == MLC_SYMBOL_SPLIT &&
+        (b->input >= model->num_inputs ||
+         model->inputs[b->input].dtype.code != kDLOpaqueHandle ||
+         model->inputs[b->input].dtype.bits != 128))
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: symbol %s splits input %d, "
+                           "which is not a str input",
+                           path, model->symbols[k], (int)b->input);
     if (b->kind != MLC_SYMBOL_VALUE)
       continue;
     const mlc_tensor_desc *in =
@@ -820,6 +876,8 @@ void mlc_metadata_free(mlc_model *model) {
   free(plan->cubins);
   for (int32_t i = 0; i < model->num_symbols; ++i)
     free(model->symbols[i]);
+  for (int32_t i = 0; model->bindings && i < model->num_symbols; ++i)
+    free(model->bindings[i].delimiter);
   free(model->symbols);
   free(model->bindings);
   free(model->constraints);

@@ -818,6 +818,53 @@ static mlc_status read_value_symbol(const mlc_model *model, const DLTensor *inpu
   return MLC_OK;
 }
 
+/// The most pieces an element of str input `binding->input` splits into
+/// (a split symbol; the input is checked first, its dims resolved by the
+/// shape symbols already bound).
+static mlc_status read_split_symbol(const mlc_model *model,
+                                    const DLTensor *inputs,
+                                    const int64_t *symbols,
+                                    const mlc_symbol_binding *binding,
+                                    int64_t *value) {
+  int32_t i = binding->input;
+  const mlc_tensor_desc *desc = &model->inputs[i];
+  int64_t shape[MLC_ARTIFACT_MAX_RANK];
+  mlc_tensor_desc resolved;
+  char text[256];
+  mlc_status status = mlc_resolve_desc(desc, symbols, &resolved, shape);
+  if (status != MLC_OK)
+    return status;
+  resolved.shape_text = text;
+  format_dims(text, sizeof(text), shape, desc->ndim);
+  void *data = NULL;
+  uint8_t on_device = 0;
+  status =
+      check_tensor(model, "input", i, &resolved, &inputs[i], &data, &on_device);
+  if (status != MLC_OK)
+    return status;
+  if (on_device)
+    return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                         "input '%s' (index %d) gives a dim by its strings and "
+                         "must be on the host",
+                         desc->name, i);
+  const mlc_string *strings = data;
+  uint64_t most = 0;
+  for (uint64_t e = 0; e < resolved.num_elements; ++e) {
+    if (!strings[e].data && strings[e].size)
+      return mlc_set_error(MLC_ERROR_INVALID_ARGUMENT,
+                           "input '%s' (index %d): element %" PRIu64
+                           " has %" PRIu64 " bytes at NULL",
+                           desc->name, i, e, strings[e].size);
+    uint64_t count =
+        mlc_split_string(&strings[e], binding->delimiter,
+                         binding->delimiter_size, binding->max_split, NULL, 0);
+    if (count > most)
+      most = count;
+  }
+  *value = (int64_t)most; // at most one piece per byte, plus one
+  return MLC_OK;
+}
+
 /// Binds each symbol of a model with symbolic dims: to its extent in the
 /// inputs (checks the ranks of inputs with symbolic dims, that every
 /// occurrence of a symbol has the same extent, and the constraints on
@@ -867,6 +914,12 @@ static mlc_status bind_symbols(const mlc_model *model, const DLTensor *inputs,
     if (binding->kind == MLC_SYMBOL_VALUE) {
       mlc_status status =
           read_value_symbol(model, inputs, binding, &symbols[k]);
+      if (status != MLC_OK)
+        return status;
+      bound_by[k] = binding->input;
+    } else if (binding->kind == MLC_SYMBOL_SPLIT) {
+      mlc_status status =
+          read_split_symbol(model, inputs, symbols, binding, &symbols[k]);
       if (status != MLC_OK)
         return status;
       bound_by[k] = binding->input;

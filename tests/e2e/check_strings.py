@@ -119,6 +119,30 @@ def regexes() -> onnx.ModelProto:
          for i in range(len(REGEXES))], opset=20)
 
 
+SPLITS = [("", -1), (", ", 1), (",", 0), ("", 1), ("é", -1)]
+
+
+def splits() -> onnx.ModelProto:
+    """StringSplit of a dynamic-length input: Y's width comes from the data."""
+    nodes, outs = [], []
+    for i, (delim, maxsplit) in enumerate(SPLITS):
+        attrs = {"delimiter": delim} if delim else {}
+        if maxsplit >= 0:
+            attrs["maxsplit"] = maxsplit
+        # The last one's Y is unused: only its counts are computed.
+        nodes.append(helper.make_node("StringSplit", ["x"], [f"y{i}", f"z{i}"], **attrs))
+        outs += [f"y{i}", f"z{i}"] if i < len(SPLITS) - 1 else [f"z{i}"]
+    nodes.append(helper.make_node("Transpose", ["y0"], ["t0"], perm=[1, 0]))
+    outs.append("t0")
+    return model(nodes, [helper.make_tensor_value_info("x", S, ["n"])],
+                 [helper.make_tensor_value_info(o, TensorProto.INT64 if o[0] == "z" else S,
+                                                None) for o in outs], opset=20)
+
+
+SPLIT_INPUTS = ["a b  c", "  lead and trail  ", "", "one", "x, y, z", "a,,b,", "\u3000é\xa0ü\te",
+                "no-space", " \x1c sep \u2028line", "é", "aébéc"]
+
+
 def write_strings(path: str, value: np.ndarray, name: str) -> None:
     t = helper.make_tensor(name, S, list(value.shape),
                            [s.encode("utf-8") for s in value.flatten()])
@@ -204,6 +228,10 @@ def main() -> int:
         ("regexes", regexes(), {"x": np.array(REGEX_INPUTS, dtype=object)}),
         ("all_stopwords", all_stopwords(),
          {"words": np.array([["x", "y", "x"]], dtype=object)}),
+        ("splits", splits(), {"x": np.array(SPLIT_INPUTS, dtype=object)}),
+        # Compiled once more, run at another length: every string empty or
+        # whitespace (no pieces at whitespace: Y is [3, 0]).
+        ("splits_blank", splits(), {"x": np.array(["", " ", "\t\n"], dtype=object)}),
     ]
     for name, m, feeds in cases:
         d, so, r = compile_model(name, m)
@@ -212,11 +240,13 @@ def main() -> int:
         if r.returncode != 0:
             report(False, name, r.stderr.strip())
             continue
-        if name in ("moves_and_compares", "makes_strings", "all_stopwords"):
+        if name in ("moves_and_compares", "makes_strings", "all_stopwords", "splits",
+                    "splits_blank"):
             # onnxruntime 1.31 gathers the rows of a transposed string
             # tensor wrongly (it returns '' for some), and its
             # StringNormalizer needs system locales this machine lacks:
-            # onnx's reference evaluator is the oracle there.
+            # onnx's reference evaluator is the oracle there, and for
+            # StringSplit's whitespace, which is Python's str.split().
             want = ReferenceEvaluator(m).run(None, feeds)
         else:
             sess = ort.InferenceSession(m.SerializeToString(),
@@ -244,6 +274,12 @@ def main() -> int:
         [helper.make_tensor_value_info("x", S, [2])],
         [helper.make_tensor_value_info("y", S, None)]))
     fails("string_arithmetic", r, "add does not take dtype str")
+    d, so, r = compile_model("split_computed", model(
+        [helper.make_node("StringConcat", ["x", "x"], ["c"], domain=""),
+         helper.make_node("StringSplit", ["c"], ["y", "z"])],
+        [helper.make_tensor_value_info("x", S, [2])],
+        [helper.make_tensor_value_info("y", S, None)], opset=20))
+    fails("split_computed", r, "is supported only on a graph input")
     print("PASSED (0 failures)" if failures == 0 else f"FAILED ({failures} failures)")
     return 1 if failures else 0
 

@@ -104,6 +104,14 @@ typedef struct mlc_host_api {
   /// compiled `program` (compileRegex's layout) (offset 40).
   void (*regex_full_match)(const mlc_string *x, int64_t n,
                            const uint8_t *program, uint8_t *out);
+  /// string_split: splits each x[i], i < n, as `spec` says (hostSplitSpec's
+  /// layout: i64 max splits, -1 for no limit; u64 delimiter length L; L
+  /// bytes, none for runs of whitespace). When `pieces` is not NULL, row i
+  /// (pieces + i * width) gets the first `width` pieces, pointing into
+  /// x[i]'s bytes, then empty strings; when `counts` is not NULL, counts[i]
+  /// gets the number of pieces (offset 48).
+  void (*string_split)(const mlc_string *x, int64_t n, const uint8_t *spec,
+                       int64_t width, mlc_string *pieces, int64_t *counts);
 } mlc_host_api;
 
 /// Where a run's new strings live (opaque; runtime.h: mlc_strings_create).

@@ -204,6 +204,45 @@ TEST_CASE("symbol definitions fold, share and round-trip", "[ir]") {
   CHECK(printGraph(back->clone()) == text);
 }
 
+TEST_CASE("split symbols give string_split its width and round-trip", "[ir]") {
+  Graph g;
+  g.setName("g");
+  Value *x = *g.addInput("x", TensorType{DType::Str, {Dim::symbol("n")}});
+  Value *f = *g.addInput("f", TensorType{DType::F32, {Dim(2)}});
+  CHECK_FALSE(g.defineSplitSymbol(f, ",", -1).ok()); // not str
+  Expected<std::string> w = g.defineSplitSymbol(x, ", \"\x01", 2);
+  REQUIRE(w.ok());
+  // One symbol per input, delimiter and limit; a negative limit is none.
+  CHECK(*g.defineSplitSymbol(x, ", \"\x01", 2) == *w);
+  Expected<std::string> ws = g.defineSplitSymbol(x, "", -5);
+  REQUIRE(ws.ok());
+  CHECK(*ws != *w);
+  AttributeMap attrs{{"delimiter", std::string(", \"\x01")},
+                     {"maxsplit", int64_t{2}},
+                     {"width", Shape{Dim::symbol(*w)}}};
+  Expected<Node *> y = g.addNode(OpKind::StringSplit, {x}, attrs);
+  REQUIRE(y.ok());
+  CHECK((*y)->result()->type() ==
+        TensorType{DType::Str, {Dim::symbol("n"), Dim::symbol(*w)}});
+  attrs.erase("width");
+  Expected<Node *> z = g.addNode(OpKind::StringSplitCount, {x}, attrs);
+  REQUIRE(z.ok());
+  CHECK((*z)->result()->type() == TensorType{DType::I64, {Dim::symbol("n")}});
+  g.setOutputs({(*y)->result(), (*z)->result()});
+  REQUIRE(verify(g).ok());
+  std::string text = printGraph(g);
+  CHECK(text.find("symbol ?" + *w + " = split %x \", \\\"\\01\" maxsplit 2") !=
+        std::string::npos);
+  CHECK(text.find("symbol ?" + *ws + " = split %x \"\"\n") !=
+        std::string::npos);
+  Expected<Graph> parsed = parseGraph(text);
+  REQUIRE(parsed.ok());
+  CHECK(printGraph(*parsed) == text);
+  Expected<Graph> back = deserializeGraph(serializeGraph(g));
+  REQUIRE(back.ok());
+  CHECK(printGraph(*back) == text);
+}
+
 TEST_CASE("the verifier rejects bad symbol definitions", "[ir]") {
   auto check = [](const std::string &body, const std::string &message) {
     std::string text = "graph @g(%x: f32[3], %s: i64[2], %h: f16[2]) -> (%y) "
@@ -220,4 +259,7 @@ TEST_CASE("the verifier rejects bad symbol definitions", "[ir]") {
   check("  symbol ?a = value %s[0]\n  symbol ?a = value %s[1]\n",
         "is defined twice");
   check("  require ?z \"m\"\n", "requirement on unknown symbol ?z");
+  check("  symbol ?a = split %s \",\"\n", "which is not a str graph input");
+  check("  symbol ?a = split %x \",\" maxsplit -1\n",
+        "maxsplit must be non-negative");
 }
