@@ -17,6 +17,26 @@
 
 namespace mlc {
 
+int hostFunctionIndex(OpKind kind) {
+  switch (kind) {
+  case OpKind::StringEqual:
+    return 0;
+  case OpKind::StringIndex:
+    return 1;
+  case OpKind::StringConcat:
+    return 2;
+  case OpKind::StringCase:
+    return 3;
+  case OpKind::RegexFullMatch:
+    return 4;
+  case OpKind::StringSplit:
+  case OpKind::StringSplitCount:
+    return 5;
+  default:
+    return -1;
+  }
+}
+
 namespace {
 
 /// Concatenates the constants at their planned offsets; packed conv

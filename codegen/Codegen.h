@@ -52,6 +52,10 @@ struct GpuLaunch {
 /// sm_80), or -1 for anything else.
 int cudaArchNumber(const std::string &arch);
 
+/// The position of the runtime host function (in mlc_host_api, after
+/// struct_size and reserved) host op `kind` calls; -1 for other ops.
+int hostFunctionIndex(OpKind kind);
+
 /// The metadata line of a launch (docs/artifact.md): `cuda_launch <kernel>
 /// <gx>,<gy>,<gz> <bx>,<by>,<bz> <shared> <args>` (no newline).
 std::string formatLaunch(const GpuLaunch &launch);

@@ -1,6 +1,7 @@
 // Graph -> one MLIR module (text): a kernel per fusion group plus the entry.
 #include "codegen/KernelEmitter.h"
 
+#include "codegen/Codegen.h"
 #include "codegen/MemoryPlan.h"
 #include "ir/Regex.h"
 
@@ -961,7 +962,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     };
     const Value *result = node.result();
     if (node.kind() == OpKind::StringEqual) {
-      std::string fn = function(0);
+      std::string fn = function(hostFunctionIndex(node.kind()));
       std::string a = pointerOf(node.operand(0));
       std::string b = pointerOf(node.operand(1));
       std::string o = pointerOf(result), n = countOf(result);
@@ -989,7 +990,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       // One function gives the pieces (at most `width` per string) or the
       // piece counts; the other pointer is null.
       bool pieces = node.kind() == OpKind::StringSplit;
-      std::string fn = function(5);
+      std::string fn = function(hostFunctionIndex(node.kind()));
       std::string x = pointerOf(node.operand(0)), n = countOf(node.operand(0));
       std::string spec = blobOf();
       std::string null = entry.fresh(), width = entry.fresh();
@@ -1011,7 +1012,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       // The keys' table or the regex program, placed in the weights blob
       // before the entry.
       int64_t offset = hostBlobOffset.at(&node);
-      std::string fn = function(node.kind() == OpKind::StringIndex ? 1 : 4);
+      std::string fn = function(hostFunctionIndex(node.kind()));
       std::string x = pointerOf(node.operand(0)), n = countOf(result);
       std::string base = entry.fresh(), at = entry.fresh(), i64 = entry.fresh(),
                   k = entry.fresh();
@@ -1033,7 +1034,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
       // Both make strings: their bytes go to the run's string store,
       // which the functions find through the context.
       bool concat = node.kind() == OpKind::StringConcat;
-      std::string fn = function(concat ? 2 : 3);
+      std::string fn = function(hostFunctionIndex(node.kind()));
       std::string a = pointerOf(node.operand(0));
       std::string b = concat ? pointerOf(node.operand(1)) : "";
       std::string o = pointerOf(result), n = countOf(result);

@@ -146,6 +146,13 @@ buildArtifactMetadata(const Graph &graph, const CodegenResult &code,
   md += "\n";
   md += "arena_bytes " + std::to_string(code.arenaBytes) + "\n";
   md += "model_hash " + modelHash + "\n";
+  // The host functions the code calls: a runtime with fewer refuses it.
+  int hostFunctions = 0;
+  for (const auto &node : graph.nodes())
+    hostFunctions =
+        std::max(hostFunctions, hostFunctionIndex(node->kind()) + 1);
+  if (hostFunctions > 0)
+    md += "host_functions " + std::to_string(hostFunctions) + "\n";
   for (const auto &node : graph.nodes())
     if (node->kind() == OpKind::StringConcat ||
         node->kind() == OpKind::StringCase) {

@@ -246,6 +246,10 @@ public:
   std::map<const Value *, std::vector<Node *>> users() const;
   /// Removes nodes whose results are all unused; returns how many.
   int removeDeadNodes();
+  /// Removes the symbol definitions no type, dims attribute, requirement or
+  /// other kept definition uses (a split symbol would otherwise make every
+  /// run scan its input's strings); returns how many.
+  int removeUnusedSymbols();
   /// Removes the given nodes; their results must be unused.
   void eraseNodes(const std::vector<Node *> &nodes);
   /// Reorders nodes topologically, keeping the current order where it is
@@ -317,6 +321,11 @@ private:
   int64_t nextId_ = 0;
   int64_t nextSymbolId_ = 0;
 };
+
+/// Numpy broadcasting of two shapes (right-aligned; a dim broadcasts
+/// against 1, a symbol only against 1 or itself), or an error naming the
+/// dims.
+Expected<Shape> broadcastShapes(const Shape &a, const Shape &b);
 
 /// Result types of applying `kind` to operands of `operandTypes` with
 /// `attrs`, or an error naming what is wrong (lowercase, no node name).

@@ -210,6 +210,8 @@ Expected<Graph> deserializeGraph(std::string_view bytes) {
     def.bound = pd.bound();
     def.scale = pd.scale() == 0 ? 1 : pd.scale();
     def.delimiter = pd.delimiter();
+    if (pd.max_split() < 0)
+      return makeError("symbol ?" + pd.name() + ": negative max_split");
     def.maxSplit = pd.max_split() - 1;
     graph.addSymbolDef(std::move(def));
   }

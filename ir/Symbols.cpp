@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <set>
 
 namespace mlc {
@@ -344,6 +345,36 @@ Expected<std::string> Graph::defineValueSymbol(const Value *input,
   return name;
 }
 
+int Graph::removeUnusedSymbols() {
+  std::set<std::string> used;
+  auto useShape = [&](const Shape &shape) {
+    for (const Dim &d : shape)
+      if (!d.isStatic())
+        used.insert(d.symbolName());
+  };
+  for (const auto &v : values_)
+    useShape(v->type().shape);
+  for (const auto &node : nodes_)
+    for (const auto &[name, attr] : node->attrs())
+      if (const auto *dims = std::get_if<Shape>(&attr))
+        useShape(*dims);
+  for (const Requirement &r : requirements_)
+    used.insert(r.condition);
+  // Definitions only use earlier ones: one backward sweep.
+  for (auto it = symbolDefs_.rbegin(); it != symbolDefs_.rend(); ++it)
+    if (used.count(it->name))
+      for (const SymbolArg &a : it->args)
+        if (const auto *s = std::get_if<std::string>(&a))
+          used.insert(*s);
+  size_t before = symbolDefs_.size();
+  symbolDefs_.erase(std::remove_if(symbolDefs_.begin(), symbolDefs_.end(),
+                                   [&](const SymbolDef &def) {
+                                     return !used.count(def.name);
+                                   }),
+                    symbolDefs_.end());
+  return static_cast<int>(before - symbolDefs_.size());
+}
+
 Expected<std::string> Graph::defineSplitSymbol(const Value *input,
                                                const std::string &delimiter,
                                                int64_t maxSplit) {
@@ -351,8 +382,9 @@ Expected<std::string> Graph::defineSplitSymbol(const Value *input,
     return makeError("split symbols read graph inputs only");
   if (input->type().dtype != DType::Str)
     return makeError("split symbols read str inputs only");
-  if (maxSplit < 0)
-    maxSplit = -1;
+  // Negative: no limit; beyond any string's length the same as 2^63 - 2
+  // (the serialized form stores maxSplit + 1).
+  maxSplit = maxSplit < 0 ? -1 : std::min(maxSplit, INT64_MAX - 1);
   for (const SymbolDef &def : symbolDefs_)
     if (def.op == SymbolOp::Split && def.input == input->name() &&
         def.delimiter == delimiter && def.maxSplit == maxSplit)

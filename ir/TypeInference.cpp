@@ -323,7 +323,8 @@ Expected<Dim> broadcastDim(const Dim &a, const Dim &b, size_t resultDim) {
                    dimToString(b) + " at dim " + std::to_string(resultDim));
 }
 
-/// Numpy broadcasting of two shapes (right-aligned).
+} // namespace
+
 Expected<Shape> broadcastShapes(const Shape &a, const Shape &b) {
   size_t rank = std::max(a.size(), b.size());
   Shape result(rank);
@@ -335,6 +336,8 @@ Expected<Shape> broadcastShapes(const Shape &a, const Shape &b) {
   }
   return result;
 }
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // Sliding windows (conv and pools).

@@ -2,6 +2,7 @@
 // type rules' results, well-formed groups.
 #include "ir/Graph.h"
 
+#include <cstdint>
 #include <set>
 
 namespace mlc {
@@ -56,9 +57,11 @@ Status verifySymbols(const Graph &graph, std::set<std::string> &known) {
       if (!in || in->type().dtype != DType::Str)
         return makeError(where + "splits '%" + def.input +
                          "', which is not a str graph input");
-      if (!def.args.empty() || def.element != 0 || def.maxSplit < -1)
-        return makeError(where + "'split' takes no operands or element, and "
-                                 "a max split of -1 (unlimited) or more");
+      if (!def.args.empty() || def.element != 0 || def.bound != 0 ||
+          def.maxSplit < -1 || def.maxSplit == INT64_MAX)
+        return makeError(where + "'split' takes no operands, element or "
+                                 "bound, and a max split from -1 (unlimited) "
+                                 "to 2^63 - 2");
     } else if (def.op == SymbolOp::Value) {
       const Value *in = nullptr;
       for (const Value *v : graph.inputs())

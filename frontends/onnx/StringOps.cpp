@@ -17,22 +17,6 @@ namespace mlc::onnx_import {
 
 namespace {
 
-/// Numpy broadcasting of two static shapes, or an error.
-Expected<std::vector<int64_t>> broadcastStatic(const std::vector<int64_t> &a,
-                                               const std::vector<int64_t> &b) {
-  size_t rank = std::max(a.size(), b.size());
-  std::vector<int64_t> out(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t x = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    int64_t y = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (x != y && x != 1 && y != 1)
-      return makeError("cannot broadcast dims " + std::to_string(x) + " and " +
-                       std::to_string(y));
-    out[i] = x == 1 ? y : x;
-  }
-  return out;
-}
-
 /// The strings of a STRING TensorProto attribute value.
 Expected<std::vector<std::string>> stringsOf(const onnx::TensorProto &t,
                                              const std::string &what) {
@@ -49,14 +33,14 @@ Status broadcastStrings(Importer &im, Value *&a, Value *&b) {
       return makeError("strings of different dynamic shapes (" +
                        typeToString(a->type()) + " and " +
                        typeToString(b->type()) + ") do not broadcast");
-    auto shape = broadcastStatic(staticExtents(a->type().shape),
-                                 staticExtents(b->type().shape));
+    Expected<Shape> shape = broadcastShapes(a->type().shape, b->type().shape);
     if (!shape)
       return shape.error();
     for (Value **v : {&a, &b}) {
-      if (staticExtents((*v)->type().shape) == *shape)
+      if ((*v)->type().shape == *shape)
         continue;
-      auto e = im.emit(OpKind::Expand, {*v}, {{"shape", *shape}});
+      auto e =
+          im.emit(OpKind::Expand, {*v}, {{"shape", staticExtents(*shape)}});
       if (!e)
         return e.error();
       *v = *e;
@@ -110,8 +94,8 @@ Status stringSplitOp(NodeContext &ctx, OpKind) {
                      typeToString(x->type()));
   ONNX_ASSIGN(delimiter, ctx.stringAttr("delimiter", ""));
   ONNX_ASSIGN(maxSplit, ctx.intAttr("maxsplit", -1));
-  if (maxSplit < 0)
-    maxSplit = -1; // no limit
+  // Negative: no limit (more than 2^63 - 2 splits is no limit either).
+  maxSplit = maxSplit < 0 ? -1 : std::min(maxSplit, INT64_MAX - 1);
   AttributeMap attrs{{"delimiter", delimiter}, {"maxsplit", maxSplit}};
   if (ctx.outputUsed.size() > 0 && ctx.outputUsed[0]) {
     // Y's last dim, the most pieces of any string, comes from the strings

@@ -637,7 +637,8 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
           else
             binding->delimiter[h / 2] |= (char)v;
         }
-        binding->delimiter_size = hex_len / 2;
+        if (!bad)
+          binding->delimiter_size = hex_len / 2;
       }
       if (bad)
         return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,

@@ -250,6 +250,24 @@ static mlc_status load_artifact(mlc_model *model, const char *path,
         strcmp(mlc_model_metadata(model, "makes_strings"), "0") != 0;
   if (status != MLC_OK)
     return status;
+  // The host functions the code calls must all be in this runtime's table.
+  const char *wanted = mlc_model_metadata(model, "host_functions");
+  if (wanted) {
+    uint64_t have = (mlc_host_functions.struct_size - 8) / sizeof(void *);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(wanted, &end, 10);
+    if (!*wanted || *wanted < '0' || *wanted > '9' || *end || errno)
+      return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
+                           "%s: corrupt metadata: bad host_functions '%s'",
+                           path, wanted);
+    if (n > have)
+      return mlc_set_error(MLC_ERROR_INCOMPATIBLE_ARTIFACT,
+                           "%s: the artifact calls %llu host functions, this "
+                           "runtime has %" PRIu64
+                           " (a newer runtime is needed)",
+                           path, n, have);
+  }
 
   // A CUDA artifact's ELF part is host code for `host_target`.
   int is_cuda = model->device_type == kDLCUDA;

@@ -282,6 +282,24 @@ TEST_CASE("load checks the ELF part", "[load][corrupt]") {
   CHECK_THAT(message, Catch::Contains("does not start with an ELF header"));
 }
 
+TEST_CASE("load checks the host functions an artifact calls",
+          "[load][metadata]") {
+  std::string message;
+  std::string tensors = "input x f32 2x3\noutput y f32 2x3\n";
+  std::string h = metadataHeader("sse2");
+  // This runtime lends 6 (string_equal .. string_split); e2e.strings loads
+  // artifacts that call all 6.
+  CHECK(loadAffineWith(h + "host_functions 7\n" + tensors, message) ==
+        MLC_ERROR_INCOMPATIBLE_ARTIFACT);
+  CHECK_THAT(message, Catch::Contains("the artifact calls 7 host functions, "
+                                      "this runtime has 6"));
+  for (const char *bad : {"-1", "6x", "", " 6"}) {
+    CHECK(loadAffineWith(h + "host_functions " + bad + "\n" + tensors,
+                         message) == MLC_ERROR_CORRUPT_ARTIFACT);
+    CHECK_THAT(message, Catch::Contains("bad host_functions"));
+  }
+}
+
 TEST_CASE("load checks target and CPU features", "[load][cpu]") {
   std::string message;
   std::string tensors = "input x f32 2x3\noutput y f32 2x3\n";
