@@ -1011,19 +1011,9 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
         node.kind() == OpKind::RegexFullMatch) {
       // The keys' table or the regex program, placed in the weights blob
       // before the entry.
-      int64_t offset = hostBlobOffset.at(&node);
       std::string fn = function(hostFunctionIndex(node.kind()));
       std::string x = pointerOf(node.operand(0)), n = countOf(result);
-      std::string base = entry.fresh(), at = entry.fresh(), i64 = entry.fresh(),
-                  k = entry.fresh();
-      entry.line(base +
-                 " = memref.extract_aligned_pointer_as_index %weights : "
-                 "memref<" +
-                 std::to_string(out.weightsBytes) + "xi8> -> index");
-      entry.line(at + " = arith.addi " + base + ", " +
-                 entry.indexConst(offset) + " : index");
-      entry.line(i64 + " = arith.index_cast " + at + " : index to i64");
-      entry.line(k + " = llvm.inttoptr " + i64 + " : i64 to !llvm.ptr");
+      std::string k = blobOf();
       std::string o = pointerOf(result);
       entry.line("llvm.call " + fn + "(" + x + ", " + n + ", " + k + ", " + o +
                  ") : !llvm.ptr, (!llvm.ptr, i64, !llvm.ptr, !llvm.ptr) -> ()");

@@ -665,7 +665,8 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
       return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                            "%s: corrupt metadata: line %d: bad symbol '%s' "
                            "(expected 'NAME', 'NAME value INPUT ELEMENT "
-                           "[SCALE]', 'NAME computed' or 'NAME late BOUND')",
+                           "[SCALE]', 'NAME computed', 'NAME late BOUND' or "
+                           "'NAME split INPUT MAXSPLIT DELIMITER')",
                            path, i + 1, value);
     binding->kind = MLC_SYMBOL_VALUE;
     binding->input = (int32_t)input;
