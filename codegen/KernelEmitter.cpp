@@ -417,6 +417,13 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
     for (const Dim &d : v->type().shape)
       if (!d.isStatic())
         dims.erase(d.symbolName());
+  // The position of the graph input value and split symbols read.
+  auto inputIndex = [&](const std::string &name) {
+    for (size_t i = 0; i < graph.inputs().size(); ++i)
+      if (graph.inputs()[i]->name() == name)
+        return static_cast<int64_t>(i);
+    return int64_t{0}; // the verifier makes these graph inputs
+  };
   for (int pass = 0; pass < 2; ++pass)
     for (const SymbolDef &def : graph.symbolDefs()) {
       if (dims.count(def.name) != (pass == 0 ? 1u : 0u))
@@ -433,16 +440,12 @@ static Status buildSymbolTable(const Graph &graph, EmittedModule &out) {
                          "run, which is not supported yet");
       } else if (def.op == SymbolOp::Value) {
         binding.kind = SymbolBinding::Kind::Value;
-        for (size_t i = 0; i < graph.inputs().size(); ++i)
-          if (graph.inputs()[i]->name() == def.input)
-            binding.input = static_cast<int64_t>(i);
+        binding.input = inputIndex(def.input);
         binding.element = def.element;
         binding.scale = def.scale;
       } else if (def.op == SymbolOp::Split) {
         binding.kind = SymbolBinding::Kind::Split;
-        for (size_t i = 0; i < graph.inputs().size(); ++i)
-          if (graph.inputs()[i]->name() == def.input)
-            binding.input = static_cast<int64_t>(i);
+        binding.input = inputIndex(def.input);
         binding.delimiter = def.delimiter;
         binding.maxSplit = def.maxSplit;
       } else {
