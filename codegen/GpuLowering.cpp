@@ -6,6 +6,8 @@
 // host code at all.
 #include "codegen/GpuLowering.h"
 
+#include "codegen/GpuTiling.h"
+
 #include "codegen/KernelScratch.h"
 #include "codegen/Lowering.h"
 
@@ -76,20 +78,6 @@ std::optional<int64_t> checkedProduct(ArrayRef<int64_t> values) {
   return p;
 }
 
-/// A gpu.launch of `grid` x `block` threads (x only) before `b`'s insertion
-/// point, with an empty, terminated body.
-gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t grid,
-                           int64_t block) {
-  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
-  Value g = b.create<arith::ConstantIndexOp>(loc, grid);
-  Value t = b.create<arith::ConstantIndexOp>(loc, block);
-  auto launch = b.create<gpu::LaunchOp>(loc, g, one, one, t, one, one);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(&launch.getBody().front());
-  b.create<gpu::TerminatorOp>(loc);
-  return launch;
-}
-
 /// Replaces `loop` (static bounds, no reductions) by a launch with one
 /// thread per iteration; an empty loop is just erased.
 LogicalResult launchParallelLoop(scf::ParallelOp loop) {
@@ -121,7 +109,7 @@ LogicalResult launchParallelLoop(scf::ParallelOp loop) {
 
   Location loc = loop.getLoc();
   OpBuilder b(loop);
-  gpu::LaunchOp launch = createLaunch(b, loc, grid, block);
+  gpu::LaunchOp launch = createGpuLaunch(b, loc, grid, block);
   b.setInsertionPoint(launch.getBody().front().getTerminator());
   Value bid = launch.getBlockIds().x, tid = launch.getThreadIds().x;
   Value lin = b.create<arith::AddIOp>(
@@ -165,7 +153,7 @@ LogicalResult launchParallelLoop(scf::ParallelOp loop) {
 LogicalResult launchSerialRun(ArrayRef<Operation *> run) {
   Location loc = run.front()->getLoc();
   OpBuilder b(run.front());
-  gpu::LaunchOp launch = createLaunch(b, loc, 1, 1);
+  gpu::LaunchOp launch = createGpuLaunch(b, loc, 1, 1);
   b.setInsertionPoint(launch.getBody().front().getTerminator());
   IRMapping map;
   llvm::SmallPtrSet<Operation *, 16> inRun(run.begin(), run.end());
@@ -198,6 +186,11 @@ LogicalResult createLaunches(func::FuncOp graph) {
     return success();
   };
   for (Operation *op : ops) {
+    if (isa<gpu::LaunchOp>(op)) { // a tiled contraction (GpuTiling.h)
+      if (failed(flush()))
+        return failure();
+      continue;
+    }
     if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
       if (failed(flush()))
         return failure();
@@ -293,50 +286,205 @@ LogicalResult legalizeMath(ModuleOp module) {
   return success();
 }
 
-/// For --target=cuda-emulate: every gpu.launch of `graph` becomes a loop
-/// nest over its blocks and threads (x only; y and z are 1), so the mapped
-/// kernels run on the host, one thread after another, through the CPU
-/// pipeline. Tests the GPU mapping without a GPU.
-void emulateLaunches(func::FuncOp graph) {
-  SmallVector<gpu::LaunchOp> launches;
-  graph.walk([&](gpu::LaunchOp l) { launches.push_back(l); });
-  for (gpu::LaunchOp launch : launches) {
-    Location loc = launch.getLoc();
-    OpBuilder b(launch);
-    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-    Value one = b.create<arith::ConstantIndexOp>(loc, 1);
-    auto blocks = b.create<scf::ForOp>(
-        loc, zero, launch.getGridSizeOperandValues().x, one);
-    b.setInsertionPoint(blocks.getBody()->getTerminator());
-    auto threads = b.create<scf::ForOp>(
-        loc, zero, launch.getBlockSizeOperandValues().x, one);
-    b.setInsertionPoint(threads.getBody()->getTerminator());
-    IRMapping map;
-    gpu::KernelDim3 bid = launch.getBlockIds(), tid = launch.getThreadIds();
-    map.map(bid.x, blocks.getInductionVar());
-    map.map(tid.x, threads.getInductionVar());
-    for (Value v : {bid.y, bid.z, tid.y, tid.z})
-      map.map(v, zero);
-    gpu::KernelDim3 gridArgs = launch.getGridSize();
-    gpu::KernelDim3 blockArgs = launch.getBlockSize();
-    gpu::KernelDim3 gridOps = launch.getGridSizeOperandValues();
-    gpu::KernelDim3 blockOps = launch.getBlockSizeOperandValues();
-    map.map(gridArgs.x, gridOps.x);
-    map.map(gridArgs.y, gridOps.y);
-    map.map(gridArgs.z, gridOps.z);
-    map.map(blockArgs.x, blockOps.x);
-    map.map(blockArgs.y, blockOps.y);
-    map.map(blockArgs.z, blockOps.z);
-    for (Operation &op : launch.getBody().front().without_terminator())
-      b.clone(op, map);
-    launch.erase();
-  }
-}
-
 /// Pure, region-free ops (constants, views, shape casts) are recomputed
-/// inside each launch instead of being passed in.
+/// where they are used instead of being passed in.
 bool isSinkable(Operation *op) {
   return op->getNumRegions() == 0 && isMemoryEffectFree(op);
+}
+
+/// Whether `op` is or contains a gpu.barrier.
+bool hasBarrier(Operation *op) {
+  return op->walk([](gpu::BarrierOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+/// Runs one launch's body for every block and thread on the host, keeping
+/// the semantics of its barriers: the body is cut at each barrier into
+/// phases, and each phase runs for all threads of the block before the
+/// next starts. A loop around barriers (with thread-independent bounds)
+/// stays a loop around its phases. Per-thread values cross a barrier only
+/// through memory: private attributions get one copy per thread, and pure
+/// ops are recomputed in each phase that uses them. Anything else (a value
+/// of one phase used in another, a barrier under a branch) is an error.
+class LaunchEmulator {
+public:
+  explicit LaunchEmulator(gpu::LaunchOp launch) : launch_(launch) {}
+
+  /// Replaces the launch by its host loops.
+  LogicalResult run();
+
+private:
+  /// `v` in the scope of `map`, recomputing pure launch ops before `b`'s
+  /// insertion point as needed.
+  FailureOr<Value> materialize(OpBuilder &b, Value v, IRMapping &map);
+  /// Emulates the ops of `block` for all threads in scope `map`.
+  LogicalResult emitBlock(OpBuilder &b, Block &block, IRMapping &map);
+  /// One phase: `ops` for every thread.
+  LogicalResult emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
+                          IRMapping &scope);
+
+  gpu::LaunchOp launch_;
+  Value threadCount_;
+  /// Private attribution -> its per-thread host buffer [threads, shape...].
+  SmallVector<std::pair<Value, Value>> privates_;
+};
+
+FailureOr<Value> LaunchEmulator::materialize(OpBuilder &b, Value v,
+                                             IRMapping &map) {
+  if (Value mapped = map.lookupOrNull(v))
+    return mapped;
+  if (!launch_.getBody().isAncestor(v.getParentRegion()))
+    return v;
+  Operation *def = v.getDefiningOp();
+  if (!def || !isSinkable(def)) {
+    launch_.emitError("emulation: a per-thread value crosses a barrier");
+    return failure();
+  }
+  for (Value operand : def->getOperands())
+    if (failed(materialize(b, operand, map)))
+      return failure();
+  Operation *clone = b.clone(*def, map);
+  return clone->getResult(cast<OpResult>(v).getResultNumber());
+}
+
+LogicalResult LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
+                                        IRMapping &scope) {
+  if (ops.empty())
+    return success();
+  Location loc = launch_.getLoc();
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+  auto threads = b.create<scf::ForOp>(loc, zero, threadCount_, one);
+  OpBuilder inner(threads.getBody()->getTerminator());
+  IRMapping map = scope;
+  Value tid = threads.getInductionVar();
+  map.map(launch_.getThreadIds().x, tid);
+  for (auto [attribution, buffer] : privates_) {
+    auto type = cast<MemRefType>(attribution.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank() + 1,
+                                      inner.getIndexAttr(0));
+    offsets[0] = tid;
+    SmallVector<OpFoldResult> sizes{inner.getIndexAttr(1)};
+    for (int64_t d : type.getShape())
+      sizes.push_back(inner.getIndexAttr(d));
+    SmallVector<OpFoldResult> strides(type.getRank() + 1,
+                                      inner.getIndexAttr(1));
+    auto viewType =
+        cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+            type.getShape(), cast<MemRefType>(buffer.getType()), offsets, sizes,
+            strides));
+    map.map(attribution, inner.create<memref::SubViewOp>(
+                             loc, viewType, buffer, offsets, sizes, strides));
+  }
+  for (Operation *op : ops) {
+    llvm::SetVector<Value> used(op->getOperands().begin(),
+                                op->getOperands().end());
+    for (Region &region : op->getRegions())
+      getUsedValuesDefinedAbove(region, used);
+    for (Value v : used)
+      if (failed(materialize(inner, v, map)))
+        return failure();
+    // A result used in another phase fails to materialize there.
+    inner.clone(*op, map);
+  }
+  return success();
+}
+
+LogicalResult LaunchEmulator::emitBlock(OpBuilder &b, Block &block,
+                                        IRMapping &map) {
+  SmallVector<Operation *> phase;
+  for (Operation &op : block.without_terminator()) {
+    if (isSinkable(&op))
+      continue;
+    if (!hasBarrier(&op)) {
+      phase.push_back(&op);
+      continue;
+    }
+    if (failed(emitPhase(b, phase, map)))
+      return failure();
+    phase.clear();
+    if (isa<gpu::BarrierOp>(op))
+      continue;
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop || loop.getNumResults() != 0)
+      return op.emitError("emulation: a barrier under control flow other "
+                          "than a loop without results");
+    FailureOr<Value> lb = materialize(b, loop.getLowerBound(), map);
+    FailureOr<Value> ub = materialize(b, loop.getUpperBound(), map);
+    FailureOr<Value> step = materialize(b, loop.getStep(), map);
+    if (failed(lb) || failed(ub) || failed(step))
+      return failure();
+    auto copy = b.create<scf::ForOp>(loop.getLoc(), *lb, *ub, *step);
+    OpBuilder inner(copy.getBody()->getTerminator());
+    IRMapping innerMap = map;
+    innerMap.map(loop.getInductionVar(), copy.getInductionVar());
+    if (failed(emitBlock(inner, *loop.getBody(), innerMap)))
+      return failure();
+  }
+  return emitPhase(b, phase, map);
+}
+
+LogicalResult LaunchEmulator::run() {
+  Location loc = launch_.getLoc();
+  OpBuilder b(launch_);
+  gpu::KernelDim3 gridOps = launch_.getGridSizeOperandValues();
+  gpu::KernelDim3 blockOps = launch_.getBlockSizeOperandValues();
+  for (Value v : {gridOps.y, gridOps.z, blockOps.y, blockOps.z})
+    if (getConstantIntValue(v) != 1)
+      return launch_.emitError("emulation: a launch over y or z");
+  std::optional<int64_t> threads = getConstantIntValue(blockOps.x);
+  if (!threads)
+    return launch_.emitError("emulation: a launch size is not a constant");
+  threadCount_ = blockOps.x;
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+  IRMapping map;
+  gpu::KernelDim3 bid = launch_.getBlockIds(), tid = launch_.getThreadIds();
+  for (Value v : {bid.y, bid.z, tid.y, tid.z})
+    map.map(v, zero);
+  gpu::KernelDim3 gridArgs = launch_.getGridSize();
+  gpu::KernelDim3 blockArgs = launch_.getBlockSize();
+  map.map(gridArgs.x, gridOps.x);
+  map.map(gridArgs.y, gridOps.y);
+  map.map(gridArgs.z, gridOps.z);
+  map.map(blockArgs.x, blockOps.x);
+  map.map(blockArgs.y, blockOps.y);
+  map.map(blockArgs.z, blockOps.z);
+  // Shared memory: one host buffer, reused by each block in turn.
+  auto hostType = [](Value v) {
+    auto type = cast<MemRefType>(v.getType());
+    return MemRefType::get(type.getShape(), type.getElementType());
+  };
+  for (BlockArgument arg : launch_.getWorkgroupAttributions())
+    map.map(arg, b.create<memref::AllocaOp>(loc, hostType(arg)));
+  for (BlockArgument arg : launch_.getPrivateAttributions()) {
+    auto type = cast<MemRefType>(arg.getType());
+    SmallVector<int64_t> shape{*threads};
+    llvm::append_range(shape, type.getShape());
+    privates_.push_back(
+        {arg, b.create<memref::AllocaOp>(
+                  loc, MemRefType::get(shape, type.getElementType()))});
+  }
+  auto blocks = b.create<scf::ForOp>(loc, zero, gridOps.x, one);
+  map.map(bid.x, blocks.getInductionVar());
+  OpBuilder inner(blocks.getBody()->getTerminator());
+  if (failed(emitBlock(inner, launch_.getBody().front(), map)))
+    return failure();
+  launch_.erase();
+  return success();
+}
+
+/// For --target=cuda-emulate: every gpu.launch of `graph` becomes loops
+/// over its blocks and threads (LaunchEmulator), so the mapped kernels run
+/// on the host, one thread after another, through the CPU pipeline. Tests
+/// the GPU mapping without a GPU.
+LogicalResult emulateLaunches(func::FuncOp graph) {
+  SmallVector<gpu::LaunchOp> launches;
+  graph.walk([&](gpu::LaunchOp l) { launches.push_back(l); });
+  for (gpu::LaunchOp launch : launches)
+    if (failed(LaunchEmulator(launch).run()))
+      return failure();
+  return success();
 }
 
 /// Recomputes every sinkable value a launch uses inside it, transitively,
@@ -400,6 +548,11 @@ LogicalResult outlineLaunches(func::FuncOp graph, unsigned numInputs,
     }
     SmallVector<Value> operands;
     gpu::GPUFuncOp fn = outlineKernelFunc(launch, record.kernel, operands);
+    // Shared memory 16-byte aligned: LLVM merges the tiled contractions'
+    // reads of adjacent elements into vector loads, which need it.
+    for (unsigned i = 0; i < fn.getNumWorkgroupAttributions(); ++i)
+      fn.setWorkgroupAttributionAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                                     Builder(fn).getI64IntegerAttr(16));
     symbols.insert(fn);
     for (Value v : operands)
       record.args.push_back(argumentName(cast<BlockArgument>(v).getArgNumber(),
@@ -628,9 +781,14 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
   // 1-2. Bufferize, loops, temporaries into the arena.
   PassManager bufferize(&context);
   addBufferizationPasses(bufferize);
-  addLoopPasses(bufferize);
   if (failed(bufferize.run(*module)))
     return diagnostics.error("bufferization");
+  if (failed(tileContractions(*module)))
+    return diagnostics.error("tiling contractions");
+  PassManager loops(&context);
+  addLoopPasses(loops);
+  if (failed(loops.run(*module)))
+    return diagnostics.error("lowering to loops");
   FailureOr<ScratchLayout> scratch = placeKernelScratch(*module, arenaBytes);
   if (failed(scratch))
     return diagnostics.error("placing kernel temporaries in the arena");
@@ -661,7 +819,8 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
     return diagnostics.error("mapping loops to the GPU");
   if (hostEmulation) {
     OwningOpRef<ModuleOp> copy = module->clone();
-    emulateLaunches(copy->lookupSymbol<func::FuncOp>("mlc_graph"));
+    if (failed(emulateLaunches(copy->lookupSymbol<func::FuncOp>("mlc_graph"))))
+      return diagnostics.error("emulating the GPU launches");
     llvm::raw_string_ostream os(*hostEmulation);
     copy->print(os);
   }

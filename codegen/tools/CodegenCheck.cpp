@@ -484,6 +484,15 @@ std::vector<Case> makeCases() {
   matmul("matmul_batched_pad", {2, 13, 24}, {2, 24, 13});
   matmul("matmul_bcast", {1, 3, 8, 4}, {2, 1, 4, 8});
   matmul("matmul_i32", {5, 7}, {7, 3}, DType::I32);
+  // Large enough for the CUDA target's tiled contractions (GpuTiling.h):
+  // ragged 64 x 64 output tiles and a depth of two full 16-deep tiles plus
+  // 13; batched; broadcast batches (which become row and column
+  // dimensions); integers and f64.
+  matmul("matmul_tiled_ragged", {70, 45}, {45, 133});
+  matmul("matmul_tiled_batched", {3, 40, 37}, {3, 37, 50});
+  matmul("matmul_tiled_bcast", {2, 1, 33, 20}, {3, 20, 40});
+  matmul("matmul_tiled_i32", {40, 33}, {33, 50}, DType::I32);
+  matmul("matmul_tiled_f64", {17, 64}, {64, 65}, DType::F64);
 
   // [N, C, D..] -> [N, D.., C], for the channels-last variants.
   auto toLast = [](std::vector<int64_t> s) {
@@ -529,6 +538,12 @@ std::vector<Case> makeCases() {
        {0, 1, 1, 0, 1, 1}, {1, 1, 1}, 1, false);
   conv("conv2d_resnet_like", {1, 64, 14, 14}, {64, 64, 3, 3}, {1, 1},
        {1, 1, 1, 1}, {1, 1}, 1, true);
+  // Implicit GEMMs of the CUDA target's tiled contractions.
+  conv("conv2d_tiled_s2_d2", {2, 8, 15, 15}, {24, 8, 3, 3}, {2, 2},
+       {2, 1, 0, 2}, {2, 2}, 1, true);
+  conv("conv1d_tiled", {2, 16, 40}, {20, 16, 5}, {1}, {2, 2}, {1}, 1, false);
+  conv("conv2d_1x1_s2_tiled", {1, 32, 14, 14}, {48, 32, 1, 1}, {2, 2},
+       {0, 0, 0, 0}, {1, 1}, 1, true);
 
   // Pools run channels-last too ("<name>_cl").
   auto pool = [&](const std::string &name, OpKind k, std::vector<int64_t> xs,

@@ -1,0 +1,562 @@
+// The CUDA target's tiled contractions (see GpuTiling.h). Why it exists:
+// one thread per output element re-reads both operands from global memory
+// for every output, so a matmul or convolution is bound by memory
+// bandwidth at a few percent of the GPU's arithmetic rate. Sharing
+// operand tiles between the threads of a block through shared memory, and
+// giving each thread a micro-tile of outputs in registers, divides that
+// traffic by the tile sizes. The kernel is built from the op's indexing
+// maps and body, so every contraction the portable form emits (matmul,
+// batched matmul, direct convolutions of any rank, stride and dilation)
+// goes through the same, exact code.
+#include "codegen/GpuTiling.h"
+
+#include "mlir/Dialect/Affine/Utils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <limits>
+#include <optional>
+
+namespace mlc::codegen {
+
+using namespace mlir;
+using Value = mlir::Value;
+using Type = mlir::Type;
+
+gpu::LaunchOp createGpuLaunch(OpBuilder &b, Location loc, int64_t grid,
+                              int64_t block) {
+  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+  Value g = b.create<arith::ConstantIndexOp>(loc, grid);
+  Value t = b.create<arith::ConstantIndexOp>(loc, block);
+  auto launch = b.create<gpu::LaunchOp>(loc, g, one, one, t, one, one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(&launch.getBody().front());
+  b.create<gpu::TerminatorOp>(loc);
+  return launch;
+}
+
+namespace {
+
+/// Output tile of one block, rows x columns.
+constexpr int64_t kTileRows = 64, kTileCols = 64;
+/// Depth of the operand tiles staged in shared memory.
+constexpr int64_t kTileDepth = 16;
+/// The block is kThreadRows x kThreadCols threads; each owns a micro-tile
+/// of kMicro x kMicro adjacent outputs: its shared-memory reads are kMicro
+/// consecutive elements, which LLVM merges into one vector load.
+constexpr int64_t kThreadRows = 16, kThreadCols = 16, kMicro = 4;
+constexpr int64_t kThreads = kThreadRows * kThreadCols;
+static_assert(kTileRows == kThreadRows * kMicro &&
+              kTileCols == kThreadCols * kMicro);
+// The row operand's tile is loaded as kTileDepth consecutive depth indices
+// per row (one per thread column), the column operand's as kTileCols
+// consecutive columns per depth index.
+static_assert(kThreadCols == kTileDepth && kThreads % kTileCols == 0 &&
+              kTileDepth % (kThreads / kTileCols) == 0);
+/// The row tile's shared-memory rows are kMicro elements longer than the
+/// tile: the loads store column-wise, and the padding spreads a warp's
+/// stores over 8 banks instead of 2 while keeping the micro-tile reads
+/// aligned for vector loads.
+constexpr int64_t kRowTileStride = kTileRows + kMicro;
+/// Smallest rows, columns and depth worth a tiled kernel.
+constexpr int64_t kMinRows = 16, kMinCols = 16, kMinDepth = 8;
+
+/// Upper bound of `e` over dims in [0, dimMax[d]], or nullopt when `e` may
+/// be negative or the bound overflows.
+std::optional<int64_t> upperBound(AffineExpr e, ArrayRef<int64_t> dimMax) {
+  if (auto d = dyn_cast<AffineDimExpr>(e))
+    return dimMax[d.getPosition()];
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return c.getValue() >= 0 ? std::optional<int64_t>(c.getValue())
+                             : std::nullopt;
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return std::nullopt;
+  std::optional<int64_t> l = upperBound(bin.getLHS(), dimMax);
+  std::optional<int64_t> r = upperBound(bin.getRHS(), dimMax);
+  if (!l || !r)
+    return std::nullopt;
+  int64_t out;
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+    if (__builtin_add_overflow(*l, *r, &out))
+      return std::nullopt;
+    return out;
+  case AffineExprKind::Mul:
+    if (__builtin_mul_overflow(*l, *r, &out))
+      return std::nullopt;
+    return out;
+  case AffineExprKind::FloorDiv:
+  case AffineExprKind::CeilDiv:
+  case AffineExprKind::Mod: {
+    auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+    if (!c || c.getValue() <= 0)
+      return std::nullopt;
+    if (e.getKind() == AffineExprKind::Mod)
+      return std::min(*l, c.getValue() - 1);
+    return e.getKind() == AffineExprKind::FloorDiv
+               ? *l / c.getValue()
+               : (*l + c.getValue() - 1) / c.getValue();
+  }
+  default:
+    return std::nullopt;
+  }
+}
+
+/// `e` with divisions and remainders that the dims' ranges make constant
+/// folded: a grouped convolution with one group reads its input channel as
+/// `(f floordiv F) * C + c`, which does not depend on f.
+AffineExpr simplifyWithRanges(AffineExpr e, ArrayRef<int64_t> dimMax) {
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return e;
+  AffineExpr l = simplifyWithRanges(bin.getLHS(), dimMax);
+  AffineExpr r = simplifyWithRanges(bin.getRHS(), dimMax);
+  auto c = dyn_cast<AffineConstantExpr>(r);
+  std::optional<int64_t> lMax = upperBound(l, dimMax);
+  bool below = c && c.getValue() > 0 && lMax && *lMax < c.getValue();
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+    return l + r;
+  case AffineExprKind::Mul:
+    return l * r;
+  case AffineExprKind::FloorDiv:
+    return below ? getAffineConstantExpr(0, e.getContext()) : l.floorDiv(r);
+  case AffineExprKind::CeilDiv:
+    return l.ceilDiv(r);
+  case AffineExprKind::Mod:
+    return below ? l : l % r;
+  default:
+    return e;
+  }
+}
+
+/// How a contraction's loops map onto the tiled kernel.
+struct Contraction {
+  linalg::LinalgOp op;
+  /// The input (0 or 1) whose own dimensions are the rows.
+  unsigned rowOperand = 0;
+  /// Indexing maps of input 0, input 1 and the output, simplified.
+  SmallVector<AffineMap, 3> maps;
+  /// Static loop ranges.
+  SmallVector<int64_t> ranges;
+  /// Loop dimensions of each role: batch and rows and columns in the order
+  /// the output lists them (row-major), the depth in loop order.
+  SmallVector<unsigned> batchDims, rowDims, colDims, depthDims;
+  int64_t batch = 1, rows = 1, cols = 1, depth = 1;
+};
+
+/// Whether the body of a contraction may run on padding values: ops that
+/// can trap or have effects are refused.
+bool isTrapFreeBody(Block &body) {
+  for (Operation &op : body.without_terminator()) {
+    if (op.getNumRegions() != 0 || !isMemoryEffectFree(&op) ||
+        isa<linalg::IndexOp, arith::DivSIOp, arith::DivUIOp, arith::RemSIOp,
+            arith::RemUIOp, arith::CeilDivSIOp, arith::CeilDivUIOp,
+            arith::FloorDivSIOp>(op))
+      return false;
+  }
+  return true;
+}
+
+/// Product of the ranges of `dims`, or nullopt on overflow.
+std::optional<int64_t> extent(ArrayRef<unsigned> dims,
+                              ArrayRef<int64_t> ranges) {
+  int64_t p = 1;
+  for (unsigned d : dims)
+    if (__builtin_mul_overflow(p, ranges[d], &p))
+      return std::nullopt;
+  return p;
+}
+
+/// The tiled kernel's view of `op`, or nullopt when it stays with the
+/// one-thread-per-element mapping.
+std::optional<Contraction> analyze(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op->getNumResults() != 0)
+    return std::nullopt;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type || !type.hasStaticShape() ||
+        !type.getElementType().isIntOrFloat())
+      return std::nullopt;
+  }
+  if (!isTrapFreeBody(*op.getBlock()))
+    return std::nullopt;
+  Contraction c;
+  c.op = op;
+  c.ranges = op.getStaticLoopRanges();
+  SmallVector<int64_t> dimMax;
+  for (int64_t r : c.ranges) {
+    if (ShapedType::isDynamic(r) || r <= 0)
+      return std::nullopt;
+    dimMax.push_back(r - 1);
+  }
+  for (AffineMap map : op.getIndexingMapsArray()) {
+    if (map.getNumSymbols() != 0)
+      return std::nullopt;
+    SmallVector<AffineExpr> results;
+    for (AffineExpr e : map.getResults())
+      results.push_back(simplifyWithRanges(e, dimMax));
+    c.maps.push_back(
+        AffineMap::get(map.getNumDims(), 0, results, op.getContext()));
+  }
+  AffineMap out = c.maps[2];
+  if (!out.isProjectedPermutation())
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<bool> inOutput(numLoops, false);
+  for (AffineExpr e : out.getResults())
+    inOutput[cast<AffineDimExpr>(e).getPosition()] = true;
+  for (unsigned d = 0; d < numLoops; ++d) {
+    bool parallel = iterators[d] == utils::IteratorType::parallel;
+    if (parallel != inOutput[d])
+      return std::nullopt;
+    if (!parallel)
+      c.depthDims.push_back(d);
+  }
+  if (c.depthDims.empty())
+    return std::nullopt;
+  // Rows: used by one input only; columns: by the other only. The output's
+  // innermost dimension should be a column one (coalesced stores).
+  auto ownDims = [&](unsigned own) {
+    SmallVector<unsigned> dims;
+    for (AffineExpr e : out.getResults()) {
+      unsigned d = cast<AffineDimExpr>(e).getPosition();
+      if (c.maps[own].isFunctionOfDim(d) && !c.maps[1 - own].isFunctionOfDim(d))
+        dims.push_back(d);
+    }
+    return dims;
+  };
+  unsigned innermost =
+      cast<AffineDimExpr>(out.getResults().back()).getPosition();
+  if (llvm::is_contained(ownDims(0), innermost))
+    c.rowOperand = 1;
+  c.rowDims = ownDims(c.rowOperand);
+  c.colDims = ownDims(1 - c.rowOperand);
+  for (AffineExpr e : out.getResults()) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    if (!llvm::is_contained(c.rowDims, d) && !llvm::is_contained(c.colDims, d))
+      c.batchDims.push_back(d);
+  }
+  std::optional<int64_t> batch = extent(c.batchDims, c.ranges);
+  std::optional<int64_t> rows = extent(c.rowDims, c.ranges);
+  std::optional<int64_t> cols = extent(c.colDims, c.ranges);
+  std::optional<int64_t> depth = extent(c.depthDims, c.ranges);
+  if (!batch || !rows || !cols || !depth)
+    return std::nullopt;
+  c.batch = *batch;
+  c.rows = *rows;
+  c.cols = *cols;
+  c.depth = *depth;
+  if (c.rows < kMinRows || c.cols < kMinCols || c.depth < kMinDepth)
+    return std::nullopt;
+  // Every linear index (batch x rows x columns outputs, the depth) must fit
+  // an int32 grid and the index arithmetic.
+  int64_t tiles = ((c.rows + kTileRows - 1) / kTileRows);
+  int64_t grid;
+  if (__builtin_mul_overflow(tiles, (c.cols + kTileCols - 1) / kTileCols,
+                             &grid) ||
+      __builtin_mul_overflow(grid, c.batch, &grid) ||
+      grid > std::numeric_limits<int32_t>::max())
+    return std::nullopt;
+  return c;
+}
+
+/// Builds the tiled kernel of one contraction inside its launch.
+class TileEmitter {
+public:
+  TileEmitter(const Contraction &c, OpBuilder &b)
+      : c_(c), b_(b), loc_(c.op->getLoc()) {}
+
+  /// Replaces the contraction by its launch.
+  void emit();
+
+private:
+  Value cst(int64_t v) { return b_.create<arith::ConstantIndexOp>(loc_, v); }
+  Value add(Value x, Value y) { return b_.create<arith::AddIOp>(loc_, x, y); }
+  Value add(Value x, int64_t y) { return y == 0 ? x : add(x, cst(y)); }
+  Value mul(Value x, int64_t y) {
+    return y == 1 ? x : b_.create<arith::MulIOp>(loc_, x, cst(y)).getResult();
+  }
+  Value div(Value x, int64_t y) {
+    return y == 1 ? x : b_.create<arith::DivUIOp>(loc_, x, cst(y)).getResult();
+  }
+  Value rem(Value x, int64_t y) {
+    return b_.create<arith::RemUIOp>(loc_, x, cst(y));
+  }
+  /// `x < bound`, or null when `ragged` is false (always true).
+  Value below(Value x, int64_t bound, bool ragged) {
+    if (!ragged)
+      return Value();
+    return b_.create<arith::CmpIOp>(loc_, arith::CmpIPredicate::ult, x,
+                                    cst(bound));
+  }
+  /// Conjunction of the non-null conditions, or null.
+  Value both(Value x, Value y) {
+    if (!x || !y)
+      return x ? x : y;
+    return b_.create<arith::AndIOp>(loc_, x, y);
+  }
+
+  /// Row-major indices of `dims` for the linear index `lin`.
+  void delinearize(Value lin, ArrayRef<unsigned> dims,
+                   SmallVectorImpl<Value> &loops);
+  /// Loop indices of the block's batch, linear row `row`, column `col` and
+  /// depth `depth` (null: a dimension the access does not use).
+  SmallVector<Value> loopIndices(Value row, Value col, Value depth);
+  /// Element of operand `operand` (0, 1 inputs, 2 output) at `loops`, or
+  /// zero where `cond` is false (null: always loaded).
+  Value load(unsigned operand, ArrayRef<Value> loops, Value cond);
+  /// Loads both operands' depth tiles from `depth0` on (`count` long) into
+  /// shared memory, then applies the body to every micro-tile element.
+  void emitDepthTile(Value depth0, int64_t count);
+
+  const Contraction &c_;
+  OpBuilder &b_;
+  Location loc_;
+  /// Thread column and row, first output row and column of the block.
+  Value tx_, ty_, row0_, col0_;
+  /// The shared-memory tiles and the private accumulators.
+  Value rowTile_, colTile_, acc_;
+  /// The block's batch loop indices (null elsewhere).
+  SmallVector<Value> batchLoops_;
+};
+
+void TileEmitter::delinearize(Value lin, ArrayRef<unsigned> dims,
+                              SmallVectorImpl<Value> &loops) {
+  Value rest = lin;
+  for (size_t i = dims.size(); i-- > 0;) {
+    int64_t n = c_.ranges[dims[i]];
+    loops[dims[i]] = i == 0 ? rest : rem(rest, n);
+    if (i > 0)
+      rest = div(rest, n);
+  }
+}
+
+SmallVector<Value> TileEmitter::loopIndices(Value row, Value col, Value depth) {
+  SmallVector<Value> loops(c_.ranges.size());
+  for (unsigned d : c_.batchDims)
+    loops[d] = batchLoops_[d];
+  if (row)
+    delinearize(row, c_.rowDims, loops);
+  if (col)
+    delinearize(col, c_.colDims, loops);
+  if (depth)
+    delinearize(depth, c_.depthDims, loops);
+  Value zero;
+  for (Value &v : loops)
+    if (!v)
+      v = zero ? zero : (zero = cst(0));
+  return loops;
+}
+
+Value TileEmitter::load(unsigned operand, ArrayRef<Value> loops, Value cond) {
+  Value buffer = c_.op->getOperand(operand);
+  Type elem = cast<MemRefType>(buffer.getType()).getElementType();
+  auto emitLoad = [&]() {
+    SmallVector<Value> indices;
+    for (AffineExpr e : c_.maps[operand].getResults())
+      indices.push_back(affine::expandAffineExpr(b_, loc_, e, loops, {}));
+    return b_.create<memref::LoadOp>(loc_, buffer, indices).getResult();
+  };
+  if (!cond)
+    return emitLoad();
+  auto guard = b_.create<scf::IfOp>(loc_, TypeRange{elem}, cond,
+                                    /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPointToStart(guard.thenBlock());
+    b_.create<scf::YieldOp>(loc_, emitLoad());
+    b_.setInsertionPointToStart(guard.elseBlock());
+    b_.create<scf::YieldOp>(
+        loc_,
+        b_.create<arith::ConstantOp>(loc_, b_.getZeroAttr(elem)).getResult());
+  }
+  return guard.getResult(0);
+}
+
+void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
+  unsigned rowOp = c_.rowOperand, colOp = 1 - c_.rowOperand;
+  Value rowTile = rowTile_, colTile = colTile_;
+  bool raggedRows = c_.rows % kTileRows != 0;
+  bool raggedCols = c_.cols % kTileCols != 0;
+  bool partial = count < kTileDepth;
+
+  // Row operand: thread (ty, tx) loads rows ty + 16 r, depth index tx.
+  Value depthCond = below(tx_, count, partial);
+  Value depthAt = add(depth0, tx_);
+  for (int64_t r = 0; r < kTileRows / kThreadRows; ++r) {
+    Value local = add(ty_, r * kThreadRows);
+    Value row = add(row0_, local);
+    Value cond = both(below(row, c_.rows, raggedRows), depthCond);
+    Value v = load(rowOp, loopIndices(row, Value(), depthAt), cond);
+    b_.create<memref::StoreOp>(loc_, v, rowTile, ValueRange{tx_, local});
+  }
+  // Column operand: consecutive threads load consecutive columns.
+  Value tid = add(mul(ty_, kThreadCols), tx_);
+  Value colLocal = rem(tid, kTileCols);
+  Value depthBase = div(tid, kTileCols);
+  Value col = add(col0_, colLocal);
+  Value colCond = below(col, c_.cols, raggedCols);
+  constexpr int64_t kDepthStep = kThreads / kTileCols;
+  for (int64_t r = 0; r < kTileDepth / kDepthStep; ++r) {
+    Value local = add(depthBase, r * kDepthStep);
+    Value cond = both(colCond, below(local, count, partial));
+    Value v = load(colOp, loopIndices(Value(), col, add(depth0, local)), cond);
+    b_.create<memref::StoreOp>(loc_, v, colTile, ValueRange{local, colLocal});
+  }
+  b_.create<gpu::BarrierOp>(loc_);
+
+  // Every thread: its micro-tile, through the depth of the tile.
+  SmallVector<Value> init;
+  for (int64_t i = 0; i < kMicro * kMicro; ++i)
+    init.push_back(b_.create<memref::LoadOp>(loc_, acc_, ValueRange{cst(i)}));
+  auto loop = b_.create<scf::ForOp>(loc_, cst(0), cst(count), cst(1), init);
+  {
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPointToStart(loop.getBody());
+    Value k = loop.getInductionVar();
+    SmallVector<Value> rowVals, colVals;
+    for (int64_t i = 0; i < kMicro; ++i)
+      rowVals.push_back(b_.create<memref::LoadOp>(
+          loc_, rowTile, ValueRange{k, add(mul(ty_, kMicro), i)}));
+    for (int64_t j = 0; j < kMicro; ++j)
+      colVals.push_back(b_.create<memref::LoadOp>(
+          loc_, colTile, ValueRange{k, add(mul(tx_, kMicro), j)}));
+    Block &body = c_.op->getRegion(0).front();
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < kMicro; ++i)
+      for (int64_t j = 0; j < kMicro; ++j) {
+        IRMapping map;
+        map.map(body.getArgument(rowOp), rowVals[i]);
+        map.map(body.getArgument(colOp), colVals[j]);
+        map.map(body.getArgument(2), loop.getRegionIterArg(i * kMicro + j));
+        for (Operation &op : body.without_terminator())
+          b_.clone(op, map);
+        next.push_back(
+            map.lookupOrDefault(body.getTerminator()->getOperand(0)));
+      }
+    b_.create<scf::YieldOp>(loc_, next);
+  }
+  for (int64_t i = 0; i < kMicro * kMicro; ++i)
+    b_.create<memref::StoreOp>(loc_, loop.getResult(i), acc_,
+                               ValueRange{cst(i)});
+  // The next tile overwrites shared memory only after every thread read it.
+  b_.create<gpu::BarrierOp>(loc_);
+}
+
+void TileEmitter::emit() {
+  MLIRContext *ctx = b_.getContext();
+  int64_t tilesRows = (c_.rows + kTileRows - 1) / kTileRows;
+  int64_t tilesCols = (c_.cols + kTileCols - 1) / kTileCols;
+  gpu::LaunchOp launch =
+      createGpuLaunch(b_, loc_, c_.batch * tilesRows * tilesCols, kThreads);
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto privateSpace =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Private);
+  auto elementOf = [&](unsigned operand) {
+    return cast<MemRefType>(c_.op->getOperand(operand).getType())
+        .getElementType();
+  };
+  rowTile_ = launch.addWorkgroupAttribution(
+      MemRefType::get({kTileDepth, kRowTileStride}, elementOf(c_.rowOperand),
+                      MemRefLayoutAttrInterface(), workgroup),
+      loc_);
+  colTile_ = launch.addWorkgroupAttribution(
+      MemRefType::get({kTileDepth, kTileCols}, elementOf(1 - c_.rowOperand),
+                      MemRefLayoutAttrInterface(), workgroup),
+      loc_);
+  acc_ = launch.addPrivateAttribution(
+      MemRefType::get({kMicro * kMicro}, elementOf(2),
+                      MemRefLayoutAttrInterface(), privateSpace),
+      loc_);
+
+  OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPoint(launch.getBody().front().getTerminator());
+  Value tid = launch.getThreadIds().x, bid = launch.getBlockIds().x;
+  ty_ = div(tid, kThreadCols);
+  tx_ = rem(tid, kThreadCols);
+  Value colBlock = rem(bid, tilesCols);
+  Value rest = div(bid, tilesCols);
+  Value rowBlock = rem(rest, tilesRows);
+  batchLoops_.assign(c_.ranges.size(), Value());
+  delinearize(div(rest, tilesRows), c_.batchDims, batchLoops_);
+  row0_ = mul(rowBlock, kTileRows);
+  col0_ = mul(colBlock, kTileCols);
+  bool raggedRows = c_.rows % kTileRows != 0;
+  bool raggedCols = c_.cols % kTileCols != 0;
+
+  // The micro-tile's outputs: rows 4 ty + i, columns 4 tx + j.
+  auto outputAt = [&](int64_t i, int64_t j, Value &cond) {
+    Value row = add(row0_, add(mul(ty_, kMicro), i));
+    Value col = add(col0_, add(mul(tx_, kMicro), j));
+    cond =
+        both(below(row, c_.rows, raggedRows), below(col, c_.cols, raggedCols));
+    return loopIndices(row, col, Value());
+  };
+  for (int64_t i = 0; i < kMicro; ++i)
+    for (int64_t j = 0; j < kMicro; ++j) {
+      Value cond;
+      SmallVector<Value> loops = outputAt(i, j, cond);
+      b_.create<memref::StoreOp>(loc_, load(2, loops, cond), acc_,
+                                 ValueRange{cst(i * kMicro + j)});
+    }
+
+  int64_t fullTiles = c_.depth / kTileDepth;
+  int64_t remainder = c_.depth % kTileDepth;
+  if (fullTiles == 1) {
+    emitDepthTile(cst(0), kTileDepth);
+  } else if (fullTiles > 1) {
+    auto loop = b_.create<scf::ForOp>(loc_, cst(0), cst(fullTiles), cst(1));
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPointToStart(loop.getBody());
+    emitDepthTile(mul(loop.getInductionVar(), kTileDepth), kTileDepth);
+  }
+  if (remainder > 0)
+    emitDepthTile(cst(fullTiles * kTileDepth), remainder);
+
+  Value output = c_.op->getOperand(2);
+  for (int64_t i = 0; i < kMicro; ++i)
+    for (int64_t j = 0; j < kMicro; ++j) {
+      Value cond;
+      SmallVector<Value> loops = outputAt(i, j, cond);
+      OpBuilder::InsertionGuard g(b_);
+      if (cond) {
+        auto inBounds =
+            b_.create<scf::IfOp>(loc_, cond, /*withElseRegion=*/false);
+        b_.setInsertionPoint(inBounds.thenBlock()->getTerminator());
+      }
+      Value v = b_.create<memref::LoadOp>(loc_, acc_,
+                                          ValueRange{cst(i * kMicro + j)});
+      SmallVector<Value> indices;
+      for (AffineExpr e : c_.maps[2].getResults())
+        indices.push_back(affine::expandAffineExpr(b_, loc_, e, loops, {}));
+      b_.create<memref::StoreOp>(loc_, v, output, indices);
+    }
+}
+
+} // namespace
+
+LogicalResult tileContractions(ModuleOp module) {
+  std::vector<Contraction> found;
+  module.walk([&](linalg::LinalgOp op) {
+    if (std::optional<Contraction> c = analyze(op))
+      found.push_back(std::move(*c));
+  });
+  for (Contraction &c : found) {
+    OpBuilder b(c.op);
+    TileEmitter(c, b).emit();
+    c.op->erase();
+  }
+  return success();
+}
+
+} // namespace mlc::codegen

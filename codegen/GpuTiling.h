@@ -1,0 +1,40 @@
+// The CUDA target's tiled contractions: matmuls, batched matmuls and
+// convolutions as blocks of threads that share tiles of their operands
+// through shared memory. Internal to codegen.
+#pragma once
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <cstdint>
+
+namespace mlc::codegen {
+
+/// A gpu.launch of `grid` x `block` threads (x only) before `b`'s insertion
+/// point, with an empty, terminated body.
+mlir::gpu::LaunchOp createGpuLaunch(mlir::OpBuilder &b, mlir::Location loc,
+                                    int64_t grid, int64_t block);
+
+/// Replaces every bufferized linalg contraction of `module` that is large
+/// enough (static shapes, two inputs, one output, a trap-free body) by a
+/// gpu.launch of the tiled kernel:
+///   - the parallel loops split into batch, row and column dimensions (row:
+///     used by the first operand only, column: by the second only; the
+///     operands swap so that the output's innermost dimension is a column
+///     one, which makes the output stores coalesced), the reduction loops
+///     into one depth dimension;
+///   - one block of 16 x 16 threads per 64 x 64 output tile, each thread
+///     owning a 4 x 4 micro-tile of adjacent outputs (vector loads from
+///     shared memory) in private memory, which LLVM keeps in registers;
+///   - the depth walked in tiles of 16: the block loads a 64 x 16 tile of
+///     each operand into shared memory (through the operands' own indexing
+///     maps, so a convolution is an implicit GEMM), a barrier, every thread
+///     applies the op's body to its micro-tile, a barrier.
+/// The accumulators start from the output's current value and take the
+/// depth in the op's own order, so the result is the op's, rounding
+/// included. Smaller contractions stay with the one-thread-per-element
+/// mapping of createLaunches.
+mlir::LogicalResult tileContractions(mlir::ModuleOp module);
+
+} // namespace mlc::codegen
