@@ -26,8 +26,9 @@ struct GpuModule {
 /// Lowers the module text emitted by KernelEmitter in its portable form to
 /// PTX for `arch` (e.g. "sm_80"); the graph has `numInputs` inputs and
 /// `numOutputs` outputs. Pipeline, in order:
-///   1. elementwise fusion and bufferization, linalg -> scf.parallel (the
-///      CPU stages 2-3 of Lowering.h)
+///   1. elementwise fusion and bufferization (the CPU stage 2 of
+///      Lowering.h); large contractions become tiled launches
+///      (GpuTiling.h); the other linalg ops -> scf.parallel (stage 3)
 ///   2. kernel temporaries into the arena (KernelScratch.h), which grows
 ///      `arenaBytes`; `naiveBytes` grows by their sum
 ///   3. kernels inlined into @mlc_graph; f32 math to polynomials
