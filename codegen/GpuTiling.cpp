@@ -63,6 +63,7 @@ static_assert(kThreadCols == kTileDepth && kThreads % kTileCols == 0 &&
 /// stores over 8 banks instead of 2 while keeping the micro-tile reads
 /// aligned for vector loads.
 constexpr int64_t kRowTileStride = kTileRows + kMicro;
+static_assert(kRowTileStride % kMicro == 0 && kTileCols % kMicro == 0);
 /// Smallest rows, columns and depth worth a tiled kernel.
 constexpr int64_t kMinRows = 16, kMinCols = 16, kMinDepth = 8;
 
@@ -183,7 +184,8 @@ std::optional<Contraction> analyze(linalg::LinalgOp op) {
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
     if (!type || !type.hasStaticShape() ||
-        !type.getElementType().isIntOrFloat())
+        !type.getElementType().isIntOrFloat() ||
+        type.getElementTypeBitWidth() > 64)
       return std::nullopt;
   }
   if (!isTrapFreeBody(*op.getBlock()))
