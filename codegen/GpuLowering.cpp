@@ -18,6 +18,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Utils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -357,7 +358,14 @@ LogicalResult LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
   auto threads = b.create<scf::ForOp>(loc, zero, threadCount_, one);
   OpBuilder inner(threads.getBody()->getTerminator());
   IRMapping map = scope;
-  Value tid = threads.getInductionVar();
+  // Threads run from the last to the first: a kernel that relied on one
+  // thread of a phase running before another (the order a GPU does not
+  // promise) reads what the natural order would have written.
+  Value tid = inner.create<arith::SubIOp>(
+      loc,
+      inner.create<arith::SubIOp>(loc, threadCount_,
+                                  inner.create<arith::ConstantIndexOp>(loc, 1)),
+      threads.getInductionVar());
   map.map(launch_.getThreadIds().x, tid);
   for (auto [attribution, buffer] : privates_) {
     auto type = cast<MemRefType>(attribution.getType());
@@ -455,8 +463,11 @@ LogicalResult LaunchEmulator::run() {
     auto type = cast<MemRefType>(v.getType());
     return MemRefType::get(type.getShape(), type.getElementType());
   };
-  for (BlockArgument arg : launch_.getWorkgroupAttributions())
-    map.map(arg, b.create<memref::AllocaOp>(loc, hostType(arg)));
+  SmallVector<Value> buffers;
+  for (BlockArgument arg : launch_.getWorkgroupAttributions()) {
+    buffers.push_back(b.create<memref::AllocaOp>(loc, hostType(arg)));
+    map.map(arg, buffers.back());
+  }
   for (BlockArgument arg : launch_.getPrivateAttributions()) {
     auto type = cast<MemRefType>(arg.getType());
     SmallVector<int64_t> shape{*threads};
@@ -465,9 +476,28 @@ LogicalResult LaunchEmulator::run() {
         {arg, b.create<memref::AllocaOp>(
                   loc, MemRefType::get(shape, type.getElementType()))});
   }
+  for (auto [arg, buffer] : privates_)
+    buffers.push_back(buffer);
   auto blocks = b.create<scf::ForOp>(loc, zero, gridOps.x, one);
   map.map(bid.x, blocks.getInductionVar());
   OpBuilder inner(blocks.getBody()->getTerminator());
+  // Each block starts with shared and private memory poisoned (NaN, or
+  // 0xA5 bytes for integers), as a GPU gives no initial contents: a read
+  // before the write shows in the results.
+  for (Value buffer : buffers) {
+    Type elem = cast<MemRefType>(buffer.getType()).getElementType();
+    TypedAttr poison;
+    unsigned width = elem.getIntOrFloatBitWidth();
+    if (auto f = dyn_cast<FloatType>(elem))
+      poison =
+          inner.getFloatAttr(f, llvm::APFloat::getNaN(f.getFloatSemantics()));
+    else
+      poison = inner.getIntegerAttr(
+          elem, width < 8 ? llvm::APInt(width, 1)
+                          : llvm::APInt::getSplat(width, llvm::APInt(8, 0xA5)));
+    inner.create<linalg::FillOp>(
+        loc, inner.create<arith::ConstantOp>(loc, poison).getResult(), buffer);
+  }
   if (failed(emitBlock(inner, launch_.getBody().front(), map)))
     return failure();
   launch_.erase();
