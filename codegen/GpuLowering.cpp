@@ -362,9 +362,7 @@ LogicalResult LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
   // thread of a phase running before another (the order a GPU does not
   // promise) reads what the natural order would have written.
   Value tid = inner.create<arith::SubIOp>(
-      loc,
-      inner.create<arith::SubIOp>(loc, threadCount_,
-                                  inner.create<arith::ConstantIndexOp>(loc, 1)),
+      loc, inner.create<arith::SubIOp>(loc, threadCount_, one),
       threads.getInductionVar());
   map.map(launch_.getThreadIds().x, tid);
   for (auto [attribution, buffer] : privates_) {
@@ -808,7 +806,7 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
   if (!module)
     return diagnostics.error("parsing the kernel module");
 
-  // 1-2. Bufferize, loops, temporaries into the arena.
+  // 1-2. Bufferize, tiled contractions, loops, temporaries into the arena.
   PassManager bufferize(&context);
   addBufferizationPasses(bufferize);
   if (failed(bufferize.run(*module)))

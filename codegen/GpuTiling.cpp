@@ -275,7 +275,9 @@ std::optional<Contraction> analyze(linalg::LinalgOp op) {
 class TileEmitter {
 public:
   TileEmitter(const Contraction &c, OpBuilder &b)
-      : c_(c), b_(b), loc_(c.op->getLoc()) {}
+      : c_(c), b_(b), loc_(c.op->getLoc()),
+        raggedRows_(c.rows % kTileRows != 0),
+        raggedCols_(c.cols % kTileCols != 0) {}
 
   /// Replaces the contraction by its launch.
   void emit();
@@ -313,8 +315,10 @@ private:
   /// Loop indices of the block's batch, linear row `row`, column `col` and
   /// depth `depth` (null: a dimension the access does not use).
   SmallVector<Value> loopIndices(Value row, Value col, Value depth);
-  /// Element of operand `operand` (0, 1 inputs, 2 output) at `loops`, or
-  /// zero where `cond` is false (null: always loaded).
+  /// Indices into operand `operand` (0, 1 inputs, 2 output) at `loops`.
+  SmallVector<Value> indicesOf(unsigned operand, ArrayRef<Value> loops);
+  /// Element of operand `operand` at `loops`, or zero where `cond` is false
+  /// (null: always loaded).
   Value load(unsigned operand, ArrayRef<Value> loops, Value cond);
   /// Loads both operands' depth tiles from `depth0` on (`count` long) into
   /// shared memory, then applies the body to every micro-tile element.
@@ -323,8 +327,11 @@ private:
   const Contraction &c_;
   OpBuilder &b_;
   Location loc_;
-  /// Thread column and row, first output row and column of the block.
-  Value tx_, ty_, row0_, col0_;
+  /// Thread index, its column and row; the block's first output row and
+  /// column.
+  Value tid_, tx_, ty_, row0_, col0_;
+  /// Whether the rows (columns) end in a partial tile.
+  bool raggedRows_, raggedCols_;
   /// The shared-memory tiles and the private accumulators.
   Value rowTile_, colTile_, acc_;
   /// The block's batch loop indices (null elsewhere).
@@ -359,14 +366,20 @@ SmallVector<Value> TileEmitter::loopIndices(Value row, Value col, Value depth) {
   return loops;
 }
 
+SmallVector<Value> TileEmitter::indicesOf(unsigned operand,
+                                          ArrayRef<Value> loops) {
+  SmallVector<Value> indices;
+  for (AffineExpr e : c_.maps[operand].getResults())
+    indices.push_back(affine::expandAffineExpr(b_, loc_, e, loops, {}));
+  return indices;
+}
+
 Value TileEmitter::load(unsigned operand, ArrayRef<Value> loops, Value cond) {
   Value buffer = c_.op->getOperand(operand);
   Type elem = cast<MemRefType>(buffer.getType()).getElementType();
   auto emitLoad = [&]() {
-    SmallVector<Value> indices;
-    for (AffineExpr e : c_.maps[operand].getResults())
-      indices.push_back(affine::expandAffineExpr(b_, loc_, e, loops, {}));
-    return b_.create<memref::LoadOp>(loc_, buffer, indices).getResult();
+    return b_.create<memref::LoadOp>(loc_, buffer, indicesOf(operand, loops))
+        .getResult();
   };
   if (!cond)
     return emitLoad();
@@ -386,9 +399,6 @@ Value TileEmitter::load(unsigned operand, ArrayRef<Value> loops, Value cond) {
 
 void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
   unsigned rowOp = c_.rowOperand, colOp = 1 - c_.rowOperand;
-  Value rowTile = rowTile_, colTile = colTile_;
-  bool raggedRows = c_.rows % kTileRows != 0;
-  bool raggedCols = c_.cols % kTileCols != 0;
   bool partial = count < kTileDepth;
 
   // Row operand: thread (ty, tx) loads rows ty + 16 r, depth index tx.
@@ -397,22 +407,21 @@ void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
   for (int64_t r = 0; r < kTileRows / kThreadRows; ++r) {
     Value local = add(ty_, r * kThreadRows);
     Value row = add(row0_, local);
-    Value cond = both(below(row, c_.rows, raggedRows), depthCond);
+    Value cond = both(below(row, c_.rows, raggedRows_), depthCond);
     Value v = load(rowOp, loopIndices(row, Value(), depthAt), cond);
-    b_.create<memref::StoreOp>(loc_, v, rowTile, ValueRange{tx_, local});
+    b_.create<memref::StoreOp>(loc_, v, rowTile_, ValueRange{tx_, local});
   }
   // Column operand: consecutive threads load consecutive columns.
-  Value tid = add(mul(ty_, kThreadCols), tx_);
-  Value colLocal = rem(tid, kTileCols);
-  Value depthBase = div(tid, kTileCols);
+  Value colLocal = rem(tid_, kTileCols);
+  Value depthBase = div(tid_, kTileCols);
   Value col = add(col0_, colLocal);
-  Value colCond = below(col, c_.cols, raggedCols);
+  Value colCond = below(col, c_.cols, raggedCols_);
   constexpr int64_t kDepthStep = kThreads / kTileCols;
   for (int64_t r = 0; r < kTileDepth / kDepthStep; ++r) {
     Value local = add(depthBase, r * kDepthStep);
     Value cond = both(colCond, below(local, count, partial));
     Value v = load(colOp, loopIndices(Value(), col, add(depth0, local)), cond);
-    b_.create<memref::StoreOp>(loc_, v, colTile, ValueRange{local, colLocal});
+    b_.create<memref::StoreOp>(loc_, v, colTile_, ValueRange{local, colLocal});
   }
   b_.create<gpu::BarrierOp>(loc_);
 
@@ -428,10 +437,10 @@ void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
     SmallVector<Value> rowVals, colVals;
     for (int64_t i = 0; i < kMicro; ++i)
       rowVals.push_back(b_.create<memref::LoadOp>(
-          loc_, rowTile, ValueRange{k, add(mul(ty_, kMicro), i)}));
+          loc_, rowTile_, ValueRange{k, add(mul(ty_, kMicro), i)}));
     for (int64_t j = 0; j < kMicro; ++j)
       colVals.push_back(b_.create<memref::LoadOp>(
-          loc_, colTile, ValueRange{k, add(mul(tx_, kMicro), j)}));
+          loc_, colTile_, ValueRange{k, add(mul(tx_, kMicro), j)}));
     Block &body = c_.op->getRegion(0).front();
     SmallVector<Value> next;
     for (int64_t i = 0; i < kMicro; ++i)
@@ -483,9 +492,10 @@ void TileEmitter::emit() {
 
   OpBuilder::InsertionGuard guard(b_);
   b_.setInsertionPoint(launch.getBody().front().getTerminator());
-  Value tid = launch.getThreadIds().x, bid = launch.getBlockIds().x;
-  ty_ = div(tid, kThreadCols);
-  tx_ = rem(tid, kThreadCols);
+  tid_ = launch.getThreadIds().x;
+  Value bid = launch.getBlockIds().x;
+  ty_ = div(tid_, kThreadCols);
+  tx_ = rem(tid_, kThreadCols);
   Value colBlock = rem(bid, tilesCols);
   Value rest = div(bid, tilesCols);
   Value rowBlock = rem(rest, tilesRows);
@@ -493,15 +503,13 @@ void TileEmitter::emit() {
   delinearize(div(rest, tilesRows), c_.batchDims, batchLoops_);
   row0_ = mul(rowBlock, kTileRows);
   col0_ = mul(colBlock, kTileCols);
-  bool raggedRows = c_.rows % kTileRows != 0;
-  bool raggedCols = c_.cols % kTileCols != 0;
 
   // The micro-tile's outputs: rows 4 ty + i, columns 4 tx + j.
   auto outputAt = [&](int64_t i, int64_t j, Value &cond) {
     Value row = add(row0_, add(mul(ty_, kMicro), i));
     Value col = add(col0_, add(mul(tx_, kMicro), j));
-    cond =
-        both(below(row, c_.rows, raggedRows), below(col, c_.cols, raggedCols));
+    cond = both(below(row, c_.rows, raggedRows_),
+                below(col, c_.cols, raggedCols_));
     return loopIndices(row, col, Value());
   };
   for (int64_t i = 0; i < kMicro; ++i)
@@ -538,10 +546,7 @@ void TileEmitter::emit() {
       }
       Value v = b_.create<memref::LoadOp>(loc_, acc_,
                                           ValueRange{cst(i * kMicro + j)});
-      SmallVector<Value> indices;
-      for (AffineExpr e : c_.maps[2].getResults())
-        indices.push_back(affine::expandAffineExpr(b_, loc_, e, loops, {}));
-      b_.create<memref::StoreOp>(loc_, v, output, indices);
+      b_.create<memref::StoreOp>(loc_, v, output, indicesOf(2, loops));
     }
 }
 
