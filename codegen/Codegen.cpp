@@ -92,7 +92,8 @@ Expected<codegen::EmittedModule> emitInto(const Graph &graph, bool portable,
                                           bool wideVectors,
                                           const TargetOptions &options,
                                           CodegenResult &result) {
-  auto emitted = codegen::emitModule(graph, portable, wideVectors);
+  auto emitted =
+      codegen::emitModule(graph, portable, wideVectors, options.allowTf32);
   if (!emitted.ok())
     return emitted.error();
   result.arenaBytes = emitted->arenaBytes;
@@ -269,7 +270,8 @@ Expected<std::string> emitMLIR(const Graph &graph,
       return target.error();
     wideVectors = target->avx512;
   }
-  auto emitted = codegen::emitModule(graph, portable, wideVectors);
+  auto emitted =
+      codegen::emitModule(graph, portable, wideVectors, options.allowTf32);
   if (!emitted.ok())
     return emitted.error();
   return emitted->text;

@@ -32,6 +32,12 @@ struct TargetOptions {
   /// Fill CodegenResult::mlir and ::llvmIR (costly for big models; the
   /// weights are elided from the LLVM IR text).
   bool emitText = false;
+  /// "cuda" and "cuda-emulate": f32 matmuls and convolutions may run on
+  /// tensor cores in TF32 (operands rounded to 10 mantissa bits, f32
+  /// sums), as PyTorch's `allow_tf32`. Off by default: results then differ
+  /// from f32 by about 1e-3 relative. (Contractions of f16 values use f16
+  /// tensor cores regardless, which is exact.)
+  bool allowTf32 = false;
 };
 
 /// One kernel launch of a CUDA artifact's plan (docs/artifact.md,

@@ -23,7 +23,9 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
@@ -32,6 +34,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "mlir/Transforms/Passes.h"
 #include "mlir/Transforms/RegionUtils.h"
 
@@ -288,15 +291,88 @@ LogicalResult legalizeMath(ModuleOp module) {
 }
 
 /// Pure, region-free ops (constants, views, shape casts) are recomputed
-/// where they are used instead of being passed in.
+/// where they are used instead of being passed in. An mma.sync is pure too
+/// but a warp-wide exchange, which the emulator keeps in place.
 bool isSinkable(Operation *op) {
-  return op->getNumRegions() == 0 && isMemoryEffectFree(op);
+  return op->getNumRegions() == 0 && isMemoryEffectFree(op) &&
+         !isa<nvgpu::MmaSyncOp>(op);
 }
 
-/// Whether `op` is or contains a gpu.barrier.
-bool hasBarrier(Operation *op) {
-  return op->walk([](gpu::BarrierOp) { return WalkResult::interrupt(); })
+/// Whether `op` is or contains an op that ends a phase of emulation: a
+/// gpu.barrier (block-wide) or an nvgpu.mma.sync (warp-wide).
+bool splitsPhases(Operation *op) {
+  return op
+      ->walk([](Operation *inner) {
+        return isa<gpu::BarrierOp, nvgpu::MmaSyncOp>(inner)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
       .wasInterrupted();
+}
+
+/// Where value `valueId` of an mma.sync operand lives, by the PTX ISA's
+/// fragment layouts ("Matrix Fragments for mma.m16n8k16" and
+/// "mma.m16n8k8", .f16 and .tf32): the lane of the warp and the value id
+/// (the flattened index into the thread's fragment vector).
+struct FragmentSlot {
+  Value lane, value;
+};
+
+/// A(m, k) of an m16n8kK mma (K = 16: f16, 8: tf32).
+FragmentSlot fragmentA(OpBuilder &b, Location loc, Value m, Value k,
+                       int64_t depth) {
+  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
+  auto div = [&](Value x, int64_t y) {
+    return b.create<arith::DivUIOp>(loc, x, c(y));
+  };
+  auto rem = [&](Value x, int64_t y) {
+    return b.create<arith::RemUIOp>(loc, x, c(y));
+  };
+  auto add = [&](Value x, Value y) {
+    return b.create<arith::AddIOp>(loc, x, y);
+  };
+  auto mul = [&](Value x, int64_t y) {
+    return b.create<arith::MulIOp>(loc, x, c(y));
+  };
+  if (depth == 16) // a_i: row g (+8 for i % 4 >= 2), column 2 t + i % 2
+    return {add(mul(rem(m, 8), 4), div(rem(k, 8), 2)),
+            add(mul(add(mul(div(k, 8), 2), div(m, 8)), 2), rem(k, 2))};
+  // tf32, a_i: row g (+8 for odd i), column t (+4 for i >= 2)
+  return {add(mul(rem(m, 8), 4), rem(k, 4)), add(mul(div(k, 4), 2), div(m, 8))};
+}
+
+/// B(k, n) of an m16n8kK mma.
+FragmentSlot fragmentB(OpBuilder &b, Location loc, Value k, Value n,
+                       int64_t depth) {
+  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
+  auto add = [&](Value x, Value y) {
+    return b.create<arith::AddIOp>(loc, x, y);
+  };
+  Value lane = b.create<arith::MulIOp>(loc, n, c(4));
+  if (depth == 16) // b_i: row 2 t + i % 2 (+8 for i >= 2), column g
+    return {add(lane, b.create<arith::DivUIOp>(
+                          loc, b.create<arith::RemUIOp>(loc, k, c(8)), c(2))),
+            add(b.create<arith::MulIOp>(
+                    loc, b.create<arith::DivUIOp>(loc, k, c(8)), c(2)),
+                b.create<arith::RemUIOp>(loc, k, c(2)))};
+  // tf32, b_i: row t (+4 for i = 1), column g
+  return {add(lane, b.create<arith::RemUIOp>(loc, k, c(4))),
+          b.create<arith::DivUIOp>(loc, k, c(4))};
+}
+
+/// C(m, n) and D(m, n) (f32): c_i at row g (+8 for i >= 2), column
+/// 2 t + i % 2.
+FragmentSlot fragmentC(OpBuilder &b, Location loc, Value m, Value n) {
+  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
+  auto add = [&](Value x, Value y) {
+    return b.create<arith::AddIOp>(loc, x, y);
+  };
+  return {add(b.create<arith::MulIOp>(
+                  loc, b.create<arith::RemUIOp>(loc, m, c(8)), c(4)),
+              b.create<arith::DivUIOp>(loc, n, c(2))),
+          add(b.create<arith::MulIOp>(
+                  loc, b.create<arith::DivUIOp>(loc, m, c(8)), c(2)),
+              b.create<arith::RemUIOp>(loc, n, c(2)))};
 }
 
 /// Runs one launch's body for every block and thread on the host, keeping
@@ -307,6 +383,11 @@ bool hasBarrier(Operation *op) {
 /// through memory: private attributions get one copy per thread, and pure
 /// ops are recomputed in each phase that uses them. Anything else (a value
 /// of one phase used in another, a barrier under a branch) is an error.
+/// An nvgpu.mma.sync is a warp-wide exchange and ends a phase too: each
+/// thread stores its fragments into staging buffers [threads, values],
+/// the product is computed per warp from the PTX ISA's fragment layouts
+/// (fragmentA/B/C, written independently of the maps the kernels are built
+/// with), and the next phase reads each thread's result back.
 class LaunchEmulator {
 public:
   explicit LaunchEmulator(gpu::LaunchOp launch) : launch_(launch) {}
@@ -320,15 +401,103 @@ private:
   FailureOr<Value> materialize(OpBuilder &b, Value v, IRMapping &map);
   /// Emulates the ops of `block` for all threads in scope `map`.
   LogicalResult emitBlock(OpBuilder &b, Block &block, IRMapping &map);
-  /// One phase: `ops` for every thread.
+  /// One phase: `ops` for every thread, then each thread's `stage` values
+  /// (vectors) stored into their staging buffers.
   LogicalResult emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
-                          IRMapping &scope);
+                          IRMapping &scope,
+                          ArrayRef<std::pair<Value, Value>> stage = {});
+  /// The staging buffer [threads, values] of fragments of `type` in `role`
+  /// (0: A, 1: B, 2: C and D).
+  Value stagingBuffer(int role, VectorType type);
+  /// One mma.sync for every warp, from and to the staging buffers.
+  void emitWarpMma(OpBuilder &b, nvgpu::MmaSyncOp mma);
 
   gpu::LaunchOp launch_;
   Value threadCount_;
+  int64_t threads_ = 0;
   /// Private attribution -> its per-thread host buffer [threads, shape...].
   SmallVector<std::pair<Value, Value>> privates_;
+  /// Staging buffers by role and fragment type, allocated before the launch.
+  SmallVector<std::tuple<int, Type, Value>> staging_;
+  /// Phases emitted so far; an mma result -> (its staging buffer, the one
+  /// phase that may read it).
+  int64_t phases_ = 0;
+  llvm::DenseMap<Value, std::pair<Value, int64_t>> mmaResults_;
 };
+
+Value LaunchEmulator::stagingBuffer(int role, VectorType type) {
+  for (auto &[r, t, buffer] : staging_)
+    if (r == role && t == type)
+      return buffer;
+  OpBuilder b(launch_);
+  Value buffer = b.create<memref::AllocaOp>(
+      launch_.getLoc(), MemRefType::get({threads_, type.getNumElements()},
+                                        type.getElementType()));
+  staging_.push_back({role, type, buffer});
+  return buffer;
+}
+
+void LaunchEmulator::emitWarpMma(OpBuilder &b, nvgpu::MmaSyncOp mma) {
+  Location loc = mma.getLoc();
+  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
+  auto typeOf = [](Value v) { return cast<VectorType>(v.getType()); };
+  Value a = stagingBuffer(0, typeOf(mma.getMatrixA()));
+  Value bb = stagingBuffer(1, typeOf(mma.getMatrixB()));
+  Value acc = stagingBuffer(2, typeOf(mma.getMatrixC()));
+  SmallVector<int64_t> shape;
+  for (mlir::Attribute d : mma.getMmaShape())
+    shape.push_back(cast<IntegerAttr>(d).getInt());
+  int64_t depth = shape[2];
+  bool tf32 = mma.getTf32Enabled().value_or(false);
+  Type f32 = b.getF32Type();
+  // Constants before the loops that use them.
+  Value c0 = c(0), c1 = c(1), c32 = c(32), cWarps = c(threads_ / 32);
+  Value cRows = c(shape[0]), cCols = c(shape[1]), cDepth = c(depth);
+  auto warps = b.create<scf::ForOp>(loc, c0, cWarps, c1);
+  OpBuilder w(warps.getBody()->getTerminator());
+  Value base = w.create<arith::MulIOp>(loc, warps.getInductionVar(), c32);
+  auto rows = w.create<scf::ForOp>(loc, c0, cRows, c1);
+  OpBuilder r(rows.getBody()->getTerminator());
+  auto cols = r.create<scf::ForOp>(loc, c0, cCols, c1);
+  OpBuilder in(cols.getBody()->getTerminator());
+  Value m = rows.getInductionVar(), n = cols.getInductionVar();
+  FragmentSlot cs = fragmentC(in, loc, m, n);
+  Value cLane = in.create<arith::AddIOp>(loc, base, cs.lane);
+  Value init = in.create<memref::LoadOp>(loc, acc, ValueRange{cLane, cs.value});
+  auto ks = in.create<scf::ForOp>(loc, c0, cDepth, c1, ValueRange{init});
+  {
+    OpBuilder k(ks.getBody(), ks.getBody()->begin());
+    Value kk = ks.getInductionVar();
+    auto element = [&](Value buffer, FragmentSlot slot) {
+      Value v = k.create<memref::LoadOp>(
+          loc, buffer,
+          ValueRange{k.create<arith::AddIOp>(loc, base, slot.lane),
+                     slot.value});
+      if (v.getType() != f32)
+        return k.create<arith::ExtFOp>(loc, f32, v).getResult();
+      if (!tf32)
+        return v;
+      // The tensor cores read the top 19 bits of a tf32 operand.
+      Type i32 = k.getI32Type();
+      Value bits = k.create<arith::BitcastOp>(loc, i32, v);
+      Value mask = k.create<arith::ConstantOp>(
+          loc, k.getI32IntegerAttr(static_cast<int32_t>(0xFFFFE000u)));
+      return k
+          .create<arith::BitcastOp>(loc, f32,
+                                    k.create<arith::AndIOp>(loc, bits, mask))
+          .getResult();
+    };
+    Value x = element(a, fragmentA(k, loc, m, kk, depth));
+    Value y = element(bb, fragmentB(k, loc, kk, n, depth));
+    Value sum = k.create<arith::AddFOp>(loc, ks.getRegionIterArg(0),
+                                        k.create<arith::MulFOp>(loc, x, y));
+    k.create<scf::YieldOp>(loc, sum);
+  }
+  // D shares C's buffer: each position is read (above) before it is written.
+  in.create<memref::StoreOp>(loc, ks.getResult(0), acc,
+                             ValueRange{cLane, cs.value});
+  mmaResults_[mma.getResult()] = {acc, phases_ + 1};
+}
 
 FailureOr<Value> LaunchEmulator::materialize(OpBuilder &b, Value v,
                                              IRMapping &map) {
@@ -336,6 +505,27 @@ FailureOr<Value> LaunchEmulator::materialize(OpBuilder &b, Value v,
     return mapped;
   if (!launch_.getBody().isAncestor(v.getParentRegion()))
     return v;
+  if (auto it = mmaResults_.find(v); it != mmaResults_.end()) {
+    Value tid = map.lookupOrNull(launch_.getThreadIds().x);
+    if (it->second.second != phases_ || !tid) {
+      launch_.emitError("emulation: an mma.sync result is used after the "
+                        "phase that follows it");
+      return failure();
+    }
+    Location loc = launch_.getLoc();
+    auto type = cast<VectorType>(v.getType());
+    Value result = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type));
+    int64_t inner = type.getShape().back();
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      Value e = b.create<memref::LoadOp>(
+          loc, it->second.first,
+          ValueRange{tid, b.create<arith::ConstantIndexOp>(loc, i)});
+      result = b.create<vector::InsertOp>(
+          loc, e, result, ArrayRef<int64_t>{i / inner, i % inner});
+    }
+    map.map(v, result);
+    return result;
+  }
   Operation *def = v.getDefiningOp();
   if (!def || !isSinkable(def)) {
     launch_.emitError("emulation: a per-thread value crosses a barrier");
@@ -348,10 +538,13 @@ FailureOr<Value> LaunchEmulator::materialize(OpBuilder &b, Value v,
   return clone->getResult(cast<OpResult>(v).getResultNumber());
 }
 
-LogicalResult LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
-                                        IRMapping &scope) {
-  if (ops.empty())
+LogicalResult
+LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
+                          IRMapping &scope,
+                          ArrayRef<std::pair<Value, Value>> stage) {
+  if (ops.empty() && stage.empty())
     return success();
+  ++phases_;
   Location loc = launch_.getLoc();
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
   Value one = b.create<arith::ConstantIndexOp>(loc, 1);
@@ -393,6 +586,20 @@ LogicalResult LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
     // A result used in another phase fails to materialize there.
     inner.clone(*op, map);
   }
+  for (auto [value, buffer] : stage) {
+    FailureOr<Value> v = materialize(inner, value, map);
+    if (failed(v))
+      return failure();
+    auto type = cast<VectorType>(value.getType());
+    int64_t width = type.getShape().back();
+    for (int64_t i = 0; i < type.getNumElements(); ++i)
+      inner.create<memref::StoreOp>(
+          loc,
+          inner.create<vector::ExtractOp>(
+              loc, *v, ArrayRef<int64_t>{i / width, i % width}),
+          buffer,
+          ValueRange{tid, inner.create<arith::ConstantIndexOp>(loc, i)});
+  }
   return success();
 }
 
@@ -402,8 +609,20 @@ LogicalResult LaunchEmulator::emitBlock(OpBuilder &b, Block &block,
   for (Operation &op : block.without_terminator()) {
     if (isSinkable(&op))
       continue;
-    if (!hasBarrier(&op)) {
+    if (!splitsPhases(&op)) {
       phase.push_back(&op);
+      continue;
+    }
+    if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op)) {
+      auto typeOf = [](Value v) { return cast<VectorType>(v.getType()); };
+      Value a = mma.getMatrixA(), bv = mma.getMatrixB(), c = mma.getMatrixC();
+      if (failed(emitPhase(b, phase, map,
+                           {{a, stagingBuffer(0, typeOf(a))},
+                            {bv, stagingBuffer(1, typeOf(bv))},
+                            {c, stagingBuffer(2, typeOf(c))}})))
+        return failure();
+      phase.clear();
+      emitWarpMma(b, mma);
       continue;
     }
     if (failed(emitPhase(b, phase, map)))
@@ -442,6 +661,12 @@ LogicalResult LaunchEmulator::run() {
   if (!threads)
     return launch_.emitError("emulation: a launch size is not a constant");
   threadCount_ = blockOps.x;
+  threads_ = *threads;
+  if (threads_ % 32 != 0 &&
+      launch_.getBody()
+          .walk([](nvgpu::MmaSyncOp) { return WalkResult::interrupt(); })
+          .wasInterrupted())
+    return launch_.emitError("emulation: mma.sync in a partial warp");
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
   Value one = b.create<arith::ConstantIndexOp>(loc, 1);
   IRMapping map;
@@ -476,6 +701,12 @@ LogicalResult LaunchEmulator::run() {
   }
   for (auto [arg, buffer] : privates_)
     buffers.push_back(buffer);
+  // The mma.sync staging buffers, before the loop that uses them.
+  launch_.getBody().walk([&](nvgpu::MmaSyncOp mma) {
+    int role = 0;
+    for (Value v : {mma.getMatrixA(), mma.getMatrixB(), mma.getMatrixC()})
+      stagingBuffer(role++, cast<VectorType>(v.getType()));
+  });
   auto blocks = b.create<scf::ForOp>(loc, zero, gridOps.x, one);
   map.map(bid.x, blocks.getInductionVar());
   OpBuilder inner(blocks.getBody()->getTerminator());
@@ -612,6 +843,9 @@ void addNVVMPasses(PassManager &pm) {
   gpm.addPass(createLowerAffinePass());
   gpm.addPass(arith::createArithExpandOpsPass());
   gpm.addPass(createConvertSCFToCFPass());
+  // The tensor-core kernels' mma.sync and their fragment vectors.
+  gpm.addPass(createConvertNVGPUToNVVMPass());
+  gpm.addPass(createConvertVectorToLLVMPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = true;
   gpm.addPass(createConvertGpuOpsToNVVMOps(nvvm));
@@ -788,6 +1022,16 @@ Expected<std::string> emitPTX(llvm::Module &module,
   return ptx;
 }
 
+/// Lets the inliner move nvgpu ops (the tensor-core kernels' mma.sync,
+/// which has no side effects beyond its result) into @mlc_graph; the
+/// dialect declares no inliner interface of its own.
+struct NVGPUInlinerInterface : public DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+
 } // namespace
 
 Expected<GpuModule> lowerToPTX(const std::string &moduleText,
@@ -797,6 +1041,9 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
                                std::string *hostEmulation) {
   DialectRegistry registry;
   registerEverything(registry);
+  registry.addExtension(+[](MLIRContext *, nvgpu::NVGPUDialect *dialect) {
+    dialect->addInterfaces<NVGPUInlinerInterface>();
+  });
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
   DiagnosticCollector diagnostics(context);

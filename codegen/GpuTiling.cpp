@@ -12,9 +12,13 @@
 
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/NVGPU/Utils/MMAUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -66,6 +70,17 @@ constexpr int64_t kRowTileStride = kTileRows + kMicro;
 static_assert(kRowTileStride % kMicro == 0 && kTileCols % kMicro == 0);
 /// Smallest rows, columns and depth worth a tiled kernel.
 constexpr int64_t kMinRows = 16, kMinCols = 16, kMinDepth = 8;
+/// Tensor-core kernels: the block's 8 warps as 2 x 4, each computing a
+/// 32 x 16 part of the output tile as 2 x 2 mma.sync tiles of 16 x 8.
+constexpr int64_t kWarp = 32, kWarpCols = 4;
+constexpr int64_t kMmaRows = 16, kMmaCols = 8;
+constexpr int64_t kWarpTileRows = kTileRows / (kThreads / kWarp / kWarpCols);
+constexpr int64_t kWarpTileCols = kTileCols / kWarpCols;
+constexpr int64_t kMmaPerWarpRow = kWarpTileRows / kMmaRows;
+constexpr int64_t kMmaPerWarpCol = kWarpTileCols / kMmaCols;
+// Each thread holds 4 accumulators of each of its warp's mma tiles: the
+// same 16 as the scalar micro-tile.
+static_assert(kMmaPerWarpRow * kMmaPerWarpCol * 4 == kMicro * kMicro);
 
 /// Upper bound of `e` over dims in [0, dimMax[d]], or nullopt when `e` may
 /// be negative or the bound overflows.
@@ -137,6 +152,13 @@ AffineExpr simplifyWithRanges(AffineExpr e, ArrayRef<int64_t> dimMax) {
   }
 }
 
+/// The tensor-core form of a contraction (the `mlc.mma` attribute of its
+/// kernel function, which the emitter sets; docs/codegen.md): none, f16
+/// operands (exactly representable, converted to f16 in shared memory), or
+/// tf32 (f32 operands rounded to nearest, ties away, to 10 mantissa bits).
+/// Both accumulate in f32.
+enum class Mma { None, F16, TF32 };
+
 /// How a contraction's loops map onto the tiled kernel.
 struct Contraction {
   linalg::LinalgOp op;
@@ -150,7 +172,31 @@ struct Contraction {
   /// the output lists them (row-major), the depth in loop order.
   SmallVector<unsigned> batchDims, rowDims, colDims, depthDims;
   int64_t batch = 1, rows = 1, cols = 1, depth = 1;
+  Mma mma = Mma::None;
 };
+
+/// Whether `body` is `out + a * b` (either order) on f32: what mma.sync
+/// computes.
+bool isMultiplyAccumulateF32(Block &body) {
+  if (body.getNumArguments() != 3 ||
+      !llvm::all_of(body.getArgumentTypes(), [](Type t) { return t.isF32(); }))
+    return false;
+  auto ops = body.without_terminator();
+  if (std::distance(ops.begin(), ops.end()) != 2)
+    return false;
+  auto mul = dyn_cast<arith::MulFOp>(*ops.begin());
+  auto add = dyn_cast<arith::AddFOp>(*std::next(ops.begin()));
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!mul || !add || !yield || yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != add.getResult())
+    return false;
+  auto is = [](Value x, Value y, Value p, Value q) {
+    return (x == p && y == q) || (x == q && y == p);
+  };
+  return is(mul.getLhs(), mul.getRhs(), body.getArgument(0),
+            body.getArgument(1)) &&
+         is(add.getLhs(), add.getRhs(), body.getArgument(2), mul.getResult());
+}
 
 /// Whether the body of a contraction may run on padding values: ops that
 /// can trap or have effects are refused.
@@ -259,6 +305,12 @@ std::optional<Contraction> analyze(linalg::LinalgOp op) {
   c.depth = *depth;
   if (c.rows < kMinRows || c.cols < kMinCols || c.depth < kMinDepth)
     return std::nullopt;
+  if (auto fn = op->getParentOfType<func::FuncOp>())
+    if (auto mode = fn->getAttrOfType<StringAttr>("mlc.mma");
+        mode && isMultiplyAccumulateF32(*op.getBlock()))
+      c.mma = mode.getValue() == "f16"    ? Mma::F16
+              : mode.getValue() == "tf32" ? Mma::TF32
+                                          : Mma::None;
   // Every linear index (batch x rows x columns outputs, the depth) must fit
   // an int32 grid and the index arithmetic.
   int64_t tiles = ((c.rows + kTileRows - 1) / kTileRows);
@@ -323,6 +375,17 @@ private:
   /// Loads both operands' depth tiles from `depth0` on (`count` long) into
   /// shared memory, then applies the body to every micro-tile element.
   void emitDepthTile(Value depth0, int64_t count);
+  /// The tensor-core form of the body over one depth tile in shared memory
+  /// (zeros beyond the depth): each warp's mma.sync tiles.
+  void emitMmaTile();
+  /// `v` (f32) as the shared tiles of the tensor-core form store it.
+  Value toTileElement(Value v);
+  /// Output row and column in the block's tile of accumulator `slot` of the
+  /// calling thread.
+  std::pair<Value, Value> accPosition(int64_t slot);
+  /// Result `result` of the mma fragment map `map` (lane, value id ->
+  /// row, column) for value id `value` of the calling thread's lane.
+  Value fragmentCoord(AffineMap map, unsigned result, int64_t value);
 
   const Contraction &c_;
   OpBuilder &b_;
@@ -336,6 +399,13 @@ private:
   Value rowTile_, colTile_, acc_;
   /// The block's batch loop indices (null elsewhere).
   SmallVector<Value> batchLoops_;
+  /// Tensor-core form: the lane, the warp's first row and column in the
+  /// tile, the depth of one mma.sync, and the fragment maps of
+  /// nvgpu::getLaneIdAndValueIdToOperandCoord for A (rows x depth), B
+  /// (columns x depth) and the accumulators (rows x columns).
+  Value lane_, warpRow_, warpCol_;
+  int64_t mmaDepth_ = 0;
+  AffineMap mapA_, mapB_, mapC_;
 };
 
 void TileEmitter::delinearize(Value lin, ArrayRef<unsigned> dims,
@@ -397,6 +467,116 @@ Value TileEmitter::load(unsigned operand, ArrayRef<Value> loops, Value cond) {
   return guard.getResult(0);
 }
 
+Value TileEmitter::toTileElement(Value v) {
+  switch (c_.mma) {
+  case Mma::None:
+    return v;
+  case Mma::F16:
+    // Exact: the emitter proved the operand's values are f16 values.
+    return b_.create<arith::TruncFOp>(loc_, b_.getF16Type(), v);
+  case Mma::TF32: {
+    // Round to nearest, ties away from zero, in 10 mantissa bits (what
+    // cvt.rna.tf32.f32 does): add half of the dropped part to the
+    // magnitude and clear it. Overflow rounds to infinity; NaN stays a
+    // (quiet) NaN. The hardware reads the top 19 bits only, so rounding
+    // here makes device and host emulation agree.
+    Type i32 = b_.getI32Type();
+    Value bits = b_.create<arith::BitcastOp>(loc_, i32, v);
+    auto constant = [&](uint32_t x) {
+      return b_.create<arith::ConstantOp>(
+          loc_, b_.getI32IntegerAttr(static_cast<int32_t>(x)));
+    };
+    Value rounded = b_.create<arith::AndIOp>(
+        loc_, b_.create<arith::AddIOp>(loc_, bits, constant(0x1000)),
+        constant(0xFFFFE000u));
+    Value isNan =
+        b_.create<arith::CmpFOp>(loc_, arith::CmpFPredicate::UNO, v, v);
+    Value nan = b_.create<arith::ConstantOp>(
+        loc_, b_.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
+    return b_.create<arith::SelectOp>(
+        loc_, isNan, nan,
+        b_.create<arith::BitcastOp>(loc_, b_.getF32Type(), rounded));
+  }
+  }
+  return v;
+}
+
+Value TileEmitter::fragmentCoord(AffineMap map, unsigned result,
+                                 int64_t value) {
+  MLIRContext *ctx = b_.getContext();
+  AffineExpr e = map.getResult(result).replaceDimsAndSymbols(
+      {getAffineDimExpr(0, ctx), getAffineConstantExpr(value, ctx)}, {});
+  return affine::expandAffineExpr(b_, loc_, simplifyAffineExpr(e, 2, 0),
+                                  {lane_, lane_}, {});
+}
+
+std::pair<Value, Value> TileEmitter::accPosition(int64_t slot) {
+  if (c_.mma == Mma::None)
+    return {add(mul(ty_, kMicro), slot / kMicro),
+            add(mul(tx_, kMicro), slot % kMicro)};
+  // Slot 4 t + v: value v of the thread's part of mma tile t.
+  int64_t t = slot / 4, v = slot % 4;
+  Value row = add(warpRow_, (t / kMmaPerWarpCol) * kMmaRows);
+  Value col = add(warpCol_, (t % kMmaPerWarpCol) * kMmaCols);
+  return {add(row, fragmentCoord(mapC_, 0, v)),
+          add(col, fragmentCoord(mapC_, 1, v))};
+}
+
+void TileEmitter::emitMmaTile() {
+  Type elem =
+      c_.mma == Mma::F16 ? Type(b_.getF16Type()) : Type(b_.getF32Type());
+  // Per thread: A is 16 x depth / 32 lanes values, B depth x 8 / 32, C
+  // 16 x 8 / 32 = 4; registers of 32 bits, two f16 or one tf32 each.
+  int64_t perRegister = c_.mma == Mma::F16 ? 2 : 1;
+  int64_t aValues = kMmaRows * mmaDepth_ / kWarp;
+  int64_t bValues = kMmaCols * mmaDepth_ / kWarp;
+  auto aType = VectorType::get({aValues / perRegister, perRegister}, elem);
+  auto bType = VectorType::get({bValues / perRegister, perRegister}, elem);
+  auto cType = VectorType::get({2, 2}, b_.getF32Type());
+  auto fragment = [&](VectorType type, int64_t values, auto element) {
+    Value frag = b_.create<arith::ConstantOp>(loc_, b_.getZeroAttr(type));
+    for (int64_t v = 0; v < values; ++v) {
+      SmallVector<int64_t, 2> at{v / type.getDimSize(1),
+                                 v % type.getDimSize(1)};
+      frag = b_.create<vector::InsertOp>(loc_, element(v), frag, at);
+    }
+    return frag;
+  };
+  for (int64_t k0 = 0; k0 < kTileDepth; k0 += mmaDepth_)
+    for (int64_t mi = 0; mi < kMmaPerWarpRow; ++mi)
+      for (int64_t ni = 0; ni < kMmaPerWarpCol; ++ni) {
+        int64_t t = mi * kMmaPerWarpCol + ni;
+        Value rowBase = add(warpRow_, mi * kMmaRows);
+        Value colBase = add(warpCol_, ni * kMmaCols);
+        // The tiles are [depth][row] and [depth][column].
+        Value a = fragment(aType, aValues, [&](int64_t v) {
+          return b_.create<memref::LoadOp>(
+              loc_, rowTile_,
+              ValueRange{add(fragmentCoord(mapA_, 1, v), k0),
+                         add(rowBase, fragmentCoord(mapA_, 0, v))});
+        });
+        Value bf = fragment(bType, bValues, [&](int64_t v) {
+          return b_.create<memref::LoadOp>(
+              loc_, colTile_,
+              ValueRange{add(fragmentCoord(mapB_, 1, v), k0),
+                         add(colBase, fragmentCoord(mapB_, 0, v))});
+        });
+        Value acc = fragment(cType, 4, [&](int64_t v) {
+          return b_.create<memref::LoadOp>(loc_, acc_,
+                                           ValueRange{cst(4 * t + v)});
+        });
+        Value d = b_.create<nvgpu::MmaSyncOp>(
+            loc_, a, bf, acc, ArrayRef<int64_t>{kMmaRows, kMmaCols, mmaDepth_},
+            c_.mma == Mma::TF32);
+        for (int64_t v = 0; v < 4; ++v)
+          b_.create<memref::StoreOp>(
+              loc_,
+              b_.create<vector::ExtractOp>(loc_, d,
+                                           ArrayRef<int64_t>{v / 2, v % 2}),
+              acc_, ValueRange{cst(4 * t + v)});
+      }
+}
+
 void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
   unsigned rowOp = c_.rowOperand, colOp = 1 - c_.rowOperand;
   bool partial = count < kTileDepth;
@@ -409,7 +589,8 @@ void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
     Value row = add(row0_, local);
     Value cond = both(below(row, c_.rows, raggedRows_), depthCond);
     Value v = load(rowOp, loopIndices(row, Value(), depthAt), cond);
-    b_.create<memref::StoreOp>(loc_, v, rowTile_, ValueRange{tx_, local});
+    b_.create<memref::StoreOp>(loc_, toTileElement(v), rowTile_,
+                               ValueRange{tx_, local});
   }
   // Column operand: consecutive threads load consecutive columns.
   Value colLocal = rem(tid_, kTileCols);
@@ -421,9 +602,17 @@ void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
     Value local = add(depthBase, r * kDepthStep);
     Value cond = both(colCond, below(local, count, partial));
     Value v = load(colOp, loopIndices(Value(), col, add(depth0, local)), cond);
-    b_.create<memref::StoreOp>(loc_, v, colTile_, ValueRange{local, colLocal});
+    b_.create<memref::StoreOp>(loc_, toTileElement(v), colTile_,
+                               ValueRange{local, colLocal});
   }
   b_.create<gpu::BarrierOp>(loc_);
+
+  if (c_.mma != Mma::None) {
+    // The loads stored zeros beyond `count`: every mma runs the full tile.
+    emitMmaTile();
+    b_.create<gpu::BarrierOp>(loc_);
+    return;
+  }
 
   // Every thread: its micro-tile, through the depth of the tile.
   SmallVector<Value> init;
@@ -473,7 +662,9 @@ void TileEmitter::emit() {
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   auto privateSpace =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Private);
-  auto elementOf = [&](unsigned operand) {
+  auto elementOf = [&](unsigned operand) -> Type {
+    if (operand < 2 && c_.mma == Mma::F16)
+      return b_.getF16Type();
     return cast<MemRefType>(c_.op->getOperand(operand).getType())
         .getElementType();
   };
@@ -503,22 +694,43 @@ void TileEmitter::emit() {
   delinearize(div(rest, tilesRows), c_.batchDims, batchLoops_);
   row0_ = mul(rowBlock, kTileRows);
   col0_ = mul(colBlock, kTileCols);
+  if (c_.mma != Mma::None) {
+    Value warp = div(tid_, kWarp);
+    lane_ = rem(tid_, kWarp);
+    warpRow_ = mul(div(warp, kWarpCols), kWarpTileRows);
+    warpCol_ = mul(rem(warp, kWarpCols), kWarpTileCols);
+    mmaDepth_ = c_.mma == Mma::F16 ? 16 : 8;
+    Type elem =
+        c_.mma == Mma::F16 ? Type(b_.getF16Type()) : Type(b_.getF32Type());
+    auto map = [&](int64_t rows, int64_t cols, Type type,
+                   nvgpu::MatMulOperandRole role) {
+      FailureOr<AffineMap> m = nvgpu::getLaneIdAndValueIdToOperandCoord(
+          b_, loc_, {VectorType::get({rows, cols}, type), role});
+      assert(succeeded(m) && "mma.sync fragments of f16, f32 are known");
+      return *m;
+    };
+    mapA_ = map(kMmaRows, mmaDepth_, elem, nvgpu::MatMulOperandRole::A);
+    mapB_ = map(kMmaCols, mmaDepth_, elem, nvgpu::MatMulOperandRole::B);
+    mapC_ =
+        map(kMmaRows, kMmaCols, b_.getF32Type(), nvgpu::MatMulOperandRole::C);
+  }
 
-  // The micro-tile's outputs: rows 4 ty + i, columns 4 tx + j.
-  auto outputAt = [&](int64_t i, int64_t j, Value &cond) {
-    Value row = add(row0_, add(mul(ty_, kMicro), i));
-    Value col = add(col0_, add(mul(tx_, kMicro), j));
+  // The thread's outputs: rows 4 ty + i, columns 4 tx + j of the
+  // micro-tile, or its values of the warp's mma tiles.
+  auto outputAt = [&](int64_t slot, Value &cond) {
+    auto [rowLocal, colLocal] = accPosition(slot);
+    Value row = add(row0_, rowLocal);
+    Value col = add(col0_, colLocal);
     cond = both(below(row, c_.rows, raggedRows_),
                 below(col, c_.cols, raggedCols_));
     return loopIndices(row, col, Value());
   };
-  for (int64_t i = 0; i < kMicro; ++i)
-    for (int64_t j = 0; j < kMicro; ++j) {
-      Value cond;
-      SmallVector<Value> loops = outputAt(i, j, cond);
-      b_.create<memref::StoreOp>(loc_, load(2, loops, cond), acc_,
-                                 ValueRange{cst(i * kMicro + j)});
-    }
+  for (int64_t slot = 0; slot < kMicro * kMicro; ++slot) {
+    Value cond;
+    SmallVector<Value> loops = outputAt(slot, cond);
+    b_.create<memref::StoreOp>(loc_, load(2, loops, cond), acc_,
+                               ValueRange{cst(slot)});
+  }
 
   int64_t fullTiles = c_.depth / kTileDepth;
   int64_t remainder = c_.depth % kTileDepth;
@@ -534,20 +746,18 @@ void TileEmitter::emit() {
     emitDepthTile(cst(fullTiles * kTileDepth), remainder);
 
   Value output = c_.op->getOperand(2);
-  for (int64_t i = 0; i < kMicro; ++i)
-    for (int64_t j = 0; j < kMicro; ++j) {
-      Value cond;
-      SmallVector<Value> loops = outputAt(i, j, cond);
-      OpBuilder::InsertionGuard g(b_);
-      if (cond) {
-        auto inBounds =
-            b_.create<scf::IfOp>(loc_, cond, /*withElseRegion=*/false);
-        b_.setInsertionPoint(inBounds.thenBlock()->getTerminator());
-      }
-      Value v = b_.create<memref::LoadOp>(loc_, acc_,
-                                          ValueRange{cst(i * kMicro + j)});
-      b_.create<memref::StoreOp>(loc_, v, output, indicesOf(2, loops));
+  for (int64_t slot = 0; slot < kMicro * kMicro; ++slot) {
+    Value cond;
+    SmallVector<Value> loops = outputAt(slot, cond);
+    OpBuilder::InsertionGuard g(b_);
+    if (cond) {
+      auto inBounds =
+          b_.create<scf::IfOp>(loc_, cond, /*withElseRegion=*/false);
+      b_.setInsertionPoint(inBounds.thenBlock()->getTerminator());
     }
+    Value v = b_.create<memref::LoadOp>(loc_, acc_, ValueRange{cst(slot)});
+    b_.create<memref::StoreOp>(loc_, v, output, indicesOf(2, loops));
+  }
 }
 
 } // namespace

@@ -5,7 +5,10 @@
 #include "codegen/MemoryPlan.h"
 #include "ir/Regex.h"
 
+#include "llvm/ADT/APFloat.h"
+
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -106,6 +109,65 @@ struct Group {
   std::vector<const Value *> inputs;
   std::vector<const Value *> outputs;
 };
+
+/// Whether every element of `v` (f32) is exactly an f16 value: a cast from
+/// f16 (WidenHalfAccumulation's, or the model's), a reshape or transpose of
+/// such a value, or a constant whose values all convert to f16 and back
+/// unchanged.
+bool holdsHalfValues(const Value *v) {
+  while (const Node *p = v->producer()) {
+    switch (p->kind()) {
+    case OpKind::Cast:
+      return p->operand(0)->type().dtype == DType::F16;
+    case OpKind::Reshape:
+    case OpKind::Transpose:
+      v = p->operand(0);
+      continue;
+    case OpKind::Constant: {
+      const TensorData &data = p->tensorAttr("value");
+      if (data.type.dtype != DType::F32)
+        return false;
+      const float *x = data.data<float>();
+      for (int64_t i = 0, n = data.numElements(); i < n; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, &x[i], sizeof bits);
+        // An f16 value has at most 11 significant bits.
+        if ((bits & 0x1FFF) != 0)
+          return false;
+        llvm::APFloat f(x[i]);
+        bool losesInfo = false;
+        if (f.convert(llvm::APFloat::IEEEhalf(),
+                      llvm::APFloat::rmNearestTiesToEven,
+                      &losesInfo) != llvm::APFloat::opOK ||
+            losesInfo)
+          return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+    }
+  }
+  return false;
+}
+
+/// The tensor-core form of group `g`'s contraction on the CUDA target
+/// (GpuTiling.cpp, `mlc.mma`): "f16" when both of its operands hold f16
+/// values (a half model, computed in f32 by WidenHalfAccumulation: the f16
+/// products are exact and the sums stay f32), else "tf32" for an f32
+/// contraction when the user allows it, else none.
+std::string mmaMode(const Group &g, bool allowTf32) {
+  for (const Node *node : g.nodes) {
+    if (node->kind() != OpKind::MatMul && node->kind() != OpKind::Conv)
+      continue;
+    if (node->result()->type().dtype != DType::F32)
+      return "";
+    if (holdsHalfValues(node->operand(0)) && holdsHalfValues(node->operand(1)))
+      return "f16";
+    return allowTf32 ? "tf32" : "";
+  }
+  return "";
+}
 
 /// Splits the non-constant nodes into contiguous groups (group -1: alone).
 std::vector<Group> formGroups(const Graph &graph) {
@@ -551,7 +613,7 @@ std::string hostSplitSpec(const std::string &delimiter, int64_t maxSplit) {
 }
 
 Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
-                                   bool wideVectors) {
+                                   bool wideVectors, bool allowTf32) {
   EmittedModule out;
   MLC_RETURN_IF_ERROR(buildSymbolTable(graph, out));
   bool dynamic = !out.symbols.empty();
@@ -1153,8 +1215,12 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
              tensorType(v->type()) + ", " + memrefType(v->type()) + ") -> ()");
     }
     b.line("return");
-    text += "  func.func private " + name + "(" + sig + ") {\n" + b.text() +
-            "  }\n";
+    std::string attrs;
+    if (portable)
+      if (std::string mma = mmaMode(g, allowTf32); !mma.empty())
+        attrs = " attributes {mlc.mma = \"" + mma + "\"}";
+    text += "  func.func private " + name + "(" + sig + ")" + attrs + " {\n" +
+            b.text() + "  }\n";
     std::string args, types;
     for (size_t i = 0; i < callArgs.size(); ++i) {
       args += (i ? ", " : "") + callArgs[i];

@@ -66,7 +66,22 @@ struct Case {
   std::string name;
   Graph graph;
   double lo = -1.0, hi = 1.0;
+  /// Compiled with TargetOptions::allowTf32, its f32 inputs rounded to tf32
+  /// values (so that the tensor-core products are exact and the usual
+  /// tolerance still checks every fragment index).
+  bool tf32 = false;
 };
+
+/// `x` rounded to nearest, ties away from zero, to 10 mantissa bits.
+float roundToTf32(float x) {
+  if (std::isnan(x))
+    return x;
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  bits = (bits + 0x1000u) & 0xFFFFE000u;
+  std::memcpy(&x, &bits, sizeof bits);
+  return x;
+}
 
 [[noreturn]] void die(const std::string &message) {
   std::fprintf(stderr, "mlc-codegen-check: %s\n", message.c_str());
@@ -109,6 +124,10 @@ TensorData randomData(const TensorType &type, double lo, double hi,
       break;
     case DType::F64:
       put(v);
+      break;
+    case DType::F16:
+      // Multiples of 2^-10 (exact in f16 for |v| <= 2^5).
+      put(static_cast<_Float16>(std::round(v * 1024) / 1024));
       break;
     case DType::I8:
       put(static_cast<int8_t>(std::lround(v)));
@@ -210,9 +229,11 @@ std::string &checkTarget() {
 /// threaded runs exercise the dispatch of every kernel shape.
 RunFn compileAndLoad(const Graph &graph, const std::string &dir,
                      const std::string &name, CodegenResult &result,
-                     std::string &error, bool everyLoopParallel) {
+                     std::string &error, bool everyLoopParallel,
+                     bool allowTf32 = false) {
   TargetOptions options;
   options.target = checkTarget();
+  options.allowTf32 = allowTf32;
   if (everyLoopParallel)
     options.minParallelWork = 0;
   auto r = generateCode(graph, options);
@@ -242,8 +263,19 @@ RunFn compileAndLoad(const Graph &graph, const std::string &dir,
 bool runCase(const Case &c, const std::string &dir) {
   std::mt19937 rng(1234);
   std::vector<TensorData> inputs;
-  for (const Value *v : c.graph.inputs())
+  for (const Value *v : c.graph.inputs()) {
     inputs.push_back(randomData(v->type(), c.lo, c.hi, rng));
+    if (c.tf32 && v->type().dtype == DType::F32) {
+      std::vector<uint8_t> bytes = *inputs.back().bytes;
+      for (size_t i = 0; i + 4 <= bytes.size(); i += 4) {
+        float x;
+        std::memcpy(&x, &bytes[i], 4);
+        x = roundToTf32(x);
+        std::memcpy(&bytes[i], &x, 4);
+      }
+      inputs.back() = *makeTensorData(v->type(), std::move(bytes));
+    }
+  }
   auto expected = interpretGraph(c.graph, inputs);
   if (!expected.ok()) {
     std::printf("SKIP %-28s interpreter: %s\n", c.name.c_str(),
@@ -254,7 +286,7 @@ bool runCase(const Case &c, const std::string &dir) {
   std::string error;
   static int serial = 0;
   RunFn run = compileAndLoad(c.graph, dir, "case" + std::to_string(serial++),
-                             result, error, /*everyLoopParallel=*/true);
+                             result, error, /*everyLoopParallel=*/true, c.tf32);
   if (!run) {
     std::printf("FAIL %-28s %s\n", c.name.c_str(), error.c_str());
     return false;
@@ -544,6 +576,62 @@ std::vector<Case> makeCases() {
   conv("conv1d_tiled", {2, 16, 40}, {20, 16, 5}, {1}, {2, 2}, {1}, 1, false);
   conv("conv2d_1x1_s2_tiled", {1, 32, 14, 14}, {48, 32, 1, 1}, {2, 2},
        {0, 0, 0, 0}, {1, 1}, 1, true);
+
+  // The CUDA target's tensor-core forms (GpuTiling.h). f16 models: the
+  // operands are casts of f16 values (as WidenHalfAccumulation leaves
+  // them) or f32 constants that hold f16 values; mma.sync m16n8k16 with
+  // f32 sums. tf32 (allowTf32): mma.sync m16n8k8.
+  auto halfMatmul = [&](const std::string &name, std::vector<int64_t> a,
+                        std::vector<int64_t> b, bool constantB) {
+    add(name, [=](Graph &g) {
+      Value *x =
+          op(g, OpKind::Cast, {input(g, "a", DType::F16, a)}, {{"to", f}});
+      Value *y;
+      if (constantB) {
+        // Multiples of 1/64 in [-2, 2]: exactly f16 values.
+        TensorType type = tt(f, b);
+        std::vector<uint8_t> bytes(*byteSize(type));
+        for (size_t i = 0; i < bytes.size() / 4; ++i) {
+          float v =
+              static_cast<float>(static_cast<int>(i * 37 % 257) - 128) / 64.0f;
+          std::memcpy(&bytes[4 * i], &v, 4);
+        }
+        auto data = makeTensorData(type, std::move(bytes));
+        auto c = g.addConstant(*data);
+        if (!c.ok())
+          die(c.message());
+        y = *c;
+      } else {
+        y = op(g, OpKind::Cast, {input(g, "b", DType::F16, b)}, {{"to", f}});
+      }
+      g.setOutputs({op(g, OpKind::MatMul, {x, y})});
+    });
+  };
+  halfMatmul("mma_f16_matmul_ragged", {70, 45}, {45, 133}, false);
+  halfMatmul("mma_f16_matmul_batched", {3, 40, 37}, {3, 37, 50}, false);
+  halfMatmul("mma_f16_matmul_const", {33, 64}, {64, 80}, true);
+  add("mma_f16_conv2d_s2_d2", [=, &rng](Graph &g) {
+    Value *x = op(g, OpKind::Cast, {input(g, "x", DType::F16, {2, 8, 15, 15})},
+                  {{"to", f}});
+    Value *w = op(g, OpKind::Cast, {input(g, "w", DType::F16, {24, 8, 3, 3})},
+                  {{"to", f}});
+    g.setOutputs({op(g, OpKind::Conv, {x, w, constant(g, f, {24}, -1, 1, rng)},
+                     {{"strides", std::vector<int64_t>{2, 2}},
+                      {"pads", std::vector<int64_t>{2, 1, 0, 2}},
+                      {"dilations", std::vector<int64_t>{2, 2}},
+                      {"group", int64_t{1}}})});
+  });
+  auto tf32Case = [&](const std::string &name) {
+    cases.back().tf32 = true;
+    cases.back().name = name;
+  };
+  matmul("", {70, 45}, {45, 133});
+  tf32Case("mma_tf32_matmul_ragged");
+  matmul("", {3, 40, 37}, {3, 37, 50});
+  tf32Case("mma_tf32_matmul_batched");
+  conv("", {2, 16, 40}, {20, 16, 5}, {1}, {2, 2}, {1}, 1, false);
+  cases.pop_back(); // the channels-last twin
+  tf32Case("mma_tf32_conv1d");
 
   // Pools run channels-last too ("<name>_cl").
   auto pool = [&](const std::string &name, OpKind k, std::vector<int64_t> xs,

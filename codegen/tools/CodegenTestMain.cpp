@@ -16,7 +16,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: mlc-codegen-test <graph.mlc|-> "
                "[--emit=mlir|llvm|obj|transform|ptx|plan] [--target=llvm|cuda] "
-               "[--schedule-report] [--cpu=NAME] [-o FILE]\n");
+               "[--schedule-report] [--allow-tf32] [--cpu=NAME] [-o FILE]\n");
   return 2;
 }
 
@@ -24,7 +24,7 @@ int usage() {
 
 int main(int argc, char **argv) {
   std::string input, emit = "mlir", output = "-", cpu, target = "llvm";
-  bool scheduleReport = false;
+  bool scheduleReport = false, allowTf32 = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--emit=", 0) == 0)
@@ -35,6 +35,8 @@ int main(int argc, char **argv) {
       cpu = a.substr(6);
     else if (a == "--schedule-report")
       scheduleReport = true;
+    else if (a == "--allow-tf32")
+      allowTf32 = true;
     else if (a == "-o" && i + 1 < argc)
       output = argv[++i];
     else if (input.empty())
@@ -86,6 +88,7 @@ int main(int argc, char **argv) {
     mlc::TargetOptions options;
     options.target = target;
     options.cpu = cpu;
+    options.allowTf32 = allowTf32;
     auto text = mlc::emitMLIR(*graph, options);
     if (!text.ok()) {
       std::fprintf(stderr, "error: %s\n", text.message().c_str());
@@ -97,6 +100,7 @@ int main(int argc, char **argv) {
   mlc::TargetOptions options;
   options.target = target;
   options.cpu = cpu;
+  options.allowTf32 = allowTf32;
   options.emitText = emit != "obj";
   auto result = mlc::generateCode(*graph, options);
   if (!result.ok()) {

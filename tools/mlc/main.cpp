@@ -55,6 +55,9 @@ Options:
                              (default: sm_80,sm_90; empty: PTX only)
   --ptxas=PATH               ptxas for the cubins (default: from PATH or
                              /usr/local/cuda/bin); 'none' embeds PTX only
+  --allow-tf32               --target=cuda: f32 matmuls and convolutions may
+                             use TF32 tensor cores (about 1e-3 relative
+                             error, as PyTorch's allow_tf32)
   --mtriple=TRIPLE           LLVM target triple (default: this host)
   --input-shape NAME=DIMS    fix a dynamic input shape, e.g. input=1x3x224x224
                              (repeatable; a sequence's element k is NAME.k)
@@ -230,6 +233,8 @@ int compileCommand(int argc, char **argv) {
       }
     } else if (takeValue(argc, argv, i, "--ptxas", value)) {
       options.ptxas = value;
+    } else if (arg == "--allow-tf32") {
+      options.target.allowTf32 = true;
     } else if (takeValue(argc, argv, i, "-mcpu", value) ||
                takeValue(argc, argv, i, "--mcpu", value)) {
       options.target.cpu = value;
