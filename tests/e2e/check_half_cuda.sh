@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The CUDA target's f16 tensor cores end to end: a generated f16 CNN
+# (make_half_cnn.py) compiles with --target=cuda to PTX whose contractions
+# are mma.sync m16n8k16 f16 instructions (assembled by ptxas for sm_80 and
+# sm_90 when one exists), and with --target=cuda-emulate (the same kernels,
+# each warp's mma.sync emulated on the host) matches onnxruntime within the
+# f16 tolerance (rtol 1e-2, atol 1e-3).
+#
+# Usage: check_half_cuda.sh [--mlc PATH] [--python VENV_PYTHON] [--work DIR]
+set -euo pipefail
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+parse_common "$@"
+((${#ARGS[@]} == 0)) || die "unexpected arguments: ${ARGS[*]}"
+default_work half_cnn cuda
+
+run "$PYTHON" "$E2E_DIR/make_half_cnn.py" "$WORK/half_cnn.onnx"
+run "$MLC" compile "$WORK/half_cnn.onnx" --target=cuda --emit=ptx -o "$WORK/kernels.ptx"
+mma="$(grep -c 'mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.f16\.f16\.f32' "$WORK/kernels.ptx" || true)"
+# Two convolutions and a matmul, each 2 x 2 mma tiles per warp in every
+# depth tile (a loop body and a remainder).
+((mma >= 12)) || die "expected the three contractions on f16 tensor cores, found $mma mma.sync"
+PTXAS="$(command -v ptxas || true)"
+[[ -n "$PTXAS" ]] || { [[ -x /usr/local/cuda/bin/ptxas ]] && PTXAS=/usr/local/cuda/bin/ptxas; }
+if [[ -n "$PTXAS" ]]; then
+  for arch in sm_80 sm_90; do
+    run "$PTXAS" -arch="$arch" -O3 -o "$WORK/kernels.$arch.cubin" "$WORK/kernels.ptx"
+  done
+else
+  echo "note: no ptxas on PATH or in /usr/local/cuda/bin; the PTX was not assembled"
+fi
+run bash "$E2E_DIR/run_model_test.sh" "$WORK/half_cnn.onnx" --mlc "$MLC" --python "$PYTHON" \
+  --work "$WORK/emulate" --rtol 1e-2 --atol 1e-3 -- --target=cuda-emulate
+echo "PASS: f16 tensor cores ($mma mma.sync), emulated outputs match onnxruntime"
