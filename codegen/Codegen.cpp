@@ -86,14 +86,28 @@ std::string buildWeights(const codegen::EmittedModule &emitted) {
   return blob;
 }
 
+/// The PTX architecture of the CUDA targets: TargetOptions::cpu, sm_80 by
+/// default and always for "cuda-emulate".
+std::string cudaArch(const TargetOptions &options) {
+  return options.cpu.empty() || options.target == "cuda-emulate" ? "sm_80"
+                                                                 : options.cpu;
+}
+
+/// Whether the CUDA target's mma.sync forms (m16n8k16 f16/bf16, m16n8k8
+/// tf32: sm_80 and newer) are available.
+bool hasTensorCores(const TargetOptions &options) {
+  return cudaArchNumber(cudaArch(options)) >= 80;
+}
+
 /// Stage 2, graph -> MLIR text: emits the module and records its memory
 /// plan (and, with emitText, the text) in `result`.
 Expected<codegen::EmittedModule> emitInto(const Graph &graph, bool portable,
                                           bool wideVectors,
                                           const TargetOptions &options,
                                           CodegenResult &result) {
-  auto emitted =
-      codegen::emitModule(graph, portable, wideVectors, options.allowTf32);
+  auto emitted = codegen::emitModule(graph, portable, wideVectors,
+                                     portable && hasTensorCores(options),
+                                     options.allowTf32);
   if (!emitted.ok())
     return emitted.error();
   result.arenaBytes = emitted->arenaBytes;
@@ -154,7 +168,7 @@ Status finishCpuObject(const std::string &text, const std::string &schedules,
 Expected<CodegenResult> generateCudaCode(const Graph &graph,
                                          const TargetOptions &options) {
   bool emulate = options.target == "cuda-emulate";
-  std::string arch = options.cpu.empty() || emulate ? "sm_80" : options.cpu;
+  std::string arch = cudaArch(options);
   // sm_70 is the oldest architecture current CUDA toolkits assemble for.
   if (cudaArchNumber(arch) < 70)
     return makeError("codegen: unknown CUDA architecture '" + arch +
@@ -270,8 +284,9 @@ Expected<std::string> emitMLIR(const Graph &graph,
       return target.error();
     wideVectors = target->avx512;
   }
-  auto emitted =
-      codegen::emitModule(graph, portable, wideVectors, options.allowTf32);
+  auto emitted = codegen::emitModule(graph, portable, wideVectors,
+                                     portable && hasTensorCores(options),
+                                     options.allowTf32);
   if (!emitted.ok())
     return emitted.error();
   return emitted->text;

@@ -35,8 +35,9 @@ struct TargetOptions {
   /// "cuda" and "cuda-emulate": f32 matmuls and convolutions may run on
   /// tensor cores in TF32 (operands rounded to 10 mantissa bits, f32
   /// sums), as PyTorch's `allow_tf32`. Off by default: results then differ
-  /// from f32 by about 1e-3 relative. (Contractions of f16 values use f16
-  /// tensor cores regardless, which is exact.)
+  /// from f32 by about 1e-3 relative. (Contractions of f16 or bf16 values
+  /// use f16 or bf16 tensor cores regardless: their products are exact and
+  /// their sums f32.) Tensor cores need sm_80 or newer.
   bool allowTf32 = false;
 };
 

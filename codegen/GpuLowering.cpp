@@ -614,6 +614,13 @@ LogicalResult LaunchEmulator::emitBlock(OpBuilder &b, Block &block,
       continue;
     }
     if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op)) {
+      // Its result is read back from staging in the next phase only: the
+      // phase count is static, so a use in another block (a later loop,
+      // a branch) could see a later mma's result.
+      for (Operation *user : mma.getResult().getUsers())
+        if (user->getBlock() != mma->getBlock())
+          return mma.emitError("emulation: an mma.sync result is used "
+                               "outside the mma's block");
       auto typeOf = [](Value v) { return cast<VectorType>(v.getType()); };
       Value a = mma.getMatrixA(), bv = mma.getMatrixB(), c = mma.getMatrixC();
       if (failed(emitPhase(b, phase, map,
@@ -831,6 +838,61 @@ LogicalResult outlineLaunches(func::FuncOp graph, unsigned numInputs,
     launch.erase();
   }
   return success();
+}
+
+/// Step 6a, first: nvgpu.mma.sync on bf16 as the PTX instruction
+/// `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32` in inline
+/// assembly (as CUTLASS writes it), each fragment row of two bf16 one
+/// 32-bit register. MLIR 19 has no working path: nvgpu-to-nvvm cannot
+/// deduce bf16 operand types, and nvvm.mma.sync's verifier wants bf16
+/// fragments as vector<2xf16> while LLVM's intrinsic takes i32.
+void lowerBf16MmaSync(ModuleOp module) {
+  SmallVector<nvgpu::MmaSyncOp> mmas;
+  module.walk([&](nvgpu::MmaSyncOp mma) {
+    if (cast<VectorType>(mma.getMatrixA().getType()).getElementType().isBF16())
+      mmas.push_back(mma);
+  });
+  for (nvgpu::MmaSyncOp mma : mmas) {
+    OpBuilder b(mma);
+    Location loc = mma.getLoc();
+    Type i32 = b.getI32Type(), f32 = b.getF32Type();
+    auto registers = [&](Value fragment) {
+      auto type = cast<VectorType>(fragment.getType());
+      SmallVector<Value> regs;
+      for (int64_t r = 0; r < type.getDimSize(0); ++r) {
+        Value row = b.create<vector::ExtractOp>(loc, fragment, r);
+        Value word =
+            b.create<vector::BitCastOp>(loc, VectorType::get({1}, i32), row);
+        regs.push_back(b.create<vector::ExtractOp>(loc, word, 0));
+      }
+      return regs;
+    };
+    SmallVector<Value> a = registers(mma.getMatrixA());
+    SmallVector<Value> bb = registers(mma.getMatrixB());
+    SmallVector<Value> c;
+    for (int64_t i = 0; i < 4; ++i)
+      c.push_back(b.create<vector::ExtractOp>(loc, mma.getMatrixC(),
+                                              ArrayRef<int64_t>{i / 2, i % 2}));
+    auto resultType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(4, f32));
+    SmallVector<Value> operands(a);
+    llvm::append_range(operands, bb);
+    llvm::append_range(operands, c);
+    auto op = b.create<LLVM::InlineAsmOp>(
+        loc, resultType, operands,
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+        "{$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, {$10, $11, $12, $13};",
+        "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f", /*has_side_effects=*/false,
+        /*is_align_stack=*/false, LLVM::AsmDialectAttr(), ArrayAttr());
+    Value d = b.create<arith::ConstantOp>(
+        loc, b.getZeroAttr(mma.getResult().getType()));
+    for (int64_t i = 0; i < 4; ++i)
+      d = b.create<vector::InsertOp>(
+          loc, b.create<LLVM::ExtractValueOp>(loc, op->getResult(0), i), d,
+          ArrayRef<int64_t>{i / 2, i % 2});
+    mma.getResult().replaceAllUsesWith(d);
+    mma.erase();
+  }
 }
 
 /// Step 6a: the gpu.module to the LLVM dialect.
@@ -1116,6 +1178,7 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
   }
 
   // 6. NVVM, LLVM IR, PTX.
+  lowerBf16MmaSync(*module);
   PassManager nvvm(&context);
   addNVVMPasses(nvvm);
   if (failed(nvvm.run(*module)))

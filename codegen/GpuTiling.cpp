@@ -153,11 +153,11 @@ AffineExpr simplifyWithRanges(AffineExpr e, ArrayRef<int64_t> dimMax) {
 }
 
 /// The tensor-core form of a contraction (the `mlc.mma` attribute of its
-/// kernel function, which the emitter sets; docs/codegen.md): none, f16
-/// operands (exactly representable, converted to f16 in shared memory), or
+/// kernel function, which the emitter sets; docs/codegen.md): none, f16 or
+/// bf16 operands (exactly representable, converted in shared memory), or
 /// tf32 (f32 operands rounded to nearest, ties away, to 10 mantissa bits).
-/// Both accumulate in f32.
-enum class Mma { None, F16, TF32 };
+/// All accumulate in f32.
+enum class Mma { None, F16, BF16, TF32 };
 
 /// How a contraction's loops map onto the tiled kernel.
 struct Contraction {
@@ -309,6 +309,7 @@ std::optional<Contraction> analyze(linalg::LinalgOp op) {
     if (auto mode = fn->getAttrOfType<StringAttr>("mlc.mma");
         mode && isMultiplyAccumulateF32(*op.getBlock()))
       c.mma = mode.getValue() == "f16"    ? Mma::F16
+              : mode.getValue() == "bf16" ? Mma::BF16
               : mode.getValue() == "tf32" ? Mma::TF32
                                           : Mma::None;
   // Every linear index (batch x rows x columns outputs, the depth) must fit
@@ -380,6 +381,13 @@ private:
   void emitMmaTile();
   /// `v` (f32) as the shared tiles of the tensor-core form store it.
   Value toTileElement(Value v);
+  /// The element type of the shared tiles and fragments: f16, bf16, or f32
+  /// (tf32 values).
+  Type tileElement() {
+    return c_.mma == Mma::F16    ? Type(b_.getF16Type())
+           : c_.mma == Mma::BF16 ? Type(b_.getBF16Type())
+                                 : Type(b_.getF32Type());
+  }
   /// Output row and column in the block's tile of accumulator `slot` of the
   /// calling thread.
   std::pair<Value, Value> accPosition(int64_t slot);
@@ -472,8 +480,9 @@ Value TileEmitter::toTileElement(Value v) {
   case Mma::None:
     return v;
   case Mma::F16:
-    // Exact: the emitter proved the operand's values are f16 values.
-    return b_.create<arith::TruncFOp>(loc_, b_.getF16Type(), v);
+  case Mma::BF16:
+    // Exact: the emitter proved the operand's values are f16 (bf16) values.
+    return b_.create<arith::TruncFOp>(loc_, tileElement(), v);
   case Mma::TF32: {
     // Round to nearest, ties away from zero, in 10 mantissa bits (what
     // cvt.rna.tf32.f32 does): add half of the dropped part to the
@@ -523,11 +532,10 @@ std::pair<Value, Value> TileEmitter::accPosition(int64_t slot) {
 }
 
 void TileEmitter::emitMmaTile() {
-  Type elem =
-      c_.mma == Mma::F16 ? Type(b_.getF16Type()) : Type(b_.getF32Type());
+  Type elem = tileElement();
   // Per thread: A is 16 x depth / 32 lanes values, B depth x 8 / 32, C
-  // 16 x 8 / 32 = 4; registers of 32 bits, two f16 or one tf32 each.
-  int64_t perRegister = c_.mma == Mma::F16 ? 2 : 1;
+  // 16 x 8 / 32 = 4; registers of 32 bits, two f16 (bf16) or one tf32 each.
+  int64_t perRegister = c_.mma == Mma::TF32 ? 1 : 2;
   int64_t aValues = kMmaRows * mmaDepth_ / kWarp;
   int64_t bValues = kMmaCols * mmaDepth_ / kWarp;
   auto aType = VectorType::get({aValues / perRegister, perRegister}, elem);
@@ -663,8 +671,8 @@ void TileEmitter::emit() {
   auto privateSpace =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Private);
   auto elementOf = [&](unsigned operand) -> Type {
-    if (operand < 2 && c_.mma == Mma::F16)
-      return b_.getF16Type();
+    if (operand < 2 && c_.mma != Mma::None)
+      return tileElement();
     return cast<MemRefType>(c_.op->getOperand(operand).getType())
         .getElementType();
   };
@@ -699,9 +707,11 @@ void TileEmitter::emit() {
     lane_ = rem(tid_, kWarp);
     warpRow_ = mul(div(warp, kWarpCols), kWarpTileRows);
     warpCol_ = mul(rem(warp, kWarpCols), kWarpTileCols);
-    mmaDepth_ = c_.mma == Mma::F16 ? 16 : 8;
+    mmaDepth_ = c_.mma == Mma::TF32 ? 8 : 16;
+    // bf16 fragments are laid out as f16 ones (the maps depend on the
+    // element width only; MMAUtils knows f16).
     Type elem =
-        c_.mma == Mma::F16 ? Type(b_.getF16Type()) : Type(b_.getF32Type());
+        c_.mma == Mma::TF32 ? Type(b_.getF32Type()) : Type(b_.getF16Type());
     auto map = [&](int64_t rows, int64_t cols, Type type,
                    nvgpu::MatMulOperandRole role) {
       FailureOr<AffineMap> m = nvgpu::getLaneIdAndValueIdToOperandCoord(

@@ -37,11 +37,11 @@ mlir::gpu::LaunchOp createGpuLaunch(mlir::OpBuilder &b, mlir::Location loc,
 /// at most 64 bits wide. Smaller contractions stay with the
 /// one-thread-per-element mapping of createLaunches.
 ///
-/// In a kernel function marked `mlc.mma = "f16"` or `"tf32"` (by the
-/// emitter: operands that hold f16 values, or f32 ones with
+/// In a kernel function marked `mlc.mma = "f16"`, `"bf16"` or `"tf32"` (by
+/// the emitter: operands that hold f16 or bf16 values, or f32 ones with
 /// TargetOptions::allowTf32), a contraction whose body is `out + a * b` on
 /// f32 runs on tensor cores instead: its tiles are stored to shared memory
-/// as f16 or as tf32-rounded f32, and the block's 8 warps compute 2 x 2
+/// as f16, bf16 or tf32-rounded f32, and the block's 8 warps compute 2 x 2
 /// nvgpu.mma.sync tiles of 16 x 8 each (m16n8k16, or m16n8k8 for tf32)
 /// into the same 16 f32 accumulators per thread (docs/codegen.md, "Tensor
 /// cores").

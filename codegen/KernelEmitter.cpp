@@ -110,15 +110,15 @@ struct Group {
   std::vector<const Value *> outputs;
 };
 
-/// Whether every element of `v` (f32) is exactly an f16 value: a cast from
-/// f16 (WidenHalfAccumulation's, or the model's), a reshape or transpose of
-/// such a value, or a constant whose values all convert to f16 and back
-/// unchanged.
-bool holdsHalfValues(const Value *v) {
+/// Whether every element of `v` (f32) is exactly a `half` (f16 or bf16)
+/// value: a cast from `half` (WidenHalfAccumulation's, or the model's), a
+/// reshape or transpose of such a value, or a constant whose values all
+/// convert to `half` and back unchanged.
+bool holdsHalfValues(const Value *v, DType half) {
   while (const Node *p = v->producer()) {
     switch (p->kind()) {
     case OpKind::Cast:
-      return p->operand(0)->type().dtype == DType::F16;
+      return p->operand(0)->type().dtype == half;
     case OpKind::Reshape:
     case OpKind::Transpose:
       v = p->operand(0);
@@ -131,7 +131,13 @@ bool holdsHalfValues(const Value *v) {
       for (int64_t i = 0, n = data.numElements(); i < n; ++i) {
         uint32_t bits;
         std::memcpy(&bits, &x[i], sizeof bits);
-        // An f16 value has at most 11 significant bits.
+        // A bf16 value is the top half of its f32; an f16 value has at
+        // most 11 significant bits.
+        if (half == DType::BF16) {
+          if ((bits & 0xFFFF) != 0)
+            return false;
+          continue;
+        }
         if ((bits & 0x1FFF) != 0)
           return false;
         llvm::APFloat f(x[i]);
@@ -152,21 +158,32 @@ bool holdsHalfValues(const Value *v) {
 }
 
 /// The tensor-core form of group `g`'s contraction on the CUDA target
-/// (GpuTiling.cpp, `mlc.mma`): "f16" when both of its operands hold f16
-/// values (a half model, computed in f32 by WidenHalfAccumulation: the f16
-/// products are exact and the sums stay f32), else "tf32" for an f32
-/// contraction when the user allows it, else none.
+/// (GpuTiling.cpp, `mlc.mma`): "f16" ("bf16") when both of its operands
+/// hold f16 (bf16) values (a half model, computed in f32 by
+/// WidenHalfAccumulation: the products are exact and the sums stay f32),
+/// else "tf32" for an f32 contraction when the user allows it, else none.
 std::string mmaMode(const Group &g, bool allowTf32) {
+  // The mode covers the whole kernel function, so every contraction of the
+  // group must qualify for the same one (FuseKernels puts one in a group;
+  // hand-written graphs may put more).
+  std::string mode;
   for (const Node *node : g.nodes) {
     if (node->kind() != OpKind::MatMul && node->kind() != OpKind::Conv)
       continue;
     if (node->result()->type().dtype != DType::F32)
       return "";
-    if (holdsHalfValues(node->operand(0)) && holdsHalfValues(node->operand(1)))
-      return "f16";
-    return allowTf32 ? "tf32" : "";
+    std::string own = allowTf32 ? "tf32" : "";
+    for (DType half : {DType::F16, DType::BF16})
+      if (holdsHalfValues(node->operand(0), half) &&
+          holdsHalfValues(node->operand(1), half)) {
+        own = half == DType::F16 ? "f16" : "bf16";
+        break;
+      }
+    if (own.empty() || (!mode.empty() && own != mode))
+      return "";
+    mode = own;
   }
-  return "";
+  return mode;
 }
 
 /// Splits the non-constant nodes into contiguous groups (group -1: alone).
@@ -613,7 +630,8 @@ std::string hostSplitSpec(const std::string &delimiter, int64_t maxSplit) {
 }
 
 Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
-                                   bool wideVectors, bool allowTf32) {
+                                   bool wideVectors, bool tensorCores,
+                                   bool allowTf32) {
   EmittedModule out;
   MLC_RETURN_IF_ERROR(buildSymbolTable(graph, out));
   bool dynamic = !out.symbols.empty();
@@ -1216,7 +1234,7 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     }
     b.line("return");
     std::string attrs;
-    if (portable)
+    if (tensorCores)
       if (std::string mma = mmaMode(g, allowTf32); !mma.empty())
         attrs = " attributes {mlc.mma = \"" + mma + "\"}";
     text += "  func.func private " + name + "(" + sig + ")" + attrs + " {\n" +

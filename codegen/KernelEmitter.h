@@ -80,11 +80,13 @@ std::string hostSplitSpec(const std::string &delimiter, int64_t maxSplit);
 /// packed weights, no CPU register-tile shapes (KernelBuilder::portable),
 /// and output copies as linalg.copy. `wideVectors` (AVX-512 targets) gives
 /// panel contractions widePanelRows-row register tiles (KernelBuilder).
-/// With `portable`, a kernel whose contraction may use tensor cores is
-/// marked `mlc.mma` (GpuTiling.h): "f16" when its operands hold f16 values,
-/// "tf32" for other f32 contractions when `allowTf32`.
+/// With `tensorCores` (a CUDA architecture with mma.sync, sm_80 and newer),
+/// a kernel whose contractions may use them is marked `mlc.mma`
+/// (GpuTiling.h): "f16" ("bf16") when their operands hold f16 (bf16)
+/// values, "tf32" for other f32 contractions when `allowTf32`.
 Expected<EmittedModule> emitModule(const Graph &graph, bool portable = false,
                                    bool wideVectors = false,
+                                   bool tensorCores = false,
                                    bool allowTf32 = false);
 
 } // namespace mlc::codegen

@@ -129,6 +129,15 @@ TensorData randomData(const TensorType &type, double lo, double hi,
       // Multiples of 2^-10 (exact in f16 for |v| <= 2^5).
       put(static_cast<_Float16>(std::round(v * 1024) / 1024));
       break;
+    case DType::BF16: {
+      // Multiples of 2^-7 (exact in bf16 for |v| <= 2): the top half of
+      // the f32.
+      float x = static_cast<float>(std::round(v * 128) / 128);
+      uint32_t bits;
+      std::memcpy(&bits, &x, sizeof bits);
+      put(static_cast<uint16_t>(bits >> 16));
+      break;
+    }
     case DType::I8:
       put(static_cast<int8_t>(std::lround(v)));
       break;
@@ -582,13 +591,13 @@ std::vector<Case> makeCases() {
   // them) or f32 constants that hold f16 values; mma.sync m16n8k16 with
   // f32 sums. tf32 (allowTf32): mma.sync m16n8k8.
   auto halfMatmul = [&](const std::string &name, std::vector<int64_t> a,
-                        std::vector<int64_t> b, bool constantB) {
+                        std::vector<int64_t> b, bool constantB,
+                        DType half = DType::F16) {
     add(name, [=](Graph &g) {
-      Value *x =
-          op(g, OpKind::Cast, {input(g, "a", DType::F16, a)}, {{"to", f}});
+      Value *x = op(g, OpKind::Cast, {input(g, "a", half, a)}, {{"to", f}});
       Value *y;
       if (constantB) {
-        // Multiples of 1/64 in [-2, 2]: exactly f16 values.
+        // Multiples of 1/64 in [-2, 2]: exactly f16 and bf16 values.
         TensorType type = tt(f, b);
         std::vector<uint8_t> bytes(*byteSize(type));
         for (size_t i = 0; i < bytes.size() / 4; ++i) {
@@ -602,7 +611,7 @@ std::vector<Case> makeCases() {
           die(c.message());
         y = *c;
       } else {
-        y = op(g, OpKind::Cast, {input(g, "b", DType::F16, b)}, {{"to", f}});
+        y = op(g, OpKind::Cast, {input(g, "b", half, b)}, {{"to", f}});
       }
       g.setOutputs({op(g, OpKind::MatMul, {x, y})});
     });
@@ -610,6 +619,8 @@ std::vector<Case> makeCases() {
   halfMatmul("mma_f16_matmul_ragged", {70, 45}, {45, 133}, false);
   halfMatmul("mma_f16_matmul_batched", {3, 40, 37}, {3, 37, 50}, false);
   halfMatmul("mma_f16_matmul_const", {33, 64}, {64, 80}, true);
+  halfMatmul("mma_bf16_matmul_ragged", {70, 45}, {45, 133}, false, DType::BF16);
+  halfMatmul("mma_bf16_matmul_const", {33, 64}, {64, 80}, true, DType::BF16);
   add("mma_f16_conv2d_s2_d2", [=, &rng](Graph &g) {
     Value *x = op(g, OpKind::Cast, {input(g, "x", DType::F16, {2, 8, 15, 15})},
                   {{"to", f}});
