@@ -117,10 +117,11 @@ class MlcModel:
         if case.get("generate") == "matmul":
             # Drawn here, with the float64 product as the reference.
             g = torch.Generator(device=DEVICE).manual_seed(1)
-            self.inputs = [torch.randn(case["shape"], generator=g, device=DEVICE)
+            dtype = DTYPES[case.get("dtype", "float32")][2]
+            self.inputs = [torch.randn(case["shape"], generator=g, device=DEVICE).to(dtype)
                            for _ in range(2)]
             ref = torch.matmul(self.inputs[0].double(), self.inputs[1].double())
-            self.expected = [ref.float().cpu().numpy()]
+            self.expected = [ref.to(dtype).cpu().numpy()]
         else:
             self.inputs = [torch.from_numpy(np.load(os.path.join(bundle, f))).to(DEVICE)
                            for f in case["inputs"]]
@@ -264,6 +265,16 @@ def measure_peaks(results):
         t = time_calls(lambda: (torch.matmul(a2, b2), torch.cuda.synchronize()), 5, 20)
         results["peaks"]["cublas_sgemm_%d_tflops" % n] = 2 * n ** 3 / t["median_ms"] / 1e9
         results["peaks"]["cublas_sgemm_%d_ms" % n] = t["median_ms"]
+    # The tensor-core ceilings beside mlc's gemm_f16_* and gemm_tf32_* cases.
+    a16, b16 = a[:4096, :4096].half(), b[:4096, :4096].half()
+    t = time_calls(lambda: (torch.matmul(a16, b16), torch.cuda.synchronize()), 5, 20)
+    results["peaks"]["cublas_hgemm_4096_tflops"] = 2 * 4096 ** 3 / t["median_ms"] / 1e9
+    torch.backends.cuda.matmul.allow_tf32 = True
+    a4, b4 = a[:4096, :4096].contiguous(), b[:4096, :4096].contiguous()
+    t = time_calls(lambda: (torch.matmul(a4, b4), torch.cuda.synchronize()), 5, 20)
+    results["peaks"]["cublas_tf32_4096_tflops"] = 2 * 4096 ** 3 / t["median_ms"] / 1e9
+    torch.backends.cuda.matmul.allow_tf32 = False
+    del a16, b16, a4, b4
     src = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
     dst = torch.empty_like(src)
     t = time_calls(lambda: (dst.copy_(src), torch.cuda.synchronize()), 3, 10)

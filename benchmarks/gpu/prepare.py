@@ -35,7 +35,7 @@ import onnxruntime as ort
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# (case name, onnx file stem, batch, rtol, atol)
+# (case name, onnx file stem, batch, rtol, atol[, extra mlc compile flags])
 CASES = [
     ("mobilenet_tiny", "examples/mobilenet_tiny", 1, 1e-3, 1e-4),
     ("mlp", "mlp", 1, 1e-3, 1e-4),
@@ -48,26 +48,42 @@ CASES = [
 ] + [
     # C = A x B with both operands inputs (no weights): the kernel beside cuBLAS.
     ("gemm_%d" % n, "gen:gemm_%d" % n, 1, 1e-3, 1e-4) for n in (1024, 2048, 4096)
+] + [
+    # The same on tensor cores: f16 operands and result (f32 sums), and f32
+    # with --allow-tf32. The reference is the float64 product of the same
+    # operands; the tolerance covers the rounding of an f16 result (half an
+    # ulp of values near 64) or of tf32 operands.
+    ("gemm_f16_%d" % n, "gen:gemm_f16_%d" % n, 1, 1e-2, 1e-1) for n in (2048, 4096)
+] + [
+    ("gemm_tf32_%d" % n, "gen:gemm_%d" % n, 1, 1e-2, 1e-1, ["--allow-tf32"])
+    for n in (2048, 4096)
 ]
 TORCH = [["resnet50", 1], ["resnet50", 32], ["bert_encoder", 1], ["bert_encoder", 32],
          ["vit_b_16", 1], ["vit_b_16", 32]]
 
 
-def gemm_model(n, path):
-    """MatMul of two [n, n] f32 inputs."""
+def gemm_model(n, path, elem=onnx.TensorProto.FLOAT):
+    """MatMul of two [n, n] inputs of `elem`."""
     h = onnx.helper
-    f32 = onnx.TensorProto.FLOAT
     graph = h.make_graph([h.make_node("MatMul", ["a", "b"], ["c"])], "gemm_%d" % n,
-                         [h.make_tensor_value_info("a", f32, [n, n]),
-                          h.make_tensor_value_info("b", f32, [n, n])],
-                         [h.make_tensor_value_info("c", f32, [n, n])])
+                         [h.make_tensor_value_info("a", elem, [n, n]),
+                          h.make_tensor_value_info("b", elem, [n, n])],
+                         [h.make_tensor_value_info("c", elem, [n, n])])
     onnx.save(h.make_model(graph, opset_imports=[h.make_opsetid("", 17)]), path)
+
+
+def gemm_spec(stem):
+    """(n, numpy dtype name) of a generated GEMM stem gen:gemm[_f16]_N."""
+    half = stem.startswith("gen:gemm_f16_")
+    return int(stem.rsplit("_", 1)[1]), "float16" if half else "float32"
 
 
 def model_path(stem, models, work):
     if stem.startswith("gen:gemm_"):
         path = os.path.join(work, "..", stem[4:] + ".onnx")
-        gemm_model(int(stem[len("gen:gemm_"):]), path)
+        n, dtype = gemm_spec(stem)
+        gemm_model(n, path, onnx.TensorProto.FLOAT16 if dtype == "float16"
+                   else onnx.TensorProto.FLOAT)
         return path
     if stem.startswith("examples/"):
         return os.path.join(ROOT, stem + ".onnx")
@@ -113,7 +129,8 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     manifest = {"cases": [], "torch": []}
-    for name, stem, batch, rtol, atol in CASES:
+    for name, stem, batch, rtol, atol, *flags in CASES:
+        flags = flags[0] if flags else []
         if args.only and not re.search(args.only, name):
             continue
         src = model_path(stem, args.models, work)
@@ -122,16 +139,18 @@ def main():
             continue
         t0 = time.monotonic()
         artifact = name + ".so"
-        subprocess.run([args.mlc, "compile", src, "--target=" + args.target, "-o",
-                        os.path.join(work, artifact)], check=True)
+        subprocess.run([args.mlc, "compile", src, "--target=" + args.target, *flags,
+                        "-o", os.path.join(work, artifact)], check=True)
         compile_s = time.monotonic() - t0
         entry = {"name": name, "model": stem, "batch": batch, "artifact": artifact,
-                 "rtol": rtol, "atol": atol, "compile_s": round(compile_s, 2)}
+                 "rtol": rtol, "atol": atol, "compile_s": round(compile_s, 2),
+                 "flags": flags}
         if stem.startswith("gen:gemm_"):
             # Inputs too big to travel: the device draws them and takes the
             # float64 product as the reference.
-            n = int(stem[len("gen:gemm_"):])
-            entry.update(generate="matmul", shape=[n, n], inputs=[], expected=[])
+            n, dtype = gemm_spec(stem)
+            entry.update(generate="matmul", shape=[n, n], dtype=dtype, inputs=[],
+                         expected=[])
             manifest["cases"].append(entry)
             print("%-20s compiled in %5.1f s" % (name, compile_s), flush=True)
             continue
