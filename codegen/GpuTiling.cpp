@@ -173,7 +173,29 @@ struct Contraction {
   SmallVector<unsigned> batchDims, rowDims, colDims, depthDims;
   int64_t batch = 1, rows = 1, cols = 1, depth = 1;
   Mma mma = Mma::None;
+  /// The linalg.fill of the output right before the op, if any: the
+  /// accumulators start from its value instead of a load, and the fill
+  /// (a launch and a pass over the output of its own) goes.
+  linalg::FillOp fill;
 };
+
+/// The linalg.fill that writes `op`'s whole output buffer just before it
+/// (only side-effect-free ops between them), or null.
+linalg::FillOp precedingFill(linalg::LinalgOp op) {
+  Value output = op->getOperand(2);
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev))
+      return fill.hasPureBufferSemantics() &&
+                     fill.getDpsInitOperand(0)->get() == output &&
+                     fill.getDpsInputOperand(0)->get().getType() ==
+                         getElementTypeOrSelf(output.getType())
+                 ? fill
+                 : linalg::FillOp();
+    if (!isMemoryEffectFree(prev) || prev->getNumRegions() != 0)
+      return linalg::FillOp();
+  }
+  return linalg::FillOp();
+}
 
 /// Whether `body` is `out + a * b` (either order) on f32: what mma.sync
 /// computes.
@@ -736,10 +758,15 @@ void TileEmitter::emit() {
     return loopIndices(row, col, Value());
   };
   for (int64_t slot = 0; slot < kMicro * kMicro; ++slot) {
-    Value cond;
-    SmallVector<Value> loops = outputAt(slot, cond);
-    b_.create<memref::StoreOp>(loc_, load(2, loops, cond), acc_,
-                               ValueRange{cst(slot)});
+    Value init;
+    if (c_.fill) {
+      init = linalg::FillOp(c_.fill).getDpsInputOperand(0)->get();
+    } else {
+      Value cond;
+      SmallVector<Value> loops = outputAt(slot, cond);
+      init = load(2, loops, cond);
+    }
+    b_.create<memref::StoreOp>(loc_, init, acc_, ValueRange{cst(slot)});
   }
 
   int64_t fullTiles = c_.depth / kTileDepth;
@@ -779,9 +806,12 @@ LogicalResult tileContractions(ModuleOp module) {
       found.push_back(std::move(*c));
   });
   for (Contraction &c : found) {
+    c.fill = precedingFill(c.op);
     OpBuilder b(c.op);
     TileEmitter(c, b).emit();
     c.op->erase();
+    if (c.fill)
+      c.fill->erase();
   }
   return success();
 }

@@ -31,9 +31,10 @@ mlir::gpu::LaunchOp createGpuLaunch(mlir::OpBuilder &b, mlir::Location loc,
 ///     each operand into shared memory (through the operands' own indexing
 ///     maps, so a convolution is an implicit GEMM), a barrier, every thread
 ///     applies the op's body to its micro-tile, a barrier.
-/// The accumulators start from the output's current value and take the
-/// depth in the op's own order, as the one-thread-per-element form does
-/// (on the GPU both contract a multiply and add into an fma). Elements are
+/// The accumulators start from the output's current value, or from the value
+/// of a linalg.fill of the output right before the op (which then goes),
+/// and take the depth in the op's own order, as the one-thread-per-element form
+/// does (on the GPU both contract a multiply and add into an fma). Elements are
 /// at most 64 bits wide. Smaller contractions stay with the
 /// one-thread-per-element mapping of createLaunches.
 ///
