@@ -400,7 +400,8 @@ Expected<std::string> compileModel(const std::string &modelPath,
   }
   MLC_RETURN_IF_ERROR(runPipeline(
       *graph, options.pipeline,
-      defaultPipeline(gpu ? PipelineTarget::Gpu : PipelineTarget::Cpu)));
+      defaultPipeline(gpu ? PipelineTarget::Gpu : PipelineTarget::Cpu,
+                      options.precision)));
   if (options.emit == EmitKind::IR) {
     PrintOptions print;
     print.elideConstantsAbove = 16;

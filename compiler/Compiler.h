@@ -42,6 +42,10 @@ struct CompileOptions {
   /// CUDA target: GPU architectures to embed cubins for (each at least the
   /// PTX architecture, TargetOptions::cpu).
   std::vector<std::string> cudaCubins = {"sm_80", "sm_90"};
+  /// The precision f32 computation runs in: f32 (the model's own), or f16 /
+  /// bf16 (lower-precision-f16/-bf16: inputs and outputs stay f32, sums
+  /// stay f32; see passes/LowerPrecision.h).
+  DType precision = DType::F32;
   /// Receives warnings (one line each) when set.
   std::ostream *warnings = nullptr;
   /// Writes a per-kernel summary of the chosen schedules to this stream

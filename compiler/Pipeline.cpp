@@ -8,6 +8,7 @@
 #include "passes/FoldConstants.h"
 #include "passes/FuseKernels.h"
 #include "passes/InferShapes.h"
+#include "passes/LowerPrecision.h"
 #include "passes/SimplifyAlgebra.h"
 #include "passes/WidenHalfAccumulation.h"
 
@@ -42,6 +43,14 @@ const PassInfo kWidenHalfAccumulation{
     "widen-half-accumulation",
     "f16/bf16 contractions and reductions computed in f32",
     widenHalfAccumulation};
+const PassInfo kLowerPrecisionF16{
+    "lower-precision-f16",
+    "compute the f32 graph in f16 (inputs and outputs stay f32)",
+    lowerPrecisionToF16};
+const PassInfo kLowerPrecisionBF16{
+    "lower-precision-bf16",
+    "compute the f32 graph in bf16 (inputs and outputs stay f32)",
+    lowerPrecisionToBF16};
 const PassInfo kFuseKernels{"fuse-kernels",
                             "group nodes into kernels (anchor + epilogue)",
                             fuseKernels};
@@ -82,13 +91,15 @@ const std::vector<PassInfo> &allPasses() {
       kFoldConstants,
       kEliminateCommonSubexpressions,
       kEliminateDeadCode,
+      kLowerPrecisionF16,
+      kLowerPrecisionBF16,
       kWidenHalfAccumulation,
       kFuseKernels,
   };
   return passes;
 }
 
-const std::vector<PassInfo> &defaultPipeline(PipelineTarget target) {
+std::vector<PassInfo> defaultPipeline(PipelineTarget target, DType precision) {
   // The compiler's table of contents. Simplification runs twice: once to
   // expose constant subgraphs (batch_norm parameters, reshape chains on
   // weights) before the layout change, once to clean up what the layout
@@ -110,7 +121,18 @@ const std::vector<PassInfo> &defaultPipeline(PipelineTarget target) {
       kWidenHalfAccumulation, kEliminateCommonSubexpressions,
       kEliminateDeadCode,     kFuseKernels,
   };
-  return target == PipelineTarget::Cpu ? cpu : gpu;
+  std::vector<PassInfo> passes = target == PipelineTarget::Cpu ? cpu : gpu;
+  // --precision: after the f32 simplifications (batch norms fold into the
+  // weights in f32, before those round), before the accumulations widen.
+  if (precision == DType::F16 || precision == DType::BF16) {
+    auto widen =
+        std::find_if(passes.begin(), passes.end(), [](const PassInfo &p) {
+          return p.name == kWidenHalfAccumulation.name;
+        });
+    passes.insert(widen, precision == DType::F16 ? kLowerPrecisionF16
+                                                 : kLowerPrecisionBF16);
+  }
+  return passes;
 }
 
 Status runPipeline(Graph &graph, const PipelineOptions &options,

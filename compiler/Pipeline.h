@@ -51,10 +51,13 @@ enum class PipelineTarget {
 
 /// The default pass list, in order:
 /// infer-shapes, simplify-algebra, convert-to-channels-last (Cpu only),
-/// fold-constants, simplify-algebra, eliminate-common-subexpressions,
+/// fold-constants, simplify-algebra, lower-precision-f16 or -bf16 (when
+/// `precision` is f16 or bf16; f32 is the model's own precision),
+/// widen-half-accumulation, eliminate-common-subexpressions,
 /// eliminate-dead-code, fuse-kernels.
-const std::vector<PassInfo> &
-defaultPipeline(PipelineTarget target = PipelineTarget::Cpu);
+std::vector<PassInfo>
+defaultPipeline(PipelineTarget target = PipelineTarget::Cpu,
+                DType precision = DType::F32);
 
 /// Runs `passes` over `graph` in order. Errors read
 /// `pass '<name>': <message>` when a pass fails and

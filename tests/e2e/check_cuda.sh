@@ -6,7 +6,9 @@
 # without a GPU, the one-line error a run must give.
 #
 # Usage: check_cuda.sh MODEL.onnx [--int-high N] [--rtol R] [--atol A]
-#          [--run-raw PATH] [--mlc PATH] [--python VENV_PYTHON] [--work DIR]
+#          [--compile-arg ARG]... [--run-raw PATH] [--mlc PATH]
+#          [--python VENV_PYTHON] [--work DIR]
+# --compile-arg adds ARG (e.g. --precision=fp16) to every mlc compile.
 # --run-raw also checks examples/run_raw (the runtime-only runner) on the
 # artifact.
 # Exits 77 (skipped, with the reason) when no ptxas can be found.
@@ -14,13 +16,14 @@ set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-INPUT_ARGS=(); COMPARE_ARGS=(); RUN_RAW=""; rest=()
+INPUT_ARGS=(); COMPARE_ARGS=(); COMPILE_ARGS=(); RUN_RAW=""; rest=()
 while (($#)); do
   case "$1" in
     --int-high) INPUT_ARGS+=(--int-high "${2:?}"); shift ;;
     --rtol|--atol) COMPARE_ARGS+=("$1" "${2:?}"); shift ;;
     --run-raw) RUN_RAW="${2:?}"; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --compile-arg) COMPILE_ARGS+=("${2:?}"); shift ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rest+=("$1") ;;
   esac
   shift
@@ -38,12 +41,12 @@ if [[ -z "$PTXAS" ]]; then
   exit 77
 fi
 
-run "$MLC" compile "$MODEL" --target=cuda -o "$WORK/model.so"
-run "$MLC" compile "$MODEL" --target=cuda -o "$WORK/again.so"
+run "$MLC" compile "$MODEL" --target=cuda "${COMPILE_ARGS[@]}" -o "$WORK/model.so"
+run "$MLC" compile "$MODEL" --target=cuda "${COMPILE_ARGS[@]}" -o "$WORK/again.so"
 run cmp "$WORK/model.so" "$WORK/again.so"
 
 # The PTX on its own, through ptxas for both architectures.
-run "$MLC" compile "$MODEL" --target=cuda --emit=ptx -o "$WORK/kernels.ptx"
+run "$MLC" compile "$MODEL" --target=cuda "${COMPILE_ARGS[@]}" --emit=ptx -o "$WORK/kernels.ptx"
 grep -q '^\.target sm_80' "$WORK/kernels.ptx" || die "PTX does not target sm_80"
 if grep -q '\.extern \.func' "$WORK/kernels.ptx"; then die "PTX calls external functions"; fi
 for arch in sm_80 sm_90; do
@@ -63,7 +66,7 @@ echo "$launches kernels; ptxas $("$PTXAS" --version | tail -1)"
 
 # Without ptxas (as on a host without the CUDA toolkit) the artifact holds
 # PTX only and says so; a ptxas that cannot run is one clear error.
-run "$MLC" compile "$MODEL" --target=cuda --ptxas=none -o "$WORK/ptx-only.so"
+run "$MLC" compile "$MODEL" --target=cuda "${COMPILE_ARGS[@]}" --ptxas=none -o "$WORK/ptx-only.so"
 "$MLC" inspect "$WORK/ptx-only.so" | grep -q '^cuda_cubins$' || die "PTX-only artifact lists cubins"
 if "$MLC" compile "$MODEL" --target=cuda --ptxas="$WORK/no-such-ptxas" -o "$WORK/x.so" \
      2>"$WORK/ptxas.err"; then

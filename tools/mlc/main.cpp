@@ -55,6 +55,10 @@ Options:
                              (default: sm_80,sm_90; empty: PTX only)
   --ptxas=PATH               ptxas for the cubins (default: from PATH or
                              /usr/local/cuda/bin); 'none' embeds PTX only
+  --precision=fp32|fp16|bf16 compute the model's f32 math in f16 or bf16
+                             (inputs and outputs stay f32, sums f32; on
+                             sm_80+ its matmuls and convolutions then run on
+                             tensor cores); default fp32
   --allow-tf32               --target=cuda: f32 matmuls and convolutions may
                              use TF32 tensor cores (about 1e-3 relative
                              error, as PyTorch's allow_tf32)
@@ -233,6 +237,16 @@ int compileCommand(int argc, char **argv) {
       }
     } else if (takeValue(argc, argv, i, "--ptxas", value)) {
       options.ptxas = value;
+    } else if (takeValue(argc, argv, i, "--precision", value)) {
+      if (value == "fp32" || value == "f32")
+        options.precision = DType::F32;
+      else if (value == "fp16" || value == "f16")
+        options.precision = DType::F16;
+      else if (value == "bf16")
+        options.precision = DType::BF16;
+      else
+        return fail("--precision expects fp32, fp16 or bf16, got '" + value +
+                    "'");
     } else if (arg == "--allow-tf32") {
       options.target.allowTf32 = true;
     } else if (takeValue(argc, argv, i, "-mcpu", value) ||
