@@ -846,6 +846,9 @@ LogicalResult outlineLaunches(func::FuncOp graph, unsigned numInputs,
 /// 32-bit register. MLIR 19 has no working path: nvgpu-to-nvvm cannot
 /// deduce bf16 operand types, and nvvm.mma.sync's verifier wants bf16
 /// fragments as vector<2xf16> while LLVM's intrinsic takes i32.
+/// The asm has side effects (CUTLASS's `asm volatile`): as a pure value
+/// LLVM could sink or duplicate it into divergent code, and mma.sync must
+/// run on the whole warp at once.
 void lowerBf16MmaSync(ModuleOp module) {
   SmallVector<nvgpu::MmaSyncOp> mmas;
   module.walk([&](nvgpu::MmaSyncOp mma) {
@@ -882,7 +885,7 @@ void lowerBf16MmaSync(ModuleOp module) {
         loc, resultType, operands,
         "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
         "{$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, {$10, $11, $12, $13};",
-        "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f", /*has_side_effects=*/false,
+        "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f", /*has_side_effects=*/true,
         /*is_align_stack=*/false, LLVM::AsmDialectAttr(), ArrayAttr());
     Value d = b.create<arith::ConstantOp>(
         loc, b.getZeroAttr(mma.getResult().getType()));

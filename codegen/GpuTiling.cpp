@@ -183,6 +183,9 @@ struct Contraction {
 /// (only side-effect-free ops between them), or null.
 linalg::FillOp precedingFill(linalg::LinalgOp op) {
   Value output = op->getOperand(2);
+  // An input that is the output would read the fill's values.
+  if (op->getOperand(0) == output || op->getOperand(1) == output)
+    return linalg::FillOp();
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     if (auto fill = dyn_cast<linalg::FillOp>(prev))
       return fill.hasPureBufferSemantics() &&

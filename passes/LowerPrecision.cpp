@@ -9,23 +9,27 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <set>
 
 namespace mlc {
 
 namespace {
 
 /// `data` (f32) as `half`, through the interpreter's Cast (round to nearest
-/// even); f16 saturates finite values beyond its range first.
+/// even). For f16, finite magnitudes beyond its range saturate to 65504 and
+/// nonzero ones below 1e-7 become 1e-7 (keeping the sign) first, as
+/// onnxconverter-common's float16 conversion does: an epsilon of 1e-12
+/// would otherwise become 0.
 Expected<TensorData> convert(const TensorData &data, DType half) {
   TensorData source = data;
   if (half == DType::F16) {
-    constexpr float kMax = 65504.0f;
+    constexpr float kMax = 65504.0f, kMin = 1e-7f;
     std::vector<uint8_t> bytes = *data.bytes;
     for (size_t i = 0; i + sizeof(float) <= bytes.size(); i += sizeof(float)) {
       float x;
       std::memcpy(&x, &bytes[i], sizeof x);
-      if (std::isfinite(x))
-        x = std::clamp(x, -kMax, kMax);
+      if (std::isfinite(x) && x != 0.0f)
+        x = std::copysign(std::clamp(std::fabs(x), kMin, kMax), x);
       std::memcpy(&bytes[i], &x, sizeof x);
     }
     Expected<TensorData> clamped = makeTensorData(data.type, std::move(bytes));
@@ -42,49 +46,138 @@ Expected<TensorData> convert(const TensorData &data, DType half) {
   return (*cast)[0];
 }
 
+bool isF32(const Value *v) { return v && v->type().dtype == DType::F32; }
+
+/// The f32 values that stay f32: what a cast to f32 from anything but f32
+/// makes (integers: positions, counts, shape math; an f16 model's deliberate
+/// upcasts), a bitcast to f32, and what is computed from those and f32
+/// constants alone. Rounding them would break integers above 2048 (f16) or
+/// 256 (bf16) and undo a mixed model's choices; they meet 16-bit data
+/// through a cast where they are used with it.
+std::set<const Value *> keptF32(const Graph &graph) {
+  std::set<const Value *> kept;
+  for (const auto &node : graph.nodes()) {
+    bool root = (node->kind() == OpKind::Cast &&
+                 node->result()->type().dtype == DType::F32 &&
+                 !isF32(node->operand(0))) ||
+                (node->kind() == OpKind::BitCast && isF32(node->result()));
+    bool derived = node->kind() != OpKind::Constant;
+    bool anyKept = false;
+    for (const Value *operand : node->operands()) {
+      if (!isF32(operand))
+        continue;
+      const Node *p = operand->producer();
+      if (kept.count(operand))
+        anyKept = true;
+      else if (!p || p->kind() != OpKind::Constant)
+        derived = false;
+    }
+    if (root || (derived && anyKept))
+      for (const Value *result : node->results())
+        if (isF32(result))
+          kept.insert(result);
+  }
+  return kept;
+}
+
 Status lowerPrecision(Graph &graph, DType half) {
   std::vector<DType> outputTypes;
   for (const Value *v : graph.outputs())
     outputTypes.push_back(v->type().dtype);
-
-  // Constants and `to` attributes.
-  for (const auto &node : graph.nodes())
-    for (auto &[name, attr] : node->mutableAttrs()) {
-      if (auto *dtype = std::get_if<DType>(&attr); dtype && *dtype == DType::F32)
-        *dtype = half;
-      if (auto *data = std::get_if<TensorData>(&attr);
-          data && data->type.dtype == DType::F32) {
-        Expected<TensorData> converted = convert(*data, half);
-        if (!converted)
-          return makeError(nodeLabel(*node) + ": " + converted.message());
-        *data = *converted;
-      }
-    }
-
-  // Inputs: one cast each, which every use reads instead.
-  Rewriter rewriter(graph);
+  const std::set<const Value *> kept = keptF32(graph);
+  auto isKept = [&](const Value *v) { return kept.count(v) != 0; };
+  auto keptNode = [&](const Node &node) {
+    return std::any_of(node.results().begin(), node.results().end(), isKept);
+  };
   std::string suffix = "_" + std::string(dtypeName(half));
-  for (Value *input : graph.inputs()) {
-    if (input->type().dtype != DType::F32)
-      continue;
-    std::vector<std::pair<Node *, size_t>> uses;
-    for (const auto &node : graph.nodes())
+  Rewriter rewriter(graph);
+
+  // Every use of each f32 value outside the kept part, by node.
+  std::vector<Node *> nodes;
+  for (const auto &node : graph.nodes())
+    nodes.push_back(node.get());
+  std::map<Value *, std::vector<std::pair<Node *, size_t>>> halfUses;
+  for (Node *node : nodes)
+    if (!keptNode(*node))
       for (size_t i = 0; i < node->numOperands(); ++i)
-        if (node->operand(i) == input)
-          uses.push_back({node.get(), i});
-    if (uses.empty())
-      continue;
-    Expected<Node *> cast = rewriter.addNode(OpKind::Cast, {input},
-                                             {{"to", half}}, input->name(),
-                                             input->name() + suffix);
+        if (isF32(node->operand(i)))
+          halfUses[node->operand(i)].push_back({node, i});
+  // `value`'s 16-bit stand-in for those uses: a cast (graph inputs, kept
+  // values) or a converted copy (constants that kept nodes read too).
+  auto redirect = [&](Value *value, Value *standIn) {
+    for (auto [node, i] : halfUses[value])
+      rewriter.setOperand(node, i, standIn);
+  };
+  auto castOf = [&](Value *value) -> Expected<Value *> {
+    Expected<Node *> cast =
+        rewriter.addNode(OpKind::Cast, {value}, {{"to", half}}, value->name(),
+                         value->name() + suffix);
     if (!cast)
       return cast.error();
-    for (auto [node, i] : uses)
-      rewriter.setOperand(node, i, (*cast)->result());
+    return (*cast)->result();
+  };
+
+  for (Value *input : graph.inputs()) {
+    if (!isF32(input) || halfUses[input].empty())
+      continue;
+    Expected<Value *> cast = castOf(input);
+    if (!cast)
+      return cast.error();
+    redirect(input, *cast);
+  }
+  for (Node *node : nodes) {
+    Value *result = node->results().empty() ? nullptr : node->result();
+    if (node->kind() == OpKind::Constant && isF32(result)) {
+      const TensorData &data = node->tensorAttr("value");
+      Expected<TensorData> converted = convert(data, half);
+      if (!converted)
+        return makeError(nodeLabel(*node) + ": " + converted.message());
+      bool keptReaders = false;
+      for (Node *user : nodes)
+        keptReaders |=
+            keptNode(*user) && std::count(user->operands().begin(),
+                                          user->operands().end(), result) > 0;
+      if (!keptReaders) {
+        node->mutableAttrs()["value"] = *converted;
+        continue;
+      }
+      if (halfUses[result].empty())
+        continue;
+      Expected<Value *> copy =
+          rewriter.addConstant(*converted, result->name() + suffix);
+      if (!copy)
+        return copy.error();
+      redirect(result, *copy);
+      continue;
+    }
+    if (keptNode(*node)) {
+      // Kept values meet 16-bit data through a cast.
+      for (Value *v : node->results()) {
+        if (!isKept(v) || halfUses[v].empty())
+          continue;
+        Expected<Value *> cast = castOf(v);
+        if (!cast)
+          return cast.error();
+        redirect(v, *cast);
+      }
+      continue;
+    }
+    if (node->kind() == OpKind::Cast && isF32(result))
+      node->mutableAttrs()["to"] = half;
+    if (node->kind() == OpKind::BitCast && isF32(node->operand(0))) {
+      // Reinterprets f32 bits: it reads the value as f32 again.
+      Expected<Node *> wide = rewriter.addNode(
+          OpKind::Cast, {node->operand(0)}, {{"to", DType::F32}}, node->name(),
+          node->operand(0)->name() + "_f32");
+      if (!wide)
+        return wide.error();
+      rewriter.setOperand(node, 0, (*wide)->result());
+    }
   }
   MLC_RETURN_IF_ERROR(rewriter.finish());
 
-  // Every result type from the rules: f32 becomes `half` downstream.
+  // Every result type from the rules: f32 becomes `half` downstream of the
+  // converted inputs, constants and casts.
   MLC_RETURN_IF_ERROR(inferShapes(graph));
 
   // Outputs that were f32 are again, under their names.
