@@ -177,7 +177,68 @@ struct Contraction {
   /// accumulators start from its value instead of a load, and the fill
   /// (a launch and a pass over the output of its own) goes.
   linalg::FillOp fill;
+  /// The elementwise linalg.generic right after the op that reads its
+  /// output, if any: applied to each result before it is stored, and gone
+  /// (its launch and its pass over the output with it).
+  linalg::GenericOp epilogue;
+  /// Whether the op's own output must still be written (something other
+  /// than the epilogue reads it).
+  bool storeOutput = true;
 };
+
+/// The elementwise consumer of `op`'s output that can run in its tiled
+/// kernel's stores: the next op with memory effects, a linalg.generic with
+/// one output over the output's shape (identity map, all loops parallel,
+/// no linalg.index), reading the output through the identity map once and
+/// not through any other operand. Sets `storeOutput` to whether the
+/// output's buffer is read elsewhere (not a local allocation used by the
+/// op and the consumer only).
+linalg::GenericOp followingEpilogue(linalg::LinalgOp op, bool &storeOutput) {
+  Value output = op->getOperand(2);
+  Operation *next = op->getNextNode();
+  while (next && isMemoryEffectFree(next) && next->getNumRegions() == 0)
+    next = next->getNextNode();
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!generic || !generic.hasPureBufferSemantics() ||
+      generic.getNumDpsInits() != 1 || generic->getNumResults() != 0 ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !generic.getBlock()->getOps<linalg::IndexOp>().empty())
+    return linalg::GenericOp();
+  auto outType = cast<MemRefType>(output.getType());
+  Value result = generic.getDpsInitOperand(0)->get();
+  auto resultType = dyn_cast<MemRefType>(result.getType());
+  if (!resultType || resultType.getShape() != outType.getShape() ||
+      !resultType.hasStaticShape() ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity())
+    return linalg::GenericOp();
+  int reads = 0;
+  for (OpOperand *in : generic.getDpsInputOperands()) {
+    if (in->get() == output) {
+      if (!generic.getMatchingIndexingMap(in).isIdentity())
+        return linalg::GenericOp();
+      ++reads;
+    } else if (!isa<MemRefType>(in->get().getType()) &&
+               !in->get().getType().isIntOrIndexOrFloat()) {
+      return linalg::GenericOp();
+    }
+  }
+  // Its stores must not touch what the tiles still read.
+  if (reads != 1 || result == op->getOperand(0) || result == op->getOperand(1))
+    return linalg::GenericOp();
+  // An in-place consumer overwrites the output; one that writes elsewhere
+  // leaves it to be stored unless it is a local allocation that nothing
+  // else reads (deallocations aside).
+  storeOutput = result != output;
+  if (storeOutput && output.getDefiningOp<memref::AllocOp>()) {
+    storeOutput = false;
+    for (Operation *user : output.getUsers())
+      if (user != op.getOperation() && user != generic.getOperation() &&
+          !isa<memref::DeallocOp>(user))
+        storeOutput = true;
+  }
+  return generic;
+}
 
 /// The linalg.fill that writes `op`'s whole output buffer just before it
 /// (only side-effect-free ops between them), or null.
@@ -416,6 +477,9 @@ private:
   /// Output row and column in the block's tile of accumulator `slot` of the
   /// calling thread.
   std::pair<Value, Value> accPosition(int64_t slot);
+  /// Applies the epilogue to the result `v` at output indices `at` and
+  /// stores its value.
+  void emitEpilogue(Value v, ArrayRef<Value> at);
   /// Result `result` of the mma fragment map `map` (lane, value id ->
   /// row, column) for value id `value` of the calling thread's lane.
   Value fragmentCoord(AffineMap map, unsigned result, int64_t value);
@@ -796,8 +860,43 @@ void TileEmitter::emit() {
       b_.setInsertionPoint(inBounds.thenBlock()->getTerminator());
     }
     Value v = b_.create<memref::LoadOp>(loc_, acc_, ValueRange{cst(slot)});
-    b_.create<memref::StoreOp>(loc_, v, output, indicesOf(2, loops));
+    SmallVector<Value> at = indicesOf(2, loops);
+    if (!c_.epilogue || c_.storeOutput)
+      b_.create<memref::StoreOp>(loc_, v, output, at);
+    if (c_.epilogue)
+      emitEpilogue(v, at);
   }
+}
+
+void TileEmitter::emitEpilogue(Value v, ArrayRef<Value> at) {
+  linalg::GenericOp epilogue = c_.epilogue;
+  Value output = c_.op->getOperand(2);
+  Block &body = epilogue.getRegion().front();
+  IRMapping map;
+  for (OpOperand &operand : epilogue->getOpOperands()) {
+    Value arg = body.getArgument(operand.getOperandNumber());
+    Value buffer = operand.get();
+    if (buffer == output) {
+      // The op's result (as input, or as the in-place output's old value).
+      map.map(arg, v);
+      continue;
+    }
+    if (!isa<MemRefType>(buffer.getType())) {
+      map.map(arg, buffer);
+      continue;
+    }
+    if (arg.use_empty())
+      continue;
+    SmallVector<Value> indices;
+    for (AffineExpr e : epilogue.getMatchingIndexingMap(&operand).getResults())
+      indices.push_back(affine::expandAffineExpr(b_, loc_, e, at, {}));
+    map.map(arg, b_.create<memref::LoadOp>(loc_, buffer, indices));
+  }
+  for (Operation &op : body.without_terminator())
+    b_.clone(op, map);
+  Value result = map.lookupOrDefault(body.getTerminator()->getOperand(0));
+  b_.create<memref::StoreOp>(loc_, result, epilogue.getDpsInitOperand(0)->get(),
+                             at);
 }
 
 } // namespace
@@ -810,11 +909,14 @@ LogicalResult tileContractions(ModuleOp module) {
   });
   for (Contraction &c : found) {
     c.fill = precedingFill(c.op);
+    c.epilogue = followingEpilogue(c.op, c.storeOutput);
     OpBuilder b(c.op);
     TileEmitter(c, b).emit();
     c.op->erase();
     if (c.fill)
       c.fill->erase();
+    if (c.epilogue)
+      c.epilogue->erase();
   }
   return success();
 }

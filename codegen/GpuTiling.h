@@ -32,11 +32,13 @@ mlir::gpu::LaunchOp createGpuLaunch(mlir::OpBuilder &b, mlir::Location loc,
 ///     maps, so a convolution is an implicit GEMM), a barrier, every thread
 ///     applies the op's body to its micro-tile, a barrier.
 /// The accumulators start from the output's current value, or from the value
-/// of a linalg.fill of the output right before the op (which then goes),
-/// and take the depth in the op's own order, as the one-thread-per-element form
-/// does (on the GPU both contract a multiply and add into an fma). Elements are
-/// at most 64 bits wide. Smaller contractions stay with the
-/// one-thread-per-element mapping of createLaunches.
+/// of a linalg.fill of the output right before the op (which then goes);
+/// an elementwise linalg.generic right after the op that reads its output
+/// (a bias add, a relu) is applied to each result in the stores (and goes
+/// too). The accumulators take the depth in the op's own order, as the
+/// one-thread-per-element form does (on the GPU both contract a multiply and
+/// add into an fma). Elements are at most 64 bits wide. Smaller contractions
+/// stay with the one-thread-per-element mapping of createLaunches.
 ///
 /// In a kernel function marked `mlc.mma = "f16"`, `"bf16"` or `"tf32"` (by
 /// the emitter: operands that hold f16 or bf16 values, or f32 ones with
