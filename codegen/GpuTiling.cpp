@@ -184,7 +184,103 @@ struct Contraction {
   /// Whether the op's own output must still be written (something other
   /// than the epilogue reads it).
   bool storeOutput = true;
+  /// An input that is a padded copy of another buffer, read in place.
+  struct Padded {
+    /// The unpadded buffer, the padding value, the low padding and the
+    /// extents per dimension of the input.
+    Value source, value;
+    SmallVector<int64_t> low, size;
+    /// The ops that made the copy, and the allocation (gone once the tiles
+    /// read the source).
+    SmallVector<Operation *> ops;
+  };
+  std::optional<Padded> padded[2];
 };
+
+/// Input `operand` of `op` as a padded copy that the tile loads can read in
+/// place: a local allocation that a fill (linalg.fill or a linalg.map
+/// yielding one value) writes whole, then a copy (memref.copy or linalg.copy)
+/// of the source into a unit-stride subview of it, with only side-effect-free
+/// ops or fills of other buffers between the copy and `op`, and nothing else
+/// reading it. That is what tensor.pad bufferizes to. Nullopt otherwise.
+std::optional<Contraction::Padded> paddedInput(linalg::LinalgOp op,
+                                               unsigned operand) {
+  Value buffer = op->getOperand(operand);
+  auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+  if (!alloc || op->getOperand(1 - operand) == buffer)
+    return std::nullopt;
+  Contraction::Padded p;
+  Operation *fill = nullptr;
+  memref::SubViewOp view;
+  SmallVector<Operation *> deallocs;
+  for (Operation *user : buffer.getUsers()) {
+    if (user == op.getOperation())
+      continue;
+    if (isa<memref::DeallocOp>(user)) {
+      deallocs.push_back(user);
+      continue;
+    }
+    if (auto f = dyn_cast<linalg::FillOp>(user);
+        f && !fill && f.getDpsInitOperand(0)->get() == buffer) {
+      fill = user;
+      p.value = f.getDpsInputOperand(0)->get();
+    } else if (auto m = dyn_cast<linalg::MapOp>(user);
+               m && !fill && m.getInputs().empty() && m.getInit() == buffer) {
+      auto yield = cast<linalg::YieldOp>(m.getMapper().front().getTerminator());
+      if (yield.getNumOperands() != 1 ||
+          m.getMapper().isAncestor(yield.getOperand(0).getParentRegion()))
+        return std::nullopt;
+      fill = user;
+      p.value = yield.getOperand(0);
+    } else if (auto v = dyn_cast<memref::SubViewOp>(user); v && !view) {
+      view = v;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!fill || !view || !view->hasOneUse() || !view.hasUnitStride() ||
+      p.value.getType() != getElementTypeOrSelf(buffer.getType()))
+    return std::nullopt;
+  // The copy: memref.copy, or linalg.copy (the bufferization's memcpy).
+  Operation *copy = *view->getUsers().begin();
+  if (auto c = dyn_cast<memref::CopyOp>(copy); c && c.getTarget() == view)
+    p.source = c.getSource();
+  else if (auto l = dyn_cast<linalg::CopyOp>(copy);
+           l && l.hasPureBufferSemantics() &&
+           l.getDpsInitOperand(0)->get() == view)
+    p.source = l.getDpsInputOperand(0)->get();
+  else
+    return std::nullopt;
+  auto sourceType = dyn_cast<MemRefType>(p.source.getType());
+  if (!sourceType || !sourceType.hasStaticShape() ||
+      !sourceType.getLayout().isIdentity() ||
+      sourceType.getShape() != view.getType().getShape())
+    return std::nullopt;
+  for (int64_t offset : view.getStaticOffsets())
+    if (ShapedType::isDynamic(offset))
+      return std::nullopt;
+  p.low = llvm::to_vector(view.getStaticOffsets());
+  p.size = llvm::to_vector(sourceType.getShape());
+  // The fill, then the copy, then `op`, in one block; nothing between the
+  // copy and `op` may write the source.
+  if (fill->getBlock() != op->getBlock() ||
+      copy->getBlock() != op->getBlock() || !fill->isBeforeInBlock(copy) ||
+      !copy->isBeforeInBlock(op))
+    return std::nullopt;
+  for (Operation *between = copy->getNextNode(); between != op.getOperation();
+       between = between->getNextNode()) {
+    if (isMemoryEffectFree(between) && between->getNumRegions() == 0)
+      continue;
+    auto f = dyn_cast<linalg::FillOp>(between);
+    if (!f || f.getDpsInitOperand(0)->get() == p.source)
+      return std::nullopt;
+  }
+  // Erased in this order once `op` is gone.
+  p.ops = {copy, view, fill};
+  llvm::append_range(p.ops, deallocs);
+  p.ops.push_back(alloc);
+  return p;
+}
 
 /// The elementwise consumer of `op`'s output that can run in its tiled
 /// kernel's stores: the next op with memory effects, a linalg.generic with
@@ -544,9 +640,34 @@ SmallVector<Value> TileEmitter::indicesOf(unsigned operand,
 Value TileEmitter::load(unsigned operand, ArrayRef<Value> loops, Value cond) {
   Value buffer = c_.op->getOperand(operand);
   Type elem = cast<MemRefType>(buffer.getType()).getElementType();
-  auto emitLoad = [&]() {
-    return b_.create<memref::LoadOp>(loc_, buffer, indicesOf(operand, loops))
-        .getResult();
+  auto emitLoad = [&]() -> Value {
+    SmallVector<Value> indices = indicesOf(operand, loops);
+    if (operand > 1 || !c_.padded[operand])
+      return b_.create<memref::LoadOp>(loc_, buffer, indices);
+    // The padded copy read in place: the source where the index lies in
+    // it, else the padding value. Index arithmetic wraps, so one unsigned
+    // compare per padded dimension checks both ends.
+    const Contraction::Padded &p = *c_.padded[operand];
+    auto bufferShape = cast<MemRefType>(buffer.getType()).getShape();
+    Value inside;
+    for (size_t d = 0; d < indices.size(); ++d) {
+      if (p.low[d] == 0 && p.size[d] == bufferShape[d])
+        continue;
+      if (p.low[d] != 0)
+        indices[d] = b_.create<arith::SubIOp>(loc_, indices[d], cst(p.low[d]));
+      inside = both(inside, below(indices[d], p.size[d], true));
+    }
+    if (!inside)
+      return b_.create<memref::LoadOp>(loc_, p.source, indices);
+    auto guard = b_.create<scf::IfOp>(loc_, TypeRange{elem}, inside,
+                                      /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard g(b_);
+    b_.setInsertionPointToStart(guard.thenBlock());
+    b_.create<scf::YieldOp>(
+        loc_, b_.create<memref::LoadOp>(loc_, p.source, indices).getResult());
+    b_.setInsertionPointToStart(guard.elseBlock());
+    b_.create<scf::YieldOp>(loc_, p.value);
+    return guard.getResult(0);
   };
   if (!cond)
     return emitLoad();
@@ -910,6 +1031,8 @@ LogicalResult tileContractions(ModuleOp module) {
   for (Contraction &c : found) {
     c.fill = precedingFill(c.op);
     c.epilogue = followingEpilogue(c.op, c.storeOutput);
+    for (unsigned k = 0; k < 2; ++k)
+      c.padded[k] = paddedInput(c.op, k);
     OpBuilder b(c.op);
     TileEmitter(c, b).emit();
     c.op->erase();
@@ -917,6 +1040,12 @@ LogicalResult tileContractions(ModuleOp module) {
       c.fill->erase();
     if (c.epilogue)
       c.epilogue->erase();
+    for (std::optional<Contraction::Padded> &p : c.padded) {
+      if (!p)
+        continue;
+      for (Operation *op : p->ops)
+        op->erase();
+    }
   }
   return success();
 }

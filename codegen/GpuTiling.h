@@ -35,7 +35,9 @@ mlir::gpu::LaunchOp createGpuLaunch(mlir::OpBuilder &b, mlir::Location loc,
 /// of a linalg.fill of the output right before the op (which then goes);
 /// an elementwise linalg.generic right after the op that reads its output
 /// (a bias add, a relu) is applied to each result in the stores (and goes
-/// too). The accumulators take the depth in the op's own order, as the
+/// too); an input that is a padded copy of another buffer (tensor.pad,
+/// bufferized) is read in place, the padding value where the index falls
+/// outside the source. The accumulators take the depth in the op's own order, as the
 /// one-thread-per-element form does (on the GPU both contract a multiply and
 /// add into an fma). Elements are at most 64 bits wide. Smaller contractions
 /// stay with the one-thread-per-element mapping of createLaunches.
