@@ -207,7 +207,8 @@ std::optional<Contraction::Padded> paddedInput(linalg::LinalgOp op,
                                                unsigned operand) {
   Value buffer = op->getOperand(operand);
   auto alloc = buffer.getDefiningOp<memref::AllocOp>();
-  if (!alloc || op->getOperand(1 - operand) == buffer)
+  if (!alloc || op->getOperand(1 - operand) == buffer ||
+      op->getOperand(2) == buffer)
     return std::nullopt;
   Contraction::Padded p;
   Operation *fill = nullptr;
@@ -239,6 +240,8 @@ std::optional<Contraction::Padded> paddedInput(linalg::LinalgOp op,
     }
   }
   if (!fill || !view || !view->hasOneUse() || !view.hasUnitStride() ||
+      view.getType().getRank() !=
+          cast<MemRefType>(buffer.getType()).getRank() ||
       p.value.getType() != getElementTypeOrSelf(buffer.getType()))
     return std::nullopt;
   // The copy: memref.copy, or linalg.copy (the bufferization's memcpy).
@@ -282,6 +285,16 @@ std::optional<Contraction::Padded> paddedInput(linalg::LinalgOp op,
   return p;
 }
 
+/// The buffer `v` is a view of: through subviews, reshapes and casts to the
+/// allocation or function argument. Kernel arguments never overlap (the
+/// memory plan gives each its own range), so two values alias exactly when
+/// their bases are equal.
+Value baseOf(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
 /// The elementwise consumer of `op`'s output that can run in its tiled
 /// kernel's stores: the next op with memory effects, a linalg.generic with
 /// one output over the output's shape (identity map, all loops parallel,
@@ -289,7 +302,8 @@ std::optional<Contraction::Padded> paddedInput(linalg::LinalgOp op,
 /// not through any other operand. Sets `storeOutput` to whether the
 /// output's buffer is read elsewhere (not a local allocation used by the
 /// op and the consumer only).
-linalg::GenericOp followingEpilogue(linalg::LinalgOp op, bool &storeOutput) {
+linalg::GenericOp followingEpilogue(linalg::LinalgOp op, Operation *fill,
+                                    bool &storeOutput) {
   Value output = op->getOperand(2);
   Operation *next = op->getNextNode();
   while (next && isMemoryEffectFree(next) && next->getNumRegions() == 0)
@@ -297,9 +311,14 @@ linalg::GenericOp followingEpilogue(linalg::LinalgOp op, bool &storeOutput) {
   auto generic = dyn_cast_or_null<linalg::GenericOp>(next);
   if (!generic || !generic.hasPureBufferSemantics() ||
       generic.getNumDpsInits() != 1 || generic->getNumResults() != 0 ||
-      generic.getNumParallelLoops() != generic.getNumLoops() ||
-      !generic.getBlock()->getOps<linalg::IndexOp>().empty())
+      generic.getNumParallelLoops() != generic.getNumLoops())
     return linalg::GenericOp();
+  // A body of pure, region-free ops (no linalg.index: the stores know the
+  // output indices, not the generic's loops by name).
+  for (Operation &bodyOp : generic.getBlock()->without_terminator())
+    if (isa<linalg::IndexOp>(bodyOp) || bodyOp.getNumRegions() != 0 ||
+        !isMemoryEffectFree(&bodyOp))
+      return linalg::GenericOp();
   auto outType = cast<MemRefType>(output.getType());
   Value result = generic.getDpsInitOperand(0)->get();
   auto resultType = dyn_cast<MemRefType>(result.getType());
@@ -314,13 +333,19 @@ linalg::GenericOp followingEpilogue(linalg::LinalgOp op, bool &storeOutput) {
       if (!generic.getMatchingIndexingMap(in).isIdentity())
         return linalg::GenericOp();
       ++reads;
-    } else if (!isa<MemRefType>(in->get().getType()) &&
-               !in->get().getType().isIntOrIndexOrFloat()) {
+    } else if (isa<MemRefType>(in->get().getType())) {
+      // Another view of the output would read it before it is written.
+      if (baseOf(in->get()) == baseOf(output))
+        return linalg::GenericOp();
+    } else if (!in->get().getType().isIntOrIndexOrFloat()) {
       return linalg::GenericOp();
     }
   }
-  // Its stores must not touch what the tiles still read.
-  if (reads != 1 || result == op->getOperand(0) || result == op->getOperand(1))
+  // Its stores must not touch what the tiles still read, nor another part
+  // of the output's buffer.
+  if (reads != 1 || baseOf(result) == baseOf(op->getOperand(0)) ||
+      baseOf(result) == baseOf(op->getOperand(1)) ||
+      (result != output && baseOf(result) == baseOf(output)))
     return linalg::GenericOp();
   // An in-place consumer overwrites the output; one that writes elsewhere
   // leaves it to be stored unless it is a local allocation that nothing
@@ -330,7 +355,7 @@ linalg::GenericOp followingEpilogue(linalg::LinalgOp op, bool &storeOutput) {
     storeOutput = false;
     for (Operation *user : output.getUsers())
       if (user != op.getOperation() && user != generic.getOperation() &&
-          !isa<memref::DeallocOp>(user))
+          user != fill && !isa<memref::DeallocOp>(user))
         storeOutput = true;
   }
   return generic;
@@ -1030,10 +1055,20 @@ LogicalResult tileContractions(ModuleOp module) {
   });
   for (Contraction &c : found) {
     c.fill = precedingFill(c.op);
-    c.epilogue = followingEpilogue(c.op, c.storeOutput);
-    for (unsigned k = 0; k < 2; ++k)
+    c.epilogue = followingEpilogue(c.op, c.fill, c.storeOutput);
+    Value output = c.op->getOperand(2);
+    for (unsigned k = 0; k < 2; ++k) {
       c.padded[k] = paddedInput(c.op, k);
-    OpBuilder b(c.op);
+      // Read in place, the source must not be what the launch writes.
+      if (c.padded[k] &&
+          (baseOf(c.padded[k]->source) == baseOf(output) ||
+           (c.epilogue && baseOf(c.padded[k]->source) ==
+                              baseOf(c.epilogue.getDpsInitOperand(0)->get()))))
+        c.padded[k].reset();
+    }
+    // At the epilogue: its operands may be views made after the op (only
+    // side-effect-free ops lie between them).
+    OpBuilder b(c.epilogue ? c.epilogue.getOperation() : c.op.getOperation());
     TileEmitter(c, b).emit();
     c.op->erase();
     if (c.fill)

@@ -890,6 +890,22 @@ std::vector<Case> makeCases() {
     Value *a = op(g, OpKind::Add, {m, b}, {}, 0);
     g.setOutputs({op(g, OpKind::Relu, {a}, {}, 0)});
   });
+  // The residual a view made between the matmul and its epilogue (the CUDA
+  // target's tiled kernel runs the add in its stores, so the launch goes
+  // after the view).
+  add("fused_matmul_slice_residual", [&](Graph &g) {
+    Value *x = input(g, "x", f, {70, 45});
+    Value *w = input(g, "w", f, {45, 133});
+    Value *r = input(g, "r", f, {80, 133});
+    Value *m = op(g, OpKind::MatMul, {x, w}, {}, 0);
+    Value *s = op(g, OpKind::Slice, {r},
+                  {{"starts", std::vector<int64_t>{5, 0}},
+                   {"ends", std::vector<int64_t>{75, 133}},
+                   {"axes", std::vector<int64_t>{0, 1}},
+                   {"steps", std::vector<int64_t>{1, 1}}},
+                  0);
+    g.setOutputs({op(g, OpKind::Add, {m, s}, {}, 0)});
+  });
   // GEMVs (1 and 2 rows) with constant weights: register tiles of several
   // panels (16-wide: 1x64; 8-wide, 1000 -> 1000 columns: 1x64 of 8 panels),
   // K split into cache tiles (1280 > 1152) in the second.
