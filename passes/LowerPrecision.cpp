@@ -116,15 +116,20 @@ Status lowerPrecision(Graph &graph, DType half) {
       return cast.error();
     return (*cast)->result();
   };
-
-  for (Value *input : graph.inputs()) {
-    if (!isF32(input) || halfUses[input].empty())
-      continue;
-    Expected<Value *> cast = castOf(input);
+  // The uses outside the kept part read a cast of `value`.
+  auto castUses = [&](Value *value) -> Status {
+    if (halfUses[value].empty())
+      return Status::success();
+    Expected<Value *> cast = castOf(value);
     if (!cast)
       return cast.error();
-    redirect(input, *cast);
-  }
+    redirect(value, *cast);
+    return Status::success();
+  };
+
+  for (Value *input : graph.inputs())
+    if (isF32(input))
+      MLC_RETURN_IF_ERROR(castUses(input));
   for (Node *node : nodes) {
     Value *result = node->results().empty() ? nullptr : node->result();
     if (node->kind() == OpKind::Constant && isF32(result)) {
@@ -152,14 +157,9 @@ Status lowerPrecision(Graph &graph, DType half) {
     }
     if (keptNode(*node)) {
       // Kept values meet 16-bit data through a cast.
-      for (Value *v : node->results()) {
-        if (!isKept(v) || halfUses[v].empty())
-          continue;
-        Expected<Value *> cast = castOf(v);
-        if (!cast)
-          return cast.error();
-        redirect(v, *cast);
-      }
+      for (Value *v : node->results())
+        if (isKept(v))
+          MLC_RETURN_IF_ERROR(castUses(v));
       continue;
     }
     if (node->kind() == OpKind::Cast && isF32(result))
