@@ -318,61 +318,48 @@ struct FragmentSlot {
   Value lane, value;
 };
 
-/// A(m, k) of an m16n8kK mma (K = 16: f16, 8: tf32).
-FragmentSlot fragmentA(OpBuilder &b, Location loc, Value m, Value k,
-                       int64_t depth) {
-  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
-  auto div = [&](Value x, int64_t y) {
+/// Index arithmetic by constants at one insertion point, for the layouts.
+struct IndexMath {
+  OpBuilder &b;
+  Location loc;
+  Value c(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+  Value div(Value x, int64_t y) {
     return b.create<arith::DivUIOp>(loc, x, c(y));
-  };
-  auto rem = [&](Value x, int64_t y) {
+  }
+  Value rem(Value x, int64_t y) {
     return b.create<arith::RemUIOp>(loc, x, c(y));
-  };
-  auto add = [&](Value x, Value y) {
-    return b.create<arith::AddIOp>(loc, x, y);
-  };
-  auto mul = [&](Value x, int64_t y) {
+  }
+  Value mul(Value x, int64_t y) {
     return b.create<arith::MulIOp>(loc, x, c(y));
-  };
+  }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+};
+
+/// A(m, k) of an m16n8kK mma (K = 16: f16, 8: tf32).
+FragmentSlot fragmentA(IndexMath i, Value m, Value k, int64_t depth) {
   if (depth == 16) // a_i: row g (+8 for i % 4 >= 2), column 2 t + i % 2
-    return {add(mul(rem(m, 8), 4), div(rem(k, 8), 2)),
-            add(mul(add(mul(div(k, 8), 2), div(m, 8)), 2), rem(k, 2))};
+    return {i.add(i.mul(i.rem(m, 8), 4), i.div(i.rem(k, 8), 2)),
+            i.add(i.mul(i.add(i.mul(i.div(k, 8), 2), i.div(m, 8)), 2),
+                  i.rem(k, 2))};
   // tf32, a_i: row g (+8 for odd i), column t (+4 for i >= 2)
-  return {add(mul(rem(m, 8), 4), rem(k, 4)), add(mul(div(k, 4), 2), div(m, 8))};
+  return {i.add(i.mul(i.rem(m, 8), 4), i.rem(k, 4)),
+          i.add(i.mul(i.div(k, 4), 2), i.div(m, 8))};
 }
 
 /// B(k, n) of an m16n8kK mma.
-FragmentSlot fragmentB(OpBuilder &b, Location loc, Value k, Value n,
-                       int64_t depth) {
-  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
-  auto add = [&](Value x, Value y) {
-    return b.create<arith::AddIOp>(loc, x, y);
-  };
-  Value lane = b.create<arith::MulIOp>(loc, n, c(4));
+FragmentSlot fragmentB(IndexMath i, Value k, Value n, int64_t depth) {
   if (depth == 16) // b_i: row 2 t + i % 2 (+8 for i >= 2), column g
-    return {add(lane, b.create<arith::DivUIOp>(
-                          loc, b.create<arith::RemUIOp>(loc, k, c(8)), c(2))),
-            add(b.create<arith::MulIOp>(
-                    loc, b.create<arith::DivUIOp>(loc, k, c(8)), c(2)),
-                b.create<arith::RemUIOp>(loc, k, c(2)))};
+    return {i.add(i.mul(n, 4), i.div(i.rem(k, 8), 2)),
+            i.add(i.mul(i.div(k, 8), 2), i.rem(k, 2))};
   // tf32, b_i: row t (+4 for i = 1), column g
-  return {add(lane, b.create<arith::RemUIOp>(loc, k, c(4))),
-          b.create<arith::DivUIOp>(loc, k, c(4))};
+  return {i.add(i.mul(n, 4), i.rem(k, 4)), i.div(k, 4)};
 }
 
 /// C(m, n) and D(m, n) (f32): c_i at row g (+8 for i >= 2), column
 /// 2 t + i % 2.
-FragmentSlot fragmentC(OpBuilder &b, Location loc, Value m, Value n) {
-  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
-  auto add = [&](Value x, Value y) {
-    return b.create<arith::AddIOp>(loc, x, y);
-  };
-  return {add(b.create<arith::MulIOp>(
-                  loc, b.create<arith::RemUIOp>(loc, m, c(8)), c(4)),
-              b.create<arith::DivUIOp>(loc, n, c(2))),
-          add(b.create<arith::MulIOp>(
-                  loc, b.create<arith::DivUIOp>(loc, m, c(8)), c(2)),
-              b.create<arith::RemUIOp>(loc, n, c(2)))};
+FragmentSlot fragmentC(IndexMath i, Value m, Value n) {
+  return {i.add(i.mul(i.rem(m, 8), 4), i.div(n, 2)),
+          i.add(i.mul(i.div(m, 8), 2), i.rem(n, 2))};
 }
 
 /// Runs one launch's body for every block and thread on the host, keeping
@@ -461,7 +448,7 @@ void LaunchEmulator::emitWarpMma(OpBuilder &b, nvgpu::MmaSyncOp mma) {
   auto cols = r.create<scf::ForOp>(loc, c0, cCols, c1);
   OpBuilder in(cols.getBody()->getTerminator());
   Value m = rows.getInductionVar(), n = cols.getInductionVar();
-  FragmentSlot cs = fragmentC(in, loc, m, n);
+  FragmentSlot cs = fragmentC({in, loc}, m, n);
   Value cLane = in.create<arith::AddIOp>(loc, base, cs.lane);
   Value init = in.create<memref::LoadOp>(loc, acc, ValueRange{cLane, cs.value});
   auto ks = in.create<scf::ForOp>(loc, c0, cDepth, c1, ValueRange{init});
@@ -487,8 +474,8 @@ void LaunchEmulator::emitWarpMma(OpBuilder &b, nvgpu::MmaSyncOp mma) {
                                     k.create<arith::AndIOp>(loc, bits, mask))
           .getResult();
     };
-    Value x = element(a, fragmentA(k, loc, m, kk, depth));
-    Value y = element(bb, fragmentB(k, loc, kk, n, depth));
+    Value x = element(a, fragmentA({k, loc}, m, kk, depth));
+    Value y = element(bb, fragmentB({k, loc}, kk, n, depth));
     Value sum = k.create<arith::AddFOp>(loc, ks.getRegionIterArg(0),
                                         k.create<arith::MulFOp>(loc, x, y));
     k.create<scf::YieldOp>(loc, sum);

@@ -102,6 +102,12 @@ Status lowerPrecision(Graph &graph, DType half) {
       for (size_t i = 0; i < node->numOperands(); ++i)
         if (isF32(node->operand(i)))
           halfUses[node->operand(i)].push_back({node, i});
+  // The values the kept part reads (a constant among them keeps an f32
+  // original).
+  std::set<const Value *> readByKept;
+  for (Node *node : nodes)
+    if (keptNode(*node))
+      readByKept.insert(node->operands().begin(), node->operands().end());
   // `value`'s 16-bit stand-in for those uses: a cast (graph inputs, kept
   // values) or a converted copy (constants that kept nodes read too).
   auto redirect = [&](Value *value, Value *standIn) {
@@ -137,12 +143,7 @@ Status lowerPrecision(Graph &graph, DType half) {
       Expected<TensorData> converted = convert(data, half);
       if (!converted)
         return makeError(nodeLabel(*node) + ": " + converted.message());
-      bool keptReaders = false;
-      for (Node *user : nodes)
-        keptReaders |=
-            keptNode(*user) && std::count(user->operands().begin(),
-                                          user->operands().end(), result) > 0;
-      if (!keptReaders) {
+      if (!readByKept.count(result)) {
         node->mutableAttrs()["value"] = *converted;
         continue;
       }
