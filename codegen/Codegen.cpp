@@ -89,8 +89,25 @@ std::string buildWeights(const codegen::EmittedModule &emitted) {
 /// The PTX architecture of the CUDA targets: TargetOptions::cpu, sm_80 by
 /// default and always for "cuda-emulate".
 std::string cudaArch(const TargetOptions &options) {
-  return options.cpu.empty() || options.target == "cuda-emulate" ? "sm_80"
-                                                                 : options.cpu;
+  if (options.target == "cuda-emulate")
+    return options.specificArchs.empty() ? "sm_80"
+                                         : options.specificArchs.front();
+  return options.cpu.empty() ? "sm_80" : options.cpu;
+}
+
+/// Whether `arch` has tensor-core instructions of its own that the tiled
+/// contractions use (GpuTiling.h): wgmma, on sm_90a only.
+bool hasOwnTensorCores(const std::string &arch) { return arch == "sm_90a"; }
+
+/// Whether two compilations' launch plans are the same.
+bool sameLaunches(const std::vector<GpuLaunch> &a,
+                  const std::vector<GpuLaunch> &b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (formatLaunch(a[i]) != formatLaunch(b[i]))
+      return false;
+  return true;
 }
 
 /// Whether the CUDA target's mma.sync forms (m16n8k16 f16/bf16, m16n8k8
@@ -206,6 +223,26 @@ Expected<CodegenResult> generateCudaCode(const Graph &graph,
   }
   result.ptx = std::move(gpu->ptx);
   result.launches = std::move(gpu->launches);
+  // The architecture-specific kernels: the same module, lowered again with
+  // the architecture's own tensor-core instructions (only the contraction
+  // kernels differ; their launches do not).
+  bool tensorCores = emitted->text.find("mlc.mma") != std::string::npos;
+  for (const std::string &specific : options.specificArchs) {
+    if (!tensorCores || !hasOwnTensorCores(specific) || specific == arch)
+      continue;
+    int64_t arenaBytes = emitted->arenaBytes, naiveBytes = 0;
+    auto own = codegen::lowerToPTX(
+        emitted->text, specific, static_cast<unsigned>(graph.inputs().size()),
+        static_cast<unsigned>(graph.outputs().size()), arenaBytes, naiveBytes,
+        /*emitText=*/false, nullptr);
+    if (!own.ok())
+      return own.error();
+    if (arenaBytes != result.arenaBytes ||
+        !sameLaunches(own->launches, result.launches))
+      return makeError("codegen: internal error: the " + specific +
+                       " kernels' launch plan differs from " + arch + "'s");
+    result.archPtx.push_back({specific, std::move(own->ptx)});
+  }
   result.llvmIR = std::move(gpu->llvmIR);
   result.weights = buildWeights(*emitted);
   return result;
@@ -252,15 +289,20 @@ Expected<CodegenResult> generateCode(const Graph &graph,
 }
 
 int cudaArchNumber(const std::string &arch) {
-  if (arch.size() < 5 || arch.size() > 6 || arch.compare(0, 3, "sm_") != 0)
+  size_t digits = cudaArchSpecific(arch) ? arch.size() - 1 : arch.size();
+  if (digits < 5 || digits > 6 || arch.compare(0, 3, "sm_") != 0)
     return -1;
   int n = 0;
-  for (size_t i = 3; i < arch.size(); ++i) {
+  for (size_t i = 3; i < digits; ++i) {
     if (arch[i] < '0' || arch[i] > '9')
       return -1;
     n = n * 10 + (arch[i] - '0');
   }
   return n;
+}
+
+bool cudaArchSpecific(const std::string &arch) {
+  return !arch.empty() && arch.back() == 'a';
 }
 
 std::string formatLaunch(const GpuLaunch &launch) {

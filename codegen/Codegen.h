@@ -39,6 +39,13 @@ struct TargetOptions {
   /// use f16 or bf16 tensor cores regardless: their products are exact and
   /// their sums f32.) Tensor cores need sm_80 or newer.
   bool allowTf32 = false;
+  /// "cuda": the architecture-specific cubins the artifact will hold
+  /// (`sm_90a`, from CompileOptions::cudaCubins). Each whose own features
+  /// the kernels use (wgmma on sm_90a, when the model has tensor-core
+  /// contractions) gets a PTX of its own, CodegenResult::archPtx, with the
+  /// same launch plan. "cuda-emulate": the kernels emulated are those of the
+  /// first one, if any, else sm_80's.
+  std::vector<std::string> specificArchs;
 };
 
 /// One kernel launch of a CUDA artifact's plan (docs/artifact.md,
@@ -55,9 +62,14 @@ struct GpuLaunch {
   std::vector<std::string> args;
 };
 
-/// The number of a CUDA architecture name `sm_XY` / `sm_XYZ` (80 for
-/// sm_80), or -1 for anything else.
+/// The number of a CUDA architecture name `sm_XY` / `sm_XYZ`, or of an
+/// architecture-specific one `sm_XYa` (80 for sm_80, 90 for sm_90a), or -1
+/// for anything else.
 int cudaArchNumber(const std::string &arch);
+
+/// Whether `arch` names an architecture-specific target (`sm_90a`): code
+/// that uses its own features (wgmma) and runs on that architecture only.
+bool cudaArchSpecific(const std::string &arch);
 
 /// The position of the runtime host function (in mlc_host_api, after
 /// struct_size and reserved) host op `kind` calls; -1 for other ops.
@@ -108,6 +120,9 @@ struct CodegenResult {
   /// host the artifact's ELF part is built for.
   std::string ptx;
   std::vector<GpuLaunch> launches;
+  /// PTX of architecture-specific kernels (TargetOptions::specificArchs):
+  /// (architecture, text), in the order asked for; the same launches.
+  std::vector<std::pair<std::string, std::string>> archPtx;
   std::string weights;
   std::string hostTriple;
 };

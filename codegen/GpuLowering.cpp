@@ -18,6 +18,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Utils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -299,15 +300,25 @@ bool isSinkable(Operation *op) {
 }
 
 /// Whether `op` is or contains an op that ends a phase of emulation: a
-/// gpu.barrier (block-wide) or an nvgpu.mma.sync (warp-wide).
+/// gpu.barrier (block-wide), an nvgpu.mma.sync (warp-wide) or an
+/// nvvm.wgmma.mma_async (warpgroup-wide).
 bool splitsPhases(Operation *op) {
   return op
       ->walk([](Operation *inner) {
-        return isa<gpu::BarrierOp, nvgpu::MmaSyncOp>(inner)
+        return isa<gpu::BarrierOp, nvgpu::MmaSyncOp, NVVM::WgmmaMmaAsyncOp>(
+                   inner)
                    ? WalkResult::interrupt()
                    : WalkResult::advance();
       })
       .wasInterrupted();
+}
+
+/// The wgmma ordering ops (fences of registers and of the async proxy,
+/// commit and wait): the emulator runs each wgmma to completion where it
+/// stands, so they have nothing left to order.
+bool isWgmmaOrdering(Operation *op) {
+  return isa<NVVM::WgmmaFenceAlignedOp, NVVM::WgmmaGroupSyncAlignedOp,
+             NVVM::WgmmaWaitGroupSyncOp, NVVM::FenceProxyOp>(op);
 }
 
 /// Where value `valueId` of an mma.sync operand lives, by the PTX ISA's
@@ -362,6 +373,19 @@ FragmentSlot fragmentC(IndexMath i, Value m, Value n) {
           i.add(i.mul(i.div(m, 8), 2), i.rem(n, 2))};
 }
 
+/// Where D(m, n) of an m64nNk wgmma (f32) lives, by the PTX ISA's
+/// "Matrix fragment for accumulator D": warp m / 16 of the warpgroup, lane
+/// 4 (m % 8) + (n % 8) / 2, register 4 (n / 8) + 2 ((m % 16) / 8) + n % 2.
+/// `lane` is the thread within the warpgroup.
+FragmentSlot fragmentWgmmaD(IndexMath i, Value m, Value n) {
+  Value lane = i.add(i.mul(i.div(m, 16), 32),
+                     i.add(i.mul(i.rem(m, 8), 4), i.div(i.rem(n, 8), 2)));
+  Value reg =
+      i.add(i.add(i.mul(i.div(n, 8), 4), i.mul(i.div(i.rem(m, 16), 8), 2)),
+            i.rem(n, 2));
+  return {lane, reg};
+}
+
 /// Runs one launch's body for every block and thread on the host, keeping
 /// the semantics of its barriers: the body is cut at each barrier into
 /// phases, and each phase runs for all threads of the block before the
@@ -375,6 +399,16 @@ FragmentSlot fragmentC(IndexMath i, Value m, Value n) {
 /// the product is computed per warp from the PTX ISA's fragment layouts
 /// (fragmentA/B/C, written independently of the maps the kernels are built
 /// with), and the next phase reads each thread's result back.
+/// An nvvm.wgmma.mma_async is a warpgroup-wide one: each thread stages its
+/// accumulators and its two matrix descriptors, and the product is computed
+/// per warpgroup from the first thread's descriptors, decoded by the PTX
+/// ISA's "Matrix Descriptor Format" (start address, leading and stride byte
+/// offsets; a swizzled one gives NaN) against the block's shared memory,
+/// which for such a launch is one arena: a descriptor's 18-bit address,
+/// less the arena's, is the offset in it. Its fences, commits and
+/// waits have nothing to order then; the emulator checks that each wgmma
+/// follows a wgmma.fence and that its result is read (other than by the
+/// next wgmma) only after a wgmma.wait_group.
 class LaunchEmulator {
 public:
   explicit LaunchEmulator(gpu::LaunchOp launch) : launch_(launch) {}
@@ -393,11 +427,14 @@ private:
   LogicalResult emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
                           IRMapping &scope,
                           ArrayRef<std::pair<Value, Value>> stage = {});
-  /// The staging buffer [threads, values] of fragments of `type` in `role`
-  /// (0: A, 1: B, 2: C and D).
-  Value stagingBuffer(int role, VectorType type);
+  /// The staging buffer [threads, values] of fragments of `type` (a
+  /// vector, a struct of one element type, or a scalar) in `role` (0: A,
+  /// 1: B, 2: C and D, 3 and 4: the wgmma descriptors of A and B).
+  Value stagingBuffer(int role, Type type);
   /// One mma.sync for every warp, from and to the staging buffers.
   void emitWarpMma(OpBuilder &b, nvgpu::MmaSyncOp mma);
+  /// One wgmma for every warpgroup, from and to the staging buffers.
+  void emitWarpgroupMma(OpBuilder &b, NVVM::WgmmaMmaAsyncOp mma);
 
   gpu::LaunchOp launch_;
   Value threadCount_;
@@ -410,18 +447,146 @@ private:
   /// phase that may read it).
   int64_t phases_ = 0;
   llvm::DenseMap<Value, std::pair<Value, int64_t>> mmaResults_;
+  /// Launches with wgmma: the block's shared memory as one i8 arena, and
+  /// each workgroup attribution's byte offset in it.
+  Value shared_;
+  llvm::DenseMap<Value, int64_t> sharedOffsets_;
 };
 
-Value LaunchEmulator::stagingBuffer(int role, VectorType type) {
+/// The element type and count of a staged value's type.
+std::pair<Type, int64_t> stagedShape(Type type) {
+  if (auto vector = dyn_cast<VectorType>(type))
+    return {vector.getElementType(), vector.getNumElements()};
+  if (auto s = dyn_cast<LLVM::LLVMStructType>(type))
+    return {s.getBody().front(), static_cast<int64_t>(s.getBody().size())};
+  return {type, 1};
+}
+
+Value LaunchEmulator::stagingBuffer(int role, Type type) {
   for (auto &[r, t, buffer] : staging_)
     if (r == role && t == type)
       return buffer;
   OpBuilder b(launch_);
+  auto [elem, count] = stagedShape(type);
   Value buffer = b.create<memref::AllocaOp>(
-      launch_.getLoc(), MemRefType::get({threads_, type.getNumElements()},
-                                        type.getElementType()));
+      launch_.getLoc(), MemRefType::get({threads_, count}, elem));
   staging_.push_back({role, type, buffer});
   return buffer;
+}
+
+void LaunchEmulator::emitWarpgroupMma(OpBuilder &b, NVVM::WgmmaMmaAsyncOp mma) {
+  Location loc = mma.getLoc();
+  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
+  Value acc = stagingBuffer(2, mma.getInouts().getType());
+  Value descA = stagingBuffer(3, mma.getDescriptorA().getType());
+  Value descB = stagingBuffer(4, mma.getDescriptorB().getType());
+  NVVM::MMAShapeAttr shape = mma.getShape();
+  NVVM::WGMMATypes kind = mma.getTypeA();
+  Type f32 = b.getF32Type();
+  Type elem = kind == NVVM::WGMMATypes::f16    ? Type(b.getF16Type())
+              : kind == NVVM::WGMMATypes::bf16 ? Type(b.getBF16Type())
+                                               : f32;
+  int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
+  auto sharedType = cast<MemRefType>(shared_.getType());
+  Value c0 = c(0), c1 = c(1);
+  Value view = b.create<memref::ViewOp>(
+      loc, MemRefType::get({sharedType.getNumElements() / bytes}, elem),
+      shared_, c0, ValueRange{});
+  Value cGroups = c(threads_ / 128), cRows = c(shape.getM());
+  Value cCols = c(shape.getN()), cDepth = c(shape.getK());
+  Value c16 = c(16), c128 = c(128);
+  auto groups = b.create<scf::ForOp>(loc, c0, cGroups, c1);
+  OpBuilder g(groups.getBody()->getTerminator());
+  Value first = g.create<arith::MulIOp>(loc, groups.getInductionVar(), c128);
+  // A descriptor's fields: the start address, the leading (along the
+  // depth) and stride (along the rows) byte offsets, and the swizzle mode.
+  struct Decoded {
+    Value start, leading, stride, swizzled;
+  };
+  // The arena's own 14-bit address field: descriptors address the arena
+  // relative to it, modulo 2^18 bytes as the hardware's shared window.
+  auto i64Constant = [&](int64_t v) -> Value {
+    return g.create<arith::ConstantOp>(loc, g.getI64IntegerAttr(v));
+  };
+  Value base = g.create<arith::AndIOp>(
+      loc,
+      g.create<arith::ShRUIOp>(
+          loc,
+          g.create<arith::IndexCastUIOp>(
+              loc, g.getI64Type(),
+              g.create<memref::ExtractAlignedPointerAsIndexOp>(loc, shared_)),
+          i64Constant(4)),
+      i64Constant(0x3FFF));
+  auto decode = [&](Value buffer) {
+    Value d = g.create<memref::LoadOp>(loc, buffer, ValueRange{first, c0});
+    auto field = [&](int64_t shift, int64_t mask, Value minus = Value()) {
+      Value bits = g.create<arith::ShRUIOp>(loc, d, i64Constant(shift));
+      if (minus)
+        bits = g.create<arith::SubIOp>(loc, bits, minus);
+      bits = g.create<arith::AndIOp>(loc, bits, i64Constant(mask));
+      return g.create<arith::IndexCastUIOp>(loc, g.getIndexType(), bits)
+          .getResult();
+    };
+    Decoded r{g.create<arith::MulIOp>(loc, field(0, 0x3FFF, base), c16),
+              g.create<arith::MulIOp>(loc, field(16, 0x3FFF), c16),
+              g.create<arith::MulIOp>(loc, field(32, 0x3FFF), c16),
+              g.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
+                                      field(62, 3), c0)};
+    return r;
+  };
+  Decoded a = decode(descA), bd = decode(descB);
+  auto rows = g.create<scf::ForOp>(loc, c0, cRows, c1);
+  OpBuilder r(rows.getBody()->getTerminator());
+  auto cols = r.create<scf::ForOp>(loc, c0, cCols, c1);
+  OpBuilder in(cols.getBody()->getTerminator());
+  Value m = rows.getInductionVar(), n = cols.getInductionVar();
+  FragmentSlot ds = fragmentWgmmaD({in, loc}, m, n);
+  Value thread = in.create<arith::AddIOp>(loc, first, ds.lane);
+  Value init =
+      in.create<memref::LoadOp>(loc, acc, ValueRange{thread, ds.value});
+  auto ks = in.create<scf::ForOp>(loc, c0, cDepth, c1, ValueRange{init});
+  {
+    OpBuilder k(ks.getBody(), ks.getBody()->begin());
+    IndexMath im{k, loc};
+    Value kk = ks.getInductionVar();
+    int64_t perRow = 16 / bytes;
+    // Element (row, depth) of the K-major operand `d` describes: core
+    // matrix (row / 8, depth / perRow), in it row row % 8 of 16 bytes.
+    auto element = [&](const Decoded &d, Value row) {
+      Value at = im.add(
+          im.add(d.start,
+                 im.add(k.create<arith::MulIOp>(loc, im.div(row, 8), d.stride),
+                        k.create<arith::MulIOp>(loc, im.div(kk, perRow),
+                                                d.leading))),
+          im.add(im.mul(im.rem(row, 8), 16),
+                 im.mul(im.rem(kk, perRow), bytes)));
+      Value v =
+          k.create<memref::LoadOp>(loc, view, ValueRange{im.div(at, bytes)});
+      if (v.getType() != f32) {
+        v = k.create<arith::ExtFOp>(loc, f32, v);
+      } else {
+        // The tensor cores read the top 19 bits of a tf32 operand.
+        Type i32 = k.getI32Type();
+        Value bits = k.create<arith::BitcastOp>(loc, i32, v);
+        Value mask = k.create<arith::ConstantOp>(
+            loc, k.getI32IntegerAttr(static_cast<int32_t>(0xFFFFE000u)));
+        v = k.create<arith::BitcastOp>(
+            loc, f32, k.create<arith::AndIOp>(loc, bits, mask));
+      }
+      // Only the unswizzled layout is modelled: a swizzled one gives NaN.
+      Value nan = k.create<arith::ConstantOp>(
+          loc, k.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
+      return k.create<arith::SelectOp>(loc, d.swizzled, nan, v).getResult();
+    };
+    Value x = element(a, m);
+    Value y = element(bd, n);
+    Value sum = k.create<arith::AddFOp>(loc, ks.getRegionIterArg(0),
+                                        k.create<arith::MulFOp>(loc, x, y));
+    k.create<scf::YieldOp>(loc, sum);
+  }
+  in.create<memref::StoreOp>(loc, ks.getResult(0), acc,
+                             ValueRange{thread, ds.value});
+  mmaResults_[mma.getResult()] = {acc, phases_ + 1};
 }
 
 void LaunchEmulator::emitWarpMma(OpBuilder &b, nvgpu::MmaSyncOp mma) {
@@ -500,6 +665,18 @@ FailureOr<Value> LaunchEmulator::materialize(OpBuilder &b, Value v,
       return failure();
     }
     Location loc = launch_.getLoc();
+    if (auto structType = dyn_cast<LLVM::LLVMStructType>(v.getType())) {
+      Value result = b.create<LLVM::UndefOp>(loc, structType);
+      for (size_t i = 0; i < structType.getBody().size(); ++i)
+        result = b.create<LLVM::InsertValueOp>(
+            loc, result,
+            b.create<memref::LoadOp>(
+                loc, it->second.first,
+                ValueRange{tid, b.create<arith::ConstantIndexOp>(loc, i)}),
+            i);
+      map.map(v, result);
+      return result;
+    }
     auto type = cast<VectorType>(v.getType());
     Value result = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type));
     int64_t inner = type.getShape().back();
@@ -514,6 +691,19 @@ FailureOr<Value> LaunchEmulator::materialize(OpBuilder &b, Value v,
     return result;
   }
   Operation *def = v.getDefiningOp();
+  // The address of a shared buffer, from the arena's (folds that see the
+  // view would give the arena's own address for every buffer).
+  if (auto address =
+          dyn_cast_or_null<memref::ExtractAlignedPointerAsIndexOp>(def))
+    if (auto it = sharedOffsets_.find(address.getSource());
+        it != sharedOffsets_.end()) {
+      Location loc = address.getLoc();
+      Value result = b.create<arith::AddIOp>(
+          loc, b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, shared_),
+          b.create<arith::ConstantIndexOp>(loc, it->second));
+      map.map(v, result);
+      return result;
+    }
   if (!def || !isSinkable(def)) {
     launch_.emitError("emulation: a per-thread value crosses a barrier");
     return failure();
@@ -577,15 +767,20 @@ LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
     FailureOr<Value> v = materialize(inner, value, map);
     if (failed(v))
       return failure();
-    auto type = cast<VectorType>(value.getType());
-    int64_t width = type.getShape().back();
-    for (int64_t i = 0; i < type.getNumElements(); ++i)
+    auto [elem, count] = stagedShape(value.getType());
+    for (int64_t i = 0; i < count; ++i) {
+      Value e = *v;
+      if (auto type = dyn_cast<VectorType>(value.getType())) {
+        int64_t width = type.getShape().back();
+        e = inner.create<vector::ExtractOp>(
+            loc, *v, ArrayRef<int64_t>{i / width, i % width});
+      } else if (isa<LLVM::LLVMStructType>(value.getType())) {
+        e = inner.create<LLVM::ExtractValueOp>(loc, *v, i);
+      }
       inner.create<memref::StoreOp>(
-          loc,
-          inner.create<vector::ExtractOp>(
-              loc, *v, ArrayRef<int64_t>{i / width, i % width}),
-          buffer,
+          loc, e, buffer,
           ValueRange{tid, inner.create<arith::ConstantIndexOp>(loc, i)});
+    }
   }
   return success();
 }
@@ -593,9 +788,45 @@ LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
 LogicalResult LaunchEmulator::emitBlock(OpBuilder &b, Block &block,
                                         IRMapping &map) {
   SmallVector<Operation *> phase;
+  bool fenced = false;
   for (Operation &op : block.without_terminator()) {
     if (isSinkable(&op))
       continue;
+    if (isWgmmaOrdering(&op)) {
+      fenced = fenced || isa<NVVM::WgmmaFenceAlignedOp>(op);
+      continue;
+    }
+    if (auto wgmma = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op)) {
+      if (!fenced)
+        return wgmma.emitError("emulation: a wgmma without a wgmma.fence "
+                               "before it");
+      // Read back as mma.sync results are; besides, only the next wgmma
+      // may take it before a wgmma.wait_group.
+      for (Operation *user : wgmma.getResult().getUsers()) {
+        if (user->getBlock() != wgmma->getBlock())
+          return wgmma.emitError("emulation: a wgmma result is used outside "
+                                 "the wgmma's block");
+        if (isa<NVVM::WgmmaMmaAsyncOp>(user))
+          continue;
+        bool waited = false;
+        for (Operation *o = wgmma->getNextNode(); o && o != user;
+             o = o->getNextNode())
+          waited = waited || isa<NVVM::WgmmaWaitGroupSyncOp>(o);
+        if (!waited)
+          return wgmma.emitError("emulation: a wgmma result is read before "
+                                 "a wgmma.wait_group");
+      }
+      Value acc = wgmma.getInouts(), da = wgmma.getDescriptorA(),
+            db = wgmma.getDescriptorB();
+      if (failed(emitPhase(b, phase, map,
+                           {{acc, stagingBuffer(2, acc.getType())},
+                            {da, stagingBuffer(3, da.getType())},
+                            {db, stagingBuffer(4, db.getType())}})))
+        return failure();
+      phase.clear();
+      emitWarpgroupMma(b, wgmma);
+      continue;
+    }
     if (!splitsPhases(&op)) {
       phase.push_back(&op);
       continue;
@@ -608,12 +839,11 @@ LogicalResult LaunchEmulator::emitBlock(OpBuilder &b, Block &block,
         if (user->getBlock() != mma->getBlock())
           return mma.emitError("emulation: an mma.sync result is used "
                                "outside the mma's block");
-      auto typeOf = [](Value v) { return cast<VectorType>(v.getType()); };
       Value a = mma.getMatrixA(), bv = mma.getMatrixB(), c = mma.getMatrixC();
       if (failed(emitPhase(b, phase, map,
-                           {{a, stagingBuffer(0, typeOf(a))},
-                            {bv, stagingBuffer(1, typeOf(bv))},
-                            {c, stagingBuffer(2, typeOf(c))}})))
+                           {{a, stagingBuffer(0, a.getType())},
+                            {bv, stagingBuffer(1, bv.getType())},
+                            {c, stagingBuffer(2, c.getType())}})))
         return failure();
       phase.clear();
       emitWarpMma(b, mma);
@@ -661,6 +891,12 @@ LogicalResult LaunchEmulator::run() {
           .walk([](nvgpu::MmaSyncOp) { return WalkResult::interrupt(); })
           .wasInterrupted())
     return launch_.emitError("emulation: mma.sync in a partial warp");
+  bool wgmma =
+      launch_.getBody()
+          .walk([](NVVM::WgmmaMmaAsyncOp) { return WalkResult::interrupt(); })
+          .wasInterrupted();
+  if (wgmma && threads_ % 128 != 0)
+    return launch_.emitError("emulation: wgmma in a partial warpgroup");
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
   Value one = b.create<arith::ConstantIndexOp>(loc, 1);
   IRMapping map;
@@ -681,9 +917,37 @@ LogicalResult LaunchEmulator::run() {
     return MemRefType::get(type.getShape(), type.getElementType());
   };
   SmallVector<Value> buffers;
-  for (BlockArgument arg : launch_.getWorkgroupAttributions()) {
-    buffers.push_back(b.create<memref::AllocaOp>(loc, hostType(arg)));
-    map.map(arg, buffers.back());
+  if (wgmma) {
+    // One arena, each attribution at a 128-byte aligned offset in it.
+    SmallVector<int64_t> offsets;
+    int64_t bytes = 0;
+    for (BlockArgument arg : launch_.getWorkgroupAttributions()) {
+      auto type = hostType(arg);
+      unsigned width = type.getElementTypeBitWidth();
+      if (width % 8 != 0 || !type.hasStaticShape())
+        return launch_.emitError("emulation: a shared buffer of " +
+                                 std::to_string(width) + "-bit elements");
+      offsets.push_back(bytes);
+      bytes += (type.getNumElements() * (width / 8) + 127) / 128 * 128;
+    }
+    if (bytes > 0x40000)
+      return launch_.emitError("emulation: over 256 KiB of shared memory");
+    shared_ = b.create<memref::AllocaOp>(
+        loc, MemRefType::get({std::max<int64_t>(bytes, 128)}, b.getI8Type()),
+        b.getI64IntegerAttr(128));
+    for (auto [arg, offset] :
+         llvm::zip(launch_.getWorkgroupAttributions(), offsets)) {
+      buffers.push_back(b.create<memref::ViewOp>(
+          loc, hostType(arg), shared_,
+          b.create<arith::ConstantIndexOp>(loc, offset), ValueRange{}));
+      map.map(arg, buffers.back());
+      sharedOffsets_[arg] = offset;
+    }
+  } else {
+    for (BlockArgument arg : launch_.getWorkgroupAttributions()) {
+      buffers.push_back(b.create<memref::AllocaOp>(loc, hostType(arg)));
+      map.map(arg, buffers.back());
+    }
   }
   for (BlockArgument arg : launch_.getPrivateAttributions()) {
     auto type = cast<MemRefType>(arg.getType());
@@ -699,7 +963,13 @@ LogicalResult LaunchEmulator::run() {
   launch_.getBody().walk([&](nvgpu::MmaSyncOp mma) {
     int role = 0;
     for (Value v : {mma.getMatrixA(), mma.getMatrixB(), mma.getMatrixC()})
-      stagingBuffer(role++, cast<VectorType>(v.getType()));
+      stagingBuffer(role++, v.getType());
+  });
+  launch_.getBody().walk([&](NVVM::WgmmaMmaAsyncOp mma) {
+    int role = 2;
+    for (Value v : {Value(mma.getInouts()), Value(mma.getDescriptorA()),
+                    Value(mma.getDescriptorB())})
+      stagingBuffer(role++, v.getType());
   });
   auto blocks = b.create<scf::ForOp>(loc, zero, gridOps.x, one);
   map.map(bid.x, blocks.getInductionVar());
@@ -901,6 +1171,8 @@ void addNVVMPasses(PassManager &pm) {
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = true;
   gpm.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  // The warpgroup kernels' wgmma and fence ops, as PTX in inline assembly.
+  gpm.addPass(createConvertNVVMToLLVMPass());
   // What the NVVM conversion leaves: the math.fma of the polynomial
   // approximations (an fma.rn instruction).
   gpm.addPass(createConvertMathToLLVMPass());
@@ -1074,10 +1346,10 @@ Expected<std::string> emitPTX(llvm::Module &module,
   return ptx;
 }
 
-/// Lets the inliner move nvgpu ops (the tensor-core kernels' mma.sync,
-/// which has no side effects beyond its result) into @mlc_graph; the
-/// dialect declares no inliner interface of its own.
-struct NVGPUInlinerInterface : public DialectInlinerInterface {
+/// Lets the inliner move nvgpu and nvvm ops (the tensor-core kernels'
+/// mma.sync, wgmma and fences) into @mlc_graph, the kernels staying in
+/// their order; neither dialect declares an inliner interface of its own.
+struct TensorCoreInlinerInterface : public DialectInlinerInterface {
   using DialectInlinerInterface::DialectInlinerInterface;
   bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
     return true;
@@ -1094,7 +1366,10 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
   DialectRegistry registry;
   registerEverything(registry);
   registry.addExtension(+[](MLIRContext *, nvgpu::NVGPUDialect *dialect) {
-    dialect->addInterfaces<NVGPUInlinerInterface>();
+    dialect->addInterfaces<TensorCoreInlinerInterface>();
+  });
+  registry.addExtension(+[](MLIRContext *, NVVM::NVVMDialect *dialect) {
+    dialect->addInterfaces<TensorCoreInlinerInterface>();
   });
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
@@ -1110,7 +1385,8 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
   addBufferizationPasses(bufferize);
   if (failed(bufferize.run(*module)))
     return diagnostics.error("bufferization");
-  if (failed(tileContractions(*module)))
+  // wgmma exists on sm_90a only (not on later architectures).
+  if (failed(tileContractions(*module, arch == "sm_90a")))
     return diagnostics.error("tiling contractions");
   PassManager loops(&context);
   addLoopPasses(loops);

@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -81,6 +83,23 @@ constexpr int64_t kMmaPerWarpCol = kWarpTileCols / kMmaCols;
 // Each thread holds 4 accumulators of each of its warp's mma tiles: the
 // same 16 as the scalar micro-tile.
 static_assert(kMmaPerWarpRow * kMmaPerWarpCol * 4 == kMicro * kMicro);
+/// Warpgroup form (sm_90a): the block's 2 warpgroups of 128 threads each
+/// compute a 64 x 32 half of the output tile, one wgmma m64n32kK per depth
+/// step, with both operands in shared memory.
+constexpr int64_t kWarpgroup = 128;
+constexpr int64_t kWgmmaCols = kTileCols / (kThreads / kWarpgroup);
+// A warpgroup's 64 x 32 f32 results are 16 accumulators per thread: the
+// same 16 as the scalar micro-tile.
+static_assert(kTileRows == 64 &&
+              kTileRows * kWgmmaCols / kWarpgroup == kMicro * kMicro);
+/// wgmma's operand layout without swizzling (the PTX ISA's "core
+/// matrices"): 8 rows (of the rows or columns) of 16 bytes (of the depth),
+/// 128 contiguous bytes; the core matrices of one row group follow each
+/// other along the depth (the descriptor's leading byte offset, 128), and
+/// the row groups each other (its stride byte offset, the tile depth's
+/// worth of core matrices).
+constexpr int64_t kCoreRows = 8, kCoreRowBytes = 16;
+constexpr int64_t kCoreBytes = kCoreRows * kCoreRowBytes;
 
 /// Upper bound of `e` over dims in [0, dimMax[d]], or nullopt when `e` may
 /// be negative or the bound overflows.
@@ -534,10 +553,12 @@ std::optional<Contraction> analyze(linalg::LinalgOp op) {
 /// Builds the tiled kernel of one contraction inside its launch.
 class TileEmitter {
 public:
-  TileEmitter(const Contraction &c, OpBuilder &b)
+  /// `wgmma`: the tensor-core form uses warpgroups (sm_90a).
+  TileEmitter(const Contraction &c, OpBuilder &b, bool wgmma)
       : c_(c), b_(b), loc_(c.op->getLoc()),
         raggedRows_(c.rows % kTileRows != 0),
-        raggedCols_(c.cols % kTileCols != 0) {}
+        raggedCols_(c.cols % kTileCols != 0),
+        wgmma_(wgmma && c.mma != Mma::None) {}
 
   /// Replaces the contraction by its launch.
   void emit();
@@ -586,6 +607,20 @@ private:
   /// The tensor-core form of the body over one depth tile in shared memory
   /// (zeros beyond the depth): each warp's mma.sync tiles.
   void emitMmaTile();
+  /// The warpgroup form of emitMmaTile: each warpgroup's wgmma steps over
+  /// the depth tile, from the 16 accumulators and back.
+  void emitWgmmaTile();
+  /// Element offset of (row, depth) in a shared tile of the warpgroup form:
+  /// the core-matrix layout (kCoreRows x kCoreRowBytes) of wgmma's operands.
+  Value coreOffset(Value row, Value depth);
+  /// The wgmma matrix descriptor of the part of shared tile `tile` that
+  /// starts `byteOffset` bytes in (the PTX ISA's "Matrix Descriptor
+  /// Format": start address, leading and stride byte offsets, no swizzle).
+  Value descriptor(Value tile, Value byteOffset);
+  /// Elements of the tile element type in one core-matrix row (16 bytes).
+  int64_t coreRowElements() {
+    return kCoreRowBytes / (tileElement().getIntOrFloatBitWidth() / 8);
+  }
   /// `v` (f32) as the shared tiles of the tensor-core form store it.
   Value toTileElement(Value v);
   /// The element type of the shared tiles and fragments: f16, bf16, or f32
@@ -624,6 +659,10 @@ private:
   Value lane_, warpRow_, warpCol_;
   int64_t mmaDepth_ = 0;
   AffineMap mapA_, mapB_, mapC_;
+  /// Warpgroup form: whether it is on, and the calling thread's warpgroup
+  /// and its warp in it.
+  bool wgmma_;
+  Value warpgroup_, groupWarp_;
 };
 
 void TileEmitter::delinearize(Value lin, ArrayRef<unsigned> dims,
@@ -758,6 +797,17 @@ std::pair<Value, Value> TileEmitter::accPosition(int64_t slot) {
   if (c_.mma == Mma::None)
     return {add(mul(ty_, kMicro), slot / kMicro),
             add(mul(tx_, kMicro), slot % kMicro)};
+  if (wgmma_) {
+    // Register `slot` of the m64nNk wgmma accumulators (the PTX ISA's
+    // "Matrix fragment for accumulator D"): the warp's 16 rows, each group
+    // of 4 an 8-column piece, in it rows lane / 4 (+8 for slot % 4 >= 2),
+    // columns 2 (lane % 4) + slot % 2.
+    Value row =
+        add(add(mul(groupWarp_, 16), div(lane_, 4)), ((slot / 2) % 2) * 8);
+    Value col = add(add(mul(warpgroup_, kWgmmaCols), mul(rem(lane_, 4), 2)),
+                    (slot / 4) * 8 + slot % 2);
+    return {row, col};
+  }
   // Slot 4 t + v: value v of the thread's part of mma tile t.
   int64_t t = slot / 4, v = slot % 4;
   Value row = add(warpRow_, (t / kMmaPerWarpCol) * kMmaRows);
@@ -820,6 +870,79 @@ void TileEmitter::emitMmaTile() {
       }
 }
 
+Value TileEmitter::coreOffset(Value row, Value depth) {
+  int64_t perRow = coreRowElements();
+  int64_t coresDeep = kTileDepth / perRow;
+  Value core = add(mul(div(row, kCoreRows), coresDeep), div(depth, perRow));
+  return add(
+      add(mul(core, kCoreRows * perRow), mul(rem(row, kCoreRows), perRow)),
+      rem(depth, perRow));
+}
+
+Value TileEmitter::descriptor(Value tile, Value byteOffset) {
+  Type i64 = b_.getI64Type();
+  auto constant = [&](uint64_t v) -> Value {
+    return b_.create<arith::ConstantOp>(
+        loc_, b_.getI64IntegerAttr(static_cast<int64_t>(v)));
+  };
+  Value address =
+      add(b_.create<memref::ExtractAlignedPointerAsIndexOp>(loc_, tile),
+          byteOffset);
+  Value bits = b_.create<arith::IndexCastUIOp>(loc_, i64, address);
+  // Bits 0-13: the shared-memory address, (address & 0x3FFFF) >> 4.
+  Value start = b_.create<arith::ShRUIOp>(
+      loc_, b_.create<arith::AndIOp>(loc_, bits, constant(0x3FFFF)),
+      constant(4));
+  // Bits 16-29 and 32-45: the leading (along the depth) and stride (along
+  // the rows) byte offsets between core matrices, >> 4. Bits 49-51 (base
+  // offset) and 62-63 (swizzle) stay 0: no swizzle.
+  int64_t strideBytes = kTileDepth / coreRowElements() * kCoreBytes;
+  uint64_t fields =
+      (uint64_t(kCoreBytes >> 4) << 16) | (uint64_t(strideBytes >> 4) << 32);
+  return b_.create<arith::OrIOp>(loc_, start, constant(fields));
+}
+
+void TileEmitter::emitWgmmaTile() {
+  MLIRContext *ctx = b_.getContext();
+  Type f32 = b_.getF32Type();
+  auto accType = LLVM::LLVMStructType::getLiteral(
+      ctx, SmallVector<Type>(kMicro * kMicro, f32));
+  Value acc = b_.create<LLVM::UndefOp>(loc_, accType);
+  for (int64_t r = 0; r < kMicro * kMicro; ++r)
+    acc = b_.create<LLVM::InsertValueOp>(
+        loc_, acc, b_.create<memref::LoadOp>(loc_, acc_, ValueRange{cst(r)}),
+        r);
+  // Orders the accumulator registers' writes before the wgmma reads them.
+  b_.create<NVVM::WgmmaFenceAlignedOp>(loc_);
+  NVVM::WGMMATypes type = c_.mma == Mma::F16    ? NVVM::WGMMATypes::f16
+                          : c_.mma == Mma::BF16 ? NVVM::WGMMATypes::bf16
+                                                : NVVM::WGMMATypes::tf32;
+  int64_t perRow = coreRowElements();
+  int64_t strideBytes = kTileDepth / perRow * kCoreBytes;
+  // The warpgroup's columns: its kWgmmaCols / 8 row groups of the column
+  // tile.
+  Value colBytes = mul(warpgroup_, kWgmmaCols / kCoreRows * strideBytes);
+  for (int64_t k0 = 0; k0 < kTileDepth; k0 += mmaDepth_) {
+    int64_t depthBytes = k0 / perRow * kCoreBytes;
+    Value a = descriptor(rowTile_, cst(depthBytes));
+    Value bd = descriptor(colTile_, add(colBytes, depthBytes));
+    // A is rows x depth ("row", K-major) and B columns x depth ("col",
+    // K-major): neither is transposed, which tf32 requires.
+    acc = b_.create<NVVM::WgmmaMmaAsyncOp>(
+        loc_, accType, acc, a, bd,
+        NVVM::MMAShapeAttr::get(ctx, kTileRows, kWgmmaCols, mmaDepth_), type,
+        type, NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
+        NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
+        NVVM::MMALayout::col, NVVM::MMAIntOverflowAttr());
+  }
+  b_.create<NVVM::WgmmaGroupSyncAlignedOp>(loc_);
+  b_.create<NVVM::WgmmaWaitGroupSyncOp>(loc_, static_cast<uint32_t>(0));
+  for (int64_t r = 0; r < kMicro * kMicro; ++r)
+    b_.create<memref::StoreOp>(loc_,
+                               b_.create<LLVM::ExtractValueOp>(loc_, acc, r),
+                               acc_, ValueRange{cst(r)});
+}
+
 void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
   unsigned rowOp = c_.rowOperand, colOp = 1 - c_.rowOperand;
   bool partial = count < kTileDepth;
@@ -833,7 +956,8 @@ void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
     Value cond = both(below(row, c_.rows, raggedRows_), depthCond);
     Value v = load(rowOp, loopIndices(row, Value(), depthAt), cond);
     b_.create<memref::StoreOp>(loc_, toTileElement(v), rowTile_,
-                               ValueRange{tx_, local});
+                               wgmma_ ? ValueRange{coreOffset(local, tx_)}
+                                      : ValueRange{tx_, local});
   }
   // Column operand: consecutive threads load consecutive columns.
   Value colLocal = rem(tid_, kTileCols);
@@ -846,10 +970,24 @@ void TileEmitter::emitDepthTile(Value depth0, int64_t count) {
     Value cond = both(colCond, below(local, count, partial));
     Value v = load(colOp, loopIndices(Value(), col, add(depth0, local)), cond);
     b_.create<memref::StoreOp>(loc_, toTileElement(v), colTile_,
-                               ValueRange{local, colLocal});
+                               wgmma_ ? ValueRange{coreOffset(colLocal, local)}
+                                      : ValueRange{local, colLocal});
+  }
+  if (wgmma_) {
+    // wgmma reads shared memory through the async proxy: the stores above
+    // (generic proxy) are made visible to it before the barrier.
+    b_.create<NVVM::FenceProxyOp>(
+        loc_, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(b_.getContext(),
+                                   NVVM::SharedSpace::shared_cta));
   }
   b_.create<gpu::BarrierOp>(loc_);
 
+  if (wgmma_) {
+    emitWgmmaTile();
+    b_.create<gpu::BarrierOp>(loc_);
+    return;
+  }
   if (c_.mma != Mma::None) {
     // The loads stored zeros beyond `count`: every mma runs the full tile.
     emitMmaTile();
@@ -911,13 +1049,18 @@ void TileEmitter::emit() {
     return cast<MemRefType>(c_.op->getOperand(operand).getType())
         .getElementType();
   };
+  // The warpgroup form's tiles are flat, in core matrices (coreOffset).
   rowTile_ = launch.addWorkgroupAttribution(
-      MemRefType::get({kTileDepth, kRowTileStride}, elementOf(c_.rowOperand),
-                      MemRefLayoutAttrInterface(), workgroup),
+      MemRefType::get(wgmma_ ? SmallVector<int64_t>{kTileRows * kTileDepth}
+                             : SmallVector<int64_t>{kTileDepth, kRowTileStride},
+                      elementOf(c_.rowOperand), MemRefLayoutAttrInterface(),
+                      workgroup),
       loc_);
   colTile_ = launch.addWorkgroupAttribution(
-      MemRefType::get({kTileDepth, kTileCols}, elementOf(1 - c_.rowOperand),
-                      MemRefLayoutAttrInterface(), workgroup),
+      MemRefType::get(wgmma_ ? SmallVector<int64_t>{kTileCols * kTileDepth}
+                             : SmallVector<int64_t>{kTileDepth, kTileCols},
+                      elementOf(1 - c_.rowOperand), MemRefLayoutAttrInterface(),
+                      workgroup),
       loc_);
   acc_ = launch.addPrivateAttribution(
       MemRefType::get({kMicro * kMicro}, elementOf(2),
@@ -943,6 +1086,8 @@ void TileEmitter::emit() {
     warpRow_ = mul(div(warp, kWarpCols), kWarpTileRows);
     warpCol_ = mul(rem(warp, kWarpCols), kWarpTileCols);
     mmaDepth_ = c_.mma == Mma::TF32 ? 8 : 16;
+    warpgroup_ = div(tid_, kWarpgroup);
+    groupWarp_ = div(rem(tid_, kWarpgroup), kWarp);
     // bf16 fragments are laid out as f16 ones (the maps depend on the
     // element width only; MMAUtils knows f16).
     Type elem =
@@ -1047,7 +1192,7 @@ void TileEmitter::emitEpilogue(Value v, ArrayRef<Value> at) {
 
 } // namespace
 
-LogicalResult tileContractions(ModuleOp module) {
+LogicalResult tileContractions(ModuleOp module, bool wgmma) {
   std::vector<Contraction> found;
   module.walk([&](linalg::LinalgOp op) {
     if (std::optional<Contraction> c = analyze(op))
@@ -1069,7 +1214,7 @@ LogicalResult tileContractions(ModuleOp module) {
     // At the epilogue: its operands may be views made after the op (only
     // side-effect-free ops lie between them).
     OpBuilder b(c.epilogue ? c.epilogue.getOperation() : c.op.getOperation());
-    TileEmitter(c, b).emit();
+    TileEmitter(c, b, wgmma).emit();
     c.op->erase();
     if (c.fill)
       c.fill->erase();

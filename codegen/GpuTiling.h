@@ -37,10 +37,10 @@ mlir::gpu::LaunchOp createGpuLaunch(mlir::OpBuilder &b, mlir::Location loc,
 /// (a bias add, a relu) is applied to each result in the stores (and goes
 /// too); an input that is a padded copy of another buffer (tensor.pad,
 /// bufferized) is read in place, the padding value where the index falls
-/// outside the source. The accumulators take the depth in the op's own order, as the
-/// one-thread-per-element form does (on the GPU both contract a multiply and
-/// add into an fma). Elements are at most 64 bits wide. Smaller contractions
-/// stay with the one-thread-per-element mapping of createLaunches.
+/// outside the source. The accumulators take the depth in the op's own order,
+/// as the one-thread-per-element form does (on the GPU both contract a multiply
+/// and add into an fma). Elements are at most 64 bits wide. Smaller
+/// contractions stay with the one-thread-per-element mapping of createLaunches.
 ///
 /// In a kernel function marked `mlc.mma = "f16"`, `"bf16"` or `"tf32"` (by
 /// the emitter: operands that hold f16 or bf16 values, or f32 ones with
@@ -49,7 +49,11 @@ mlir::gpu::LaunchOp createGpuLaunch(mlir::OpBuilder &b, mlir::Location loc,
 /// as f16, bf16 or tf32-rounded f32, and the block's 8 warps compute 2 x 2
 /// nvgpu.mma.sync tiles of 16 x 8 each (m16n8k16, or m16n8k8 for tf32)
 /// into the same 16 f32 accumulators per thread (docs/codegen.md, "Tensor
-/// cores").
-mlir::LogicalResult tileContractions(mlir::ModuleOp module);
+/// cores"). With `wgmma` (sm_90a) the tensor-core form uses warpgroups
+/// instead: the tiles are stored in wgmma's core-matrix layout, and each of
+/// the block's 2 warpgroups computes its 64 x 32 half of the output tile
+/// with nvvm.wgmma.mma_async (m64n32k16, or m64n32k8 for tf32) reading
+/// both operands from shared memory through matrix descriptors.
+mlir::LogicalResult tileContractions(mlir::ModuleOp module, bool wgmma);
 
 } // namespace mlc::codegen

@@ -271,9 +271,12 @@ buildCudaArtifact(const Graph &graph,
       return makeError("cannot build a cubin for '" + arch +
                        "': expected sm_XY, at least the PTX architecture " +
                        code.cpu);
+  // Ascending, an architecture-specific one after the portable one of the
+  // same number (the runtime's order).
   std::sort(archs.begin(), archs.end(),
             [](const std::string &a, const std::string &b) {
-              return cudaArchNumber(a) < cudaArchNumber(b);
+              return std::pair(cudaArchNumber(a), cudaArchSpecific(a)) <
+                     std::pair(cudaArchNumber(b), cudaArchSpecific(b));
             });
   archs.erase(std::unique(archs.begin(), archs.end()), archs.end());
 
@@ -298,8 +301,15 @@ buildCudaArtifact(const Graph &graph,
     for (const std::string &arch : archs) {
       std::string cubinPath = dir.file(arch + ".cubin");
       std::string logPath = dir.file(arch + ".log");
+      // An architecture-specific cubin from its own PTX, if it has one.
+      std::string source = ptxPath;
+      for (const auto &[specific, text] : code.archPtx)
+        if (specific == arch) {
+          source = dir.file(arch + ".ptx");
+          MLC_RETURN_IF_ERROR(writeFile(source, text));
+        }
       Expected<int> rc = runProcess(
-          {ptxas, "-arch=" + arch, "-O3", "-o", cubinPath, ptxPath}, logPath);
+          {ptxas, "-arch=" + arch, "-O3", "-o", cubinPath, source}, logPath);
       if (!rc)
         return rc.error();
       if (*rc != 0) {
@@ -411,6 +421,12 @@ Expected<std::string> compileModel(const std::string &modelPath,
     return emitMLIR(*graph, options.target);
   TargetOptions target = options.target;
   target.emitText = options.emit == EmitKind::LLVM;
+  if (target.target == "cuda")
+    target.specificArchs.clear();
+  if (target.target == "cuda" && options.emit == EmitKind::Artifact)
+    for (const std::string &arch : options.cudaCubins)
+      if (cudaArchSpecific(arch))
+        target.specificArchs.push_back(arch);
   Expected<CodegenResult> code = generateCode(*graph, target);
   if (!code)
     return code.error();

@@ -40,8 +40,12 @@ struct CompileOptions {
   /// embeds PTX only, which the driver compiles when the model loads.
   std::string ptxas;
   /// CUDA target: GPU architectures to embed cubins for (each at least the
-  /// PTX architecture, TargetOptions::cpu).
-  std::vector<std::string> cudaCubins = {"sm_80", "sm_90"};
+  /// PTX architecture, TargetOptions::cpu). An architecture-specific one
+  /// (`sm_90a`) runs on that architecture only and may use its own
+  /// instructions: sm_90a's contractions use wgmma (a PTX of their own,
+  /// TargetOptions::specificArchs), where the portable PTX and the other
+  /// cubins use mma.sync.
+  std::vector<std::string> cudaCubins = {"sm_80", "sm_90a"};
   /// The precision f32 computation runs in: f32 (the model's own), or f16 /
   /// bf16 (lower-precision-f16/-bf16: inputs and outputs stay f32, sums
   /// stay f32; see passes/LowerPrecision.h).

@@ -233,6 +233,14 @@ std::string &checkTarget() {
   return target;
 }
 
+/// For "cuda-emulate": the architecture whose kernels are emulated
+/// (TargetOptions::specificArchs, e.g. sm_90a's wgmma), from --arch=;
+/// empty: sm_80's.
+std::string &checkArch() {
+  static std::string arch;
+  return arch;
+}
+
 /// Compiles `graph`, links it with `cc` and returns the loaded entry.
 /// `everyLoopParallel` outlines every parallel loop however small, so that
 /// threaded runs exercise the dispatch of every kernel shape.
@@ -243,6 +251,8 @@ RunFn compileAndLoad(const Graph &graph, const std::string &dir,
   TargetOptions options;
   options.target = checkTarget();
   options.allowTf32 = allowTf32;
+  if (!checkArch().empty())
+    options.specificArchs = {checkArch()};
   if (everyLoopParallel)
     options.minParallelWork = 0;
   auto r = generateCode(graph, options);
@@ -631,6 +641,22 @@ std::vector<Case> makeCases() {
                       {"pads", std::vector<int64_t>{2, 1, 0, 2}},
                       {"dilations", std::vector<int64_t>{2, 2}},
                       {"group", int64_t{1}}})});
+  });
+  // A padded conv with bias, relu and a residual add: the padded input is
+  // read in place and the rest is the contraction's epilogue (one launch).
+  add("mma_f16_conv2d_pad_bias_relu_add", [=, &rng](Graph &g) {
+    Value *x = op(g, OpKind::Cast, {input(g, "x", DType::F16, {2, 16, 12, 12})},
+                  {{"to", f}});
+    Value *w = op(g, OpKind::Cast, {input(g, "w", DType::F16, {32, 16, 3, 3})},
+                  {{"to", f}});
+    Value *conv = op(g, OpKind::Conv, {x, w, constant(g, f, {32}, -1, 1, rng)},
+                     {{"strides", std::vector<int64_t>{1, 1}},
+                      {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                      {"dilations", std::vector<int64_t>{1, 1}},
+                      {"group", int64_t{1}}});
+    Value *relu = op(g, OpKind::Relu, {conv});
+    g.setOutputs(
+        {op(g, OpKind::Add, {relu, input(g, "r", f, {2, 32, 12, 12})})});
   });
   auto tf32Case = [&](const std::string &name) {
     cases.back().tf32 = true;
@@ -1173,6 +1199,8 @@ int main(int argc, char **argv) {
       doBench = true;
     else if (a.rfind("--target=", 0) == 0)
       checkTarget() = a.substr(9);
+    else if (a.rfind("--arch=", 0) == 0)
+      checkArch() = a.substr(7);
     else
       filter = a;
   }

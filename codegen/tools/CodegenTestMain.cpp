@@ -13,17 +13,18 @@
 namespace {
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: mlc-codegen-test <graph.mlc|-> "
-               "[--emit=mlir|llvm|obj|transform|ptx|plan] [--target=llvm|cuda] "
-               "[--schedule-report] [--allow-tf32] [--cpu=NAME] [-o FILE]\n");
+  std::fprintf(
+      stderr, "usage: mlc-codegen-test <graph.mlc|-> "
+              "[--emit=mlir|llvm|obj|transform|ptx|plan] [--target=llvm|cuda] "
+              "[--schedule-report] [--allow-tf32] [--cpu=NAME] [--arch=sm_XYa] "
+              "[-o FILE]\n");
   return 2;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string input, emit = "mlir", output = "-", cpu, target = "llvm";
+  std::string input, emit = "mlir", output = "-", cpu, target = "llvm", arch;
   bool scheduleReport = false, allowTf32 = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -33,6 +34,8 @@ int main(int argc, char **argv) {
       target = a.substr(9);
     else if (a.rfind("--cpu=", 0) == 0)
       cpu = a.substr(6);
+    else if (a.rfind("--arch=", 0) == 0)
+      arch = a.substr(7);
     else if (a == "--schedule-report")
       scheduleReport = true;
     else if (a == "--allow-tf32")
@@ -101,6 +104,9 @@ int main(int argc, char **argv) {
   options.target = target;
   options.cpu = cpu;
   options.allowTf32 = allowTf32;
+  // cuda-emulate: the architecture-specific kernels to emulate.
+  if (!arch.empty())
+    options.specificArchs = {arch};
   options.emitText = emit != "obj";
   auto result = mlc::generateCode(*graph, options);
   if (!result.ok()) {

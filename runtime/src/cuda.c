@@ -274,19 +274,24 @@ static mlc_status choose_image(const mlc_model *model, const char *path,
   for (int32_t i = 0; i < plan->num_cubins; ++i) {
     mlc_cuda_arch arch = plan->cubins[i];
     char name[64];
-    snprintf(name, sizeof(name), "%ssm_%d%d",
-             MLC_ARTIFACT_CUDA_CUBIN_SYMBOL_PREFIX, arch.major, arch.minor);
+    snprintf(name, sizeof(name), "%ssm_%d%d%s",
+             MLC_ARTIFACT_CUDA_CUBIN_SYMBOL_PREFIX, arch.major, arch.minor,
+             arch.specific ? "a" : "");
     status = find_data(model, path, name, &data, &size);
     if (status != MLC_OK)
       return status;
     if (size < 4 || memcmp(data, "\177ELF", 4) != 0)
       return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                            "%s: '%s' is not an ELF cubin", path, name);
-    // Cubins are ascending: the last match is the newest usable one.
-    if (arch.major == device.major && arch.minor <= device.minor) {
+    // Cubins are ascending: the last match is the newest usable one. An
+    // architecture-specific cubin runs on exactly its architecture.
+    if (arch.major == device.major &&
+        (arch.specific ? arch.minor == device.minor
+                       : arch.minor <= device.minor)) {
       image->data = data;
-      snprintf(image->description, sizeof(image->description), "sm_%d%d cubin",
-               arch.major, arch.minor);
+      snprintf(image->description, sizeof(image->description),
+               "sm_%d%d%s cubin", arch.major, arch.minor,
+               arch.specific ? "a" : "");
     }
   }
 
@@ -301,8 +306,9 @@ static mlc_status choose_image(const mlc_model *model, const char *path,
                          path, MLC_ARTIFACT_CUDA_PTX_SYMBOL, size);
   if (!image->data) {
     image->data = data;
-    snprintf(image->description, sizeof(image->description), "sm_%d%d PTX",
-             plan->ptx_arch.major, plan->ptx_arch.minor);
+    snprintf(image->description, sizeof(image->description), "sm_%d%d%s PTX",
+             plan->ptx_arch.major, plan->ptx_arch.minor,
+             plan->ptx_arch.specific ? "a" : "");
   }
 
   status =
@@ -433,7 +439,7 @@ mlc_status mlc_cuda_load(mlc_model *model, const char *path) {
 
   // The artifact first: a broken one is reported the same on every machine.
   mlc_cuda_image image;
-  mlc_cuda_arch no_device = {0, 0};
+  mlc_cuda_arch no_device = {0, 0, 0};
   mlc_status status = choose_image(model, path, no_device, &image);
   if (status != MLC_OK)
     return status;
@@ -456,7 +462,7 @@ mlc_status mlc_cuda_load(mlc_model *model, const char *path) {
   if (result != CUDA_SUCCESS)
     return driver_error_status(MLC_ERROR_NO_DEVICE, result, path,
                                "cuDeviceGet");
-  mlc_cuda_arch device;
+  mlc_cuda_arch device = {0, 0, 0};
   result = driver.cuDeviceGetAttribute(
       &device.major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
       cuda->device);
@@ -468,7 +474,15 @@ mlc_status mlc_cuda_load(mlc_model *model, const char *path) {
     return driver_error_status(MLC_ERROR_NO_DEVICE, result, path,
                                "cuDeviceGetAttribute");
   const mlc_cuda_arch ptx = model->cuda_plan.ptx_arch;
-  if (mlc_cuda_arch_compare(device, ptx) < 0)
+  if (ptx.specific && (device.major != ptx.major || device.minor != ptx.minor))
+    return mlc_set_error(MLC_ERROR_NO_DEVICE,
+                         "%s: the artifact is for sm_%d%da GPUs only, CUDA "
+                         "device %d is sm_%d%d",
+                         path, ptx.major, ptx.minor, ordinal, device.major,
+                         device.minor);
+  mlc_cuda_arch portable = ptx;
+  portable.specific = 0;
+  if (mlc_cuda_arch_compare(device, portable) < 0)
     return mlc_set_error(MLC_ERROR_NO_DEVICE,
                          "%s: the artifact needs sm_%d%d or newer, CUDA "
                          "device %d is sm_%d%d",

@@ -111,10 +111,12 @@ typedef struct mlc_cuda_launch {
   int32_t line;          ///< Metadata line, for messages.
 } mlc_cuda_launch;
 
-/// A GPU architecture, sm_<major><minor>.
+/// A GPU architecture, sm_<major><minor>, or the architecture-specific
+/// sm_<major><minor>a (code that runs on exactly that architecture).
 typedef struct mlc_cuda_arch {
   int32_t major;
   int32_t minor;
+  int32_t specific; ///< 1 for sm_XYa.
 } mlc_cuda_arch;
 
 /// The CUDA keys of a CUDA artifact's metadata (all zero for CPU artifacts).
@@ -192,11 +194,12 @@ mlc_status mlc_resolve_desc(const mlc_tensor_desc *desc, const int64_t *symbols,
 /// Frees what mlc_metadata_parse allocated.
 void mlc_metadata_free(mlc_model *model);
 
-/// Parses "sm_<major><minor>" (e.g. "sm_80", "sm_100") of `len` bytes.
-/// Returns 0 on success.
+/// Parses "sm_<major><minor>" (e.g. "sm_80", "sm_100"), or with an "a"
+/// ("sm_90a"), of `len` bytes. Returns 0 on success.
 int mlc_cuda_arch_parse(const char *text, size_t len, mlc_cuda_arch *out);
 
-/// Orders architectures by (major, minor): negative, zero or positive.
+/// Orders architectures by (major, minor, specific): negative, zero or
+/// positive.
 int mlc_cuda_arch_compare(mlc_cuda_arch a, mlc_cuda_arch b);
 
 /// Loads the CUDA part of a parsed CUDA artifact whose ELF part is loaded:

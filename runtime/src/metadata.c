@@ -195,7 +195,10 @@ mlc_status mlc_resolve_desc(const mlc_tensor_desc *desc, const int64_t *symbols,
 }
 
 int mlc_cuda_arch_parse(const char *text, size_t len, mlc_cuda_arch *out) {
-  // sm_ and two or three digits: the last is the minor version.
+  // sm_ and two or three digits (the last is the minor version), then
+  // perhaps "a".
+  int32_t specific = len > 0 && text[len - 1] == 'a';
+  len -= (size_t)specific;
   if (len < 5 || len > 6 || memcmp(text, "sm_", 3) != 0)
     return -1;
   uint64_t major;
@@ -206,13 +209,16 @@ int mlc_cuda_arch_parse(const char *text, size_t len, mlc_cuda_arch *out) {
     return -1;
   out->major = (int32_t)major;
   out->minor = minor - '0';
+  out->specific = specific;
   return 0;
 }
 
 int mlc_cuda_arch_compare(mlc_cuda_arch a, mlc_cuda_arch b) {
   if (a.major != b.major)
     return a.major < b.major ? -1 : 1;
-  return a.minor < b.minor ? -1 : a.minor > b.minor;
+  if (a.minor != b.minor)
+    return a.minor < b.minor ? -1 : 1;
+  return a.specific < b.specific ? -1 : a.specific > b.specific;
 }
 
 /// Parses `cuda_cubins`: comma-separated sm_XY, strictly ascending.
@@ -232,7 +238,8 @@ static mlc_status parse_cubins(const char *path, int32_t line,
     if (mlc_cuda_arch_parse(item, len, &plan->cubins[i]) != 0)
       return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                            "%s: corrupt metadata: line %d: bad cubin "
-                           "architecture '%.*s' (expected sm_XY)",
+                           "architecture '%.*s' (expected sm_XY or "
+                           "sm_XYa)",
                            path, line, (int)len, item);
     if (i > 0 &&
         mlc_cuda_arch_compare(plan->cubins[i - 1], plan->cubins[i]) >= 0)
@@ -407,10 +414,12 @@ static mlc_status check_cuda_plan(const char *path, const mlc_model *model,
   for (int32_t i = 0; i < plan->num_cubins; ++i)
     if (mlc_cuda_arch_compare(plan->cubins[i], plan->ptx_arch) < 0)
       return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
-                           "%s: corrupt metadata: cubin sm_%d%d is older than "
-                           "cuda_ptx sm_%d%d",
+                           "%s: corrupt metadata: cubin sm_%d%d%s is older "
+                           "than cuda_ptx sm_%d%d%s",
                            path, plan->cubins[i].major, plan->cubins[i].minor,
-                           plan->ptx_arch.major, plan->ptx_arch.minor);
+                           plan->cubins[i].specific ? "a" : "",
+                           plan->ptx_arch.major, plan->ptx_arch.minor,
+                           plan->ptx_arch.specific ? "a" : "");
   for (int32_t i = 0; i < plan->num_launches; ++i) {
     const mlc_cuda_launch *launch = &plan->launches[i];
     for (int32_t a = 0; a < launch->num_args; ++a) {

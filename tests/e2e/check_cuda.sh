@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # CUDA target end to end for one model: mlc compile --target=cuda (ptxas
-# assembles the PTX for sm_80 and sm_90), an independent ptxas check of the
-# emitted PTX, the artifact's metadata, byte-identical recompiles, and then
+# assembles cubins for sm_80 and sm_90a), an independent ptxas check of the
+# emitted PTX (the portable sm_80 PTX for sm_80, sm_90 and sm_90a, and the
+# sm_90a PTX, whose contractions use wgmma, for sm_90a), the artifact's
+# metadata, byte-identical recompiles, and then
 # either a run on the GPU compared with onnxruntime (CPU) or, on a machine
 # without a GPU, the one-line error a run must give.
 #
@@ -45,18 +47,23 @@ run "$MLC" compile "$MODEL" --target=cuda "${COMPILE_ARGS[@]}" -o "$WORK/model.s
 run "$MLC" compile "$MODEL" --target=cuda "${COMPILE_ARGS[@]}" -o "$WORK/again.so"
 run cmp "$WORK/model.so" "$WORK/again.so"
 
-# The PTX on its own, through ptxas for both architectures.
+# The PTX on its own, through ptxas for every architecture it is for.
 run "$MLC" compile "$MODEL" --target=cuda "${COMPILE_ARGS[@]}" --emit=ptx -o "$WORK/kernels.ptx"
 grep -q '^\.target sm_80' "$WORK/kernels.ptx" || die "PTX does not target sm_80"
 if grep -q '\.extern \.func' "$WORK/kernels.ptx"; then die "PTX calls external functions"; fi
-for arch in sm_80 sm_90; do
+for arch in sm_80 sm_90 sm_90a; do
   run "$PTXAS" -arch="$arch" -O3 -o "$WORK/kernels.$arch.cubin" "$WORK/kernels.ptx"
 done
+run "$MLC" compile "$MODEL" --target=cuda -mcpu=sm_90a "${COMPILE_ARGS[@]}" --emit=ptx \
+  -o "$WORK/kernels.sm_90a.ptx"
+grep -q '^\.target sm_90a' "$WORK/kernels.sm_90a.ptx" || die "PTX does not target sm_90a"
+if grep -q 'mma\.sync' "$WORK/kernels.sm_90a.ptx"; then die "sm_90a PTX uses mma.sync"; fi
+run "$PTXAS" -arch=sm_90a -O3 -o "$WORK/kernels.wgmma.cubin" "$WORK/kernels.sm_90a.ptx"
 
 # The artifact says what it holds.
 "$MLC" inspect --launches "$WORK/model.so" >"$WORK/inspect.txt"
 for want in '^target nvptx64-nvidia-cuda$' '^device cuda$' '^cuda_ptx sm_80$' \
-            '^cuda_cubins sm_80,sm_90$' '^cuda_launch k0 '; do
+            '^cuda_cubins sm_80,sm_90a$' '^cuda_launch k0 '; do
   grep -q "$want" "$WORK/inspect.txt" || die "mlc inspect lacks '$want'"
 done
 kernels="$(grep -c '^\.visible \.entry' "$WORK/kernels.ptx")"

@@ -52,7 +52,11 @@ Options:
                              with --target=cuda the PTX architecture
                              (default: sm_80)
   --cuda-cubins=LIST         GPU architectures to embed cubins for
-                             (default: sm_80,sm_90; empty: PTX only)
+                             (default: sm_80,sm_90a; empty: PTX only);
+                             sm_90a (H100/H200 only) runs matmuls and
+                             convolutions on wgmma, the rest on mma.sync
+  --emulate-arch=ARCH        --target=cuda-emulate: the architecture whose
+                             kernels run (sm_80, the default, or sm_90a)
   --ptxas=PATH               ptxas for the cubins (default: from PATH or
                              /usr/local/cuda/bin); 'none' embeds PTX only
   --precision=fp32|fp16|bf16 compute the model's f32 math in f16 or bf16
@@ -235,6 +239,11 @@ int compileCommand(int argc, char **argv) {
           options.cudaCubins.push_back(value.substr(start, end - start));
         start = end + 1;
       }
+    } else if (takeValue(argc, argv, i, "--emulate-arch", value)) {
+      if (value != "sm_80" && value != "sm_90a")
+        return fail("unsupported --emulate-arch '" + value +
+                    "' (supported: sm_80, sm_90a)");
+      options.target.specificArchs = {value};
     } else if (takeValue(argc, argv, i, "--ptxas", value)) {
       options.ptxas = value;
     } else if (takeValue(argc, argv, i, "--precision", value)) {

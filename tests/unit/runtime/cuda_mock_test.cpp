@@ -281,6 +281,13 @@ TEST_CASE("the image is chosen by compute capability", "[cudamock]") {
       {8, 6, "sm_90", "ptx"},
       {8, 6, "", "ptx"},
       {9, 0, "sm_80,sm_86", "ptx"},
+      // An architecture-specific cubin runs on exactly its architecture,
+      // and before the portable one of the same number.
+      {9, 0, "sm_80,sm_90a", "sm_90a"},
+      {9, 0, "sm_80,sm_90,sm_90a", "sm_90a"},
+      {9, 9, "sm_80,sm_90a", "ptx"},
+      {9, 9, "sm_80,sm_90,sm_90a", "sm_90"},
+      {8, 6, "sm_80,sm_90a", "sm_80"},
   };
   for (const Case &c : cases) {
     INFO("device " << c.major << "." << c.minor << ", cubins '" << c.cubins

@@ -442,14 +442,17 @@ EXPORT CUresult cuModuleLoadDataEx(mock_module **module, const void *image,
   const char *text = image;
   int major = 0, minor = 0;
   if (r == CUDA_SUCCESS && memcmp(text, "\177ELF mock-cubin sm_", 19) == 0) {
-    // A stand-in cubin runs on its own major version only.
+    // A stand-in cubin runs on its own major version only, an
+    // architecture-specific one (sm_XYa) on exactly its architecture.
+    int specific = text[21] == 'a';
     if (sscanf(text + 19, "%1d%1d", &major, &minor) != 2)
       r = misuse(CUDA_ERROR_INVALID_IMAGE, "bad cubin");
-    else if (major != cc_major || minor > cc_minor)
+    else if (major != cc_major || minor > cc_minor ||
+             (specific && minor != cc_minor))
       r = CUDA_ERROR_NO_BINARY_FOR_GPU;
     else
-      snprintf(stats.last_image, sizeof(stats.last_image), "sm_%d%d", major,
-               minor);
+      snprintf(stats.last_image, sizeof(stats.last_image), "sm_%d%d%s", major,
+               minor, specific ? "a" : "");
   } else if (r == CUDA_SUCCESS) {
     const char *target = strstr(text, "\n.target sm_");
     if (!target || sscanf(target + 12, "%1d%1d", &major, &minor) != 2)

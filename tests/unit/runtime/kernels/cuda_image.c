@@ -39,6 +39,9 @@ EXPORT const char mlc_cuda_cubin_sm_86[] = "\177ELF mock-cubin sm_86";
 EXPORT const uint64_t mlc_cuda_cubin_sm_86_size = sizeof(mlc_cuda_cubin_sm_86);
 EXPORT const char mlc_cuda_cubin_sm_90[] = "\177ELF mock-cubin sm_90";
 EXPORT const uint64_t mlc_cuda_cubin_sm_90_size = sizeof(mlc_cuda_cubin_sm_90);
+EXPORT const char mlc_cuda_cubin_sm_90a[] = "\177ELF mock-cubin sm_90a";
+EXPORT const uint64_t mlc_cuda_cubin_sm_90a_size =
+    sizeof(mlc_cuda_cubin_sm_90a);
 
 /// 64 floats, weights[i] = i / 2 (exact in binary).
 EXPORT __attribute__((aligned(256))) const float mlc_cuda_weights[64] = {
