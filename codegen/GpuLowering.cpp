@@ -386,6 +386,129 @@ FragmentSlot fragmentWgmmaD(IndexMath i, Value m, Value n) {
   return {lane, reg};
 }
 
+/// Whether `op` (or an op nested in it) stores to shared memory.
+bool storesShared(Operation *op) {
+  return op
+      ->walk([](memref::StoreOp store) {
+        auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
+            store.getMemRefType().getMemorySpace());
+        return space && space.getValue() == gpu::AddressSpace::Workgroup
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+/// The rules of the wgmma protocol that a synchronous emulation cannot
+/// show by its results, checked on the ops of `block` in order (the PTX
+/// ISA's "Asynchronous Warpgroup Level Matrix Multiply-Accumulate"):
+///   - shared-memory stores reach a wgmma only through a
+///     fence.proxy.async and then a barrier (wgmma reads through the async
+///     proxy, and other threads' stores need the barrier);
+///   - a wgmma.fence comes before the first wgmma after a wait (register
+///     accesses are ordered by it);
+///   - a wgmma.wait_group follows a wgmma.commit_group of every wgmma
+///     before it (an uncommitted wgmma is not waited for);
+///   - its result is read, other than by the next wgmma, only after a
+///     wait, and in the wgmma's block;
+///   - shared memory is not stored to again, and the block does not end,
+///     until a barrier after the wait (other warpgroups may still read);
+///   - the form is the one emulated: K-major A and B (row, col), scales of
+///     one, equal operand types, f32 results of N / 2 per thread.
+LogicalResult checkWgmmaProtocol(Block &block) {
+  int64_t lastStore = -1, lastProxyFence = -1, lastBarrier = -1;
+  bool registersFenced = false, uncommitted = false, inFlight = false;
+  bool waited = false;
+  int64_t index = 0;
+  for (Operation &op : block) {
+    ++index;
+    if (isa<gpu::BarrierOp>(op)) {
+      lastBarrier = index;
+      if (waited)
+        inFlight = waited = false;
+      continue;
+    }
+    if (isa<NVVM::FenceProxyOp>(op)) {
+      lastProxyFence = index;
+      continue;
+    }
+    if (isa<NVVM::WgmmaFenceAlignedOp>(op)) {
+      registersFenced = true;
+      continue;
+    }
+    if (isa<NVVM::WgmmaGroupSyncAlignedOp>(op)) {
+      uncommitted = false;
+      continue;
+    }
+    if (isa<NVVM::WgmmaWaitGroupSyncOp>(op)) {
+      if (uncommitted)
+        return op.emitError("emulation: a wgmma.wait_group after a wgmma "
+                            "that was not committed");
+      registersFenced = false;
+      waited = inFlight;
+      continue;
+    }
+    if (auto wgmma = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op)) {
+      if (lastStore >= 0 &&
+          !(lastStore < lastProxyFence && lastProxyFence < lastBarrier))
+        return wgmma.emitError("emulation: shared-memory stores reach a wgmma "
+                               "without a fence.proxy.async and a barrier "
+                               "after them");
+      if (!registersFenced)
+        return wgmma.emitError("emulation: a wgmma without a wgmma.fence "
+                               "before it");
+      NVVM::MMAShapeAttr shape = wgmma.getShape();
+      auto acc = cast<LLVM::LLVMStructType>(wgmma.getInouts().getType());
+      bool f32 = llvm::all_of(acc.getBody(), [](Type t) { return t.isF32(); });
+      if (wgmma.getLayoutA() != NVVM::MMALayout::row ||
+          wgmma.getLayoutB() != NVVM::MMALayout::col ||
+          wgmma.getScaleA() != NVVM::WGMMAScaleIn::one ||
+          wgmma.getScaleB() != NVVM::WGMMAScaleIn::one ||
+          wgmma.getScaleD() != NVVM::WGMMAScaleOut::one ||
+          wgmma.getTypeA() != wgmma.getTypeB() ||
+          wgmma.getTypeD() != NVVM::WGMMATypes::f32 || wgmma.getSatfinite() ||
+          shape.getM() != 64 ||
+          static_cast<int64_t>(acc.getBody().size()) != shape.getN() / 2 ||
+          !f32)
+        return wgmma.emitError("emulation: a wgmma form the emulator does not "
+                               "model");
+      for (Operation *user : wgmma.getResult().getUsers()) {
+        if (user->getBlock() != wgmma->getBlock())
+          return wgmma.emitError("emulation: a wgmma result is used outside "
+                                 "the wgmma's block");
+        if (isa<NVVM::WgmmaMmaAsyncOp>(user))
+          continue;
+        bool sawWait = false;
+        for (Operation *o = wgmma->getNextNode(); o && o != user;
+             o = o->getNextNode())
+          sawWait = sawWait || isa<NVVM::WgmmaWaitGroupSyncOp>(o);
+        if (!sawWait)
+          return wgmma.emitError("emulation: a wgmma result is read before "
+                                 "a wgmma.wait_group");
+      }
+      uncommitted = inFlight = true;
+      waited = false;
+      continue;
+    }
+    if (storesShared(&op)) {
+      if (inFlight)
+        return op.emitError("emulation: shared memory is stored to while a "
+                            "wgmma may still read it (no wgmma.wait_group "
+                            "and barrier in between)");
+      lastStore = index;
+    }
+    for (Region &region : op.getRegions())
+      for (Block &inner : region)
+        if (failed(checkWgmmaProtocol(inner)))
+          return failure();
+  }
+  if (inFlight)
+    return block.getParentOp()->emitError(
+        "emulation: a block ends with a wgmma not waited for and followed "
+        "by a barrier");
+  return success();
+}
+
 /// Runs one launch's body for every block and thread on the host, keeping
 /// the semantics of its barriers: the body is cut at each barrier into
 /// phases, and each phase runs for all threads of the block before the
@@ -499,7 +622,9 @@ void LaunchEmulator::emitWarpgroupMma(OpBuilder &b, NVVM::WgmmaMmaAsyncOp mma) {
   OpBuilder g(groups.getBody()->getTerminator());
   Value first = g.create<arith::MulIOp>(loc, groups.getInductionVar(), c128);
   // A descriptor's fields: the start address, the leading (along the
-  // depth) and stride (along the rows) byte offsets, and the swizzle mode.
+  // depth) and stride (along the rows) byte offsets, and whether its
+  // elements read as NaN (a swizzled layout, or descriptors that differ
+  // within the warpgroup: neither is modelled).
   struct Decoded {
     Value start, leading, stride, swizzled;
   };
@@ -535,6 +660,31 @@ void LaunchEmulator::emitWarpgroupMma(OpBuilder &b, NVVM::WgmmaMmaAsyncOp mma) {
     return r;
   };
   Decoded a = decode(descA), bd = decode(descB);
+  // Every thread of the warpgroup must pass the same descriptors: where
+  // one differs, the results are NaN.
+  Value same = g.create<arith::ConstantOp>(loc, g.getBoolAttr(true));
+  auto threadsLoop = g.create<scf::ForOp>(loc, c0, c128, c1, ValueRange{same});
+  {
+    OpBuilder t(threadsLoop.getBody(), threadsLoop.getBody()->begin());
+    Value thread =
+        t.create<arith::AddIOp>(loc, first, threadsLoop.getInductionVar());
+    Value all = threadsLoop.getRegionIterArg(0);
+    for (Value buffer : {descA, descB}) {
+      Value mine =
+          t.create<memref::LoadOp>(loc, buffer, ValueRange{thread, c0});
+      Value theirs =
+          t.create<memref::LoadOp>(loc, buffer, ValueRange{first, c0});
+      all = t.create<arith::AndIOp>(
+          loc, all,
+          t.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, mine, theirs));
+    }
+    t.create<scf::YieldOp>(loc, all);
+  }
+  Value differ = g.create<arith::XOrIOp>(
+      loc, threadsLoop.getResult(0),
+      g.create<arith::ConstantOp>(loc, g.getBoolAttr(true)));
+  a.swizzled = g.create<arith::OrIOp>(loc, a.swizzled, differ);
+  bd.swizzled = g.create<arith::OrIOp>(loc, bd.swizzled, differ);
   auto rows = g.create<scf::ForOp>(loc, c0, cRows, c1);
   OpBuilder r(rows.getBody()->getTerminator());
   auto cols = r.create<scf::ForOp>(loc, c0, cCols, c1);
@@ -573,7 +723,7 @@ void LaunchEmulator::emitWarpgroupMma(OpBuilder &b, NVVM::WgmmaMmaAsyncOp mma) {
         v = k.create<arith::BitcastOp>(
             loc, f32, k.create<arith::AndIOp>(loc, bits, mask));
       }
-      // Only the unswizzled layout is modelled: a swizzled one gives NaN.
+      // Only uniform, unswizzled descriptors are modelled: else NaN.
       Value nan = k.create<arith::ConstantOp>(
           loc, k.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
       return k.create<arith::SelectOp>(loc, d.swizzled, nan, v).getResult();
@@ -788,34 +938,13 @@ LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
 LogicalResult LaunchEmulator::emitBlock(OpBuilder &b, Block &block,
                                         IRMapping &map) {
   SmallVector<Operation *> phase;
-  bool fenced = false;
   for (Operation &op : block.without_terminator()) {
     if (isSinkable(&op))
       continue;
-    if (isWgmmaOrdering(&op)) {
-      fenced = fenced || isa<NVVM::WgmmaFenceAlignedOp>(op);
+    // Checked by checkWgmmaProtocol; nothing to do in a synchronous run.
+    if (isWgmmaOrdering(&op))
       continue;
-    }
     if (auto wgmma = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op)) {
-      if (!fenced)
-        return wgmma.emitError("emulation: a wgmma without a wgmma.fence "
-                               "before it");
-      // Read back as mma.sync results are; besides, only the next wgmma
-      // may take it before a wgmma.wait_group.
-      for (Operation *user : wgmma.getResult().getUsers()) {
-        if (user->getBlock() != wgmma->getBlock())
-          return wgmma.emitError("emulation: a wgmma result is used outside "
-                                 "the wgmma's block");
-        if (isa<NVVM::WgmmaMmaAsyncOp>(user))
-          continue;
-        bool waited = false;
-        for (Operation *o = wgmma->getNextNode(); o && o != user;
-             o = o->getNextNode())
-          waited = waited || isa<NVVM::WgmmaWaitGroupSyncOp>(o);
-        if (!waited)
-          return wgmma.emitError("emulation: a wgmma result is read before "
-                                 "a wgmma.wait_group");
-      }
       Value acc = wgmma.getInouts(), da = wgmma.getDescriptorA(),
             db = wgmma.getDescriptorB();
       if (failed(emitPhase(b, phase, map,
@@ -897,6 +1026,8 @@ LogicalResult LaunchEmulator::run() {
           .wasInterrupted();
   if (wgmma && threads_ % 128 != 0)
     return launch_.emitError("emulation: wgmma in a partial warpgroup");
+  if (wgmma && failed(checkWgmmaProtocol(launch_.getBody().front())))
+    return failure();
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
   Value one = b.create<arith::ConstantIndexOp>(loc, 1);
   IRMapping map;

@@ -266,11 +266,18 @@ buildCudaArtifact(const Graph &graph,
                   const CompileOptions &options) {
   int ptxArch = cudaArchNumber(code.cpu);
   std::vector<std::string> archs = options.cudaCubins;
-  for (const std::string &arch : archs)
+  for (const std::string &arch : archs) {
+    // PTX for an architecture-specific target assembles for it alone.
+    if (cudaArchSpecific(code.cpu) && arch != code.cpu)
+      return makeError("cannot build a cubin for '" + arch + "' from " +
+                       code.cpu + " PTX (it assembles for " + code.cpu +
+                       " only; pass --cuda-cubins=" + code.cpu + ")");
     if (cudaArchNumber(arch) < ptxArch)
       return makeError("cannot build a cubin for '" + arch +
-                       "': expected sm_XY, at least the PTX architecture " +
+                       "': expected sm_XY or sm_XYa, at least the PTX "
+                       "architecture " +
                        code.cpu);
+  }
   // Ascending, an architecture-specific one after the portable one of the
   // same number (the runtime's order).
   std::sort(archs.begin(), archs.end(),
@@ -423,7 +430,10 @@ Expected<std::string> compileModel(const std::string &modelPath,
   target.emitText = options.emit == EmitKind::LLVM;
   if (target.target == "cuda")
     target.specificArchs.clear();
-  if (target.target == "cuda" && options.emit == EmitKind::Artifact)
+  // The architecture-specific PTX is for cubins only: without a ptxas
+  // there are none.
+  if (target.target == "cuda" && options.emit == EmitKind::Artifact &&
+      !findPtxas(options.ptxas).empty())
     for (const std::string &arch : options.cudaCubins)
       if (cudaArchSpecific(arch))
         target.specificArchs.push_back(arch);

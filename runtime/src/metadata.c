@@ -221,7 +221,8 @@ int mlc_cuda_arch_compare(mlc_cuda_arch a, mlc_cuda_arch b) {
   return a.specific < b.specific ? -1 : a.specific > b.specific;
 }
 
-/// Parses `cuda_cubins`: comma-separated sm_XY, strictly ascending.
+/// Parses `cuda_cubins`: comma-separated sm_XY or sm_XYa, strictly
+/// ascending.
 static mlc_status parse_cubins(const char *path, int32_t line,
                                const char *value, mlc_cuda_plan *plan) {
   if (*value == '\0')
@@ -766,7 +767,7 @@ mlc_status mlc_metadata_parse(mlc_model *model, size_t size,
       if (mlc_cuda_arch_parse(value, strlen(value), &plan->ptx_arch) != 0)
         return mlc_set_error(MLC_ERROR_CORRUPT_ARTIFACT,
                              "%s: corrupt metadata: line %d: bad cuda_ptx "
-                             "'%s' (expected sm_XY)",
+                             "'%s' (expected sm_XY or sm_XYa)",
                              path, line_no, value);
       have_ptx = 1;
     } else if (strcmp(key, "cuda_cubins") == 0) {

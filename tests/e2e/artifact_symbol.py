@@ -29,7 +29,9 @@ def main() -> None:
             st_name, _, _, shndx, value, size = struct.unpack_from(
                 "<IBBHQQ", data, off)
             end = data.index(b"\0", strtab[4] + st_name)
-            if data[strtab[4] + st_name:end].decode() != name or shndx == 0:
+            # Undefined, absolute or common symbols hold no bytes here.
+            if (data[strtab[4] + st_name:end].decode() != name or
+                    shndx == 0 or shndx >= 0xff00):
                 continue
             section = sections[shndx]
             start = section[4] + value - section[3]  # file offset

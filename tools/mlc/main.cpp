@@ -325,6 +325,9 @@ int compileCommand(int argc, char **argv) {
     return fail("no model given (see mlc compile --help)");
   if (output.empty())
     return fail("no output given: use -o FILE");
+  if (!options.target.specificArchs.empty() &&
+      options.target.target != "cuda-emulate")
+    return fail("--emulate-arch needs --target=cuda-emulate");
   if (wantReport)
     options.scheduleReport = &std::cout;
   options.warnings = &std::cerr;

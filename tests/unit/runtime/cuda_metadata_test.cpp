@@ -91,7 +91,7 @@ TEST_CASE("CUDA metadata is parsed strictly", "[cuda][metadata]") {
       {replaceLine(good, "cuda_cubins", "cuda_cubins sm_80,sm_90a,sm_90"),
        "cuda_cubins must be strictly ascending, 'sm_90' is out of order"},
       {replaceLine(good, "cuda_ptx", "cuda_ptx compute_80"),
-       "line 10: bad cuda_ptx 'compute_80' (expected sm_XY)"},
+       "line 10: bad cuda_ptx 'compute_80' (expected sm_XY or sm_XYa)"},
       {replaceLine(good, "cuda_cubins", "cuda_cubins sm_80,"),
        "line 11: bad cubin architecture '' (expected sm_XY or sm_XYa)"},
       {replaceLine(good, "cuda_cubins", "cuda_cubins ,sm_80"),
