@@ -938,6 +938,16 @@ LaunchEmulator::emitPhase(OpBuilder &b, ArrayRef<Operation *> ops,
 LogicalResult LaunchEmulator::emitBlock(OpBuilder &b, Block &block,
                                         IRMapping &map) {
   SmallVector<Operation *> phase;
+  // Ends the phase at a tensor-core op: each thread stages `operands` into
+  // the buffers of roles `firstRole`, `firstRole` + 1, ...
+  auto endPhase = [&](int firstRole, ArrayRef<Value> operands) {
+    SmallVector<std::pair<Value, Value>> stage;
+    for (Value v : operands)
+      stage.push_back({v, stagingBuffer(firstRole++, v.getType())});
+    LogicalResult staged = emitPhase(b, phase, map, stage);
+    phase.clear();
+    return staged;
+  };
   for (Operation &op : block.without_terminator()) {
     if (isSinkable(&op))
       continue;
@@ -945,14 +955,9 @@ LogicalResult LaunchEmulator::emitBlock(OpBuilder &b, Block &block,
     if (isWgmmaOrdering(&op))
       continue;
     if (auto wgmma = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op)) {
-      Value acc = wgmma.getInouts(), da = wgmma.getDescriptorA(),
-            db = wgmma.getDescriptorB();
-      if (failed(emitPhase(b, phase, map,
-                           {{acc, stagingBuffer(2, acc.getType())},
-                            {da, stagingBuffer(3, da.getType())},
-                            {db, stagingBuffer(4, db.getType())}})))
+      if (failed(endPhase(2, {wgmma.getInouts(), wgmma.getDescriptorA(),
+                              wgmma.getDescriptorB()})))
         return failure();
-      phase.clear();
       emitWarpgroupMma(b, wgmma);
       continue;
     }
@@ -968,13 +973,9 @@ LogicalResult LaunchEmulator::emitBlock(OpBuilder &b, Block &block,
         if (user->getBlock() != mma->getBlock())
           return mma.emitError("emulation: an mma.sync result is used "
                                "outside the mma's block");
-      Value a = mma.getMatrixA(), bv = mma.getMatrixB(), c = mma.getMatrixC();
-      if (failed(emitPhase(b, phase, map,
-                           {{a, stagingBuffer(0, a.getType())},
-                            {bv, stagingBuffer(1, bv.getType())},
-                            {c, stagingBuffer(2, c.getType())}})))
+      if (failed(endPhase(
+              0, {mma.getMatrixA(), mma.getMatrixB(), mma.getMatrixC()})))
         return failure();
-      phase.clear();
       emitWarpMma(b, mma);
       continue;
     }
