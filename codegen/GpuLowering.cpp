@@ -386,6 +386,56 @@ FragmentSlot fragmentWgmmaD(IndexMath i, Value m, Value n) {
   return {lane, reg};
 }
 
+/// `v` as the tensor cores read an operand, in f32: f16 and bf16 widened,
+/// and with `tf32` an f32 cut to its top 19 bits (as the hardware reads a
+/// tf32 operand).
+Value operandValue(OpBuilder &k, Location loc, Value v, bool tf32) {
+  Type f32 = k.getF32Type();
+  if (v.getType() != f32)
+    return k.create<arith::ExtFOp>(loc, f32, v);
+  if (!tf32)
+    return v;
+  Type i32 = k.getI32Type();
+  Value bits = k.create<arith::BitcastOp>(loc, i32, v);
+  Value mask = k.create<arith::ConstantOp>(
+      loc, k.getI32IntegerAttr(static_cast<int32_t>(0xFFFFE000u)));
+  return k.create<arith::BitcastOp>(loc, f32,
+                                    k.create<arith::AndIOp>(loc, bits, mask));
+}
+
+/// The product loops of one tensor-core op for the threads from `first`
+/// (a warp or a warpgroup) at `b`: for m < rows and n < cols, D(m, n),
+/// which lives in `acc` [threads, values] at `slotOf(m, n)` (the thread
+/// from `first` and the value), becomes itself plus the sum over k < depth
+/// of `product(builder, m, n, k)`. D shares C's buffer: each position is
+/// read before it is written.
+void emitProductLoops(
+    OpBuilder &b, Location loc, Value first, Value acc, int64_t rows,
+    int64_t cols, int64_t depth,
+    llvm::function_ref<FragmentSlot(IndexMath, Value, Value)> slotOf,
+    llvm::function_ref<Value(OpBuilder &, Value, Value, Value)> product) {
+  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
+  Value c0 = c(0), c1 = c(1), cCols = c(cols), cDepth = c(depth);
+  auto rowLoop = b.create<scf::ForOp>(loc, c0, c(rows), c1);
+  OpBuilder r(rowLoop.getBody()->getTerminator());
+  auto colLoop = r.create<scf::ForOp>(loc, c0, cCols, c1);
+  OpBuilder in(colLoop.getBody()->getTerminator());
+  Value m = rowLoop.getInductionVar(), n = colLoop.getInductionVar();
+  FragmentSlot slot = slotOf({in, loc}, m, n);
+  Value thread = in.create<arith::AddIOp>(loc, first, slot.lane);
+  Value init =
+      in.create<memref::LoadOp>(loc, acc, ValueRange{thread, slot.value});
+  auto ks = in.create<scf::ForOp>(loc, c0, cDepth, c1, ValueRange{init});
+  {
+    OpBuilder k(ks.getBody(), ks.getBody()->begin());
+    Value sum = k.create<arith::AddFOp>(loc, ks.getRegionIterArg(0),
+                                        product(k, m, n, ks.getInductionVar()));
+    k.create<scf::YieldOp>(loc, sum);
+  }
+  in.create<memref::StoreOp>(loc, ks.getResult(0), acc,
+                             ValueRange{thread, slot.value});
+}
+
 /// Whether `op` (or an op nested in it) stores to shared memory.
 bool storesShared(Operation *op) {
   return op
@@ -605,19 +655,16 @@ void LaunchEmulator::emitWarpgroupMma(OpBuilder &b, NVVM::WgmmaMmaAsyncOp mma) {
   Value descB = stagingBuffer(4, mma.getDescriptorB().getType());
   NVVM::MMAShapeAttr shape = mma.getShape();
   NVVM::WGMMATypes kind = mma.getTypeA();
-  Type f32 = b.getF32Type();
   Type elem = kind == NVVM::WGMMATypes::f16    ? Type(b.getF16Type())
               : kind == NVVM::WGMMATypes::bf16 ? Type(b.getBF16Type())
-                                               : f32;
+                                               : Type(b.getF32Type());
   int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
   auto sharedType = cast<MemRefType>(shared_.getType());
   Value c0 = c(0), c1 = c(1);
   Value view = b.create<memref::ViewOp>(
       loc, MemRefType::get({sharedType.getNumElements() / bytes}, elem),
       shared_, c0, ValueRange{});
-  Value cGroups = c(threads_ / 128), cRows = c(shape.getM());
-  Value cCols = c(shape.getN()), cDepth = c(shape.getK());
-  Value c16 = c(16), c128 = c(128);
+  Value cGroups = c(threads_ / 128), c16 = c(16), c128 = c(128);
   auto groups = b.create<scf::ForOp>(loc, c0, cGroups, c1);
   OpBuilder g(groups.getBody()->getTerminator());
   Value first = g.create<arith::MulIOp>(loc, groups.getInductionVar(), c128);
@@ -685,119 +732,67 @@ void LaunchEmulator::emitWarpgroupMma(OpBuilder &b, NVVM::WgmmaMmaAsyncOp mma) {
       g.create<arith::ConstantOp>(loc, g.getBoolAttr(true)));
   a.swizzled = g.create<arith::OrIOp>(loc, a.swizzled, differ);
   bd.swizzled = g.create<arith::OrIOp>(loc, bd.swizzled, differ);
-  auto rows = g.create<scf::ForOp>(loc, c0, cRows, c1);
-  OpBuilder r(rows.getBody()->getTerminator());
-  auto cols = r.create<scf::ForOp>(loc, c0, cCols, c1);
-  OpBuilder in(cols.getBody()->getTerminator());
-  Value m = rows.getInductionVar(), n = cols.getInductionVar();
-  FragmentSlot ds = fragmentWgmmaD({in, loc}, m, n);
-  Value thread = in.create<arith::AddIOp>(loc, first, ds.lane);
-  Value init =
-      in.create<memref::LoadOp>(loc, acc, ValueRange{thread, ds.value});
-  auto ks = in.create<scf::ForOp>(loc, c0, cDepth, c1, ValueRange{init});
-  {
-    OpBuilder k(ks.getBody(), ks.getBody()->begin());
-    IndexMath im{k, loc};
-    Value kk = ks.getInductionVar();
-    int64_t perRow = 16 / bytes;
-    // Element (row, depth) of the K-major operand `d` describes: core
-    // matrix (row / 8, depth / perRow), in it row row % 8 of 16 bytes.
-    auto element = [&](const Decoded &d, Value row) {
-      Value at = im.add(
-          im.add(d.start,
-                 im.add(k.create<arith::MulIOp>(loc, im.div(row, 8), d.stride),
-                        k.create<arith::MulIOp>(loc, im.div(kk, perRow),
-                                                d.leading))),
-          im.add(im.mul(im.rem(row, 8), 16),
-                 im.mul(im.rem(kk, perRow), bytes)));
-      Value v =
-          k.create<memref::LoadOp>(loc, view, ValueRange{im.div(at, bytes)});
-      if (v.getType() != f32) {
-        v = k.create<arith::ExtFOp>(loc, f32, v);
-      } else {
-        // The tensor cores read the top 19 bits of a tf32 operand.
-        Type i32 = k.getI32Type();
-        Value bits = k.create<arith::BitcastOp>(loc, i32, v);
-        Value mask = k.create<arith::ConstantOp>(
-            loc, k.getI32IntegerAttr(static_cast<int32_t>(0xFFFFE000u)));
-        v = k.create<arith::BitcastOp>(
-            loc, f32, k.create<arith::AndIOp>(loc, bits, mask));
-      }
-      // Only uniform, unswizzled descriptors are modelled: else NaN.
-      Value nan = k.create<arith::ConstantOp>(
-          loc, k.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
-      return k.create<arith::SelectOp>(loc, d.swizzled, nan, v).getResult();
-    };
-    Value x = element(a, m);
-    Value y = element(bd, n);
-    Value sum = k.create<arith::AddFOp>(loc, ks.getRegionIterArg(0),
-                                        k.create<arith::MulFOp>(loc, x, y));
-    k.create<scf::YieldOp>(loc, sum);
-  }
-  in.create<memref::StoreOp>(loc, ks.getResult(0), acc,
-                             ValueRange{thread, ds.value});
+  int64_t perRow = 16 / bytes;
+  emitProductLoops(
+      g, loc, first, acc, shape.getM(), shape.getN(), shape.getK(),
+      fragmentWgmmaD, [&](OpBuilder &k, Value m, Value n, Value kk) {
+        IndexMath im{k, loc};
+        // Element (row, depth) of the K-major operand `d` describes: core
+        // matrix (row / 8, depth / perRow), in it row row % 8 of 16 bytes.
+        auto element = [&](const Decoded &d, Value row) {
+          Value at = im.add(
+              im.add(d.start, im.add(k.create<arith::MulIOp>(
+                                         loc, im.div(row, 8), d.stride),
+                                     k.create<arith::MulIOp>(
+                                         loc, im.div(kk, perRow), d.leading))),
+              im.add(im.mul(im.rem(row, 8), 16),
+                     im.mul(im.rem(kk, perRow), bytes)));
+          Value v = operandValue(k, loc,
+                                 k.create<memref::LoadOp>(
+                                     loc, view, ValueRange{im.div(at, bytes)}),
+                                 /*tf32=*/true);
+          // Only uniform, unswizzled descriptors are modelled: else NaN.
+          Value nan = k.create<arith::ConstantOp>(
+              loc, k.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
+          return k.create<arith::SelectOp>(loc, d.swizzled, nan, v).getResult();
+        };
+        return k.create<arith::MulFOp>(loc, element(a, m), element(bd, n))
+            .getResult();
+      });
   mmaResults_[mma.getResult()] = {acc, phases_ + 1};
 }
 
 void LaunchEmulator::emitWarpMma(OpBuilder &b, nvgpu::MmaSyncOp mma) {
   Location loc = mma.getLoc();
-  auto c = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
-  auto typeOf = [](Value v) { return cast<VectorType>(v.getType()); };
-  Value a = stagingBuffer(0, typeOf(mma.getMatrixA()));
-  Value bb = stagingBuffer(1, typeOf(mma.getMatrixB()));
-  Value acc = stagingBuffer(2, typeOf(mma.getMatrixC()));
+  Value a = stagingBuffer(0, mma.getMatrixA().getType());
+  Value bb = stagingBuffer(1, mma.getMatrixB().getType());
+  Value acc = stagingBuffer(2, mma.getMatrixC().getType());
   SmallVector<int64_t> shape;
   for (mlir::Attribute d : mma.getMmaShape())
     shape.push_back(cast<IntegerAttr>(d).getInt());
   int64_t depth = shape[2];
   bool tf32 = mma.getTf32Enabled().value_or(false);
-  Type f32 = b.getF32Type();
-  // Constants before the loops that use them.
-  Value c0 = c(0), c1 = c(1), c32 = c(32), cWarps = c(threads_ / 32);
-  Value cRows = c(shape[0]), cCols = c(shape[1]), cDepth = c(depth);
+  Value c0 = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value c1 = b.create<arith::ConstantIndexOp>(loc, 1);
+  Value c32 = b.create<arith::ConstantIndexOp>(loc, 32);
+  Value cWarps = b.create<arith::ConstantIndexOp>(loc, threads_ / 32);
   auto warps = b.create<scf::ForOp>(loc, c0, cWarps, c1);
   OpBuilder w(warps.getBody()->getTerminator());
   Value base = w.create<arith::MulIOp>(loc, warps.getInductionVar(), c32);
-  auto rows = w.create<scf::ForOp>(loc, c0, cRows, c1);
-  OpBuilder r(rows.getBody()->getTerminator());
-  auto cols = r.create<scf::ForOp>(loc, c0, cCols, c1);
-  OpBuilder in(cols.getBody()->getTerminator());
-  Value m = rows.getInductionVar(), n = cols.getInductionVar();
-  FragmentSlot cs = fragmentC({in, loc}, m, n);
-  Value cLane = in.create<arith::AddIOp>(loc, base, cs.lane);
-  Value init = in.create<memref::LoadOp>(loc, acc, ValueRange{cLane, cs.value});
-  auto ks = in.create<scf::ForOp>(loc, c0, cDepth, c1, ValueRange{init});
-  {
-    OpBuilder k(ks.getBody(), ks.getBody()->begin());
-    Value kk = ks.getInductionVar();
-    auto element = [&](Value buffer, FragmentSlot slot) {
-      Value v = k.create<memref::LoadOp>(
-          loc, buffer,
-          ValueRange{k.create<arith::AddIOp>(loc, base, slot.lane),
-                     slot.value});
-      if (v.getType() != f32)
-        return k.create<arith::ExtFOp>(loc, f32, v).getResult();
-      if (!tf32)
-        return v;
-      // The tensor cores read the top 19 bits of a tf32 operand.
-      Type i32 = k.getI32Type();
-      Value bits = k.create<arith::BitcastOp>(loc, i32, v);
-      Value mask = k.create<arith::ConstantOp>(
-          loc, k.getI32IntegerAttr(static_cast<int32_t>(0xFFFFE000u)));
-      return k
-          .create<arith::BitcastOp>(loc, f32,
-                                    k.create<arith::AndIOp>(loc, bits, mask))
-          .getResult();
-    };
-    Value x = element(a, fragmentA({k, loc}, m, kk, depth));
-    Value y = element(bb, fragmentB({k, loc}, kk, n, depth));
-    Value sum = k.create<arith::AddFOp>(loc, ks.getRegionIterArg(0),
-                                        k.create<arith::MulFOp>(loc, x, y));
-    k.create<scf::YieldOp>(loc, sum);
-  }
-  // D shares C's buffer: each position is read (above) before it is written.
-  in.create<memref::StoreOp>(loc, ks.getResult(0), acc,
-                             ValueRange{cLane, cs.value});
+  emitProductLoops(
+      w, loc, base, acc, shape[0], shape[1], depth, fragmentC,
+      [&](OpBuilder &k, Value m, Value n, Value kk) {
+        auto element = [&](Value buffer, FragmentSlot slot) {
+          Value v = k.create<memref::LoadOp>(
+              loc, buffer,
+              ValueRange{k.create<arith::AddIOp>(loc, base, slot.lane),
+                         slot.value});
+          return operandValue(k, loc, v, tf32);
+        };
+        Value x = element(a, fragmentA({k, loc}, m, kk, depth));
+        Value y = element(bb, fragmentB({k, loc}, kk, n, depth));
+        return k.create<arith::MulFOp>(loc, x, y).getResult();
+      });
   mmaResults_[mma.getResult()] = {acc, phases_ + 1};
 }
 
