@@ -57,6 +57,14 @@ CASES = [
 ] + [
     ("gemm_tf32_%d" % n, "gen:gemm_%d" % n, 1, 1e-2, 1e-1, ["--allow-tf32"])
     for n in (2048, 4096)
+] + [
+    # The default cubins are sm_80,sm_90a, so an H100 or H200 runs the
+    # wgmma kernels above; these run the mma.sync ones on the same GPU (an
+    # sm_90 cubin from the portable PTX) for the comparison.
+    ("gemm_f16_4096_mma_sync", "gen:gemm_f16_4096", 1, 1e-2, 1e-1,
+     ["--cuda-cubins=sm_80,sm_90"]),
+    ("gemm_tf32_4096_mma_sync", "gen:gemm_4096", 1, 1e-2, 1e-1,
+     ["--allow-tf32", "--cuda-cubins=sm_80,sm_90"]),
 ]
 TORCH = [["resnet50", 1], ["resnet50", 32], ["bert_encoder", 1], ["bert_encoder", 32],
          ["vit_b_16", 1], ["vit_b_16", 32]]
