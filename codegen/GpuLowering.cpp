@@ -43,6 +43,8 @@
 #include "llvm/Analysis/CGSCCPassManager.h"
 #include "llvm/Analysis/LoopAnalysisManager.h"
 #include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/Instructions.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -1378,6 +1380,34 @@ void useNativeMath(llvm::Module &module) {
   }
 }
 
+/// Step 6b': marks every tensor-core instruction call convergent: the
+/// nvvm.mma intrinsics (LLVM 19 does not declare them so) and the inline
+/// assembly of bf16 mma.sync and of wgmma and its fences. They must run on
+/// the whole warp or warpgroup at once, and a call that is not convergent
+/// may be moved into divergent control flow by the optimizer (sinking,
+/// tail duplication, unswitching).
+void markTensorCoreConvergent(llvm::Module &module) {
+  for (llvm::Function &f : module)
+    for (llvm::BasicBlock &block : f)
+      for (llvm::Instruction &inst : block) {
+        auto *call = llvm::dyn_cast<llvm::CallBase>(&inst);
+        if (!call)
+          continue;
+        bool tensorCore = false;
+        if (auto *asmCall =
+                llvm::dyn_cast<llvm::InlineAsm>(call->getCalledOperand())) {
+          llvm::StringRef text = asmCall->getAsmString();
+          tensorCore = text.contains("mma") || text.contains("fence.proxy");
+        } else if (llvm::Function *callee = call->getCalledFunction()) {
+          llvm::StringRef name = callee->getName();
+          tensorCore = name.starts_with("llvm.nvvm.mma.") ||
+                       name.starts_with("llvm.nvvm.wmma.");
+        }
+        if (tensorCore)
+          call->addFnAttr(llvm::Attribute::Convergent);
+      }
+}
+
 /// The CUDA toolkit's libdevice bitcode, or "" when there is none.
 std::string findLibdevice() {
   std::vector<std::string> dirs;
@@ -1595,6 +1625,7 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
         if (arg.getType()->isPointerTy())
           arg.addAttr(llvm::Attribute::NoAlias);
   useNativeMath(*llvmModule);
+  markTensorCoreConvergent(*llvmModule);
   auto ptx = emitPTX(*llvmModule, **machine);
   if (!ptx.ok())
     return ptx.error();
