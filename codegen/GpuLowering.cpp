@@ -1284,6 +1284,64 @@ void lowerBf16MmaSync(ModuleOp module) {
   }
 }
 
+/// `value`'s f32 elements, each passed through an empty asm statement
+/// with side effects that reads and writes its register, before `b`'s
+/// insertion point: the value is then in those registers at that point
+/// of the program.
+Value pinRegisters(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<LLVM::LLVMStructType>(value.getType());
+  Value pinned = b.create<LLVM::UndefOp>(loc, type);
+  for (size_t i = 0; i < type.getBody().size(); ++i) {
+    Value e = b.create<LLVM::ExtractValueOp>(loc, value, i);
+    auto asmOp = b.create<LLVM::InlineAsmOp>(
+        loc, e.getType(), ValueRange{e}, "", "=f,0",
+        /*has_side_effects=*/true, /*is_align_stack=*/false,
+        LLVM::AsmDialectAttr(), ArrayAttr());
+    pinned = b.create<LLVM::InsertValueOp>(loc, pinned, asmOp.getResult(0), i);
+  }
+  return pinned;
+}
+
+/// Step 6a, second: wgmma.fence orders the warpgroup's register accesses
+/// before a wgmma, but LLVM may place the copies into the accumulator
+/// registers after it (a register write between the fence and the wgmma,
+/// which the PTX ISA leaves undefined). Pinning the accumulators in their
+/// registers before the fence, and the results after the wait (as
+/// CUTLASS's warpgroup_fence_operand does), keeps every other access on
+/// the right side.
+void pinWgmmaAccumulators(ModuleOp module) {
+  SmallVector<NVVM::WgmmaFenceAlignedOp> fences;
+  module.walk([&](NVVM::WgmmaFenceAlignedOp f) { fences.push_back(f); });
+  for (NVVM::WgmmaFenceAlignedOp fence : fences) {
+    NVVM::WgmmaMmaAsyncOp firstMma, lastMma;
+    NVVM::WgmmaWaitGroupSyncOp wait;
+    for (Operation *op = fence->getNextNode(); op && !wait;
+         op = op->getNextNode()) {
+      if (auto mma = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op))
+        (firstMma ? lastMma : firstMma) = mma;
+      wait = dyn_cast<NVVM::WgmmaWaitGroupSyncOp>(op);
+    }
+    if (!firstMma || !wait)
+      continue;
+    if (!lastMma)
+      lastMma = firstMma;
+    OpBuilder before(fence);
+    firstMma.getInoutsMutable().assign(
+        pinRegisters(before, fence.getLoc(), firstMma.getInouts()));
+    // The reads of the results after the wait, before the pins exist.
+    Value result = lastMma.getResult();
+    SmallVector<OpOperand *> reads;
+    for (OpOperand &use : result.getUses())
+      if (use.getOwner()->getBlock() == wait->getBlock() &&
+          wait->isBeforeInBlock(use.getOwner()))
+        reads.push_back(&use);
+    OpBuilder after(wait->getBlock(), ++Block::iterator(wait));
+    Value pinned = pinRegisters(after, wait.getLoc(), result);
+    for (OpOperand *use : reads)
+      use->set(pinned);
+  }
+}
+
 /// Step 6a: the gpu.module to the LLVM dialect.
 void addNVVMPasses(PassManager &pm) {
   OpPassManager &gpm = pm.nest<gpu::GPUModuleOp>();
@@ -1602,6 +1660,7 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
 
   // 6. NVVM, LLVM IR, PTX.
   lowerBf16MmaSync(*module);
+  pinWgmmaAccumulators(*module);
   PassManager nvvm(&context);
   addNVVMPasses(nvvm);
   if (failed(nvvm.run(*module)))
