@@ -643,7 +643,7 @@ Value LaunchEmulator::stagingBuffer(int role, Type type) {
       return buffer;
   OpBuilder b(launch_);
   auto [elem, count] = stagedShape(type);
-  Value buffer = b.create<memref::AllocOp>(
+  Value buffer = b.create<memref::AllocaOp>(
       launch_.getLoc(), MemRefType::get({threads_, count}, elem));
   staging_.push_back({role, type, buffer});
   return buffer;
@@ -1040,11 +1040,7 @@ LogicalResult LaunchEmulator::run() {
   map.map(blockArgs.x, blockOps.x);
   map.map(blockArgs.y, blockOps.y);
   map.map(blockArgs.z, blockOps.z);
-  // Shared memory: one host buffer, reused by each block in turn. The
-  // launch's buffers (shared, private, staging) are heap allocations that
-  // the host pipeline's buffer deallocation frees after their last use, the
-  // emulated launch: on the stack they would stay until @mlc_graph returns,
-  // one set per launch of the model.
+  // Shared memory: one host buffer, reused by each block in turn.
   auto hostType = [](Value v) {
     auto type = cast<MemRefType>(v.getType());
     return MemRefType::get(type.getShape(), type.getElementType());
@@ -1065,7 +1061,7 @@ LogicalResult LaunchEmulator::run() {
     }
     if (bytes > 0x40000)
       return launch_.emitError("emulation: over 256 KiB of shared memory");
-    shared_ = b.create<memref::AllocOp>(
+    shared_ = b.create<memref::AllocaOp>(
         loc, MemRefType::get({std::max<int64_t>(bytes, 128)}, b.getI8Type()),
         b.getI64IntegerAttr(128));
     for (auto [arg, offset] :
@@ -1078,7 +1074,7 @@ LogicalResult LaunchEmulator::run() {
     }
   } else {
     for (BlockArgument arg : launch_.getWorkgroupAttributions()) {
-      buffers.push_back(b.create<memref::AllocOp>(loc, hostType(arg)));
+      buffers.push_back(b.create<memref::AllocaOp>(loc, hostType(arg)));
       map.map(arg, buffers.back());
     }
   }
@@ -1087,7 +1083,7 @@ LogicalResult LaunchEmulator::run() {
     SmallVector<int64_t> shape{*threads};
     llvm::append_range(shape, type.getShape());
     privates_.push_back(
-        {arg, b.create<memref::AllocOp>(
+        {arg, b.create<memref::AllocaOp>(
                   loc, MemRefType::get(shape, type.getElementType()))});
   }
   for (auto [arg, buffer] : privates_)
