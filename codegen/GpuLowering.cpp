@@ -1313,32 +1313,45 @@ void pinWgmmaAccumulators(ModuleOp module) {
   SmallVector<NVVM::WgmmaFenceAlignedOp> fences;
   module.walk([&](NVVM::WgmmaFenceAlignedOp f) { fences.push_back(f); });
   for (NVVM::WgmmaFenceAlignedOp fence : fences) {
-    NVVM::WgmmaMmaAsyncOp firstMma, lastMma;
+    // The wgmmas the fence orders: up to the next fence or a wait for all.
+    SmallVector<NVVM::WgmmaMmaAsyncOp> mmas;
     NVVM::WgmmaWaitGroupSyncOp wait;
-    for (Operation *op = fence->getNextNode(); op && !wait;
-         op = op->getNextNode()) {
+    for (Operation *op = fence->getNextNode();
+         op && !isa<NVVM::WgmmaFenceAlignedOp>(op); op = op->getNextNode()) {
       if (auto mma = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op))
-        (firstMma ? lastMma : firstMma) = mma;
-      wait = dyn_cast<NVVM::WgmmaWaitGroupSyncOp>(op);
+        mmas.push_back(mma);
+      auto w = dyn_cast<NVVM::WgmmaWaitGroupSyncOp>(op);
+      if (w && w.getGroup() == 0) {
+        wait = w;
+        break;
+      }
     }
-    if (!firstMma || !wait)
-      continue;
-    if (!lastMma)
-      lastMma = firstMma;
+    // Each accumulator chain's start (not another wgmma's result) before
+    // the fence.
     OpBuilder before(fence);
-    firstMma.getInoutsMutable().assign(
-        pinRegisters(before, fence.getLoc(), firstMma.getInouts()));
-    // The reads of the results after the wait, before the pins exist.
-    Value result = lastMma.getResult();
-    SmallVector<OpOperand *> reads;
-    for (OpOperand &use : result.getUses())
-      if (use.getOwner()->getBlock() == wait->getBlock() &&
-          wait->isBeforeInBlock(use.getOwner()))
-        reads.push_back(&use);
+    for (NVVM::WgmmaMmaAsyncOp mma : mmas)
+      if (!mma.getInouts().getDefiningOp<NVVM::WgmmaMmaAsyncOp>())
+        mma.getInoutsMutable().assign(
+            pinRegisters(before, fence.getLoc(), mma.getInouts()));
+    if (!wait)
+      continue;
+    // Each result read after the wait (also from nested regions), after it.
     OpBuilder after(wait->getBlock(), ++Block::iterator(wait));
-    Value pinned = pinRegisters(after, wait.getLoc(), result);
-    for (OpOperand *use : reads)
-      use->set(pinned);
+    for (NVVM::WgmmaMmaAsyncOp mma : mmas) {
+      Value result = mma.getResult();
+      SmallVector<OpOperand *> reads;
+      for (OpOperand &use : result.getUses()) {
+        Operation *at =
+            wait->getBlock()->findAncestorOpInBlock(*use.getOwner());
+        if (at && wait->isBeforeInBlock(at))
+          reads.push_back(&use);
+      }
+      if (reads.empty())
+        continue;
+      Value pinned = pinRegisters(after, wait.getLoc(), result);
+      for (OpOperand *use : reads)
+        use->set(pinned);
+    }
   }
 }
 
