@@ -1468,7 +1468,8 @@ void markTensorCoreConvergent(llvm::Module &module) {
         if (auto *asmCall =
                 llvm::dyn_cast<llvm::InlineAsm>(call->getCalledOperand())) {
           llvm::StringRef text = asmCall->getAsmString();
-          tensorCore = text.contains("mma") || text.contains("fence.proxy");
+          tensorCore = text.contains("mma.sync") || text.contains("wgmma.") ||
+                       text.contains("fence.proxy");
         } else if (llvm::Function *callee = call->getCalledFunction()) {
           llvm::StringRef name = callee->getName();
           tensorCore = name.starts_with("llvm.nvvm.mma.") ||
