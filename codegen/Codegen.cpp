@@ -86,18 +86,15 @@ std::string buildWeights(const codegen::EmittedModule &emitted) {
   return blob;
 }
 
-/// The PTX architecture of the CUDA targets: TargetOptions::cpu, sm_80 by
-/// default and always for "cuda-emulate".
+/// The PTX architecture of the CUDA targets: TargetOptions::cpu (sm_80 by
+/// default); for "cuda-emulate", the first of TargetOptions::specificArchs
+/// (sm_80 by default).
 std::string cudaArch(const TargetOptions &options) {
   if (options.target == "cuda-emulate")
     return options.specificArchs.empty() ? "sm_80"
                                          : options.specificArchs.front();
   return options.cpu.empty() ? "sm_80" : options.cpu;
 }
-
-/// Whether `arch` has tensor-core instructions of its own that the tiled
-/// contractions use (GpuTiling.h): wgmma, on sm_90a only.
-bool hasOwnTensorCores(const std::string &arch) { return arch == "sm_90a"; }
 
 /// Whether two compilations' launch plans are the same.
 bool sameLaunches(const std::vector<GpuLaunch> &a,
@@ -226,9 +223,9 @@ Expected<CodegenResult> generateCudaCode(const Graph &graph,
   // The architecture-specific kernels: the same module, lowered again with
   // the architecture's own tensor-core instructions (only the contraction
   // kernels differ; their launches do not).
-  bool tensorCores = emitted->text.find("mlc.mma") != std::string::npos;
   for (const std::string &specific : options.specificArchs) {
-    if (!tensorCores || !hasOwnTensorCores(specific) || specific == arch)
+    if (!emitted->tensorCores || !codegen::hasWgmma(specific) ||
+        specific == arch)
       continue;
     int64_t arenaBytes = emitted->arenaBytes, naiveBytes = 0;
     auto own = codegen::lowerToPTX(

@@ -581,9 +581,8 @@ LogicalResult checkWgmmaProtocol(Block &block) {
 /// offsets; a swizzled one gives NaN) against the block's shared memory,
 /// which for such a launch is one arena: a descriptor's 18-bit address,
 /// less the arena's, is the offset in it. Its fences, commits and
-/// waits have nothing to order then; the emulator checks that each wgmma
-/// follows a wgmma.fence and that its result is read (other than by the
-/// next wgmma) only after a wgmma.wait_group.
+/// waits have nothing to order then; checkWgmmaProtocol checks their order
+/// instead.
 class LaunchEmulator {
 public:
   explicit LaunchEmulator(gpu::LaunchOp launch) : launch_(launch) {}
@@ -691,8 +690,7 @@ void LaunchEmulator::emitWarpgroupMma(OpBuilder &b, NVVM::WgmmaMmaAsyncOp mma) {
               g.create<memref::ExtractAlignedPointerAsIndexOp>(loc, shared_)),
           i64Constant(4)),
       i64Constant(0x3FFF));
-  auto decode = [&](Value buffer) {
-    Value d = g.create<memref::LoadOp>(loc, buffer, ValueRange{first, c0});
+  auto decode = [&](Value d) {
     auto field = [&](int64_t shift, int64_t mask, Value minus = Value()) {
       Value bits = g.create<arith::ShRUIOp>(loc, d, i64Constant(shift));
       if (minus)
@@ -708,30 +706,28 @@ void LaunchEmulator::emitWarpgroupMma(OpBuilder &b, NVVM::WgmmaMmaAsyncOp mma) {
                                       field(62, 3), c0)};
     return r;
   };
-  Decoded a = decode(descA), bd = decode(descB);
+  Value firstA = g.create<memref::LoadOp>(loc, descA, ValueRange{first, c0});
+  Value firstB = g.create<memref::LoadOp>(loc, descB, ValueRange{first, c0});
+  Decoded a = decode(firstA), bd = decode(firstB);
   // Every thread of the warpgroup must pass the same descriptors: where
   // one differs, the results are NaN.
-  Value same = g.create<arith::ConstantOp>(loc, g.getBoolAttr(true));
-  auto threadsLoop = g.create<scf::ForOp>(loc, c0, c128, c1, ValueRange{same});
+  Value none = g.create<arith::ConstantOp>(loc, g.getBoolAttr(false));
+  auto threadsLoop = g.create<scf::ForOp>(loc, c0, c128, c1, ValueRange{none});
   {
     OpBuilder t(threadsLoop.getBody(), threadsLoop.getBody()->begin());
     Value thread =
         t.create<arith::AddIOp>(loc, first, threadsLoop.getInductionVar());
-    Value all = threadsLoop.getRegionIterArg(0);
-    for (Value buffer : {descA, descB}) {
+    Value differs = threadsLoop.getRegionIterArg(0);
+    for (auto [buffer, theirs] : {std::pair(descA, firstA), {descB, firstB}}) {
       Value mine =
           t.create<memref::LoadOp>(loc, buffer, ValueRange{thread, c0});
-      Value theirs =
-          t.create<memref::LoadOp>(loc, buffer, ValueRange{first, c0});
-      all = t.create<arith::AndIOp>(
-          loc, all,
-          t.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, mine, theirs));
+      differs = t.create<arith::OrIOp>(
+          loc, differs,
+          t.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, mine, theirs));
     }
-    t.create<scf::YieldOp>(loc, all);
+    t.create<scf::YieldOp>(loc, differs);
   }
-  Value differ = g.create<arith::XOrIOp>(
-      loc, threadsLoop.getResult(0),
-      g.create<arith::ConstantOp>(loc, g.getBoolAttr(true)));
+  Value differ = threadsLoop.getResult(0);
   a.swizzled = g.create<arith::OrIOp>(loc, a.swizzled, differ);
   bd.swizzled = g.create<arith::OrIOp>(loc, bd.swizzled, differ);
   int64_t perRow = 16 / bytes;
@@ -774,11 +770,9 @@ void LaunchEmulator::emitWarpMma(OpBuilder &b, nvgpu::MmaSyncOp mma) {
     shape.push_back(cast<IntegerAttr>(d).getInt());
   int64_t depth = shape[2];
   bool tf32 = mma.getTf32Enabled().value_or(false);
-  Value c0 = b.create<arith::ConstantIndexOp>(loc, 0);
-  Value c1 = b.create<arith::ConstantIndexOp>(loc, 1);
-  Value c32 = b.create<arith::ConstantIndexOp>(loc, 32);
-  Value cWarps = b.create<arith::ConstantIndexOp>(loc, threads_ / 32);
-  auto warps = b.create<scf::ForOp>(loc, c0, cWarps, c1);
+  IndexMath im{b, loc};
+  Value c0 = im.c(0), c1 = im.c(1), c32 = im.c(32);
+  auto warps = b.create<scf::ForOp>(loc, c0, im.c(threads_ / 32), c1);
   OpBuilder w(warps.getBody()->getTerminator());
   Value base = w.create<arith::MulIOp>(loc, warps.getInductionVar(), c32);
   emitProductLoops(
@@ -1614,8 +1608,7 @@ Expected<GpuModule> lowerToPTX(const std::string &moduleText,
   addBufferizationPasses(bufferize);
   if (failed(bufferize.run(*module)))
     return diagnostics.error("bufferization");
-  // wgmma exists on sm_90a only (not on later architectures).
-  if (failed(tileContractions(*module, arch == "sm_90a")))
+  if (failed(tileContractions(*module, hasWgmma(arch))))
     return diagnostics.error("tiling contractions");
   PassManager loops(&context);
   addLoopPasses(loops);

@@ -23,6 +23,10 @@ struct GpuModule {
   std::string llvmIR;
 };
 
+/// Whether the tiled contractions use wgmma for `arch` (GpuTiling.h):
+/// sm_90a only, the one architecture that has it.
+inline bool hasWgmma(const std::string &arch) { return arch == "sm_90a"; }
+
 /// Lowers the module text emitted by KernelEmitter in its portable form to
 /// PTX for `arch` (e.g. "sm_80"); the graph has `numInputs` inputs and
 /// `numOutputs` outputs. Pipeline, in order:

@@ -621,6 +621,11 @@ private:
   int64_t coreRowElements() {
     return kCoreRowBytes / (tileElement().getIntOrFloatBitWidth() / 8);
   }
+  /// Bytes from one row group of a shared tile to the next: the tile
+  /// depth's worth of core matrices (the descriptor's stride byte offset).
+  int64_t rowGroupBytes() {
+    return kTileDepth / coreRowElements() * kCoreBytes;
+  }
   /// `v` (f32) as the shared tiles of the tensor-core form store it.
   Value toTileElement(Value v);
   /// The element type of the shared tiles and fragments: f16, bf16, or f32
@@ -896,9 +901,8 @@ Value TileEmitter::descriptor(Value tile, Value byteOffset) {
   // Bits 16-29 and 32-45: the leading (along the depth) and stride (along
   // the rows) byte offsets between core matrices, >> 4. Bits 49-51 (base
   // offset) and 62-63 (swizzle) stay 0: no swizzle.
-  int64_t strideBytes = kTileDepth / coreRowElements() * kCoreBytes;
-  uint64_t fields =
-      (uint64_t(kCoreBytes >> 4) << 16) | (uint64_t(strideBytes >> 4) << 32);
+  uint64_t fields = (uint64_t(kCoreBytes >> 4) << 16) |
+                    (uint64_t(rowGroupBytes() >> 4) << 32);
   return b_.create<arith::OrIOp>(loc_, start, constant(fields));
 }
 
@@ -918,10 +922,9 @@ void TileEmitter::emitWgmmaTile() {
                           : c_.mma == Mma::BF16 ? NVVM::WGMMATypes::bf16
                                                 : NVVM::WGMMATypes::tf32;
   int64_t perRow = coreRowElements();
-  int64_t strideBytes = kTileDepth / perRow * kCoreBytes;
   // The warpgroup's columns: its kWgmmaCols / 8 row groups of the column
   // tile.
-  Value colBytes = mul(warpgroup_, kWgmmaCols / kCoreRows * strideBytes);
+  Value colBytes = mul(warpgroup_, kWgmmaCols / kCoreRows * rowGroupBytes());
   for (int64_t k0 = 0; k0 < kTileDepth; k0 += mmaDepth_) {
     int64_t depthBytes = k0 / perRow * kCoreBytes;
     Value a = descriptor(rowTile_, cst(depthBytes));

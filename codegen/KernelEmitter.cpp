@@ -1235,8 +1235,10 @@ Expected<EmittedModule> emitModule(const Graph &graph, bool portable,
     b.line("return");
     std::string attrs;
     if (tensorCores)
-      if (std::string mma = mmaMode(g, allowTf32); !mma.empty())
+      if (std::string mma = mmaMode(g, allowTf32); !mma.empty()) {
         attrs = " attributes {mlc.mma = \"" + mma + "\"}";
+        out.tensorCores = true;
+      }
     text += "  func.func private " + name + "(" + sig + ")" + attrs + " {\n" +
             b.text() + "  }\n";
     std::string args, types;

@@ -15,6 +15,8 @@ namespace mlc::codegen {
 struct EmittedModule {
   /// `func.func private @k<N>` per group and `func.func @mlc_graph`.
   std::string text;
+  /// Whether some kernel is marked `mlc.mma` (may use tensor cores).
+  bool tensorCores = false;
   /// Contractions that may get a schedule, by `mlc.sched` id.
   std::vector<ContractionSite> sites;
   /// Constants placed in the weights blob, and their byte offsets.

@@ -139,16 +139,18 @@ Status lowerPrecision(Graph &graph, DType half) {
   for (Node *node : nodes) {
     Value *result = node->results().empty() ? nullptr : node->result();
     if (node->kind() == OpKind::Constant && isF32(result)) {
+      // Read by the kept part only: it stays as it is.
+      bool keptToo = readByKept.count(result) != 0;
+      if (keptToo && halfUses[result].empty())
+        continue;
       const TensorData &data = node->tensorAttr("value");
       Expected<TensorData> converted = convert(data, half);
       if (!converted)
         return makeError(nodeLabel(*node) + ": " + converted.message());
-      if (!readByKept.count(result)) {
+      if (!keptToo) {
         node->mutableAttrs()["value"] = *converted;
         continue;
       }
-      if (halfUses[result].empty())
-        continue;
       Expected<Value *> copy =
           rewriter.addConstant(*converted, result->name() + suffix);
       if (!copy)
